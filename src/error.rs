@@ -1,0 +1,48 @@
+//! The library's typed error.
+//!
+//! Everything below the scripting layer reports failures as [`Error`]; the scripting layer
+//! turns them into Rhai errors carrying the script position (see `script::errors`).
+
+use std::path::PathBuf;
+
+/// A failure inside the bumplab library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("cannot {action} '{path}': {source}")]
+    Io {
+        /// What was being done, e.g. "read" or "write".
+        action: &'static str,
+        /// The file concerned.
+        path: PathBuf,
+        /// The operating system's error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The user interrupted a long computation (Ctrl-C).
+    #[error("interrupted by the user (Ctrl-C)")]
+    Interrupted,
+    /// An argument or option has a value that cannot be used.
+    #[error("invalid {name}: {problem}")]
+    InvalidArgument {
+        /// The argument or option, e.g. "seed".
+        name: String,
+        /// What is wrong with it and what is allowed.
+        problem: String,
+    },
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An [`Error::Io`] for `path`.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { action, path: path.into(), source }
+    }
+
+    /// An [`Error::InvalidArgument`] for the argument `name`.
+    pub fn invalid(name: impl Into<String>, problem: impl Into<String>) -> Self {
+        Error::InvalidArgument { name: name.into(), problem: problem.into() }
+    }
+}

@@ -1,0 +1,13 @@
+//! bumplab: an interactive lab for model-agnostic searches for new physics at the LHC.
+//!
+//! The library is the product: the `bumplab` binary (REPL, script runner) is a thin front end
+//! over it, and notebooks use it directly. See `docs/ARCHITECTURE.md` for the map of modules.
+
+pub mod error;
+pub mod fsutil;
+pub mod interrupt;
+pub mod repl;
+pub mod script;
+pub mod seed;
+
+pub use error::{Error, Result};

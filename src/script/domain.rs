@@ -1,0 +1,22 @@
+//! Domains: the unit in which built-ins are registered, documented and listed by `help()`.
+//!
+//! Adding built-ins for a new area of the product means writing one module under
+//! `src/script/` with a `#[export_module]` Rhai module (each function's Rust doc comment is its
+//! `help` text) and a [`Domain`] constant, and adding that constant to [`DOMAINS`].
+
+use rhai::Module;
+
+use super::core;
+
+/// A group of related built-ins.
+pub struct Domain {
+    /// Short name shown as a heading by `help()`, e.g. `core`.
+    pub name: &'static str,
+    /// One line saying what the domain is for.
+    pub about: &'static str,
+    /// Builds the Rhai module holding the domain's types and functions.
+    pub module: fn() -> Module,
+}
+
+/// Every domain, in the order `help()` lists them.
+pub const DOMAINS: &[Domain] = &[core::DOMAIN];

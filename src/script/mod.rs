@@ -1,0 +1,19 @@
+//! The Rhai scripting layer: the engine, one registration module per domain, and the pieces
+//! every front end (script runner, REPL, notebook kernel) shares — sessions, errors with
+//! positions, help, completion and input analysis.
+//!
+//! Nothing below this layer knows Rhai exists; this layer holds no numerics of its own.
+
+pub mod catalog;
+pub mod complete;
+mod core;
+pub mod domain;
+pub mod errors;
+pub mod input;
+mod resolver;
+mod session;
+pub mod state;
+pub mod stdlib;
+
+pub use errors::{ErrorKind, ScriptError};
+pub use session::{Session, Variable};

@@ -1,0 +1,59 @@
+//! The state a session shares with its built-ins: seed sequence, interrupt flag, catalog and
+//! output sink. Built-ins reach it through the engine's tag (see [`session_state`]).
+
+use std::sync::{Arc, Mutex};
+
+use rhai::{Dynamic, EvalAltResult, NativeCallContext};
+
+use super::catalog::Catalog;
+use crate::interrupt::Interrupt;
+use crate::seed::SeedSequence;
+
+/// Where `print`, `help` and other user-facing text goes: standard output in the CLI and the
+/// REPL, the notebook cell in a kernel.
+pub type Output = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// An [`Output`] that writes each text as a line on standard output.
+pub fn stdout_output() -> Output {
+    Arc::new(|text: &str| println!("{text}"))
+}
+
+/// Session-wide state visible to built-ins.
+pub struct SessionState {
+    /// The session seed and the random streams derived from it.
+    pub seeds: Mutex<SeedSequence>,
+    /// Set by Ctrl-C; long-running built-ins poll it.
+    pub interrupt: Interrupt,
+    /// Names and documentation of every built-in.
+    pub catalog: Arc<Catalog>,
+    /// Where user-facing text goes.
+    pub output: Output,
+}
+
+impl SessionState {
+    /// Writes `text` to the session's output.
+    pub fn print(&self, text: &str) {
+        (self.output)(text);
+    }
+
+    /// The seed of a fresh random stream drawn from the session seed.
+    pub fn next_stream(&self) -> u64 {
+        self.seeds.lock().unwrap_or_else(|e| e.into_inner()).next_stream()
+    }
+}
+
+/// The engine tag wrapping the session state.
+#[derive(Clone)]
+pub(crate) struct StateTag(pub Arc<SessionState>);
+
+/// The state of the session running the built-in called with `ctx`.
+pub fn session_state(ctx: &NativeCallContext) -> Result<Arc<SessionState>, Box<EvalAltResult>> {
+    ctx.tag()
+        .and_then(|tag: &Dynamic| tag.read_lock::<StateTag>().map(|s| s.0.clone()))
+        .ok_or_else(|| {
+            Box::new(EvalAltResult::ErrorSystem(
+                "bumplab built-in called outside a bumplab session".into(),
+                "the engine has no session state".into(),
+            ))
+        })
+}
