@@ -15,7 +15,10 @@ fn main() {
     scripts.sort();
     let mut code = String::from("&[\n");
     for path in scripts {
-        let name = path.file_stem().and_then(|s| s.to_str()).expect("UTF-8 file name");
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("UTF-8 file name");
         writeln!(code, "    ({name:?}, include_str!({:?})),", path.display()).unwrap();
     }
     code.push_str("]\n");

@@ -38,11 +38,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// An [`Error::Io`] for `path`.
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { action, path: path.into(), source }
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
     }
 
     /// An [`Error::InvalidArgument`] for the argument `name`.
     pub fn invalid(name: impl Into<String>, problem: impl Into<String>) -> Self {
-        Error::InvalidArgument { name: name.into(), problem: problem.into() }
+        Error::InvalidArgument {
+            name: name.into(),
+            problem: problem.into(),
+        }
     }
 }

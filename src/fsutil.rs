@@ -12,10 +12,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| Error::invalid("output path", format!("'{}' names no file", path.display())))?;
-    let temp = dir.join(format!(".{}.tmp{}", file_name.to_string_lossy(), std::process::id()));
+    let file_name = path.file_name().ok_or_else(|| {
+        Error::invalid("output path", format!("'{}' names no file", path.display()))
+    })?;
+    let temp = dir.join(format!(
+        ".{}.tmp{}",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
     let result = (|| {
         let mut file = std::fs::File::create(&temp)?;
         file.write_all(bytes)?;

@@ -37,7 +37,11 @@ impl Interrupt {
     /// `Err(Error::Interrupted)` once an interruption has been requested: the one-line poll
     /// for long loops (`interrupt.check()?`).
     pub fn check(&self) -> Result<()> {
-        if self.is_triggered() { Err(Error::Interrupted) } else { Ok(()) }
+        if self.is_triggered() {
+            Err(Error::Interrupted)
+        } else {
+            Ok(())
+        }
     }
 }
 

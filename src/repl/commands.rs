@@ -7,11 +7,23 @@ use crate::script::Session;
 
 /// Every command with a one-line description, as `:help` and completion show them.
 pub const COMMANDS: &[(&str, &str)] = &[
-    (":help", "this list of REPL commands (help() lists the built-ins)"),
+    (
+        ":help",
+        "this list of REPL commands (help() lists the built-ins)",
+    ),
     (":vars", "variables in scope with their types and values"),
-    (":time", ":time EXPR — evaluate EXPR and report how long it took"),
-    (":load", ":load FILE — run a script into the current session"),
-    (":save", ":save FILE — write this session's accepted inputs as a script"),
+    (
+        ":time",
+        ":time EXPR — evaluate EXPR and report how long it took",
+    ),
+    (
+        ":load",
+        ":load FILE — run a script into the current session",
+    ),
+    (
+        ":save",
+        ":save FILE — write this session's accepted inputs as a script",
+    ),
     (":quit", "leave the REPL (Ctrl-D does too)"),
 ];
 
@@ -54,7 +66,9 @@ pub fn run(session: &mut Session, line: &str) -> Flow {
             Err(err) => eprintln!("error: {err}"),
         },
         ":quit" | ":q" | ":exit" => return Flow::Quit,
-        ":time" | ":load" | ":save" => eprintln!("error: {command} needs an argument; :help shows the usage"),
+        ":time" | ":load" | ":save" => {
+            eprintln!("error: {command} needs an argument; :help shows the usage")
+        }
         _ => eprintln!("error: unknown command {command}; :help lists the commands"),
     }
     Flow::Continue
@@ -67,10 +81,18 @@ fn list_variables(session: &Session) {
         return;
     }
     let name_width = vars.iter().map(|v| v.name.len()).max().unwrap_or(4).max(4);
-    let type_width = vars.iter().map(|v| v.type_name.len()).max().unwrap_or(4).max(4);
+    let type_width = vars
+        .iter()
+        .map(|v| v.type_name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
     println!("{:<name_width$}  {:<type_width$}  value", "name", "type");
     for v in vars {
-        println!("{:<name_width$}  {:<type_width$}  {}", v.name, v.type_name, v.preview);
+        println!(
+            "{:<name_width$}  {:<type_width$}  {}",
+            v.name, v.type_name, v.preview
+        );
     }
 }
 

@@ -5,13 +5,13 @@ use std::borrow::Cow;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use reedline::{
-    ColumnarMenu, Completer, CompletionResult, Emacs, FileBackedHistory, Highlighter, KeyCode, KeyModifiers,
-    MenuBuilder, Prompt, PromptEditMode, PromptHistorySearch, PromptHistorySearchStatus, Reedline,
-    ReedlineEvent, ReedlineMenu, Span, StyledText, Suggestion, ValidationResult, Validator,
-    default_emacs_keybindings,
-};
 use reedline::Color;
+use reedline::{
+    ColumnarMenu, Completer, CompletionResult, Emacs, FileBackedHistory, Highlighter, KeyCode,
+    KeyModifiers, MenuBuilder, Prompt, PromptEditMode, PromptHistorySearch,
+    PromptHistorySearchStatus, Reedline, ReedlineEvent, ReedlineMenu, Span, StyledText, Suggestion,
+    ValidationResult, Validator, default_emacs_keybindings,
+};
 
 use crate::script::catalog::Catalog;
 use crate::script::complete::{CompletionContext, complete};
@@ -45,18 +45,26 @@ pub fn build(catalog: Arc<Catalog>, context: Arc<Mutex<CompletionContext>>) -> R
     );
     let menu = ColumnarMenu::default().with_name(MENU);
     let mut editor = Reedline::create()
-        .with_completer(Box::new(ScriptCompleter { catalog: catalog.clone(), context }))
+        .with_completer(Box::new(ScriptCompleter {
+            catalog: catalog.clone(),
+            context,
+        }))
         .with_menu(ReedlineMenu::EngineCompleter(Box::new(menu)))
         .with_edit_mode(Box::new(Emacs::new(keybindings)))
         .with_highlighter(Box::new(ScriptHighlighter { catalog }))
-        .with_validator(Box::new(ScriptValidator));
+        .with_validator(Box::new(ScriptValidator))
+        .with_quick_completions(true)
+        .with_partial_completions(true);
     if let Some(path) = history_path() {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
         match FileBackedHistory::with_file(HISTORY_CAPACITY, path.clone()) {
             Ok(history) => editor = editor.with_history(Box::new(history)),
-            Err(err) => eprintln!("warning: history disabled, cannot use {}: {err}", path.display()),
+            Err(err) => eprintln!(
+                "warning: history disabled, cannot use {}: {err}",
+                path.display()
+            ),
         }
     }
     editor

@@ -28,7 +28,12 @@ pub struct FnDoc {
 impl FnDoc {
     /// The first sentence of the doc comment, for one-line listings.
     pub fn summary(&self) -> String {
-        let paragraph: Vec<&str> = self.doc.lines().map(str::trim).take_while(|l| !l.is_empty()).collect();
+        let paragraph: Vec<&str> = self
+            .doc
+            .lines()
+            .map(str::trim)
+            .take_while(|l| !l.is_empty())
+            .collect();
         let paragraph = paragraph.join(" ");
         let mut end = paragraph.len();
         for (i, _) in paragraph.match_indices(". ") {
@@ -44,7 +49,8 @@ impl FnDoc {
     /// Whether the function is an operator or a property/indexer accessor rather than
     /// something a user calls by name.
     fn is_callable_by_name(&self) -> bool {
-        self.name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        self.name
+            .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
             && !self.name.contains('$')
     }
 }
@@ -86,8 +92,10 @@ impl Catalog {
                 }
             })
             .collect::<Vec<_>>();
-        let ours: BTreeSet<&str> =
-            domains.iter().flat_map(|d| d.functions.iter().map(|f| f.name.as_str())).collect();
+        let ours: BTreeSet<&str> = domains
+            .iter()
+            .flat_map(|d| d.functions.iter().map(|f| f.name.as_str()))
+            .collect();
         let language = functions_of(engine, true)
             .into_iter()
             .filter(|f| !ours.contains(f.name.as_str()))
@@ -107,7 +115,10 @@ impl Catalog {
 
     /// The names a user can call, bumplab's and the language's, sorted and unique.
     pub fn callable_names(&self) -> BTreeSet<&str> {
-        self.all().filter(|f| f.is_callable_by_name()).map(|f| f.name.as_str()).collect()
+        self.all()
+            .filter(|f| f.is_callable_by_name())
+            .map(|f| f.name.as_str())
+            .collect()
     }
 
     /// Method and property names usable after `value.` on a value of canonical type
@@ -133,7 +144,9 @@ impl Catalog {
 
     /// The `help()` text: bumplab's built-ins grouped by domain with one line each.
     pub fn index_text(&self) -> String {
-        let mut out = String::from("bumplab built-ins — help(\"name\") shows a signature and its documentation.\n");
+        let mut out = String::from(
+            "bumplab built-ins — help(\"name\") shows a signature and its documentation.\n",
+        );
         for domain in &self.domains {
             out.push_str(&format!("\n{} — {}\n", domain.name, domain.about));
             let mut seen = BTreeSet::new();
@@ -193,7 +206,10 @@ impl Catalog {
     }
 
     fn all(&self) -> impl Iterator<Item = &FnDoc> {
-        self.domains.iter().flat_map(|d| d.functions.iter()).chain(self.language.iter())
+        self.domains
+            .iter()
+            .flat_map(|d| d.functions.iter())
+            .chain(self.language.iter())
     }
 }
 
@@ -201,7 +217,11 @@ impl Catalog {
 /// segment, lower case, without references, with Rhai's aliases unified (`i64` and `INT` are
 /// `int`, `ImmutableString` and `&str` are `string`, `Vec<Dynamic>` is `array`).
 pub fn canonical_type(type_name: &str) -> String {
-    let t = type_name.trim().trim_start_matches("&mut ").trim_start_matches('&').trim();
+    let t = type_name
+        .trim()
+        .trim_start_matches("&mut ")
+        .trim_start_matches('&')
+        .trim();
     let t = t.rsplit("::").next().unwrap_or(t).to_ascii_lowercase();
     match t.as_str() {
         "i64" | "int" => "int".into(),
@@ -268,7 +288,10 @@ fn functions_of(engine: &Engine, include_standard_packages: bool) -> Vec<FnDoc> 
         .into_iter()
         .filter(|f| f.access != "private")
         .map(|f| FnDoc {
-            receiver: f.params.first().map(|p| canonical_type(p.typ.as_deref().unwrap_or(""))),
+            receiver: f
+                .params
+                .first()
+                .map(|p| canonical_type(p.typ.as_deref().unwrap_or(""))),
             doc: clean_doc(&f.doc_comments),
             name: f.name,
             signature: pretty_signature(&f.signature),
@@ -276,7 +299,10 @@ fn functions_of(engine: &Engine, include_standard_packages: bool) -> Vec<FnDoc> 
         .collect();
     // The fullest overload first: its documentation describes the main use.
     functions.sort_by(|a, b| {
-        a.name.cmp(&b.name).then(b.signature.len().cmp(&a.signature.len())).then(a.signature.cmp(&b.signature))
+        a.name
+            .cmp(&b.name)
+            .then(b.signature.len().cmp(&a.signature.len()))
+            .then(a.signature.cmp(&b.signature))
     });
     functions
 }
@@ -341,7 +367,12 @@ fn clean_doc(comments: &[String]) -> String {
                 .or_else(|| line.strip_prefix('*'))
                 .unwrap_or(line);
             let line = line.strip_suffix("*/").unwrap_or(line);
-            lines.push(line.strip_prefix(' ').unwrap_or(line).trim_end().to_string());
+            lines.push(
+                line.strip_prefix(' ')
+                    .unwrap_or(line)
+                    .trim_end()
+                    .to_string(),
+            );
         }
     }
     while lines.last().is_some_and(|l| l.is_empty()) {
@@ -377,18 +408,44 @@ mod tests {
 
     #[test]
     fn signatures_use_script_type_names() {
-        assert_eq!(pretty_signature("seed(n: i64) -> Result<(), Box<EvalAltResult>>"), "seed(n: int)");
-        assert_eq!(pretty_signature("seed() -> Result<i64, Box<EvalAltResult>>"), "seed() -> int");
-        assert_eq!(pretty_signature("push(array: &mut Array, item: Dynamic)"), "push(array: array, item: ?)");
-        assert_eq!(pretty_signature("version() -> String"), "version() -> string");
+        assert_eq!(
+            pretty_signature("seed(n: i64) -> Result<(), Box<EvalAltResult>>"),
+            "seed(n: int)"
+        );
+        assert_eq!(
+            pretty_signature("seed() -> Result<i64, Box<EvalAltResult>>"),
+            "seed() -> int"
+        );
+        assert_eq!(
+            pretty_signature("push(array: &mut Array, item: Dynamic)"),
+            "push(array: array, item: ?)"
+        );
+        assert_eq!(
+            pretty_signature("version() -> String"),
+            "version() -> string"
+        );
     }
 
     #[test]
     fn summaries_are_first_sentences() {
-        let doc = |text: &str| FnDoc { name: "f".into(), signature: "f()".into(), receiver: None, doc: text.into() };
-        assert_eq!(doc("Returns the version, e.g. \"0.1\".\nMore.").summary(), "Returns the version, e.g. \"0.1\".");
-        assert_eq!(doc("Sets the seed. Every random\nbuilt-in draws from it.").summary(), "Sets the seed.");
-        assert_eq!(doc("Spans\ntwo lines.\n\nSecond paragraph.").summary(), "Spans two lines.");
+        let doc = |text: &str| FnDoc {
+            name: "f".into(),
+            signature: "f()".into(),
+            receiver: None,
+            doc: text.into(),
+        };
+        assert_eq!(
+            doc("Returns the version, e.g. \"0.1\".\nMore.").summary(),
+            "Returns the version, e.g. \"0.1\"."
+        );
+        assert_eq!(
+            doc("Sets the seed. Every random\nbuilt-in draws from it.").summary(),
+            "Sets the seed."
+        );
+        assert_eq!(
+            doc("Spans\ntwo lines.\n\nSecond paragraph.").summary(),
+            "Spans two lines."
+        );
     }
 
     #[test]

@@ -28,7 +28,12 @@ pub struct Completions {
 }
 
 /// Completes the word before byte offset `cursor` in `line`.
-pub fn complete(catalog: &Catalog, ctx: &CompletionContext, line: &str, cursor: usize) -> Completions {
+pub fn complete(
+    catalog: &Catalog,
+    ctx: &CompletionContext,
+    line: &str,
+    cursor: usize,
+) -> Completions {
     let cursor = cursor.min(line.len());
     let before = &line[..cursor];
     let start = before
@@ -49,8 +54,11 @@ pub fn complete(catalog: &Catalog, ctx: &CompletionContext, line: &str, cursor: 
             catalog.methods_of(receiver_type)
         }
         None => {
-            let mut pool: BTreeSet<String> =
-                catalog.callable_names().into_iter().map(str::to_string).collect();
+            let mut pool: BTreeSet<String> = catalog
+                .callable_names()
+                .into_iter()
+                .map(str::to_string)
+                .collect();
             pool.extend(KEYWORDS.iter().map(|k| k.to_string()));
             pool.extend(ctx.variables.iter().map(|(name, _)| name.clone()));
             pool.extend(ctx.functions.iter().cloned());
@@ -58,7 +66,11 @@ pub fn complete(catalog: &Catalog, ctx: &CompletionContext, line: &str, cursor: 
         }
     };
     let candidates = pool.into_iter().filter(|c| c.starts_with(prefix)).collect();
-    Completions { start, end: cursor, candidates }
+    Completions {
+        start,
+        end: cursor,
+        candidates,
+    }
 }
 
 fn trailing_identifier(text: &str) -> &str {
@@ -77,30 +89,62 @@ mod tests {
     use crate::script::Session;
 
     fn complete_in(session: &Session, line: &str) -> Completions {
-        complete(session.catalog(), &session.completion_context(), line, line.len())
+        complete(
+            session.catalog(),
+            &session.completion_context(),
+            line,
+            line.len(),
+        )
     }
 
     #[test]
     fn completes_builtins_keywords_and_variables() {
         let mut session = Session::with_output(std::sync::Arc::new(|_: &str| {}));
-        let _ = session.eval("<test>", "let signal_eff = 0.5; fn significance(s, b) { s / b }").unwrap();
+        let _ = session
+            .eval(
+                "<test>",
+                "let signal_eff = 0.5; fn significance(s, b) { s / b }",
+            )
+            .unwrap();
         let c = complete_in(&session, "ver");
         assert_eq!(c.start, 0);
         assert!(c.candidates.contains(&"version".to_string()));
-        assert!(complete_in(&session, "whi").candidates.contains(&"while".to_string()));
-        assert!(complete_in(&session, "print(sig").candidates.contains(&"signal_eff".to_string()));
-        assert!(complete_in(&session, "x = signif").candidates.contains(&"significance".to_string()));
+        assert!(
+            complete_in(&session, "whi")
+                .candidates
+                .contains(&"while".to_string())
+        );
+        assert!(
+            complete_in(&session, "print(sig")
+                .candidates
+                .contains(&"signal_eff".to_string())
+        );
+        assert!(
+            complete_in(&session, "x = signif")
+                .candidates
+                .contains(&"significance".to_string())
+        );
     }
 
     #[test]
     fn methods_follow_the_receiver_type() {
         let mut session = Session::with_output(std::sync::Arc::new(|_: &str| {}));
-        let _ = session.eval("<test>", "let xs = [1, 2]; let s = \"abc\";").unwrap();
+        let _ = session
+            .eval("<test>", "let xs = [1, 2]; let s = \"abc\";")
+            .unwrap();
         let c = complete_in(&session, "xs.pu");
         assert_eq!(c.candidates, vec!["push".to_string()]);
         let c = complete_in(&session, "s.to_up");
         assert_eq!(c.candidates, vec!["to_upper".to_string()]);
-        assert!(!complete_in(&session, "s.").candidates.contains(&"sort".to_string()));
-        assert!(complete_in(&session, "xs.").candidates.contains(&"len".to_string()));
+        assert!(
+            !complete_in(&session, "s.")
+                .candidates
+                .contains(&"sort".to_string())
+        );
+        assert!(
+            complete_in(&session, "xs.")
+                .candidates
+                .contains(&"len".to_string())
+        );
     }
 }

@@ -7,15 +7,15 @@ use super::domain::Domain;
 /// The `core` domain.
 pub const DOMAIN: Domain = Domain {
     name: "core",
-    about: "session seed, help and version",
+    about: "session seed, help, checks and version",
     module: || exported_module!(core_api),
 };
 
 #[export_module]
 mod core_api {
     use crate::error::Error;
-    use rhai::INT;
     use crate::script::state::session_state;
+    use rhai::INT;
 
     /// Sets the session seed. Every random built-in draws its own stream from this seed in
     /// the order it is called, so a script that starts with `seed(n)` gives the same numbers
@@ -26,7 +26,11 @@ mod core_api {
     pub fn seed(ctx: NativeCallContext, n: INT) -> Result<(), Box<EvalAltResult>> {
         let seed = u64::try_from(n)
             .map_err(|_| Error::invalid("seed", format!("{n} is negative; use a seed >= 0")))?;
-        session_state(&ctx)?.seeds.lock().unwrap_or_else(|e| e.into_inner()).reseed(seed);
+        session_state(&ctx)?
+            .seeds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .reseed(seed);
         Ok(())
     }
 
@@ -34,7 +38,11 @@ mod core_api {
     /// scripts are reproducible even without it).
     #[rhai_fn(name = "seed", return_raw)]
     pub fn current_seed(ctx: NativeCallContext) -> Result<INT, Box<EvalAltResult>> {
-        let seed = session_state(&ctx)?.seeds.lock().unwrap_or_else(|e| e.into_inner()).seed();
+        let seed = session_state(&ctx)?
+            .seeds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .seed();
         Ok(seed as INT)
     }
 
@@ -64,8 +72,33 @@ mod core_api {
                 } else {
                     format!("did you mean {}?", close.join(", "))
                 };
-                Err(Error::invalid("help topic", format!("no built-in is called '{name}'; {hint}")).into())
+                Err(Error::invalid(
+                    "help topic",
+                    format!("no built-in is called '{name}'; {hint}"),
+                )
+                .into())
             }
+        }
+    }
+
+    /// Stops the script with an error unless `condition` is true: a sanity check in an
+    /// analysis, e.g. `assert(events.len() > 0, "the selection kept no events")`.
+    #[rhai_fn(return_raw)]
+    pub fn assert(condition: bool, message: &str) -> Result<(), Box<EvalAltResult>> {
+        if condition {
+            Ok(())
+        } else {
+            Err(format!("assertion failed: {message}").into())
+        }
+    }
+
+    /// Stops the script with an error unless `condition` is true.
+    #[rhai_fn(name = "assert", return_raw)]
+    pub fn assert_plain(condition: bool) -> Result<(), Box<EvalAltResult>> {
+        if condition {
+            Ok(())
+        } else {
+            Err("assertion failed".into())
         }
     }
 

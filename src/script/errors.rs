@@ -11,7 +11,10 @@ use crate::error::Error;
 
 impl From<Error> for Box<EvalAltResult> {
     fn from(err: Error) -> Self {
-        Box::new(EvalAltResult::ErrorRuntime(Dynamic::from(err.to_string()), Position::NONE))
+        Box::new(EvalAltResult::ErrorRuntime(
+            Dynamic::from(err.to_string()),
+            Position::NONE,
+        ))
     }
 }
 
@@ -109,7 +112,10 @@ impl ScriptError {
                     } else {
                         format!("function '{name}'")
                     };
-                    call_chain.push(Frame { what, called_at: location(&current_source, *pos) });
+                    call_chain.push(Frame {
+                        what,
+                        called_at: location(&current_source, *pos),
+                    });
                     if !fn_source.is_empty() {
                         current_source = fn_source.clone();
                     }
@@ -137,7 +143,12 @@ impl ScriptError {
             }
             other => (ErrorKind::Runtime, without_position(other)),
         };
-        Self { kind, message, location: location(&current_source, err.position()), call_chain }
+        Self {
+            kind,
+            message,
+            location: location(&current_source, err.position()),
+            call_chain,
+        }
     }
 
     /// A panic inside a built-in, caught at the evaluation boundary.
@@ -177,5 +188,9 @@ fn runtime_message(value: &Dynamic) -> String {
 }
 
 fn location(source: &str, pos: Position) -> Option<Location> {
-    Some(Location { source: source.to_string(), line: pos.line()?, column: pos.position().unwrap_or(1) })
+    Some(Location {
+        source: source.to_string(),
+        line: pos.line()?,
+        column: pos.position().unwrap_or(1),
+    })
 }

@@ -7,10 +7,42 @@ use std::ops::Range;
 
 /// Rhai's keywords and keyword-like built-ins, for highlighting and completion.
 pub const KEYWORDS: &[&str] = &[
-    "as", "break", "catch", "const", "continue", "do", "else", "export", "false", "fn", "for",
-    "global", "if", "import", "in", "let", "loop", "private", "return", "switch", "this", "throw",
-    "true", "try", "until", "while", "Fn", "call", "curry", "type_of", "print", "debug", "eval",
-    "is_def_fn", "is_def_var", "is_shared",
+    "as",
+    "break",
+    "catch",
+    "const",
+    "continue",
+    "do",
+    "else",
+    "export",
+    "false",
+    "fn",
+    "for",
+    "global",
+    "if",
+    "import",
+    "in",
+    "let",
+    "loop",
+    "private",
+    "return",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "until",
+    "while",
+    "Fn",
+    "call",
+    "curry",
+    "type_of",
+    "print",
+    "debug",
+    "eval",
+    "is_def_fn",
+    "is_def_var",
+    "is_shared",
 ];
 
 /// The class of a token.
@@ -77,14 +109,23 @@ struct Scanner<'a> {
 
 impl<'a> Scanner<'a> {
     fn new(text: &'a str) -> Self {
-        Self { text, bytes: text.as_bytes(), pos: 0, tokens: Vec::new(), open_literal: false }
+        Self {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            tokens: Vec::new(),
+            open_literal: false,
+        }
     }
 
     fn run(mut self) -> (Vec<Token>, bool) {
         while self.pos < self.bytes.len() {
             let start = self.pos;
             let kind = self.next_kind();
-            self.tokens.push(Token { kind, span: start..self.pos });
+            self.tokens.push(Token {
+                kind,
+                span: start..self.pos,
+            });
         }
         (self.tokens, self.open_literal)
     }
@@ -123,11 +164,18 @@ impl<'a> Scanner<'a> {
             _ if c.is_ascii_alphabetic() || c == b'_' => {
                 self.skip_while(|b| b.is_ascii_alphanumeric() || b == b'_');
                 let word = &self.text[self.tokens_end()..self.pos];
-                if KEYWORDS.contains(&word) { TokenKind::Keyword } else { TokenKind::Identifier }
+                if KEYWORDS.contains(&word) {
+                    TokenKind::Keyword
+                } else {
+                    TokenKind::Identifier
+                }
             }
             _ => {
                 // One character, respecting UTF-8 boundaries.
-                let len = self.text[self.pos..].chars().next().map_or(1, char::len_utf8);
+                let len = self.text[self.pos..]
+                    .chars()
+                    .next()
+                    .map_or(1, char::len_utf8);
                 self.pos += len;
                 TokenKind::Punctuation
             }
@@ -199,7 +247,10 @@ mod tests {
         assert!(is_complete("let s = \"{[(\";"));
         assert!(is_complete("// { in a comment"));
         assert!(is_complete("let s = \"a\\\"b\";"));
-        assert!(is_complete("x)"), "surplus closers are for the parser to report");
+        assert!(
+            is_complete("x)"),
+            "surplus closers are for the parser to report"
+        );
     }
 
     #[test]
@@ -209,7 +260,9 @@ mod tests {
         assert_eq!(toks.first().unwrap().span.start, 0);
         assert_eq!(toks.last().unwrap().span.end, text.len());
         let kind_of = |s: &str| {
-            toks.iter().find(|t| &text[t.span.clone()] == s).map(|t| t.kind)
+            toks.iter()
+                .find(|t| &text[t.span.clone()] == s)
+                .map(|t| t.kind)
         };
         assert_eq!(kind_of("let"), Some(TokenKind::Keyword));
         assert_eq!(kind_of("x"), Some(TokenKind::Identifier));

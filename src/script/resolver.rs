@@ -31,7 +31,10 @@ impl ModuleResolver for ScriptResolver {
                 let file = file_path(source, path);
                 let text = std::fs::read_to_string(&file).map_err(|err| {
                     let what = if err.kind() == std::io::ErrorKind::NotFound {
-                        format!("{path} (no shipped script of that name, and no file {})", file.display())
+                        format!(
+                            "{path} (no shipped script of that name, and no file {})",
+                            file.display()
+                        )
                     } else {
                         format!("{path} ({}: {err})", file.display())
                     };
@@ -75,9 +78,18 @@ mod tests {
 
     #[test]
     fn relative_imports_follow_the_importing_script() {
-        assert_eq!(file_path(Some("analysis/main.rhai"), "steps"), PathBuf::from("analysis/steps.rhai"));
-        assert_eq!(file_path(Some("main.rhai"), "lib/steps.rhai"), PathBuf::from("lib/steps.rhai"));
+        assert_eq!(
+            file_path(Some("analysis/main.rhai"), "steps"),
+            PathBuf::from("analysis/steps.rhai")
+        );
+        assert_eq!(
+            file_path(Some("main.rhai"), "lib/steps.rhai"),
+            PathBuf::from("lib/steps.rhai")
+        );
         assert_eq!(file_path(None, "steps"), PathBuf::from("steps.rhai"));
-        assert_eq!(file_path(Some("a/b.rhai"), "/abs/x"), PathBuf::from("/abs/x.rhai"));
+        assert_eq!(
+            file_path(Some("a/b.rhai"), "/abs/x"),
+            PathBuf::from("/abs/x.rhai")
+        );
     }
 }

@@ -55,8 +55,10 @@ impl Session {
         let mut engine = Engine::new();
         engine.set_fail_on_invalid_map_property(true);
         engine.set_module_resolver(ScriptResolver);
-        let modules: Vec<_> =
-            DOMAINS.iter().map(|domain| (domain, Shared::new((domain.module)()))).collect();
+        let modules: Vec<_> = DOMAINS
+            .iter()
+            .map(|domain| (domain, Shared::new((domain.module)())))
+            .collect();
         for (_, module) in &modules {
             engine.register_global_module(module.clone());
         }
@@ -79,10 +81,20 @@ impl Session {
             };
             debug_output(&format!("{at}{text}"));
         });
-        engine.on_progress(move |_| interrupt.is_triggered().then(|| Dynamic::from("interrupted")));
+        engine.on_progress(move |_| {
+            interrupt
+                .is_triggered()
+                .then(|| Dynamic::from("interrupted"))
+        });
         let mut scope = Scope::new();
         scope.push_constant("ARGS", rhai::Array::new());
-        Self { engine, scope, functions: AST::empty(), state, accepted: Vec::new() }
+        Self {
+            engine,
+            scope,
+            functions: AST::empty(),
+            state,
+            accepted: Vec::new(),
+        }
     }
 
     /// Makes `args` available to scripts as the constant array `ARGS`.
@@ -93,12 +105,20 @@ impl Session {
 
     /// Sets the session seed, as `seed(n)` does.
     pub fn set_seed(&self, seed: u64) {
-        self.state.seeds.lock().unwrap_or_else(|e| e.into_inner()).reseed(seed);
+        self.state
+            .seeds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .reseed(seed);
     }
 
     /// The current session seed.
     pub fn seed(&self) -> u64 {
-        self.state.seeds.lock().unwrap_or_else(|e| e.into_inner()).seed()
+        self.state
+            .seeds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .seed()
     }
 
     /// The session's interrupt flag: trigger it (from a Ctrl-C handler or another thread) to
@@ -190,7 +210,12 @@ impl Session {
             return format!("{:?}", value.to_string());
         }
         self.engine
-            .call_fn::<String>(&mut Scope::new(), &self.functions, "to_string", (value.clone(),))
+            .call_fn::<String>(
+                &mut Scope::new(),
+                &self.functions,
+                "to_string",
+                (value.clone(),),
+            )
             .unwrap_or_else(|_| value.to_string())
     }
 
@@ -201,10 +226,17 @@ impl Session {
                 .scope
                 .iter_raw()
                 .map(|(name, _, value)| {
-                    (name.to_string(), canonical_type(self.engine.map_type_name(value.type_name())))
+                    (
+                        name.to_string(),
+                        canonical_type(self.engine.map_type_name(value.type_name())),
+                    )
                 })
                 .collect(),
-            functions: self.functions.iter_functions().map(|f| f.name.to_string()).collect(),
+            functions: self
+                .functions
+                .iter_functions()
+                .map(|f| f.name.to_string())
+                .collect(),
         }
     }
 
@@ -271,7 +303,10 @@ fn install_panic_hook() {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_string());
-            let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                .unwrap_or_default();
             *PANIC_MESSAGE.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{text}{at}"));
         }));
     });
@@ -305,7 +340,9 @@ mod tests {
     fn capturing() -> (Session, Arc<Mutex<Vec<String>>>) {
         let lines = Arc::new(Mutex::new(Vec::new()));
         let sink = lines.clone();
-        let session = Session::with_output(Arc::new(move |text: &str| sink.lock().unwrap().push(text.to_string())));
+        let session = Session::with_output(Arc::new(move |text: &str| {
+            sink.lock().unwrap().push(text.to_string())
+        }));
         (session, lines)
     }
 
@@ -324,7 +361,9 @@ mod tests {
     fn errors_carry_positions_and_keep_the_scope() {
         let mut s = quiet();
         let _ = s.eval("<repl>", "let kept = 5;").unwrap();
-        let err = s.eval("<repl>", "let a = 1;\nlet b = a + missing;").unwrap_err();
+        let err = s
+            .eval("<repl>", "let a = 1;\nlet b = a + missing;")
+            .unwrap_err();
         assert_eq!(err.kind, ErrorKind::Runtime);
         assert_eq!(err.to_string(), "<repl>:2:13: Variable not found: missing");
         let err = s.eval("<repl>", "let c = (1 + ;").unwrap_err();
@@ -339,7 +378,10 @@ mod tests {
         let code = "fn inner(v) {\n  v.no_such_method()\n}\nfn outer(v) { inner(v) }\nouter(1)";
         let err = s.eval("job.rhai", code).unwrap_err().to_string();
         let lines: Vec<&str> = err.lines().collect();
-        assert!(lines[0].starts_with("job.rhai:2:5: Function not found: no_such_method"), "{err}");
+        assert!(
+            lines[0].starts_with("job.rhai:2:5: Function not found: no_such_method"),
+            "{err}"
+        );
         assert_eq!(lines[1], "  in function 'inner', called at job.rhai:4:15");
         assert_eq!(lines[2], "  in function 'outer', called at job.rhai:5:1");
     }
@@ -348,7 +390,10 @@ mod tests {
     fn library_errors_become_positioned_script_errors() {
         let mut s = quiet();
         let err = s.eval("<repl>", "let ok = 1;\n  seed(-3)").unwrap_err();
-        assert_eq!(err.to_string(), "<repl>:2:3: invalid seed: -3 is negative; use a seed >= 0");
+        assert_eq!(
+            err.to_string(),
+            "<repl>:2:3: invalid seed: -3 is negative; use a seed >= 0"
+        );
     }
 
     #[test]
@@ -372,7 +417,8 @@ mod tests {
     fn a_panicking_builtin_is_reported_and_the_session_survives() {
         let mut s = quiet();
         let _ = s.eval("<repl>", "let x = 2;").unwrap();
-        s.engine_mut().register_fn("explode", || -> i64 { panic!("boom") });
+        s.engine_mut()
+            .register_fn("explode", || -> i64 { panic!("boom") });
         let err = s.eval("<repl>", "explode()").unwrap_err();
         assert_eq!(err.kind, ErrorKind::Internal);
         assert!(err.to_string().contains("boom"), "{err}");
@@ -384,7 +430,10 @@ mod tests {
         let (mut s, lines) = capturing();
         let _ = s.eval("<repl>", "help()").unwrap();
         let index = lines.lock().unwrap().join("\n");
-        assert!(index.contains("core — session seed, help and version"), "{index}");
+        assert!(
+            index.contains("core — session seed, help, checks and version"),
+            "{index}"
+        );
         assert!(index.contains("  seed"), "{index}");
         assert!(index.contains("  version"), "{index}");
         lines.lock().unwrap().clear();
@@ -395,8 +444,24 @@ mod tests {
         lines.lock().unwrap().clear();
         let _ = s.eval("<repl>", "help(\"push\")").unwrap();
         assert!(lines.lock().unwrap().join("\n").contains("push("));
-        let err = s.eval("<repl>", "help(\"versoin\")").unwrap_err().to_string();
+        let err = s
+            .eval("<repl>", "help(\"versoin\")")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("did you mean version"), "{err}");
+    }
+
+    #[test]
+    fn assert_stops_with_the_message_and_position() {
+        let mut s = quiet();
+        assert!(
+            s.eval("<t>", "assert(1 < 2, \"fine\"); assert(true)")
+                .is_ok()
+        );
+        let err = s.eval("<t>", "assert(1 > 2, \"order\")").unwrap_err();
+        assert_eq!(err.to_string(), "<t>:1:1: assertion failed: order");
+        let err = s.eval("<t>", "\nassert(false)").unwrap_err();
+        assert_eq!(err.to_string(), "<t>:2:1: assertion failed");
     }
 
     #[test]
@@ -414,17 +479,29 @@ mod tests {
     #[test]
     fn version_and_args_are_available() {
         let mut s = quiet();
-        let v = s.eval("<repl>", "version()").unwrap().into_string().unwrap();
+        let v = s
+            .eval("<repl>", "version()")
+            .unwrap()
+            .into_string()
+            .unwrap();
         assert_eq!(v, env!("CARGO_PKG_VERSION"));
         assert_eq!(s.eval("<repl>", "ARGS.len()").unwrap().as_int().unwrap(), 0);
         s.set_args(vec!["a".into(), "b".into()]);
-        assert_eq!(s.eval("<repl>", "ARGS[1]").unwrap().into_string().unwrap(), "b");
+        assert_eq!(
+            s.eval("<repl>", "ARGS[1]").unwrap().into_string().unwrap(),
+            "b"
+        );
     }
 
     #[test]
     fn stdlib_imports_work_in_scripts_and_persist_in_the_repl() {
         let mut s = quiet();
-        let mean = s.eval("<script>", "import \"arrays\" as a; a::mean([1.0, 2.0, 6.0])").unwrap();
+        let mean = s
+            .eval(
+                "<script>",
+                "import \"arrays\" as a; a::mean([1.0, 2.0, 6.0])",
+            )
+            .unwrap();
         assert_eq!(mean.as_float().unwrap(), 3.0);
         let _ = s.eval("<repl>", "import \"arrays\" as arr;").unwrap();
         let max = s.eval("<repl>", "arr::max_of([3, 9, 4])").unwrap();
@@ -438,29 +515,48 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("lib")).unwrap();
         std::fs::write(dir.path().join("lib/steps.rhai"), "fn double(x) { 2 * x }").unwrap();
-        std::fs::write(dir.path().join("main.rhai"), "import \"lib/steps\" as steps;\nsteps::double(21)").unwrap();
+        std::fs::write(
+            dir.path().join("main.rhai"),
+            "import \"lib/steps\" as steps;\nsteps::double(21)",
+        )
+        .unwrap();
         let mut s = quiet();
         let value = s.run_file(&dir.path().join("main.rhai")).unwrap();
         assert_eq!(value.as_int().unwrap(), 42);
         std::fs::write(dir.path().join("broken.rhai"), "import \"nowhere\" as n;").unwrap();
-        let err = s.run_file(&dir.path().join("broken.rhai")).unwrap_err().to_string();
+        let err = s
+            .run_file(&dir.path().join("broken.rhai"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("Module not found: nowhere"), "{err}");
         assert!(err.contains("broken.rhai:1:"), "{err}");
     }
 
     #[test]
     fn a_missing_script_file_is_named() {
-        let err = quiet().run_file(Path::new("/no/such/script.rhai")).unwrap_err().to_string();
-        assert!(err.starts_with("cannot read '/no/such/script.rhai'"), "{err}");
+        let err = quiet()
+            .run_file(Path::new("/no/such/script.rhai"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("cannot read '/no/such/script.rhai'"),
+            "{err}"
+        );
     }
 
     #[test]
     fn whole_line_imports_are_recognised() {
         assert_eq!(
             whole_line_imports("import \"arrays\" as a; import \"x/y\" as b"),
-            Some(vec![("arrays".into(), "a".into()), ("x/y".into(), "b".into())])
+            Some(vec![
+                ("arrays".into(), "a".into()),
+                ("x/y".into(), "b".into())
+            ])
         );
-        assert_eq!(whole_line_imports("import \"arrays\" as a; a::sum([1])"), None);
+        assert_eq!(
+            whole_line_imports("import \"arrays\" as a; a::sum([1])"),
+            None
+        );
         assert_eq!(whole_line_imports("let x = 1;"), None);
         assert_eq!(whole_line_imports("import \"arrays\";"), None);
     }
@@ -472,7 +568,9 @@ mod tests {
         assert_eq!(s.display(&v), "\"abc\"");
         let v = s.eval("<repl>", "[1, 2.5]").unwrap();
         assert_eq!(s.display(&v), "[1, 2.5]");
-        let _ = s.eval("<repl>", "let long = \"x\"; long.pad(100, 'x');").unwrap();
+        let _ = s
+            .eval("<repl>", "let long = \"x\"; long.pad(100, 'x');")
+            .unwrap();
         let vars = s.variables();
         let long = vars.iter().find(|v| v.name == "long").unwrap();
         assert_eq!(long.type_name, "string");

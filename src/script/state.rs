@@ -38,7 +38,10 @@ impl SessionState {
 
     /// The seed of a fresh random stream drawn from the session seed.
     pub fn next_stream(&self) -> u64 {
-        self.seeds.lock().unwrap_or_else(|e| e.into_inner()).next_stream()
+        self.seeds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .next_stream()
     }
 }
 

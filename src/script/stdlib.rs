@@ -6,7 +6,10 @@ pub const SCRIPTS: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/stdlib_
 /// The source of the shipped script `name` (with or without the `.rhai` extension).
 pub fn get(name: &str) -> Option<&'static str> {
     let name = name.strip_suffix(".rhai").unwrap_or(name);
-    SCRIPTS.iter().find(|(n, _)| *n == name).map(|(_, source)| *source)
+    SCRIPTS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, source)| *source)
 }
 
 #[cfg(test)]
@@ -18,7 +21,13 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib");
         let on_disk = std::fs::read_dir(dir)
             .unwrap()
-            .filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "rhai"))
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "rhai")
+            })
             .count();
         assert_eq!(SCRIPTS.len(), on_disk);
         assert!(get("arrays").is_some());

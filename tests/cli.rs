@@ -1,0 +1,197 @@
+//! The `bumplab run` script runner, driven as a user would: exit codes, output and the
+//! `FILE:LINE:COL: message` error format.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bumplab(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bumplab"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn the_hello_example_runs_with_arguments() {
+    let out = bumplab(&["run", "examples/hello.rhai", "--", "alice"], &repo());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("session seed 7"), "{stdout}");
+    assert!(stdout.contains("Hello, alice!"), "{stdout}");
+    assert!(stdout.contains("Sets the session seed."), "{stdout}");
+}
+
+#[test]
+fn every_rhai_test_script_passes() {
+    let dir = repo().join("tests/scripts");
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "rhai") {
+            let out = bumplab(&["run", path.to_str().unwrap()], &repo());
+            assert!(
+                out.status.success(),
+                "{} failed:\n{}",
+                path.display(),
+                text(&out.stderr)
+            );
+            count += 1;
+        }
+    }
+    assert!(count >= 2);
+}
+
+#[test]
+fn seed_and_args_reach_the_script() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("s.rhai"),
+        "print(`${seed()} ${ARGS.len()} ${ARGS}`);",
+    )
+    .unwrap();
+    let out = bumplab(
+        &["run", "s.rhai", "--seed", "123", "--", "a", "--b", "c d"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "123 3 [\"a\", \"--b\", \"c d\"]");
+}
+
+#[test]
+fn a_runtime_error_exits_1_with_one_positioned_message() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.rhai"),
+        "let a = 1;\nprint(\"before\");\nlet b = a + missing;\nprint(\"after\");\n",
+    )
+    .unwrap();
+    let out = bumplab(&["run", "bad.rhai"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(text(&out.stdout), "before\n");
+    assert_eq!(
+        text(&out.stderr),
+        "bad.rhai:3:13: Variable not found: missing\n"
+    );
+}
+
+#[test]
+fn an_error_inside_a_function_shows_the_call_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = "fn inner(x) {\n    x / 0\n}\n\nfn outer(x) { inner(x) }\n\nouter(3);\n";
+    std::fs::write(dir.path().join("chain.rhai"), script).unwrap();
+    let out = bumplab(&["run", "chain.rhai"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(
+        lines[0].starts_with("chain.rhai:2:7: Division by zero"),
+        "{stderr}"
+    );
+    assert_eq!(lines[1], "  in function 'inner', called at chain.rhai:5:15");
+    assert_eq!(lines[2], "  in function 'outer', called at chain.rhai:7:1");
+}
+
+#[test]
+fn a_syntax_error_exits_1_before_running_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("syntax.rhai"),
+        "print(\"never\");\nlet x = [1, 2;\n",
+    )
+    .unwrap();
+    let out = bumplab(&["run", "syntax.rhai"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).is_empty());
+    let stderr = text(&out.stderr);
+    assert!(stderr.starts_with("syntax.rhai:2:"), "{stderr}");
+    assert!(stderr.contains("syntax error"), "{stderr}");
+}
+
+#[test]
+fn a_missing_script_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = bumplab(&["run", "nowhere.rhai"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).starts_with("cannot read 'nowhere.rhai'"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn imports_resolve_relative_to_the_script_not_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("analysis");
+    std::fs::create_dir_all(project.join("steps")).unwrap();
+    std::fs::write(
+        project.join("steps/select.rhai"),
+        "import \"../common\" as c;\nfn cut() { c::threshold() * 2 }\n",
+    )
+    .unwrap();
+    std::fs::write(project.join("common.rhai"), "fn threshold() { 21 }\n").unwrap();
+    std::fs::write(
+        project.join("main.rhai"),
+        "import \"steps/select\" as s;\nprint(s::cut());\n",
+    )
+    .unwrap();
+    let out = bumplab(&["run", "analysis/main.rhai"], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "42");
+}
+
+#[test]
+fn an_error_in_an_imported_module_names_the_module() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("lib.rhai"), "let x = ;\n").unwrap();
+    std::fs::write(dir.path().join("main.rhai"), "import \"lib\" as lib;\n").unwrap();
+    let out = bumplab(&["run", "main.rhai"], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("lib.rhai:1:"), "{stderr}");
+    assert!(
+        stderr.contains("in module \"lib.rhai\", called at main.rhai:1:"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_a_running_script_with_status_130() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("spin.rhai"),
+        "print(\"spinning\");\nloop {}\n",
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_bumplab"))
+        .args(["run", "spin.rhai"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // SAFETY: plain kill(2) on our own child.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(
+        text(&out.stderr).starts_with("spin.rhai:2:"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stderr).contains("interrupted by the user"));
+}
