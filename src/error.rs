@@ -19,6 +19,16 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An input file is malformed: wrong layout, a bad value, a missing column.
+    #[error("{file}: {location}: {problem}")]
+    Format {
+        /// The file concerned.
+        file: PathBuf,
+        /// Where in it: `line 12`, `line 12, column 'pt'`, `dataset /df/block0_values`.
+        location: String,
+        /// What is wrong, in words that say what to fix.
+        problem: String,
+    },
     /// The user interrupted a long computation (Ctrl-C).
     #[error("interrupted by the user (Ctrl-C)")]
     Interrupted,
@@ -43,6 +53,11 @@ impl Error {
             path: path.into(),
             source,
         }
+    }
+
+    /// An [`Error::Format`] for `file` at `location`.
+    pub fn format(file: impl Into<PathBuf>, location: impl Into<String>, problem: impl Into<String>) -> Self {
+        Error::Format { file: file.into(), location: location.into(), problem: problem.into() }
     }
 
     /// An [`Error::InvalidArgument`] for the argument `name`.

@@ -3,6 +3,7 @@
 //! The library is the product: the `bumplab` binary (REPL, script runner) is a thin front end
 //! over it, and notebooks use it directly. See `docs/ARCHITECTURE.md` for the map of modules.
 
+pub mod data;
 pub mod error;
 pub mod fsutil;
 pub mod interrupt;

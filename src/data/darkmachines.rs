@@ -1,0 +1,1 @@
+//! Reader for the Dark Machines challenge CSV files (being written).

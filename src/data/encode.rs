@@ -1,0 +1,1 @@
+//! Event encodings for the object-level models (being written).

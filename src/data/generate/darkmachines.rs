@@ -1,0 +1,1 @@
+//! Dark-Machines-like object-level generator (being written).

@@ -1,0 +1,1 @@
+//! LHC-Olympics-like dijet generator (being written).
