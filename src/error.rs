@@ -56,8 +56,16 @@ impl Error {
     }
 
     /// An [`Error::Format`] for `file` at `location`.
-    pub fn format(file: impl Into<PathBuf>, location: impl Into<String>, problem: impl Into<String>) -> Self {
-        Error::Format { file: file.into(), location: location.into(), problem: problem.into() }
+    pub fn format(
+        file: impl Into<PathBuf>,
+        location: impl Into<String>,
+        problem: impl Into<String>,
+    ) -> Self {
+        Error::Format {
+            file: file.into(),
+            location: location.into(),
+            problem: problem.into(),
+        }
     }
 
     /// An [`Error::InvalidArgument`] for the argument `name`.

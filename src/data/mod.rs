@@ -1,11 +1,19 @@
 //! Events: the columnar `EventSet`, synthetic generators with known truth, readers and
 //! writers, object-level layouts and encodings, scalers and binning helpers.
 
+pub mod binning;
 pub mod darkmachines;
+pub mod describe;
 pub mod encode;
+pub mod eventset;
 pub mod generate;
+pub mod io;
+pub mod lhco_features;
 pub mod lhco_h5;
 pub mod objects;
+pub mod scaler;
+
+pub use eventset::{EventSet, Fold, Role, Roles};
 
 /// Named numeric columns of equal length: what generators and readers produce before the
 /// columns become an `EventSet`.

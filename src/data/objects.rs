@@ -121,10 +121,22 @@ pub fn to_columns(events: &[ObjectEvent], extra: super::NamedColumns) -> super::
     let mut columns: super::NamedColumns = Vec::with_capacity(3 + 5 * MAX_OBJECTS + extra.len());
     columns.push(("met".into(), events.iter().map(|e| e.met).collect()));
     columns.push(("met_phi".into(), events.iter().map(|e| e.met_phi).collect()));
-    columns.push(("n_obj".into(), events.iter().map(|e| e.objects.len().min(MAX_OBJECTS) as f64).collect()));
+    columns.push((
+        "n_obj".into(),
+        events
+            .iter()
+            .map(|e| e.objects.len().min(MAX_OBJECTS) as f64)
+            .collect(),
+    ));
     for i in 0..MAX_OBJECTS {
         let [t, e, pt, eta, phi] = object_columns(i);
-        let mut cols = [vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]];
+        let mut cols = [
+            vec![0.0; n],
+            vec![0.0; n],
+            vec![0.0; n],
+            vec![0.0; n],
+            vec![0.0; n],
+        ];
         for (row, event) in events.iter().enumerate() {
             if let Some(o) = event.objects.get(i) {
                 cols[0][row] = f64::from(o.kind.code());
@@ -157,10 +169,24 @@ mod tests {
 
     #[test]
     fn flat_layout_pads_absent_objects_with_zeros() {
-        let jet = Object { kind: ObjectType::Jet, e: 100.0, pt: 80.0, eta: 0.5, phi: 1.0 };
+        let jet = Object {
+            kind: ObjectType::Jet,
+            e: 100.0,
+            pt: 80.0,
+            eta: 0.5,
+            phi: 1.0,
+        };
         let events = vec![
-            ObjectEvent { met: 50.0, met_phi: 0.1, objects: vec![jet] },
-            ObjectEvent { met: 10.0, met_phi: -1.0, objects: vec![] },
+            ObjectEvent {
+                met: 50.0,
+                met_phi: 0.1,
+                objects: vec![jet],
+            },
+            ObjectEvent {
+                met: 10.0,
+                met_phi: -1.0,
+                objects: vec![],
+            },
         ];
         let cols = to_columns(&events, vec![("label".into(), vec![1.0, 0.0])]);
         assert_eq!(cols.len(), 3 + 5 * MAX_OBJECTS + 1);

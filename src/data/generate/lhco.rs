@@ -1,1 +1,1006 @@
-//! LHC-Olympics-like dijet generator (being written).
+//! LHC-Olympics-like dijet generator (`lhco_toy`): QCD dijet background and a
+//! `Z' -> X(->qq) Y(->qq)` signal described by the high-level features the LHC Olympics 2020
+//! papers use — the dijet mass, the two jet masses ordered by mass, their N-subjettiness ratios
+//! `tau21` and `tau32`, and the jet-mass difference — with a truth label.
+//!
+//! The model, every parameter value and what it does not model are written down in
+//! `docs/generators.md` (section "LHC-Olympics-like dijet sample"). In short:
+//!
+//! - background `mjj` follows the four-parameter dijet function
+//!   `(1 - x)^p1 / x^(p2 + p3 ln x)`, `x = mjj / 13 TeV`, times a logistic trigger turn-on,
+//!   sampled by inverse CDF from a fine table;
+//! - a QCD jet mass is `mjj * r` with `r` log-normal, so jet masses scale with `mjj` and the
+//!   rescaled mass `m_J / mjj` is independent of it; `tau21` is Beta-distributed around 0.66,
+//!   lower for heavier jets;
+//! - signal `mjj` is a Gaussian core at `mz` with a low-side (FSR) tail, the two jets carry
+//!   `mx` and `my` with a detector-like resolution and low `tau21`;
+//! - the `Sim` variant changes the shower the way Herwig differs from Pythia in the SALAD paper:
+//!   jet masses pulled down at low mass, `tau21` shifted down and broadened.
+//!
+//! Generation is deterministic in the seed and independent of the thread count: events come in
+//! chunks of [`CHUNK`] events, background chunk `k` drawing from stream `k`, signal chunk `k`
+//! from stream `2^32 + k`, the final shuffle from stream `2^33`.
+
+use rand::seq::SliceRandom;
+use rand::{Rng, RngExt};
+use rand_distr::{Distribution, Exp1, Gamma, StandardNormal};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rayon::prelude::*;
+
+use super::{CHUNK, rng_for};
+use crate::data::NamedColumns;
+use crate::{Error, Result};
+
+/// The output columns, in order.
+pub const COLUMNS: [&str; 9] = [
+    "mjj", "mj1", "mj2", "tau21_1", "tau21_2", "tau32_1", "tau32_2", "dmj", "label",
+];
+
+/// The largest number of events (background plus signal) one call may generate.
+pub const MAX_EVENTS: usize = 10_000_000;
+
+/// The smallest `mz`, `mx` or `my` accepted (GeV): below it the jet-mass resolution's constant
+/// term (8 GeV) would swamp the peak.
+pub const MIN_SIGNAL_MASS: f64 = 10.0;
+
+/// Centre-of-mass energy in GeV: the scale of the dijet function's `x` and the upper bound of
+/// `mz`.
+const SQRT_S: f64 = 13_000.0;
+
+/// Dijet function exponents `p1`, `p2`, `p3` of the background `mjj` spectrum.
+const DIJET_P: [f64; 3] = [10.0, 4.0, 0.3];
+/// Midpoint of the logistic trigger turn-on in `mjj` (GeV).
+const TURN_ON_MID: f64 = 2_500.0;
+/// Width of the logistic trigger turn-on (GeV).
+const TURN_ON_WIDTH: f64 = 25.0;
+/// Range of the background `mjj` (GeV).
+const MJJ_RANGE: (f64, f64) = (1_500.0, 9_000.0);
+/// Number of cells of the inverse-CDF table of background `mjj`.
+const MJJ_CELLS: usize = 8_192;
+
+/// Median of the QCD jet mass over `mjj`, `r`, which is log-normal.
+const R_MEDIAN: f64 = 0.03;
+/// Standard deviation of `ln r`.
+const R_LOG_SIGMA: f64 = 0.7;
+/// Largest `r` kept (the log-normal is truncated there).
+const R_MAX: f64 = 0.3;
+/// QCD `tau21`: mean, how far it moves with the jet mass (`-amp * tanh(z / 2)`, `z` the
+/// standardised log mass ratio), and the standard deviation at fixed mass.
+const QCD_TAU21: (f64, f64, f64) = (0.66, 0.10, 0.14);
+/// QCD `tau32`: mean and standard deviation.
+const QCD_TAU32: (f64, f64) = (0.78, 0.10);
+
+/// Relative Gaussian resolution of the signal `mjj` core.
+const SIGNAL_MJJ_RESOLUTION: f64 = 0.045;
+/// Fraction of signal events with a final-state-radiation tail in `mjj`.
+const FSR_TAIL_FRACTION: f64 = 0.25;
+/// Mean relative `mjj` lost in the tail (exponentially distributed).
+const FSR_TAIL_MEAN: f64 = 0.07;
+/// Signal jet mass resolution: relative term and constant term (GeV), added in quadrature.
+const SIGNAL_MJ_RESOLUTION: (f64, f64) = (0.06, 8.0);
+/// Two-prong (signal) jets: `tau21` mean and standard deviation.
+const SIGNAL_TAU21: (f64, f64) = (0.35, 0.12);
+/// Two-prong (signal) jets: `tau32` mean and standard deviation.
+const SIGNAL_TAU32: (f64, f64) = (0.72, 0.11);
+
+/// Alternative shower (`Sim`): jet masses become `m (1 - A exp(-m / M0))`, `(A, M0 in GeV)`.
+const SIM_MASS_PULL: (f64, f64) = (0.2, 50.0);
+/// Alternative shower: shift of every `tau21` mean (QCD and signal).
+const SIM_TAU21_SHIFT: f64 = -0.025;
+/// Alternative shower: QCD `tau21` standard deviation at fixed mass.
+const SIM_QCD_TAU21_SD: f64 = 0.145;
+
+/// First stream of the signal chunks.
+const SIGNAL_STREAM: u64 = 1 << 32;
+/// Stream of the final shuffle.
+const SHUFFLE_STREAM: u64 = 1 << 33;
+
+/// A named starting point for [`LhcoToyOptions`], after the LHC Olympics 2020 data sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Preset {
+    /// R&D-like: 1,000,000 background and 1,000 signal events, `mz/mx/my = 3500/500/100` GeV,
+    /// "data" shower.
+    Rnd,
+    /// Black Box 1-like: 1,000,000 events of which 834 signal, `mz/mx/my = 3823/732/378` GeV.
+    Bb1,
+    /// Black Box 2-like: 1,000,000 background-only events made with the alternative shower.
+    Bb2,
+}
+
+impl Preset {
+    /// Every preset, in the order their names are listed in error messages.
+    pub const ALL: [Preset; 3] = [Preset::Rnd, Preset::Bb1, Preset::Bb2];
+
+    /// The preset's name as scripts write it: `"rnd"`, `"bb1"` or `"bb2"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::Rnd => "rnd",
+            Preset::Bb1 => "bb1",
+            Preset::Bb2 => "bb2",
+        }
+    }
+
+    /// The preset called `name`; an [`Error::InvalidArgument`] listing the presets otherwise.
+    pub fn parse(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|p| p.name() == name)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "preset",
+                    format!(
+                        "unknown preset '{name}'; the presets are {}",
+                        Self::ALL.map(Self::name).join(", ")
+                    ),
+                )
+            })
+    }
+}
+
+/// Which parton shower the sample imitates: the "data" (Pythia-like) or the "simulation"
+/// (Herwig-like, differing mainly at low jet mass and across `tau21`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Variant {
+    /// The nominal, Pythia-like shower.
+    Data,
+    /// The alternative, Herwig-like shower.
+    Sim,
+}
+
+impl Variant {
+    /// Every variant, in the order their names are listed in error messages.
+    pub const ALL: [Variant; 2] = [Variant::Data, Variant::Sim];
+
+    /// The variant's name as scripts write it: `"data"` or `"sim"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Data => "data",
+            Variant::Sim => "sim",
+        }
+    }
+
+    /// The variant called `name`; an [`Error::InvalidArgument`] listing the variants otherwise.
+    pub fn parse(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.name() == name)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "variant",
+                    format!(
+                        "unknown variant '{name}'; the variants are {}",
+                        Self::ALL.map(Self::name).join(", ")
+                    ),
+                )
+            })
+    }
+}
+
+/// What [`lhco_toy`] generates. Start from [`LhcoToyOptions::preset`] (or `default()`, the
+/// R&D-like preset) and override fields.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LhcoToyOptions {
+    /// Number of QCD background events.
+    pub background: usize,
+    /// Number of `Z' -> XY` signal events.
+    pub signal: usize,
+    /// Mass of the `Z'` resonance in GeV: where the signal `mjj` peaks.
+    pub mz: f64,
+    /// Mass of `X` in GeV: where one signal jet mass peaks (the heavier one by default).
+    pub mx: f64,
+    /// Mass of `Y` in GeV: where the other signal jet mass peaks.
+    pub my: f64,
+    /// Which shower the events imitate.
+    pub variant: Variant,
+    /// Adds `mj_mjj_slope * mjj` to every jet mass (background and signal), strengthening the
+    /// dependence of the jet masses on `mjj` as in the SA-CWoLa study (which uses 0.1).
+    pub mj_mjj_slope: f64,
+    /// Seed of the random streams: the same seed gives the same events.
+    pub seed: u64,
+}
+
+impl Default for LhcoToyOptions {
+    /// The R&D-like preset, [`Preset::Rnd`].
+    fn default() -> Self {
+        Self::preset(Preset::Rnd)
+    }
+}
+
+impl LhcoToyOptions {
+    /// The options of preset `p`; the seed is [`crate::seed::DEFAULT_SEED`] and the slope 0.
+    pub fn preset(p: Preset) -> Self {
+        let rnd = Self {
+            background: 1_000_000,
+            signal: 1_000,
+            mz: 3_500.0,
+            mx: 500.0,
+            my: 100.0,
+            variant: Variant::Data,
+            mj_mjj_slope: 0.0,
+            seed: crate::seed::DEFAULT_SEED,
+        };
+        match p {
+            Preset::Rnd => rnd,
+            Preset::Bb1 => Self {
+                background: 1_000_000 - 834,
+                signal: 834,
+                mz: 3_823.0,
+                mx: 732.0,
+                my: 378.0,
+                ..rnd
+            },
+            Preset::Bb2 => Self {
+                signal: 0,
+                variant: Variant::Sim,
+                ..rnd
+            },
+        }
+    }
+
+    /// Checks that the options can be generated: at least one event and at most
+    /// [`MAX_EVENTS`], finite masses of at least [`MIN_SIGNAL_MASS`] with
+    /// `mx + my < mz < 13000` GeV, and a finite non-negative `mj_mjj_slope`.
+    pub fn validate(&self) -> Result<()> {
+        self.validate_counts()?;
+        self.validate_masses()?;
+        if !(self.mj_mjj_slope.is_finite() && self.mj_mjj_slope >= 0.0) {
+            return Err(Error::invalid(
+                "mj_mjj_slope",
+                format!(
+                    "{}; it must be finite and non-negative (the SA-CWoLa study uses 0.1)",
+                    self.mj_mjj_slope
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_counts(&self) -> Result<()> {
+        let total = self.background.saturating_add(self.signal);
+        if total == 0 {
+            return Err(Error::invalid(
+                "signal",
+                "background and signal are both 0; ask for at least one event",
+            ));
+        }
+        if total > MAX_EVENTS {
+            return Err(Error::invalid(
+                "background",
+                format!("background + signal = {total} events exceeds the limit of {MAX_EVENTS}"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_masses(&self) -> Result<()> {
+        for (name, mass) in [("mz", self.mz), ("mx", self.mx), ("my", self.my)] {
+            if !(mass.is_finite() && mass >= MIN_SIGNAL_MASS) {
+                return Err(Error::invalid(
+                    name,
+                    format!("{mass} GeV; a mass must be finite and at least {MIN_SIGNAL_MASS} GeV"),
+                ));
+            }
+        }
+        if self.mz >= SQRT_S {
+            return Err(Error::invalid(
+                "mz",
+                format!(
+                    "{} GeV; it must be below the collision energy of 13000 GeV",
+                    self.mz
+                ),
+            ));
+        }
+        if self.mx + self.my >= self.mz {
+            return Err(Error::invalid(
+                "mz",
+                format!(
+                    "mx + my = {} GeV is not below mz = {} GeV; the Z' cannot decay to X Y",
+                    self.mx + self.my,
+                    self.mz
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Generates an LHC-Olympics-like dijet sample: the columns of [`COLUMNS`] (`label` is 1 for
+/// signal, 0 for background), events shuffled so that signal is spread through the sample.
+/// The output depends only on the options, not on the number of threads.
+///
+/// Fails with [`Error::InvalidArgument`] when [`LhcoToyOptions::validate`] does.
+pub fn lhco_toy(opts: &LhcoToyOptions) -> Result<NamedColumns> {
+    opts.validate()?;
+    let spectrum = MjjSpectrum::new();
+    let mut rows = generate(opts.background, opts.seed, 0, |rng| {
+        background_event(rng, &spectrum, opts)
+    });
+    rows.extend(generate(opts.signal, opts.seed, SIGNAL_STREAM, |rng| {
+        signal_event(rng, opts)
+    }));
+    rows.shuffle(&mut rng_for(opts.seed, SHUFFLE_STREAM));
+    Ok(into_columns(&rows))
+}
+
+/// One event: the values of [`COLUMNS`] in order.
+type Row = [f64; 9];
+
+/// A jet's high-level features.
+#[derive(Clone, Copy, Debug)]
+struct Jet {
+    mass: f64,
+    tau21: f64,
+    tau32: f64,
+}
+
+/// `n` events from `event`, in chunks of [`CHUNK`] generated in parallel, chunk `k` drawing
+/// from stream `first_stream + k` of `seed`.
+fn generate<F>(n: usize, seed: u64, first_stream: u64, event: F) -> Vec<Row>
+where
+    F: Fn(&mut Xoshiro256PlusPlus) -> Row + Sync,
+{
+    let chunks: Vec<Vec<Row>> = (0..n.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|k| {
+            let mut rng = rng_for(seed, first_stream + k as u64);
+            let len = CHUNK.min(n - k * CHUNK);
+            (0..len).map(|_| event(&mut rng)).collect()
+        })
+        .collect();
+    chunks.concat()
+}
+
+/// The row of an event with dijet mass `mjj` and jets `a`, `b`: `slope * mjj` is added to both
+/// jet masses, then the jets are ordered by mass.
+fn row(mjj: f64, a: Jet, b: Jet, slope: f64, label: f64) -> Row {
+    let (a, b) = (
+        Jet {
+            mass: a.mass + slope * mjj,
+            ..a
+        },
+        Jet {
+            mass: b.mass + slope * mjj,
+            ..b
+        },
+    );
+    let (j1, j2) = if a.mass >= b.mass { (a, b) } else { (b, a) };
+    [
+        mjj,
+        j1.mass,
+        j2.mass,
+        j1.tau21,
+        j2.tau21,
+        j1.tau32,
+        j2.tau32,
+        j1.mass - j2.mass,
+        label,
+    ]
+}
+
+/// The rows turned into named columns.
+fn into_columns(rows: &[Row]) -> NamedColumns {
+    COLUMNS
+        .iter()
+        .enumerate()
+        .map(|(c, name)| (name.to_string(), rows.iter().map(|r| r[c]).collect()))
+        .collect()
+}
+
+/// The background dijet-mass density, up to normalisation: the four-parameter dijet function
+/// times the trigger turn-on.
+fn background_mjj_density(mjj: f64) -> f64 {
+    let x = mjj / SQRT_S;
+    let [p1, p2, p3] = DIJET_P;
+    let dijet = (1.0 - x).powf(p1) / x.powf(p2 + p3 * x.ln());
+    dijet / (1.0 + (-(mjj - TURN_ON_MID) / TURN_ON_WIDTH).exp())
+}
+
+/// Inverse-CDF sampler of the background `mjj`: the density tabulated on a grid uniform in
+/// `ln mjj` (cells of 0.02 %), uniform in `ln mjj` within a cell.
+struct MjjSpectrum {
+    /// `ln mjj` of the first grid point and the cell width in `ln mjj`.
+    log_start: f64,
+    log_step: f64,
+    /// Normalised cumulative probability at each grid point (`MJJ_CELLS + 1` values, 0 to 1).
+    cdf: Vec<f64>,
+}
+
+impl MjjSpectrum {
+    fn new() -> Self {
+        let log_start = MJJ_RANGE.0.ln();
+        let log_step = (MJJ_RANGE.1.ln() - log_start) / MJJ_CELLS as f64;
+        // Density in ln(mjj) is mjj * dN/dmjj; cells integrated with the trapezoid rule.
+        let density = |i: usize| {
+            let m = (log_start + i as f64 * log_step).exp();
+            m * background_mjj_density(m)
+        };
+        let mut cdf = Vec::with_capacity(MJJ_CELLS + 1);
+        let mut total = 0.0;
+        cdf.push(total);
+        for i in 0..MJJ_CELLS {
+            total += 0.5 * (density(i) + density(i + 1));
+            cdf.push(total);
+        }
+        cdf.iter_mut().for_each(|c| *c /= total);
+        Self {
+            log_start,
+            log_step,
+            cdf,
+        }
+    }
+
+    fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        let u: f64 = rng.random();
+        // First grid point above u: u lies in the cell before it, whose width is then positive.
+        let above = self.cdf.partition_point(|&c| c <= u).clamp(1, MJJ_CELLS);
+        let (lo, hi) = (self.cdf[above - 1], self.cdf[above]);
+        let within = ((u - lo) / (hi - lo)).clamp(0.0, 1.0);
+        (self.log_start + (above as f64 - 1.0 + within) * self.log_step).exp()
+    }
+}
+
+/// A QCD dijet event.
+fn background_event<R: Rng + ?Sized>(
+    rng: &mut R,
+    spectrum: &MjjSpectrum,
+    opts: &LhcoToyOptions,
+) -> Row {
+    let mjj = spectrum.sample(rng);
+    let a = qcd_jet(rng, mjj, opts.variant);
+    let b = qcd_jet(rng, mjj, opts.variant);
+    row(mjj, a, b, opts.mj_mjj_slope, 0.0)
+}
+
+/// A QCD (one-prong) jet in an event of dijet mass `mjj`: mass `mjj * r` with `r` log-normal,
+/// `tau21` lower for heavier jets.
+fn qcd_jet<R: Rng + ?Sized>(rng: &mut R, mjj: f64, variant: Variant) -> Jet {
+    // Log-normal r = R_MEDIAN exp(R_LOG_SIGMA z), truncated at R_MAX by redrawing z.
+    let z_max = (R_MAX / R_MEDIAN).ln() / R_LOG_SIGMA;
+    let z = loop {
+        let z: f64 = rng.sample(StandardNormal);
+        if z <= z_max {
+            break z;
+        }
+    };
+    let mass = shower_mass(mjj * R_MEDIAN * (R_LOG_SIGMA * z).exp(), variant);
+    let (mean, amplitude, sd) = QCD_TAU21;
+    let mean = mean - amplitude * (0.5 * z).tanh();
+    let tau21 = match variant {
+        Variant::Data => beta_with_moments(rng, mean, sd),
+        Variant::Sim => beta_with_moments(rng, mean + SIM_TAU21_SHIFT, SIM_QCD_TAU21_SD),
+    };
+    let tau32 = beta_with_moments(rng, QCD_TAU32.0, QCD_TAU32.1);
+    Jet { mass, tau21, tau32 }
+}
+
+/// A `Z' -> X Y` event, both jets two-prong.
+fn signal_event<R: Rng + ?Sized>(rng: &mut R, opts: &LhcoToyOptions) -> Row {
+    let mjj = signal_mjj(rng, opts);
+    let x = signal_jet(rng, opts.mx, opts.variant);
+    let y = signal_jet(rng, opts.my, opts.variant);
+    row(mjj, x, y, opts.mj_mjj_slope, 1.0)
+}
+
+/// The signal dijet mass: `mz` times a Gaussian core, with a fraction of events losing an
+/// exponentially distributed share of it to radiation; redrawn until it exceeds `mx + my`.
+fn signal_mjj<R: Rng + ?Sized>(rng: &mut R, opts: &LhcoToyOptions) -> f64 {
+    loop {
+        let core: f64 = rng.sample(StandardNormal);
+        let loss = if rng.random::<f64>() < FSR_TAIL_FRACTION {
+            FSR_TAIL_MEAN * rng.sample::<f64, _>(Exp1)
+        } else {
+            0.0
+        };
+        let mjj = opts.mz * (1.0 + SIGNAL_MJJ_RESOLUTION * core) * (1.0 - loss);
+        if mjj > opts.mx + opts.my {
+            return mjj;
+        }
+    }
+}
+
+/// A two-prong jet from a particle of mass `m0`: log-normal smearing with median `m0`.
+fn signal_jet<R: Rng + ?Sized>(rng: &mut R, m0: f64, variant: Variant) -> Jet {
+    let (relative, constant) = SIGNAL_MJ_RESOLUTION;
+    let width = relative.hypot(constant / m0);
+    let mass = shower_mass(
+        m0 * (width * rng.sample::<f64, _>(StandardNormal)).exp(),
+        variant,
+    );
+    let shift = match variant {
+        Variant::Data => 0.0,
+        Variant::Sim => SIM_TAU21_SHIFT,
+    };
+    let tau21 = beta_with_moments(rng, SIGNAL_TAU21.0 + shift, SIGNAL_TAU21.1);
+    let tau32 = beta_with_moments(rng, SIGNAL_TAU32.0, SIGNAL_TAU32.1);
+    Jet { mass, tau21, tau32 }
+}
+
+/// The jet mass after the shower: unchanged for `Data`; for `Sim`, `m (1 - A exp(-m / M0))`,
+/// a smooth monotonic pull towards lower masses that matters only below a few hundred GeV.
+fn shower_mass(mass: f64, variant: Variant) -> f64 {
+    match variant {
+        Variant::Data => mass,
+        Variant::Sim => mass * (1.0 - SIM_MASS_PULL.0 * (-mass / SIM_MASS_PULL.1).exp()),
+    }
+}
+
+/// A Beta-distributed number with the given mean and standard deviation, drawn as
+/// `X / (X + Y)` from two Gamma variates (faster than `rand_distr::Beta` for these shapes).
+fn beta_with_moments<R: Rng + ?Sized>(rng: &mut R, mean: f64, sd: f64) -> f64 {
+    let concentration = mean * (1.0 - mean) / (sd * sd) - 1.0;
+    let x = gamma(rng, mean * concentration);
+    x / (x + gamma(rng, (1.0 - mean) * concentration))
+}
+
+/// A Gamma variate of unit scale with shape `shape`.
+fn gamma<R: Rng + ?Sized>(rng: &mut R, shape: f64) -> f64 {
+    Gamma::new(shape, 1.0)
+        .expect("Gamma shapes are positive: every tau mean lies in (0.3, 0.8) with sd <= 0.145")
+        .sample(rng)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(background: usize, signal: usize, seed: u64) -> LhcoToyOptions {
+        LhcoToyOptions {
+            background,
+            signal,
+            seed,
+            ..LhcoToyOptions::default()
+        }
+    }
+
+    fn column<'a>(cols: &'a NamedColumns, name: &str) -> &'a [f64] {
+        &cols
+            .iter()
+            .find(|(n, _)| n == name)
+            .expect("column exists")
+            .1
+    }
+
+    /// The values of `name` in events whose label is `label`.
+    fn of_label(cols: &NamedColumns, name: &str, label: f64) -> Vec<f64> {
+        let labels = column(cols, "label");
+        column(cols, name)
+            .iter()
+            .zip(labels)
+            .filter(|(_, l)| **l == label)
+            .map(|(v, _)| *v)
+            .collect()
+    }
+
+    fn mean(v: &[f64]) -> f64 {
+        v.iter().sum::<f64>() / v.len() as f64
+    }
+
+    fn quantile(v: &[f64], q: f64) -> f64 {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v[((v.len() as f64 * q) as usize).min(v.len() - 1)]
+    }
+
+    fn median(v: &[f64]) -> f64 {
+        quantile(v, 0.5)
+    }
+
+    /// Counts of `values` in the bins delimited by `edges`.
+    fn histogram(values: &[f64], edges: &[f64]) -> Vec<f64> {
+        let mut counts = vec![0.0; edges.len() - 1];
+        for &v in values {
+            let i = edges.partition_point(|&e| e <= v);
+            if (1..edges.len()).contains(&i) {
+                counts[i - 1] += 1.0;
+            }
+        }
+        counts
+    }
+
+    fn log_edges(lo: f64, hi: f64, bins: usize) -> Vec<f64> {
+        (0..=bins)
+            .map(|i| lo * (hi / lo).powf(i as f64 / bins as f64))
+            .collect()
+    }
+
+    #[test]
+    fn columns_in_order_with_requested_counts() {
+        let cols = lhco_toy(&options(20_000, 500, 1)).unwrap();
+        let names: Vec<&str> = cols.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, COLUMNS);
+        assert!(cols.iter().all(|(_, v)| v.len() == 20_500));
+        assert_eq!(of_label(&cols, "mjj", 1.0).len(), 500);
+        assert_eq!(of_label(&cols, "mjj", 0.0).len(), 20_000);
+        assert!(cols.iter().all(|(_, v)| v.iter().all(|x| x.is_finite())));
+    }
+
+    #[test]
+    fn same_seed_same_events_other_seed_other_events() {
+        let a = lhco_toy(&options(30_000, 300, 5)).unwrap();
+        assert_eq!(a, lhco_toy(&options(30_000, 300, 5)).unwrap());
+        assert_ne!(
+            column(&a, "mjj"),
+            column(&lhco_toy(&options(30_000, 300, 6)).unwrap(), "mjj")
+        );
+    }
+
+    #[test]
+    fn independent_of_thread_count() {
+        let opts = options(3 * CHUNK + 17, CHUNK + 3, 11);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let single = pool.install(|| lhco_toy(&opts)).unwrap();
+        assert_eq!(single, lhco_toy(&opts).unwrap());
+    }
+
+    #[test]
+    fn signal_is_shuffled_into_the_sample() {
+        let cols = lhco_toy(&options(50_000, 1_000, 2)).unwrap();
+        let labels = column(&cols, "label");
+        let first_half = labels[..labels.len() / 2].iter().sum::<f64>();
+        assert!(
+            (400.0..600.0).contains(&first_half),
+            "{first_half} signal events in the first half"
+        );
+    }
+
+    #[test]
+    fn jets_ordered_by_mass_and_dmj_is_their_difference() {
+        let cols = lhco_toy(&options(50_000, 2_000, 3)).unwrap();
+        let (mj1, mj2, dmj) = (
+            column(&cols, "mj1"),
+            column(&cols, "mj2"),
+            column(&cols, "dmj"),
+        );
+        for i in 0..mj1.len() {
+            assert!(mj1[i] >= mj2[i] && mj2[i] > 0.0);
+            assert_eq!(dmj[i], mj1[i] - mj2[i]);
+        }
+        for name in ["tau21_1", "tau21_2", "tau32_1", "tau32_2"] {
+            assert!(
+                column(&cols, name).iter().all(|t| (0.0..=1.0).contains(t)),
+                "{name} outside [0, 1]"
+            );
+        }
+    }
+
+    #[test]
+    fn mjj_turns_on_then_falls() {
+        let cols = lhco_toy(&options(200_000, 0, 4)).unwrap();
+        let mjj = column(&cols, "mjj");
+        let edges: Vec<f64> = (0..=40).map(|i| 2_000.0 + 100.0 * i as f64).collect();
+        let counts = histogram(mjj, &edges);
+        let peak = (0..counts.len())
+            .max_by(|&a, &b| counts[a].total_cmp(&counts[b]))
+            .unwrap();
+        assert!(
+            (2_500.0..3_000.0).contains(&edges[peak]),
+            "peak bin starts at {}",
+            edges[peak]
+        );
+        let coarse = histogram(
+            mjj,
+            &(0..=10)
+                .map(|i| 3_000.0 + 250.0 * i as f64)
+                .collect::<Vec<_>>(),
+        );
+        assert!(
+            coarse.windows(2).all(|w| w[1] < w[0]),
+            "not falling above 3 TeV: {coarse:?}"
+        );
+        let below = mjj.iter().filter(|&&m| m < 2_300.0).count();
+        assert!(below < 200, "{below} events below the turn-on");
+        let above_6tev = mjj.iter().filter(|&&m| m > 6_000.0).count() as f64 / mjj.len() as f64;
+        assert!(above_6tev < 0.003, "fraction above 6 TeV {above_6tev}");
+    }
+
+    /// Weighted least squares of `ln(density)` on the four-parameter dijet function (linear in
+    /// `ln p0, p1, p2, p3`); returns chi-square and degrees of freedom with Poisson errors.
+    fn dijet_fit_chi2(mjj: &[f64], edges: &[f64]) -> (f64, usize) {
+        let counts = histogram(mjj, edges);
+        let points: Vec<([f64; 4], f64, f64)> = counts
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| {
+                let (lo, hi) = (edges[i], edges[i + 1]);
+                let x = (lo * hi).sqrt() / SQRT_S;
+                (
+                    [1.0, (1.0 - x).ln(), -x.ln(), -x.ln() * x.ln()],
+                    (n / (hi - lo)).ln(),
+                    n,
+                )
+            })
+            .collect();
+        let mut a = [[0.0; 4]; 4];
+        let mut b = [0.0; 4];
+        for (f, y, w) in &points {
+            for r in 0..4 {
+                b[r] += w * f[r] * y;
+                for c in 0..4 {
+                    a[r][c] += w * f[r] * f[c];
+                }
+            }
+        }
+        let p = solve4(a, b);
+        let chi2 = points
+            .iter()
+            .map(|(f, y, w)| {
+                let fitted = (0..4).map(|r| p[r] * f[r]).sum::<f64>();
+                w * (y - fitted).powi(2)
+            })
+            .sum();
+        (chi2, points.len() - 4)
+    }
+
+    /// Gaussian elimination with partial pivoting for a 4x4 system.
+    fn solve4(mut a: [[f64; 4]; 4], mut b: [f64; 4]) -> [f64; 4] {
+        for col in 0..4 {
+            let pivot = (col..4)
+                .max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))
+                .unwrap();
+            a.swap(col, pivot);
+            b.swap(col, pivot);
+            let pivot_row = a[col];
+            for row in col + 1..4 {
+                let f = a[row][col] / pivot_row[col];
+                for (x, p) in a[row].iter_mut().zip(pivot_row).skip(col) {
+                    *x -= f * p;
+                }
+                b[row] -= f * b[col];
+            }
+        }
+        let mut x = [0.0; 4];
+        for row in (0..4).rev() {
+            x[row] = (b[row] - (row + 1..4).map(|c| a[row][c] * x[c]).sum::<f64>()) / a[row][row];
+        }
+        x
+    }
+
+    #[test]
+    fn background_mjj_is_described_by_the_dijet_function() {
+        let cols = lhco_toy(&options(200_000, 0, 8)).unwrap();
+        let (chi2, ndf) = dijet_fit_chi2(column(&cols, "mjj"), &log_edges(2_900.0, 5_500.0, 20));
+        assert!(chi2 / (ndf as f64) < 2.0, "chi2/ndf = {chi2:.1}/{ndf}");
+    }
+
+    #[test]
+    fn qcd_jet_masses_scale_with_mjj() {
+        let cols = lhco_toy(&options(200_000, 0, 9)).unwrap();
+        let (mjj, mj2) = (column(&cols, "mjj"), column(&cols, "mj2"));
+        let window = |lo: f64, hi: f64| {
+            let masses: Vec<f64> = (0..mjj.len())
+                .filter(|&i| (lo..hi).contains(&mjj[i]))
+                .map(|i| mj2[i])
+                .collect();
+            median(&masses)
+        };
+        let (low, high) = (window(2_800.0, 3_000.0), window(4_000.0, 4_500.0));
+        assert!(
+            high / low > 1.3 && high / low < 1.7,
+            "median mj2 {low:.1} -> {high:.1} GeV"
+        );
+    }
+
+    #[test]
+    fn tau21_separates_two_prong_signal_from_qcd() {
+        let cols = lhco_toy(&options(100_000, 20_000, 10)).unwrap();
+        for name in ["tau21_1", "tau21_2"] {
+            let qcd = mean(&of_label(&cols, name, 0.0));
+            let signal = mean(&of_label(&cols, name, 1.0));
+            assert!((0.6..0.7).contains(&qcd), "QCD {name} mean {qcd}");
+            assert!(signal < 0.45, "signal {name} mean {signal}");
+        }
+    }
+
+    #[test]
+    fn signal_peaks_at_the_resonance_masses() {
+        let opts = LhcoToyOptions {
+            background: 0,
+            signal: 50_000,
+            ..LhcoToyOptions::preset(Preset::Bb1)
+        };
+        let cols = lhco_toy(&opts).unwrap();
+        let mjj = median(column(&cols, "mjj"));
+        assert!(
+            (mjj / opts.mz - 1.0).abs() < 0.03,
+            "signal mjj median {mjj}"
+        );
+        let (mj1, mj2) = (median(column(&cols, "mj1")), median(column(&cols, "mj2")));
+        assert!((mj1 / opts.mx - 1.0).abs() < 0.03, "mj1 median {mj1}");
+        assert!((mj2 / opts.my - 1.0).abs() < 0.03, "mj2 median {mj2}");
+    }
+
+    #[test]
+    fn sim_shifts_tau21_down_and_pulls_low_masses_down() {
+        let data = lhco_toy(&options(100_000, 0, 12)).unwrap();
+        let sim = lhco_toy(&LhcoToyOptions {
+            variant: Variant::Sim,
+            ..options(100_000, 0, 12)
+        })
+        .unwrap();
+        let shift = mean(column(&sim, "tau21_1")) - mean(column(&data, "tau21_1"));
+        assert!(
+            (shift - SIM_TAU21_SHIFT).abs() < 0.005,
+            "tau21 shift {shift}"
+        );
+        // Masses are pulled down at low mass, hardly at all at high mass; mjj is unchanged.
+        let ratio =
+            |name: &str, q: f64| quantile(column(&sim, name), q) / quantile(column(&data, name), q);
+        let (low, high) = (ratio("mj2", 0.1), ratio("mj1", 0.9));
+        assert!(
+            (0.8..0.92).contains(&low),
+            "sim/data 10% quantile of mj2: {low}"
+        );
+        assert!(
+            (0.98..1.01).contains(&high),
+            "sim/data 90% quantile of mj1: {high}"
+        );
+        assert!((ratio("mjj", 0.5) - 1.0).abs() < 0.005);
+    }
+
+    #[test]
+    fn slope_adds_a_multiple_of_mjj_to_every_jet_mass() {
+        let plain = lhco_toy(&options(20_000, 1_000, 13)).unwrap();
+        let sloped = lhco_toy(&LhcoToyOptions {
+            mj_mjj_slope: 0.1,
+            ..options(20_000, 1_000, 13)
+        })
+        .unwrap();
+        let mjj = column(&plain, "mjj");
+        for name in ["mj1", "mj2"] {
+            let (p, s) = (column(&plain, name), column(&sloped, name));
+            assert!(
+                (0..mjj.len()).all(|i| (s[i] - p[i] - 0.1 * mjj[i]).abs() < 1e-9),
+                "{name}"
+            );
+        }
+        for name in ["mjj", "tau21_1", "tau21_2", "tau32_1", "tau32_2", "label"] {
+            assert_eq!(column(&plain, name), column(&sloped, name));
+        }
+        let dmj = column(&plain, "dmj").iter().zip(column(&sloped, "dmj"));
+        assert!(dmj.into_iter().all(|(p, s)| (p - s).abs() < 1e-9));
+    }
+
+    #[test]
+    fn presets_have_the_documented_contents() {
+        let rnd = LhcoToyOptions::preset(Preset::Rnd);
+        assert_eq!(
+            (rnd.background, rnd.signal, rnd.mz, rnd.mx, rnd.my),
+            (1_000_000, 1_000, 3_500.0, 500.0, 100.0)
+        );
+        assert_eq!((rnd.variant, rnd.mj_mjj_slope), (Variant::Data, 0.0));
+        assert_eq!(LhcoToyOptions::default(), rnd);
+        let bb1 = LhcoToyOptions::preset(Preset::Bb1);
+        assert_eq!((bb1.background + bb1.signal, bb1.signal), (1_000_000, 834));
+        assert_eq!(
+            (bb1.mz, bb1.mx, bb1.my, bb1.variant),
+            (3_823.0, 732.0, 378.0, Variant::Data)
+        );
+        let bb2 = LhcoToyOptions::preset(Preset::Bb2);
+        assert_eq!(
+            (bb2.background, bb2.signal, bb2.variant),
+            (1_000_000, 0, Variant::Sim)
+        );
+        for p in Preset::ALL {
+            assert_eq!(Preset::parse(p.name()).unwrap(), p);
+            LhcoToyOptions::preset(p).validate().unwrap();
+        }
+        for v in Variant::ALL {
+            assert_eq!(Variant::parse(v.name()).unwrap(), v);
+        }
+    }
+
+    #[test]
+    fn invalid_options_are_rejected_with_the_option_named() {
+        let err = |e: Error| e.to_string();
+        assert!(err(Preset::parse("bb3").unwrap_err()).contains("rnd, bb1, bb2"));
+        assert!(err(Variant::parse("herwig").unwrap_err()).contains("data, sim"));
+        let ok = LhcoToyOptions::default();
+        let cases = [
+            (
+                LhcoToyOptions {
+                    background: 0,
+                    signal: 0,
+                    ..ok.clone()
+                },
+                "signal",
+            ),
+            (
+                LhcoToyOptions {
+                    background: MAX_EVENTS,
+                    signal: 1,
+                    ..ok.clone()
+                },
+                "background",
+            ),
+            (
+                LhcoToyOptions {
+                    background: usize::MAX,
+                    signal: 1,
+                    ..ok.clone()
+                },
+                "background",
+            ),
+            (
+                LhcoToyOptions {
+                    mx: -1.0,
+                    ..ok.clone()
+                },
+                "mx",
+            ),
+            (
+                LhcoToyOptions {
+                    my: 1e-3,
+                    ..ok.clone()
+                },
+                "my",
+            ),
+            (
+                LhcoToyOptions {
+                    my: f64::NAN,
+                    ..ok.clone()
+                },
+                "my",
+            ),
+            (
+                LhcoToyOptions {
+                    mz: 0.0,
+                    ..ok.clone()
+                },
+                "mz",
+            ),
+            (
+                LhcoToyOptions {
+                    mz: 13_000.0,
+                    ..ok.clone()
+                },
+                "mz",
+            ),
+            (
+                LhcoToyOptions {
+                    mx: 3_000.0,
+                    my: 500.0,
+                    ..ok.clone()
+                },
+                "mz",
+            ),
+            (
+                LhcoToyOptions {
+                    mj_mjj_slope: -0.1,
+                    ..ok.clone()
+                },
+                "mj_mjj_slope",
+            ),
+            (
+                LhcoToyOptions {
+                    mj_mjj_slope: f64::INFINITY,
+                    ..ok.clone()
+                },
+                "mj_mjj_slope",
+            ),
+        ];
+        for (opts, name) in cases {
+            let message = err(lhco_toy(&opts).unwrap_err());
+            assert!(
+                message.starts_with(&format!("invalid {name}:")),
+                "{message}"
+            );
+        }
+    }
+
+    /// Generation time of the R&D-like preset: `cargo test --release --lib lhco -- --ignored
+    /// --nocapture`.
+    #[test]
+    #[ignore]
+    fn time_one_million_events() {
+        let start = std::time::Instant::now();
+        let cols = lhco_toy(&LhcoToyOptions::default()).unwrap();
+        println!(
+            "{} events in {:.3} s",
+            cols[0].1.len(),
+            start.elapsed().as_secs_f64()
+        );
+    }
+}

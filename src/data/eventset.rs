@@ -1,0 +1,772 @@
+//! `EventSet`: named numeric columns of events on a polars `DataFrame`, with optional roles
+//! (truth label, weight, resonant mass).
+//!
+//! Selections, samples, splits and folds are *views*: they share the parent's columns and
+//! keep only a list of row indices, so a five-fold cross-validation of a million events costs
+//! five index arrays, not five copies of the data. Columns are gathered through the view when
+//! they are read (e.g. into a tensor for training).
+
+use std::fmt;
+use std::sync::Arc;
+
+use polars::prelude::*;
+use rand::seq::SliceRandom;
+
+use super::NamedColumns;
+use super::generate::rng_for;
+use crate::error::{Error, Result};
+
+/// The role a column plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Truth label: 1 signal, 0 background. Carried along, never used for training unless
+    /// the user asks.
+    Label,
+    /// Per-event weight.
+    Weight,
+    /// The resonant mass (e.g. `mjj`) that bump hunts scan.
+    Mass,
+}
+
+impl Role {
+    /// The role's name as users write it: `label`, `weight`, `mass`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Label => "label",
+            Role::Weight => "weight",
+            Role::Mass => "mass",
+        }
+    }
+
+    /// The role named `name`.
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "label" => Ok(Role::Label),
+            "weight" => Ok(Role::Weight),
+            "mass" => Ok(Role::Mass),
+            _ => Err(Error::invalid(
+                "role",
+                format!("'{name}' is not a role; use label, weight or mass"),
+            )),
+        }
+    }
+}
+
+/// Which columns carry the roles.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Roles {
+    /// The truth-label column.
+    pub label: Option<String>,
+    /// The weight column.
+    pub weight: Option<String>,
+    /// The resonant-mass column.
+    pub mass: Option<String>,
+}
+
+impl Roles {
+    fn get(&self, role: Role) -> Option<&str> {
+        match role {
+            Role::Label => self.label.as_deref(),
+            Role::Weight => self.weight.as_deref(),
+            Role::Mass => self.mass.as_deref(),
+        }
+    }
+
+    fn slot(&mut self, role: Role) -> &mut Option<String> {
+        match role {
+            Role::Label => &mut self.label,
+            Role::Weight => &mut self.weight,
+            Role::Mass => &mut self.mass,
+        }
+    }
+}
+
+/// A set of events.
+#[derive(Clone)]
+pub struct EventSet {
+    frame: DataFrame,
+    rows: Option<Arc<[IdxSize]>>,
+    roles: Roles,
+}
+
+/// A train/test pair of one cross-validation fold; both are views of the same events.
+#[derive(Clone)]
+pub struct Fold {
+    /// The events to train on (every fold but this one).
+    pub train: EventSet,
+    /// The held-out events of this fold.
+    pub test: EventSet,
+}
+
+impl EventSet {
+    /// Events from named columns of equal length. Roles are assigned by name: `label`,
+    /// `weight`, and `mjj` as the mass.
+    pub fn from_columns(columns: NamedColumns) -> Result<Self> {
+        let height = columns.first().map_or(0, |(_, c)| c.len());
+        let mut polars_columns = Vec::with_capacity(columns.len());
+        for (name, values) in columns {
+            if values.len() != height {
+                return Err(Error::invalid(
+                    "columns",
+                    format!(
+                        "column '{name}' has {} values but the first column has {height}",
+                        values.len()
+                    ),
+                ));
+            }
+            polars_columns.push(Column::new(name.as_str().into(), values));
+        }
+        let frame = DataFrame::new(height, polars_columns)
+            .map_err(|e| Error::invalid("columns", e.to_string()))?;
+        Ok(Self::from_frame(frame))
+    }
+
+    /// Events from a polars frame; roles are assigned by name as in [`EventSet::from_columns`].
+    pub fn from_frame(frame: DataFrame) -> Self {
+        let has = |name: &str| frame.column(name).is_ok();
+        let roles = Roles {
+            label: has("label").then(|| "label".to_string()),
+            weight: has("weight").then(|| "weight".to_string()),
+            mass: has("mjj").then(|| "mjj".to_string()),
+        };
+        Self {
+            frame,
+            rows: None,
+            roles,
+        }
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> usize {
+        self.rows.as_ref().map_or(self.frame.height(), |r| r.len())
+    }
+
+    /// Whether there are no events.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Column names in order.
+    pub fn columns(&self) -> Vec<String> {
+        self.frame
+            .get_column_names()
+            .into_iter()
+            .map(|n| n.to_string())
+            .collect()
+    }
+
+    /// The column roles.
+    pub fn roles(&self) -> &Roles {
+        &self.roles
+    }
+
+    /// The column playing `role`, if any.
+    pub fn role_column(&self, role: Role) -> Option<&str> {
+        self.roles.get(role)
+    }
+
+    /// Assigns `role` to `column` (which must exist), or clears it with `None`.
+    pub fn set_role(&mut self, role: Role, column: Option<&str>) -> Result<()> {
+        if let Some(name) = column {
+            self.require_column(name)?;
+        }
+        *self.roles.slot(role) = column.map(str::to_string);
+        Ok(())
+    }
+
+    /// The values of column `name` as f64, one per event.
+    pub fn column(&self, name: &str) -> Result<Vec<f64>> {
+        let series = self.series(name)?;
+        let values = series
+            .f64()
+            .map_err(|e| Error::invalid("column", e.to_string()))?;
+        if values.null_count() > 0 {
+            let row = values.iter().position(|v| v.is_none()).unwrap_or(0);
+            return Err(Error::invalid(
+                "column",
+                format!("'{name}' has a missing value at event {row}"),
+            ));
+        }
+        let all: Vec<f64> = values.into_no_null_iter().collect();
+        Ok(match &self.rows {
+            None => all,
+            Some(rows) => rows.iter().map(|&i| all[i as usize]).collect(),
+        })
+    }
+
+    /// Every numeric column as named f64 values (text columns are left out).
+    pub fn numeric_columns(&self) -> NamedColumns {
+        self.columns()
+            .into_iter()
+            .filter_map(|name| self.column(&name).ok().map(|v| (name, v)))
+            .collect()
+    }
+
+    /// The values of column `name` as f32 (the tensor precision), one per event.
+    pub fn column_f32(&self, name: &str) -> Result<Vec<f32>> {
+        Ok(self.column(name)?.into_iter().map(|v| v as f32).collect())
+    }
+
+    /// The columns `names` as a row-major f32 matrix (`len() x names.len()`), ready for a tensor.
+    pub fn matrix_f32(&self, names: &[String]) -> Result<Vec<f32>> {
+        let columns = names
+            .iter()
+            .map(|n| self.column(n))
+            .collect::<Result<Vec<_>>>()?;
+        let n = self.len();
+        let mut out = Vec::with_capacity(n * names.len());
+        for row in 0..n {
+            out.extend(columns.iter().map(|c| c[row] as f32));
+        }
+        Ok(out)
+    }
+
+    /// The column playing `role`, as values; an error naming the role if none does.
+    pub fn role_values(&self, role: Role) -> Result<Vec<f64>> {
+        let name = self.roles.get(role).ok_or_else(|| {
+            Error::invalid(
+                "event set",
+                format!(
+                    "no column has the {} role; set one with set_role(\"{}\", column)",
+                    role.name(),
+                    role.name()
+                ),
+            )
+        })?;
+        self.column(name)
+    }
+
+    /// The per-event weights: the weight column, or ones.
+    pub fn weights(&self) -> Result<Vec<f64>> {
+        match self.roles.weight {
+            Some(_) => self.role_values(Role::Weight),
+            None => Ok(vec![1.0; self.len()]),
+        }
+    }
+
+    /// The events as a standalone polars frame (gathered if this is a view).
+    pub fn frame(&self) -> Result<DataFrame> {
+        match &self.rows {
+            None => Ok(self.frame.clone()),
+            Some(rows) => {
+                let idx = IdxCa::from_vec("rows".into(), rows.to_vec());
+                self.frame
+                    .take(&idx)
+                    .map_err(|e| Error::invalid("event set", e.to_string()))
+            }
+        }
+    }
+
+    /// The first `n` events (all if there are fewer).
+    pub fn head(&self, n: usize) -> EventSet {
+        self.view((0..n.min(self.len())).collect())
+    }
+
+    /// Events with `lo <= column < hi`.
+    pub fn window(&self, column: &str, lo: f64, hi: f64) -> Result<EventSet> {
+        check_range(column, lo, hi)?;
+        let values = self.column(column)?;
+        Ok(self.view(positions(&values, |v| v >= lo && v < hi)))
+    }
+
+    /// Events outside `[lo, hi)`: `column < lo` or `column >= hi` (the sidebands of a window).
+    pub fn outside(&self, column: &str, lo: f64, hi: f64) -> Result<EventSet> {
+        check_range(column, lo, hi)?;
+        let values = self.column(column)?;
+        Ok(self.view(positions(&values, |v| v < lo || v >= hi)))
+    }
+
+    /// Only the columns `names`, in that order; roles of dropped columns are cleared.
+    pub fn select(&self, names: &[String]) -> Result<EventSet> {
+        for name in names {
+            self.require_column(name)?;
+        }
+        let frame = self
+            .frame
+            .select(names.iter().map(|n| n.as_str()))
+            .map_err(|e| Error::invalid("select", e.to_string()))?;
+        let keep = |c: &Option<String>| c.clone().filter(|c| names.contains(c));
+        let roles = Roles {
+            label: keep(&self.roles.label),
+            weight: keep(&self.roles.weight),
+            mass: keep(&self.roles.mass),
+        };
+        Ok(EventSet {
+            frame,
+            rows: self.rows.clone(),
+            roles,
+        })
+    }
+
+    /// These events with column `name` added (or replaced) by `values`, one per event.
+    pub fn with_column(&self, name: &str, values: Vec<f64>) -> Result<EventSet> {
+        if values.len() != self.len() {
+            return Err(Error::invalid(
+                "with_column",
+                format!(
+                    "'{name}' has {} values for {} events",
+                    values.len(),
+                    self.len()
+                ),
+            ));
+        }
+        let mut frame = self.frame()?;
+        frame
+            .with_column(Column::new(name.into(), values))
+            .map_err(|e| Error::invalid("with_column", e.to_string()))?;
+        Ok(EventSet {
+            frame,
+            rows: None,
+            roles: self.roles.clone(),
+        })
+    }
+
+    /// These events followed by `other`'s, which must have the same column names (in any
+    /// order). The roles are this set's.
+    pub fn concat(&self, other: &EventSet) -> Result<EventSet> {
+        let mut ours = self.columns();
+        let mut theirs = other.columns();
+        ours.sort();
+        theirs.sort();
+        if ours != theirs {
+            return Err(Error::invalid(
+                "concat",
+                format!(
+                    "the event sets have different columns: [{}] vs [{}]",
+                    self.columns().join(", "),
+                    other.columns().join(", ")
+                ),
+            ));
+        }
+        let other_frame = other
+            .frame()?
+            .select(self.columns())
+            .map_err(|e| Error::invalid("concat", e.to_string()))?;
+        let frame = self
+            .frame()?
+            .vstack(&other_frame)
+            .map_err(|e| Error::invalid("concat", e.to_string()))?;
+        Ok(EventSet {
+            frame,
+            rows: None,
+            roles: self.roles.clone(),
+        })
+    }
+
+    /// `n` events drawn at random without replacement, using the random stream `seed`.
+    pub fn sample(&self, n: usize, seed: u64) -> Result<EventSet> {
+        if n > self.len() {
+            return Err(Error::invalid(
+                "sample",
+                format!(
+                    "cannot draw {n} events from {} without replacement",
+                    self.len()
+                ),
+            ));
+        }
+        let mut order = self.permutation(seed);
+        order.truncate(n);
+        Ok(self.view(order))
+    }
+
+    /// The events in a random order drawn from stream `seed`.
+    pub fn shuffle(&self, seed: u64) -> EventSet {
+        self.view(self.permutation(seed))
+    }
+
+    /// A random split: the first set holds `round(fraction * len())` events, the second the
+    /// rest; no event is in both.
+    pub fn split(&self, fraction: f64, seed: u64) -> Result<(EventSet, EventSet)> {
+        if !(0.0..=1.0).contains(&fraction) {
+            return Err(Error::invalid(
+                "split fraction",
+                format!("{fraction} is not between 0 and 1"),
+            ));
+        }
+        let order = self.permutation(seed);
+        let cut = (fraction * self.len() as f64).round() as usize;
+        Ok((
+            self.view(order[..cut].to_vec()),
+            self.view(order[cut..].to_vec()),
+        ))
+    }
+
+    /// `k` cross-validation folds: the events are shuffled with stream `seed` and dealt into
+    /// `k` parts of (nearly) equal size; fold `i` tests on part `i` and trains on the others.
+    /// Every event is in exactly one test set, and never in its own fold's training set.
+    pub fn kfold(&self, k: usize, seed: u64) -> Result<Vec<Fold>> {
+        if k < 2 || k > self.len() {
+            return Err(Error::invalid(
+                "kfold",
+                format!(
+                    "k = {k} needs 2 <= k <= the number of events ({})",
+                    self.len()
+                ),
+            ));
+        }
+        let order = self.permutation(seed);
+        let n = order.len();
+        let bounds: Vec<usize> = (0..=k).map(|i| i * n / k).collect();
+        Ok((0..k)
+            .map(|i| {
+                let test = order[bounds[i]..bounds[i + 1]].to_vec();
+                let train = [&order[..bounds[i]], &order[bounds[i + 1]..]].concat();
+                Fold {
+                    train: self.view(train),
+                    test: self.view(test),
+                }
+            })
+            .collect())
+    }
+
+    /// Events for which the SQL-style boolean expression `expression` holds, e.g.
+    /// `"mjj > 3000 and tau21_1 < 0.5"` (parsed by polars' SQL expression parser).
+    pub fn filter(&self, expression: &str) -> Result<EventSet> {
+        let invalid =
+            |e: PolarsError| Error::invalid("filter expression", format!("'{expression}': {e}"));
+        let expr = polars::sql::sql_expr(expression).map_err(invalid)?;
+        let mask_frame = self
+            .frame()?
+            .lazy()
+            .select([expr.alias("__mask")])
+            .collect()
+            .map_err(invalid)?;
+        let mask = mask_frame
+            .column("__mask")
+            .and_then(|c| c.bool().cloned())
+            .map_err(|_| {
+                Error::invalid(
+                    "filter expression",
+                    format!("'{expression}' is not a true/false condition"),
+                )
+            })?;
+        let keep: Vec<usize> = mask
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| *m == Some(true))
+            .map(|(i, _)| i)
+            .collect();
+        Ok(self.view(keep))
+    }
+
+    /// The events labelled signal (label role = 1).
+    pub fn signal(&self) -> Result<EventSet> {
+        let labels = self.role_values(Role::Label)?;
+        Ok(self.view(positions(&labels, |v| v == 1.0)))
+    }
+
+    /// The events labelled background (label role = 0).
+    pub fn background(&self) -> Result<EventSet> {
+        let labels = self.role_values(Role::Label)?;
+        Ok(self.view(positions(&labels, |v| v == 0.0)))
+    }
+
+    /// A view of the events at `positions` (indices into this set).
+    fn view(&self, positions: Vec<usize>) -> EventSet {
+        let rows: Arc<[IdxSize]> = match &self.rows {
+            None => positions.into_iter().map(|p| p as IdxSize).collect(),
+            Some(rows) => positions.into_iter().map(|p| rows[p]).collect(),
+        };
+        EventSet {
+            frame: self.frame.clone(),
+            rows: Some(rows),
+            roles: self.roles.clone(),
+        }
+    }
+
+    fn permutation(&self, seed: u64) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..self.len()).collect();
+        order.shuffle(&mut rng_for(seed, 0));
+        order
+    }
+
+    fn require_column(&self, name: &str) -> Result<()> {
+        if self.frame.column(name).is_ok() {
+            Ok(())
+        } else {
+            Err(Error::invalid(
+                "column",
+                format!(
+                    "no column '{name}'; the columns are {}",
+                    self.columns().join(", ")
+                ),
+            ))
+        }
+    }
+
+    fn series(&self, name: &str) -> Result<Series> {
+        self.require_column(name)?;
+        let column = self
+            .frame
+            .column(name)
+            .map_err(|e| Error::invalid("column", e.to_string()))?;
+        if !(column.dtype().is_primitive_numeric() || column.dtype() == &DataType::Boolean) {
+            return Err(Error::invalid(
+                "column",
+                format!("'{name}' is not numeric ({})", column.dtype()),
+            ));
+        }
+        column
+            .as_materialized_series()
+            .cast(&DataType::Float64)
+            .map_err(|_| {
+                Error::invalid(
+                    "column",
+                    format!("'{name}' is not numeric ({})", column.dtype()),
+                )
+            })
+    }
+}
+
+impl fmt::Display for EventSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let roles: Vec<String> = [Role::Label, Role::Weight, Role::Mass]
+            .into_iter()
+            .filter_map(|r| self.roles.get(r).map(|c| format!("{}: {c}", r.name())))
+            .collect();
+        write!(
+            f,
+            "EventSet: {} events x {} columns",
+            self.len(),
+            self.frame.width()
+        )?;
+        if !roles.is_empty() {
+            write!(f, " ({})", roles.join(", "))?;
+        }
+        match self.head(8).frame() {
+            Ok(head) => write!(f, "\n{head}"),
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for EventSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventSet")
+            .field("events", &self.len())
+            .field("columns", &self.columns())
+            .field("roles", &self.roles)
+            .field("view", &self.rows.is_some())
+            .finish()
+    }
+}
+
+fn check_range(column: &str, lo: f64, hi: f64) -> Result<()> {
+    if lo.is_nan() || hi.is_nan() || lo >= hi {
+        return Err(Error::invalid(
+            "window",
+            format!("[{lo}, {hi}) on '{column}' is empty; lo must be below hi"),
+        ));
+    }
+    Ok(())
+}
+
+fn positions(values: &[f64], keep: impl Fn(f64) -> bool) -> Vec<usize> {
+    values
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| keep(**v))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(n: usize) -> EventSet {
+        let mjj: Vec<f64> = (0..n).map(|i| 2000.0 + 100.0 * i as f64).collect();
+        let tau: Vec<f64> = (0..n).map(|i| (i % 10) as f64 / 10.0).collect();
+        let label: Vec<f64> = (0..n).map(|i| if i % 4 == 0 { 1.0 } else { 0.0 }).collect();
+        EventSet::from_columns(vec![
+            ("mjj".into(), mjj),
+            ("tau21_1".into(), tau),
+            ("label".into(), label),
+        ])
+        .unwrap()
+    }
+
+    #[test]
+    fn roles_are_found_by_name_and_settable() {
+        let mut ev = events(4);
+        assert_eq!(ev.role_column(Role::Label), Some("label"));
+        assert_eq!(ev.role_column(Role::Mass), Some("mjj"));
+        assert_eq!(ev.role_column(Role::Weight), None);
+        assert_eq!(ev.weights().unwrap(), vec![1.0; 4]);
+        ev.set_role(Role::Weight, Some("tau21_1")).unwrap();
+        assert_eq!(ev.weights().unwrap(), ev.column("tau21_1").unwrap());
+        assert!(ev.set_role(Role::Mass, Some("nope")).is_err());
+        ev.set_role(Role::Label, None).unwrap();
+        assert!(
+            ev.signal()
+                .unwrap_err()
+                .to_string()
+                .contains("no column has the label role")
+        );
+    }
+
+    #[test]
+    fn windows_and_sidebands_partition_the_events() {
+        let ev = events(20);
+        let sr = ev.window("mjj", 2500.0, 3000.0).unwrap();
+        let sb = ev.outside("mjj", 2500.0, 3000.0).unwrap();
+        assert_eq!(
+            sr.column("mjj").unwrap(),
+            vec![2500.0, 2600.0, 2700.0, 2800.0, 2900.0]
+        );
+        assert_eq!(sr.len() + sb.len(), ev.len());
+        assert!(
+            sb.column("mjj")
+                .unwrap()
+                .iter()
+                .all(|&m| !(2500.0..3000.0).contains(&m))
+        );
+        let nested = sr.window("tau21_1", 0.6, 1.0).unwrap();
+        assert_eq!(
+            nested.column("mjj").unwrap(),
+            vec![2600.0, 2700.0, 2800.0, 2900.0]
+        );
+        assert!(ev.window("mjj", 3.0, 1.0).is_err());
+        assert!(
+            ev.window("nope", 0.0, 1.0)
+                .unwrap_err()
+                .to_string()
+                .contains("the columns are mjj, tau21_1, label")
+        );
+    }
+
+    #[test]
+    fn kfold_is_a_partition_without_copies() {
+        let ev = events(103)
+            .with_column("id", (0..103).map(f64::from).collect())
+            .unwrap();
+        let folds = ev.kfold(5, 9).unwrap();
+        assert_eq!(folds.len(), 5);
+        let mut seen = vec![0; 103];
+        for fold in &folds {
+            let test = fold.test.column("id").unwrap();
+            let train = fold.train.column("id").unwrap();
+            assert_eq!(test.len() + train.len(), 103);
+            assert!(test.len() == 20 || test.len() == 21);
+            for t in &test {
+                assert!(!train.contains(t), "event {t} is in both train and test");
+                seen[*t as usize] += 1;
+            }
+            assert!(
+                fold.test.rows.is_some() && fold.train.rows.is_some(),
+                "folds are views"
+            );
+        }
+        assert!(
+            seen.iter().all(|&c| c == 1),
+            "every event tests exactly once"
+        );
+        assert!(ev.kfold(1, 0).is_err());
+    }
+
+    #[test]
+    fn random_operations_are_seeded() {
+        let ev = events(50);
+        assert_eq!(
+            ev.shuffle(3).column("mjj").unwrap(),
+            ev.shuffle(3).column("mjj").unwrap()
+        );
+        assert_ne!(
+            ev.shuffle(3).column("mjj").unwrap(),
+            ev.shuffle(4).column("mjj").unwrap()
+        );
+        let mut shuffled = ev.shuffle(3).column("mjj").unwrap();
+        shuffled.sort_by(f64::total_cmp);
+        assert_eq!(shuffled, ev.column("mjj").unwrap());
+        let (a, b) = ev.split(0.3, 1).unwrap();
+        assert_eq!((a.len(), b.len()), (15, 35));
+        let mut all = [a.column("mjj").unwrap(), b.column("mjj").unwrap()].concat();
+        all.sort_by(f64::total_cmp);
+        assert_eq!(all, ev.column("mjj").unwrap());
+        assert_eq!(ev.sample(7, 2).unwrap().len(), 7);
+        assert!(ev.sample(51, 2).is_err());
+        assert!(ev.split(1.5, 0).is_err());
+    }
+
+    #[test]
+    fn sql_filters_select_rows() {
+        let ev = events(20);
+        let f = ev.filter("mjj > 3000 and tau21_1 < 0.5").unwrap();
+        assert!(f.column("mjj").unwrap().iter().all(|&m| m > 3000.0));
+        assert!(f.column("tau21_1").unwrap().iter().all(|&t| t < 0.5));
+        assert_eq!(
+            f.column("mjj").unwrap(),
+            vec![3100.0, 3200.0, 3300.0, 3400.0]
+        );
+        let on_view = ev
+            .window("mjj", 3000.0, 4000.0)
+            .unwrap()
+            .filter("label = 1")
+            .unwrap();
+        assert_eq!(on_view.column("mjj").unwrap(), vec![3200.0, 3600.0]);
+        assert!(
+            ev.filter("mjj >")
+                .unwrap_err()
+                .to_string()
+                .contains("filter expression")
+        );
+        assert!(
+            ev.filter("mjj + 1")
+                .unwrap_err()
+                .to_string()
+                .contains("not a true/false condition")
+        );
+        assert!(ev.filter("nope > 1").is_err());
+    }
+
+    #[test]
+    fn labels_select_signal_and_background() {
+        let ev = events(8);
+        assert_eq!(
+            ev.signal().unwrap().column("mjj").unwrap(),
+            vec![2000.0, 2400.0]
+        );
+        assert_eq!(ev.background().unwrap().len(), 6);
+    }
+
+    #[test]
+    fn columns_can_be_selected_added_and_concatenated() {
+        let ev = events(3);
+        let sel = ev
+            .select(&["tau21_1".to_string(), "mjj".to_string()])
+            .unwrap();
+        assert_eq!(sel.columns(), vec!["tau21_1", "mjj"]);
+        assert_eq!(sel.role_column(Role::Label), None);
+        let added = ev.with_column("x", vec![1.0, 2.0, 3.0]).unwrap();
+        assert_eq!(added.column("x").unwrap(), vec![1.0, 2.0, 3.0]);
+        assert!(ev.with_column("x", vec![1.0]).is_err());
+        let both = ev.concat(&ev.head(2)).unwrap();
+        assert_eq!(both.len(), 5);
+        assert!(ev.concat(&sel).is_err());
+        let view_added = ev
+            .window("mjj", 2050.0, 3000.0)
+            .unwrap()
+            .with_column("y", vec![7.0, 8.0])
+            .unwrap();
+        assert_eq!(view_added.column("mjj").unwrap(), vec![2100.0, 2200.0]);
+    }
+
+    #[test]
+    fn matrices_are_row_major() {
+        let ev = events(2);
+        let m = ev
+            .matrix_f32(&["mjj".to_string(), "tau21_1".to_string()])
+            .unwrap();
+        assert_eq!(m, vec![2000.0, 0.0, 2100.0, 0.1]);
+    }
+
+    #[test]
+    fn display_shows_size_roles_and_rows() {
+        let text = events(3).to_string();
+        assert!(
+            text.starts_with("EventSet: 3 events x 3 columns (label: label, mass: mjj)"),
+            "{text}"
+        );
+        assert!(text.contains("2100"), "{text}");
+    }
+}

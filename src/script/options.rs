@@ -1,0 +1,211 @@
+//! Option maps (`#{ epochs: 50, lr: 1e-3 }`) read with a clear error for an unknown key or a
+//! wrong type, naming the key and the allowed ones.
+
+use rhai::{Dynamic, Map};
+
+use crate::error::{Error, Result};
+
+/// The options passed to the built-in `function`, checked against its allowed keys.
+pub struct Options<'a> {
+    function: &'a str,
+    map: Map,
+}
+
+impl<'a> Options<'a> {
+    /// Checks that every key of `map` is in `allowed`.
+    pub fn new(function: &'a str, map: Map, allowed: &[&str]) -> Result<Self> {
+        if let Some(key) = map.keys().find(|k| !allowed.contains(&k.as_str())) {
+            return Err(Error::invalid(
+                format!("option '{key}' of {function}"),
+                format!("unknown option; the options are {}", allowed.join(", ")),
+            ));
+        }
+        Ok(Self { function, map })
+    }
+
+    /// An integer option that must be >= 0, or `default` when absent.
+    pub fn count(&self, key: &str, default: usize) -> Result<usize> {
+        match self.map.get(key) {
+            None => Ok(default),
+            Some(v) => {
+                let n = v
+                    .as_int()
+                    .map_err(|t| self.wrong_type(key, "an integer", t))?;
+                usize::try_from(n).map_err(|_| self.invalid(key, format!("{n} is negative")))
+            }
+        }
+    }
+
+    /// A number option (integers accepted), or `default` when absent.
+    pub fn float(&self, key: &str, default: f64) -> Result<f64> {
+        self.map
+            .get(key)
+            .map_or(Ok(default), |v| self.to_float(key, v))
+    }
+
+    /// A string option, or `default` when absent.
+    pub fn string(&self, key: &str, default: &str) -> Result<String> {
+        match self.map.get(key) {
+            None => Ok(default.to_string()),
+            Some(v) => v
+                .clone()
+                .into_string()
+                .map_err(|t| self.wrong_type(key, "a string", t)),
+        }
+    }
+
+    /// A true/false option, or `default` when absent.
+    pub fn flag(&self, key: &str, default: bool) -> Result<bool> {
+        self.map.get(key).map_or(Ok(default), |v| {
+            v.as_bool()
+                .map_err(|t| self.wrong_type(key, "true or false", t))
+        })
+    }
+
+    /// A string option, or `None` when absent.
+    pub fn optional_string(&self, key: &str) -> Result<Option<String>> {
+        self.map
+            .get(key)
+            .map(|v| {
+                v.clone()
+                    .into_string()
+                    .map_err(|t| self.wrong_type(key, "a string", t))
+            })
+            .transpose()
+    }
+
+    /// A seed option (integer >= 0), or `None` when absent.
+    pub fn seed(&self, key: &str) -> Result<Option<u64>> {
+        match self.map.get(key) {
+            None => Ok(None),
+            Some(v) => {
+                let n = v
+                    .as_int()
+                    .map_err(|t| self.wrong_type(key, "an integer", t))?;
+                u64::try_from(n)
+                    .map(Some)
+                    .map_err(|_| self.invalid(key, format!("{n} is negative")))
+            }
+        }
+    }
+
+    /// Whether the option `key` was given.
+    pub fn has(&self, key: &str) -> bool {
+        self.map.contains_key(key)
+    }
+
+    fn to_float(&self, key: &str, v: &Dynamic) -> Result<f64> {
+        v.as_float()
+            .or_else(|_| v.as_int().map(|i| i as f64))
+            .map_err(|t| self.wrong_type(key, "a number", t))
+    }
+
+    fn wrong_type(&self, key: &str, wanted: &str, got: &str) -> Error {
+        self.invalid(key, format!("must be {wanted}, not {got}"))
+    }
+
+    fn invalid(&self, key: &str, problem: String) -> Error {
+        Error::invalid(format!("option '{key}' of {}", self.function), problem)
+    }
+}
+
+/// The numbers in a Rhai array (integers accepted), naming the first element that is not one.
+pub fn floats(what: &str, array: &rhai::Array) -> Result<Vec<f64>> {
+    array
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.as_float()
+                .or_else(|_| v.as_int().map(|n| n as f64))
+                .map_err(|t| Error::invalid(what, format!("element {i} is a {t}, not a number")))
+        })
+        .collect()
+}
+
+/// The strings in a Rhai array, naming the first element that is not one.
+pub fn strings(what: &str, array: &rhai::Array) -> Result<Vec<String>> {
+    array
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.clone()
+                .into_string()
+                .map_err(|t| Error::invalid(what, format!("element {i} is a {t}, not a string")))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(pairs: &[(&str, Dynamic)]) -> Map {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn unknown_keys_name_the_allowed_ones() {
+        let err = Options::new(
+            "lhco_toy",
+            map(&[("sgnal", Dynamic::from(3_i64))]),
+            &["signal", "background"],
+        )
+        .err()
+        .unwrap()
+        .to_string();
+        assert_eq!(
+            err,
+            "invalid option 'sgnal' of lhco_toy: unknown option; the options are signal, background"
+        );
+    }
+
+    #[test]
+    fn values_are_type_checked() {
+        let o = Options::new(
+            "f",
+            map(&[
+                ("n", Dynamic::from(3_i64)),
+                ("x", Dynamic::from(2_i64)),
+                ("s", Dynamic::from("hi")),
+                ("neg", Dynamic::from(-1_i64)),
+            ]),
+            &["n", "x", "s", "neg", "absent"],
+        )
+        .unwrap();
+        assert_eq!(o.count("n", 0).unwrap(), 3);
+        assert_eq!(o.float("x", 0.0).unwrap(), 2.0);
+        assert_eq!(o.string("s", "").unwrap(), "hi");
+        assert_eq!(o.count("absent", 7).unwrap(), 7);
+        assert!(
+            o.count("s", 0)
+                .unwrap_err()
+                .to_string()
+                .contains("must be an integer, not string")
+        );
+        assert!(
+            o.count("neg", 0)
+                .unwrap_err()
+                .to_string()
+                .contains("-1 is negative")
+        );
+        assert!(o.seed("neg").is_err());
+        assert!(o.string("n", "").is_err());
+    }
+
+    #[test]
+    fn arrays_convert_with_positions() {
+        let a: rhai::Array = vec![Dynamic::from(1_i64), Dynamic::from(2.5_f64)];
+        assert_eq!(floats("values", &a).unwrap(), vec![1.0, 2.5]);
+        let bad: rhai::Array = vec![Dynamic::from(1_i64), Dynamic::from("x")];
+        assert!(
+            floats("values", &bad)
+                .unwrap_err()
+                .to_string()
+                .contains("element 1 is a string")
+        );
+        assert!(strings("names", &a).is_err());
+    }
+}
