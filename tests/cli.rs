@@ -195,3 +195,21 @@ fn ctrl_c_stops_a_running_script_with_status_130() {
     );
     assert!(text(&out.stderr).contains("interrupted by the user"));
 }
+
+#[test]
+fn the_events_example_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = repo().join("examples/events.rhai");
+    let out = bumplab(&["run", example.to_str().unwrap()], dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("EventSet: 102000 events x 9 columns (label: label, mass: mjj)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("SetEncoding: 2200 events x 20 elements"),
+        "{stdout}"
+    );
+    assert!(dir.path().join("events_head.parquet").exists());
+}

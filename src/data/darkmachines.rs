@@ -403,7 +403,7 @@ mod tests {
         let events = object_events(&cols).unwrap();
         let mut text = String::new();
         for (i, event) in events.iter().enumerate() {
-            let process = column(&cols, "process_id")[i];
+            let process = column(&cols, "process")[i];
             text += &format!(
                 "{i};p{process};1;{};{};",
                 event.met * MEV_PER_GEV,

@@ -23,6 +23,8 @@ pub struct FnDoc {
     pub receiver: Option<String>,
     /// The doc comment, without comment markers.
     pub doc: String,
+    /// Number of parameters.
+    pub arity: usize,
 }
 
 impl FnDoc {
@@ -71,6 +73,20 @@ pub struct DomainDoc {
 pub struct Catalog {
     domains: Vec<DomainDoc>,
     language: Vec<FnDoc>,
+}
+
+/// Conversions every type has (`print` uses them); `help("to_string")` lists them, the index
+/// does not.
+const CONVERSIONS: [&str; 2] = ["to_string", "to_debug"];
+
+/// `text` cut to at most `max` characters, ending in an ellipsis when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
 
 /// The domain name used for the functions of the Rhai language itself.
@@ -149,10 +165,20 @@ impl Catalog {
         );
         for domain in &self.domains {
             out.push_str(&format!("\n{} — {}\n", domain.name, domain.about));
+            let listed: Vec<&FnDoc> = domain
+                .functions
+                .iter()
+                .filter(|f| f.is_callable_by_name() && !CONVERSIONS.contains(&f.name.as_str()))
+                .collect();
+            let width = listed.iter().map(|f| f.name.len()).max().unwrap_or(0);
             let mut seen = BTreeSet::new();
-            for f in domain.functions.iter().filter(|f| f.is_callable_by_name()) {
+            for f in listed {
                 if seen.insert(f.name.as_str()) {
-                    out.push_str(&format!("  {:<16} {}\n", f.name, f.summary()));
+                    out.push_str(&format!(
+                        "  {:<width$}  {}\n",
+                        f.name,
+                        shorten(&f.summary(), 96 - width)
+                    ));
                 }
             }
         }
@@ -264,6 +290,7 @@ struct FnJson {
     name: String,
     #[serde(default)]
     params: Vec<ParamJson>,
+    num_params: usize,
     signature: String,
     #[serde(default)]
     doc_comments: Vec<String>,
@@ -293,6 +320,7 @@ fn functions_of(engine: &Engine, include_standard_packages: bool) -> Vec<FnDoc> 
                 .first()
                 .map(|p| canonical_type(p.typ.as_deref().unwrap_or(""))),
             doc: clean_doc(&f.doc_comments),
+            arity: f.num_params,
             name: f.name,
             signature: pretty_signature(&f.signature),
         })
@@ -301,7 +329,7 @@ fn functions_of(engine: &Engine, include_standard_packages: bool) -> Vec<FnDoc> 
     functions.sort_by(|a, b| {
         a.name
             .cmp(&b.name)
-            .then(b.signature.len().cmp(&a.signature.len()))
+            .then(b.arity.cmp(&a.arity))
             .then(a.signature.cmp(&b.signature))
     });
     functions
@@ -317,6 +345,10 @@ fn pretty_signature(signature: &str) -> String {
     let returns = returns.map(|r| {
         r.strip_prefix("Result<")
             .and_then(|inner| inner.strip_suffix(", Box<EvalAltResult>>"))
+            .or_else(|| {
+                r.strip_prefix("Out<")
+                    .and_then(|inner| inner.strip_suffix('>'))
+            })
             .unwrap_or(r)
     });
     let mut out = rename_types(call);
@@ -432,6 +464,7 @@ mod tests {
             name: "f".into(),
             signature: "f()".into(),
             receiver: None,
+            arity: 0,
             doc: text.into(),
         };
         assert_eq!(

@@ -117,7 +117,7 @@ mod samples_api {
 
     /// A Dark-Machines-like object-level sample: up to 20 objects (jets, b-jets, electrons,
     /// muons, photons with E, pt, eta, phi) and MET per event, in the flat layout
-    /// (met, met_phi, n_obj, obj{i}_type/e/pt/eta/phi) plus label, weight and process_id.
+    /// (met, met_phi, n_obj, obj{i}_type/e/pt/eta/phi) plus label, weight and process (a code per physics process, see docs/darkmachines.md).
     /// Options: `channel` ("1", "2a", "2b", "3"; default "3"), `background` (100000),
     /// `signal` (1000), `signal_model` (see docs/darkmachines.md), `seed` (default: the
     /// session seed).
