@@ -7,8 +7,10 @@ pub mod data;
 pub mod error;
 pub mod fsutil;
 pub mod interrupt;
+pub mod plot;
 pub mod repl;
 pub mod script;
 pub mod seed;
+pub mod stats;
 
 pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! Figures (PNG and SVG, fonts embedded in the binary) in one house style.

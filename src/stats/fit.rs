@@ -1,0 +1,1 @@
+//! The dijet background fit (being written).

@@ -1,0 +1,1 @@
+//! Performance metrics of a selection (being written).

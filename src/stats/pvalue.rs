@@ -1,0 +1,1 @@
+//! Local p-values of counting experiments (being written).
