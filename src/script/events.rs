@@ -222,31 +222,6 @@ mod events_api {
             .collect()
     }
 
-    /// Counts of column `col` in the bins `edges` (weighted by the weight role if set), as
-    /// `#{ counts, edges, underflow, overflow }`.
-    #[rhai_fn(pure, return_raw)]
-    pub fn hist(events: &mut EventSet, col: &str, edges: Array) -> Out<Map> {
-        let edges = floats("bin edges", &edges)?;
-        let values = events.column(col)?;
-        let weights = events
-            .role_column(Role::Weight)
-            .map(|_| events.weights())
-            .transpose()?;
-        let (counts, under, over) = binning::count(&values, weights.as_deref(), &edges)?;
-        let mut m = Map::new();
-        m.insert(
-            "counts".into(),
-            Dynamic::from_array(counts.into_iter().map(Dynamic::from_float).collect()),
-        );
-        m.insert(
-            "edges".into(),
-            Dynamic::from_array(edges.into_iter().map(Dynamic::from_float).collect()),
-        );
-        m.insert("underflow".into(), Dynamic::from_float(under));
-        m.insert("overflow".into(), Dynamic::from_float(over));
-        Ok(m)
-    }
-
     /// Reads a CSV file with a header line into an event set.
     #[rhai_fn(return_raw)]
     pub fn read_csv(path: &str) -> Out<EventSet> {

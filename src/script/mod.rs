@@ -14,6 +14,7 @@ pub mod input;
 pub mod options;
 mod resolver;
 mod samples;
+mod stats;
 mod session;
 pub mod state;
 pub mod stdlib;

@@ -22,7 +22,8 @@ use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 
 /// Which departures from the reference count as a bump.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// More data than reference.
     Excess,
@@ -109,7 +110,7 @@ pub const P_FLOOR: f64 = 1e-300;
 const BLOCK: usize = 2048;
 
 /// The outcome of a 1D BumpHunter scan.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct BumpHunterResult {
     /// First bin of the most significant window.
     pub start: usize,
@@ -497,8 +498,168 @@ fn global_statistics(n_extreme: usize, npe: usize) -> Result<(f64, f64, bool, f6
     Ok((p, z_from_p(p)?, false, error))
 }
 
+/// Settings of a signal-injection test.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InjectionOptions {
+    /// Expected signal events at strength 1 (`None`: the template's total).
+    pub signal_exp: Option<f64>,
+    /// Strengths to try in order (`None`: 0.1, 0.2, ..., 1, 2, ..., 10, 20, ..., 100).
+    pub strengths: Option<Vec<f64>>,
+    /// Stop at the first strength whose median global significance reaches this (5).
+    pub sigma_limit: f64,
+    /// Background-only pseudo-experiments for the test-statistic distribution (10 000).
+    pub npe_background: usize,
+    /// Pseudo-experiments per strength (1 000).
+    pub npe_inject: usize,
+}
+
+impl Default for InjectionOptions {
+    fn default() -> Self {
+        Self { signal_exp: None, strengths: None, sigma_limit: 5.0, npe_background: 10_000, npe_inject: 1_000 }
+    }
+}
+
+/// One strength of a signal-injection test.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct InjectionPoint {
+    /// The signal strength.
+    pub strength: f64,
+    /// The injected signal events (strength x expected signal).
+    pub signal_events: f64,
+    /// Median test statistic of the pseudo-experiments with signal.
+    pub median_t: f64,
+    /// Their 16% and 84% quantiles.
+    pub band_t: (f64, f64),
+    /// Global p-value of the median: fraction of background-only pseudo-experiments with a
+    /// strictly larger test statistic.
+    pub global_p: f64,
+    /// Its significance (a lower limit when `global_p` is 0).
+    pub global_z: f64,
+}
+
+/// The outcome of a signal-injection test.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct InjectionResult {
+    /// One point per strength tried.
+    pub points: Vec<InjectionPoint>,
+    /// The target significance.
+    pub sigma_limit: f64,
+    /// The first strength whose median significance reaches the target, if any.
+    pub strength_needed: Option<f64>,
+}
+
+/// The smallest test statistic t = -ln(p) over all windows of `counts` (exact p-values).
+fn scan_t(counts_prefix: &[f64], windows: &[Window], prefix_b: &[f64], mode: Mode) -> f64 {
+    windows
+        .iter()
+        .map(|w| {
+            let nd = counts_prefix[w.start + w.width] - counts_prefix[w.start];
+            let nb = prefix_b[w.start + w.width] - prefix_b[w.start];
+            local_p(mode, nd, nb)
+        })
+        .fold(1.0, f64::min)
+        .ln()
+        .abs()
+}
+
+/// The test statistics of `npe` pseudo-experiments drawn from `means`, scanned against the
+/// reference; stream `stream_base + block` of `seed` per block.
+fn pseudo_t(
+    means: &[f64],
+    npe: usize,
+    windows: &[Window],
+    prefix_b: &[f64],
+    opts: &BumpHunterOptions,
+    stream_base: u64,
+    interrupt: Option<&Interrupt>,
+) -> Result<Vec<f64>> {
+    let tables: Vec<PoissonTable> = means.iter().map(|&m| PoissonTable::new(m)).collect();
+    let blocks: Vec<Result<Vec<f64>>> = (0..npe.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|block| {
+            if let Some(i) = interrupt {
+                i.check()?;
+            }
+            let mut rng = rng_for(opts.seed, stream_base + block as u64);
+            let mut draws = vec![0.0; means.len()];
+            let n = BLOCK.min(npe - block * BLOCK);
+            Ok((0..n)
+                .map(|_| {
+                    for (d, t) in draws.iter_mut().zip(&tables) {
+                        *d = f64::from(t.sample(rng.random::<f64>()));
+                    }
+                    scan_t(&prefix(&draws), windows, prefix_b, opts.mode)
+                })
+                .collect())
+        })
+        .collect();
+    Ok(blocks.into_iter().collect::<Result<Vec<_>>>()?.concat())
+}
+
+/// The signal strength BumpHunter needs to reach `inject.sigma_limit` global significance:
+/// for each strength, pseudo-experiments of reference + strength x signal are scanned, and
+/// the median test statistic is compared with the background-only distribution.
+pub fn signal_injection(
+    reference: &Hist1D,
+    signal: &Hist1D,
+    opts: &BumpHunterOptions,
+    inject: &InjectionOptions,
+    interrupt: Option<&Interrupt>,
+) -> Result<InjectionResult> {
+    reference.check_same_binning(signal)?;
+    check_counts(reference.counts(), "reference")?;
+    check_counts(signal.counts(), "signal template")?;
+    if opts.use_sideband {
+        return Err(Error::invalid("signal injection", "sideband normalisation is not supported here"));
+    }
+    let template_total = signal.total();
+    if template_total <= 0.0 {
+        return Err(Error::invalid("signal template", "the template is empty"));
+    }
+    let signal_exp = inject.signal_exp.unwrap_or(template_total);
+    let b = reference.counts();
+    let windows = windows_1d(b, opts)?;
+    let prefix_b = prefix(b);
+    let mut background = pseudo_t(b, inject.npe_background, &windows, &prefix_b, opts, 0, interrupt)?;
+    background.sort_by(f64::total_cmp);
+    let strengths = inject.strengths.clone().unwrap_or_else(default_strengths);
+    let mut points = Vec::new();
+    let mut strength_needed = None;
+    for (k, &mu) in strengths.iter().enumerate() {
+        let scale = mu * signal_exp / template_total;
+        let means: Vec<f64> = b.iter().zip(signal.counts()).map(|(b, s)| b + scale * s).collect();
+        let base = 1_000_000 * (k as u64 + 1);
+        let mut t = pseudo_t(&means, inject.npe_inject, &windows, &prefix_b, opts, base, interrupt)?;
+        t.sort_by(f64::total_cmp);
+        let q = |f: f64| crate::data::describe::quantile_sorted(&t, f);
+        let median = q(0.5);
+        let above = background.len() - background.partition_point(|&x| x <= median);
+        let (global_p, global_z, _, _) = global_statistics(above, background.len())?;
+        points.push(InjectionPoint {
+            strength: mu,
+            signal_events: mu * signal_exp,
+            median_t: median,
+            band_t: (q(0.16), q(0.84)),
+            global_p,
+            global_z,
+        });
+        if global_z >= inject.sigma_limit || above == 0 {
+            strength_needed = (global_z >= inject.sigma_limit).then_some(mu);
+            break;
+        }
+    }
+    Ok(InjectionResult { points, sigma_limit: inject.sigma_limit, strength_needed })
+}
+
+fn default_strengths() -> Vec<f64> {
+    let mut s: Vec<f64> = (1..10).map(|k| k as f64 / 10.0).collect();
+    s.extend((1..10).map(f64::from));
+    s.extend((1..=10).map(|k| 10.0 * k as f64));
+    s
+}
+
 /// The outcome of a 2D BumpHunter scan.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct BumpHunter2DResult {
     /// First x and y bins of the most significant window.
     pub start: (usize, usize),
@@ -680,6 +841,58 @@ fn rect(s: &[f64], ny: usize, w: &Window2D) -> f64 {
     at(w.x + w.wx, w.y + w.wy) - at(w.x, w.y + w.wy) - at(w.x + w.wx, w.y) + at(w.x, w.y)
 }
 
+impl std::fmt::Display for BumpHunterResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mode = match self.mode {
+            Mode::Excess => "excess",
+            Mode::Deficit => "deficit",
+        };
+        writeln!(f, "BumpHunter ({mode}): {} windows scanned", self.windows_tested)?;
+        writeln!(
+            f,
+            "  window        [{}, {}]  (bins {}..{}, width {})",
+            self.window_edges.0, self.window_edges.1, self.start, self.start + self.width, self.width
+        )?;
+        writeln!(f, "  data / ref    {:.1} / {:.2}  (signal estimate {:.1})", self.n_data, self.n_reference, self.signal)?;
+        writeln!(f, "  local         p = {:.4e}   Z = {:.3}", self.local_p, self.local_z)?;
+        let z = if self.global_z_is_lower_limit { format!(">= {:.3}", self.global_z) } else { format!("{:.3}", self.global_z) };
+        write!(
+            f,
+            "  global        p = {:.4} +- {:.4}   Z = {z}  ({} of {} pseudo-experiments at least as extreme)",
+            self.global_p, self.global_p_error, self.n_extreme, self.npe
+        )
+    }
+}
+
+impl std::fmt::Display for BumpHunter2DResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "BumpHunter 2D: {} windows scanned", self.windows_tested)?;
+        writeln!(f, "  window  x [{}, {}]  y [{}, {}]", self.x_edges.0, self.x_edges.1, self.y_edges.0, self.y_edges.1)?;
+        writeln!(f, "  data / ref  {:.1} / {:.2}  (signal estimate {:.1})", self.n_data, self.n_reference, self.signal)?;
+        writeln!(f, "  local   p = {:.4e}   Z = {:.3}", self.local_p, self.local_z)?;
+        let z = if self.n_extreme == 0 { format!(">= {:.3}", self.global_z) } else { format!("{:.3}", self.global_z) };
+        write!(f, "  global  p = {:.4}   Z = {z}  ({} of {} pseudo-experiments at least as extreme)", self.global_p, self.n_extreme, self.npe)
+    }
+}
+
+impl std::fmt::Display for InjectionResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "Signal injection (target {} sigma)", self.sigma_limit)?;
+        writeln!(f, "{:>9} {:>10} {:>10} {:>18} {:>10} {:>8}", "strength", "signal", "median t", "t 16-84%", "global p", "Z")?;
+        for p in &self.points {
+            writeln!(
+                f,
+                "{:>9} {:>10.1} {:>10.3} {:>8.3} - {:>7.3} {:>10.4} {:>8.3}",
+                p.strength, p.signal_events, p.median_t, p.band_t.0, p.band_t.1, p.global_p, p.global_z
+            )?;
+        }
+        match self.strength_needed {
+            Some(mu) => write!(f, "strength needed for {} sigma: {mu}", self.sigma_limit),
+            None => write!(f, "{} sigma not reached with the strengths tried", self.sigma_limit),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -848,6 +1061,29 @@ mod tests {
         let err = bump_hunter(&hd, &hb, &BumpHunterOptions::default(), Some(&interrupt)).unwrap_err();
         assert!(matches!(err, Error::Interrupted));
         assert!(Mode::parse("bump").is_err());
+    }
+
+    #[test]
+    fn injection_finds_the_strength_for_a_target_significance() {
+        let b = falling(30);
+        let hb = Hist1D::from_counts(edges(30), b).unwrap();
+        let template: Vec<f64> = (0..30).map(|i| if (14..17).contains(&i) { 1.0 } else { 0.0 }).collect();
+        let hs = Hist1D::from_counts(edges(30), template).unwrap();
+        let opts = BumpHunterOptions { width_max: Some(5), seed: 3, ..Default::default() };
+        let inject = InjectionOptions {
+            signal_exp: Some(20.0),
+            strengths: None,
+            sigma_limit: 3.0,
+            npe_background: 4000,
+            npe_inject: 300,
+        };
+        let r = signal_injection(&hb, &hs, &opts, &inject, None).unwrap();
+        let needed = r.strength_needed.expect("3 sigma is reachable");
+        let last = r.points.last().unwrap();
+        assert_eq!(last.strength, needed);
+        assert!(last.global_z >= 3.0);
+        assert!(last.median_t > r.points[0].median_t + 2.0, "median t grows with strength");
+        assert!(r.points.len() >= 2 && r.points[0].global_z < 3.0);
     }
 
     #[test]

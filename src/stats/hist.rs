@@ -7,7 +7,7 @@ use crate::data::binning::{check_edges, find_bin};
 use crate::error::{Error, Result};
 
 /// A one-dimensional histogram.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Hist1D {
     edges: Vec<f64>,
     counts: Vec<f64>,
@@ -258,7 +258,7 @@ fn number(v: f64) -> String {
 }
 
 /// A two-dimensional histogram; `counts[ix * ny + iy]`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Hist2D {
     x_edges: Vec<f64>,
     y_edges: Vec<f64>,

@@ -7,3 +7,4 @@ pub mod hist;
 pub mod metrics;
 pub mod pvalue;
 pub mod special;
+

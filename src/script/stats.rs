@@ -1,0 +1,451 @@
+//! The `stats` domain: histograms, p-values and significances, BumpHunter.
+
+use rhai::plugin::*;
+
+use super::domain::Domain;
+
+/// The `stats` domain.
+pub const DOMAIN: Domain = Domain {
+    name: "stats",
+    about: "histograms, p-values and significances, BumpHunter with the look-elsewhere effect",
+    module: || {
+        use crate::stats::bumphunter::{BumpHunter2DResult, BumpHunterResult, InjectionResult};
+        use crate::stats::hist::{Hist1D, Hist2D};
+        let mut module = exported_module!(stats_api);
+        module.set_custom_type_with_comments::<Hist1D>("Hist1D", &["/// A one-dimensional histogram."]);
+        module.set_custom_type_with_comments::<Hist2D>("Hist2D", &["/// A two-dimensional histogram."]);
+        module.set_custom_type_with_comments::<BumpHunterResult>("BumpHunterResult", &["/// The outcome of a BumpHunter scan."]);
+        module.set_custom_type_with_comments::<BumpHunter2DResult>("BumpHunter2DResult", &["/// The outcome of a 2D BumpHunter scan."]);
+        module.set_custom_type_with_comments::<InjectionResult>("InjectionResult", &["/// The outcome of a signal-injection test."]);
+        module
+    },
+};
+
+/// What a built-in returns: a value or a Rhai error.
+type Out<T> = Result<T, Box<EvalAltResult>>;
+
+/// Floats as a Rhai array.
+fn array(values: &[f64]) -> rhai::Array {
+    values.iter().map(|&v| Dynamic::from_float(v)).collect()
+}
+
+/// Writes `value` as pretty JSON to `path`, atomically.
+fn save_json(value: &impl serde::Serialize, path: &str) -> Out<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| crate::Error::invalid("result", e.to_string()))?;
+    Ok(crate::fsutil::write_atomic(std::path::Path::new(path), text.as_bytes())?)
+}
+
+/// BumpHunter options from a Rhai map; the seed defaults to a fresh session stream.
+fn bump_options(
+    ctx: &NativeCallContext,
+    opts: rhai::Map,
+) -> Out<crate::stats::bumphunter::BumpHunterOptions> {
+    use crate::stats::bumphunter::{BumpHunterOptions, Mode, ScanStep};
+    let allowed = ["mode", "width_min", "width_max", "width_step", "scan_step", "npe", "seed", "use_sideband", "sideband_width"];
+    let step = opts.get("scan_step").cloned();
+    let o = super::options::Options::new("bump_hunter", opts, &allowed)?;
+    let defaults = BumpHunterOptions::default();
+    let scan_step = match step {
+        None => defaults.scan_step,
+        Some(v) if v.is_string() => match v.into_string().unwrap_or_default().as_str() {
+            "full" => ScanStep::Full,
+            "half" => ScanStep::Half,
+            other => {
+                return Err(crate::Error::invalid("option 'scan_step' of bump_hunter", format!("'{other}': use a number of bins, \"full\" or \"half\"")).into());
+            }
+        },
+        Some(_) => ScanStep::Bins(o.count("scan_step", 1)?),
+    };
+    Ok(BumpHunterOptions {
+        mode: Mode::parse(&o.string("mode", "excess")?)?,
+        width_min: o.count("width_min", defaults.width_min)?,
+        width_max: if o.has("width_max") { Some(o.count("width_max", 0)?) } else { None },
+        width_step: o.count("width_step", defaults.width_step)?,
+        scan_step,
+        npe: o.count("npe", defaults.npe)?,
+        seed: match o.seed("seed")? {
+            Some(seed) => seed,
+            None => super::state::session_state(ctx)?.next_stream(),
+        },
+        use_sideband: o.flag("use_sideband", false)?,
+        sideband_width: o.count("sideband_width", 0)?,
+    })
+}
+
+#[export_module]
+mod stats_api {
+    use rhai::{Array, FLOAT, INT, Map};
+
+    use super::{Out, array, bump_options, save_json};
+    use crate::data::EventSet;
+    use crate::error::Error;
+    use crate::script::options::{Options, floats};
+    use crate::script::state::session_state;
+    use crate::stats::bumphunter::{
+        self, BumpHunter2DOptions, BumpHunter2DResult, BumpHunterResult, InjectionOptions, InjectionResult, Mode,
+    };
+    use crate::stats::hist::{Hist1D, Hist2D};
+    use crate::stats::special;
+
+    /// The histogram of `values` in the bins `edges`, e.g. `hist(xs, linear_bins(0.0, 1.0, 20))`.
+    #[rhai_fn(return_raw)]
+    pub fn hist(values: Array, edges: Array) -> Out<Hist1D> {
+        Ok(Hist1D::fill(floats("bin edges", &edges)?, &floats("values", &values)?, None)?)
+    }
+
+    /// The weighted histogram of `values` in the bins `edges`.
+    #[rhai_fn(name = "hist", return_raw)]
+    pub fn hist_weighted(values: Array, edges: Array, weights: Array) -> Out<Hist1D> {
+        let w = floats("weights", &weights)?;
+        Ok(Hist1D::fill(floats("bin edges", &edges)?, &floats("values", &values)?, Some(&w))?)
+    }
+
+    /// The histogram of column `col` in the bins `edges`, weighted by the weight role if set.
+    #[rhai_fn(name = "hist", pure, return_raw)]
+    pub fn events_hist(events: &mut EventSet, col: &str, edges: Array) -> Out<Hist1D> {
+        let values = events.column(col)?;
+        let weights = events.role_column(crate::data::Role::Weight).map(|_| events.weights()).transpose()?;
+        Ok(Hist1D::fill(floats("bin edges", &edges)?, &values, weights.as_deref())?)
+    }
+
+    /// A histogram with given bin `counts` (Poisson uncertainties), e.g. a reference shape.
+    #[rhai_fn(return_raw)]
+    pub fn hist_from_counts(edges: Array, counts: Array) -> Out<Hist1D> {
+        Ok(Hist1D::from_counts(floats("bin edges", &edges)?, floats("counts", &counts)?)?)
+    }
+
+    /// The 2D histogram of the points `(x[i], y[i])`.
+    #[rhai_fn(return_raw)]
+    pub fn hist2d(x: Array, y: Array, x_edges: Array, y_edges: Array) -> Out<Hist2D> {
+        Ok(Hist2D::fill(floats("x edges", &x_edges)?, floats("y edges", &y_edges)?, &floats("x", &x)?, &floats("y", &y)?, None)?)
+    }
+
+    /// The 2D histogram of columns `x` and `y` (weighted by the weight role if set).
+    #[rhai_fn(name = "hist2d", pure, return_raw)]
+    pub fn events_hist2d(events: &mut EventSet, x: &str, y: &str, x_edges: Array, y_edges: Array) -> Out<Hist2D> {
+        let weights = events.role_column(crate::data::Role::Weight).map(|_| events.weights()).transpose()?;
+        let (xs, ys) = (events.column(x)?, events.column(y)?);
+        Ok(Hist2D::fill(floats("x edges", &x_edges)?, floats("y edges", &y_edges)?, &xs, &ys, weights.as_deref())?)
+    }
+
+    /// The bin counts.
+    #[rhai_fn(get = "counts", pure)]
+    pub fn counts(h: &mut Hist1D) -> Array {
+        array(h.counts())
+    }
+
+    /// The bin edges.
+    #[rhai_fn(get = "edges", pure)]
+    pub fn edges(h: &mut Hist1D) -> Array {
+        array(h.edges())
+    }
+
+    /// The weight below the first edge.
+    #[rhai_fn(get = "underflow", pure)]
+    pub fn underflow(h: &mut Hist1D) -> FLOAT {
+        h.underflow()
+    }
+
+    /// The weight at or above the last edge.
+    #[rhai_fn(get = "overflow", pure)]
+    pub fn overflow(h: &mut Hist1D) -> FLOAT {
+        h.overflow()
+    }
+
+    /// The number of bins.
+    #[rhai_fn(name = "len", pure)]
+    pub fn n_bins(h: &mut Hist1D) -> INT {
+        h.n_bins() as INT
+    }
+
+    /// The bin centres.
+    #[rhai_fn(pure)]
+    pub fn bin_centers(h: &mut Hist1D) -> Array {
+        array(&h.bin_centers())
+    }
+
+    /// The statistical uncertainty per bin, sqrt(sum of squared weights).
+    #[rhai_fn(pure)]
+    pub fn errors(h: &mut Hist1D) -> Array {
+        array(&h.errors())
+    }
+
+    /// The sum of all bins.
+    #[rhai_fn(pure)]
+    pub fn total(h: &mut Hist1D) -> FLOAT {
+        h.total()
+    }
+
+    /// The content between `lo` and `hi` (partly covered bins count in proportion).
+    #[rhai_fn(pure, return_raw)]
+    pub fn integral(h: &mut Hist1D, lo: FLOAT, hi: FLOAT) -> Out<FLOAT> {
+        Ok(h.integral(lo, hi)?)
+    }
+
+    /// The histogram multiplied by `factor` (uncertainties scale along).
+    #[rhai_fn(pure)]
+    pub fn scale(h: &mut Hist1D, factor: FLOAT) -> Hist1D {
+        h.scale(factor)
+    }
+
+    /// The histogram with every `k` adjacent bins merged.
+    #[rhai_fn(pure, return_raw)]
+    pub fn rebin(h: &mut Hist1D, k: INT) -> Out<Hist1D> {
+        let k = usize::try_from(k).map_err(|_| Error::invalid("rebin", "k must be positive"))?;
+        Ok(h.rebin(k)?)
+    }
+
+    /// Bin-wise sum of two histograms with the same binning.
+    #[rhai_fn(name = "+", return_raw)]
+    pub fn add(a: Hist1D, b: Hist1D) -> Out<Hist1D> {
+        Ok(a.add(&b)?)
+    }
+
+    /// Bin-wise difference of two histograms with the same binning.
+    #[rhai_fn(name = "-", return_raw)]
+    pub fn sub(a: Hist1D, b: Hist1D) -> Out<Hist1D> {
+        Ok(a.sub(&b)?)
+    }
+
+    /// Bin-wise product of two histograms with the same binning.
+    #[rhai_fn(name = "*", return_raw)]
+    pub fn mul(a: Hist1D, b: Hist1D) -> Out<Hist1D> {
+        Ok(a.mul(&b)?)
+    }
+
+    /// Bin-wise ratio of two histograms with the same binning (0 where the denominator is 0).
+    #[rhai_fn(name = "/", return_raw)]
+    pub fn div(a: Hist1D, b: Hist1D) -> Out<Hist1D> {
+        Ok(a.div(&b)?)
+    }
+
+    /// The histogram scaled by a number.
+    #[rhai_fn(name = "*")]
+    pub fn mul_number(a: Hist1D, factor: FLOAT) -> Hist1D {
+        a.scale(factor)
+    }
+
+    /// The bin counts of a 2D histogram, as an array of rows (one per x bin).
+    #[rhai_fn(get = "counts", pure)]
+    pub fn counts_2d(h: &mut Hist2D) -> Array {
+        let (_, ny) = h.shape();
+        h.counts().chunks(ny).map(|row| Dynamic::from_array(array(row))).collect()
+    }
+
+    /// The sum of all bins of a 2D histogram.
+    #[rhai_fn(name = "total", pure)]
+    pub fn total_2d(h: &mut Hist2D) -> FLOAT {
+        h.total()
+    }
+
+    /// One-sided significance of a p-value, Z = Φ⁻¹(1 - p); exact for tiny p-values.
+    #[rhai_fn(return_raw)]
+    pub fn z_from_p(p: FLOAT) -> Out<FLOAT> {
+        Ok(special::z_from_p(p)?)
+    }
+
+    /// One-sided p-value of a significance, p = 1 - Φ(Z).
+    #[rhai_fn(return_raw)]
+    pub fn p_from_z(z: FLOAT) -> Out<FLOAT> {
+        Ok(special::p_from_z(z)?)
+    }
+
+    /// BumpHunter with pyBumpHunter's defaults (excess, widths 2 to half the bins, 10 000
+    /// pseudo-experiments, seed from the session). See `bump_hunter(data, reference, opts)`.
+    #[rhai_fn(name = "bump_hunter", return_raw)]
+    pub fn bump_hunter_default(ctx: NativeCallContext, data: Hist1D, reference: Hist1D) -> Out<BumpHunterResult> {
+        bump_hunter(ctx, data, reference, Map::new())
+    }
+
+    /// BumpHunter as pyBumpHunter 0.5 defines it: windows of `width_min`..`width_max` bins
+    /// (step `width_step`) slide by `scan_step` (bins, "full" or "half") over `data`; the
+    /// most significant window against `reference` (same binning, used as given) is the bump;
+    /// `npe` pseudo-experiments (10 000) give its global p-value. Options also: `mode`
+    /// ("excess"/"deficit"), `seed`, `use_sideband`, `sideband_width`. Ctrl-C stops it.
+    #[rhai_fn(return_raw)]
+    pub fn bump_hunter(ctx: NativeCallContext, data: Hist1D, reference: Hist1D, opts: Map) -> Out<BumpHunterResult> {
+        let options = bump_options(&ctx, opts)?;
+        let interrupt = session_state(&ctx)?.interrupt.clone();
+        Ok(bumphunter::bump_hunter(&data, &reference, &options, Some(&interrupt))?)
+    }
+
+    /// BumpHunter on 2D histograms: rectangular windows of all width pairs. Options: `mode`,
+    /// `width_min`, `width_max` (numbers or `[x, y]`), `npe`, `seed`.
+    #[rhai_fn(return_raw)]
+    pub fn bump_hunter_2d(ctx: NativeCallContext, data: Hist2D, reference: Hist2D, opts: Map) -> Out<BumpHunter2DResult> {
+        let pair = |key: &str, default: (usize, usize)| -> Out<(usize, usize)> {
+            match opts.get(key) {
+                None => Ok(default),
+                Some(v) if v.is_array() => {
+                    let a = floats(key, &v.clone().into_array().unwrap_or_default())?;
+                    match a.as_slice() {
+                        [x, y] if *x >= 1.0 && *y >= 1.0 => Ok((*x as usize, *y as usize)),
+                        _ => Err(Error::invalid(key, "give [x, y] with two positive widths").into()),
+                    }
+                }
+                Some(v) => {
+                    let n = v.as_int().map_err(|t| Error::invalid(key, format!("must be a number or [x, y], not {t}")))?;
+                    let n = usize::try_from(n).map_err(|_| Error::invalid(key, "must be positive"))?;
+                    Ok((n, n))
+                }
+            }
+        };
+        let defaults = BumpHunter2DOptions::default();
+        let (width_min, width_step) = (pair("width_min", defaults.width_min)?, pair("width_step", defaults.width_step)?);
+        let width_max = if opts.contains_key("width_max") { Some(pair("width_max", (1, 1))?) } else { None };
+        let scan_step = pair("scan_step", defaults.scan_step)?;
+        let o = Options::new("bump_hunter_2d", opts.clone(), &["mode", "width_min", "width_max", "width_step", "scan_step", "npe", "seed"])?;
+        let options = BumpHunter2DOptions {
+            mode: Mode::parse(&o.string("mode", "excess")?)?,
+            width_min,
+            width_max,
+            width_step,
+            scan_step,
+            npe: o.count("npe", defaults.npe)?,
+            seed: match o.seed("seed")? {
+                Some(s) => s,
+                None => session_state(&ctx)?.next_stream(),
+            },
+        };
+        let interrupt = session_state(&ctx)?.interrupt.clone();
+        Ok(bumphunter::bump_hunter_2d(&data, &reference, &options, Some(&interrupt))?)
+    }
+
+    /// The signal strength BumpHunter needs for a global significance: pseudo-experiments of
+    /// `reference` + strength x `signal` (a template histogram) for strengths 0.1, 0.2, ...,
+    /// 1, 2, ... until the median reaches `sigma_limit`. Options: the bump_hunter scan options
+    /// plus `signal_exp` (events at strength 1; default the template total), `strengths`,
+    /// `sigma_limit` (5), `npe_background` (10 000), `npe_inject` (1 000).
+    #[rhai_fn(return_raw)]
+    pub fn signal_injection(ctx: NativeCallContext, reference: Hist1D, signal: Hist1D, opts: Map) -> Out<InjectionResult> {
+        let injection_keys = ["signal_exp", "strengths", "sigma_limit", "npe_background", "npe_inject"];
+        let (inject_map, scan_map): (Map, Map) = opts.into_iter().partition(|(k, _)| injection_keys.contains(&k.as_str()));
+        let options = bump_options(&ctx, scan_map)?;
+        let strengths = inject_map.get("strengths").map(|v| floats("strengths", &v.clone().into_array().unwrap_or_default())).transpose()?;
+        let o = Options::new("signal_injection", inject_map, &injection_keys)?;
+        let defaults = InjectionOptions::default();
+        let inject = InjectionOptions {
+            signal_exp: if o.has("signal_exp") { Some(o.float("signal_exp", 0.0)?) } else { None },
+            strengths,
+            sigma_limit: o.float("sigma_limit", defaults.sigma_limit)?,
+            npe_background: o.count("npe_background", defaults.npe_background)?,
+            npe_inject: o.count("npe_inject", defaults.npe_inject)?,
+        };
+        let interrupt = session_state(&ctx)?.interrupt.clone();
+        Ok(bumphunter::signal_injection(&reference, &signal, &options, &inject, Some(&interrupt))?)
+    }
+
+    /// The window edges `[lo, hi]`.
+    #[rhai_fn(get = "window", pure)]
+    pub fn window(r: &mut BumpHunterResult) -> Array {
+        array(&[r.window_edges.0, r.window_edges.1])
+    }
+
+    /// The local p-value of the most significant window.
+    #[rhai_fn(get = "local_p", pure)]
+    pub fn local_p(r: &mut BumpHunterResult) -> FLOAT {
+        r.local_p
+    }
+
+    /// The local significance.
+    #[rhai_fn(get = "local_z", pure)]
+    pub fn local_z(r: &mut BumpHunterResult) -> FLOAT {
+        r.local_z
+    }
+
+    /// The global (look-elsewhere-corrected) p-value.
+    #[rhai_fn(get = "global_p", pure)]
+    pub fn global_p(r: &mut BumpHunterResult) -> FLOAT {
+        r.global_p
+    }
+
+    /// The global significance (a lower limit when no pseudo-experiment was as extreme).
+    #[rhai_fn(get = "global_z", pure)]
+    pub fn global_z(r: &mut BumpHunterResult) -> FLOAT {
+        r.global_z
+    }
+
+    /// The estimated signal in the window, data minus reference.
+    #[rhai_fn(get = "signal", pure)]
+    pub fn signal(r: &mut BumpHunterResult) -> FLOAT {
+        r.signal
+    }
+
+    /// The number of pseudo-experiments.
+    #[rhai_fn(get = "npe", pure)]
+    pub fn npe(r: &mut BumpHunterResult) -> INT {
+        r.npe as INT
+    }
+
+    /// How many pseudo-experiments were at least as extreme as the data.
+    #[rhai_fn(get = "n_extreme", pure)]
+    pub fn n_extreme(r: &mut BumpHunterResult) -> INT {
+        r.n_extreme as INT
+    }
+
+    /// The global p-value of the 2D scan.
+    #[rhai_fn(get = "global_p", pure)]
+    pub fn global_p_2d(r: &mut BumpHunter2DResult) -> FLOAT {
+        r.global_p
+    }
+
+    /// The local significance of the 2D scan.
+    #[rhai_fn(get = "local_z", pure)]
+    pub fn local_z_2d(r: &mut BumpHunter2DResult) -> FLOAT {
+        r.local_z
+    }
+
+    /// The strength needed for the target significance, or () if it was not reached.
+    #[rhai_fn(get = "strength_needed", pure)]
+    pub fn strength_needed(r: &mut InjectionResult) -> Dynamic {
+        r.strength_needed.map_or(Dynamic::UNIT, Dynamic::from_float)
+    }
+
+    /// Writes the result (every number, and the histograms) as JSON, atomically.
+    #[rhai_fn(name = "save", pure, return_raw)]
+    pub fn save_bump(r: &mut BumpHunterResult, path: &str) -> Out<()> {
+        save_json(r, path)
+    }
+
+    /// Writes the result as JSON, atomically.
+    #[rhai_fn(name = "save", pure, return_raw)]
+    pub fn save_bump_2d(r: &mut BumpHunter2DResult, path: &str) -> Out<()> {
+        save_json(r, path)
+    }
+
+    /// Writes the result as JSON, atomically.
+    #[rhai_fn(name = "save", pure, return_raw)]
+    pub fn save_injection(r: &mut InjectionResult, path: &str) -> Out<()> {
+        save_json(r, path)
+    }
+
+    /// A summary table.
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn hist_to_string(h: &mut Hist1D) -> String {
+        h.to_string()
+    }
+
+    /// A summary line.
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn hist2d_to_string(h: &mut Hist2D) -> String {
+        h.to_string()
+    }
+
+    /// The window, local and global significance.
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn bump_to_string(r: &mut BumpHunterResult) -> String {
+        r.to_string()
+    }
+
+    /// The window, local and global significance.
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn bump2d_to_string(r: &mut BumpHunter2DResult) -> String {
+        r.to_string()
+    }
+
+    /// The strengths tried and their significances.
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn injection_to_string(r: &mut InjectionResult) -> String {
+        r.to_string()
+    }
+}
