@@ -37,7 +37,12 @@ fn every_rhai_test_script_passes() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "rhai") {
-            let out = bumplab(&["run", path.to_str().unwrap()], &repo());
+            // Each script gets a scratch directory for the files it writes as `ARGS[0]`.
+            let scratch = tempfile::tempdir().unwrap();
+            let out = bumplab(
+                &["run", path.to_str().unwrap(), "--", scratch.path().to_str().unwrap()],
+                &repo(),
+            );
             assert!(
                 out.status.success(),
                 "{} failed:\n{}",
