@@ -8,6 +8,7 @@ pub mod error;
 pub mod fsutil;
 pub mod interrupt;
 pub mod plot;
+pub mod progress;
 pub mod repl;
 pub mod script;
 pub mod seed;

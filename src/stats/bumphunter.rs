@@ -20,6 +20,7 @@ use super::special::{poisson_lower_tail, poisson_upper_tail, z_from_p};
 use crate::data::generate::rng_for;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
+use crate::progress::Progress;
 
 /// Which departures from the reference count as a bump.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -37,7 +38,10 @@ impl Mode {
         match name {
             "excess" => Ok(Mode::Excess),
             "deficit" => Ok(Mode::Deficit),
-            _ => Err(Error::invalid("mode", format!("'{name}' is not a mode; use \"excess\" or \"deficit\""))),
+            _ => Err(Error::invalid(
+                "mode",
+                format!("'{name}' is not a mode; use \"excess\" or \"deficit\""),
+            )),
         }
     }
 }
@@ -218,7 +222,11 @@ pub fn bump_hunter(
         global_z: global.1,
         global_z_is_lower_limit: global.2,
         global_p_error: global.3,
-        bin_significance: d.iter().zip(b).map(|(&d, &b)| signed_significance(d, b)).collect(),
+        bin_significance: d
+            .iter()
+            .zip(b)
+            .map(|(&d, &b)| signed_significance(d, b))
+            .collect(),
         data: data.clone(),
         reference: reference.clone(),
         mode: opts.mode,
@@ -249,7 +257,10 @@ pub fn signed_significance(d: f64, b: f64) -> f64 {
 
 fn check_counts(counts: &[f64], what: &str) -> Result<()> {
     match counts.iter().position(|c| !(c.is_finite() && *c >= 0.0)) {
-        Some(i) => Err(Error::invalid(what, format!("bin {i} holds {}, not a count >= 0", counts[i]))),
+        Some(i) => Err(Error::invalid(
+            what,
+            format!("bin {i} holds {}, not a count >= 0", counts[i]),
+        )),
         None => Ok(()),
     }
 }
@@ -270,13 +281,25 @@ fn prefix(values: &[f64]) -> Vec<f64> {
 fn windows_1d(reference: &[f64], opts: &BumpHunterOptions) -> Result<Vec<Window>> {
     let n = reference.len();
     let first = reference.iter().position(|&b| b > 0.0).ok_or_else(|| {
-        Error::invalid("reference", "the reference histogram is empty: there is nothing to compare the data with")
+        Error::invalid(
+            "reference",
+            "the reference histogram is empty: there is nothing to compare the data with",
+        )
     })?;
     let last = reference.iter().rposition(|&b| b > 0.0).unwrap_or(first) + 1;
-    let k = if opts.use_sideband { opts.sideband_width } else { 0 };
+    let k = if opts.use_sideband {
+        opts.sideband_width
+    } else {
+        0
+    };
     let (lo, hi) = (first + k, last.saturating_sub(k));
     let width_max = opts.width_max.unwrap_or(n / 2);
-    check_widths(opts.width_min, width_max, opts.width_step, hi.saturating_sub(lo))?;
+    check_widths(
+        opts.width_min,
+        width_max,
+        opts.width_step,
+        hi.saturating_sub(lo),
+    )?;
     if let ScanStep::Bins(0) = opts.scan_step {
         return Err(Error::invalid("scan_step", "must be at least 1 bin"));
     }
@@ -292,20 +315,36 @@ fn windows_1d(reference: &[f64], opts: &BumpHunterOptions) -> Result<Vec<Window>
         width += opts.width_step;
     }
     if windows.is_empty() {
-        return Err(Error::invalid("widths", format!("no window of width {}..{width_max} fits in the scan range of {} bins", opts.width_min, hi - lo)));
+        return Err(Error::invalid(
+            "widths",
+            format!(
+                "no window of width {}..{width_max} fits in the scan range of {} bins",
+                opts.width_min,
+                hi - lo
+            ),
+        ));
     }
     Ok(windows)
 }
 
 fn check_widths(min: usize, max: usize, step: usize, range: usize) -> Result<()> {
     if min == 0 || step == 0 {
-        return Err(Error::invalid("widths", "width_min and width_step must be at least 1"));
+        return Err(Error::invalid(
+            "widths",
+            "width_min and width_step must be at least 1",
+        ));
     }
     if min > max {
-        return Err(Error::invalid("widths", format!("width_min = {min} exceeds width_max = {max}")));
+        return Err(Error::invalid(
+            "widths",
+            format!("width_min = {min} exceeds width_max = {max}"),
+        ));
     }
     if min > range {
-        return Err(Error::invalid("widths", format!("width_min = {min} bins exceeds the scan range of {range} bins")));
+        return Err(Error::invalid(
+            "widths",
+            format!("width_min = {min} bins exceeds the scan range of {range} bins"),
+        ));
     }
     Ok(())
 }
@@ -381,12 +420,16 @@ struct PoissonTable {
 impl PoissonTable {
     fn new(mean: f64) -> Self {
         if mean <= 0.0 {
-            return Self { offset: 0, cdf: vec![1.0] };
+            return Self {
+                offset: 0,
+                cdf: vec![1.0],
+            };
         }
         let spread = 12.0 * mean.sqrt() + 20.0;
         let lo = (mean - spread).max(0.0).floor() as u32;
         let hi = (mean + spread).ceil() as u32;
-        let ln_pmf = |k: u32| k as f64 * mean.ln() - mean - super::special::ln_gamma(k as f64 + 1.0);
+        let ln_pmf =
+            |k: u32| k as f64 * mean.ln() - mean - super::special::ln_gamma(k as f64 + 1.0);
         let mut cdf = Vec::with_capacity((hi - lo + 1) as usize);
         let mut sum = 0.0;
         for k in lo..=hi {
@@ -401,9 +444,35 @@ impl PoissonTable {
     }
 
     fn sample(&self, u: f64) -> u32 {
-        let i = self.cdf.partition_point(|&c| c <= u).min(self.cdf.len() - 1);
+        let i = self
+            .cdf
+            .partition_point(|&c| c <= u)
+            .min(self.cdf.len() - 1);
         self.offset + i as u32
     }
+}
+
+/// Runs `npe` pseudo-experiments in parallel blocks of [`BLOCK`]: `work(block, n)` throws `n`
+/// of them on the random stream of `block`, so results do not depend on the thread count.
+/// Polls `interrupt` between blocks and shows a progress bar when the work is long.
+fn in_blocks<T: Send>(
+    npe: usize,
+    interrupt: Option<&Interrupt>,
+    work: impl Fn(usize, usize) -> T + Sync,
+) -> Result<Vec<T>> {
+    let progress = Progress::new("pseudo-experiments", npe as u64);
+    (0..npe.div_ceil(BLOCK))
+        .into_par_iter()
+        .map(|block| {
+            if let Some(i) = interrupt {
+                i.check()?;
+            }
+            let n = BLOCK.min(npe - block * BLOCK);
+            let out = work(block, n);
+            progress.advance(n as u64);
+            Ok(out)
+        })
+        .collect()
 }
 
 /// Counts the pseudo-experiments whose best window is at least as extreme as the data's,
@@ -416,34 +485,26 @@ fn count_extreme(
     interrupt: Option<&Interrupt>,
 ) -> Result<usize> {
     let tables: Vec<PoissonTable> = reference.iter().map(|&b| PoissonTable::new(b)).collect();
-    let blocks = opts.npe.div_ceil(BLOCK);
-    let counts: Vec<Result<usize>> = (0..blocks)
-        .into_par_iter()
-        .map(|block| {
-            if let Some(i) = interrupt {
-                i.check()?;
+    let counts = in_blocks(opts.npe, interrupt, |block, n| {
+        let mut rng = rng_for(opts.seed, block as u64);
+        let mut prefix = vec![0_i64; reference.len() + 1];
+        let mut extreme = 0;
+        for _ in 0..n {
+            for (i, table) in tables.iter().enumerate() {
+                prefix[i + 1] = prefix[i] + i64::from(table.sample(rng.random::<f64>()));
             }
-            let mut rng = rng_for(opts.seed, block as u64);
-            let n = BLOCK.min(opts.npe - block * BLOCK);
-            let mut prefix = vec![0_i64; reference.len() + 1];
-            let mut extreme = 0;
-            for _ in 0..n {
-                for (i, table) in tables.iter().enumerate() {
-                    prefix[i + 1] = prefix[i] + i64::from(table.sample(rng.random::<f64>()));
+            let hit = windows.iter().zip(thresholds).any(|(w, &t)| {
+                let nd = prefix[w.start + w.width] - prefix[w.start];
+                match opts.mode {
+                    Mode::Excess => nd >= t,
+                    Mode::Deficit => nd <= t,
                 }
-                let hit = windows.iter().zip(thresholds).any(|(w, &t)| {
-                    let nd = prefix[w.start + w.width] - prefix[w.start];
-                    match opts.mode {
-                        Mode::Excess => nd >= t,
-                        Mode::Deficit => nd <= t,
-                    }
-                });
-                extreme += usize::from(hit);
-            }
-            Ok(extreme)
-        })
-        .collect();
-    counts.into_iter().sum()
+            });
+            extreme += usize::from(hit);
+        }
+        extreme
+    })?;
+    Ok(counts.into_iter().sum())
 }
 
 /// Counts extreme pseudo-experiments by recomputing every window's p-value (needed when the
@@ -457,32 +518,24 @@ fn count_extreme_direct(
     sums: impl Fn(&Window, &[f64]) -> (f64, f64) + Sync,
 ) -> Result<usize> {
     let tables: Vec<PoissonTable> = reference.iter().map(|&b| PoissonTable::new(b)).collect();
-    let blocks = opts.npe.div_ceil(BLOCK);
-    let counts: Vec<Result<usize>> = (0..blocks)
-        .into_par_iter()
-        .map(|block| {
-            if let Some(i) = interrupt {
-                i.check()?;
+    let counts = in_blocks(opts.npe, interrupt, |block, n| {
+        let mut rng = rng_for(opts.seed, block as u64);
+        let mut extreme = 0;
+        let mut draws = vec![0.0; reference.len()];
+        for _ in 0..n {
+            for (d, table) in draws.iter_mut().zip(&tables) {
+                *d = f64::from(table.sample(rng.random::<f64>()));
             }
-            let mut rng = rng_for(opts.seed, block as u64);
-            let n = BLOCK.min(opts.npe - block * BLOCK);
-            let mut extreme = 0;
-            let mut draws = vec![0.0; reference.len()];
-            for _ in 0..n {
-                for (d, table) in draws.iter_mut().zip(&tables) {
-                    *d = f64::from(table.sample(rng.random::<f64>()));
-                }
-                let pd = prefix(&draws);
-                let hit = windows.iter().any(|w| {
-                    let (nd, nb) = sums(w, &pd);
-                    local_p(opts.mode, nd, nb) <= best_p
-                });
-                extreme += usize::from(hit);
-            }
-            Ok(extreme)
-        })
-        .collect();
-    counts.into_iter().sum()
+            let pd = prefix(&draws);
+            let hit = windows.iter().any(|w| {
+                let (nd, nb) = sums(w, &pd);
+                local_p(opts.mode, nd, nb) <= best_p
+            });
+            extreme += usize::from(hit);
+        }
+        extreme
+    })?;
+    Ok(counts.into_iter().sum())
 }
 
 /// Global p, Z, whether Z is a lower limit, and the binomial error of p.
@@ -515,7 +568,13 @@ pub struct InjectionOptions {
 
 impl Default for InjectionOptions {
     fn default() -> Self {
-        Self { signal_exp: None, strengths: None, sigma_limit: 5.0, npe_background: 10_000, npe_inject: 1_000 }
+        Self {
+            signal_exp: None,
+            strengths: None,
+            sigma_limit: 5.0,
+            npe_background: 10_000,
+            npe_inject: 1_000,
+        }
     }
 }
 
@@ -574,26 +633,19 @@ fn pseudo_t(
     interrupt: Option<&Interrupt>,
 ) -> Result<Vec<f64>> {
     let tables: Vec<PoissonTable> = means.iter().map(|&m| PoissonTable::new(m)).collect();
-    let blocks: Vec<Result<Vec<f64>>> = (0..npe.div_ceil(BLOCK))
-        .into_par_iter()
-        .map(|block| {
-            if let Some(i) = interrupt {
-                i.check()?;
-            }
-            let mut rng = rng_for(opts.seed, stream_base + block as u64);
-            let mut draws = vec![0.0; means.len()];
-            let n = BLOCK.min(npe - block * BLOCK);
-            Ok((0..n)
-                .map(|_| {
-                    for (d, t) in draws.iter_mut().zip(&tables) {
-                        *d = f64::from(t.sample(rng.random::<f64>()));
-                    }
-                    scan_t(&prefix(&draws), windows, prefix_b, opts.mode)
-                })
-                .collect())
-        })
-        .collect();
-    Ok(blocks.into_iter().collect::<Result<Vec<_>>>()?.concat())
+    let blocks = in_blocks(npe, interrupt, |block, n| {
+        let mut rng = rng_for(opts.seed, stream_base + block as u64);
+        let mut draws = vec![0.0; means.len()];
+        (0..n)
+            .map(|_| {
+                for (d, t) in draws.iter_mut().zip(&tables) {
+                    *d = f64::from(t.sample(rng.random::<f64>()));
+                }
+                scan_t(&prefix(&draws), windows, prefix_b, opts.mode)
+            })
+            .collect::<Vec<f64>>()
+    })?;
+    Ok(blocks.concat())
 }
 
 /// The signal strength BumpHunter needs to reach `inject.sigma_limit` global significance:
@@ -610,7 +662,10 @@ pub fn signal_injection(
     check_counts(reference.counts(), "reference")?;
     check_counts(signal.counts(), "signal template")?;
     if opts.use_sideband {
-        return Err(Error::invalid("signal injection", "sideband normalisation is not supported here"));
+        return Err(Error::invalid(
+            "signal injection",
+            "sideband normalisation is not supported here",
+        ));
     }
     let template_total = signal.total();
     if template_total <= 0.0 {
@@ -620,16 +675,36 @@ pub fn signal_injection(
     let b = reference.counts();
     let windows = windows_1d(b, opts)?;
     let prefix_b = prefix(b);
-    let mut background = pseudo_t(b, inject.npe_background, &windows, &prefix_b, opts, 0, interrupt)?;
+    let mut background = pseudo_t(
+        b,
+        inject.npe_background,
+        &windows,
+        &prefix_b,
+        opts,
+        0,
+        interrupt,
+    )?;
     background.sort_by(f64::total_cmp);
     let strengths = inject.strengths.clone().unwrap_or_else(default_strengths);
     let mut points = Vec::new();
     let mut strength_needed = None;
     for (k, &mu) in strengths.iter().enumerate() {
         let scale = mu * signal_exp / template_total;
-        let means: Vec<f64> = b.iter().zip(signal.counts()).map(|(b, s)| b + scale * s).collect();
+        let means: Vec<f64> = b
+            .iter()
+            .zip(signal.counts())
+            .map(|(b, s)| b + scale * s)
+            .collect();
         let base = 1_000_000 * (k as u64 + 1);
-        let mut t = pseudo_t(&means, inject.npe_inject, &windows, &prefix_b, opts, base, interrupt)?;
+        let mut t = pseudo_t(
+            &means,
+            inject.npe_inject,
+            &windows,
+            &prefix_b,
+            opts,
+            base,
+            interrupt,
+        )?;
         t.sort_by(f64::total_cmp);
         let q = |f: f64| crate::data::describe::quantile_sorted(&t, f);
         let median = q(0.5);
@@ -648,7 +723,11 @@ pub fn signal_injection(
             break;
         }
     }
-    Ok(InjectionResult { points, sigma_limit: inject.sigma_limit, strength_needed })
+    Ok(InjectionResult {
+        points,
+        sigma_limit: inject.sigma_limit,
+        strength_needed,
+    })
 }
 
 fn default_strengths() -> Vec<f64> {
@@ -743,51 +822,58 @@ pub fn bump_hunter_2d(
     check_counts(data.counts(), "data")?;
     check_counts(reference.counts(), "reference")?;
     if reference.total() <= 0.0 {
-        return Err(Error::invalid("reference", "the reference histogram is empty"));
+        return Err(Error::invalid(
+            "reference",
+            "the reference histogram is empty",
+        ));
     }
     let (nx, ny) = data.shape();
     let (wmx, wmy) = opts.width_max.unwrap_or((nx / 2, ny / 2));
     check_widths(opts.width_min.0, wmx, opts.width_step.0, nx)?;
     check_widths(opts.width_min.1, wmy, opts.width_step.1, ny)?;
     if opts.scan_step.0 == 0 || opts.scan_step.1 == 0 {
-        return Err(Error::invalid("scan_step", "must be at least 1 bin on each axis"));
+        return Err(Error::invalid(
+            "scan_step",
+            "must be at least 1 bin on each axis",
+        ));
     }
     let windows = windows_2d(nx, ny, opts, (wmx, wmy));
     let sum_b = prefix_2d(reference.counts(), nx, ny);
     let sum_d = prefix_2d(data.counts(), nx, ny);
     let p_of = |w: &Window2D, s: &[f64]| rect(s, ny, w);
-    let (best, best_p) = best_window(&windows, |w| local_p(opts.mode, p_of(w, &sum_d), p_of(w, &sum_b)));
-    let thresholds: Vec<i64> = windows.iter().map(|w| threshold(p_of(w, &sum_b), best_p, opts.mode)).collect();
-    let tables: Vec<PoissonTable> = reference.counts().iter().map(|&b| PoissonTable::new(b)).collect();
-    let blocks = opts.npe.div_ceil(BLOCK);
-    let counts: Vec<Result<usize>> = (0..blocks)
-        .into_par_iter()
-        .map(|block| {
-            if let Some(i) = interrupt {
-                i.check()?;
-            }
-            let mut rng = rng_for(opts.seed, block as u64);
-            let n = BLOCK.min(opts.npe - block * BLOCK);
-            let mut draws = vec![0.0; nx * ny];
-            let mut extreme = 0;
-            for _ in 0..n {
-                for (d, t) in draws.iter_mut().zip(&tables) {
-                    *d = f64::from(t.sample(rng.random::<f64>()));
-                }
-                let s = prefix_2d(&draws, nx, ny);
-                let hit = windows.iter().zip(&thresholds).any(|(w, &t)| {
-                    let nd = rect(&s, ny, w) as i64;
-                    match opts.mode {
-                        Mode::Excess => nd >= t,
-                        Mode::Deficit => nd <= t,
-                    }
-                });
-                extreme += usize::from(hit);
-            }
-            Ok(extreme)
-        })
+    let (best, best_p) = best_window(&windows, |w| {
+        local_p(opts.mode, p_of(w, &sum_d), p_of(w, &sum_b))
+    });
+    let thresholds: Vec<i64> = windows
+        .iter()
+        .map(|w| threshold(p_of(w, &sum_b), best_p, opts.mode))
         .collect();
-    let n_extreme: usize = counts.into_iter().sum::<Result<usize>>()?;
+    let tables: Vec<PoissonTable> = reference
+        .counts()
+        .iter()
+        .map(|&b| PoissonTable::new(b))
+        .collect();
+    let counts = in_blocks(opts.npe, interrupt, |block, n| {
+        let mut rng = rng_for(opts.seed, block as u64);
+        let mut draws = vec![0.0; nx * ny];
+        let mut extreme = 0;
+        for _ in 0..n {
+            for (d, t) in draws.iter_mut().zip(&tables) {
+                *d = f64::from(t.sample(rng.random::<f64>()));
+            }
+            let s = prefix_2d(&draws, nx, ny);
+            let hit = windows.iter().zip(&thresholds).any(|(w, &t)| {
+                let nd = rect(&s, ny, w) as i64;
+                match opts.mode {
+                    Mode::Excess => nd >= t,
+                    Mode::Deficit => nd <= t,
+                }
+            });
+            extreme += usize::from(hit);
+        }
+        extreme
+    })?;
+    let n_extreme: usize = counts.into_iter().sum();
     let (global_p, global_z, _, _) = global_statistics(n_extreme, opts.npe)?;
     let (nd, nb) = (p_of(&best, &sum_d), p_of(&best, &sum_b));
     let (xe, ye) = (data.x_edges(), data.y_edges());
@@ -809,7 +895,12 @@ pub fn bump_hunter_2d(
     })
 }
 
-fn windows_2d(nx: usize, ny: usize, opts: &BumpHunter2DOptions, (wmx, wmy): (usize, usize)) -> Vec<Window2D> {
+fn windows_2d(
+    nx: usize,
+    ny: usize,
+    opts: &BumpHunter2DOptions,
+    (wmx, wmy): (usize, usize),
+) -> Vec<Window2D> {
     let mut windows = Vec::new();
     for wx in (opts.width_min.0..=wmx).step_by(opts.width_step.0) {
         for wy in (opts.width_min.1..=wmy).step_by(opts.width_step.1) {
@@ -830,7 +921,8 @@ fn prefix_2d(values: &[f64], nx: usize, ny: usize) -> Vec<f64> {
     for i in 0..nx {
         for j in 0..ny {
             s[(i + 1) * (ny + 1) + j + 1] =
-                values[i * ny + j] + s[i * (ny + 1) + j + 1] + s[(i + 1) * (ny + 1) + j] - s[i * (ny + 1) + j];
+                values[i * ny + j] + s[i * (ny + 1) + j + 1] + s[(i + 1) * (ny + 1) + j]
+                    - s[i * (ny + 1) + j];
         }
     }
     s
@@ -847,15 +939,35 @@ impl std::fmt::Display for BumpHunterResult {
             Mode::Excess => "excess",
             Mode::Deficit => "deficit",
         };
-        writeln!(f, "BumpHunter ({mode}): {} windows scanned", self.windows_tested)?;
+        writeln!(
+            f,
+            "BumpHunter ({mode}): {} windows scanned",
+            self.windows_tested
+        )?;
         writeln!(
             f,
             "  window        [{}, {}]  (bins {}..{}, width {})",
-            self.window_edges.0, self.window_edges.1, self.start, self.start + self.width, self.width
+            self.window_edges.0,
+            self.window_edges.1,
+            self.start,
+            self.start + self.width,
+            self.width
         )?;
-        writeln!(f, "  data / ref    {:.1} / {:.2}  (signal estimate {:.1})", self.n_data, self.n_reference, self.signal)?;
-        writeln!(f, "  local         p = {:.4e}   Z = {:.3}", self.local_p, self.local_z)?;
-        let z = if self.global_z_is_lower_limit { format!(">= {:.3}", self.global_z) } else { format!("{:.3}", self.global_z) };
+        writeln!(
+            f,
+            "  data / ref    {:.1} / {:.2}  (signal estimate {:.1})",
+            self.n_data, self.n_reference, self.signal
+        )?;
+        writeln!(
+            f,
+            "  local         p = {:.4e}   Z = {:.3}",
+            self.local_p, self.local_z
+        )?;
+        let z = if self.global_z_is_lower_limit {
+            format!(">= {:.3}", self.global_z)
+        } else {
+            format!("{:.3}", self.global_z)
+        };
         write!(
             f,
             "  global        p = {:.4} +- {:.4}   Z = {z}  ({} of {} pseudo-experiments at least as extreme)",
@@ -867,28 +979,62 @@ impl std::fmt::Display for BumpHunterResult {
 impl std::fmt::Display for BumpHunter2DResult {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "BumpHunter 2D: {} windows scanned", self.windows_tested)?;
-        writeln!(f, "  window  x [{}, {}]  y [{}, {}]", self.x_edges.0, self.x_edges.1, self.y_edges.0, self.y_edges.1)?;
-        writeln!(f, "  data / ref  {:.1} / {:.2}  (signal estimate {:.1})", self.n_data, self.n_reference, self.signal)?;
-        writeln!(f, "  local   p = {:.4e}   Z = {:.3}", self.local_p, self.local_z)?;
-        let z = if self.n_extreme == 0 { format!(">= {:.3}", self.global_z) } else { format!("{:.3}", self.global_z) };
-        write!(f, "  global  p = {:.4}   Z = {z}  ({} of {} pseudo-experiments at least as extreme)", self.global_p, self.n_extreme, self.npe)
+        writeln!(
+            f,
+            "  window  x [{}, {}]  y [{}, {}]",
+            self.x_edges.0, self.x_edges.1, self.y_edges.0, self.y_edges.1
+        )?;
+        writeln!(
+            f,
+            "  data / ref  {:.1} / {:.2}  (signal estimate {:.1})",
+            self.n_data, self.n_reference, self.signal
+        )?;
+        writeln!(
+            f,
+            "  local   p = {:.4e}   Z = {:.3}",
+            self.local_p, self.local_z
+        )?;
+        let z = if self.n_extreme == 0 {
+            format!(">= {:.3}", self.global_z)
+        } else {
+            format!("{:.3}", self.global_z)
+        };
+        write!(
+            f,
+            "  global  p = {:.4}   Z = {z}  ({} of {} pseudo-experiments at least as extreme)",
+            self.global_p, self.n_extreme, self.npe
+        )
     }
 }
 
 impl std::fmt::Display for InjectionResult {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "Signal injection (target {} sigma)", self.sigma_limit)?;
-        writeln!(f, "{:>9} {:>10} {:>10} {:>18} {:>10} {:>8}", "strength", "signal", "median t", "t 16-84%", "global p", "Z")?;
+        writeln!(
+            f,
+            "{:>9} {:>10} {:>10} {:>18} {:>10} {:>8}",
+            "strength", "signal", "median t", "t 16-84%", "global p", "Z"
+        )?;
         for p in &self.points {
             writeln!(
                 f,
                 "{:>9} {:>10.1} {:>10.3} {:>8.3} - {:>7.3} {:>10.4} {:>8.3}",
-                p.strength, p.signal_events, p.median_t, p.band_t.0, p.band_t.1, p.global_p, p.global_z
+                p.strength,
+                p.signal_events,
+                p.median_t,
+                p.band_t.0,
+                p.band_t.1,
+                p.global_p,
+                p.global_z
             )?;
         }
         match self.strength_needed {
             Some(mu) => write!(f, "strength needed for {} sigma: {mu}", self.sigma_limit),
-            None => write!(f, "{} sigma not reached with the strengths tried", self.sigma_limit),
+            None => write!(
+                f,
+                "{} sigma not reached with the strengths tried",
+                self.sigma_limit
+            ),
         }
     }
 }
@@ -903,17 +1049,31 @@ mod tests {
     }
 
     fn falling(n: usize) -> Vec<f64> {
-        (0..n).map(|i| 1000.0 * (-(i as f64) / 10.0).exp()).collect()
+        (0..n)
+            .map(|i| 1000.0 * (-(i as f64) / 10.0).exp())
+            .collect()
     }
 
     fn poisson_draw(means: &[f64], seed: u64) -> Vec<f64> {
         let mut rng = rng_for(seed, 99);
-        means.iter().map(|&m| if m > 0.0 { Poisson::new(m).unwrap().sample(&mut rng) } else { 0.0 }).collect()
+        means
+            .iter()
+            .map(|&m| {
+                if m > 0.0 {
+                    Poisson::new(m).unwrap().sample(&mut rng)
+                } else {
+                    0.0
+                }
+            })
+            .collect()
     }
 
     fn hists(d: Vec<f64>, b: Vec<f64>) -> (Hist1D, Hist1D) {
         let n = d.len();
-        (Hist1D::from_counts(edges(n), d).unwrap(), Hist1D::from_counts(edges(n), b).unwrap())
+        (
+            Hist1D::from_counts(edges(n), d).unwrap(),
+            Hist1D::from_counts(edges(n), b).unwrap(),
+        )
     }
 
     #[test]
@@ -922,16 +1082,36 @@ mod tests {
         for v in &mut b[2..8] {
             *v = 5.0;
         }
-        let opts = BumpHunterOptions { width_min: 2, width_max: Some(3), ..Default::default() };
+        let opts = BumpHunterOptions {
+            width_min: 2,
+            width_max: Some(3),
+            ..Default::default()
+        };
         let w = windows_1d(&b, &opts).unwrap();
         // Scan range [2, 8): widths 2 (positions 2..=6) then 3 (positions 2..=5).
         assert_eq!(w.len(), 5 + 4);
         assert_eq!((w[0].start, w[0].width), (2, 2));
         assert_eq!((w[5].start, w[5].width), (2, 3));
-        let half = BumpHunterOptions { scan_step: ScanStep::Half, width_max: Some(4), width_min: 4, ..Default::default() };
-        assert_eq!(windows_1d(&b, &half).unwrap().iter().map(|w| w.start).collect::<Vec<_>>(), vec![2, 4]);
+        let half = BumpHunterOptions {
+            scan_step: ScanStep::Half,
+            width_max: Some(4),
+            width_min: 4,
+            ..Default::default()
+        };
+        assert_eq!(
+            windows_1d(&b, &half)
+                .unwrap()
+                .iter()
+                .map(|w| w.start)
+                .collect::<Vec<_>>(),
+            vec![2, 4]
+        );
         assert!(windows_1d(&[0.0; 4], &opts).is_err());
-        let too_wide = BumpHunterOptions { width_min: 7, width_max: Some(8), ..Default::default() };
+        let too_wide = BumpHunterOptions {
+            width_min: 7,
+            width_max: Some(8),
+            ..Default::default()
+        };
         assert!(windows_1d(&b, &too_wide).is_err());
     }
 
@@ -968,10 +1148,28 @@ mod tests {
             d[i] += extra;
         }
         let (hd, hb) = hists(d, b);
-        let r = bump_hunter(&hd, &hb, &BumpHunterOptions { width_max: Some(7), npe: 4000, ..Default::default() }, None).unwrap();
-        assert!(r.start <= 20 && r.start + r.width >= 23, "window {}..{}", r.start, r.start + r.width);
+        let r = bump_hunter(
+            &hd,
+            &hb,
+            &BumpHunterOptions {
+                width_max: Some(7),
+                npe: 4000,
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
+        assert!(
+            r.start <= 20 && r.start + r.width >= 23,
+            "window {}..{}",
+            r.start,
+            r.start + r.width
+        );
         assert!(r.local_z > 3.0, "local Z {}", r.local_z);
-        assert!(r.global_z < r.local_z, "the look-elsewhere effect lowers the significance");
+        assert!(
+            r.global_z < r.local_z,
+            "the look-elsewhere effect lowers the significance"
+        );
         assert!((r.signal - (r.n_data - r.n_reference)).abs() < 1e-12);
         assert!(r.bin_significance[20..23].iter().sum::<f64>() > 3.0);
         assert_eq!(r.windows_tested, (2..=7).map(|w| 40 - w + 1).sum::<usize>());
@@ -981,12 +1179,28 @@ mod tests {
     fn same_seed_same_result_whatever_the_threads() {
         let b = falling(30);
         let (hd, hb) = hists(poisson_draw(&b, 8), b);
-        let opts = BumpHunterOptions { npe: 5000, seed: 21, ..Default::default() };
+        let opts = BumpHunterOptions {
+            npe: 5000,
+            seed: 21,
+            ..Default::default()
+        };
         let a = bump_hunter(&hd, &hb, &opts, None).unwrap();
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
         let one = pool.install(|| bump_hunter(&hd, &hb, &opts, None).unwrap());
         assert_eq!(a.n_extreme, one.n_extreme);
-        let other = bump_hunter(&hd, &hb, &BumpHunterOptions { seed: 22, ..opts.clone() }, None).unwrap();
+        let other = bump_hunter(
+            &hd,
+            &hb,
+            &BumpHunterOptions {
+                seed: 22,
+                ..opts.clone()
+            },
+            None,
+        )
+        .unwrap();
         assert_eq!((a.start, a.width), (other.start, other.width));
     }
 
@@ -994,12 +1208,19 @@ mod tests {
     fn fast_thresholds_agree_with_direct_rescans() {
         let b = falling(25);
         let (hd, hb) = hists(poisson_draw(&b, 4), b.clone());
-        let opts = BumpHunterOptions { npe: 3000, seed: 5, ..Default::default() };
+        let opts = BumpHunterOptions {
+            npe: 3000,
+            seed: 5,
+            ..Default::default()
+        };
         let fast = bump_hunter(&hd, &hb, &opts, None).unwrap();
         let windows = windows_1d(&b, &opts).unwrap();
         let pb = prefix(&b);
         let direct = count_extreme_direct(&b, &windows, fast.local_p, &opts, None, |w, pd| {
-            (pd[w.start + w.width] - pd[w.start], pb[w.start + w.width] - pb[w.start])
+            (
+                pd[w.start + w.width] - pd[w.start],
+                pb[w.start + w.width] - pb[w.start],
+            )
         })
         .unwrap();
         assert_eq!(fast.n_extreme, direct);
@@ -1013,7 +1234,12 @@ mod tests {
         let mut ps: Vec<f64> = (0..toys)
             .map(|k| {
                 let (hd, hb) = hists(poisson_draw(&b, 1000 + k), b.clone());
-                let opts = BumpHunterOptions { npe: 2000, seed: 7_000 + k, width_max: Some(5), ..Default::default() };
+                let opts = BumpHunterOptions {
+                    npe: 2000,
+                    seed: 7_000 + k,
+                    width_max: Some(5),
+                    ..Default::default()
+                };
                 bump_hunter(&hd, &hb, &opts, None).unwrap().global_p
             })
             .collect();
@@ -1021,13 +1247,20 @@ mod tests {
         let ks = ps
             .iter()
             .enumerate()
-            .map(|(i, &p)| ((i + 1) as f64 / toys as f64 - p).abs().max((p - i as f64 / toys as f64).abs()))
+            .map(|(i, &p)| {
+                ((i + 1) as f64 / toys as f64 - p)
+                    .abs()
+                    .max((p - i as f64 / toys as f64).abs())
+            })
             .fold(0.0, f64::max);
         // 1% critical value of the KS statistic for n = 300 is 1.63 / sqrt(n) = 0.094; the
         // discreteness of Poisson data makes p-values slightly conservative, hence a margin.
         assert!(ks < 0.11, "KS distance {ks}");
         let below = ps.iter().filter(|&&p| p <= 0.1).count() as f64 / toys as f64;
-        assert!((below - 0.1).abs() < 0.06, "fraction with p <= 0.1: {below}");
+        assert!(
+            (below - 0.1).abs() < 0.06,
+            "fraction with p <= 0.1: {below}"
+        );
     }
 
     #[test]
@@ -1038,11 +1271,20 @@ mod tests {
             d[i] = (d[i] * 0.6_f64).round();
         }
         let (hd, hb) = hists(d.clone(), b.clone());
-        let opts = BumpHunterOptions { mode: Mode::Deficit, npe: 2000, ..Default::default() };
+        let opts = BumpHunterOptions {
+            mode: Mode::Deficit,
+            npe: 2000,
+            ..Default::default()
+        };
         let r = bump_hunter(&hd, &hb, &opts, None).unwrap();
         assert!(r.start <= 12 && r.start + r.width >= 10 && r.signal < 0.0);
         let scaled = hb.scale(1.3);
-        let side = BumpHunterOptions { use_sideband: true, sideband_width: 1, npe: 1000, ..Default::default() };
+        let side = BumpHunterOptions {
+            use_sideband: true,
+            sideband_width: 1,
+            npe: 1000,
+            ..Default::default()
+        };
         let r = bump_hunter(&hd, &scaled, &side, None).unwrap();
         assert!(r.n_reference < scaled.total() && r.start >= 1);
     }
@@ -1053,12 +1295,23 @@ mod tests {
         let other = Hist1D::from_counts(edges(11), vec![1.0; 11]).unwrap();
         assert!(bump_hunter(&hd, &other, &BumpHunterOptions::default(), None).is_err());
         let (neg, _) = hists(vec![-1.0; 10], vec![1.0; 10]);
-        assert!(bump_hunter(&neg, &hb, &BumpHunterOptions::default(), None).unwrap_err().to_string().contains("bin 0"));
+        assert!(
+            bump_hunter(&neg, &hb, &BumpHunterOptions::default(), None)
+                .unwrap_err()
+                .to_string()
+                .contains("bin 0")
+        );
         let (_, empty) = hists(vec![1.0; 10], vec![0.0; 10]);
-        assert!(bump_hunter(&hd, &empty, &BumpHunterOptions::default(), None).unwrap_err().to_string().contains("empty"));
+        assert!(
+            bump_hunter(&hd, &empty, &BumpHunterOptions::default(), None)
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
         let interrupt = Interrupt::new();
         interrupt.trigger();
-        let err = bump_hunter(&hd, &hb, &BumpHunterOptions::default(), Some(&interrupt)).unwrap_err();
+        let err =
+            bump_hunter(&hd, &hb, &BumpHunterOptions::default(), Some(&interrupt)).unwrap_err();
         assert!(matches!(err, Error::Interrupted));
         assert!(Mode::parse("bump").is_err());
     }
@@ -1067,9 +1320,15 @@ mod tests {
     fn injection_finds_the_strength_for_a_target_significance() {
         let b = falling(30);
         let hb = Hist1D::from_counts(edges(30), b).unwrap();
-        let template: Vec<f64> = (0..30).map(|i| if (14..17).contains(&i) { 1.0 } else { 0.0 }).collect();
+        let template: Vec<f64> = (0..30)
+            .map(|i| if (14..17).contains(&i) { 1.0 } else { 0.0 })
+            .collect();
         let hs = Hist1D::from_counts(edges(30), template).unwrap();
-        let opts = BumpHunterOptions { width_max: Some(5), seed: 3, ..Default::default() };
+        let opts = BumpHunterOptions {
+            width_max: Some(5),
+            seed: 3,
+            ..Default::default()
+        };
         let inject = InjectionOptions {
             signal_exp: Some(20.0),
             strengths: None,
@@ -1082,14 +1341,19 @@ mod tests {
         let last = r.points.last().unwrap();
         assert_eq!(last.strength, needed);
         assert!(last.global_z >= 3.0);
-        assert!(last.median_t > r.points[0].median_t + 2.0, "median t grows with strength");
+        assert!(
+            last.median_t > r.points[0].median_t + 2.0,
+            "median t grows with strength"
+        );
         assert!(r.points.len() >= 2 && r.points[0].global_z < 3.0);
     }
 
     #[test]
     fn the_2d_scan_finds_a_rectangle() {
         let (nx, ny) = (10, 10);
-        let b: Vec<f64> = (0..nx * ny).map(|k| 50.0 * (-((k / ny) as f64 + (k % ny) as f64) / 10.0).exp()).collect();
+        let b: Vec<f64> = (0..nx * ny)
+            .map(|k| 50.0 * (-((k / ny) as f64 + (k % ny) as f64) / 10.0).exp())
+            .collect();
         let mut d = poisson_draw(&b, 31);
         for (x, y) in [(5, 5), (5, 6), (6, 5), (6, 6)] {
             d[x * ny + y] += 15.0;
@@ -1097,7 +1361,17 @@ mod tests {
         let e = edges(10);
         let hd = Hist2D::from_counts(e.clone(), e.clone(), d).unwrap();
         let hb = Hist2D::from_counts(e.clone(), e, b).unwrap();
-        let r = bump_hunter_2d(&hd, &hb, &BumpHunter2DOptions { width_max: Some((3, 3)), npe: 1000, ..Default::default() }, None).unwrap();
+        let r = bump_hunter_2d(
+            &hd,
+            &hb,
+            &BumpHunter2DOptions {
+                width_max: Some((3, 3)),
+                npe: 1000,
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap();
         assert!(r.start.0 <= 5 && r.start.0 + r.width.0 >= 7, "{r:?}");
         assert!(r.start.1 <= 5 && r.start.1 + r.width.1 >= 7, "{r:?}");
         assert!(r.local_z > 4.0);
