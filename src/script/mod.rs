@@ -10,6 +10,7 @@ mod core;
 pub mod domain;
 pub mod errors;
 mod events;
+mod metrics;
 pub mod input;
 pub mod options;
 mod resolver;
@@ -18,6 +19,7 @@ mod stats;
 mod session;
 pub mod state;
 pub mod stdlib;
+mod values;
 
 pub use errors::{ErrorKind, ScriptError};
 pub use session::{Session, Variable};

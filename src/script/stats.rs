@@ -21,19 +21,7 @@ pub const DOMAIN: Domain = Domain {
     },
 };
 
-/// What a built-in returns: a value or a Rhai error.
-type Out<T> = Result<T, Box<EvalAltResult>>;
-
-/// Floats as a Rhai array.
-fn array(values: &[f64]) -> rhai::Array {
-    values.iter().map(|&v| Dynamic::from_float(v)).collect()
-}
-
-/// Writes `value` as pretty JSON to `path`, atomically.
-fn save_json(value: &impl serde::Serialize, path: &str) -> Out<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| crate::Error::invalid("result", e.to_string()))?;
-    Ok(crate::fsutil::write_atomic(std::path::Path::new(path), text.as_bytes())?)
-}
+use super::values::Out;
 
 /// BumpHunter options from a Rhai map; the seed defaults to a fresh session stream.
 fn bump_options(
@@ -76,7 +64,8 @@ fn bump_options(
 mod stats_api {
     use rhai::{Array, FLOAT, INT, Map};
 
-    use super::{Out, array, bump_options, save_json};
+    use super::bump_options;
+    use crate::script::values::{Out, array, save_json};
     use crate::data::EventSet;
     use crate::error::Error;
     use crate::script::options::{Options, floats};

@@ -166,24 +166,23 @@ impl Roc {
         Ok(self.eps_s_at(eps_b)? / eps_b.sqrt())
     }
 
-    /// The SIC curve: (eps_S, eps_S / sqrt(eps_B + [`SIC_REGULATOR`])) at every point.
-    pub fn sic_curve(&self) -> (Vec<f64>, Vec<f64>) {
+    /// The SIC curve: eps_S / sqrt(eps_B + [`SIC_REGULATOR`]) at every point.
+    pub fn sic_curve(&self) -> SicCurve {
         let sic = self
             .eps_s
             .iter()
             .zip(&self.eps_b)
             .map(|(&s, &b)| regulated_sic(s, b))
             .collect();
-        (self.eps_s.clone(), sic)
+        SicCurve {
+            eps_s: self.eps_s.clone(),
+            sic,
+        }
     }
 
     /// The maximum of the regulated SIC over the curve (0 for an empty curve).
     pub fn max_sic(&self) -> f64 {
-        self.eps_s
-            .iter()
-            .zip(&self.eps_b)
-            .map(|(&s, &b)| regulated_sic(s, b))
-            .fold(0.0, f64::max)
+        self.sic_curve().max()
     }
 
     /// The rejection curve (eps_S, 1 / eps_B), the usual plot on a log scale; points with
@@ -198,12 +197,48 @@ impl Roc {
     }
 }
 
+impl fmt::Display for Roc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ROC curve: {} points, AUC {:.4}", self.eps_s.len(), self.auc())?;
+        for (label, eps_b) in ["1e-2", "1e-3", "1e-4"].iter().zip(IMPROVEMENT_EPS_B) {
+            if let Ok(eps_s) = self.eps_s_at(eps_b) {
+                write!(f, ", eps_S at eps_B={label}: {eps_s:.4}")?;
+            }
+        }
+        write!(f, ", max SIC {:.3}", self.max_sic())
+    }
+}
+
+/// A significance-improvement characteristic: the regulated SIC
+/// eps_S / sqrt(eps_B + [`SIC_REGULATOR`]) against the signal efficiency (seed 004).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SicCurve {
+    /// The signal efficiency of each point.
+    pub eps_s: Vec<f64>,
+    /// The regulated SIC of each point.
+    pub sic: Vec<f64>,
+}
+
+impl SicCurve {
+    /// The largest SIC on the curve (0 for an empty curve).
+    pub fn max(&self) -> f64 {
+        self.sic.iter().copied().fold(0.0, f64::max)
+    }
+}
+
+impl fmt::Display for SicCurve {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let best = self.sic.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1));
+        write!(f, "SIC curve: {} points", self.sic.len())?;
+        if let Some((i, sic)) = best {
+            write!(f, ", max SIC {sic:.3} at eps_S {:.4}", self.eps_s[i])?;
+        }
+        Ok(())
+    }
+}
+
 /// The SIC curve of `scores` (see [`roc`] for the arguments and [`Roc::sic_curve`]).
-pub fn sic(
-    scores: &[f64],
-    labels: &[f64],
-    weights: Option<&[f64]>,
-) -> Result<(Vec<f64>, Vec<f64>)> {
+pub fn sic(scores: &[f64], labels: &[f64], weights: Option<&[f64]>) -> Result<SicCurve> {
     Ok(roc(scores, labels, weights)?.sic_curve())
 }
 
@@ -608,15 +643,18 @@ mod tests {
         assert_eq!(r.eps_s_at(0.5).unwrap(), 1.0);
         assert_eq!(r.eps_s_at(1.0).unwrap(), 1.0);
         assert_eq!(r.significance_improvement_at(0.25).unwrap(), 1.0);
-        let (s, sic) = r.sic_curve();
-        assert_eq!(s, r.eps_s);
+        let curve = r.sic_curve();
+        let sic = &curve.sic;
+        assert_eq!(curve.eps_s, r.eps_s);
         assert!(
             (sic[1] - 50.0).abs() < 1e-12 && (sic[3] - 1.0 / (0.5f64 + 1e-4).sqrt()).abs() < 1e-12
         );
-        assert!((r.max_sic() - 50.0).abs() < 1e-12);
+        assert!((r.max_sic() - 50.0).abs() < 1e-12 && curve.max() == r.max_sic());
+        assert!(curve.to_string().contains("max SIC 50.000 at eps_S 0.5000"), "{curve}");
+        assert!(r.to_string().starts_with("ROC curve: 5 points, AUC 0.7500"), "{r}");
         assert_eq!(r.rejection(), (vec![0.5, 1.0, 1.0], vec![2.0, 2.0, 1.0]));
-        let (s2, sic2) = super::sic(&[0.6, 0.9, 0.7, 0.8], &[0.0, 1.0, 1.0, 0.0], None).unwrap();
-        assert_eq!((s2, sic2), (s, sic));
+        let again = super::sic(&[0.6, 0.9, 0.7, 0.8], &[0.0, 1.0, 1.0, 0.0], None).unwrap();
+        assert_eq!(again, curve);
     }
 
     #[test]
