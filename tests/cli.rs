@@ -56,6 +56,26 @@ fn every_rhai_test_script_passes() {
 }
 
 #[test]
+fn the_plot_script_writes_every_figure() {
+    let scratch = tempfile::tempdir().unwrap();
+    let script = repo().join("tests/scripts/plot.rhai");
+    let out = bumplab(
+        &["run", script.to_str().unwrap(), "--", scratch.path().to_str().unwrap()],
+        &repo(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    for name in ["mjj.png", "stack.png", "jets.png", "roc.png", "sic.png", "bump.png"] {
+        let bytes = std::fs::read(scratch.path().join(name)).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG\r\n"), "{name} is not a PNG");
+    }
+    for name in ["mjj.svg", "rejection.svg"] {
+        let svg = std::fs::read_to_string(scratch.path().join(name)).unwrap();
+        assert!(svg.starts_with("<svg"), "{name} is not an SVG");
+    }
+    assert!(!scratch.path().join("mjj.pdf").exists() && !scratch.path().join("x.png").exists());
+}
+
+#[test]
 fn seed_and_args_reach_the_script() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(

@@ -6,7 +6,7 @@
 
 use rhai::Module;
 
-use super::{core, events, metrics, samples, stats};
+use super::{core, events, metrics, plot, samples, stats};
 
 /// A group of related built-ins.
 pub struct Domain {
@@ -19,4 +19,4 @@ pub struct Domain {
 }
 
 /// Every domain, in the order `help()` lists them.
-pub const DOMAINS: &[Domain] = &[core::DOMAIN, events::DOMAIN, samples::DOMAIN, stats::DOMAIN, metrics::DOMAIN];
+pub const DOMAINS: &[Domain] = &[core::DOMAIN, events::DOMAIN, samples::DOMAIN, stats::DOMAIN, metrics::DOMAIN, plot::DOMAIN];

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod errors;
 mod events;
 mod metrics;
+mod plot;
 pub mod input;
 pub mod options;
 mod resolver;

@@ -1,0 +1,328 @@
+//! The `plot` domain: `.plot(path, opts)` on histograms, curves and results, and figures of
+//! several histograms or curves together. The path's extension (`.png` or `.svg`) picks the
+//! format; files are written atomically.
+
+use rhai::plugin::*;
+use rhai::{Array, Map};
+
+use super::domain::Domain;
+use super::options::{Options, floats, strings};
+use super::values::Out;
+use crate::error::Error;
+use crate::plot::{Curve, CurveOptions, RandomClassifier};
+use crate::stats::metrics::Roc;
+
+/// The `plot` domain.
+pub const DOMAIN: Domain = Domain {
+    name: "plot",
+    about: "figures (PNG/SVG): histograms, ratio panels, ROC/SIC curves, BumpHunter results, heat maps",
+    module: || exported_module!(plot_api),
+};
+
+/// Options every figure takes.
+const COMMON: [&str; 4] = ["title", "x_label", "y_label", "size"];
+
+/// The options map `opts` of `function`, checked against the common keys and `extra`, with
+/// the figure size taken out (`size: [width, height]` in pixels).
+fn figure_options<'a>(
+    function: &'a str,
+    mut opts: Map,
+    extra: &[&str],
+) -> Out<(Options<'a>, Option<(u32, u32)>)> {
+    let size = match opts.remove("size") {
+        None => None,
+        Some(v) => {
+            let a = v
+                .into_array()
+                .map_err(|t| Error::invalid("option 'size'", format!("must be [width, height], not {t}")))?;
+            match floats("size", &a)?.as_slice() {
+                [w, h] if *w >= 1.0 && *h >= 1.0 => Some((*w as u32, *h as u32)),
+                _ => return Err(Error::invalid("option 'size'", "give [width, height] in pixels").into()),
+            }
+        }
+    };
+    let allowed: Vec<&str> = COMMON.iter().chain(extra).copied().collect();
+    Ok((Options::new(function, opts, &allowed)?, size))
+}
+
+/// What a ROC-like curve shows.
+#[derive(Clone, Copy)]
+enum CurveKind {
+    /// eps_S against eps_B.
+    Roc,
+    /// Background rejection 1/eps_B against eps_S (log y).
+    Rejection,
+    /// The regulated SIC against eps_S.
+    Sic,
+}
+
+impl CurveKind {
+    fn parse(name: &str) -> Out<Self> {
+        match name {
+            "roc" => Ok(Self::Roc),
+            "rejection" => Ok(Self::Rejection),
+            "sic" => Ok(Self::Sic),
+            other => Err(Error::invalid(
+                "option 'kind'",
+                format!("'{other}': use \"roc\", \"rejection\" or \"sic\""),
+            )
+            .into()),
+        }
+    }
+
+    /// The points of `roc` this kind draws, labelled `label`.
+    fn curve(self, roc: &Roc, label: String) -> Curve {
+        let (x, y) = match self {
+            Self::Roc => (roc.eps_b.clone(), roc.eps_s.clone()),
+            Self::Rejection => roc.rejection(),
+            Self::Sic => {
+                let sic = roc.sic_curve();
+                (sic.eps_s, sic.sic)
+            }
+        };
+        Curve { label, x, y }
+    }
+
+    /// Axis labels, scales and the random classifier's line for this kind.
+    fn options(self) -> CurveOptions {
+        let (x_label, y_label, log_y, diagonal) = match self {
+            Self::Roc => ("Background efficiency ε_B", "Signal efficiency ε_S", false, RandomClassifier::Roc),
+            Self::Rejection => ("Signal efficiency ε_S", "Background rejection 1/ε_B", true, RandomClassifier::Rejection),
+            Self::Sic => ("Signal efficiency ε_S", "ε_S / √(ε_B + 10⁻⁴)", false, RandomClassifier::Sic),
+        };
+        CurveOptions {
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            log_y,
+            diagonal: Some(diagonal),
+            ..CurveOptions::default()
+        }
+    }
+}
+
+/// Writes `curves` drawn as `kind` to `path`, with the options in `o`.
+fn write_curves(path: &str, curves: Vec<Curve>, kind: CurveKind, o: &Options, size: Option<(u32, u32)>) -> Out<()> {
+    let mut opts = kind.options();
+    opts.title = o.string("title", "")?;
+    opts.x_label = o.string("x_label", &opts.x_label)?;
+    opts.y_label = o.string("y_label", &opts.y_label)?;
+    opts.log_y = o.flag("log_y", opts.log_y)?;
+    opts.log_x = o.flag("log_x", false)?;
+    if !o.flag("random", true)? {
+        opts.diagonal = None;
+    }
+    opts.size = size.unwrap_or(opts.size);
+    Ok(crate::plot::plot_curves(std::path::Path::new(path), &curves, &opts)?)
+}
+
+/// The labels of `n` series: the `labels` option, or none.
+fn series_labels(opts: &mut Map, n: usize) -> Out<Vec<String>> {
+    match opts.remove("labels") {
+        None => Ok(vec![String::new(); n]),
+        Some(v) => {
+            let a = v
+                .into_array()
+                .map_err(|t| Error::invalid("option 'labels'", format!("must be an array of strings, not {t}")))?;
+            let labels = strings("labels", &a)?;
+            if labels.len() != n {
+                return Err(Error::invalid("option 'labels'", format!("{} labels for {n} series", labels.len())).into());
+            }
+            Ok(labels)
+        }
+    }
+}
+
+/// The elements of `items` as `T`, named `what` in errors.
+fn elements<T: Clone + 'static>(items: &Array, what: &str, type_name: &str) -> Out<Vec<T>> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.clone().try_cast::<T>().ok_or_else(|| {
+                Error::invalid(what, format!("element {i} is a {}, not a {type_name}", v.type_name())).into()
+            })
+        })
+        .collect()
+}
+
+#[export_module]
+mod plot_api {
+    use rhai::{Array, Map};
+
+    use super::{CurveKind, elements, figure_options, series_labels, write_curves};
+    use crate::plot::{BumpPlotOptions, HeatmapOptions, HistOptions, plot_bumphunter, plot_heatmap};
+    use crate::script::values::Out;
+    use crate::stats::bumphunter::BumpHunterResult;
+    use crate::stats::hist::{Hist1D, Hist2D};
+    use crate::stats::metrics::{Roc, SicCurve};
+
+    /// Histogram options from a Rhai map (after the labels were taken out).
+    fn hist_options(function: &str, opts: Map) -> Out<HistOptions> {
+        let keys = ["log_x", "log_y", "filled", "stacked", "density", "data", "ratio"];
+        let data = opts.get("data").cloned();
+        let (o, size) = figure_options(function, opts, &keys)?;
+        let d = HistOptions::default();
+        Ok(HistOptions {
+            title: o.string("title", "")?,
+            x_label: o.string("x_label", "")?,
+            y_label: o.string("y_label", &d.y_label)?,
+            log_x: o.flag("log_x", false)?,
+            log_y: o.flag("log_y", false)?,
+            filled: o.flag("filled", false)?,
+            stacked: o.flag("stacked", false)?,
+            density: o.flag("density", false)?,
+            data: match data {
+                None => None,
+                Some(_) => Some(o.count("data", 0)?),
+            },
+            ratio: o.flag("ratio", false)?,
+            size: size.unwrap_or(d.size),
+        })
+    }
+
+    /// Draws the histogram to `path` (.png or .svg) as a step line.
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot_hist(h: &mut Hist1D, path: &str) -> Out<()> {
+        plot_hist_with(h, path, Map::new())
+    }
+
+    /// Draws the histogram to `path` (.png or .svg). Options: `title`, `x_label`, `y_label`,
+    /// `label` (legend), `log_x`, `log_y`, `filled`, `density` (unit area), `data` (true:
+    /// points with error bars), `size` ([width, height] pixels, default [800, 600]).
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot_hist_with(h: &mut Hist1D, path: &str, opts: Map) -> Out<()> {
+        let mut opts = opts;
+        let label = match opts.remove("label") {
+            None => String::new(),
+            Some(v) => v.into_string().map_err(|t| crate::Error::invalid("option 'label'", format!("must be a string, not {t}")))?,
+        };
+        let as_data = match opts.remove("data") {
+            None => false,
+            Some(v) => v.as_bool().map_err(|t| crate::Error::invalid("option 'data'", format!("must be true or false, not {t}")))?,
+        };
+        let mut options = hist_options("plot", opts)?;
+        options.data = as_data.then_some(0);
+        Ok(crate::plot::plot_hists(std::path::Path::new(path), &[(label.as_str(), &*h)], &options)?)
+    }
+
+    /// Draws several histograms in one figure, overlaid or stacked, e.g.
+    /// `plot_hists("mjj.png", [data, qcd, signal], #{ labels: ["Data", "QCD", "Z'"], data: 0,
+    /// stacked: true, ratio: true, log_y: true })`. Options: `labels`, `data` (index of the
+    /// series drawn as points with error bars), `stacked`, `filled`, `ratio` (lower panel:
+    /// data, or the first series, over the stack or the next series), `density`, `log_x`,
+    /// `log_y`, `title`, `x_label`, `y_label`, `size`.
+    #[rhai_fn(return_raw)]
+    pub fn plot_hists(path: &str, hists: Array, opts: Map) -> Out<()> {
+        let hists: Vec<Hist1D> = elements(&hists, "plot_hists", "Hist1D")?;
+        let mut opts = opts;
+        let labels = series_labels(&mut opts, hists.len())?;
+        let options = hist_options("plot_hists", opts)?;
+        let series: Vec<(&str, &Hist1D)> = labels.iter().map(String::as_str).zip(&hists).collect();
+        Ok(crate::plot::plot_hists(std::path::Path::new(path), &series, &options)?)
+    }
+
+    /// Draws the 2D histogram as a colour map to `path`.
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot_hist2d(h: &mut Hist2D, path: &str) -> Out<()> {
+        plot_hist2d_with(h, path, Map::new())
+    }
+
+    /// Draws the 2D histogram as a colour map to `path`. Options: `title`, `x_label`,
+    /// `y_label`, `z_label` (colour bar, "Events"), `log_z`, `size`.
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot_hist2d_with(h: &mut Hist2D, path: &str, opts: Map) -> Out<()> {
+        let (o, size) = figure_options("plot", opts, &["z_label", "log_z"])?;
+        let d = HeatmapOptions::default();
+        let options = HeatmapOptions {
+            title: o.string("title", "")?,
+            x_label: o.string("x_label", "")?,
+            y_label: o.string("y_label", "")?,
+            z_label: o.string("z_label", &d.z_label)?,
+            log_z: o.flag("log_z", false)?,
+            size: size.unwrap_or(d.size),
+        };
+        Ok(plot_heatmap(std::path::Path::new(path), h, &options)?)
+    }
+
+    /// Draws the BumpHunter figure to `path`: data against reference with the selected
+    /// window, and the per-bin significance below.
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot_bump(r: &mut BumpHunterResult, path: &str) -> Out<()> {
+        plot_bump_with(r, path, Map::new())
+    }
+
+    /// Draws the BumpHunter figure to `path`. Options: `title`, `x_label`, `y_label`,
+    /// `log_y`, `size`.
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot_bump_with(r: &mut BumpHunterResult, path: &str, opts: Map) -> Out<()> {
+        let (o, size) = figure_options("plot", opts, &["log_y"])?;
+        let d = BumpPlotOptions::default();
+        let options = BumpPlotOptions {
+            title: o.string("title", "")?,
+            x_label: o.string("x_label", "")?,
+            y_label: o.string("y_label", &d.y_label)?,
+            log_y: o.flag("log_y", false)?,
+            size: size.unwrap_or(d.size),
+        };
+        Ok(plot_bumphunter(std::path::Path::new(path), r, &options)?)
+    }
+
+    /// Draws the ROC curve (eps_S against eps_B, with the random classifier) to `path`.
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot_roc(r: &mut Roc, path: &str) -> Out<()> {
+        plot_roc_with(r, path, Map::new())
+    }
+
+    /// Draws the curve to `path`. Options: `kind` ("roc": eps_S against eps_B;
+    /// "rejection": 1/eps_B against eps_S on a log axis; "sic": the SIC), `label`, `random`
+    /// (draw the random classifier, true), `log_x`, `log_y`, `title`, `x_label`, `y_label`,
+    /// `size`.
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot_roc_with(r: &mut Roc, path: &str, opts: Map) -> Out<()> {
+        plot_rocs(path, vec![Dynamic::from(r.clone())], opts)
+    }
+
+    /// Draws several ROC curves in one figure, e.g. to compare methods:
+    /// `plot_rocs("roc.png", [roc_a, roc_b], #{ labels: ["CWoLa", "supervised"], kind:
+    /// "rejection" })`. Options as for `roc.plot`, with `labels` instead of `label`.
+    #[rhai_fn(return_raw)]
+    pub fn plot_rocs(path: &str, rocs: Array, opts: Map) -> Out<()> {
+        let rocs: Vec<Roc> = elements(&rocs, "plot_rocs", "Roc")?;
+        let mut opts = opts;
+        if let Some(label) = opts.remove("label") {
+            opts.insert("labels".into(), Dynamic::from_array(vec![label]));
+        }
+        let labels = series_labels(&mut opts, rocs.len())?;
+        let kind = match opts.remove("kind") {
+            None => CurveKind::Roc,
+            Some(v) => CurveKind::parse(&v.into_string().map_err(|t| crate::Error::invalid("option 'kind'", format!("must be a string, not {t}")))?)?,
+        };
+        let (o, size) = figure_options("plot", opts, &["random", "log_x", "log_y"])?;
+        let curves = rocs.iter().zip(labels).map(|(r, l)| kind.curve(r, l)).collect();
+        write_curves(path, curves, kind, &o, size)
+    }
+
+    /// Draws the SIC curve to `path`. Options: `label`, `random`, `log_x`, `log_y`,
+    /// `title`, `x_label`, `y_label`, `size`.
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot_sic(c: &mut SicCurve, path: &str, opts: Map) -> Out<()> {
+        let mut opts = opts;
+        let labels = match opts.remove("label") {
+            None => vec![String::new()],
+            Some(l) => {
+                let mut m = Map::new();
+                m.insert("labels".into(), Dynamic::from_array(vec![l]));
+                series_labels(&mut m, 1)?
+            }
+        };
+        let (o, size) = figure_options("plot", opts, &["random", "log_x", "log_y"])?;
+        let curve = crate::plot::Curve { label: labels[0].clone(), x: c.eps_s.clone(), y: c.sic.clone() };
+        write_curves(path, vec![curve], CurveKind::Sic, &o, size)
+    }
+
+    /// Draws the SIC curve to `path`.
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot_sic_default(c: &mut SicCurve, path: &str) -> Out<()> {
+        plot_sic(c, path, Map::new())
+    }
+}
