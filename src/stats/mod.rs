@@ -6,5 +6,6 @@ pub mod fit;
 pub mod hist;
 pub mod metrics;
 pub mod pvalue;
+pub mod quadrature;
 pub mod special;
 
