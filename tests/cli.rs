@@ -238,3 +238,27 @@ fn the_events_example_runs() {
     );
     assert!(dir.path().join("events_head.parquet").exists());
 }
+
+#[test]
+fn the_bumphunt_example_finds_the_injected_resonance_and_draws_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = repo().join("examples/bumphunt.rhai");
+    let out = bumplab(
+        &["run", example.to_str().unwrap(), "--", dir.path().to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Dijet fit dN/dm"), "{stdout}");
+    assert!(stdout.contains("BumpHunter (excess)"), "{stdout}");
+    // The Z' sits at 3.5 TeV: the window BumpHunter picks must contain it.
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("bumphunt.json")).unwrap())
+            .unwrap();
+    let window = &result["window_edges"];
+    let (lo, hi) = (window[0].as_f64().unwrap(), window[1].as_f64().unwrap());
+    assert!(lo <= 3500.0 && 3500.0 < hi, "window [{lo}, {hi})");
+    for figure in ["bumphunt.png", "bumphunt_fit.png"] {
+        assert!(dir.path().join(figure).exists(), "{figure}");
+    }
+}

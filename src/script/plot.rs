@@ -153,6 +153,7 @@ mod plot_api {
     use crate::plot::{BumpPlotOptions, HeatmapOptions, HistOptions, plot_bumphunter, plot_heatmap};
     use crate::script::values::Out;
     use crate::stats::bumphunter::BumpHunterResult;
+    use crate::stats::fit::DijetFit;
     use crate::stats::hist::{Hist1D, Hist2D};
     use crate::stats::metrics::{Roc, SicCurve};
 
@@ -265,6 +266,22 @@ mod plot_api {
             size: size.unwrap_or(d.size),
         };
         Ok(plot_bumphunter(std::path::Path::new(path), r, &options)?)
+    }
+
+    /// Draws `data` (points) against the fit's prediction in its bins, with a data/fit
+    /// ratio panel whose band is the fit uncertainty. Options: as for `plot_hists`
+    /// (`log_y`, `title`, `x_label`, `labels`, ...).
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot_fit(f: &mut DijetFit, path: &str, data: Hist1D, opts: Map) -> Out<()> {
+        let prediction = f.prediction(data.edges())?;
+        let mut opts = opts;
+        if !opts.contains_key("labels") {
+            let labels: Array = vec!["Data".into(), "Dijet fit".into()];
+            opts.insert("labels".into(), Dynamic::from_array(labels));
+        }
+        opts.entry("data".into()).or_insert(Dynamic::from_int(0));
+        opts.entry("ratio".into()).or_insert(Dynamic::TRUE);
+        plot_hists(path, vec![Dynamic::from(data), Dynamic::from(prediction)], opts)
     }
 
     /// Draws the ROC curve (eps_S against eps_B, with the random classifier) to `path`.

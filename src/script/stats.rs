@@ -7,7 +7,7 @@ use super::domain::Domain;
 /// The `stats` domain.
 pub const DOMAIN: Domain = Domain {
     name: "stats",
-    about: "histograms, p-values and significances, BumpHunter with the look-elsewhere effect",
+    about: "histograms, the dijet background fit, p-values and significances, BumpHunter with the look-elsewhere effect",
     module: || {
         use crate::stats::bumphunter::{BumpHunter2DResult, BumpHunterResult, InjectionResult};
         use crate::stats::hist::{Hist1D, Hist2D};
@@ -16,6 +16,7 @@ pub const DOMAIN: Domain = Domain {
         module.set_custom_type_with_comments::<Hist2D>("Hist2D", &["/// A two-dimensional histogram."]);
         module.set_custom_type_with_comments::<BumpHunterResult>("BumpHunterResult", &["/// The outcome of a BumpHunter scan."]);
         module.set_custom_type_with_comments::<BumpHunter2DResult>("BumpHunter2DResult", &["/// The outcome of a 2D BumpHunter scan."]);
+        module.set_custom_type_with_comments::<crate::stats::fit::DijetFit>("DijetFit", &["/// A dijet background fit (seed 002 eq. 4.3)."]);
         module.set_custom_type_with_comments::<InjectionResult>("InjectionResult", &["/// The outcome of a signal-injection test."]);
         module
     },
@@ -73,6 +74,7 @@ mod stats_api {
     use crate::stats::bumphunter::{
         self, BumpHunter2DOptions, BumpHunter2DResult, BumpHunterResult, InjectionOptions, InjectionResult, Mode,
     };
+    use crate::stats::fit::{DijetFit, FitOptions};
     use crate::stats::hist::{Hist1D, Hist2D};
     use crate::stats::special;
 
@@ -237,6 +239,126 @@ mod stats_api {
     #[rhai_fn(return_raw)]
     pub fn p_from_z(z: FLOAT) -> Out<FLOAT> {
         Ok(special::p_from_z(z)?)
+    }
+
+    /// One-sided p-value of observing at least `n_obs` events over a background `b` with
+    /// Gaussian uncertainty `sigma_b` (the Poisson tail averaged over the background's
+    /// prior, truncated at zero); `sigma_b = 0` gives the plain Poisson tail. Use with
+    /// `fit.predict(lo, hi)` for a signal region: `poisson_pvalue(n, pred[0], pred[1])`.
+    #[rhai_fn(return_raw)]
+    pub fn poisson_pvalue(n_obs: FLOAT, b: FLOAT, sigma_b: FLOAT) -> Out<FLOAT> {
+        Ok(crate::stats::pvalue::poisson_pvalue(n_obs, b, sigma_b)?)
+    }
+
+    /// The dijet function fitted to `h` with defaults (sqrt_s 13000). See
+    /// `fit_dijet(h, opts)`.
+    #[rhai_fn(name = "fit_dijet", return_raw)]
+    pub fn fit_dijet_default(h: Hist1D) -> Out<DijetFit> {
+        fit_dijet(h, Map::new())
+    }
+
+    /// Fits dN/dm = p0 (1-y)^p1 / y^(p2 + p3 ln y), y = m/sqrt_s (seed 002 eq. 4.3) to the
+    /// histogram by a binned Poisson likelihood. Options: `exclude` ([lo, hi]: bins whose
+    /// centre lies inside are left out, e.g. the signal region), `sqrt_s` (13000),
+    /// `max_iterations` (200). Start the binning above the trigger turn-on. A fit that does
+    /// not converge is an error.
+    #[rhai_fn(return_raw)]
+    pub fn fit_dijet(h: Hist1D, opts: Map) -> Out<DijetFit> {
+        let exclude = match opts.get("exclude") {
+            None => None,
+            Some(v) => {
+                let a = v.clone().into_array().map_err(|t| Error::invalid("option 'exclude' of fit_dijet", format!("must be [lo, hi], not {t}")))?;
+                match floats("exclude", &a)?.as_slice() {
+                    [lo, hi] => Some((*lo, *hi)),
+                    _ => return Err(Error::invalid("option 'exclude' of fit_dijet", "give two numbers [lo, hi]").into()),
+                }
+            }
+        };
+        let mut rest = opts;
+        rest.remove("exclude");
+        let o = Options::new("fit_dijet", rest, &["exclude", "sqrt_s", "max_iterations"])?;
+        let d = FitOptions::default();
+        let options = FitOptions {
+            sqrt_s: o.float("sqrt_s", d.sqrt_s)?,
+            exclude,
+            max_iterations: o.count("max_iterations", d.max_iterations)?,
+        };
+        Ok(crate::stats::fit::fit_dijet_hist(&h, &options)?)
+    }
+
+    /// The fitted parameters [p0, p1, p2, p3].
+    #[rhai_fn(get = "params", pure)]
+    pub fn fit_params(f: &mut DijetFit) -> Array {
+        array(&f.params)
+    }
+
+    /// The parameters' 1-sigma uncertainties.
+    #[rhai_fn(get = "errors", pure)]
+    pub fn fit_errors(f: &mut DijetFit) -> Array {
+        array(&f.param_errors())
+    }
+
+    /// The parameters' covariance matrix, as an array of rows.
+    #[rhai_fn(get = "covariance", pure)]
+    pub fn fit_covariance(f: &mut DijetFit) -> Array {
+        f.covariance.iter().map(|row| Dynamic::from_array(array(row))).collect()
+    }
+
+    /// The Poisson deviance, -2 ln L up to a constant.
+    #[rhai_fn(get = "neg2_log_l", pure)]
+    pub fn fit_neg2_log_l(f: &mut DijetFit) -> FLOAT {
+        f.neg2_log_l
+    }
+
+    /// Pearson's chi2 over the fitted bins.
+    #[rhai_fn(get = "chi2", pure)]
+    pub fn fit_chi2(f: &mut DijetFit) -> FLOAT {
+        f.chi2
+    }
+
+    /// Degrees of freedom: fitted bins minus 4.
+    #[rhai_fn(get = "ndf", pure)]
+    pub fn fit_ndf(f: &mut DijetFit) -> INT {
+        f.ndf as INT
+    }
+
+    /// The chi2 probability of the fit.
+    #[rhai_fn(get = "chi2_pvalue", pure)]
+    pub fn fit_chi2_pvalue(f: &mut DijetFit) -> FLOAT {
+        f.chi2_pvalue
+    }
+
+    /// The fitted density dN/dm at `m`.
+    #[rhai_fn(pure)]
+    pub fn density(f: &mut DijetFit, m: FLOAT) -> FLOAT {
+        f.density(m)
+    }
+
+    /// The expected count in [lo, hi) and its propagated 1-sigma uncertainty, as
+    /// `[value, error]`.
+    #[rhai_fn(pure, return_raw)]
+    pub fn predict(f: &mut DijetFit, lo: FLOAT, hi: FLOAT) -> Out<Array> {
+        let (value, error) = f.predict(lo, hi)?;
+        Ok(array(&[value, error]))
+    }
+
+    /// The fit's prediction as a histogram on `edges` (errors: the fit uncertainty), e.g. the
+    /// reference of `bump_hunter(data, fit.prediction(data.edges))`.
+    #[rhai_fn(pure, return_raw)]
+    pub fn prediction(f: &mut DijetFit, edges: Array) -> Out<Hist1D> {
+        Ok(f.prediction(&floats("bin edges", &edges)?)?)
+    }
+
+    /// Writes the fit (parameters, covariance, quality) as JSON, atomically.
+    #[rhai_fn(name = "save", pure, return_raw)]
+    pub fn save_fit(f: &mut DijetFit, path: &str) -> Out<()> {
+        save_json(f, path)
+    }
+
+    /// Parameters with errors and the fit quality.
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn fit_to_string(f: &mut DijetFit) -> String {
+        f.to_string()
     }
 
     /// BumpHunter with pyBumpHunter's defaults (excess, widths 2 to half the bins, 10 000

@@ -64,6 +64,18 @@ impl Hist1D {
         Ok(Self { counts, sumw2, ..h })
     }
 
+    /// The histogram with its per-bin variances (squared errors) replaced by `variances`,
+    /// e.g. a fit's prediction with the fit's uncertainty.
+    pub fn with_variances(self, variances: Vec<f64>) -> Result<Self> {
+        if variances.len() != self.counts.len() {
+            return Err(Error::invalid("variances", format!("{} variances for {} bins", variances.len(), self.counts.len())));
+        }
+        if let Some(i) = variances.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err(Error::invalid("variances", format!("variance {i} is negative or not finite")));
+        }
+        Ok(Self { sumw2: variances, ..self })
+    }
+
     /// The bin edges.
     pub fn edges(&self) -> &[f64] {
         &self.edges
