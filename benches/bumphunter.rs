@@ -9,7 +9,9 @@ use bumplab::stats::hist::Hist1D;
 
 fn main() {
     let edges: Vec<f64> = (0..=40).map(f64::from).collect();
-    let reference: Vec<f64> = (0..40).map(|i| 1000.0 * (-f64::from(i) / 10.0).exp()).collect();
+    let reference: Vec<f64> = (0..40)
+        .map(|i| 1000.0 * (-f64::from(i) / 10.0).exp())
+        .collect();
     let hb = Hist1D::from_counts(edges.clone(), reference.clone()).unwrap();
     // Data: the reference rounded, with a small excess in bins 20-23 (a pseudo-experiment
     // often beats it, so many stop early) and a large one (every pseudo-experiment scans
@@ -21,7 +23,13 @@ fn main() {
             .map(|(i, b)| b.round() + if (20..24).contains(&i) { excess } else { 0.0 })
             .collect();
         let hd = Hist1D::from_counts(edges.clone(), data).unwrap();
-        let opts = BumpHunterOptions { width_min: 2, width_max: Some(7), npe, seed: 1, ..Default::default() };
+        let opts = BumpHunterOptions {
+            width_min: 2,
+            width_max: Some(7),
+            npe,
+            seed: 1,
+            ..Default::default()
+        };
         let started = Instant::now();
         let r = bump_hunter(&hd, &hb, &opts, None).unwrap();
         let seconds = started.elapsed().as_secs_f64();

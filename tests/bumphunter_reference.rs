@@ -16,13 +16,19 @@ use bumplab::stats::hist::{Hist1D, Hist2D};
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bumphunter").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/bumphunter")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
 }
 
 fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 fn close(a: f64, b: f64, rel: f64) -> bool {
@@ -41,9 +47,13 @@ fn local_p_agrees(ours: f64, theirs: f64, mode: &str) -> bool {
 fn assert_global_agrees(name: &str, ours: f64, n1: usize, theirs: f64, n2: usize) {
     let pooled = (ours * n1 as f64 + theirs * n2 as f64) / (n1 + n2) as f64;
     // A floor of 3 pseudo-experiments' worth keeps p near 0 from demanding exact zeros.
-    let var = pooled.max(3.0 / n1.min(n2) as f64) * (1.0 - pooled) * (1.0 / n1 as f64 + 1.0 / n2 as f64);
+    let var =
+        pooled.max(3.0 / n1.min(n2) as f64) * (1.0 - pooled) * (1.0 / n1 as f64 + 1.0 / n2 as f64);
     let diff = (ours - theirs).abs();
-    assert!(diff <= 4.0 * var.sqrt(), "{name}: global p {ours} (bumplab, {n1} PEs) vs {theirs} (pyBumpHunter, {n2} PEs)");
+    assert!(
+        diff <= 4.0 * var.sqrt(),
+        "{name}: global p {ours} (bumplab, {n1} PEs) vs {theirs} (pyBumpHunter, {n2} PEs)"
+    );
 }
 
 fn options_1d(opts: &Value, n_bins: usize) -> BumpHunterOptions {
@@ -55,7 +65,11 @@ fn options_1d(opts: &Value, n_bins: usize) -> BumpHunterOptions {
     BumpHunterOptions {
         mode: Mode::parse(opts["mode"].as_str().unwrap()).unwrap(),
         width_min: opts["width_min"].as_u64().unwrap() as usize,
-        width_max: Some(opts["width_max"].as_u64().map_or(n_bins / 2, |w| w as usize)),
+        width_max: Some(
+            opts["width_max"]
+                .as_u64()
+                .map_or(n_bins / 2, |w| w as usize),
+        ),
         width_step: opts["width_step"].as_u64().unwrap() as usize,
         scan_step,
         npe: 20_000,
@@ -73,18 +87,49 @@ fn check_1d(name: &str) {
     let opts = options_1d(&f["options"], edges.len() - 1);
     let r = bump_hunter(&data, &reference, &opts, None).unwrap();
     let e = &f["expected"];
-    assert_eq!(r.start as u64, e["start"].as_u64().unwrap(), "{name}: window start");
-    assert_eq!(r.width as u64, e["width"].as_u64().unwrap(), "{name}: window width");
+    assert_eq!(
+        r.start as u64,
+        e["start"].as_u64().unwrap(),
+        "{name}: window start"
+    );
+    assert_eq!(
+        r.width as u64,
+        e["width"].as_u64().unwrap(),
+        "{name}: window width"
+    );
     let window = floats(&e["window_edges"]);
-    assert_eq!((r.window_edges.0, r.window_edges.1), (window[0], window[1]), "{name}: window edges");
+    assert_eq!(
+        (r.window_edges.0, r.window_edges.1),
+        (window[0], window[1]),
+        "{name}: window edges"
+    );
     let local_p = e["local_p"].as_f64().unwrap();
     let mode = f["options"]["mode"].as_str().unwrap();
-    assert!(local_p_agrees(r.local_p, local_p, mode), "{name}: local p {} vs {local_p}", r.local_p);
-    assert!(close(r.t, e["t"].as_f64().unwrap(), 1e-6), "{name}: t {} vs {}", r.t, e["t"]);
+    assert!(
+        local_p_agrees(r.local_p, local_p, mode),
+        "{name}: local p {} vs {local_p}",
+        r.local_p
+    );
+    assert!(
+        close(r.t, e["t"].as_f64().unwrap(), 1e-6),
+        "{name}: t {} vs {}",
+        r.t,
+        e["t"]
+    );
     let signal = e["signal"].as_f64().unwrap();
-    assert!(close(r.signal, signal, 1e-9), "{name}: signal {} vs {signal}", r.signal);
+    assert!(
+        close(r.signal, signal, 1e-9),
+        "{name}: signal {} vs {signal}",
+        r.signal
+    );
     let py_npe = f["options"]["npe"].as_u64().unwrap() as usize;
-    assert_global_agrees(name, r.global_p, r.npe, e["global_p"].as_f64().unwrap(), py_npe);
+    assert_global_agrees(
+        name,
+        r.global_p,
+        r.npe,
+        e["global_p"].as_f64().unwrap(),
+        py_npe,
+    );
 }
 
 #[test]
@@ -143,9 +188,23 @@ fn two_dimensional_bump() {
     assert_eq!(r.start, pair(&e["start"]), "window start");
     assert_eq!(r.width, pair(&e["width"]), "window width");
     let local_p = e["local_p"].as_f64().unwrap();
-    assert!(close(r.local_p, local_p, 1e-9), "local p {} vs {local_p}", r.local_p);
+    assert!(
+        close(r.local_p, local_p, 1e-9),
+        "local p {} vs {local_p}",
+        r.local_p
+    );
     let signal = e["signal"].as_f64().unwrap();
-    assert!(close(r.signal, signal, 1e-9), "signal {} vs {signal}", r.signal);
+    assert!(
+        close(r.signal, signal, 1e-9),
+        "signal {} vs {signal}",
+        r.signal
+    );
     let py_npe = o["npe"].as_u64().unwrap() as usize;
-    assert_global_agrees("2d", r.global_p, r.npe, e["global_p"].as_f64().unwrap(), py_npe);
+    assert_global_agrees(
+        "2d",
+        r.global_p,
+        r.npe,
+        e["global_p"].as_f64().unwrap(),
+        py_npe,
+    );
 }

@@ -40,7 +40,12 @@ fn every_rhai_test_script_passes() {
             // Each script gets a scratch directory for the files it writes as `ARGS[0]`.
             let scratch = tempfile::tempdir().unwrap();
             let out = bumplab(
-                &["run", path.to_str().unwrap(), "--", scratch.path().to_str().unwrap()],
+                &[
+                    "run",
+                    path.to_str().unwrap(),
+                    "--",
+                    scratch.path().to_str().unwrap(),
+                ],
                 &repo(),
             );
             assert!(
@@ -60,11 +65,23 @@ fn the_plot_script_writes_every_figure() {
     let scratch = tempfile::tempdir().unwrap();
     let script = repo().join("tests/scripts/plot.rhai");
     let out = bumplab(
-        &["run", script.to_str().unwrap(), "--", scratch.path().to_str().unwrap()],
+        &[
+            "run",
+            script.to_str().unwrap(),
+            "--",
+            scratch.path().to_str().unwrap(),
+        ],
         &repo(),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    for name in ["mjj.png", "stack.png", "jets.png", "roc.png", "sic.png", "bump.png"] {
+    for name in [
+        "mjj.png",
+        "stack.png",
+        "jets.png",
+        "roc.png",
+        "sic.png",
+        "bump.png",
+    ] {
         let bytes = std::fs::read(scratch.path().join(name)).unwrap();
         assert!(bytes.starts_with(b"\x89PNG\r\n"), "{name} is not a PNG");
     }
@@ -244,7 +261,12 @@ fn the_bumphunt_example_finds_the_injected_resonance_and_draws_it() {
     let dir = tempfile::tempdir().unwrap();
     let example = repo().join("examples/bumphunt.rhai");
     let out = bumplab(
-        &["run", example.to_str().unwrap(), "--", dir.path().to_str().unwrap()],
+        &[
+            "run",
+            example.to_str().unwrap(),
+            "--",
+            dir.path().to_str().unwrap(),
+        ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));

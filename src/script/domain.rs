@@ -19,4 +19,11 @@ pub struct Domain {
 }
 
 /// Every domain, in the order `help()` lists them.
-pub const DOMAINS: &[Domain] = &[core::DOMAIN, events::DOMAIN, samples::DOMAIN, stats::DOMAIN, metrics::DOMAIN, plot::DOMAIN];
+pub const DOMAINS: &[Domain] = &[
+    core::DOMAIN,
+    events::DOMAIN,
+    samples::DOMAIN,
+    stats::DOMAIN,
+    metrics::DOMAIN,
+    plot::DOMAIN,
+];

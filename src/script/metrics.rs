@@ -42,14 +42,22 @@ mod metrics_api {
     /// Tied scores form one point; print it for the AUC and efficiencies.
     #[rhai_fn(return_raw)]
     pub fn roc(scores: Array, labels: Array) -> Out<Roc> {
-        Ok(metrics::roc(&floats("scores", &scores)?, &floats("labels", &labels)?, None)?)
+        Ok(metrics::roc(
+            &floats("scores", &scores)?,
+            &floats("labels", &labels)?,
+            None,
+        )?)
     }
 
     /// The ROC curve of weighted events (efficiencies are fractions of the summed weights).
     #[rhai_fn(name = "roc", return_raw)]
     pub fn roc_weighted(scores: Array, labels: Array, weights: Array) -> Out<Roc> {
         let w = floats("weights", &weights)?;
-        Ok(metrics::roc(&floats("scores", &scores)?, &floats("labels", &labels)?, Some(&w))?)
+        Ok(metrics::roc(
+            &floats("scores", &scores)?,
+            &floats("labels", &labels)?,
+            Some(&w),
+        )?)
     }
 
     /// The area under the ROC curve (0.5: no separation, 1: perfect).
@@ -109,7 +117,11 @@ mod metrics_api {
     /// regulated eps_S / sqrt(eps_B + 1e-4) of seed 004 at every cut.
     #[rhai_fn(return_raw)]
     pub fn sic(scores: Array, labels: Array) -> Out<SicCurve> {
-        Ok(metrics::sic(&floats("scores", &scores)?, &floats("labels", &labels)?, None)?)
+        Ok(metrics::sic(
+            &floats("scores", &scores)?,
+            &floats("labels", &labels)?,
+            None,
+        )?)
     }
 
     /// The largest SIC on the curve.
@@ -134,7 +146,11 @@ mod metrics_api {
     /// background, e.g. `eff_at(scores, labels, 1e-3)`.
     #[rhai_fn(return_raw)]
     pub fn eff_at(scores: Array, labels: Array, eps_b: FLOAT) -> Out<FLOAT> {
-        Ok(metrics::eff_at(&floats("scores", &scores)?, &floats("labels", &labels)?, eps_b)?)
+        Ok(metrics::eff_at(
+            &floats("scores", &scores)?,
+            &floats("labels", &labels)?,
+            eps_b,
+        )?)
     }
 
     /// The significance improvement eps_S / sqrt(eps_B) at eps_B = 1e-2, 1e-3 and 1e-4
@@ -142,7 +158,10 @@ mod metrics_api {
     /// background sample has fewer than 1/eps_B events are interpolated and marked (*).
     #[rhai_fn(return_raw)]
     pub fn significance_improvement(scores: Array, labels: Array) -> Out<Improvement> {
-        Ok(metrics::significance_improvements(&floats("scores", &scores)?, &floats("labels", &labels)?)?)
+        Ok(metrics::significance_improvements(
+            &floats("scores", &scores)?,
+            &floats("labels", &labels)?,
+        )?)
     }
 
     /// At eps_B = 1e-2.
@@ -191,7 +210,10 @@ mod metrics_api {
     /// background's): uniform in [0, 1] for background, ready for `combine`.
     #[rhai_fn(return_raw)]
     pub fn uniformize(scores: Array, reference: Array) -> Out<Array> {
-        Ok(array(&metrics::uniformize(&floats("scores", &scores)?, &floats("reference", &reference)?)?))
+        Ok(array(&metrics::uniformize(
+            &floats("scores", &scores)?,
+            &floats("reference", &reference)?,
+        )?))
     }
 
     /// Combines uniformised scores event by event: "and" (minimum), "or" (maximum), "prod"
@@ -204,18 +226,27 @@ mod metrics_api {
             .enumerate()
             .map(|(i, s)| {
                 let a = s.clone().into_array().map_err(|t| {
-                    crate::Error::invalid("combine", format!("score {i} is a {t}, not an array of numbers"))
+                    crate::Error::invalid(
+                        "combine",
+                        format!("score {i} is a {t}, not an array of numbers"),
+                    )
                 })?;
                 Ok(floats(&format!("score {i}"), &a)?)
             })
             .collect::<Out<Vec<Vec<f64>>>>()?;
-        Ok(array(&metrics::combine(&columns, Combination::parse(how)?)?))
+        Ok(array(&metrics::combine(
+            &columns,
+            Combination::parse(how)?,
+        )?))
     }
 
     /// The cut on `scores` that keeps a fraction `eff` of them (`score >= cut`).
     #[rhai_fn(return_raw)]
     pub fn threshold_for_efficiency(scores: Array, eff: FLOAT) -> Out<FLOAT> {
-        Ok(metrics::threshold_for_efficiency(&floats("scores", &scores)?, eff)?)
+        Ok(metrics::threshold_for_efficiency(
+            &floats("scores", &scores)?,
+            eff,
+        )?)
     }
 
     /// Writes the curve as JSON, atomically.

@@ -10,15 +10,15 @@ mod core;
 pub mod domain;
 pub mod errors;
 mod events;
-mod metrics;
-mod plot;
 pub mod input;
+mod metrics;
 pub mod options;
+mod plot;
 mod resolver;
 mod samples;
-mod stats;
 mod session;
 pub mod state;
+mod stats;
 pub mod stdlib;
 mod values;
 

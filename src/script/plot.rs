@@ -32,12 +32,16 @@ fn figure_options<'a>(
     let size = match opts.remove("size") {
         None => None,
         Some(v) => {
-            let a = v
-                .into_array()
-                .map_err(|t| Error::invalid("option 'size'", format!("must be [width, height], not {t}")))?;
+            let a = v.into_array().map_err(|t| {
+                Error::invalid("option 'size'", format!("must be [width, height], not {t}"))
+            })?;
             match floats("size", &a)?.as_slice() {
                 [w, h] if *w >= 1.0 && *h >= 1.0 => Some((*w as u32, *h as u32)),
-                _ => return Err(Error::invalid("option 'size'", "give [width, height] in pixels").into()),
+                _ => {
+                    return Err(
+                        Error::invalid("option 'size'", "give [width, height] in pixels").into(),
+                    );
+                }
             }
         }
     };
@@ -86,9 +90,24 @@ impl CurveKind {
     /// Axis labels, scales and the random classifier's line for this kind.
     fn options(self) -> CurveOptions {
         let (x_label, y_label, log_y, diagonal) = match self {
-            Self::Roc => ("Background efficiency ε_B", "Signal efficiency ε_S", false, RandomClassifier::Roc),
-            Self::Rejection => ("Signal efficiency ε_S", "Background rejection 1/ε_B", true, RandomClassifier::Rejection),
-            Self::Sic => ("Signal efficiency ε_S", "ε_S / √(ε_B + 10⁻⁴)", false, RandomClassifier::Sic),
+            Self::Roc => (
+                "Background efficiency ε_B",
+                "Signal efficiency ε_S",
+                false,
+                RandomClassifier::Roc,
+            ),
+            Self::Rejection => (
+                "Signal efficiency ε_S",
+                "Background rejection 1/ε_B",
+                true,
+                RandomClassifier::Rejection,
+            ),
+            Self::Sic => (
+                "Signal efficiency ε_S",
+                "ε_S / √(ε_B + 10⁻⁴)",
+                false,
+                RandomClassifier::Sic,
+            ),
         };
         CurveOptions {
             x_label: x_label.into(),
@@ -101,7 +120,13 @@ impl CurveKind {
 }
 
 /// Writes `curves` drawn as `kind` to `path`, with the options in `o`.
-fn write_curves(path: &str, curves: Vec<Curve>, kind: CurveKind, o: &Options, size: Option<(u32, u32)>) -> Out<()> {
+fn write_curves(
+    path: &str,
+    curves: Vec<Curve>,
+    kind: CurveKind,
+    o: &Options,
+    size: Option<(u32, u32)>,
+) -> Out<()> {
     let mut opts = kind.options();
     opts.title = o.string("title", "")?;
     opts.x_label = o.string("x_label", &opts.x_label)?;
@@ -112,7 +137,11 @@ fn write_curves(path: &str, curves: Vec<Curve>, kind: CurveKind, o: &Options, si
         opts.diagonal = None;
     }
     opts.size = size.unwrap_or(opts.size);
-    Ok(crate::plot::plot_curves(std::path::Path::new(path), &curves, &opts)?)
+    Ok(crate::plot::plot_curves(
+        std::path::Path::new(path),
+        &curves,
+        &opts,
+    )?)
 }
 
 /// The labels of `n` series: the `labels` option, or none.
@@ -120,12 +149,19 @@ fn series_labels(opts: &mut Map, n: usize) -> Out<Vec<String>> {
     match opts.remove("labels") {
         None => Ok(vec![String::new(); n]),
         Some(v) => {
-            let a = v
-                .into_array()
-                .map_err(|t| Error::invalid("option 'labels'", format!("must be an array of strings, not {t}")))?;
+            let a = v.into_array().map_err(|t| {
+                Error::invalid(
+                    "option 'labels'",
+                    format!("must be an array of strings, not {t}"),
+                )
+            })?;
             let labels = strings("labels", &a)?;
             if labels.len() != n {
-                return Err(Error::invalid("option 'labels'", format!("{} labels for {n} series", labels.len())).into());
+                return Err(Error::invalid(
+                    "option 'labels'",
+                    format!("{} labels for {n} series", labels.len()),
+                )
+                .into());
             }
             Ok(labels)
         }
@@ -139,7 +175,11 @@ fn elements<T: Clone + 'static>(items: &Array, what: &str, type_name: &str) -> O
         .enumerate()
         .map(|(i, v)| {
             v.clone().try_cast::<T>().ok_or_else(|| {
-                Error::invalid(what, format!("element {i} is a {}, not a {type_name}", v.type_name())).into()
+                Error::invalid(
+                    what,
+                    format!("element {i} is a {}, not a {type_name}", v.type_name()),
+                )
+                .into()
             })
         })
         .collect()
@@ -150,7 +190,9 @@ mod plot_api {
     use rhai::{Array, Map};
 
     use super::{CurveKind, elements, figure_options, series_labels, write_curves};
-    use crate::plot::{BumpPlotOptions, HeatmapOptions, HistOptions, plot_bumphunter, plot_heatmap};
+    use crate::plot::{
+        BumpPlotOptions, HeatmapOptions, HistOptions, plot_bumphunter, plot_heatmap,
+    };
     use crate::script::values::Out;
     use crate::stats::bumphunter::BumpHunterResult;
     use crate::stats::fit::DijetFit;
@@ -159,7 +201,9 @@ mod plot_api {
 
     /// Histogram options from a Rhai map (after the labels were taken out).
     fn hist_options(function: &str, opts: Map) -> Out<HistOptions> {
-        let keys = ["log_x", "log_y", "filled", "stacked", "density", "data", "ratio"];
+        let keys = [
+            "log_x", "log_y", "filled", "stacked", "density", "data", "ratio",
+        ];
         let data = opts.get("data").cloned();
         let (o, size) = figure_options(function, opts, &keys)?;
         let d = HistOptions::default();
@@ -195,15 +239,23 @@ mod plot_api {
         let mut opts = opts;
         let label = match opts.remove("label") {
             None => String::new(),
-            Some(v) => v.into_string().map_err(|t| crate::Error::invalid("option 'label'", format!("must be a string, not {t}")))?,
+            Some(v) => v.into_string().map_err(|t| {
+                crate::Error::invalid("option 'label'", format!("must be a string, not {t}"))
+            })?,
         };
         let as_data = match opts.remove("data") {
             None => false,
-            Some(v) => v.as_bool().map_err(|t| crate::Error::invalid("option 'data'", format!("must be true or false, not {t}")))?,
+            Some(v) => v.as_bool().map_err(|t| {
+                crate::Error::invalid("option 'data'", format!("must be true or false, not {t}"))
+            })?,
         };
         let mut options = hist_options("plot", opts)?;
         options.data = as_data.then_some(0);
-        Ok(crate::plot::plot_hists(std::path::Path::new(path), &[(label.as_str(), &*h)], &options)?)
+        Ok(crate::plot::plot_hists(
+            std::path::Path::new(path),
+            &[(label.as_str(), &*h)],
+            &options,
+        )?)
     }
 
     /// Draws several histograms in one figure, overlaid or stacked, e.g.
@@ -219,7 +271,11 @@ mod plot_api {
         let labels = series_labels(&mut opts, hists.len())?;
         let options = hist_options("plot_hists", opts)?;
         let series: Vec<(&str, &Hist1D)> = labels.iter().map(String::as_str).zip(&hists).collect();
-        Ok(crate::plot::plot_hists(std::path::Path::new(path), &series, &options)?)
+        Ok(crate::plot::plot_hists(
+            std::path::Path::new(path),
+            &series,
+            &options,
+        )?)
     }
 
     /// Draws the 2D histogram as a colour map to `path`.
@@ -281,7 +337,11 @@ mod plot_api {
         }
         opts.entry("data".into()).or_insert(Dynamic::from_int(0));
         opts.entry("ratio".into()).or_insert(Dynamic::TRUE);
-        plot_hists(path, vec![Dynamic::from(data), Dynamic::from(prediction)], opts)
+        plot_hists(
+            path,
+            vec![Dynamic::from(data), Dynamic::from(prediction)],
+            opts,
+        )
     }
 
     /// Draws the ROC curve (eps_S against eps_B, with the random classifier) to `path`.
@@ -312,10 +372,16 @@ mod plot_api {
         let labels = series_labels(&mut opts, rocs.len())?;
         let kind = match opts.remove("kind") {
             None => CurveKind::Roc,
-            Some(v) => CurveKind::parse(&v.into_string().map_err(|t| crate::Error::invalid("option 'kind'", format!("must be a string, not {t}")))?)?,
+            Some(v) => CurveKind::parse(&v.into_string().map_err(|t| {
+                crate::Error::invalid("option 'kind'", format!("must be a string, not {t}"))
+            })?)?,
         };
         let (o, size) = figure_options("plot", opts, &["random", "log_x", "log_y"])?;
-        let curves = rocs.iter().zip(labels).map(|(r, l)| kind.curve(r, l)).collect();
+        let curves = rocs
+            .iter()
+            .zip(labels)
+            .map(|(r, l)| kind.curve(r, l))
+            .collect();
         write_curves(path, curves, kind, &o, size)
     }
 
@@ -333,7 +399,11 @@ mod plot_api {
             }
         };
         let (o, size) = figure_options("plot", opts, &["random", "log_x", "log_y"])?;
-        let curve = crate::plot::Curve { label: labels[0].clone(), x: c.eps_s.clone(), y: c.sic.clone() };
+        let curve = crate::plot::Curve {
+            label: labels[0].clone(),
+            x: c.eps_s.clone(),
+            y: c.sic.clone(),
+        };
         write_curves(path, vec![curve], CurveKind::Sic, &o, size)
     }
 

@@ -12,12 +12,30 @@ pub const DOMAIN: Domain = Domain {
         use crate::stats::bumphunter::{BumpHunter2DResult, BumpHunterResult, InjectionResult};
         use crate::stats::hist::{Hist1D, Hist2D};
         let mut module = exported_module!(stats_api);
-        module.set_custom_type_with_comments::<Hist1D>("Hist1D", &["/// A one-dimensional histogram."]);
-        module.set_custom_type_with_comments::<Hist2D>("Hist2D", &["/// A two-dimensional histogram."]);
-        module.set_custom_type_with_comments::<BumpHunterResult>("BumpHunterResult", &["/// The outcome of a BumpHunter scan."]);
-        module.set_custom_type_with_comments::<BumpHunter2DResult>("BumpHunter2DResult", &["/// The outcome of a 2D BumpHunter scan."]);
-        module.set_custom_type_with_comments::<crate::stats::fit::DijetFit>("DijetFit", &["/// A dijet background fit (seed 002 eq. 4.3)."]);
-        module.set_custom_type_with_comments::<InjectionResult>("InjectionResult", &["/// The outcome of a signal-injection test."]);
+        module.set_custom_type_with_comments::<Hist1D>(
+            "Hist1D",
+            &["/// A one-dimensional histogram."],
+        );
+        module.set_custom_type_with_comments::<Hist2D>(
+            "Hist2D",
+            &["/// A two-dimensional histogram."],
+        );
+        module.set_custom_type_with_comments::<BumpHunterResult>(
+            "BumpHunterResult",
+            &["/// The outcome of a BumpHunter scan."],
+        );
+        module.set_custom_type_with_comments::<BumpHunter2DResult>(
+            "BumpHunter2DResult",
+            &["/// The outcome of a 2D BumpHunter scan."],
+        );
+        module.set_custom_type_with_comments::<crate::stats::fit::DijetFit>(
+            "DijetFit",
+            &["/// A dijet background fit (seed 002 eq. 4.3)."],
+        );
+        module.set_custom_type_with_comments::<InjectionResult>(
+            "InjectionResult",
+            &["/// The outcome of a signal-injection test."],
+        );
         module
     },
 };
@@ -30,7 +48,17 @@ fn bump_options(
     opts: rhai::Map,
 ) -> Out<crate::stats::bumphunter::BumpHunterOptions> {
     use crate::stats::bumphunter::{BumpHunterOptions, Mode, ScanStep};
-    let allowed = ["mode", "width_min", "width_max", "width_step", "scan_step", "npe", "seed", "use_sideband", "sideband_width"];
+    let allowed = [
+        "mode",
+        "width_min",
+        "width_max",
+        "width_step",
+        "scan_step",
+        "npe",
+        "seed",
+        "use_sideband",
+        "sideband_width",
+    ];
     let step = opts.get("scan_step").cloned();
     let o = super::options::Options::new("bump_hunter", opts, &allowed)?;
     let defaults = BumpHunterOptions::default();
@@ -40,7 +68,11 @@ fn bump_options(
             "full" => ScanStep::Full,
             "half" => ScanStep::Half,
             other => {
-                return Err(crate::Error::invalid("option 'scan_step' of bump_hunter", format!("'{other}': use a number of bins, \"full\" or \"half\"")).into());
+                return Err(crate::Error::invalid(
+                    "option 'scan_step' of bump_hunter",
+                    format!("'{other}': use a number of bins, \"full\" or \"half\""),
+                )
+                .into());
             }
         },
         Some(_) => ScanStep::Bins(o.count("scan_step", 1)?),
@@ -48,7 +80,11 @@ fn bump_options(
     Ok(BumpHunterOptions {
         mode: Mode::parse(&o.string("mode", "excess")?)?,
         width_min: o.count("width_min", defaults.width_min)?,
-        width_max: if o.has("width_max") { Some(o.count("width_max", 0)?) } else { None },
+        width_max: if o.has("width_max") {
+            Some(o.count("width_max", 0)?)
+        } else {
+            None
+        },
         width_step: o.count("width_step", defaults.width_step)?,
         scan_step,
         npe: o.count("npe", defaults.npe)?,
@@ -66,13 +102,14 @@ mod stats_api {
     use rhai::{Array, FLOAT, INT, Map};
 
     use super::bump_options;
-    use crate::script::values::{Out, array, save_json};
     use crate::data::EventSet;
     use crate::error::Error;
     use crate::script::options::{Options, floats};
     use crate::script::state::session_state;
+    use crate::script::values::{Out, array, save_json};
     use crate::stats::bumphunter::{
-        self, BumpHunter2DOptions, BumpHunter2DResult, BumpHunterResult, InjectionOptions, InjectionResult, Mode,
+        self, BumpHunter2DOptions, BumpHunter2DResult, BumpHunterResult, InjectionOptions,
+        InjectionResult, Mode,
     };
     use crate::stats::fit::{DijetFit, FitOptions};
     use crate::stats::hist::{Hist1D, Hist2D};
@@ -81,42 +118,81 @@ mod stats_api {
     /// The histogram of `values` in the bins `edges`, e.g. `hist(xs, linear_bins(0.0, 1.0, 20))`.
     #[rhai_fn(return_raw)]
     pub fn hist(values: Array, edges: Array) -> Out<Hist1D> {
-        Ok(Hist1D::fill(floats("bin edges", &edges)?, &floats("values", &values)?, None)?)
+        Ok(Hist1D::fill(
+            floats("bin edges", &edges)?,
+            &floats("values", &values)?,
+            None,
+        )?)
     }
 
     /// The weighted histogram of `values` in the bins `edges`.
     #[rhai_fn(name = "hist", return_raw)]
     pub fn hist_weighted(values: Array, edges: Array, weights: Array) -> Out<Hist1D> {
         let w = floats("weights", &weights)?;
-        Ok(Hist1D::fill(floats("bin edges", &edges)?, &floats("values", &values)?, Some(&w))?)
+        Ok(Hist1D::fill(
+            floats("bin edges", &edges)?,
+            &floats("values", &values)?,
+            Some(&w),
+        )?)
     }
 
     /// The histogram of column `col` in the bins `edges`, weighted by the weight role if set.
     #[rhai_fn(name = "hist", pure, return_raw)]
     pub fn events_hist(events: &mut EventSet, col: &str, edges: Array) -> Out<Hist1D> {
         let values = events.column(col)?;
-        let weights = events.role_column(crate::data::Role::Weight).map(|_| events.weights()).transpose()?;
-        Ok(Hist1D::fill(floats("bin edges", &edges)?, &values, weights.as_deref())?)
+        let weights = events
+            .role_column(crate::data::Role::Weight)
+            .map(|_| events.weights())
+            .transpose()?;
+        Ok(Hist1D::fill(
+            floats("bin edges", &edges)?,
+            &values,
+            weights.as_deref(),
+        )?)
     }
 
     /// A histogram with given bin `counts` (Poisson uncertainties), e.g. a reference shape.
     #[rhai_fn(return_raw)]
     pub fn hist_from_counts(edges: Array, counts: Array) -> Out<Hist1D> {
-        Ok(Hist1D::from_counts(floats("bin edges", &edges)?, floats("counts", &counts)?)?)
+        Ok(Hist1D::from_counts(
+            floats("bin edges", &edges)?,
+            floats("counts", &counts)?,
+        )?)
     }
 
     /// The 2D histogram of the points `(x[i], y[i])`.
     #[rhai_fn(return_raw)]
     pub fn hist2d(x: Array, y: Array, x_edges: Array, y_edges: Array) -> Out<Hist2D> {
-        Ok(Hist2D::fill(floats("x edges", &x_edges)?, floats("y edges", &y_edges)?, &floats("x", &x)?, &floats("y", &y)?, None)?)
+        Ok(Hist2D::fill(
+            floats("x edges", &x_edges)?,
+            floats("y edges", &y_edges)?,
+            &floats("x", &x)?,
+            &floats("y", &y)?,
+            None,
+        )?)
     }
 
     /// The 2D histogram of columns `x` and `y` (weighted by the weight role if set).
     #[rhai_fn(name = "hist2d", pure, return_raw)]
-    pub fn events_hist2d(events: &mut EventSet, x: &str, y: &str, x_edges: Array, y_edges: Array) -> Out<Hist2D> {
-        let weights = events.role_column(crate::data::Role::Weight).map(|_| events.weights()).transpose()?;
+    pub fn events_hist2d(
+        events: &mut EventSet,
+        x: &str,
+        y: &str,
+        x_edges: Array,
+        y_edges: Array,
+    ) -> Out<Hist2D> {
+        let weights = events
+            .role_column(crate::data::Role::Weight)
+            .map(|_| events.weights())
+            .transpose()?;
         let (xs, ys) = (events.column(x)?, events.column(y)?);
-        Ok(Hist2D::fill(floats("x edges", &x_edges)?, floats("y edges", &y_edges)?, &xs, &ys, weights.as_deref())?)
+        Ok(Hist2D::fill(
+            floats("x edges", &x_edges)?,
+            floats("y edges", &y_edges)?,
+            &xs,
+            &ys,
+            weights.as_deref(),
+        )?)
     }
 
     /// The bin counts.
@@ -220,7 +296,10 @@ mod stats_api {
     #[rhai_fn(get = "counts", pure)]
     pub fn counts_2d(h: &mut Hist2D) -> Array {
         let (_, ny) = h.shape();
-        h.counts().chunks(ny).map(|row| Dynamic::from_array(array(row))).collect()
+        h.counts()
+            .chunks(ny)
+            .map(|row| Dynamic::from_array(array(row)))
+            .collect()
     }
 
     /// The sum of all bins of a 2D histogram.
@@ -267,10 +346,21 @@ mod stats_api {
         let exclude = match opts.get("exclude") {
             None => None,
             Some(v) => {
-                let a = v.clone().into_array().map_err(|t| Error::invalid("option 'exclude' of fit_dijet", format!("must be [lo, hi], not {t}")))?;
+                let a = v.clone().into_array().map_err(|t| {
+                    Error::invalid(
+                        "option 'exclude' of fit_dijet",
+                        format!("must be [lo, hi], not {t}"),
+                    )
+                })?;
                 match floats("exclude", &a)?.as_slice() {
                     [lo, hi] => Some((*lo, *hi)),
-                    _ => return Err(Error::invalid("option 'exclude' of fit_dijet", "give two numbers [lo, hi]").into()),
+                    _ => {
+                        return Err(Error::invalid(
+                            "option 'exclude' of fit_dijet",
+                            "give two numbers [lo, hi]",
+                        )
+                        .into());
+                    }
                 }
             }
         };
@@ -301,7 +391,10 @@ mod stats_api {
     /// The parameters' covariance matrix, as an array of rows.
     #[rhai_fn(get = "covariance", pure)]
     pub fn fit_covariance(f: &mut DijetFit) -> Array {
-        f.covariance.iter().map(|row| Dynamic::from_array(array(row))).collect()
+        f.covariance
+            .iter()
+            .map(|row| Dynamic::from_array(array(row)))
+            .collect()
     }
 
     /// The Poisson deviance, -2 ln L up to a constant.
@@ -364,7 +457,11 @@ mod stats_api {
     /// BumpHunter with pyBumpHunter's defaults (excess, widths 2 to half the bins, 10 000
     /// pseudo-experiments, seed from the session). See `bump_hunter(data, reference, opts)`.
     #[rhai_fn(name = "bump_hunter", return_raw)]
-    pub fn bump_hunter_default(ctx: NativeCallContext, data: Hist1D, reference: Hist1D) -> Out<BumpHunterResult> {
+    pub fn bump_hunter_default(
+        ctx: NativeCallContext,
+        data: Hist1D,
+        reference: Hist1D,
+    ) -> Out<BumpHunterResult> {
         bump_hunter(ctx, data, reference, Map::new())
     }
 
@@ -374,16 +471,31 @@ mod stats_api {
     /// `npe` pseudo-experiments (10 000) give its global p-value. Options also: `mode`
     /// ("excess"/"deficit"), `seed`, `use_sideband`, `sideband_width`. Ctrl-C stops it.
     #[rhai_fn(return_raw)]
-    pub fn bump_hunter(ctx: NativeCallContext, data: Hist1D, reference: Hist1D, opts: Map) -> Out<BumpHunterResult> {
+    pub fn bump_hunter(
+        ctx: NativeCallContext,
+        data: Hist1D,
+        reference: Hist1D,
+        opts: Map,
+    ) -> Out<BumpHunterResult> {
         let options = bump_options(&ctx, opts)?;
         let interrupt = session_state(&ctx)?.interrupt.clone();
-        Ok(bumphunter::bump_hunter(&data, &reference, &options, Some(&interrupt))?)
+        Ok(bumphunter::bump_hunter(
+            &data,
+            &reference,
+            &options,
+            Some(&interrupt),
+        )?)
     }
 
     /// BumpHunter on 2D histograms: rectangular windows of all width pairs. Options: `mode`,
     /// `width_min`, `width_max` (numbers or `[x, y]`), `npe`, `seed`.
     #[rhai_fn(return_raw)]
-    pub fn bump_hunter_2d(ctx: NativeCallContext, data: Hist2D, reference: Hist2D, opts: Map) -> Out<BumpHunter2DResult> {
+    pub fn bump_hunter_2d(
+        ctx: NativeCallContext,
+        data: Hist2D,
+        reference: Hist2D,
+        opts: Map,
+    ) -> Out<BumpHunter2DResult> {
         let pair = |key: &str, default: (usize, usize)| -> Out<(usize, usize)> {
             match opts.get(key) {
                 None => Ok(default),
@@ -391,21 +503,45 @@ mod stats_api {
                     let a = floats(key, &v.clone().into_array().unwrap_or_default())?;
                     match a.as_slice() {
                         [x, y] if *x >= 1.0 && *y >= 1.0 => Ok((*x as usize, *y as usize)),
-                        _ => Err(Error::invalid(key, "give [x, y] with two positive widths").into()),
+                        _ => {
+                            Err(Error::invalid(key, "give [x, y] with two positive widths").into())
+                        }
                     }
                 }
                 Some(v) => {
-                    let n = v.as_int().map_err(|t| Error::invalid(key, format!("must be a number or [x, y], not {t}")))?;
-                    let n = usize::try_from(n).map_err(|_| Error::invalid(key, "must be positive"))?;
+                    let n = v.as_int().map_err(|t| {
+                        Error::invalid(key, format!("must be a number or [x, y], not {t}"))
+                    })?;
+                    let n =
+                        usize::try_from(n).map_err(|_| Error::invalid(key, "must be positive"))?;
                     Ok((n, n))
                 }
             }
         };
         let defaults = BumpHunter2DOptions::default();
-        let (width_min, width_step) = (pair("width_min", defaults.width_min)?, pair("width_step", defaults.width_step)?);
-        let width_max = if opts.contains_key("width_max") { Some(pair("width_max", (1, 1))?) } else { None };
+        let (width_min, width_step) = (
+            pair("width_min", defaults.width_min)?,
+            pair("width_step", defaults.width_step)?,
+        );
+        let width_max = if opts.contains_key("width_max") {
+            Some(pair("width_max", (1, 1))?)
+        } else {
+            None
+        };
         let scan_step = pair("scan_step", defaults.scan_step)?;
-        let o = Options::new("bump_hunter_2d", opts.clone(), &["mode", "width_min", "width_max", "width_step", "scan_step", "npe", "seed"])?;
+        let o = Options::new(
+            "bump_hunter_2d",
+            opts.clone(),
+            &[
+                "mode",
+                "width_min",
+                "width_max",
+                "width_step",
+                "scan_step",
+                "npe",
+                "seed",
+            ],
+        )?;
         let options = BumpHunter2DOptions {
             mode: Mode::parse(&o.string("mode", "excess")?)?,
             width_min,
@@ -419,7 +555,12 @@ mod stats_api {
             },
         };
         let interrupt = session_state(&ctx)?.interrupt.clone();
-        Ok(bumphunter::bump_hunter_2d(&data, &reference, &options, Some(&interrupt))?)
+        Ok(bumphunter::bump_hunter_2d(
+            &data,
+            &reference,
+            &options,
+            Some(&interrupt),
+        )?)
     }
 
     /// The signal strength BumpHunter needs for a global significance: pseudo-experiments of
@@ -428,22 +569,48 @@ mod stats_api {
     /// plus `signal_exp` (events at strength 1; default the template total), `strengths`,
     /// `sigma_limit` (5), `npe_background` (10 000), `npe_inject` (1 000).
     #[rhai_fn(return_raw)]
-    pub fn signal_injection(ctx: NativeCallContext, reference: Hist1D, signal: Hist1D, opts: Map) -> Out<InjectionResult> {
-        let injection_keys = ["signal_exp", "strengths", "sigma_limit", "npe_background", "npe_inject"];
-        let (inject_map, scan_map): (Map, Map) = opts.into_iter().partition(|(k, _)| injection_keys.contains(&k.as_str()));
+    pub fn signal_injection(
+        ctx: NativeCallContext,
+        reference: Hist1D,
+        signal: Hist1D,
+        opts: Map,
+    ) -> Out<InjectionResult> {
+        let injection_keys = [
+            "signal_exp",
+            "strengths",
+            "sigma_limit",
+            "npe_background",
+            "npe_inject",
+        ];
+        let (inject_map, scan_map): (Map, Map) = opts
+            .into_iter()
+            .partition(|(k, _)| injection_keys.contains(&k.as_str()));
         let options = bump_options(&ctx, scan_map)?;
-        let strengths = inject_map.get("strengths").map(|v| floats("strengths", &v.clone().into_array().unwrap_or_default())).transpose()?;
+        let strengths = inject_map
+            .get("strengths")
+            .map(|v| floats("strengths", &v.clone().into_array().unwrap_or_default()))
+            .transpose()?;
         let o = Options::new("signal_injection", inject_map, &injection_keys)?;
         let defaults = InjectionOptions::default();
         let inject = InjectionOptions {
-            signal_exp: if o.has("signal_exp") { Some(o.float("signal_exp", 0.0)?) } else { None },
+            signal_exp: if o.has("signal_exp") {
+                Some(o.float("signal_exp", 0.0)?)
+            } else {
+                None
+            },
             strengths,
             sigma_limit: o.float("sigma_limit", defaults.sigma_limit)?,
             npe_background: o.count("npe_background", defaults.npe_background)?,
             npe_inject: o.count("npe_inject", defaults.npe_inject)?,
         };
         let interrupt = session_state(&ctx)?.interrupt.clone();
-        Ok(bumphunter::signal_injection(&reference, &signal, &options, &inject, Some(&interrupt))?)
+        Ok(bumphunter::signal_injection(
+            &reference,
+            &signal,
+            &options,
+            &inject,
+            Some(&interrupt),
+        )?)
     }
 
     /// The window edges `[lo, hi]`.

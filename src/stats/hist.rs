@@ -21,7 +21,13 @@ impl Hist1D {
     pub fn new(edges: Vec<f64>) -> Result<Self> {
         check_edges(&edges)?;
         let n = edges.len() - 1;
-        Ok(Self { edges, counts: vec![0.0; n], sumw2: vec![0.0; n], underflow: 0.0, overflow: 0.0 })
+        Ok(Self {
+            edges,
+            counts: vec![0.0; n],
+            sumw2: vec![0.0; n],
+            underflow: 0.0,
+            overflow: 0.0,
+        })
     }
 
     /// The histogram of `values` (with per-value `weights` if given). NaN values and weights
@@ -30,13 +36,19 @@ impl Hist1D {
         let mut h = Self::new(edges)?;
         if let Some(w) = weights {
             if w.len() != values.len() {
-                return Err(Error::invalid("weights", format!("{} weights for {} values", w.len(), values.len())));
+                return Err(Error::invalid(
+                    "weights",
+                    format!("{} weights for {} values", w.len(), values.len()),
+                ));
             }
         }
         for (i, &x) in values.iter().enumerate() {
             let w = weights.map_or(1.0, |w| w[i]);
             if x.is_nan() || w.is_nan() {
-                return Err(Error::invalid("values", format!("value {i} or its weight is NaN")));
+                return Err(Error::invalid(
+                    "values",
+                    format!("value {i} or its weight is NaN"),
+                ));
             }
             match find_bin(&h.edges, x) {
                 Some(b) => {
@@ -55,7 +67,10 @@ impl Hist1D {
     pub fn from_counts(edges: Vec<f64>, counts: Vec<f64>) -> Result<Self> {
         let h = Self::new(edges)?;
         if counts.len() != h.counts.len() {
-            return Err(Error::invalid("counts", format!("{} counts for {} bins", counts.len(), h.counts.len())));
+            return Err(Error::invalid(
+                "counts",
+                format!("{} counts for {} bins", counts.len(), h.counts.len()),
+            ));
         }
         if let Some(i) = counts.iter().position(|c| !c.is_finite()) {
             return Err(Error::invalid("counts", format!("count {i} is not finite")));
@@ -68,12 +83,25 @@ impl Hist1D {
     /// e.g. a fit's prediction with the fit's uncertainty.
     pub fn with_variances(self, variances: Vec<f64>) -> Result<Self> {
         if variances.len() != self.counts.len() {
-            return Err(Error::invalid("variances", format!("{} variances for {} bins", variances.len(), self.counts.len())));
+            return Err(Error::invalid(
+                "variances",
+                format!(
+                    "{} variances for {} bins",
+                    variances.len(),
+                    self.counts.len()
+                ),
+            ));
         }
         if let Some(i) = variances.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
-            return Err(Error::invalid("variances", format!("variance {i} is negative or not finite")));
+            return Err(Error::invalid(
+                "variances",
+                format!("variance {i} is negative or not finite"),
+            ));
         }
-        Ok(Self { sumw2: variances, ..self })
+        Ok(Self {
+            sumw2: variances,
+            ..self
+        })
     }
 
     /// The bin edges.
@@ -125,7 +153,10 @@ impl Hist1D {
     /// partly covered bins (counts taken as uniform within a bin).
     pub fn integral(&self, lo: f64, hi: f64) -> Result<f64> {
         if !(lo < hi) {
-            return Err(Error::invalid("integral range", format!("[{lo}, {hi}) is empty")));
+            return Err(Error::invalid(
+                "integral range",
+                format!("[{lo}, {hi}) is empty"),
+            ));
         }
         Ok(self
             .edges
@@ -152,7 +183,10 @@ impl Hist1D {
     /// The histogram with every `k` adjacent bins merged; `k` must divide the number of bins.
     pub fn rebin(&self, k: usize) -> Result<Hist1D> {
         if k == 0 || self.n_bins() % k != 0 {
-            return Err(Error::invalid("rebin", format!("{k} does not divide the {} bins", self.n_bins())));
+            return Err(Error::invalid(
+                "rebin",
+                format!("{k} does not divide the {} bins", self.n_bins()),
+            ));
         }
         let merge = |v: &[f64]| v.chunks(k).map(|c| c.iter().sum()).collect();
         Ok(Hist1D {
@@ -167,7 +201,11 @@ impl Hist1D {
     /// Checks that `other` has the same bin edges.
     pub fn check_same_binning(&self, other: &Hist1D) -> Result<()> {
         let same = self.edges.len() == other.edges.len()
-            && self.edges.iter().zip(&other.edges).all(|(a, b)| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0));
+            && self
+                .edges
+                .iter()
+                .zip(&other.edges)
+                .all(|(a, b)| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0));
         if same {
             Ok(())
         } else {
@@ -175,8 +213,12 @@ impl Hist1D {
                 "histograms",
                 format!(
                     "binnings differ ({} bins on [{}, {}] vs {} bins on [{}, {}]); use the same edges",
-                    self.n_bins(), self.edges[0], self.edges[self.n_bins()],
-                    other.n_bins(), other.edges[0], other.edges[other.n_bins()]
+                    self.n_bins(),
+                    self.edges[0],
+                    self.edges[self.n_bins()],
+                    other.n_bins(),
+                    other.edges[0],
+                    other.edges[other.n_bins()]
                 ),
             ))
         }
@@ -192,9 +234,19 @@ impl Hist1D {
     ) -> Result<Hist1D> {
         self.check_same_binning(other)?;
         let n = self.n_bins();
-        let counts = (0..n).map(|i| value(self.counts[i], other.counts[i])).collect();
-        let sumw2 =
-            (0..n).map(|i| variance(self.counts[i], self.sumw2[i], other.counts[i], other.sumw2[i])).collect();
+        let counts = (0..n)
+            .map(|i| value(self.counts[i], other.counts[i]))
+            .collect();
+        let sumw2 = (0..n)
+            .map(|i| {
+                variance(
+                    self.counts[i],
+                    self.sumw2[i],
+                    other.counts[i],
+                    other.sumw2[i],
+                )
+            })
+            .collect();
         Ok(Hist1D {
             edges: self.edges.clone(),
             counts,
@@ -225,7 +277,13 @@ impl Hist1D {
         self.combine(
             other,
             |a, b| if b != 0.0 { a / b } else { 0.0 },
-            |a, va, b, vb| if b != 0.0 { (va + a * a * vb / (b * b)) / (b * b) } else { 0.0 },
+            |a, va, b, vb| {
+                if b != 0.0 {
+                    (va + a * a * vb / (b * b)) / (b * b)
+                } else {
+                    0.0
+                }
+            },
         )
     }
 }
@@ -235,10 +293,18 @@ impl fmt::Display for Hist1D {
         writeln!(
             f,
             "Hist1D: {} bins on [{}, {}], total {} (underflow {}, overflow {})",
-            self.n_bins(), number(self.edges[0]), number(self.edges[self.n_bins()]),
-            number(self.total()), number(self.underflow), number(self.overflow)
+            self.n_bins(),
+            number(self.edges[0]),
+            number(self.edges[self.n_bins()]),
+            number(self.total()),
+            number(self.underflow),
+            number(self.overflow)
         )?;
-        write!(f, "{:>12} {:>12} {:>12} {:>10}", "lo", "hi", "count", "error")?;
+        write!(
+            f,
+            "{:>12} {:>12} {:>12} {:>10}",
+            "lo", "hi", "count", "error"
+        )?;
         let rows: Vec<usize> = if self.n_bins() <= 24 {
             (0..self.n_bins()).collect()
         } else {
@@ -251,7 +317,10 @@ impl fmt::Display for Hist1D {
             write!(
                 f,
                 "\n{:>12} {:>12} {:>12} {:>10}",
-                number(self.edges[i]), number(self.edges[i + 1]), number(self.counts[i]), number(self.sumw2[i].sqrt())
+                number(self.edges[i]),
+                number(self.edges[i + 1]),
+                number(self.counts[i]),
+                number(self.sumw2[i].sqrt())
             )?;
         }
         Ok(())
@@ -281,14 +350,29 @@ pub struct Hist2D {
 
 impl Hist2D {
     /// The histogram of the points `(x[i], y[i])` (weighted if `weights`).
-    pub fn fill(x_edges: Vec<f64>, y_edges: Vec<f64>, x: &[f64], y: &[f64], weights: Option<&[f64]>) -> Result<Self> {
+    pub fn fill(
+        x_edges: Vec<f64>,
+        y_edges: Vec<f64>,
+        x: &[f64],
+        y: &[f64],
+        weights: Option<&[f64]>,
+    ) -> Result<Self> {
         check_edges(&x_edges)?;
         check_edges(&y_edges)?;
         if x.len() != y.len() || weights.is_some_and(|w| w.len() != x.len()) {
-            return Err(Error::invalid("hist2d", "x, y (and weights) must have the same length"));
+            return Err(Error::invalid(
+                "hist2d",
+                "x, y (and weights) must have the same length",
+            ));
         }
         let (nx, ny) = (x_edges.len() - 1, y_edges.len() - 1);
-        let mut h = Hist2D { counts: vec![0.0; nx * ny], sumw2: vec![0.0; nx * ny], x_edges, y_edges, outside: 0.0 };
+        let mut h = Hist2D {
+            counts: vec![0.0; nx * ny],
+            sumw2: vec![0.0; nx * ny],
+            x_edges,
+            y_edges,
+            outside: 0.0,
+        };
         for i in 0..x.len() {
             let w = weights.map_or(1.0, |w| w[i]);
             if x[i].is_nan() || y[i].is_nan() || w.is_nan() {
@@ -311,10 +395,19 @@ impl Hist2D {
         check_edges(&y_edges)?;
         let n = (x_edges.len() - 1) * (y_edges.len() - 1);
         if counts.len() != n || counts.iter().any(|c| !c.is_finite()) {
-            return Err(Error::invalid("counts", format!("need {n} finite counts, got {}", counts.len())));
+            return Err(Error::invalid(
+                "counts",
+                format!("need {n} finite counts, got {}", counts.len()),
+            ));
         }
         let sumw2 = counts.iter().map(|c| c.abs()).collect();
-        Ok(Hist2D { x_edges, y_edges, counts, sumw2, outside: 0.0 })
+        Ok(Hist2D {
+            x_edges,
+            y_edges,
+            counts,
+            sumw2,
+            outside: 0.0,
+        })
     }
 
     /// The x bin edges.
@@ -373,7 +466,10 @@ impl Hist2D {
         if self.x_edges == other.x_edges && self.y_edges == other.y_edges {
             Ok(())
         } else {
-            Err(Error::invalid("histograms", "the 2D binnings differ; use the same x and y edges"))
+            Err(Error::invalid(
+                "histograms",
+                "the 2D binnings differ; use the same x and y edges",
+            ))
         }
     }
 }
@@ -384,8 +480,12 @@ impl fmt::Display for Hist2D {
         write!(
             f,
             "Hist2D: {nx} x {ny} bins on [{}, {}] x [{}, {}], total {} (outside {})",
-            number(self.x_edges[0]), number(self.x_edges[nx]), number(self.y_edges[0]), number(self.y_edges[ny]),
-            number(self.total()), number(self.outside)
+            number(self.x_edges[0]),
+            number(self.x_edges[nx]),
+            number(self.y_edges[0]),
+            number(self.y_edges[ny]),
+            number(self.total()),
+            number(self.outside)
         )
     }
 }
@@ -396,7 +496,12 @@ mod tests {
 
     #[test]
     fn filling_counts_weights_and_overflow() {
-        let h = Hist1D::fill(vec![0.0, 1.0, 2.0], &[-1.0, 0.5, 0.5, 1.0, 2.0, 3.0], Some(&[1.0, 2.0, 1.0, 3.0, 1.0, 4.0])).unwrap();
+        let h = Hist1D::fill(
+            vec![0.0, 1.0, 2.0],
+            &[-1.0, 0.5, 0.5, 1.0, 2.0, 3.0],
+            Some(&[1.0, 2.0, 1.0, 3.0, 1.0, 4.0]),
+        )
+        .unwrap();
         assert_eq!(h.counts(), &[3.0, 4.0]);
         assert_eq!(h.sumw2(), &[5.0, 10.0]);
         assert_eq!((h.underflow(), h.overflow()), (1.0, 4.0));
@@ -420,15 +525,24 @@ mod tests {
         let p = a.mul(&b).unwrap();
         assert_eq!(p.sumw2()[0], 1.0 * 4.0 + 16.0 * 1.0);
         let other = Hist1D::from_counts(vec![0.0, 1.0, 3.0], vec![1.0, 1.0]).unwrap();
-        assert!(a.add(&other).unwrap_err().to_string().contains("binnings differ"));
+        assert!(
+            a.add(&other)
+                .unwrap_err()
+                .to_string()
+                .contains("binnings differ")
+        );
         assert_eq!(a.scale(2.0).sumw2(), &[16.0, 36.0]);
     }
 
     #[test]
     fn rebin_and_integral() {
-        let h = Hist1D::from_counts(vec![0.0, 1.0, 2.0, 3.0, 4.0], vec![1.0, 2.0, 3.0, 4.0]).unwrap();
+        let h =
+            Hist1D::from_counts(vec![0.0, 1.0, 2.0, 3.0, 4.0], vec![1.0, 2.0, 3.0, 4.0]).unwrap();
         let r = h.rebin(2).unwrap();
-        assert_eq!((r.edges(), r.counts()), (&[0.0, 2.0, 4.0][..], &[3.0, 7.0][..]));
+        assert_eq!(
+            (r.edges(), r.counts()),
+            (&[0.0, 2.0, 4.0][..], &[3.0, 7.0][..])
+        );
         assert!(h.rebin(3).is_err());
         assert_eq!(h.integral(1.0, 3.0).unwrap(), 5.0);
         assert_eq!(h.integral(0.5, 1.5).unwrap(), 1.5);
@@ -437,9 +551,19 @@ mod tests {
 
     #[test]
     fn two_dimensional_filling() {
-        let h = Hist2D::fill(vec![0.0, 1.0, 2.0], vec![0.0, 10.0], &[0.5, 1.5, 1.5, 5.0], &[1.0, 2.0, 20.0, 1.0], None).unwrap();
+        let h = Hist2D::fill(
+            vec![0.0, 1.0, 2.0],
+            vec![0.0, 10.0],
+            &[0.5, 1.5, 1.5, 5.0],
+            &[1.0, 2.0, 20.0, 1.0],
+            None,
+        )
+        .unwrap();
         assert_eq!(h.shape(), (2, 1));
-        assert_eq!((h.get(0, 0), h.get(1, 0), h.outside()), (Some(1.0), Some(1.0), 2.0));
+        assert_eq!(
+            (h.get(0, 0), h.get(1, 0), h.outside()),
+            (Some(1.0), Some(1.0), 2.0)
+        );
         assert!(Hist2D::from_counts(vec![0.0, 1.0], vec![0.0, 1.0], vec![1.0, 2.0]).is_err());
     }
 
@@ -447,7 +571,10 @@ mod tests {
     fn display_is_a_compact_table() {
         let h = Hist1D::from_counts(vec![0.0, 1.0, 2.0], vec![4.0, 9.0]).unwrap();
         let text = h.to_string();
-        assert!(text.starts_with("Hist1D: 2 bins on [0, 2], total 13"), "{text}");
+        assert!(
+            text.starts_with("Hist1D: 2 bins on [0, 2], total 13"),
+            "{text}"
+        );
         assert_eq!(text.lines().count(), 4);
     }
 }

@@ -199,7 +199,12 @@ impl Roc {
 
 impl fmt::Display for Roc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ROC curve: {} points, AUC {:.4}", self.eps_s.len(), self.auc())?;
+        write!(
+            f,
+            "ROC curve: {} points, AUC {:.4}",
+            self.eps_s.len(),
+            self.auc()
+        )?;
         for (label, eps_b) in ["1e-2", "1e-3", "1e-4"].iter().zip(IMPROVEMENT_EPS_B) {
             if let Ok(eps_s) = self.eps_s_at(eps_b) {
                 write!(f, ", eps_S at eps_B={label}: {eps_s:.4}")?;
@@ -228,7 +233,11 @@ impl SicCurve {
 
 impl fmt::Display for SicCurve {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let best = self.sic.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1));
+        let best = self
+            .sic
+            .iter()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(b.1));
         write!(f, "SIC curve: {} points", self.sic.len())?;
         if let Some((i, sic)) = best {
             write!(f, ", max SIC {sic:.3} at eps_S {:.4}", self.eps_s[i])?;
@@ -650,8 +659,14 @@ mod tests {
             (sic[1] - 50.0).abs() < 1e-12 && (sic[3] - 1.0 / (0.5f64 + 1e-4).sqrt()).abs() < 1e-12
         );
         assert!((r.max_sic() - 50.0).abs() < 1e-12 && curve.max() == r.max_sic());
-        assert!(curve.to_string().contains("max SIC 50.000 at eps_S 0.5000"), "{curve}");
-        assert!(r.to_string().starts_with("ROC curve: 5 points, AUC 0.7500"), "{r}");
+        assert!(
+            curve.to_string().contains("max SIC 50.000 at eps_S 0.5000"),
+            "{curve}"
+        );
+        assert!(
+            r.to_string().starts_with("ROC curve: 5 points, AUC 0.7500"),
+            "{r}"
+        );
         assert_eq!(r.rejection(), (vec![0.5, 1.0, 1.0], vec![2.0, 2.0, 1.0]));
         let again = super::sic(&[0.6, 0.9, 0.7, 0.8], &[0.0, 1.0, 1.0, 0.0], None).unwrap();
         assert_eq!(again, curve);

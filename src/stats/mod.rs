@@ -8,4 +8,3 @@ pub mod metrics;
 pub mod pvalue;
 pub mod quadrature;
 pub mod special;
-

@@ -39,7 +39,11 @@ pub fn gamma_p(a: f64, x: f64) -> f64 {
     if x <= 0.0 {
         return 0.0;
     }
-    if x < a + 1.0 { lower_series(a, x) } else { 1.0 - upper_fraction(a, x) }
+    if x < a + 1.0 {
+        lower_series(a, x)
+    } else {
+        1.0 - upper_fraction(a, x)
+    }
 }
 
 /// The regularised upper incomplete gamma function Q(a, x) = 1 - P(a, x), computed directly so
@@ -49,7 +53,11 @@ pub fn gamma_q(a: f64, x: f64) -> f64 {
     if x <= 0.0 {
         return 1.0;
     }
-    if x < a + 1.0 { 1.0 - lower_series(a, x) } else { upper_fraction(a, x) }
+    if x < a + 1.0 {
+        1.0 - lower_series(a, x)
+    } else {
+        upper_fraction(a, x)
+    }
 }
 
 /// P(a, x) by its power series (converges quickly for x < a + 1).
@@ -98,7 +106,11 @@ fn upper_fraction(a: f64, x: f64) -> f64 {
 
 /// The complementary error function, with full relative precision in the upper tail.
 pub fn erfc(x: f64) -> f64 {
-    if x >= 0.0 { gamma_q(0.5, x * x) } else { 1.0 + gamma_p(0.5, x * x) }
+    if x >= 0.0 {
+        gamma_q(0.5, x * x)
+    } else {
+        1.0 + gamma_p(0.5, x * x)
+    }
 }
 
 /// The standard normal upper tail 1 - Φ(z).
@@ -252,20 +264,36 @@ mod tests {
     fn ln_gamma_matches_factorials() {
         let mut fact = 1.0_f64;
         for n in 1..30 {
-            assert!(close(ln_gamma(n as f64), fact.ln(), 1e-13) || fact == 1.0 && ln_gamma(n as f64).abs() < 1e-13);
+            assert!(
+                close(ln_gamma(n as f64), fact.ln(), 1e-13)
+                    || fact == 1.0 && ln_gamma(n as f64).abs() < 1e-13
+            );
             fact *= n as f64;
         }
-        assert!(close(ln_gamma(0.5), std::f64::consts::PI.sqrt().ln(), 1e-14));
+        assert!(close(
+            ln_gamma(0.5),
+            std::f64::consts::PI.sqrt().ln(),
+            1e-14
+        ));
     }
 
     #[test]
     fn poisson_tails_match_direct_sums() {
-        for &(n, b) in &[(1.0_f64, 0.3_f64), (5.0, 2.0), (12.0, 3.5), (40.0, 25.0), (150.0, 100.0)] {
+        for &(n, b) in &[
+            (1.0_f64, 0.3_f64),
+            (5.0, 2.0),
+            (12.0, 3.5),
+            (40.0, 25.0),
+            (150.0, 100.0),
+        ] {
             let pmf = |k: usize| (k as f64 * b.ln() - b - ln_gamma(k as f64 + 1.0)).exp();
             let below: f64 = (0..n as usize).map(pmf).sum();
             let above: f64 = (n as usize..n as usize + 2000).map(pmf).sum();
             assert!(close(poisson_upper_tail(n, b), above, 1e-11), "n={n} b={b}");
-            assert!(close(poisson_lower_tail(n - 1.0, b), below, 1e-11), "n={n} b={b}");
+            assert!(
+                close(poisson_lower_tail(n - 1.0, b), below, 1e-11),
+                "n={n} b={b}"
+            );
         }
         assert_eq!(poisson_upper_tail(0.0, 3.0), 1.0);
     }
@@ -281,8 +309,16 @@ mod tests {
     #[test]
     fn normal_quantiles_and_tails_are_inverse_and_precise() {
         assert!(close(normal_quantile(0.975), 1.959_963_984_540_054, 1e-14));
-        assert!(close(p_from_z(5.0).unwrap(), 2.866_515_718_791_939e-7, 1e-12));
-        assert!(close(p_from_z(10.0).unwrap(), 7.619_853_024_160_527e-24, 1e-10));
+        assert!(close(
+            p_from_z(5.0).unwrap(),
+            2.866_515_718_791_939e-7,
+            1e-12
+        ));
+        assert!(close(
+            p_from_z(10.0).unwrap(),
+            7.619_853_024_160_527e-24,
+            1e-10
+        ));
         for z in [0.1, 1.0, 2.5, 5.0, 8.0, 20.0, 35.0] {
             let p = p_from_z(z).unwrap();
             assert!(close(z_from_p(p).unwrap(), z, 1e-12), "z={z} p={p}");
