@@ -41,7 +41,7 @@ pub fn derive(columns: &NamedColumns) -> Result<NamedColumns> {
     };
     let (a, b) = (jet(1)?, jet(2)?);
     let n = a[0].len();
-    let mut out: Vec<Vec<f64>> = vec![Vec::with_capacity(n); 8];
+    let mut out: Vec<Vec<f64>> = (0..8).map(|_| Vec::with_capacity(n)).collect();
     for i in 0..n {
         let (e1, e2) = (energy(a, i), energy(b, i));
         let (px, py, pz) = (a[0][i] + b[0][i], a[1][i] + b[1][i], a[2][i] + b[2][i]);

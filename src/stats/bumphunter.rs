@@ -1267,8 +1267,8 @@ mod tests {
     fn deficits_and_sidebands() {
         let b = falling(30);
         let mut d = poisson_draw(&b, 12);
-        for i in 10..13 {
-            d[i] = (d[i] * 0.6_f64).round();
+        for v in &mut d[10..13] {
+            *v = (*v * 0.6_f64).round();
         }
         let (hd, hb) = hists(d.clone(), b.clone());
         let opts = BumpHunterOptions {

@@ -160,8 +160,9 @@ fn solve(a: &[[f64; 4]; 4], b: &[f64; 4]) -> Option<[f64; 4]> {
         x.swap(col, pivot);
         for row in col + 1..4 {
             let factor = m[row][col] / m[col][col];
-            for k in col..4 {
-                m[row][k] -= factor * m[col][k];
+            let pivot_row = m[col];
+            for (target, source) in m[row][col..].iter_mut().zip(&pivot_row[col..]) {
+                *target -= factor * source;
             }
             x[row] -= factor * x[col];
         }
@@ -334,14 +335,13 @@ pub fn fit_dijet(edges: &[f64], counts: &[f64], options: &FitOptions) -> Result<
             ),
         ));
     }
-    if let Some((lo, hi)) = options.exclude {
-        if !(lo < hi) {
+    if let Some((lo, hi)) = options.exclude
+        && !(lo < hi) {
             return Err(Error::invalid(
                 "exclude",
                 format!("the window [{lo}, {hi}] is empty: give [lo, hi] with lo < hi"),
             ));
         }
-    }
     let fitted: Vec<bool> = edges
         .windows(2)
         .map(|e| {
@@ -663,7 +663,7 @@ mod tests {
         let mut rng = rand::rngs::StdRng::seed_from_u64(3);
         let n = poisson_toy(&mu, &mut rng);
         assert!(
-            n.iter().any(|c| *c == 0.0),
+            n.contains(&0.0),
             "the toy has empty bins in its tail"
         );
         let fit = fit_dijet(&e, &n, &FitOptions::default()).unwrap();
@@ -677,7 +677,7 @@ mod tests {
         let err = |edges: &[f64], counts: &[f64], o: FitOptions| {
             fit_dijet(edges, counts, &o).unwrap_err().to_string()
         };
-        assert!(err(&e, &vec![0.0; 10], FitOptions::default()).contains("non-empty"));
+        assert!(err(&e, &[0.0; 10], FitOptions::default()).contains("non-empty"));
         assert!(err(&e[..4], &mu[..3], FitOptions::default()).contains("at least 5 bins"));
         let mut nan = mu.clone();
         nan[3] = f64::NAN;

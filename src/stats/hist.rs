@@ -34,14 +34,13 @@ impl Hist1D {
     /// are errors naming their position.
     pub fn fill(edges: Vec<f64>, values: &[f64], weights: Option<&[f64]>) -> Result<Self> {
         let mut h = Self::new(edges)?;
-        if let Some(w) = weights {
-            if w.len() != values.len() {
+        if let Some(w) = weights
+            && w.len() != values.len() {
                 return Err(Error::invalid(
                     "weights",
                     format!("{} weights for {} values", w.len(), values.len()),
                 ));
             }
-        }
         for (i, &x) in values.iter().enumerate() {
             let w = weights.map_or(1.0, |w| w[i]);
             if x.is_nan() || w.is_nan() {
@@ -182,7 +181,7 @@ impl Hist1D {
 
     /// The histogram with every `k` adjacent bins merged; `k` must divide the number of bins.
     pub fn rebin(&self, k: usize) -> Result<Hist1D> {
-        if k == 0 || self.n_bins() % k != 0 {
+        if k == 0 || !self.n_bins().is_multiple_of(k) {
             return Err(Error::invalid(
                 "rebin",
                 format!("{k} does not divide the {} bins", self.n_bins()),
