@@ -151,6 +151,37 @@ mod tests {
     }
 
     #[test]
+    fn p_values_are_calibrated_under_the_null() {
+        // Background-only counting experiments: the true mean drawn from the prior, the count
+        // from a Poisson of that mean. P(p <= alpha) must not exceed alpha (counts are
+        // discrete, so it may fall a little short) and must come close to it at b ~ 100.
+        use rand::SeedableRng;
+        use rand_distr::{Distribution, Normal, Poisson};
+        let (b, sigma) = (100.0, 10.0);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let prior = Normal::new(b, sigma).unwrap();
+        let toys = 4000;
+        let ps: Vec<f64> = (0..toys)
+            .map(|_| {
+                let lambda = loop {
+                    let l: f64 = prior.sample(&mut rng);
+                    if l > 0.0 {
+                        break l;
+                    }
+                };
+                let n: f64 = Poisson::new(lambda).unwrap().sample(&mut rng);
+                poisson_pvalue(n, b, sigma).unwrap()
+            })
+            .collect();
+        for alpha in [0.01, 0.05, 0.2, 0.5] {
+            let rate = ps.iter().filter(|&&p| p <= alpha).count() as f64 / toys as f64;
+            let error = (alpha * (1.0 - alpha) / toys as f64).sqrt();
+            assert!(rate <= alpha + 3.0 * error, "alpha {alpha}: rate {rate}");
+            assert!(rate >= 0.8 * alpha - 3.0 * error, "alpha {alpha}: rate {rate}");
+        }
+    }
+
+    #[test]
     fn bad_inputs_are_errors() {
         assert!(poisson_pvalue(f64::NAN, 1.0, 0.1).is_err());
         assert!(poisson_pvalue(3.0, -1.0, 0.1).is_err());
