@@ -325,6 +325,13 @@ mod plot_api {
     }
 
     /// Draws `data` (points) against the fit's prediction in its bins, with a data/fit
+    /// ratio panel.
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot_fit_default(f: &mut DijetFit, path: &str, data: Hist1D) -> Out<()> {
+        plot_fit(f, path, data, Map::new())
+    }
+
+    /// Draws `data` (points) against the fit's prediction in its bins, with a data/fit
     /// ratio panel whose band is the fit uncertainty. Options: as for `plot_hists`
     /// (`log_y`, `title`, `x_label`, `labels`, ...).
     #[rhai_fn(name = "plot", pure, return_raw)]

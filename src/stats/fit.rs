@@ -336,12 +336,13 @@ pub fn fit_dijet(edges: &[f64], counts: &[f64], options: &FitOptions) -> Result<
         ));
     }
     if let Some((lo, hi)) = options.exclude
-        && !(lo < hi) {
-            return Err(Error::invalid(
-                "exclude",
-                format!("the window [{lo}, {hi}] is empty: give [lo, hi] with lo < hi"),
-            ));
-        }
+        && !(lo < hi)
+    {
+        return Err(Error::invalid(
+            "exclude",
+            format!("the window [{lo}, {hi}] is empty: give [lo, hi] with lo < hi"),
+        ));
+    }
     let fitted: Vec<bool> = edges
         .windows(2)
         .map(|e| {
@@ -361,7 +362,17 @@ pub fn fit_dijet(edges: &[f64], counts: &[f64], options: &FitOptions) -> Result<
         return Err(Error::invalid(
             "fit_dijet",
             format!(
-                "{n_fitted} bins outside the excluded window, {n_filled} of them with events: the 4-parameter fit needs at least 5 bins and 4 non-empty ones (use finer bins or a narrower window)"
+                "{n_fitted} bins to fit{}, {n_filled} of them with events: the 4-parameter fit needs at least 5 bins and 4 non-empty ones (use finer bins{})",
+                if options.exclude.is_some() {
+                    " outside the excluded window"
+                } else {
+                    ""
+                },
+                if options.exclude.is_some() {
+                    " or a narrower window"
+                } else {
+                    ""
+                },
             ),
         ));
     }
@@ -662,10 +673,7 @@ mod tests {
         let mu = expected(&e, TRUE, 5e3);
         let mut rng = rand::rngs::StdRng::seed_from_u64(3);
         let n = poisson_toy(&mu, &mut rng);
-        assert!(
-            n.contains(&0.0),
-            "the toy has empty bins in its tail"
-        );
+        assert!(n.contains(&0.0), "the toy has empty bins in its tail");
         let fit = fit_dijet(&e, &n, &FitOptions::default()).unwrap();
         assert!(fit.chi2_pvalue > 1e-3, "{fit}");
     }

@@ -35,12 +35,13 @@ impl Hist1D {
     pub fn fill(edges: Vec<f64>, values: &[f64], weights: Option<&[f64]>) -> Result<Self> {
         let mut h = Self::new(edges)?;
         if let Some(w) = weights
-            && w.len() != values.len() {
-                return Err(Error::invalid(
-                    "weights",
-                    format!("{} weights for {} values", w.len(), values.len()),
-                ));
-            }
+            && w.len() != values.len()
+        {
+            return Err(Error::invalid(
+                "weights",
+                format!("{} weights for {} values", w.len(), values.len()),
+            ));
+        }
         for (i, &x) in values.iter().enumerate() {
             let w = weights.map_or(1.0, |w| w[i]);
             if x.is_nan() || w.is_nan() {

@@ -177,7 +177,10 @@ mod tests {
             let rate = ps.iter().filter(|&&p| p <= alpha).count() as f64 / toys as f64;
             let error = (alpha * (1.0 - alpha) / toys as f64).sqrt();
             assert!(rate <= alpha + 3.0 * error, "alpha {alpha}: rate {rate}");
-            assert!(rate >= 0.8 * alpha - 3.0 * error, "alpha {alpha}: rate {rate}");
+            assert!(
+                rate >= 0.8 * alpha - 3.0 * error,
+                "alpha {alpha}: rate {rate}"
+            );
         }
     }
 
