@@ -32,6 +32,9 @@ pub enum Error {
     /// The user interrupted a long computation (Ctrl-C).
     #[error("interrupted by the user (Ctrl-C)")]
     Interrupted,
+    /// A tensor computation failed (shapes, device, or a numerical problem in candle).
+    #[error("tensor computation failed: {0}")]
+    Tensor(#[from] candle_core::Error),
     /// An argument or option has a value that cannot be used.
     #[error("invalid {name}: {problem}")]
     InvalidArgument {

@@ -10,6 +10,7 @@ pub mod data;
 pub mod error;
 pub mod fsutil;
 pub mod interrupt;
+pub mod nn;
 pub mod plot;
 pub mod progress;
 pub mod repl;

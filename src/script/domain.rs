@@ -6,7 +6,7 @@
 
 use rhai::Module;
 
-use super::{core, events, metrics, plot, samples, stats};
+use super::{core, events, metrics, nn, plot, samples, stats};
 
 /// A group of related built-ins.
 pub struct Domain {
@@ -25,5 +25,6 @@ pub const DOMAINS: &[Domain] = &[
     samples::DOMAIN,
     stats::DOMAIN,
     metrics::DOMAIN,
+    nn::DOMAIN,
     plot::DOMAIN,
 ];

@@ -12,6 +12,7 @@ pub mod errors;
 mod events;
 pub mod input;
 mod metrics;
+mod nn;
 pub mod options;
 mod plot;
 mod resolver;

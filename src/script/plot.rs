@@ -190,6 +190,7 @@ mod plot_api {
     use rhai::{Array, Map};
 
     use super::{CurveKind, elements, figure_options, series_labels, write_curves};
+    use crate::nn::train::History;
     use crate::plot::{
         BumpPlotOptions, HeatmapOptions, HistOptions, plot_bumphunter, plot_heatmap,
     };
@@ -349,6 +350,48 @@ mod plot_api {
             vec![Dynamic::from(data), Dynamic::from(prediction)],
             opts,
         )
+    }
+
+    /// Draws the training and validation loss of each epoch to `path`, the best epoch marked
+    /// in the legend.
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot_history(h: &mut History, path: &str) -> Out<()> {
+        plot_history_with(h, path, Map::new())
+    }
+
+    /// Draws the losses of each epoch to `path`. Options: `log_y`, `title`, `x_label`,
+    /// `y_label`, `size`.
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot_history_with(h: &mut History, path: &str, opts: Map) -> Out<()> {
+        let (o, size) = figure_options("plot", opts, &["log_y"])?;
+        let epochs: Vec<f64> = (1..=h.epochs.len()).map(|e| e as f64).collect();
+        let mut curves = vec![crate::plot::Curve {
+            label: "training".into(),
+            x: epochs.clone(),
+            y: h.epochs.iter().map(|e| e.loss).collect(),
+        }];
+        let val: Vec<f64> = h.epochs.iter().filter_map(|e| e.val_loss).collect();
+        if val.len() == epochs.len() {
+            curves.push(crate::plot::Curve {
+                label: format!("validation (best: epoch {})", h.best_epoch + 1),
+                x: epochs,
+                y: val,
+            });
+        }
+        let d = crate::plot::CurveOptions::default();
+        let options = crate::plot::CurveOptions {
+            title: o.string("title", "")?,
+            x_label: o.string("x_label", "Epoch")?,
+            y_label: o.string("y_label", "Loss")?,
+            log_y: o.flag("log_y", false)?,
+            size: size.unwrap_or(d.size),
+            ..d
+        };
+        Ok(crate::plot::plot_curves(
+            std::path::Path::new(path),
+            &curves,
+            &options,
+        )?)
     }
 
     /// Draws the ROC curve (eps_S against eps_B, with the random classifier) to `path`.

@@ -69,6 +69,7 @@ impl Session {
             interrupt: interrupt.clone(),
             catalog,
             output: output.clone(),
+            device: Mutex::new(candle_core::Device::Cpu),
         });
         engine.set_default_tag(Dynamic::from(StateTag(state.clone())));
         engine.on_print(move |text| output(text));

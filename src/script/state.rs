@@ -28,12 +28,22 @@ pub struct SessionState {
     pub catalog: Arc<Catalog>,
     /// Where user-facing text goes.
     pub output: Output,
+    /// Where new networks and their data live (`device("cuda")`); the CPU by default.
+    pub device: Mutex<candle_core::Device>,
 }
 
 impl SessionState {
     /// Writes `text` to the session's output.
     pub fn print(&self, text: &str) {
         (self.output)(text);
+    }
+
+    /// The session's tensor device.
+    pub fn device(&self) -> candle_core::Device {
+        self.device
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The seed of a fresh random stream drawn from the session seed.

@@ -1,0 +1,187 @@
+//! [`Params`]: a model's trainable tensors, named and ordered, with seeded initialisation,
+//! snapshots (to keep the best weights) and conversion to and from named tensor maps
+//! (checkpoints).
+
+use std::collections::HashMap;
+
+use candle_core::{DType, Device, Tensor, Var};
+use rand::RngExt;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::SeedableRng;
+
+use crate::error::{Error, Result};
+
+/// A model's trainable tensors (f32), in the order they were created.
+#[derive(Clone, Debug)]
+pub struct Params {
+    device: Device,
+    vars: Vec<(String, Var)>,
+    rng: Xoshiro256PlusPlus,
+}
+
+impl Params {
+    /// An empty set on `device`; `seed` drives every initialisation made through it.
+    pub fn new(device: &Device, seed: u64) -> Self {
+        Self {
+            device: device.clone(),
+            vars: Vec::new(),
+            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+        }
+    }
+
+    /// The device the parameters live on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// A new parameter `name` of `shape`, drawn uniformly from [-bound, bound] (PyTorch's
+    /// default for linear layers uses bound = 1/sqrt(fan_in)).
+    pub fn uniform(&mut self, name: &str, shape: &[usize], bound: f64) -> Result<Tensor> {
+        let n: usize = shape.iter().product();
+        let values: Vec<f32> = (0..n)
+            .map(|_| ((2.0 * self.rng.random::<f64>() - 1.0) * bound) as f32)
+            .collect();
+        self.add(name, Tensor::from_vec(values, shape, &self.device)?)
+    }
+
+    /// A new parameter `name` holding `value`.
+    pub fn constant(&mut self, name: &str, shape: &[usize], value: f64) -> Result<Tensor> {
+        self.add(
+            name,
+            (Tensor::ones(shape, DType::F32, &self.device)? * value)?,
+        )
+    }
+
+    /// Adds `init` as the parameter `name` and returns its tensor (tracked for gradients).
+    pub fn add(&mut self, name: &str, init: Tensor) -> Result<Tensor> {
+        if self.vars.iter().any(|(n, _)| n == name) {
+            return Err(Error::invalid(
+                "parameter",
+                format!("'{name}' is defined twice"),
+            ));
+        }
+        let var = Var::from_tensor(&init.to_dtype(DType::F32)?)?;
+        let tensor = var.as_tensor().clone();
+        self.vars.push((name.to_string(), var));
+        Ok(tensor)
+    }
+
+    /// The parameters, in creation order.
+    pub fn vars(&self) -> impl Iterator<Item = &Var> {
+        self.vars.iter().map(|(_, v)| v)
+    }
+
+    /// The number of scalar parameters.
+    pub fn count(&self) -> usize {
+        self.vars.iter().map(|(_, v)| v.elem_count()).sum()
+    }
+
+    /// Copies of the current values (to restore the best epoch later).
+    pub fn snapshot(&self) -> Result<Vec<Tensor>> {
+        Ok(self
+            .vars
+            .iter()
+            .map(|(_, v)| v.as_tensor().copy())
+            .collect::<candle_core::Result<_>>()?)
+    }
+
+    /// Sets every parameter to the values of a [`Params::snapshot`].
+    pub fn restore(&self, snapshot: &[Tensor]) -> Result<()> {
+        for ((_, var), value) in self.vars.iter().zip(snapshot) {
+            var.set(value)?;
+        }
+        Ok(())
+    }
+
+    /// The parameters by name (for checkpoints).
+    pub fn to_map(&self) -> HashMap<String, Tensor> {
+        self.vars
+            .iter()
+            .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
+            .collect()
+    }
+
+    /// Loads every parameter from `map` (e.g. a checkpoint), checking names and shapes.
+    pub fn load_map(&self, map: &HashMap<String, Tensor>) -> Result<()> {
+        for (name, var) in &self.vars {
+            let value = map.get(name).ok_or_else(|| {
+                Error::invalid("checkpoint", format!("parameter '{name}' is missing"))
+            })?;
+            if value.dims() != var.dims() {
+                return Err(Error::invalid(
+                    "checkpoint",
+                    format!(
+                        "parameter '{name}' has shape {:?}, the model expects {:?}",
+                        value.dims(),
+                        var.dims()
+                    ),
+                ));
+            }
+            var.set(&value.to_dtype(DType::F32)?.to_device(&self.device)?)?;
+        }
+        Ok(())
+    }
+
+    /// A uniform random number from the initialisation stream (for masks and orderings).
+    pub fn next_seed(&mut self) -> u64 {
+        self.rng.random()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeded_initialisation_snapshots_and_maps() {
+        let mut a = Params::new(&Device::Cpu, 3);
+        let w = a.uniform("w", &[3, 2], 0.5).unwrap();
+        a.constant("b", &[2], 0.0).unwrap();
+        let mut b = Params::new(&Device::Cpu, 3);
+        let w2 = b.uniform("w", &[3, 2], 0.5).unwrap();
+        assert_eq!(w.to_vec2::<f32>().unwrap(), w2.to_vec2::<f32>().unwrap());
+        assert!(
+            w.flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+                .iter()
+                .all(|v| v.abs() <= 0.5)
+        );
+        assert_eq!(a.count(), 8);
+        let snap = a.snapshot().unwrap();
+        a.vars()
+            .next()
+            .unwrap()
+            .set(&Tensor::zeros((3, 2), DType::F32, &Device::Cpu).unwrap())
+            .unwrap();
+        a.restore(&snap).unwrap();
+        assert_eq!(
+            a.vars()
+                .next()
+                .unwrap()
+                .as_tensor()
+                .to_vec2::<f32>()
+                .unwrap(),
+            w2.to_vec2::<f32>().unwrap()
+        );
+        let map = a.to_map();
+        let mut c = Params::new(&Device::Cpu, 9);
+        c.uniform("w", &[3, 2], 0.5).unwrap();
+        c.constant("b", &[2], 1.0).unwrap();
+        c.load_map(&map).unwrap();
+        assert_eq!(
+            c.vars()
+                .next()
+                .unwrap()
+                .as_tensor()
+                .to_vec2::<f32>()
+                .unwrap(),
+            w2.to_vec2::<f32>().unwrap()
+        );
+        assert!(a.add("w", w.clone()).is_err());
+        let mut d = Params::new(&Device::Cpu, 9);
+        d.uniform("w", &[2, 2], 0.5).unwrap();
+        assert!(d.load_map(&map).unwrap_err().to_string().contains("shape"));
+    }
+}

@@ -1,0 +1,684 @@
+//! The training loop: seeded mini-batches, weighted losses, validation, early stopping on a
+//! monitored quantity, reduce-on-plateau, best-weights restore, Ctrl-C and a progress bar.
+
+use std::fmt;
+use std::time::Instant;
+
+use candle_core::{DType, Tensor};
+use rand::seq::SliceRandom;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::SeedableRng;
+
+use super::loss::weighted_mean;
+use super::model::{Batch, Step, Trainable};
+use super::optim::{Kind, Optimizer};
+use crate::error::{Error, Result};
+use crate::interrupt::Interrupt;
+use crate::progress::Progress;
+
+/// Training data: inputs and, as the model needs them, targets, per-event weights and a
+/// context, all with the same number of rows, on the model's device.
+#[derive(Clone, Debug)]
+pub struct Dataset {
+    /// Inputs [events, features].
+    pub x: Tensor,
+    /// Targets [events] or [events, k].
+    pub y: Option<Tensor>,
+    /// Per-event weights [events].
+    pub weights: Option<Tensor>,
+    /// Conditioning inputs [events, c].
+    pub context: Option<Tensor>,
+}
+
+impl Dataset {
+    /// The number of events.
+    pub fn len(&self) -> usize {
+        self.x.dims().first().copied().unwrap_or(0)
+    }
+
+    /// Whether there are no events.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn check(&self) -> Result<()> {
+        let n = self.len();
+        for (name, t) in [
+            ("targets", &self.y),
+            ("weights", &self.weights),
+            ("context", &self.context),
+        ] {
+            if let Some(t) = t {
+                if t.dims().first() != Some(&n) {
+                    return Err(Error::invalid(
+                        name,
+                        format!("{} rows for {n} events", t.dims().first().unwrap_or(&0)),
+                    ));
+                }
+            }
+        }
+        if let Some(w) = &self.weights {
+            let min = w.min_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?;
+            if min.is_nan() || min < 0.0 {
+                return Err(Error::invalid(
+                    "weights",
+                    "event weights must be non-negative numbers",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The events at `index`.
+    fn select(&self, index: &Tensor) -> Result<(Batch, Option<Tensor>)> {
+        let pick = |t: &Option<Tensor>| t.as_ref().map(|t| t.index_select(index, 0)).transpose();
+        Ok((
+            Batch {
+                x: self.x.index_select(index, 0)?,
+                y: pick(&self.y)?,
+                context: pick(&self.context)?,
+            },
+            pick(&self.weights)?,
+        ))
+    }
+}
+
+/// Where the validation events come from.
+#[derive(Clone, Debug)]
+pub enum Validation {
+    /// No validation: monitors use the training loss.
+    None,
+    /// A random fraction of the training data, held out (seeded).
+    Fraction(f64),
+    /// A separate data set.
+    Data(Dataset),
+}
+
+/// Whether the monitored quantity should go down or up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Goal {
+    /// Smaller is better (losses).
+    Minimise,
+    /// Larger is better (e.g. a VAE's KL at its peak).
+    Maximise,
+}
+
+/// Options of [`fit`].
+#[derive(Clone, Debug)]
+pub struct TrainOptions {
+    /// Passes over the training data (50).
+    pub epochs: usize,
+    /// Events per mini-batch (512).
+    pub batch_size: usize,
+    /// Learning rate (1e-3).
+    pub lr: f64,
+    /// The update rule (Adam).
+    pub optimizer: Kind,
+    /// Validation events (a 20 % hold-out).
+    pub validation: Validation,
+    /// Stop after this many epochs without improvement of the monitor (`None`: never).
+    pub patience: Option<usize>,
+    /// The quantity early stopping, best-weights restore and the schedule watch:
+    /// "val_loss" (or "loss" without validation), or "val_<metric>" / "<metric>" of the model.
+    pub monitor: String,
+    /// Whether the monitor should fall or rise.
+    pub goal: Goal,
+    /// Reduce-on-plateau: multiply the learning rate by `factor` after `patience` epochs
+    /// without improvement (`None`: constant learning rate).
+    pub reduce_lr: Option<(f64, usize)>,
+    /// Restore the weights of the best epoch at the end (true).
+    pub restore_best: bool,
+    /// Seed of the shuffles, the hold-out split and dropout.
+    pub seed: u64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            epochs: 50,
+            batch_size: 512,
+            lr: 1e-3,
+            optimizer: Kind::Adam,
+            validation: Validation::Fraction(0.2),
+            patience: None,
+            monitor: "val_loss".into(),
+            goal: Goal::Minimise,
+            reduce_lr: None,
+            restore_best: true,
+            seed: crate::seed::DEFAULT_SEED,
+        }
+    }
+}
+
+/// One epoch's record.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Epoch {
+    /// The mean training loss.
+    pub loss: f64,
+    /// The mean validation loss, if there is validation data.
+    pub val_loss: Option<f64>,
+    /// The model's metrics on the validation data ("val_" names), or on the training data
+    /// when there is no validation and the monitor is one of them.
+    pub metrics: Vec<(String, f64)>,
+    /// The learning rate used.
+    pub lr: f64,
+    /// Seconds the epoch took.
+    pub seconds: f64,
+}
+
+/// What happened during training.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct History {
+    /// One record per completed epoch.
+    pub epochs: Vec<Epoch>,
+    /// The monitored quantity.
+    pub monitor: String,
+    /// The epoch (0-based) with the best monitor; its weights were restored if asked.
+    pub best_epoch: usize,
+    /// Whether early stopping ended training before the last epoch.
+    pub stopped_early: bool,
+}
+
+impl History {
+    /// The monitored value of every epoch.
+    pub fn monitored(&self) -> Vec<f64> {
+        self.epochs
+            .iter()
+            .map(|e| monitor_value(e, &self.monitor).unwrap_or(f64::NAN))
+            .collect()
+    }
+}
+
+impl fmt::Display for History {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Training: {} epochs{}, best epoch {} by {}",
+            self.epochs.len(),
+            if self.stopped_early {
+                " (stopped early)"
+            } else {
+                ""
+            },
+            self.best_epoch + 1,
+            self.monitor
+        )?;
+        writeln!(f, "  epoch        loss    val_loss          lr   seconds")?;
+        for (i, e) in self.epochs.iter().enumerate() {
+            let val = e.val_loss.map_or("-".to_string(), |v| format!("{v:.5}"));
+            let mark = if i == self.best_epoch { " *" } else { "" };
+            writeln!(
+                f,
+                "  {:>5} {:>11.5} {:>11} {:>11.2e} {:>9.2}{mark}",
+                i + 1,
+                e.loss,
+                val,
+                e.lr,
+                e.seconds
+            )?;
+        }
+        Ok(())
+    }
+}
+
+fn monitor_value(epoch: &Epoch, monitor: &str) -> Option<f64> {
+    match monitor {
+        "loss" => Some(epoch.loss),
+        "val_loss" => epoch.val_loss,
+        name => epoch
+            .metrics
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| *v),
+    }
+}
+
+/// Mean loss and metrics of `model` over `data` in batches, without training.
+fn evaluate(
+    model: &dyn Trainable,
+    data: &Dataset,
+    batch_size: usize,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Result<(f64, Vec<(String, f64)>)> {
+    let n = data.len();
+    let (mut loss_sum, mut weight_sum) = (0.0, 0.0);
+    let mut metric_sums: Vec<(String, f64)> = Vec::new();
+    for start in (0..n).step_by(batch_size) {
+        let len = batch_size.min(n - start);
+        let index = Tensor::arange(start as u32, (start + len) as u32, data.x.device())?;
+        let (batch, weights) = data.select(&index)?;
+        let mut step = Step {
+            training: false,
+            rng,
+        };
+        let w_total = match &weights {
+            Some(w) => w.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()?,
+            None => len as f64,
+        };
+        let loss = weighted_mean(&model.loss(&batch, &mut step)?, weights.as_ref())?;
+        loss_sum += scalar(&loss)? * w_total;
+        for (name, values) in model.metrics(&batch, &mut step)? {
+            let v = scalar(&weighted_mean(&values, weights.as_ref())?)? * w_total;
+            match metric_sums.iter_mut().find(|(n, _)| n == name) {
+                Some((_, s)) => *s += v,
+                None => metric_sums.push((name.to_string(), v)),
+            }
+        }
+        weight_sum += w_total;
+    }
+    let norm = if weight_sum > 0.0 { weight_sum } else { 1.0 };
+    Ok((
+        loss_sum / norm,
+        metric_sums
+            .into_iter()
+            .map(|(n, s)| (n, s / norm))
+            .collect(),
+    ))
+}
+
+fn scalar(t: &Tensor) -> Result<f64> {
+    Ok(t.to_dtype(DType::F64)?.to_scalar::<f64>()?)
+}
+
+/// Splits `data` into a training part and a validation hold-out of `fraction` (seeded).
+fn hold_out(
+    data: &Dataset,
+    fraction: f64,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Result<(Dataset, Dataset)> {
+    if !(fraction > 0.0 && fraction < 1.0) {
+        return Err(Error::invalid(
+            "validation",
+            format!("the hold-out fraction must be in (0, 1), not {fraction}"),
+        ));
+    }
+    let n = data.len();
+    let n_val = ((n as f64) * fraction).round() as usize;
+    if n_val == 0 || n_val == n {
+        return Err(Error::invalid(
+            "validation",
+            format!("a fraction {fraction} of {n} events leaves one side empty"),
+        ));
+    }
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.shuffle(rng);
+    let part = |idx: &[u32]| -> Result<Dataset> {
+        let index = Tensor::from_slice(idx, idx.len(), data.x.device())?;
+        let (batch, weights) = data.select(&index)?;
+        Ok(Dataset {
+            x: batch.x,
+            y: batch.y,
+            weights,
+            context: batch.context,
+        })
+    };
+    Ok((part(&order[n_val..])?, part(&order[..n_val])?))
+}
+
+/// Trains `model` on `data`. Returns the history; with `restore_best` the model ends with the
+/// weights of its best epoch. Ctrl-C (the `interrupt` flag) stops between batches: the best
+/// weights so far are restored and `Error::Interrupted` is returned.
+pub fn fit(
+    model: &dyn Trainable,
+    data: &Dataset,
+    opts: &TrainOptions,
+    interrupt: Option<&Interrupt>,
+) -> Result<History> {
+    data.check()?;
+    if data.is_empty() {
+        return Err(Error::invalid(
+            "training data",
+            "there are no events to train on",
+        ));
+    }
+    if model.needs_targets() && data.y.is_none() {
+        return Err(Error::invalid(
+            "targets",
+            "this model trains on targets (labels); none were given",
+        ));
+    }
+    if opts.epochs == 0 || opts.batch_size == 0 {
+        return Err(Error::invalid(
+            "training",
+            "epochs and batch_size must be at least 1",
+        ));
+    }
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(opts.seed);
+    let (train, validation) = match &opts.validation {
+        Validation::None => (data.clone(), None),
+        Validation::Fraction(f) => {
+            let (t, v) = hold_out(data, *f, &mut rng)?;
+            (t, Some(v))
+        }
+        Validation::Data(v) => {
+            v.check()?;
+            (data.clone(), Some(v.clone()))
+        }
+    };
+    let monitor = match (&validation, opts.monitor.as_str()) {
+        (None, m) if m.starts_with("val_") => m.trim_start_matches("val_").to_string(),
+        (_, m) => m.to_string(),
+    };
+    let mut optimizer = Optimizer::new(opts.optimizer, opts.lr, model.params().vars())?;
+    let n = train.len();
+    let batches_per_epoch = n.div_ceil(opts.batch_size);
+    let progress = Progress::new(
+        "training (batches)",
+        (opts.epochs * batches_per_epoch) as u64,
+    );
+    let mut history = History {
+        epochs: Vec::new(),
+        monitor: monitor.clone(),
+        best_epoch: 0,
+        stopped_early: false,
+    };
+    let mut best: Option<(f64, Vec<Tensor>)> = None;
+    let (mut since_best, mut since_lr_change) = (0, 0);
+    let better = |a: f64, b: f64| match opts.goal {
+        Goal::Minimise => a < b,
+        Goal::Maximise => a > b,
+    };
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    for epoch in 0..opts.epochs {
+        let started = Instant::now();
+        order.shuffle(&mut rng);
+        let (mut loss_sum, mut weight_sum) = (0.0, 0.0);
+        for chunk in order.chunks(opts.batch_size) {
+            if let Some(flag) = interrupt
+                && flag.is_triggered()
+            {
+                if let Some((_, weights)) = &best {
+                    model.params().restore(weights)?;
+                }
+                return Err(Error::Interrupted);
+            }
+            let index = Tensor::from_slice(chunk, chunk.len(), train.x.device())?;
+            let (batch, weights) = train.select(&index)?;
+            let mut step = Step {
+                training: true,
+                rng: &mut rng,
+            };
+            let loss = weighted_mean(&model.loss(&batch, &mut step)?, weights.as_ref())?;
+            let value = scalar(&loss)?;
+            if !value.is_finite() {
+                return Err(Error::invalid(
+                    "training",
+                    format!(
+                        "the loss became {value} in epoch {}; lower the learning rate or check the inputs for extreme values",
+                        epoch + 1
+                    ),
+                ));
+            }
+            optimizer.step(&loss.backward()?)?;
+            let w = weights
+                .as_ref()
+                .map(|w| {
+                    w.sum_all()
+                        .and_then(|s| s.to_dtype(DType::F64)?.to_scalar::<f64>())
+                })
+                .transpose()?
+                .unwrap_or(chunk.len() as f64);
+            loss_sum += value * w;
+            weight_sum += w;
+            progress.advance(1);
+        }
+        let mut metrics = Vec::new();
+        if validation.is_none() && monitor != "loss" {
+            // Without validation data a metric monitor is measured on the training data.
+            metrics = evaluate(model, &train, opts.batch_size, &mut rng)?.1;
+        }
+        let val_loss = match &validation {
+            Some(v) => {
+                let (loss, m) = evaluate(model, v, opts.batch_size, &mut rng)?;
+                metrics.extend(
+                    m.into_iter()
+                        .map(|(name, value)| (format!("val_{name}"), value)),
+                );
+                Some(loss)
+            }
+            None => None,
+        };
+        let record = Epoch {
+            loss: loss_sum / weight_sum.max(f64::MIN_POSITIVE),
+            val_loss,
+            metrics,
+            lr: optimizer.lr(),
+            seconds: started.elapsed().as_secs_f64(),
+        };
+        let value = monitor_value(&record, &monitor).ok_or_else(|| {
+            Error::invalid("monitor", format!("'{}' is not recorded; use \"val_loss\", \"loss\" or one of the model's metrics", opts.monitor))
+        })?;
+        history.epochs.push(record);
+        if best.as_ref().is_none_or(|(b, _)| better(value, *b)) {
+            best = Some((value, model.params().snapshot()?));
+            history.best_epoch = epoch;
+            since_best = 0;
+            since_lr_change = 0;
+        } else {
+            since_best += 1;
+            since_lr_change += 1;
+        }
+        if let Some((factor, patience)) = opts.reduce_lr
+            && since_lr_change >= patience
+        {
+            optimizer.set_lr(optimizer.lr() * factor);
+            since_lr_change = 0;
+        }
+        if opts.patience.is_some_and(|p| since_best >= p) && epoch + 1 < opts.epochs {
+            history.stopped_early = true;
+            break;
+        }
+    }
+    if opts.restore_best
+        && let Some((_, weights)) = &best
+    {
+        model.params().restore(weights)?;
+    }
+    Ok(history)
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::Device;
+    use rand::RngExt;
+
+    use super::*;
+    use crate::nn::layers::matrix;
+    use crate::nn::mlp::{Mlp, MlpConfig};
+
+    /// Points in [-1, 1]² labelled 1 inside the circle of radius 0.6: a nonlinear boundary.
+    fn circle(n: usize, seed: u64) -> Dataset {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut x = Vec::with_capacity(2 * n);
+        let mut y = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (a, b) = (
+                rng.random::<f32>() * 2.0 - 1.0,
+                rng.random::<f32>() * 2.0 - 1.0,
+            );
+            x.extend([a, b]);
+            y.push(if a * a + b * b < 0.36 { 1.0f32 } else { 0.0 });
+        }
+        Dataset {
+            x: matrix(x, 2, &Device::Cpu).unwrap(),
+            y: Some(Tensor::new(y, &Device::Cpu).unwrap()),
+            weights: None,
+            context: None,
+        }
+    }
+
+    fn small_mlp(seed: u64) -> Mlp {
+        let config = MlpConfig {
+            hidden: vec![32, 32],
+            ..MlpConfig::new(2)
+        };
+        Mlp::new(config, &Device::Cpu, seed).unwrap()
+    }
+
+    fn accuracy(model: &Mlp, data: &Dataset) -> f64 {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+        let p = model
+            .predict(
+                &data.x,
+                &mut Step {
+                    training: false,
+                    rng: &mut rng,
+                },
+            )
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        let y = data.y.as_ref().unwrap().to_vec1::<f32>().unwrap();
+        p.iter()
+            .zip(&y)
+            .filter(|(p, y)| (**p > 0.5) == (**y > 0.5))
+            .count() as f64
+            / y.len() as f64
+    }
+
+    #[test]
+    fn a_classifier_learns_a_nonlinear_boundary() {
+        let data = circle(3000, 1);
+        let model = small_mlp(2);
+        let opts = TrainOptions {
+            epochs: 40,
+            batch_size: 64,
+            lr: 1e-2,
+            seed: 3,
+            ..Default::default()
+        };
+        let history = fit(&model, &data, &opts, None).unwrap();
+        let losses: Vec<f64> = history.epochs.iter().map(|e| e.loss).collect();
+        assert!(losses.last().unwrap() < &(0.5 * losses[0]), "{history}");
+        let acc = accuracy(&model, &circle(2000, 99));
+        assert!(acc > 0.93, "accuracy on fresh data {acc}\n{history}");
+        assert!(history.to_string().contains("best epoch"));
+    }
+
+    #[test]
+    fn same_seed_same_network() {
+        let data = circle(500, 4);
+        let run = || {
+            let model = small_mlp(5);
+            let opts = TrainOptions {
+                epochs: 3,
+                batch_size: 50,
+                seed: 6,
+                ..Default::default()
+            };
+            let h = fit(&model, &data, &opts, None).unwrap();
+            (
+                h.epochs.iter().map(|e| e.loss).collect::<Vec<_>>(),
+                model.params().snapshot().unwrap()[0]
+                    .to_vec2::<f32>()
+                    .unwrap(),
+            )
+        };
+        assert_eq!(run(), run());
+    }
+
+    #[test]
+    fn early_stopping_restores_the_best_epoch() {
+        // Labels that are pure noise: the validation loss cannot improve for long.
+        let mut data = circle(400, 7);
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
+        let noise: Vec<f32> = (0..400)
+            .map(|_| if rng.random::<bool>() { 1.0 } else { 0.0 })
+            .collect();
+        data.y = Some(Tensor::new(noise, &Device::Cpu).unwrap());
+        let model = small_mlp(9);
+        let opts = TrainOptions {
+            epochs: 200,
+            batch_size: 32,
+            lr: 1e-2,
+            patience: Some(3),
+            seed: 10,
+            ..Default::default()
+        };
+        let history = fit(&model, &data, &opts, None).unwrap();
+        assert!(history.stopped_early && history.epochs.len() < 200);
+        assert_eq!(history.epochs.len(), history.best_epoch + 4);
+        let monitored = history.monitored();
+        let best = monitored.iter().copied().fold(f64::INFINITY, f64::min);
+        assert_eq!(monitored[history.best_epoch], best);
+    }
+
+    #[test]
+    fn weights_scale_the_loss_and_reduce_on_plateau_lowers_the_rate() {
+        let data = circle(300, 11);
+        let w = Tensor::new(vec![2.0f32; 300], &Device::Cpu).unwrap();
+        let weighted = Dataset {
+            weights: Some(w),
+            ..data.clone()
+        };
+        let loss_of = |d: &Dataset| {
+            let model = small_mlp(12);
+            let opts = TrainOptions {
+                epochs: 1,
+                validation: Validation::None,
+                lr: 1e-9,
+                optimizer: Kind::Sgd { momentum: 0.0 },
+                seed: 1,
+                ..Default::default()
+            };
+            fit(&model, d, &opts, None).unwrap().epochs[0].loss
+        };
+        // Uniform weights leave the weighted mean unchanged.
+        assert!((loss_of(&data) - loss_of(&weighted)).abs() < 1e-6);
+        let model = small_mlp(13);
+        let opts = TrainOptions {
+            epochs: 6,
+            lr: 1e-9,
+            reduce_lr: Some((0.5, 1)),
+            monitor: "loss".into(),
+            validation: Validation::None,
+            seed: 2,
+            ..Default::default()
+        };
+        let history = fit(&model, &data, &opts, None).unwrap();
+        assert!(history.epochs.last().unwrap().lr < 1e-9, "{history}");
+    }
+
+    #[test]
+    fn ctrl_c_stops_training_and_bad_inputs_are_errors() {
+        let data = circle(200, 14);
+        let model = small_mlp(15);
+        let flag = Interrupt::new();
+        flag.trigger();
+        assert!(matches!(
+            fit(&model, &data, &TrainOptions::default(), Some(&flag)),
+            Err(Error::Interrupted)
+        ));
+        let no_labels = Dataset {
+            y: None,
+            ..data.clone()
+        };
+        assert!(
+            fit(&model, &no_labels, &TrainOptions::default(), None)
+                .unwrap_err()
+                .to_string()
+                .contains("targets")
+        );
+        let bad_w = Dataset {
+            weights: Some(Tensor::new(vec![-1.0f32; 200], &Device::Cpu).unwrap()),
+            ..data.clone()
+        };
+        assert!(fit(&model, &bad_w, &TrainOptions::default(), None).is_err());
+        let bad_monitor = TrainOptions {
+            monitor: "val_auc".into(),
+            epochs: 1,
+            ..Default::default()
+        };
+        assert!(
+            fit(&model, &data, &bad_monitor, None)
+                .unwrap_err()
+                .to_string()
+                .contains("monitor")
+        );
+        let bad_fraction = TrainOptions {
+            validation: Validation::Fraction(1.5),
+            ..Default::default()
+        };
+        assert!(fit(&model, &data, &bad_fraction, None).is_err());
+    }
+}
