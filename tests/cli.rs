@@ -284,3 +284,25 @@ fn the_bumphunt_example_finds_the_injected_resonance_and_draws_it() {
         assert!(dir.path().join(figure).exists(), "{figure}");
     }
 }
+
+#[test]
+fn the_classifier_example_trains_and_evaluates() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = repo().join("examples/classifier.rhai");
+    let out = bumplab(
+        &["run", example.to_str().unwrap(), "--", dir.path().to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let auc: f64 = stdout
+        .split("AUC ")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no AUC in {stdout}"));
+    assert!(auc > 0.9, "the classifier separates signal from background: AUC {auc}");
+    for file in ["classifier_roc.png", "classifier_sic.png", "classifier_history.png", "classifier.safetensors", "classifier.json"] {
+        assert!(dir.path().join(file).exists(), "{file}");
+    }
+}
