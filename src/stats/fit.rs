@@ -679,6 +679,22 @@ mod tests {
     }
 
     #[test]
+    fn sparse_spectra_fit_or_fail_clearly() {
+        let e = edges(30);
+        let mu = expected(&e, TRUE, 300.0);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(21);
+        let mut failures = Vec::new();
+        for _ in 0..100 {
+            let n = poisson_toy(&mu, &mut rng);
+            if let Err(err) = fit_dijet(&e, &n, &FitOptions::default()) {
+                failures.push(err.to_string());
+            }
+        }
+        assert!(failures.len() <= 5, "{} of 100 sparse toys failed: {failures:?}", failures.len());
+        assert!(failures.iter().all(|f| f.contains("fit_dijet")), "{failures:?}");
+    }
+
+    #[test]
     fn bad_inputs_are_errors() {
         let e = edges(10);
         let mu = expected(&e, TRUE, 1e4);
