@@ -738,7 +738,7 @@ mod tests {
                     ..Default::default()
                 }
             )
-            .contains("bins outside")
+            .contains("bins to fit outside the excluded window")
         );
         let fit = fit_dijet(&e, &mu, &FitOptions::default()).unwrap();
         assert!(fit.predict(3000.0, 2900.0).is_err() && fit.predict(3000.0, 14000.0).is_err());
