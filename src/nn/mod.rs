@@ -9,13 +9,16 @@
 
 pub mod checkpoint;
 pub mod device;
+pub mod flow;
 pub mod layers;
 pub mod loss;
+pub mod made;
 pub mod mlp;
 pub mod model;
 pub mod network;
 pub mod optim;
 pub mod params;
+pub mod spline;
 pub mod train;
 
 pub use model::{Batch, Step, Trainable};

@@ -16,7 +16,7 @@ use crate::nn::train::{Dataset, Goal, TrainOptions, Validation};
 /// The `nn` domain.
 pub const DOMAIN: Domain = Domain {
     name: "nn",
-    about: "neural networks: MLP classifiers, training with validation and early stopping, prediction, checkpoints, devices",
+    about: "neural networks: MLP classifiers, spline flows (densities, sampling), training with validation and early stopping, prediction, checkpoints, devices",
     module: || {
         use crate::nn::train::History;
         let mut module = exported_module!(nn_api);
@@ -94,9 +94,12 @@ fn rows_matrix(rows: &Array, device: &Device) -> Out<Tensor> {
     Ok(matrix(values, cols, device)?)
 }
 
-/// The event-set part of `fit`'s options: features, target, weights and validation events.
+/// The event-set part of `fit`'s options: features, context, target, weights and
+/// validation events.
 struct EventOptions {
     features: Vec<String>,
+    /// The conditioning columns of a conditional model (empty for other models).
+    context: Vec<String>,
     target: Option<String>,
     weights: Option<String>,
     validation: Option<EventSet>,
@@ -132,10 +135,36 @@ fn event_options(net: &Network, events: &EventSet, opts: &mut Map) -> Out<EventO
         )
         .into());
     }
+    let context = match opts.remove("context") {
+        Some(v) => {
+            let a = v.into_array().map_err(|t| {
+                Error::invalid(
+                    "option 'context'",
+                    format!("must be an array of column names, not {t}"),
+                )
+            })?;
+            strings("context", &a)?
+        }
+        None => net.context.clone().unwrap_or_default(),
+    };
+    if context.len() != net.context_inputs() {
+        let problem = if net.context_inputs() == 0 {
+            "this network takes no context columns".to_string()
+        } else {
+            format!(
+                "name the network's {} conditioning columns, e.g. #{{ context: [\"mjj\"] }} (got {})",
+                net.context_inputs(),
+                context.len()
+            )
+        };
+        return Err(Error::invalid("option 'context'", problem).into());
+    }
     let target = match opts.remove("target") {
         Some(v) => Some(v.into_string().map_err(|t| {
             Error::invalid("option 'target'", format!("must be a column name, not {t}"))
         })?),
+        // Density models (flows) train without targets: the label role is not read.
+        None if !net.trainable().needs_targets() => None,
         None => events.role_column(Role::Label).map(str::to_string),
     };
     let weights = match opts.remove("weights") {
@@ -171,6 +200,7 @@ fn event_options(net: &Network, events: &EventSet, opts: &mut Map) -> Out<EventO
     };
     Ok(EventOptions {
         features,
+        context,
         target,
         weights,
         validation,
@@ -200,12 +230,53 @@ fn dataset(events: &EventSet, o: &EventOptions, device: &Device) -> Out<Dataset>
                 .and_then(|v| vector(&v, device))
         })
         .transpose()?;
+    let context = if o.context.is_empty() {
+        None
+    } else {
+        Some(event_matrix(events, &o.context, device)?)
+    };
     Ok(Dataset {
         x,
         y,
         weights,
-        context: None,
+        context,
     })
+}
+
+/// The context [1, c] or [n, c] for sampling `n` events from a flow with `c` context inputs:
+/// a number (c = 1), an array of c numbers (shared by every event), or an array of n arrays
+/// of c numbers (one per event).
+fn sample_context(value: Dynamic, n: usize, c: usize, device: &Device) -> Out<Tensor> {
+    let bad = || {
+        Error::invalid(
+            "option 'context' of sample",
+            format!(
+                "give a number (one context value), an array of {c} numbers, or {n} arrays of {c} numbers"
+            ),
+        )
+    };
+    if let Ok(x) = value
+        .as_float()
+        .or_else(|_| value.as_int().map(|i| i as f64))
+    {
+        if c != 1 {
+            return Err(bad().into());
+        }
+        return Ok(matrix(vec![x as f32], 1, device)?);
+    }
+    let a = value.into_array().map_err(|_| bad())?;
+    if a.first().is_some_and(|v| v.is_array()) {
+        let t = rows_matrix(&a, device)?;
+        if t.dims() != [n, c] {
+            return Err(bad().into());
+        }
+        return Ok(t);
+    }
+    let v = floats("context", &a)?;
+    if v.len() != c {
+        return Err(bad().into());
+    }
+    Ok(matrix(v.iter().map(|&x| x as f32).collect(), c, device)?)
 }
 
 /// The training options in `opts` (the data options already taken out).
@@ -318,11 +389,12 @@ mod nn_api {
     use rhai::{Array, FLOAT, INT, Map};
 
     use super::{
-        EventOptions, dataset, event_matrix, event_options, rows_matrix, to_array, train_options,
-        vector,
+        EventOptions, dataset, event_matrix, event_options, rows_matrix, sample_context, to_array,
+        train_options, vector,
     };
     use crate::data::EventSet;
     use crate::error::Error;
+    use crate::nn::flow::FlowConfig;
     use crate::nn::layers::Activation;
     use crate::nn::mlp::{MlpConfig, Output};
     use crate::nn::network::{Architecture, Network};
@@ -413,7 +485,9 @@ mod nn_api {
     }
 
     /// Trains the network on an event set. Data options: `features` (input columns; after a
-    /// first fit the network remembers them), `target` (default: the label role), `weights`
+    /// first fit the network remembers them), `context` (a conditional flow's conditioning
+    /// columns, e.g. ["mjj"]; remembered like `features`), `target` (default: the label role;
+    /// flows need none), `weights`
     /// (a column, or true for the weight role; default the weight role if set), `validation`
     /// (a fraction held out, 0.2; 0 or () for none; or an event set). Training options:
     /// `epochs` (50), `batch_size` (512), `lr` (1e-3), `optimizer` ("adam", "adamw", "sgd",
@@ -440,6 +514,9 @@ mod nn_api {
         let interrupt = session_state(&ctx)?.interrupt.clone();
         let history = fit(net.trainable(), &data, &options, Some(&interrupt))?;
         net.features = Some(eo.features);
+        if !eo.context.is_empty() {
+            net.context = Some(eo.context);
+        }
         Ok(history)
     }
 
@@ -463,6 +540,167 @@ mod nn_api {
         let options = train_options(&ctx, opts, None)?;
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(fit(net.trainable(), &data, &options, Some(&interrupt))?)
+    }
+
+    /// A density model: a masked autoregressive flow with rational-quadratic spline
+    /// transforms (Neural Spline Flows), conditional on `context` inputs if > 0 (ANODE's
+    /// p(x | mjj)). Train it with `fit(events, #{ features: [...], context: [...] })`, then
+    /// `log_prob(events)` and `sample(n, #{ context })`. Options: `inputs` (required),
+    /// `context` (0), `layers` (5), `hidden` (64 units in each MADE's two hidden layers),
+    /// `knots` (8 spline bins), `bound` (4.0: the splines act on [-bound, bound], the identity
+    /// outside, so standardise the inputs), `activation` ("relu"), `seed` (weights; default
+    /// from the session).
+    #[rhai_fn(return_raw)]
+    pub fn flow(ctx: NativeCallContext, opts: Map) -> Out<Network> {
+        let o = Options::new(
+            "flow",
+            opts,
+            &[
+                "inputs",
+                "context",
+                "layers",
+                "hidden",
+                "knots",
+                "bound",
+                "activation",
+                "seed",
+            ],
+        )?;
+        if !o.has("inputs") {
+            return Err(Error::invalid(
+                "option 'inputs' of flow",
+                "give the number of modelled features, e.g. #{ inputs: 4 }",
+            )
+            .into());
+        }
+        let d = FlowConfig::new(o.count("inputs", 0)?, o.count("context", 0)?);
+        let config = FlowConfig {
+            layers: o.count("layers", d.layers)?,
+            hidden: o.count("hidden", d.hidden)?,
+            knots: o.count("knots", d.knots)?,
+            bound: o.float("bound", d.bound)?,
+            activation: Activation::parse(&o.string("activation", "relu")?)?,
+            ..d
+        };
+        let state = session_state(&ctx)?;
+        let seed = match o.seed("seed")? {
+            Some(s) => s,
+            None => state.next_stream(),
+        };
+        Ok(Network::new(
+            &Architecture::Flow { config },
+            &state.device(),
+            seed,
+        )?)
+    }
+
+    /// The log density ln p(x | context) of every event under a trained flow, from the
+    /// feature (and context) columns it was trained on.
+    #[rhai_fn(name = "log_prob", pure, return_raw)]
+    pub fn log_prob_events(net: &mut Network, events: EventSet) -> Out<Array> {
+        let features = net.features.clone().ok_or_else(|| {
+            Error::invalid(
+                "log_prob",
+                "the flow has not been trained on an event set, so its columns are unknown",
+            )
+        })?;
+        let x = event_matrix(&events, &features, net.device())?;
+        let context = match (&net.context, net.context_inputs()) {
+            (_, 0) => None,
+            (Some(columns), _) => Some(event_matrix(&events, columns, net.device())?),
+            (None, _) => {
+                return Err(Error::invalid(
+                    "log_prob",
+                    "the flow's context columns are unknown; fit it with #{ context: [...] }",
+                )
+                .into());
+            }
+        };
+        to_array(&net.log_prob(&x, context.as_ref())?)
+    }
+
+    /// `n` events drawn from an unconditional flow, as an event set with the flow's feature
+    /// columns (x0, x1, ... before it was trained on events); the seed comes from the session.
+    #[rhai_fn(name = "sample", pure, return_raw)]
+    pub fn sample_plain(ctx: NativeCallContext, net: &mut Network, n: INT) -> Out<EventSet> {
+        sample_with(ctx, net, n, Map::new())
+    }
+
+    /// `n` events drawn from a flow. Options: `context` (for a conditional flow: a number,
+    /// an array with one value per context column, or an array of `n` such arrays; the
+    /// context columns are added to the result), `seed` (default from the session).
+    #[rhai_fn(name = "sample", pure, return_raw)]
+    pub fn sample_with(
+        ctx: NativeCallContext,
+        net: &mut Network,
+        n: INT,
+        opts: Map,
+    ) -> Out<EventSet> {
+        let context_value = opts.get("context").cloned();
+        let o = Options::new("sample", opts, &["context", "seed"])?;
+        let n = usize::try_from(n).ok().filter(|&n| n > 0).ok_or_else(|| {
+            Error::invalid("sample", format!("ask for at least one event, not {n}"))
+        })?;
+        let c = net.context_inputs();
+        let context = match (context_value, c) {
+            (None, 0) => None,
+            (Some(_), 0) => {
+                return Err(Error::invalid(
+                    "option 'context' of sample",
+                    "this flow is unconditional; it takes no context",
+                )
+                .into());
+            }
+            (None, _) => {
+                return Err(Error::invalid(
+                    "option 'context' of sample",
+                    format!("this flow is conditional; give its {c} context value(s)"),
+                )
+                .into());
+            }
+            (Some(v), _) => Some(sample_context(v, n, c, net.device())?),
+        };
+        let seed = match o.seed("seed")? {
+            Some(s) => s,
+            None => session_state(&ctx)?.next_stream(),
+        };
+        let x = net.sample(n, context.as_ref(), seed)?;
+        let names = net
+            .features
+            .clone()
+            .unwrap_or_else(|| (0..net.inputs()).map(|i| format!("x{i}")).collect());
+        let to_columns = |t: &candle_core::Tensor| -> Out<Vec<Vec<f32>>> {
+            Ok(t.to_device(&candle_core::Device::Cpu)
+                .and_then(|t| t.to_dtype(candle_core::DType::F32))
+                .and_then(|t| t.t())
+                .and_then(|t| t.to_vec2())
+                .map_err(Error::from)?)
+        };
+        let mut columns: Vec<(String, Vec<f64>)> = names
+            .into_iter()
+            .zip(to_columns(&x)?)
+            .map(|(name, v)| (name, v.into_iter().map(f64::from).collect()))
+            .collect();
+        if let (Some(context), Some(context_names)) = (&context, &net.context) {
+            let context = context
+                .broadcast_as((n, c))
+                .and_then(|t| t.contiguous())
+                .map_err(Error::from)?;
+            for (name, v) in context_names.iter().zip(to_columns(&context)?) {
+                if !columns.iter().any(|(n, _)| n == name) {
+                    columns.push((name.clone(), v.into_iter().map(f64::from).collect()));
+                }
+            }
+        }
+        Ok(EventSet::from_columns(columns)?)
+    }
+
+    /// The conditioning columns of a conditional flow, or () before it was trained on events.
+    #[rhai_fn(get = "context", pure)]
+    pub fn context_columns(net: &mut Network) -> Dynamic {
+        net.context.as_ref().map_or(Dynamic::UNIT, |f| {
+            Dynamic::from_array(f.iter().map(|s| s.clone().into()).collect())
+        })
     }
 
     /// Predictions for every event, from the columns the network was trained on.
