@@ -290,7 +290,12 @@ fn the_classifier_example_trains_and_evaluates() {
     let dir = tempfile::tempdir().unwrap();
     let example = repo().join("examples/classifier.rhai");
     let out = bumplab(
-        &["run", example.to_str().unwrap(), "--", dir.path().to_str().unwrap()],
+        &[
+            "run",
+            example.to_str().unwrap(),
+            "--",
+            dir.path().to_str().unwrap(),
+        ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -301,8 +306,17 @@ fn the_classifier_example_trains_and_evaluates() {
         .and_then(|s| s.split(',').next())
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no AUC in {stdout}"));
-    assert!(auc > 0.9, "the classifier separates signal from background: AUC {auc}");
-    for file in ["classifier_roc.png", "classifier_sic.png", "classifier_history.png", "classifier.safetensors", "classifier.json"] {
+    assert!(
+        auc > 0.9,
+        "the classifier separates signal from background: AUC {auc}"
+    );
+    for file in [
+        "classifier_roc.png",
+        "classifier_sic.png",
+        "classifier_history.png",
+        "classifier.safetensors",
+        "classifier.json",
+    ] {
         assert!(dir.path().join(file).exists(), "{file}");
     }
 }

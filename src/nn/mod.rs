@@ -18,8 +18,11 @@ pub mod model;
 pub mod network;
 pub mod optim;
 pub mod params;
+pub mod sets;
 pub mod spline;
+pub mod svdd;
 pub mod train;
+pub mod vae;
 
 pub use model::{Batch, Step, Trainable};
 pub use params::Params;

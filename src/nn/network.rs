@@ -11,7 +11,9 @@ use super::checkpoint;
 use super::flow::{Flow, FlowConfig};
 use super::mlp::{Mlp, MlpConfig};
 use super::model::{Step, Trainable};
-use crate::error::Result;
+use super::svdd::{DeepSvdd, SvddConfig};
+use super::vae::{Vae, VaeConfig};
+use crate::error::{Error, Result};
 
 /// Events per forward pass when predicting.
 const PREDICT_BATCH: usize = 65_536;
@@ -30,6 +32,16 @@ pub enum Architecture {
         /// Its shape.
         config: FlowConfig,
     },
+    /// A variational autoencoder (seed 003).
+    Vae {
+        /// Its shape and loss weights.
+        config: VaeConfig,
+    },
+    /// A Deep SVDD network (seed 001); its target is saved with the weights.
+    DeepSvdd {
+        /// Its shape.
+        config: SvddConfig,
+    },
 }
 
 /// What is saved beside the weights: the architecture and the input columns.
@@ -39,17 +51,20 @@ pub struct Description {
     pub architecture: Architecture,
     /// The event-set columns the network was trained on, in input order.
     pub features: Option<Vec<String>>,
-    /// The event-set columns a conditional model is conditioned on, in order (absent in
+    /// The event-set columns a conditional model reads as its context, in order (absent in
     /// files saved before conditional models existed).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<Vec<String>>,
 }
 
 /// The model inside a [`Network`].
 #[derive(Clone, Debug)]
 enum Model {
+    /// A multilayer perceptron.
     Mlp(Mlp),
     Flow(Flow),
+    Vae(Vae),
+    DeepSvdd(DeepSvdd),
 }
 
 /// A model of any kind, with the names of the columns it reads once it has been trained on an
@@ -59,7 +74,8 @@ pub struct Network {
     model: Model,
     /// The input columns, in order, once known.
     pub features: Option<Vec<String>>,
-    /// The conditioning columns of a conditional model, in order, once known.
+    /// The context columns of a conditional model (a flow's conditioning inputs, a
+    /// conditional VAE decoder's extra inputs), in order, once known.
     pub context: Option<Vec<String>>,
 }
 
@@ -69,6 +85,10 @@ impl Network {
         let model = match architecture {
             Architecture::Mlp { config } => Model::Mlp(Mlp::new(config.clone(), device, seed)?),
             Architecture::Flow { config } => Model::Flow(Flow::new(config.clone(), device, seed)?),
+            Architecture::Vae { config } => Model::Vae(Vae::new(config.clone(), device, seed)?),
+            Architecture::DeepSvdd { config } => {
+                Model::DeepSvdd(DeepSvdd::new(config.clone(), device, seed)?)
+            }
         };
         Ok(Self {
             model,
@@ -86,6 +106,12 @@ impl Network {
             Model::Flow(f) => Architecture::Flow {
                 config: f.config().clone(),
             },
+            Model::Vae(m) => Architecture::Vae {
+                config: m.config().clone(),
+            },
+            Model::DeepSvdd(m) => Architecture::DeepSvdd {
+                config: m.config().clone(),
+            },
         }
     }
 
@@ -94,14 +120,18 @@ impl Network {
         match &self.model {
             Model::Mlp(m) => m.config().inputs,
             Model::Flow(f) => f.config().inputs,
+            Model::Vae(m) => m.config().inputs,
+            Model::DeepSvdd(m) => m.config().inputs,
         }
     }
 
-    /// The number of conditioning inputs (0 for unconditional models).
+    /// The number of context inputs the model reads: a flow's conditioning inputs, a
+    /// conditional VAE decoder's extra inputs; 0 for other models.
     pub fn context_inputs(&self) -> usize {
         match &self.model {
-            Model::Mlp(_) => 0,
             Model::Flow(f) => f.config().context,
+            Model::Vae(m) => m.config().conditional_decoder_inputs,
+            Model::Mlp(_) | Model::DeepSvdd(_) => 0,
         }
     }
 
@@ -109,9 +139,12 @@ impl Network {
     fn flow(&self, operation: &str) -> Result<&Flow> {
         match &self.model {
             Model::Flow(f) => Ok(f),
-            Model::Mlp(_) => Err(crate::Error::invalid(
+            _ => Err(Error::invalid(
                 operation,
-                "only density models (flows) have a log density and samples; this is an MLP",
+                format!(
+                    "only density models (flows) have a log density and samples; this network is {}",
+                    self.kind_name()
+                ),
             )),
         }
     }
@@ -120,24 +153,7 @@ impl Network {
     /// and, if conditional, the context [events, context], computed in batches.
     pub fn log_prob(&self, x: &Tensor, context: Option<&Tensor>) -> Result<Tensor> {
         let flow = self.flow("log_prob")?;
-        let n = x.dims().first().copied().unwrap_or(0);
-        let parts = (0..n)
-            .step_by(PREDICT_BATCH)
-            .map(|start| {
-                let len = PREDICT_BATCH.min(n - start);
-                let c = context.map(|c| c.narrow(0, start, len)).transpose()?;
-                Ok(flow
-                    .log_prob(&x.narrow(0, start, len)?, c.as_ref())?
-                    .detach())
-            })
-            .collect::<Result<Vec<_>>>()?;
-        if parts.is_empty() {
-            return Err(crate::Error::invalid(
-                "inputs",
-                "there are no events to evaluate",
-            ));
-        }
-        Ok(Tensor::cat(&parts, 0)?)
+        self.batched(x, context, |x, c| Ok(flow.log_prob(x, c)?.detach()))
     }
 
     /// `n` events [n, features] drawn from a flow, given its context ([n, context] or
@@ -151,7 +167,110 @@ impl Network {
         match &self.model {
             Model::Mlp(m) => m,
             Model::Flow(f) => f,
+            Model::Vae(m) => m,
+            Model::DeepSvdd(m) => m,
         }
+    }
+
+    /// The VAE inside, if the network is one.
+    pub fn as_vae(&self) -> Option<&Vae> {
+        match &self.model {
+            Model::Vae(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The Deep SVDD network inside, if the network is one.
+    pub fn as_svdd(&self) -> Option<&DeepSvdd> {
+        match &self.model {
+            Model::DeepSvdd(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// `f` applied to `x` (and `context`, if given) in batches of [`PREDICT_BATCH`] events,
+    /// the results concatenated along the events.
+    fn batched(
+        &self,
+        x: &Tensor,
+        context: Option<&Tensor>,
+        f: impl Fn(&Tensor, Option<&Tensor>) -> Result<Tensor>,
+    ) -> Result<Tensor> {
+        let n = x.dims().first().copied().unwrap_or(0);
+        if let Some(c) = context
+            && c.dims().first() != Some(&n)
+        {
+            return Err(Error::invalid(
+                "context",
+                format!(
+                    "{} context rows for {n} events",
+                    c.dims().first().unwrap_or(&0)
+                ),
+            ));
+        }
+        let parts = (0..n)
+            .step_by(PREDICT_BATCH)
+            .map(|start| {
+                let len = PREDICT_BATCH.min(n - start);
+                let ctx = context.map(|c| c.narrow(0, start, len)).transpose()?;
+                f(&x.narrow(0, start, len)?, ctx.as_ref())
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if parts.is_empty() {
+            return Err(Error::invalid("inputs", "there are no events to predict"));
+        }
+        Ok(Tensor::cat(&parts, 0)?)
+    }
+
+    fn vae(&self, what: &str) -> Result<&Vae> {
+        self.as_vae().ok_or_else(|| {
+            Error::invalid(
+                what,
+                format!("only a VAE has this; this network is {}", self.kind_name()),
+            )
+        })
+    }
+
+    /// "an MLP", "a flow", "a VAE" or "a Deep SVDD network" (for messages).
+    pub fn kind_name(&self) -> &'static str {
+        match &self.model {
+            Model::Mlp(_) => "an MLP",
+            Model::Flow(_) => "a flow",
+            Model::Vae(_) => "a VAE",
+            Model::DeepSvdd(_) => "a Deep SVDD network",
+        }
+    }
+
+    /// A VAE's per-event KL divergence to the prior [events].
+    pub fn kl(&self, x: &Tensor) -> Result<Tensor> {
+        let vae = self.vae("kl")?;
+        self.batched(x, None, |x, _| vae.kl(x))
+    }
+
+    /// A VAE's per-event squared reconstruction error (from the latent means) [events].
+    pub fn reconstruction_loss(&self, x: &Tensor, context: Option<&Tensor>) -> Result<Tensor> {
+        let vae = self.vae("reconstruction_loss")?;
+        self.batched(x, context, |x, c| vae.reconstruction_loss(x, c))
+    }
+
+    /// A VAE's latent means [events, latent].
+    pub fn latent(&self, x: &Tensor) -> Result<Tensor> {
+        let vae = self.vae("latent")?;
+        self.batched(x, None, |x, _| vae.latent(x))
+    }
+
+    /// A Deep SVDD network's per-event distance to its target [events].
+    pub fn score(&self, x: &Tensor) -> Result<Tensor> {
+        let svdd = self.as_svdd().ok_or_else(|| {
+            Error::invalid(
+                "score",
+                format!(
+                    "only a Deep SVDD network has this; this network is {} (a VAE scores with kl or predict)",
+                    self.kind_name()
+                ),
+            )
+        })?;
+        self.batched(x, None, |x, _| svdd.score(x))
     }
 
     /// The device the weights live on.
@@ -159,34 +278,31 @@ impl Network {
         self.trainable().params().device()
     }
 
-    /// Predictions for inputs [events, features], computed in batches without dropout.
+    /// Predictions for inputs [events, features], computed in batches without dropout. For
+    /// the anomaly detectors these are the anomaly scores: a VAE's total loss per event
+    /// (with the latent means), a Deep SVDD network's distance to its target.
     pub fn predict(&self, x: &Tensor) -> Result<Tensor> {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
-        let n = x.dims().first().copied().unwrap_or(0);
-        let parts = (0..n)
-            .step_by(PREDICT_BATCH)
-            .map(|start| {
-                let chunk = x.narrow(0, start, PREDICT_BATCH.min(n - start))?;
-                let mut step = Step {
-                    training: false,
-                    rng: &mut rng,
-                };
-                match &self.model {
-                    Model::Mlp(m) => m.predict(&chunk, &mut step),
-                    Model::Flow(_) => Err(crate::Error::invalid(
-                        "predict",
-                        "a flow has no predictions; use log_prob for its log density",
-                    )),
-                }
-            })
-            .collect::<Result<Vec<_>>>()?;
-        if parts.is_empty() {
-            return Err(crate::Error::invalid(
-                "inputs",
-                "there are no events to predict",
-            ));
-        }
-        Ok(Tensor::cat(&parts, 0)?)
+        self.predict_with(x, None)
+    }
+
+    /// [`Network::predict`] with the context [events, c] a conditional VAE decoder reads.
+    pub fn predict_with(&self, x: &Tensor, context: Option<&Tensor>) -> Result<Tensor> {
+        self.batched(x, context, |chunk, ctx| {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+            let mut step = Step {
+                training: false,
+                rng: &mut rng,
+            };
+            match &self.model {
+                Model::Mlp(m) => m.predict(chunk, &mut step),
+                Model::Vae(m) => m.score(chunk, ctx),
+                Model::DeepSvdd(m) => m.score(chunk),
+                Model::Flow(_) => Err(Error::invalid(
+                    "predict",
+                    "a flow has no predictions; use log_prob for its log density",
+                )),
+            }
+        })
     }
 
     /// Saves the weights to `path` (*.safetensors) and the architecture beside them.
@@ -209,9 +325,13 @@ impl Network {
         Ok(network)
     }
 
-    /// The number of trainable numbers.
+    /// The number of trainable numbers (a Deep SVDD target is not trained, so not counted).
     pub fn parameter_count(&self) -> usize {
-        self.trainable().params().count()
+        let fixed = match &self.model {
+            Model::DeepSvdd(m) => m.config().out_dim,
+            _ => 0,
+        };
+        self.trainable().params().count() - fixed
     }
 }
 
@@ -250,6 +370,45 @@ impl std::fmt::Display for Network {
                     c.knots,
                     c.bound,
                     c.bound,
+                    self.parameter_count(),
+                    super::device::device_name(self.device())
+                )?;
+            }
+            Model::Vae(m) => {
+                let c = m.config();
+                write!(
+                    f,
+                    "VAE {} -> {:?} -> latent {}{} -> {:?} -> {}, {:?}, beta {}, recon_weight {}, {} parameters on {}",
+                    c.inputs,
+                    c.hidden,
+                    c.latent,
+                    if c.conditional_decoder_inputs > 0 {
+                        format!(" (+{} conditional)", c.conditional_decoder_inputs)
+                    } else {
+                        String::new()
+                    },
+                    c.hidden.iter().rev().collect::<Vec<_>>(),
+                    c.inputs,
+                    c.activation,
+                    c.beta,
+                    c.recon_weight,
+                    self.parameter_count(),
+                    super::device::device_name(self.device())
+                )?;
+            }
+            Model::DeepSvdd(m) => {
+                let c = m.config();
+                let target = match m.target() {
+                    Ok(Some(_)) => "target set",
+                    _ => "target not set",
+                };
+                write!(
+                    f,
+                    "Deep SVDD {} -> {:?} -> {} (no biases), {:?}, {target}, {} parameters on {}",
+                    c.inputs,
+                    c.hidden,
+                    c.out_dim,
+                    c.activation,
                     self.parameter_count(),
                     super::device::device_name(self.device())
                 )?;
@@ -350,5 +509,79 @@ mod tests {
         assert!(net.predict(&x).is_err());
         assert!(net.log_prob(&x, None).is_err());
         assert!(net.to_string().contains("context m"), "{net}");
+    }
+
+    #[test]
+    fn vae_and_svdd_round_trip_with_their_targets() {
+        use crate::nn::svdd::SvddConfig;
+        use crate::nn::vae::VaeConfig;
+        let dir = tempfile::tempdir().unwrap();
+        let x = Tensor::new(
+            &[[0.1f32, 0.2, 0.3], [1.0, -1.0, 0.5], [0.0, 0.4, -0.2]],
+            &Device::Cpu,
+        )
+        .unwrap();
+        let ctx = Tensor::new(&[[0.5f32], [1.5], [-0.5]], &Device::Cpu).unwrap();
+        let vae_arch = Architecture::Vae {
+            config: VaeConfig {
+                latent: 2,
+                hidden: vec![8, 4],
+                conditional_decoder_inputs: 1,
+                ..VaeConfig::new(3)
+            },
+        };
+        let mut vae = Network::new(&vae_arch, &Device::Cpu, 1).unwrap();
+        vae.context = Some(vec!["m".into()]);
+        let path = dir.path().join("vae.safetensors");
+        vae.save(&path).unwrap();
+        let back = Network::load(&path, &Device::Cpu).unwrap();
+        assert_eq!(back.architecture(), vae_arch);
+        assert_eq!(back.context, vae.context);
+        let same = |a: Tensor, b: Tensor| {
+            assert_eq!(
+                a.flatten_all().unwrap().to_vec1::<f32>().unwrap(),
+                b.flatten_all().unwrap().to_vec1::<f32>().unwrap()
+            )
+        };
+        same(
+            vae.predict_with(&x, Some(&ctx)).unwrap(),
+            back.predict_with(&x, Some(&ctx)).unwrap(),
+        );
+        same(vae.kl(&x).unwrap(), back.kl(&x).unwrap());
+        same(vae.latent(&x).unwrap(), back.latent(&x).unwrap());
+        assert_eq!(vae.latent(&x).unwrap().dims(), [3, 2]);
+        assert!(
+            vae.predict(&x)
+                .unwrap_err()
+                .to_string()
+                .contains("conditional")
+        );
+        assert!(vae.score(&x).unwrap_err().to_string().contains("Deep SVDD"));
+        assert!(
+            vae.to_string()
+                .starts_with("VAE 3 -> [8, 4] -> latent 2 (+1 conditional)")
+        );
+
+        let svdd_arch = Architecture::DeepSvdd {
+            config: SvddConfig {
+                hidden: vec![8],
+                out_dim: 4,
+                ..SvddConfig::new(3)
+            },
+        };
+        let svdd = Network::new(&svdd_arch, &Device::Cpu, 2).unwrap();
+        assert!(svdd.predict(&x).unwrap_err().to_string().contains("target"));
+        assert!(svdd.kl(&x).unwrap_err().to_string().contains("VAE"));
+        svdd.as_svdd().unwrap().set_target_from(&x).unwrap();
+        let path = dir.path().join("svdd.safetensors");
+        svdd.save(&path).unwrap();
+        let back = Network::load(&path, &Device::Cpu).unwrap();
+        assert_eq!(
+            back.as_svdd().unwrap().target().unwrap(),
+            svdd.as_svdd().unwrap().target().unwrap()
+        );
+        same(svdd.predict(&x).unwrap(), back.score(&x).unwrap());
+        assert_eq!(svdd.parameter_count(), 3 * 8 + 8 * 4);
+        assert!(svdd.to_string().contains("target set"));
     }
 }

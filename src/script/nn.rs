@@ -16,7 +16,7 @@ use crate::nn::train::{Dataset, Goal, TrainOptions, Validation};
 /// The `nn` domain.
 pub const DOMAIN: Domain = Domain {
     name: "nn",
-    about: "neural networks: MLP classifiers, spline flows (densities, sampling), training with validation and early stopping, prediction, checkpoints, devices",
+    about: "neural networks: MLP classifiers, spline flows (densities, sampling), VAEs and Deep SVDD anomaly detectors, training with validation and early stopping, prediction, checkpoints, devices",
     module: || {
         use crate::nn::train::History;
         let mut module = exported_module!(nn_api);
@@ -94,15 +94,101 @@ fn rows_matrix(rows: &Array, device: &Device) -> Out<Tensor> {
     Ok(matrix(values, cols, device)?)
 }
 
-/// The event-set part of `fit`'s options: features, context, target, weights and
+/// The event-set part of `fit`'s options: features, target, weights, context columns and
 /// validation events.
 struct EventOptions {
     features: Vec<String>,
-    /// The conditioning columns of a conditional model (empty for other models).
-    context: Vec<String>,
     target: Option<String>,
     weights: Option<String>,
+    context: Option<Vec<String>>,
     validation: Option<EventSet>,
+}
+
+/// The context columns of `net` (a flow's conditioning inputs, a conditional VAE decoder's
+/// extra inputs): `given` if the caller named them, else those remembered from training;
+/// checked against the network.
+fn context_columns(net: &Network, given: Option<Dynamic>) -> Out<Option<Vec<String>>> {
+    let columns = match given {
+        Some(v) => {
+            let a = v.into_array().map_err(|t| {
+                Error::invalid(
+                    "option 'context'",
+                    format!("must be an array of column names, not {t}"),
+                )
+            })?;
+            Some(strings("context", &a)?)
+        }
+        None => net.context.clone(),
+    };
+    let want = net.context_inputs();
+    match &columns {
+        Some(_) if want == 0 => Err(Error::invalid(
+            "option 'context'",
+            format!("{} takes no context columns", net.kind_name()),
+        )
+        .into()),
+        None if want > 0 => Err(Error::invalid(
+            "option 'context'",
+            format!(
+                "{} reads {want} context inputs: name their columns, e.g. #{{ context: [\"mjj\"] }}",
+                net.kind_name()
+            ),
+        )
+        .into()),
+        Some(c) if c.len() != want => Err(Error::invalid(
+            "option 'context'",
+            format!(
+                "{} context columns for a network that reads {want}",
+                c.len()
+            ),
+        )
+        .into()),
+        _ => Ok(columns),
+    }
+}
+
+/// The context tensor [events, c] of `events` for `net`, if it reads one.
+fn context_matrix(net: &Network, events: &EventSet) -> Out<Option<Tensor>> {
+    context_columns(net, None)?
+        .map(|c| event_matrix(events, &c, net.device()))
+        .transpose()
+}
+
+/// The inputs of `events` for `net`, from the columns it was trained on; first checks that
+/// `net` is a VAE (`svdd` false) or a Deep SVDD network (`svdd` true), as `what` needs.
+fn trained_inputs(net: &Network, events: &EventSet, what: &str, svdd: bool) -> Out<Tensor> {
+    let (fits, wanted) = if svdd {
+        (net.as_svdd().is_some(), "a Deep SVDD network")
+    } else {
+        (net.as_vae().is_some(), "a VAE")
+    };
+    if !fits {
+        return Err(Error::invalid(
+            what,
+            format!(
+                "only {wanted} has this; this network is {}",
+                net.kind_name()
+            ),
+        )
+        .into());
+    }
+    let features = net.features.clone().ok_or_else(|| {
+        Error::invalid(
+            what,
+            "the network has not been trained on an event set, so it does not know its input columns",
+        )
+    })?;
+    event_matrix(events, &features, net.device())
+}
+
+/// Sets a Deep SVDD network's target from its training inputs `x` if it has none yet.
+fn ensure_svdd_target(net: &Network, x: &Tensor) -> Out<()> {
+    if let Some(svdd) = net.as_svdd()
+        && svdd.target()?.is_none()
+    {
+        svdd.set_target_from(x)?;
+    }
+    Ok(())
 }
 
 /// Takes the event-set options out of `opts`.
@@ -134,30 +220,6 @@ fn event_options(net: &Network, events: &EventSet, opts: &mut Map) -> Out<EventO
             ),
         )
         .into());
-    }
-    let context = match opts.remove("context") {
-        Some(v) => {
-            let a = v.into_array().map_err(|t| {
-                Error::invalid(
-                    "option 'context'",
-                    format!("must be an array of column names, not {t}"),
-                )
-            })?;
-            strings("context", &a)?
-        }
-        None => net.context.clone().unwrap_or_default(),
-    };
-    if context.len() != net.context_inputs() {
-        let problem = if net.context_inputs() == 0 {
-            "this network takes no context columns".to_string()
-        } else {
-            format!(
-                "name the network's {} conditioning columns, e.g. #{{ context: [\"mjj\"] }} (got {})",
-                net.context_inputs(),
-                context.len()
-            )
-        };
-        return Err(Error::invalid("option 'context'", problem).into());
     }
     let target = match opts.remove("target") {
         Some(v) => Some(v.into_string().map_err(|t| {
@@ -198,11 +260,12 @@ fn event_options(net: &Network, events: &EventSet, opts: &mut Map) -> Out<EventO
         }
         _ => None,
     };
+    let context = context_columns(net, opts.remove("context"))?;
     Ok(EventOptions {
         features,
-        context,
         target,
         weights,
+        context,
         validation,
     })
 }
@@ -230,11 +293,11 @@ fn dataset(events: &EventSet, o: &EventOptions, device: &Device) -> Out<Dataset>
                 .and_then(|v| vector(&v, device))
         })
         .transpose()?;
-    let context = if o.context.is_empty() {
-        None
-    } else {
-        Some(event_matrix(events, &o.context, device)?)
-    };
+    let context = o
+        .context
+        .as_ref()
+        .map(|c| event_matrix(events, c, device))
+        .transpose()?;
     Ok(Dataset {
         x,
         y,
@@ -384,13 +447,37 @@ fn to_array(t: &candle_core::Tensor) -> Out<Array> {
     }
 }
 
+/// Hidden widths from the option `hidden` of `function`, or `default`.
+fn widths(function: &str, hidden: Option<Dynamic>, default: &[usize]) -> Out<Vec<usize>> {
+    match hidden {
+        None => Ok(default.to_vec()),
+        Some(v) => {
+            let a = v.into_array().map_err(|t| {
+                Error::invalid(
+                    format!("option 'hidden' of {function}"),
+                    format!("must be an array of widths, not {t}"),
+                )
+            })?;
+            let w = floats("hidden", &a)?;
+            if w.iter().any(|&x| !(x >= 1.0 && x.fract() == 0.0)) {
+                return Err(Error::invalid(
+                    format!("option 'hidden' of {function}"),
+                    "widths must be whole numbers of at least 1",
+                )
+                .into());
+            }
+            Ok(w.iter().map(|&x| x as usize).collect())
+        }
+    }
+}
+
 #[export_module]
 mod nn_api {
     use rhai::{Array, FLOAT, INT, Map};
 
     use super::{
-        EventOptions, dataset, event_matrix, event_options, rows_matrix, sample_context, to_array,
-        train_options, vector,
+        EventOptions, context_matrix, dataset, ensure_svdd_target, event_matrix, event_options,
+        rows_matrix, sample_context, to_array, train_options, trained_inputs, vector, widths,
     };
     use crate::data::EventSet;
     use crate::error::Error;
@@ -398,7 +485,9 @@ mod nn_api {
     use crate::nn::layers::Activation;
     use crate::nn::mlp::{MlpConfig, Output};
     use crate::nn::network::{Architecture, Network};
+    use crate::nn::svdd::SvddConfig;
     use crate::nn::train::{Dataset, History, fit};
+    use crate::nn::vae::VaeConfig;
     use crate::script::options::{Options, floats};
     use crate::script::state::session_state;
     use crate::script::values::{Out, array, save_json};
@@ -484,12 +573,183 @@ mod nn_api {
         )?)
     }
 
+    /// A variational autoencoder for anomaly detection in latent space (seed 003), e.g.
+    /// `vae(#{ inputs: 4, latent: 1 })`. Options: `inputs` (required), `latent` (1), `hidden`
+    /// (encoder widths, [64, 64, 64]; the decoder mirrors them), `activation` ("selu"; or
+    /// "relu", "leaky_relu", "elu", "tanh"), `beta` (weight of the KL term, 1), `recon_weight`
+    /// (weight of the squared reconstruction error, 1; the paper uses 5000),
+    /// `conditional_decoder_inputs` (extra decoder inputs, 0; name their columns with fit's
+    /// `context` option), `seed`. Loss per event: recon_weight * recon + beta * KL. Train it
+    /// with `fit(events, #{ features: [...], monitor: "val_kl", mode: "max", patience: 5 })` to
+    /// stop at the peak of the validation KL; score events with `kl(events)` or `predict`.
+    #[rhai_fn(return_raw)]
+    pub fn vae(ctx: NativeCallContext, opts: Map) -> Out<Network> {
+        let hidden = opts.get("hidden").cloned();
+        let o = Options::new(
+            "vae",
+            opts,
+            &[
+                "inputs",
+                "latent",
+                "hidden",
+                "activation",
+                "beta",
+                "recon_weight",
+                "conditional_decoder_inputs",
+                "seed",
+            ],
+        )?;
+        if !o.has("inputs") {
+            return Err(Error::invalid(
+                "option 'inputs' of vae",
+                "give the number of input features, e.g. #{ inputs: 4 }",
+            )
+            .into());
+        }
+        let d = VaeConfig::new(o.count("inputs", 0)?);
+        let config = VaeConfig {
+            latent: o.count("latent", d.latent)?,
+            hidden: widths("vae", hidden, &d.hidden)?,
+            activation: Activation::parse(&o.string("activation", "selu")?)?,
+            beta: o.float("beta", d.beta)?,
+            recon_weight: o.float("recon_weight", d.recon_weight)?,
+            conditional_decoder_inputs: o.count("conditional_decoder_inputs", 0)?,
+            ..d
+        };
+        let state = session_state(&ctx)?;
+        let seed = match o.seed("seed")? {
+            Some(s) => s,
+            None => state.next_stream(),
+        };
+        Ok(Network::new(
+            &Architecture::Vae { config },
+            &state.device(),
+            seed,
+        )?)
+    }
+
+    /// A Deep SVDD anomaly detector (seed 001): a dense network without biases trained to map
+    /// every event onto a fixed target point; the distance to it is the anomaly score
+    /// (`score(events)` or `predict`). Options: `inputs` (required), `hidden`
+    /// ([512, 256, 128]), `activation` ("elu"), `out_dim` (32), `target` (a number n: the
+    /// target is (n, ..., n); default: the mean output of the untrained network over the first
+    /// training data, set by `fit`), `seed`.
+    #[rhai_fn(return_raw)]
+    pub fn deep_svdd(ctx: NativeCallContext, opts: Map) -> Out<Network> {
+        let hidden = opts.get("hidden").cloned();
+        let o = Options::new(
+            "deep_svdd",
+            opts,
+            &[
+                "inputs",
+                "hidden",
+                "activation",
+                "out_dim",
+                "target",
+                "seed",
+            ],
+        )?;
+        if !o.has("inputs") {
+            return Err(Error::invalid(
+                "option 'inputs' of deep_svdd",
+                "give the number of input features, e.g. #{ inputs: 4 }",
+            )
+            .into());
+        }
+        let d = SvddConfig::new(o.count("inputs", 0)?);
+        let config = SvddConfig {
+            hidden: widths("deep_svdd", hidden, &d.hidden)?,
+            activation: Activation::parse(&o.string("activation", "elu")?)?,
+            out_dim: o.count("out_dim", d.out_dim)?,
+            ..d
+        };
+        let out_dim = config.out_dim;
+        let state = session_state(&ctx)?;
+        let seed = match o.seed("seed")? {
+            Some(s) => s,
+            None => state.next_stream(),
+        };
+        let net = Network::new(&Architecture::DeepSvdd { config }, &state.device(), seed)?;
+        if o.has("target") {
+            let n = o.float("target", 0.0)? as f32;
+            if let Some(svdd) = net.as_svdd() {
+                svdd.set_target(&vec![n; out_dim])?;
+            }
+        }
+        Ok(net)
+    }
+
+    /// The per-event KL divergence of a VAE's latent posterior to the unit Gaussian (its
+    /// anomaly score in seed 003), from the columns it was trained on.
+    #[rhai_fn(name = "kl", pure, return_raw)]
+    pub fn kl_events(net: &mut Network, events: EventSet) -> Out<Array> {
+        let x = trained_inputs(net, &events, "kl", false)?;
+        to_array(&net.kl(&x)?)
+    }
+
+    /// A VAE's per-event squared reconstruction error (summed over the inputs, decoded from
+    /// the latent means), from the columns it was trained on (and its context columns).
+    #[rhai_fn(name = "reconstruction_loss", pure, return_raw)]
+    pub fn reconstruction_loss_events(net: &mut Network, events: EventSet) -> Out<Array> {
+        let x = trained_inputs(net, &events, "reconstruction_loss", false)?;
+        let context = context_matrix(net, &events)?;
+        to_array(&net.reconstruction_loss(&x, context.as_ref())?)
+    }
+
+    /// A VAE's latent means, one array of `latent` numbers per event.
+    #[rhai_fn(name = "latent", pure, return_raw)]
+    pub fn latent_events(net: &mut Network, events: EventSet) -> Out<Array> {
+        let x = trained_inputs(net, &events, "latent", false)?;
+        to_array(&net.latent(&x)?)
+    }
+
+    /// A Deep SVDD network's anomaly score per event: the distance of its output to the
+    /// target, from the columns it was trained on.
+    #[rhai_fn(name = "score", pure, return_raw)]
+    pub fn score_events(net: &mut Network, events: EventSet) -> Out<Array> {
+        let x = trained_inputs(net, &events, "score", true)?;
+        to_array(&net.score(&x)?)
+    }
+
+    /// Trains an unsupervised network (VAE, Deep SVDD) on rows of inputs `x` (an array of
+    /// arrays), without targets. Options as for `fit(events, opts)` without the data options.
+    #[rhai_fn(name = "fit", return_raw)]
+    pub fn fit_rows(
+        ctx: NativeCallContext,
+        net: &mut Network,
+        x: Array,
+        opts: Map,
+    ) -> Out<History> {
+        if net.trainable().needs_targets() || net.context_inputs() > 0 {
+            return Err(Error::invalid(
+                "fit",
+                format!(
+                    "{} needs targets or context columns: use fit(x, y, opts) or fit(events, opts)",
+                    net.kind_name()
+                ),
+            )
+            .into());
+        }
+        let data = Dataset {
+            x: rows_matrix(&x, net.device())?,
+            y: None,
+            weights: None,
+            context: None,
+        };
+        ensure_svdd_target(net, &data.x)?;
+        let options = train_options(&ctx, opts, None)?;
+        let interrupt = session_state(&ctx)?.interrupt.clone();
+        Ok(fit(net.trainable(), &data, &options, Some(&interrupt))?)
+    }
+
     /// Trains the network on an event set. Data options: `features` (input columns; after a
     /// first fit the network remembers them), `context` (a conditional flow's conditioning
     /// columns, e.g. ["mjj"]; remembered like `features`), `target` (default: the label role;
     /// flows need none), `weights`
     /// (a column, or true for the weight role; default the weight role if set), `validation`
-    /// (a fraction held out, 0.2; 0 or () for none; or an event set). Training options:
+    /// (a fraction held out, 0.2; 0 or () for none; or an event set), `context` (columns a
+    /// conditional VAE decoder reads; remembered too). A Deep SVDD network without a target
+    /// gets the mean output over these training events as its target. Training options:
     /// `epochs` (50), `batch_size` (512), `lr` (1e-3), `optimizer` ("adam", "adamw", "sgd",
     /// "adagrad", "adadelta"), `patience` (early stopping, off), `monitor` ("val_loss"),
     /// `mode` ("min"/"max"), `reduce_lr` ([factor, patience]), `restore_best` (true), `seed`.
@@ -511,12 +771,11 @@ mod nn_api {
             .map(|v| dataset(v, &eo, &device))
             .transpose()?;
         let options = train_options(&ctx, opts, validation)?;
+        ensure_svdd_target(net, &data.x)?;
         let interrupt = session_state(&ctx)?.interrupt.clone();
         let history = fit(net.trainable(), &data, &options, Some(&interrupt))?;
         net.features = Some(eo.features);
-        if !eo.context.is_empty() {
-            net.context = Some(eo.context);
-        }
+        net.context = eo.context;
         Ok(history)
     }
 
@@ -537,6 +796,7 @@ mod nn_api {
             weights: None,
             context: None,
         };
+        ensure_svdd_target(net, &data.x)?;
         let options = train_options(&ctx, opts, None)?;
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(fit(net.trainable(), &data, &options, Some(&interrupt))?)
@@ -605,17 +865,7 @@ mod nn_api {
             )
         })?;
         let x = event_matrix(&events, &features, net.device())?;
-        let context = match (&net.context, net.context_inputs()) {
-            (_, 0) => None,
-            (Some(columns), _) => Some(event_matrix(&events, columns, net.device())?),
-            (None, _) => {
-                return Err(Error::invalid(
-                    "log_prob",
-                    "the flow's context columns are unknown; fit it with #{ context: [...] }",
-                )
-                .into());
-            }
-        };
+        let context = context_matrix(net, &events)?;
         to_array(&net.log_prob(&x, context.as_ref())?)
     }
 
@@ -703,7 +953,9 @@ mod nn_api {
         })
     }
 
-    /// Predictions for every event, from the columns the network was trained on.
+    /// Predictions for every event, from the columns the network was trained on: an MLP's
+    /// outputs, a VAE's total loss per event (its anomaly score), a Deep SVDD network's
+    /// distance to its target.
     #[rhai_fn(name = "predict", pure, return_raw)]
     pub fn predict_events(net: &mut Network, events: EventSet) -> Out<Array> {
         let features = net.features.clone().ok_or_else(|| Error::invalid("predict", "the network has not been trained on an event set; pass the columns: predict(events, [\"a\", \"b\"])"))?;
@@ -726,7 +978,8 @@ mod nn_api {
             .into());
         }
         let x = event_matrix(&events, &features, net.device())?;
-        to_array(&net.predict(&x)?)
+        let context = context_matrix(net, &events)?;
+        to_array(&net.predict_with(&x, context.as_ref())?)
     }
 
     /// Predictions for rows of inputs (an array of arrays).

@@ -690,8 +690,15 @@ mod tests {
                 failures.push(err.to_string());
             }
         }
-        assert!(failures.len() <= 5, "{} of 100 sparse toys failed: {failures:?}", failures.len());
-        assert!(failures.iter().all(|f| f.contains("fit_dijet")), "{failures:?}");
+        assert!(
+            failures.len() <= 5,
+            "{} of 100 sparse toys failed: {failures:?}",
+            failures.len()
+        );
+        assert!(
+            failures.iter().all(|f| f.contains("fit_dijet")),
+            "{failures:?}"
+        );
     }
 
     #[test]
