@@ -1,12 +1,15 @@
 //! Embeds the Rhai scripts of `stdlib/` into the binary so that `import "name"` finds them
-//! wherever bumplab is installed.
+//! wherever bumplab is installed. The scripts' text is written into the generated index as
+//! string literals (no absolute paths), so a target directory shared between checkouts never
+//! points at another checkout's files.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 fn main() {
     println!("cargo:rerun-if-changed=stdlib");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("stdlib");
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest_dir).join("stdlib");
     let mut scripts: Vec<_> = std::fs::read_dir(&dir)
         .expect("stdlib/ exists")
         .map(|entry| entry.expect("stdlib/ is readable").path())
@@ -19,7 +22,8 @@ fn main() {
             .file_stem()
             .and_then(|s| s.to_str())
             .expect("UTF-8 file name");
-        writeln!(code, "    ({name:?}, include_str!({:?})),", path.display()).unwrap();
+        let text = std::fs::read_to_string(&path).expect("stdlib scripts are UTF-8 text");
+        writeln!(code, "    ({name:?}, {text:?}),").unwrap();
     }
     code.push_str("]\n");
     let out = Path::new(&std::env::var("OUT_DIR").unwrap()).join("stdlib_index.rs");
