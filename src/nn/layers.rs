@@ -27,8 +27,25 @@ impl Dense {
 
     /// x W + b for x of shape [batch, inputs].
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(x.matmul(&self.weight)?.broadcast_add(&self.bias)?)
+        add_bias(&x.matmul(&self.weight)?, &self.bias)
     }
+}
+
+/// `y + b` for `y` of shape [..., batch, outputs] and a bias `b` of shape [..., outputs],
+/// written as `y + 1 b` with a column of ones, a matmul with an inner dimension of 1 (exact:
+/// every product is 1 · b). The result equals `y.broadcast_add(b)`, but the bias gradient
+/// becomes the matmul `1ᵀ g` instead of candle's strided sum over the batch dimension, which
+/// on the CPU took twice as long as the layer's whole weight matmul.
+pub fn add_bias(y: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    let dims = y.dims();
+    let rank = dims.len();
+    if rank < 2 || bias.rank() + 1 != rank {
+        return Ok(y.broadcast_add(bias)?);
+    }
+    let mut ones_shape = dims.to_vec();
+    ones_shape[rank - 1] = 1;
+    let ones = Tensor::ones(ones_shape, y.dtype(), y.device())?;
+    Ok((y + ones.matmul(&bias.unsqueeze(rank - 2)?)?)?)
 }
 
 /// An activation function.

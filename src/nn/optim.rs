@@ -111,6 +111,10 @@ impl Optimizer {
             let Some(g) = grads.get(var.as_tensor()) else {
                 continue;
             };
+            // candle's gradients of variables still reference the forward pass (e.g. the
+            // inputs of a matmul); without detaching, the optimizer state built from them
+            // would chain every step's graph together and memory would grow without bound.
+            let g = &g.detach();
             let theta = var.as_tensor();
             let next = match self.kind {
                 Kind::Sgd { momentum } => {
