@@ -8,6 +8,9 @@
 //! Run: `cargo bench --bench training [-- EVENTS EPOCHS MEMBERS]` (defaults 500000 3 12).
 //! Threads: `RAYON_NUM_THREADS` (the comparison uses 2).
 
+use std::time::Instant;
+
+use bumplab::nn::ensemble::{Ensemble, MemberData, fit_ensemble};
 use bumplab::nn::layers::matrix;
 use bumplab::nn::mlp::{Mlp, MlpConfig};
 use bumplab::nn::train::{Dataset, TrainOptions, Validation, fit};
@@ -77,4 +80,42 @@ fn main() {
             e.loss
         );
     }
+
+    // The ensemble: one epoch each way, every member on all events with its own shuffle and
+    // initial weights, the same for both ways.
+    if members == 0 {
+        return;
+    }
+    let ensemble = Ensemble::new(config, members, &Device::Cpu, 10).unwrap();
+    let singles: Vec<Mlp> = (0..members).map(|m| ensemble.member(m).unwrap()).collect();
+    let started = Instant::now();
+    for (m, single) in singles.iter().enumerate() {
+        fit(
+            single,
+            &data,
+            &options(1, Ensemble::member_seed(100, m)),
+            None,
+        )
+        .unwrap();
+    }
+    let sequential = started.elapsed().as_secs_f64();
+    println!("bumplab: sequential members={members} epoch=1 seconds={sequential:.3}");
+    let started = Instant::now();
+    let histories = fit_ensemble(
+        &ensemble,
+        &data,
+        &MemberData::all(events, members),
+        &options(1, 100),
+        None,
+    )
+    .unwrap();
+    let together = started.elapsed().as_secs_f64();
+    println!(
+        "bumplab: together members={members} epoch=1 seconds={together:.3} loss[0]={:.5}",
+        histories[0].epochs[0].loss
+    );
+    println!(
+        "bumplab: ensemble speed-up {:.2}x ({members} one after another / {members} together)",
+        sequential / together
+    );
 }

@@ -88,12 +88,94 @@ impl Activation {
         const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;
         const SELU_SCALE: f64 = 1.050_700_987_355_480_5;
         Ok(match self {
-            Self::Relu => x.relu()?,
+            Self::Relu => relu(x)?,
             Self::LeakyRelu => x.maximum(&x.affine(0.01, 0.0)?)?,
             Self::Elu => x.elu(1.0)?,
             Self::Selu => x.elu(SELU_ALPHA)?.affine(SELU_SCALE, 0.0)?,
             Self::Tanh => x.tanh()?,
         })
+    }
+}
+
+/// max(0, x). On the CPU a custom op whose backward is one pass over the gradient (candle's
+/// own ReLU backward builds a comparison mask, converts it and multiplies, and its comparison
+/// has no vectorised kernel: it took about a seventh of a training step); elsewhere candle's.
+/// Same values and gradients as `x.relu()` (gradient passed where x >= 0).
+pub fn relu(x: &Tensor) -> Result<Tensor> {
+    if x.device().is_cpu() && x.dtype() == DType::F32 {
+        Ok(x.contiguous()?.apply_op1(CpuRelu)?)
+    } else {
+        Ok(x.relu()?)
+    }
+}
+
+/// The f32 values of a contiguous CPU tensor's storage.
+fn f32_values<'a>(
+    storage: &'a candle_core::CpuStorage,
+    layout: &candle_core::Layout,
+) -> candle_core::Result<&'a [f32]> {
+    let values = storage.as_slice::<f32>()?;
+    match layout.contiguous_offsets() {
+        Some((start, end)) => Ok(&values[start..end]),
+        None => candle_core::bail!("bumplab's ReLU takes contiguous tensors"),
+    }
+}
+
+/// ReLU on f32 CPU tensors, with [`CpuReluGrad`] as its backward.
+struct CpuRelu;
+
+impl candle_core::CustomOp1 for CpuRelu {
+    fn name(&self) -> &'static str {
+        "bumplab-relu"
+    }
+
+    fn cpu_fwd(
+        &self,
+        storage: &candle_core::CpuStorage,
+        layout: &candle_core::Layout,
+    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        let x = f32_values(storage, layout)?;
+        let y: Vec<f32> = x.iter().map(|&v| v.max(0.0)).collect();
+        Ok((candle_core::CpuStorage::F32(y), layout.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        arg: &Tensor,
+        _res: &Tensor,
+        grad_res: &Tensor,
+    ) -> candle_core::Result<Option<Tensor>> {
+        Ok(Some(
+            grad_res.contiguous()?.apply_op2_no_bwd(arg, &CpuReluGrad)?,
+        ))
+    }
+}
+
+/// The gradient of ReLU: `grad` where the input is >= 0, else 0 (as candle's ReLU backward).
+struct CpuReluGrad;
+
+impl candle_core::CustomOp2 for CpuReluGrad {
+    fn name(&self) -> &'static str {
+        "bumplab-relu-grad"
+    }
+
+    fn cpu_fwd(
+        &self,
+        grad: &candle_core::CpuStorage,
+        grad_layout: &candle_core::Layout,
+        x: &candle_core::CpuStorage,
+        x_layout: &candle_core::Layout,
+    ) -> candle_core::Result<(candle_core::CpuStorage, candle_core::Shape)> {
+        let (g, x) = (f32_values(grad, grad_layout)?, f32_values(x, x_layout)?);
+        let out: Vec<f32> = g
+            .iter()
+            .zip(x.iter())
+            .map(|(&g, &x)| if x >= 0.0 { g } else { 0.0 })
+            .collect();
+        Ok((
+            candle_core::CpuStorage::F32(out),
+            grad_layout.shape().clone(),
+        ))
     }
 }
 
@@ -156,6 +238,31 @@ mod tests {
         let x = Tensor::new(&[-2.0f32, -0.5, 0.0, 1.5], &Device::Cpu).unwrap();
         let v = |a: Activation| a.apply(&x).unwrap().to_vec1::<f32>().unwrap();
         assert_eq!(v(Activation::Relu), [0.0, 0.0, 0.0, 1.5]);
+        // The CPU ReLU's gradient equals candle's.
+        let var = candle_core::Var::from_tensor(&x).unwrap();
+        let ours = relu(var.as_tensor())
+            .unwrap()
+            .sqr()
+            .unwrap()
+            .sum_all()
+            .unwrap();
+        let theirs = var
+            .as_tensor()
+            .relu()
+            .unwrap()
+            .sqr()
+            .unwrap()
+            .sum_all()
+            .unwrap();
+        let grad = |l: &Tensor| {
+            l.backward()
+                .unwrap()
+                .get(var.as_tensor())
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+        };
+        assert_eq!(grad(&ours), grad(&theirs));
         assert_eq!(v(Activation::LeakyRelu), [-0.02, -0.005, 0.0, 1.5]);
         let elu = v(Activation::Elu);
         assert!((elu[0] - ((-2.0f32).exp() - 1.0)).abs() < 1e-6 && elu[3] == 1.5);

@@ -8,6 +8,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
 use super::checkpoint;
+use super::ensemble::Ensemble;
 use super::mlp::{Mlp, MlpConfig};
 use super::model::{Step, Trainable};
 use crate::error::Result;
@@ -24,6 +25,13 @@ pub enum Architecture {
         /// Its shape.
         config: MlpConfig,
     },
+    /// `members` MLPs of one shape with stacked weights, trained together.
+    Ensemble {
+        /// The members' shape.
+        config: MlpConfig,
+        /// The number of members.
+        members: usize,
+    },
 }
 
 /// What is saved beside the weights: the architecture and the input columns.
@@ -39,6 +47,7 @@ pub struct Description {
 #[derive(Clone, Debug)]
 enum Model {
     Mlp(Mlp),
+    Ensemble(Ensemble),
 }
 
 /// A model of any kind, with the names of the columns it reads once it has been trained on an
@@ -55,6 +64,9 @@ impl Network {
     pub fn new(architecture: &Architecture, device: &Device, seed: u64) -> Result<Self> {
         let model = match architecture {
             Architecture::Mlp { config } => Model::Mlp(Mlp::new(config.clone(), device, seed)?),
+            Architecture::Ensemble { config, members } => {
+                Model::Ensemble(Ensemble::new(config.clone(), *members, device, seed)?)
+            }
         };
         Ok(Self {
             model,
@@ -68,6 +80,10 @@ impl Network {
             Model::Mlp(m) => Architecture::Mlp {
                 config: m.config().clone(),
             },
+            Model::Ensemble(e) => Architecture::Ensemble {
+                config: e.config().clone(),
+                members: e.members(),
+            },
         }
     }
 
@@ -75,6 +91,7 @@ impl Network {
     pub fn inputs(&self) -> usize {
         match &self.model {
             Model::Mlp(m) => m.config().inputs,
+            Model::Ensemble(e) => e.config().inputs,
         }
     }
 
@@ -82,7 +99,44 @@ impl Network {
     pub fn trainable(&self) -> &dyn Trainable {
         match &self.model {
             Model::Mlp(m) => m,
+            Model::Ensemble(e) => e,
         }
+    }
+
+    /// The ensemble inside, if this network is one.
+    pub fn ensemble(&self) -> Option<&Ensemble> {
+        match &self.model {
+            Model::Ensemble(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Every member's predictions, [members, events] (or [members, events, outputs]), for an
+    /// ensemble; an error for other networks.
+    pub fn predict_members(&self, x: &Tensor) -> Result<Tensor> {
+        let ensemble = self.ensemble().ok_or_else(|| {
+            crate::Error::invalid("predict_members", "this network is not an ensemble")
+        })?;
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+        let n = x.dims().first().copied().unwrap_or(0);
+        let parts = (0..n)
+            .step_by(PREDICT_BATCH)
+            .map(|start| {
+                let chunk = x.narrow(0, start, PREDICT_BATCH.min(n - start))?;
+                let mut step = Step {
+                    training: false,
+                    rng: &mut rng,
+                };
+                ensemble.predict_members(&chunk, &mut step)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if parts.is_empty() {
+            return Err(crate::Error::invalid(
+                "inputs",
+                "there are no events to predict",
+            ));
+        }
+        Ok(Tensor::cat(&parts, 1)?)
     }
 
     /// The device the weights live on.
@@ -104,6 +158,7 @@ impl Network {
                 };
                 match &self.model {
                     Model::Mlp(m) => m.predict(&chunk, &mut step),
+                    Model::Ensemble(e) => e.predict(&chunk, &mut step),
                 }
             })
             .collect::<Result<Vec<_>>>()?;
@@ -148,6 +203,22 @@ impl std::fmt::Display for Network {
                 write!(
                     f,
                     "MLP {} -> {:?} -> {} ({:?} output), {:?}, dropout {}, {} parameters on {}",
+                    c.inputs,
+                    c.hidden,
+                    c.outputs,
+                    c.output,
+                    c.activation,
+                    c.dropout,
+                    self.parameter_count(),
+                    super::device::device_name(self.device())
+                )?;
+            }
+            Model::Ensemble(e) => {
+                let c = e.config();
+                write!(
+                    f,
+                    "Ensemble of {} MLPs {} -> {:?} -> {} ({:?} output), {:?}, dropout {}, {} parameters on {}",
+                    e.members(),
                     c.inputs,
                     c.hidden,
                     c.outputs,
@@ -206,5 +277,39 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers.len(), 2, "no temporary files: {leftovers:?}");
+    }
+
+    #[test]
+    fn ensembles_save_load_and_predict_the_member_average() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ens.safetensors");
+        let arch = Architecture::Ensemble {
+            config: MlpConfig::new(2),
+            members: 3,
+        };
+        let net = Network::new(&arch, &Device::Cpu, 5).unwrap();
+        let x = Tensor::new(&[[0.1f32, 0.2], [1.0, -1.0]], &Device::Cpu).unwrap();
+        let members = net.predict_members(&x).unwrap();
+        assert_eq!(members.dims(), [3, 2]);
+        let mean = net.predict(&x).unwrap().to_vec1::<f32>().unwrap();
+        let want = members.mean(0).unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(mean, want);
+        net.save(&path).unwrap();
+        let back = Network::load(&path, &Device::Cpu).unwrap();
+        assert_eq!(back.architecture(), arch);
+        assert_eq!(back.predict(&x).unwrap().to_vec1::<f32>().unwrap(), mean);
+        assert!(
+            net.to_string()
+                .starts_with("Ensemble of 3 MLPs 2 -> [64, 64, 64] -> 1")
+        );
+        let single = Network::new(
+            &Architecture::Mlp {
+                config: MlpConfig::new(2),
+            },
+            &Device::Cpu,
+            5,
+        )
+        .unwrap();
+        assert!(single.predict_members(&x).is_err());
     }
 }
