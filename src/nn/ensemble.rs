@@ -15,7 +15,7 @@ use rand::seq::SliceRandom;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
-use super::layers::{add_bias, dropout, sigmoid};
+use super::layers::{add_bias, dropout, on_one_thread, sigmoid};
 use super::loss::{bce_with_logits, mse};
 use super::mlp::{Mlp, MlpConfig, Output};
 use super::model::{Batch, Step, Trainable};
@@ -412,12 +412,18 @@ pub fn fit_ensemble(
                 })
                 .collect();
             let stacked = stack_batches(data, y, weights.as_deref(), &chunks)?;
-            let mut step = Step {
-                training: true,
-                rng: &mut dropout_rng,
-            };
-            let losses = ensemble.member_losses(&stacked.x, &stacked.y, &mut step)?;
-            let means = member_means(&losses, &stacked.w)?;
+            // Forward and backward of all members in one go, on one thread when the products
+            // are small (see `layers::on_one_thread`).
+            let (means, grads) = on_one_thread(product_work(ensemble, &stacked.x), || {
+                let mut step = Step {
+                    training: true,
+                    rng: &mut dropout_rng,
+                };
+                let losses = ensemble.member_losses(&stacked.x, &stacked.y, &mut step)?;
+                let means = member_means(&losses, &stacked.w)?;
+                let grads = means.sum_all()?.backward()?;
+                Ok::<_, Error>((means, grads))
+            })?;
             let values: Vec<f32> = means.to_vec1()?;
             let active: Vec<bool> = chunks.iter().map(|c| !c.is_empty()).collect();
             for (m, s) in state.iter_mut().enumerate() {
@@ -430,7 +436,7 @@ pub fn fit_ensemble(
                     s.sums.1 += stacked.weight_sums[m];
                 }
             }
-            optimizer.step_members(&means.sum_all()?.backward()?, Some(&active))?;
+            optimizer.step_members(&grads, Some(&active))?;
             progress.advance(active.iter().filter(|&&a| a).count() as u64);
         }
         let val_losses = evaluate_members(
@@ -491,6 +497,20 @@ pub fn fit_ensemble(
         ensemble.params().restore(&best)?;
     }
     Ok(state.into_iter().map(|s| s.history).collect())
+}
+
+/// The multiply-adds of the ensemble's largest per-member matrix product on inputs `x`
+/// (decides whether a training step runs on one thread).
+fn product_work(ensemble: &Ensemble, x: &Tensor) -> usize {
+    let c = ensemble.config();
+    let widest = c
+        .hidden
+        .iter()
+        .copied()
+        .chain([c.inputs, c.outputs])
+        .max()
+        .unwrap_or(1);
+    x.dims()[1] * widest * widest
 }
 
 /// The training state of member `m`: its generator, and its events split into training and

@@ -9,6 +9,7 @@ use rand::seq::SliceRandom;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
+use super::layers::on_one_thread;
 use super::loss::weighted_mean;
 use super::model::{Batch, Step, Trainable};
 use super::optim::{Kind, Optimizer};
@@ -484,6 +485,12 @@ pub fn fit(
     };
     let monitor = monitor_name(opts, validation.is_some());
     let mut optimizer = Optimizer::new(opts.optimizer, opts.lr, model.params().vars())?;
+    let largest_param = model
+        .params()
+        .vars()
+        .map(|v| v.elem_count())
+        .max()
+        .unwrap_or(0);
     let n = train.len();
     let batches_per_epoch = n.div_ceil(opts.batch_size);
     let progress = Progress::new(
@@ -523,7 +530,10 @@ pub fn fit(
             if !value.is_finite() {
                 return Err(non_finite_loss(value, epoch));
             }
-            optimizer.step(&loss.backward()?)?;
+            // The backward pass's products are about batch x (largest parameter) multiply-adds:
+            // small models run it on one thread (see `layers::on_one_thread`).
+            let work = chunk.len() * largest_param;
+            optimizer.step(&on_one_thread(work, || loss.backward())?)?;
             let w = weights
                 .as_ref()
                 .map(|w| {
