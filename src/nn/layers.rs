@@ -238,7 +238,7 @@ pub fn squeeze_last(x: &Tensor) -> Result<Tensor> {
 
 /// `values` (row-major, `cols` per row) as an f32 tensor [rows, cols] on `device`.
 pub fn matrix(values: Vec<f32>, cols: usize, device: &candle_core::Device) -> Result<Tensor> {
-    if cols == 0 || values.len() % cols != 0 {
+    if cols == 0 || !values.len().is_multiple_of(cols) {
         return Err(Error::invalid(
             "matrix",
             format!("{} values do not fill rows of {cols}", values.len()),

@@ -50,13 +50,13 @@ impl Dataset {
             ("weights", &self.weights),
             ("context", &self.context),
         ] {
-            if let Some(t) = t {
-                if t.dims().first() != Some(&n) {
-                    return Err(Error::invalid(
-                        name,
-                        format!("{} rows for {n} events", t.dims().first().unwrap_or(&0)),
-                    ));
-                }
+            if let Some(t) = t
+                && t.dims().first() != Some(&n)
+            {
+                return Err(Error::invalid(
+                    name,
+                    format!("{} rows for {n} events", t.dims().first().unwrap_or(&0)),
+                ));
             }
         }
         if let Some(w) = &self.weights {
