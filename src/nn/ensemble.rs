@@ -414,16 +414,17 @@ pub fn fit_ensemble(
             let stacked = stack_batches(data, y, weights.as_deref(), &chunks)?;
             // Forward and backward of all members in one go, on one thread when the products
             // are small (see `layers::on_one_thread`).
-            let (means, grads) = on_one_thread(product_work(ensemble, &stacked.x), || {
-                let mut step = Step {
-                    training: true,
-                    rng: &mut dropout_rng,
-                };
-                let losses = ensemble.member_losses(&stacked.x, &stacked.y, &mut step)?;
-                let means = member_means(&losses, &stacked.w)?;
-                let grads = means.sum_all()?.backward()?;
-                Ok::<_, Error>((means, grads))
-            })?;
+            let (means, grads) =
+                on_one_thread(data.x.device(), product_work(ensemble, &stacked.x), || {
+                    let mut step = Step {
+                        training: true,
+                        rng: &mut dropout_rng,
+                    };
+                    let losses = ensemble.member_losses(&stacked.x, &stacked.y, &mut step)?;
+                    let means = member_means(&losses, &stacked.w)?;
+                    let grads = means.sum_all()?.backward()?;
+                    Ok::<_, Error>((means, grads))
+                })?;
             let values: Vec<f32> = means.to_vec1()?;
             let active: Vec<bool> = chunks.iter().map(|c| !c.is_empty()).collect();
             for (m, s) in state.iter_mut().enumerate() {

@@ -32,7 +32,7 @@ impl Dense {
 }
 
 /// Matrix products with at most this many multiply-adds per matrix run on one thread.
-pub(crate) const SMALL_PRODUCT: usize = 1 << 24;
+const SMALL_PRODUCT: usize = 1 << 24;
 
 /// Runs `f` (CPU tensor work of about `work` multiply-adds per matrix product) on a dedicated
 /// one-thread rayon pool when the work is small, else where it is called. Handing work to the
@@ -42,12 +42,20 @@ pub(crate) const SMALL_PRODUCT: usize = 1 << 24;
 /// products of a 64-wide MLP on a batch of 512 (2 M multiply-adds) the wake-ups and waits cost
 /// more than they save: an epoch of the benchmark network took 0.49 s on one thread and
 /// 0.70 s on two. Inside the one-thread pool gemm runs serially, and the rest of the program
-/// keeps the global pool.
-pub(crate) fn on_one_thread<R: Send>(work: usize, f: impl FnOnce() -> R + Send) -> R {
+/// keeps the global pool. Only CPU work moves (GPU work stays on its thread).
+pub(crate) fn on_one_thread<R: Send>(
+    device: &candle_core::Device,
+    work: usize,
+    f: impl FnOnce() -> R + Send,
+) -> R {
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
     let pool = POOL.get_or_init(|| rayon::ThreadPoolBuilder::new().num_threads(1).build().ok());
     match pool {
-        Some(pool) if work <= SMALL_PRODUCT && rayon::current_num_threads() > 1 => pool.install(f),
+        Some(pool)
+            if device.is_cpu() && work <= SMALL_PRODUCT && rayon::current_num_threads() > 1 =>
+        {
+            pool.install(f)
+        }
         _ => f(),
     }
 }

@@ -135,7 +135,7 @@ impl Mlp {
             .chain([c.inputs, c.outputs])
             .max()
             .unwrap_or(1);
-        on_one_thread(x.dims()[0] * widest * widest, || {
+        on_one_thread(x.device(), x.dims()[0] * widest * widest, || {
             let last = self.layers.len() - 1;
             let mut h = x.clone();
             for (i, layer) in self.layers.iter().enumerate() {

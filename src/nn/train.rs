@@ -533,7 +533,7 @@ pub fn fit(
             // The backward pass's products are about batch x (largest parameter) multiply-adds:
             // small models run it on one thread (see `layers::on_one_thread`).
             let work = chunk.len() * largest_param;
-            optimizer.step(&on_one_thread(work, || loss.backward())?)?;
+            optimizer.step(&on_one_thread(train.x.device(), work, || loss.backward())?)?;
             let w = weights
                 .as_ref()
                 .map(|w| {
