@@ -2,7 +2,7 @@
 
 use candle_core::{Device, Tensor};
 
-use super::layers::{Activation, Dense, dropout, sigmoid, squeeze_last};
+use super::layers::{Activation, Dense, dropout, on_one_thread, sigmoid, squeeze_last};
 use super::loss::{bce_with_logits, mse};
 use super::model::{Batch, Step, Trainable};
 use super::params::Params;
@@ -126,19 +126,26 @@ impl Mlp {
                 ),
             ));
         }
-        let last = self.layers.len() - 1;
-        let mut h = x.clone();
-        for (i, layer) in self.layers.iter().enumerate() {
-            h = layer.forward(&h)?;
-            if i < last {
-                h = dropout(
-                    &self.config.activation.apply(&h)?,
-                    self.config.dropout,
-                    step,
-                )?;
+        // Small networks run the whole pass on one thread (see `layers::on_one_thread`).
+        let c = &self.config;
+        let widest = c
+            .hidden
+            .iter()
+            .copied()
+            .chain([c.inputs, c.outputs])
+            .max()
+            .unwrap_or(1);
+        on_one_thread(x.device(), x.dims()[0] * widest * widest, || {
+            let last = self.layers.len() - 1;
+            let mut h = x.clone();
+            for (i, layer) in self.layers.iter().enumerate() {
+                h = layer.forward(&h)?;
+                if i < last {
+                    h = dropout(&c.activation.apply(&h)?, c.dropout, step)?;
+                }
             }
-        }
-        Ok(h)
+            Ok(h)
+        })
     }
 
     /// Predictions (probabilities for a sigmoid output): [batch] for one output, else

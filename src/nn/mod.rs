@@ -9,6 +9,7 @@
 
 pub mod checkpoint;
 pub mod device;
+pub mod ensemble;
 pub mod flow;
 pub mod layers;
 pub mod loss;

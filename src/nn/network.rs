@@ -8,6 +8,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
 use super::checkpoint;
+use super::ensemble::Ensemble;
 use super::flow::{Flow, FlowConfig};
 use super::mlp::{Mlp, MlpConfig};
 use super::model::{Step, Trainable};
@@ -42,6 +43,13 @@ pub enum Architecture {
         /// Its shape.
         config: SvddConfig,
     },
+    /// `members` MLPs of one shape with stacked weights, trained together.
+    Ensemble {
+        /// The members' shape.
+        config: MlpConfig,
+        /// The number of members.
+        members: usize,
+    },
 }
 
 /// What is saved beside the weights: the architecture and the input columns.
@@ -65,6 +73,7 @@ enum Model {
     Flow(Flow),
     Vae(Vae),
     DeepSvdd(DeepSvdd),
+    Ensemble(Ensemble),
 }
 
 /// A model of any kind, with the names of the columns it reads once it has been trained on an
@@ -89,6 +98,9 @@ impl Network {
             Architecture::DeepSvdd { config } => {
                 Model::DeepSvdd(DeepSvdd::new(config.clone(), device, seed)?)
             }
+            Architecture::Ensemble { config, members } => {
+                Model::Ensemble(Ensemble::new(config.clone(), *members, device, seed)?)
+            }
         };
         Ok(Self {
             model,
@@ -112,6 +124,10 @@ impl Network {
             Model::DeepSvdd(m) => Architecture::DeepSvdd {
                 config: m.config().clone(),
             },
+            Model::Ensemble(e) => Architecture::Ensemble {
+                config: e.config().clone(),
+                members: e.members(),
+            },
         }
     }
 
@@ -122,6 +138,7 @@ impl Network {
             Model::Flow(f) => f.config().inputs,
             Model::Vae(m) => m.config().inputs,
             Model::DeepSvdd(m) => m.config().inputs,
+            Model::Ensemble(e) => e.config().inputs,
         }
     }
 
@@ -131,7 +148,7 @@ impl Network {
         match &self.model {
             Model::Flow(f) => f.config().context,
             Model::Vae(m) => m.config().conditional_decoder_inputs,
-            Model::Mlp(_) | Model::DeepSvdd(_) => 0,
+            Model::Mlp(_) | Model::DeepSvdd(_) | Model::Ensemble(_) => 0,
         }
     }
 
@@ -169,6 +186,15 @@ impl Network {
             Model::Flow(f) => f,
             Model::Vae(m) => m,
             Model::DeepSvdd(m) => m,
+            Model::Ensemble(e) => e,
+        }
+    }
+
+    /// The ensemble inside, if this network is one.
+    pub fn ensemble(&self) -> Option<&Ensemble> {
+        match &self.model {
+            Model::Ensemble(e) => Some(e),
+            _ => None,
         }
     }
 
@@ -231,13 +257,14 @@ impl Network {
         })
     }
 
-    /// "an MLP", "a flow", "a VAE" or "a Deep SVDD network" (for messages).
+    /// "an MLP", "a flow", "a VAE", "a Deep SVDD network" or "an ensemble" (for messages).
     pub fn kind_name(&self) -> &'static str {
         match &self.model {
             Model::Mlp(_) => "an MLP",
             Model::Flow(_) => "a flow",
             Model::Vae(_) => "a VAE",
             Model::DeepSvdd(_) => "a Deep SVDD network",
+            Model::Ensemble(_) => "an ensemble",
         }
     }
 
@@ -273,6 +300,34 @@ impl Network {
         self.batched(x, None, |x, _| svdd.score(x))
     }
 
+    /// Every member's predictions, [members, events] (or [members, events, outputs]), for an
+    /// ensemble; an error for other networks.
+    pub fn predict_members(&self, x: &Tensor) -> Result<Tensor> {
+        let ensemble = self.ensemble().ok_or_else(|| {
+            crate::Error::invalid("predict_members", "this network is not an ensemble")
+        })?;
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+        let n = x.dims().first().copied().unwrap_or(0);
+        let parts = (0..n)
+            .step_by(PREDICT_BATCH)
+            .map(|start| {
+                let chunk = x.narrow(0, start, PREDICT_BATCH.min(n - start))?;
+                let mut step = Step {
+                    training: false,
+                    rng: &mut rng,
+                };
+                ensemble.predict_members(&chunk, &mut step)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if parts.is_empty() {
+            return Err(crate::Error::invalid(
+                "inputs",
+                "there are no events to predict",
+            ));
+        }
+        Ok(Tensor::cat(&parts, 1)?)
+    }
+
     /// The device the weights live on.
     pub fn device(&self) -> &Device {
         self.trainable().params().device()
@@ -297,6 +352,7 @@ impl Network {
                 Model::Mlp(m) => m.predict(chunk, &mut step),
                 Model::Vae(m) => m.score(chunk, ctx),
                 Model::DeepSvdd(m) => m.score(chunk),
+                Model::Ensemble(e) => e.predict(chunk, &mut step),
                 Model::Flow(_) => Err(Error::invalid(
                     "predict",
                     "a flow has no predictions; use log_prob for its log density",
@@ -409,6 +465,22 @@ impl std::fmt::Display for Network {
                     c.hidden,
                     c.out_dim,
                     c.activation,
+                    self.parameter_count(),
+                    super::device::device_name(self.device())
+                )?;
+            }
+            Model::Ensemble(e) => {
+                let c = e.config();
+                write!(
+                    f,
+                    "Ensemble of {} MLPs {} -> {:?} -> {} ({:?} output), {:?}, dropout {}, {} parameters on {}",
+                    e.members(),
+                    c.inputs,
+                    c.hidden,
+                    c.outputs,
+                    c.output,
+                    c.activation,
+                    c.dropout,
                     self.parameter_count(),
                     super::device::device_name(self.device())
                 )?;
@@ -583,5 +655,39 @@ mod tests {
         same(svdd.predict(&x).unwrap(), back.score(&x).unwrap());
         assert_eq!(svdd.parameter_count(), 3 * 8 + 8 * 4);
         assert!(svdd.to_string().contains("target set"));
+    }
+
+    #[test]
+    fn ensembles_save_load_and_predict_the_member_average() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ens.safetensors");
+        let arch = Architecture::Ensemble {
+            config: MlpConfig::new(2),
+            members: 3,
+        };
+        let net = Network::new(&arch, &Device::Cpu, 5).unwrap();
+        let x = Tensor::new(&[[0.1f32, 0.2], [1.0, -1.0]], &Device::Cpu).unwrap();
+        let members = net.predict_members(&x).unwrap();
+        assert_eq!(members.dims(), [3, 2]);
+        let mean = net.predict(&x).unwrap().to_vec1::<f32>().unwrap();
+        let want = members.mean(0).unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(mean, want);
+        net.save(&path).unwrap();
+        let back = Network::load(&path, &Device::Cpu).unwrap();
+        assert_eq!(back.architecture(), arch);
+        assert_eq!(back.predict(&x).unwrap().to_vec1::<f32>().unwrap(), mean);
+        assert!(
+            net.to_string()
+                .starts_with("Ensemble of 3 MLPs 2 -> [64, 64, 64] -> 1")
+        );
+        let single = Network::new(
+            &Architecture::Mlp {
+                config: MlpConfig::new(2),
+            },
+            &Device::Cpu,
+            5,
+        )
+        .unwrap();
+        assert!(single.predict_members(&x).is_err());
     }
 }

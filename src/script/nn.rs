@@ -471,13 +471,70 @@ fn widths(function: &str, hidden: Option<Dynamic>, default: &[usize]) -> Out<Vec
     }
 }
 
+/// `fit` for an ensemble: every member trains on its own events (`folds: k`: member i
+/// validates on fold i and trains on the others; otherwise every member trains on all events
+/// with its own hold-out) with per-member early stopping. Returns the members' histories.
+fn fit_ensemble_events(
+    ctx: &NativeCallContext,
+    net: &mut Network,
+    events: EventSet,
+    mut opts: Map,
+) -> Out<Dynamic> {
+    use crate::nn::ensemble::{MemberData, fit_ensemble};
+    let folds = opts.remove("folds");
+    let eo = event_options(net, &events, &mut opts)?;
+    if eo.validation.is_some() {
+        return Err(Error::invalid(
+            "option 'validation'",
+            "an ensemble validates each member on its own events: use `folds: k` or a hold-out fraction",
+        )
+        .into());
+    }
+    let device = net.device().clone();
+    let data = dataset(&events, &eo, &device)?;
+    let options = train_options(ctx, opts, None)?;
+    let Some(ensemble) = net.ensemble() else {
+        return Err(Error::invalid("fit", "this network is not an ensemble").into());
+    };
+    let k = ensemble.members();
+    let members = match folds {
+        None => MemberData::all(data.len(), k),
+        Some(f) => {
+            let f = f.as_int().map_err(|t| {
+                Error::invalid("option 'folds'", format!("must be an integer, not {t}"))
+            })?;
+            if f != k as rhai::INT {
+                return Err(Error::invalid(
+                    "option 'folds'",
+                    format!(
+                        "{f} folds for an ensemble of {k} members: give folds equal to the members"
+                    ),
+                )
+                .into());
+            }
+            MemberData::k_folds(
+                data.len(),
+                k,
+                crate::seed::stream_seed(options.seed, u64::MAX),
+            )?
+        }
+    };
+    let interrupt = super::state::session_state(ctx)?.interrupt.clone();
+    let histories = fit_ensemble(ensemble, &data, &members, &options, Some(&interrupt))?;
+    net.features = Some(eo.features);
+    Ok(Dynamic::from_array(
+        histories.into_iter().map(Dynamic::from).collect(),
+    ))
+}
+
 #[export_module]
 mod nn_api {
     use rhai::{Array, FLOAT, INT, Map};
 
     use super::{
         EventOptions, context_matrix, dataset, ensure_svdd_target, event_matrix, event_options,
-        rows_matrix, sample_context, to_array, train_options, trained_inputs, vector, widths,
+        fit_ensemble_events, rows_matrix, sample_context, to_array, train_options, trained_inputs,
+        vector, widths,
     };
     use crate::data::EventSet;
     use crate::error::Error;
@@ -754,13 +811,19 @@ mod nn_api {
     /// "adagrad", "adadelta"), `patience` (early stopping, off), `monitor` ("val_loss"),
     /// `mode` ("min"/"max"), `reduce_lr` ([factor, patience]), `restore_best` (true), `seed`.
     /// Returns the history; Ctrl-C stops between batches and keeps the best weights.
+    /// For an ensemble: `folds: k` (k = members) trains member i on every fold but i and
+    /// validates it on fold i; without it every member trains on all events with its own
+    /// hold-out. Members stop early one by one; returns an array of their histories.
     #[rhai_fn(name = "fit", return_raw)]
     pub fn fit_events(
         ctx: NativeCallContext,
         net: &mut Network,
         events: EventSet,
         opts: Map,
-    ) -> Out<History> {
+    ) -> Out<Dynamic> {
+        if net.ensemble().is_some() {
+            return fit_ensemble_events(&ctx, net, events, opts);
+        }
         let mut opts = opts;
         let eo: EventOptions = event_options(net, &events, &mut opts)?;
         let device = net.device().clone();
@@ -776,7 +839,7 @@ mod nn_api {
         let history = fit(net.trainable(), &data, &options, Some(&interrupt))?;
         net.features = Some(eo.features);
         net.context = eo.context;
-        Ok(history)
+        Ok(Dynamic::from(history))
     }
 
     /// Trains the network on rows of inputs `x` (an array of arrays) and targets `y`. Options
@@ -849,6 +912,40 @@ mod nn_api {
         };
         Ok(Network::new(
             &Architecture::Flow { config },
+            &state.device(),
+            seed,
+        )?)
+    }
+
+    /// An ensemble of `members` MLPs of one shape, trained together with stacked weights
+    /// (one batched matmul per layer), e.g. `ensemble(#{ inputs: 4 }, 5)`; options as for
+    /// `mlp`. `fit(events, #{ features, folds: 5 })` trains member i on all folds but i;
+    /// `predict` averages the members, `predict_members` gives each member's predictions.
+    #[rhai_fn(return_raw)]
+    pub fn ensemble(ctx: NativeCallContext, opts: Map, members: INT) -> Out<Network> {
+        if members < 1 {
+            return Err(Error::invalid(
+                "ensemble",
+                format!("an ensemble needs at least one member, not {members}"),
+            )
+            .into());
+        }
+        let seed = opts.get("seed").cloned();
+        let state = session_state(&ctx)?;
+        let template = mlp(ctx, opts)?;
+        let Architecture::Mlp { config } = template.architecture() else {
+            unreachable!("mlp() makes an MLP");
+        };
+        // mlp() has checked the seed option (an integer >= 0).
+        let seed = match seed.and_then(|v| v.as_int().ok()) {
+            Some(n) => n as u64,
+            None => state.next_stream(),
+        };
+        Ok(Network::new(
+            &Architecture::Ensemble {
+                config,
+                members: members as usize,
+            },
             &state.device(),
             seed,
         )?)
@@ -953,9 +1050,29 @@ mod nn_api {
         })
     }
 
+    /// Each member's predictions for every event (an array per member), from the columns the
+    /// ensemble was trained on.
+    #[rhai_fn(name = "predict_members", pure, return_raw)]
+    pub fn predict_members(net: &mut Network, events: EventSet) -> Out<Array> {
+        let features = net.features.clone().ok_or_else(|| {
+            Error::invalid(
+                "predict_members",
+                "the ensemble has not been trained on an event set",
+            )
+        })?;
+        let x = event_matrix(&events, &features, net.device())?;
+        to_array(&net.predict_members(&x)?)
+    }
+
+    /// The number of members of an ensemble (1 for a single network).
+    #[rhai_fn(get = "members", pure)]
+    pub fn members(net: &mut Network) -> INT {
+        net.ensemble().map_or(1, |e| e.members() as INT)
+    }
+
     /// Predictions for every event, from the columns the network was trained on: an MLP's
-    /// outputs, a VAE's total loss per event (its anomaly score), a Deep SVDD network's
-    /// distance to its target.
+    /// outputs (an ensemble's: the members' average), a VAE's total loss per event (its
+    /// anomaly score), a Deep SVDD network's distance to its target.
     #[rhai_fn(name = "predict", pure, return_raw)]
     pub fn predict_events(net: &mut Network, events: EventSet) -> Out<Array> {
         let features = net.features.clone().ok_or_else(|| Error::invalid("predict", "the network has not been trained on an event set; pass the columns: predict(events, [\"a\", \"b\"])"))?;

@@ -1,0 +1,958 @@
+//! [`Ensemble`]: K multilayer perceptrons of one shape trained together. Their weights are
+//! stacked ([K, in, out] and [K, out] per layer), so every layer is one batched matmul over
+//! [K, batch, in] instead of K small ones, and one optimizer step updates every member.
+//!
+//! [`fit_ensemble`] gives each member its own events (e.g. the folds of a cross-validation,
+//! [`MemberData::k_folds`]), its own seeded shuffle and its own early stopping: a stopped
+//! member is frozen and no longer updated while the others go on. Without dropout each member
+//! follows (to float rounding) the trajectory [`fit`](super::train::fit) would give it alone
+//! with the same initial weights, data and seed.
+
+use std::time::Instant;
+
+use candle_core::{D, DType, Device, Tensor};
+use rand::seq::SliceRandom;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::SeedableRng;
+
+use super::layers::{add_bias, dropout, on_one_thread, sigmoid};
+use super::loss::{bce_with_logits, mse};
+use super::mlp::{Mlp, MlpConfig, Output};
+use super::model::{Batch, Step, Trainable};
+use super::optim::Optimizer;
+use super::params::Params;
+use super::train::{
+    Dataset, Epoch, History, Tracker, TrainOptions, Validation, check_options, monitor_name,
+    monitor_value, non_finite_loss, tune_allocator, unknown_monitor,
+};
+use crate::error::{Error, Result};
+use crate::interrupt::Interrupt;
+use crate::progress::Progress;
+use crate::seed::stream_seed;
+
+/// K multilayer perceptrons of one [`MlpConfig`], with stacked weights.
+#[derive(Clone, Debug)]
+pub struct Ensemble {
+    config: MlpConfig,
+    members: usize,
+    /// Per layer: weights [K, in, out] and biases [K, out].
+    layers: Vec<(Tensor, Tensor)>,
+    params: Params,
+}
+
+impl Ensemble {
+    /// `members` freshly initialised networks on `device`; member `m` starts with the weights
+    /// `Mlp::new(config, device, Ensemble::member_seed(seed, m))` would have.
+    pub fn new(config: MlpConfig, members: usize, device: &Device, seed: u64) -> Result<Self> {
+        if members == 0 {
+            return Err(Error::invalid(
+                "ensemble",
+                "an ensemble needs at least one member",
+            ));
+        }
+        let singles = (0..members)
+            .map(|m| Mlp::new(config.clone(), device, Self::member_seed(seed, m)))
+            .collect::<Result<Vec<_>>>()?;
+        let snapshots = singles
+            .iter()
+            .map(|s| s.params().snapshot())
+            .collect::<Result<Vec<_>>>()?;
+        let mut params = Params::new(device, seed);
+        let mut layers = Vec::new();
+        for layer in 0..snapshots[0].len() / 2 {
+            let stack = |i: usize| -> Result<Tensor> {
+                let parts: Vec<&Tensor> = snapshots.iter().map(|s| &s[i]).collect();
+                Ok(Tensor::stack(&parts, 0)?)
+            };
+            layers.push((
+                params.add(&format!("layer{layer}.weight"), stack(2 * layer)?)?,
+                params.add(&format!("layer{layer}.bias"), stack(2 * layer + 1)?)?,
+            ));
+        }
+        Ok(Self {
+            config,
+            members,
+            layers,
+            params,
+        })
+    }
+
+    /// The seed of member `m`'s initial weights in an ensemble made with `seed`; also the
+    /// seed of its shuffles in [`fit_ensemble`] (from the training seed).
+    pub fn member_seed(seed: u64, m: usize) -> u64 {
+        stream_seed(seed, m as u64)
+    }
+
+    /// The members' shape.
+    pub fn config(&self) -> &MlpConfig {
+        &self.config
+    }
+
+    /// The number of members.
+    pub fn members(&self) -> usize {
+        self.members
+    }
+
+    /// The stacked parameters (named as an [`Mlp`]'s, with a leading member dimension).
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// Member `m` as a stand-alone [`Mlp`] (a copy of its current weights).
+    pub fn member(&self, m: usize) -> Result<Mlp> {
+        if m >= self.members {
+            return Err(Error::invalid(
+                "member",
+                format!("{m} is not a member of an ensemble of {}", self.members),
+            ));
+        }
+        let mlp = Mlp::new(self.config.clone(), self.params.device(), 0)?;
+        let map = self
+            .params
+            .to_map()
+            .into_iter()
+            .map(|(name, t)| Ok((name, t.get(m)?)))
+            .collect::<Result<_>>()?;
+        mlp.params().load_map(&map)?;
+        Ok(mlp)
+    }
+
+    /// The raw outputs [K, batch, outputs] (logits for a sigmoid output) for per-member
+    /// inputs [K, batch, inputs].
+    pub fn forward(&self, x: &Tensor, step: &mut Step) -> Result<Tensor> {
+        if x.rank() != 3 || x.dims()[0] != self.members || x.dims()[2] != self.config.inputs {
+            return Err(Error::invalid(
+                "inputs",
+                format!(
+                    "the ensemble takes [{}, events, {}], got {:?}",
+                    self.members,
+                    self.config.inputs,
+                    x.dims()
+                ),
+            ));
+        }
+        let last = self.layers.len() - 1;
+        let mut h = x.clone();
+        for (i, (weight, bias)) in self.layers.iter().enumerate() {
+            h = add_bias(&h.matmul(weight)?, bias)?;
+            if i < last {
+                h = dropout(
+                    &self.config.activation.apply(&h)?,
+                    self.config.dropout,
+                    step,
+                )?;
+            }
+        }
+        Ok(h)
+    }
+
+    /// Every member's predictions for shared inputs [events, inputs] (probabilities for a
+    /// sigmoid output): [K, events] for one output, else [K, events, outputs].
+    pub fn predict_members(&self, x: &Tensor, step: &mut Step) -> Result<Tensor> {
+        if x.rank() != 2 || x.dims()[1] != self.config.inputs {
+            return Err(Error::invalid(
+                "inputs",
+                format!(
+                    "the network takes [events, {}], got {:?}",
+                    self.config.inputs,
+                    x.dims()
+                ),
+            ));
+        }
+        let (n, f) = x.dims2()?;
+        let shared = x
+            .unsqueeze(0)?
+            .broadcast_as((self.members, n, f))?
+            .contiguous()?;
+        let out = self.forward(&shared, step)?;
+        let out = match self.config.output {
+            Output::Sigmoid => sigmoid(&out)?,
+            Output::Linear => out,
+        };
+        if self.config.outputs == 1 {
+            Ok(out.squeeze(D::Minus1)?)
+        } else {
+            Ok(out)
+        }
+    }
+
+    /// The members' average prediction: [events] for one output, else [events, outputs].
+    pub fn predict(&self, x: &Tensor, step: &mut Step) -> Result<Tensor> {
+        Ok(self.predict_members(x, step)?.mean(0)?)
+    }
+
+    /// The per-event loss of every member on per-member inputs [K, batch, inputs] and targets
+    /// [K, batch] or [K, batch, outputs]: shape [K, batch, r], r = 1 except for a sigmoid
+    /// output with several outputs (one term per output, as [`Mlp`] computes it).
+    fn member_losses(&self, x: &Tensor, y: &Tensor, step: &mut Step) -> Result<Tensor> {
+        let out = self.forward(x, step)?;
+        let (k, b) = (self.members, x.dims()[1]);
+        let losses = match self.config.output {
+            Output::Sigmoid => bce_with_logits(&out, y)?,
+            Output::Linear => mse(
+                &out.reshape((k * b, self.config.outputs))?,
+                &y.reshape((k * b, ()))?,
+            )?,
+        };
+        Ok(losses.reshape((k, b, ()))?)
+    }
+}
+
+/// Trained with [`fit`](super::train::fit), an ensemble trains every member on the same
+/// batches (one shuffle) and stops on the members' summed loss: the per-event loss is the sum
+/// of the members' losses, so each member gets exactly the gradient it would get alone. Use
+/// [`fit_ensemble`] for per-member data and per-member early stopping.
+impl Trainable for Ensemble {
+    fn params(&self) -> &Params {
+        &self.params
+    }
+
+    fn loss(&self, batch: &Batch, step: &mut Step) -> Result<Tensor> {
+        let y = batch.y.as_ref().ok_or_else(|| {
+            Error::invalid("targets", "the classifier needs targets (labels) to train")
+        })?;
+        let (n, f) = batch.x.dims2()?;
+        let k = self.members;
+        let x = batch
+            .x
+            .unsqueeze(0)?
+            .broadcast_as((k, n, f))?
+            .contiguous()?;
+        let mut y_shape = vec![k];
+        y_shape.extend_from_slice(y.dims());
+        let y = y.unsqueeze(0)?.broadcast_as(y_shape)?.contiguous()?;
+        let losses = self.member_losses(&x, &y, step)?;
+        // [K, n, r] -> per event (and per output term) summed over members.
+        let r = losses.dims()[2];
+        Ok(losses.sum(0)?.reshape(n * r)?)
+    }
+
+    fn needs_targets(&self) -> bool {
+        true
+    }
+}
+
+/// The events of one member, as row indices into the training [`Dataset`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberData {
+    /// The events it trains on.
+    pub train: Vec<u32>,
+    /// The events it is validated on (early stopping, best weights); `None`: the training
+    /// options' `validation` decides (none, or a hold-out fraction of `train`).
+    pub validation: Option<Vec<u32>>,
+}
+
+impl MemberData {
+    /// Every member trains on all `events` (with the options' validation).
+    pub fn all(events: usize, members: usize) -> Vec<Self> {
+        let all: Vec<u32> = (0..events as u32).collect();
+        vec![
+            Self {
+                train: all,
+                validation: None,
+            };
+            members
+        ]
+    }
+
+    /// `k`-fold cross-validation of `events`: shuffled with `seed` and dealt into `k` parts of
+    /// (nearly) equal size, as `EventSet::kfold` does; member i validates on part i and trains
+    /// on the others.
+    pub fn k_folds(events: usize, k: usize, seed: u64) -> Result<Vec<Self>> {
+        if k < 2 || k > events {
+            return Err(Error::invalid(
+                "folds",
+                format!("k = {k} needs 2 <= k <= the number of events ({events})"),
+            ));
+        }
+        let mut order: Vec<u32> = (0..events as u32).collect();
+        order.shuffle(&mut Xoshiro256PlusPlus::seed_from_u64(seed));
+        let bounds: Vec<usize> = (0..=k).map(|i| i * events / k).collect();
+        Ok((0..k)
+            .map(|i| Self {
+                train: [&order[..bounds[i]], &order[bounds[i + 1]..]].concat(),
+                validation: Some(order[bounds[i]..bounds[i + 1]].to_vec()),
+            })
+            .collect())
+    }
+}
+
+/// One member's state during [`fit_ensemble`].
+struct Member {
+    train: Vec<u32>,
+    validation: Option<Vec<u32>>,
+    rng: Xoshiro256PlusPlus,
+    history: History,
+    tracker: Tracker,
+    /// Still training (not stopped early).
+    active: bool,
+    /// Sums over the epoch's batches: Σ w·loss and Σ w.
+    sums: (f64, f64),
+}
+
+/// Trains the members of `ensemble` together, member `m` on the events `members[m]` of
+/// `data`, and returns each member's history.
+///
+/// Every member shuffles its own events each epoch with its own generator (seeded with
+/// `Ensemble::member_seed(opts.seed, m)`), so member `m` sees the batches `fit` would show it
+/// with that seed on its own events; a hold-out `Validation::Fraction` is drawn the same way.
+/// Each step stacks one batch per member (shorter ones padded with zero-weight events), sums
+/// the members' weighted mean losses and makes one optimizer step for all members, with
+/// per-member Adam step counts, learning rates (reduce-on-plateau) and early stopping. A
+/// member that stops is frozen (at its best weights with `restore_best`) and no longer
+/// updated. Ctrl-C stops between batches, restores every member's best weights so far and
+/// returns `Error::Interrupted`.
+///
+/// Without dropout, a member's weights equal (to float rounding: sums are taken in another
+/// order) those of `fit` on its own events with the same initial weights and seed. Dropout
+/// masks come from one shared generator, so with dropout members only train alike.
+/// `opts.validation` may be `None` or `Fraction`; separate validation events are given as
+/// `MemberData::validation` indices into `data`. The monitor is "loss" or "val_loss".
+pub fn fit_ensemble(
+    ensemble: &Ensemble,
+    data: &Dataset,
+    members: &[MemberData],
+    opts: &TrainOptions,
+    interrupt: Option<&Interrupt>,
+) -> Result<Vec<History>> {
+    tune_allocator();
+    data.check()?;
+    check_options(opts)?;
+    let k = ensemble.members();
+    if members.len() != k {
+        return Err(Error::invalid(
+            "members",
+            format!("{} member data sets for an ensemble of {k}", members.len()),
+        ));
+    }
+    let y = data.y.as_ref().ok_or_else(|| {
+        Error::invalid(
+            "targets",
+            "this model trains on targets (labels); none were given",
+        )
+    })?;
+    let n = data.len() as u32;
+    for (m, md) in members.iter().enumerate() {
+        let indices = md.train.iter().chain(md.validation.iter().flatten());
+        if let Some(bad) = indices.copied().find(|&i| i >= n) {
+            return Err(Error::invalid(
+                "members",
+                format!("member {m} names event {bad}, but there are {n} events"),
+            ));
+        }
+        if md.train.is_empty() {
+            return Err(Error::invalid(
+                "members",
+                format!("member {m} has no events to train on"),
+            ));
+        }
+    }
+    if !matches!(opts.monitor.as_str(), "loss" | "val_loss") {
+        return Err(unknown_monitor(opts));
+    }
+    let weights: Option<Vec<f32>> = data
+        .weights
+        .as_ref()
+        .map(|w| w.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>())
+        .transpose()?;
+    let mut state = members
+        .iter()
+        .enumerate()
+        .map(|(m, md)| member_state(m, md, opts))
+        .collect::<Result<Vec<_>>>()?;
+
+    let mut optimizer =
+        Optimizer::for_members(opts.optimizer, opts.lr, ensemble.params().vars(), k)?;
+    let total_batches: usize = state
+        .iter()
+        .map(|s| s.train.len().div_ceil(opts.batch_size))
+        .sum();
+    let progress = Progress::new(
+        "training ensemble (member batches)",
+        (opts.epochs * total_batches) as u64,
+    );
+    let mut best = ensemble.params().snapshot()?;
+    let mut dropout_rng = Xoshiro256PlusPlus::seed_from_u64(stream_seed(opts.seed, k as u64));
+    let mut orders: Vec<Vec<u32>> = state
+        .iter()
+        .map(|s| (0..s.train.len() as u32).collect())
+        .collect();
+    for epoch in 0..opts.epochs {
+        let started = Instant::now();
+        for (s, order) in state.iter_mut().zip(&mut orders) {
+            s.sums = (0.0, 0.0);
+            if s.active {
+                order.shuffle(&mut s.rng);
+            }
+        }
+        let steps = state
+            .iter()
+            .filter(|s| s.active)
+            .map(|s| s.train.len().div_ceil(opts.batch_size))
+            .max()
+            .unwrap_or(0);
+        for b in 0..steps {
+            if interrupt.is_some_and(Interrupt::is_triggered) {
+                ensemble.params().restore(&best)?;
+                return Err(Error::Interrupted);
+            }
+            let chunks: Vec<Vec<u32>> = state
+                .iter()
+                .zip(&orders)
+                .map(|(s, order)| {
+                    let start = b * opts.batch_size;
+                    if !s.active || start >= order.len() {
+                        return Vec::new();
+                    }
+                    let end = (start + opts.batch_size).min(order.len());
+                    order[start..end]
+                        .iter()
+                        .map(|&i| s.train[i as usize])
+                        .collect()
+                })
+                .collect();
+            let stacked = stack_batches(data, y, weights.as_deref(), &chunks)?;
+            // Forward and backward of all members in one go, on one thread when the products
+            // are small (see `layers::on_one_thread`).
+            let (means, grads) =
+                on_one_thread(data.x.device(), product_work(ensemble, &stacked.x), || {
+                    let mut step = Step {
+                        training: true,
+                        rng: &mut dropout_rng,
+                    };
+                    let losses = ensemble.member_losses(&stacked.x, &stacked.y, &mut step)?;
+                    let means = member_means(&losses, &stacked.w)?;
+                    let grads = means.sum_all()?.backward()?;
+                    Ok::<_, Error>((means, grads))
+                })?;
+            let values: Vec<f32> = means.to_vec1()?;
+            let active: Vec<bool> = chunks.iter().map(|c| !c.is_empty()).collect();
+            for (m, s) in state.iter_mut().enumerate() {
+                if active[m] {
+                    let value = f64::from(values[m]);
+                    if !value.is_finite() {
+                        return Err(non_finite_loss(value, epoch));
+                    }
+                    s.sums.0 += value * stacked.weight_sums[m];
+                    s.sums.1 += stacked.weight_sums[m];
+                }
+            }
+            optimizer.step_members(&grads, Some(&active))?;
+            progress.advance(active.iter().filter(|&&a| a).count() as u64);
+        }
+        let val_losses = evaluate_members(
+            ensemble,
+            data,
+            y,
+            weights.as_deref(),
+            &state,
+            opts,
+            &mut dropout_rng,
+        )?;
+        let seconds = started.elapsed().as_secs_f64();
+        let mut improved = vec![false; k];
+        let mut stopped = vec![false; k];
+        for (m, s) in state.iter_mut().enumerate() {
+            if !s.active {
+                continue;
+            }
+            let record = Epoch {
+                loss: s.sums.0 / s.sums.1.max(f64::MIN_POSITIVE),
+                val_loss: val_losses[m],
+                metrics: Vec::new(),
+                lr: optimizer.member_lr(m),
+                seconds,
+            };
+            let value =
+                monitor_value(&record, &s.history.monitor).ok_or_else(|| unknown_monitor(opts))?;
+            s.history.epochs.push(record);
+            let verdict = s.tracker.update(value, epoch, opts);
+            if verdict.improved {
+                s.history.best_epoch = epoch;
+                improved[m] = true;
+            }
+            if let (true, Some((factor, _))) = (verdict.reduce_lr, opts.reduce_lr) {
+                optimizer.set_member_lr(m, optimizer.member_lr(m) * factor);
+            }
+            if verdict.stop {
+                s.history.stopped_early = true;
+                s.active = false;
+                stopped[m] = true;
+            }
+        }
+        if improved.iter().any(|&i| i) {
+            let current = ensemble.params().snapshot()?;
+            best = select_members(&improved, &current, &best)?;
+        }
+        if opts.restore_best && stopped.iter().any(|&s| s) {
+            let current = ensemble.params().snapshot()?;
+            ensemble
+                .params()
+                .restore(&select_members(&stopped, &best, &current)?)?;
+        }
+        if state.iter().all(|s| !s.active) {
+            break;
+        }
+    }
+    if opts.restore_best {
+        ensemble.params().restore(&best)?;
+    }
+    Ok(state.into_iter().map(|s| s.history).collect())
+}
+
+/// The multiply-adds of the ensemble's largest per-member matrix product on inputs `x`
+/// (decides whether a training step runs on one thread).
+fn product_work(ensemble: &Ensemble, x: &Tensor) -> usize {
+    let c = ensemble.config();
+    let widest = c
+        .hidden
+        .iter()
+        .copied()
+        .chain([c.inputs, c.outputs])
+        .max()
+        .unwrap_or(1);
+    x.dims()[1] * widest * widest
+}
+
+/// The training state of member `m`: its generator, and its events split into training and
+/// validation as `fit` would split them.
+fn member_state(m: usize, md: &MemberData, opts: &TrainOptions) -> Result<Member> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(Ensemble::member_seed(opts.seed, m));
+    let (train, validation) = match (&md.validation, &opts.validation) {
+        (Some(v), _) => (md.train.clone(), Some(v.clone())),
+        (None, Validation::None) => (md.train.clone(), None),
+        (None, Validation::Fraction(f)) => {
+            let n = md.train.len();
+            let n_val = ((n as f64) * f).round() as usize;
+            if !(*f > 0.0 && *f < 1.0) || n_val == 0 || n_val == n {
+                return Err(Error::invalid(
+                    "validation",
+                    format!(
+                        "a hold-out fraction {f} of member {m}'s {n} events leaves one side empty"
+                    ),
+                ));
+            }
+            let mut order: Vec<u32> = (0..n as u32).collect();
+            order.shuffle(&mut rng);
+            let pick = |o: &[u32]| o.iter().map(|&i| md.train[i as usize]).collect::<Vec<_>>();
+            (pick(&order[n_val..]), Some(pick(&order[..n_val])))
+        }
+        (None, Validation::Data(_)) => {
+            return Err(Error::invalid(
+                "validation",
+                "an ensemble takes its validation events as member indices into the training data (MemberData::validation)",
+            ));
+        }
+    };
+    if validation.as_ref().is_some_and(Vec::is_empty) {
+        return Err(Error::invalid(
+            "members",
+            format!("member {m}'s validation set is empty"),
+        ));
+    }
+    let monitor = monitor_name(opts, validation.is_some());
+    Ok(Member {
+        train,
+        validation,
+        rng,
+        history: History {
+            epochs: Vec::new(),
+            monitor,
+            best_epoch: 0,
+            stopped_early: false,
+        },
+        tracker: Tracker::new(),
+        active: true,
+        sums: (0.0, 0.0),
+    })
+}
+
+/// One batch per member, stacked: inputs [K, L, F], targets [K, L, ...] and weights [K, L]
+/// (zero for the padding of members with fewer than L events, or none), with each member's
+/// sum of weights.
+struct Stacked {
+    x: Tensor,
+    y: Tensor,
+    w: Tensor,
+    weight_sums: Vec<f64>,
+}
+
+fn stack_batches(
+    data: &Dataset,
+    y: &Tensor,
+    weights: Option<&[f32]>,
+    chunks: &[Vec<u32>],
+) -> Result<Stacked> {
+    let k = chunks.len();
+    let len = chunks.iter().map(Vec::len).max().unwrap_or(0).max(1);
+    let mut index = Vec::with_capacity(k * len);
+    let mut w = Vec::with_capacity(k * len);
+    let mut weight_sums = Vec::with_capacity(k);
+    for chunk in chunks {
+        let mut sum = 0.0;
+        for j in 0..len {
+            match chunk.get(j) {
+                Some(&i) => {
+                    let wi = weights.map_or(1.0, |ws| ws[i as usize]);
+                    index.push(i);
+                    w.push(wi);
+                    sum += f64::from(wi);
+                }
+                None => {
+                    index.push(0);
+                    w.push(0.0);
+                }
+            }
+        }
+        weight_sums.push(sum);
+    }
+    let device = data.x.device();
+    let index = Tensor::from_vec(index, k * len, device)?;
+    let x = data.x.index_select(&index, 0)?;
+    let x = x.reshape((k, len, x.dims()[1]))?;
+    let y = y.index_select(&index, 0)?;
+    let mut y_shape = vec![k, len];
+    y_shape.extend_from_slice(&y.dims()[1..]);
+    Ok(Stacked {
+        x,
+        y: y.reshape(y_shape)?,
+        w: Tensor::from_vec(w, (k, len), device)?,
+        weight_sums,
+    })
+}
+
+/// Each member's weighted mean of per-event losses [K, L, r] with weights [K, L]: [K]
+/// (zero for a member without events in the batch).
+fn member_means(losses: &Tensor, w: &Tensor) -> Result<Tensor> {
+    let r = losses.dims()[2] as f64;
+    let total = losses.broadcast_mul(&w.unsqueeze(2)?)?.sum((1, 2))?;
+    let norm = w
+        .sum(1)?
+        .affine(r, 0.0)?
+        .clamp(f32::MIN_POSITIVE, f32::INFINITY)?;
+    Ok(total.div(&norm)?)
+}
+
+/// Every member's mean loss on its validation events (None for members without), in batches.
+fn evaluate_members(
+    ensemble: &Ensemble,
+    data: &Dataset,
+    y: &Tensor,
+    weights: Option<&[f32]>,
+    state: &[Member],
+    opts: &TrainOptions,
+    rng: &mut Xoshiro256PlusPlus,
+) -> Result<Vec<Option<f64>>> {
+    let k = state.len();
+    let longest = state
+        .iter()
+        .filter(|s| s.active)
+        .filter_map(|s| s.validation.as_ref().map(Vec::len))
+        .max()
+        .unwrap_or(0);
+    let mut sums = vec![(0.0, 0.0); k];
+    for start in (0..longest).step_by(opts.batch_size) {
+        let chunks: Vec<Vec<u32>> = state
+            .iter()
+            .map(|s| match (&s.validation, s.active) {
+                (Some(v), true) if start < v.len() => {
+                    v[start..(start + opts.batch_size).min(v.len())].to_vec()
+                }
+                _ => Vec::new(),
+            })
+            .collect();
+        let stacked = stack_batches(data, y, weights, &chunks)?;
+        let mut step = Step {
+            training: false,
+            rng,
+        };
+        let losses = ensemble.member_losses(&stacked.x, &stacked.y, &mut step)?;
+        let means: Vec<f32> = member_means(&losses, &stacked.w)?.to_vec1()?;
+        for (m, sum) in sums.iter_mut().enumerate() {
+            sum.0 += f64::from(means[m]) * stacked.weight_sums[m];
+            sum.1 += stacked.weight_sums[m];
+        }
+    }
+    Ok(state
+        .iter()
+        .zip(sums)
+        .map(|(s, (total, norm))| {
+            s.validation
+                .as_ref()
+                .map(|_| total / if norm > 0.0 { norm } else { 1.0 })
+        })
+        .collect())
+}
+
+/// Per parameter: the member slices of `a` where `pick` is set, of `b` elsewhere.
+fn select_members(pick: &[bool], a: &[Tensor], b: &[Tensor]) -> Result<Vec<Tensor>> {
+    a.iter()
+        .zip(b)
+        .map(|(a, b)| {
+            let mut shape = vec![1; a.rank()];
+            shape[0] = pick.len();
+            let mask: Vec<u8> = pick.iter().map(|&p| u8::from(p)).collect();
+            let mask = Tensor::from_vec(mask, shape, a.device())?.broadcast_as(a.shape())?;
+            Ok(mask.where_cond(a, b)?)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::RngExt;
+
+    use super::*;
+    use crate::nn::layers::matrix;
+    use crate::nn::train::fit;
+
+    /// Points in [-1, 1]² labelled 1 inside the circle of radius 0.6 (or random labels).
+    fn circle(n: usize, seed: u64, noise: bool) -> Dataset {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut x = Vec::with_capacity(2 * n);
+        let mut y = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (a, b) = (
+                rng.random::<f32>() * 2.0 - 1.0,
+                rng.random::<f32>() * 2.0 - 1.0,
+            );
+            x.extend([a, b]);
+            let inside = if noise {
+                rng.random::<bool>()
+            } else {
+                a * a + b * b < 0.36
+            };
+            y.push(if inside { 1.0f32 } else { 0.0 });
+        }
+        Dataset {
+            x: matrix(x, 2, &Device::Cpu).unwrap(),
+            y: Some(Tensor::new(y, &Device::Cpu).unwrap()),
+            weights: None,
+            context: None,
+        }
+    }
+
+    fn subset(data: &Dataset, idx: &[u32]) -> Dataset {
+        let index = Tensor::new(idx, &Device::Cpu).unwrap();
+        Dataset {
+            x: data.x.index_select(&index, 0).unwrap(),
+            y: data.y.as_ref().map(|y| y.index_select(&index, 0).unwrap()),
+            weights: None,
+            context: None,
+        }
+    }
+
+    fn config() -> MlpConfig {
+        MlpConfig {
+            hidden: vec![16, 16],
+            ..MlpConfig::new(2)
+        }
+    }
+
+    fn flat_weights(mlp: &Mlp) -> Vec<f32> {
+        mlp.params()
+            .snapshot()
+            .unwrap()
+            .iter()
+            .flat_map(|t| t.flatten_all().unwrap().to_vec1::<f32>().unwrap())
+            .collect()
+    }
+
+    /// Trains every member together and one by one with `fit`, and checks that weights and
+    /// histories agree.
+    fn check_against_one_by_one(data: &Dataset, members: &[MemberData], opts: &TrainOptions) {
+        let ensemble = Ensemble::new(config(), members.len(), &Device::Cpu, 21).unwrap();
+        let initial: Vec<Mlp> = (0..members.len())
+            .map(|m| ensemble.member(m).unwrap())
+            .collect();
+        let together = fit_ensemble(&ensemble, data, members, opts, None).unwrap();
+        for (m, md) in members.iter().enumerate() {
+            let alone = &initial[m];
+            let solo_opts = TrainOptions {
+                seed: Ensemble::member_seed(opts.seed, m),
+                validation: match &md.validation {
+                    Some(v) => Validation::Data(subset(data, v)),
+                    None => opts.validation.clone(),
+                },
+                ..opts.clone()
+            };
+            let history = fit(alone, &subset(data, &md.train), &solo_opts, None).unwrap();
+            let (a, b) = (&together[m], &history);
+            assert_eq!(a.epochs.len(), b.epochs.len(), "member {m}");
+            assert_eq!(
+                (a.best_epoch, a.stopped_early),
+                (b.best_epoch, b.stopped_early)
+            );
+            for (ea, eb) in a.epochs.iter().zip(&b.epochs) {
+                assert!((ea.loss - eb.loss).abs() < 1e-5, "member {m}: {a}\n{b}");
+                let (va, vb) = (ea.val_loss.unwrap_or(0.0), eb.val_loss.unwrap_or(0.0));
+                assert!((va - vb).abs() < 1e-5, "member {m}: {a}\n{b}");
+            }
+            let (wa, wb) = (
+                flat_weights(&ensemble.member(m).unwrap()),
+                flat_weights(alone),
+            );
+            let worst = wa
+                .iter()
+                .zip(&wb)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0f32, f32::max);
+            assert!(worst < 1e-4, "member {m}: weights differ by {worst}");
+        }
+    }
+
+    #[test]
+    fn members_trained_together_equal_members_trained_alone() {
+        // Five folds of 503 events: unequal sizes, so batches are padded; batch 64 leaves a
+        // short last batch.
+        let data = circle(503, 1, false);
+        let folds = MemberData::k_folds(data.len(), 5, 2).unwrap();
+        let opts = TrainOptions {
+            epochs: 4,
+            batch_size: 64,
+            lr: 5e-3,
+            seed: 3,
+            ..Default::default()
+        };
+        check_against_one_by_one(&data, &folds, &opts);
+        // A hold-out fraction drawn per member, and SGD with momentum.
+        let opts = TrainOptions {
+            epochs: 3,
+            batch_size: 50,
+            lr: 1e-2,
+            optimizer: crate::nn::optim::Kind::Sgd { momentum: 0.9 },
+            validation: Validation::Fraction(0.25),
+            seed: 4,
+            ..Default::default()
+        };
+        check_against_one_by_one(&data, &MemberData::all(data.len(), 3), &opts);
+    }
+
+    #[test]
+    fn early_stopping_is_per_member_and_freezes_stopped_members() {
+        // Few events with noisy labels: the validation loss stops improving at a different
+        // epoch for each member.
+        let mut data = circle(200, 5, false);
+        let noise = circle(200, 6, true);
+        data.y = Some(
+            Tensor::cat(
+                &[
+                    data.y.as_ref().unwrap().narrow(0, 0, 100).unwrap(),
+                    noise.y.as_ref().unwrap().narrow(0, 100, 100).unwrap(),
+                ],
+                0,
+            )
+            .unwrap(),
+        );
+        let folds = MemberData::k_folds(data.len(), 3, 6).unwrap();
+        let opts = TrainOptions {
+            epochs: 60,
+            batch_size: 16,
+            lr: 1e-2,
+            patience: Some(2),
+            seed: 7,
+            ..Default::default()
+        };
+        let ensemble = Ensemble::new(config(), 3, &Device::Cpu, 8).unwrap();
+        let histories = fit_ensemble(&ensemble, &data, &folds, &opts, None).unwrap();
+        assert!(histories.iter().all(|h| h.stopped_early), "{histories:?}");
+        let lengths: Vec<usize> = histories.iter().map(|h| h.epochs.len()).collect();
+        assert!(
+            lengths.iter().any(|&l| l != lengths[0]),
+            "members stop at different epochs: {lengths:?}"
+        );
+        for h in &histories {
+            assert_eq!(h.epochs.len(), h.best_epoch + 3);
+        }
+        // Each member ends where it would end alone, although the others trained on after
+        // it stopped: stopped members were not updated.
+        check_against_one_by_one(&data, &folds, &opts);
+    }
+
+    #[test]
+    fn predictions_average_the_members_and_bad_inputs_are_errors() {
+        let data = circle(300, 9, false);
+        let ensemble = Ensemble::new(config(), 4, &Device::Cpu, 10).unwrap();
+        let opts = TrainOptions {
+            epochs: 2,
+            seed: 11,
+            ..Default::default()
+        };
+        let folds = MemberData::k_folds(data.len(), 4, 12).unwrap();
+        fit_ensemble(&ensemble, &data, &folds, &opts, None).unwrap();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+        let mut step = Step {
+            training: false,
+            rng: &mut rng,
+        };
+        let members = ensemble.predict_members(&data.x, &mut step).unwrap();
+        assert_eq!(members.dims(), [4, 300]);
+        let mean = ensemble
+            .predict(&data.x, &mut step)
+            .unwrap()
+            .to_vec1::<f32>()
+            .unwrap();
+        let per: Vec<Vec<f32>> = (0..4)
+            .map(|m| {
+                ensemble
+                    .member(m)
+                    .unwrap()
+                    .predict(&data.x, &mut step)
+                    .unwrap()
+                    .to_vec1::<f32>()
+                    .unwrap()
+            })
+            .collect();
+        for (i, v) in mean.iter().enumerate() {
+            let want = per.iter().map(|p| p[i]).sum::<f32>() / 4.0;
+            assert!((v - want).abs() < 1e-5);
+        }
+        // Different data, different networks.
+        assert!(
+            per[0]
+                .iter()
+                .zip(&per[1])
+                .any(|(a, b)| (a - b).abs() > 1e-3)
+        );
+        // Errors.
+        assert!(fit_ensemble(&ensemble, &data, &folds[..2], &opts, None).is_err());
+        let bad = vec![
+            MemberData {
+                train: vec![0, 300],
+                validation: None,
+            };
+            4
+        ];
+        let err = fit_ensemble(&ensemble, &data, &bad, &opts, None).unwrap_err();
+        assert!(err.to_string().contains("event 300"), "{err}");
+        assert!(MemberData::k_folds(10, 1, 0).is_err());
+        assert!(Ensemble::new(config(), 0, &Device::Cpu, 0).is_err());
+        let flag = Interrupt::new();
+        flag.trigger();
+        assert!(matches!(
+            fit_ensemble(&ensemble, &data, &folds, &opts, Some(&flag)),
+            Err(Error::Interrupted)
+        ));
+    }
+
+    #[test]
+    fn fit_trains_every_member_on_the_same_batches() {
+        let data = circle(400, 13, false);
+        let ensemble = Ensemble::new(config(), 2, &Device::Cpu, 14).unwrap();
+        let alone = ensemble.member(1).unwrap();
+        let opts = TrainOptions {
+            epochs: 2,
+            batch_size: 64,
+            validation: Validation::None,
+            seed: 15,
+            ..Default::default()
+        };
+        fit(&ensemble, &data, &opts, None).unwrap();
+        fit(&alone, &data, &opts, None).unwrap();
+        let (a, b) = (
+            flat_weights(&ensemble.member(1).unwrap()),
+            flat_weights(&alone),
+        );
+        assert!(a.iter().zip(&b).all(|(x, y)| (x - y).abs() < 1e-4));
+    }
+}
