@@ -10,7 +10,7 @@ use super::values::Out;
 use crate::data::{EventSet, Role};
 use crate::error::Error;
 use crate::nn::layers::matrix;
-use crate::nn::network::Network;
+use crate::nn::network::{Architecture, Network};
 use crate::nn::train::{Dataset, Goal, TrainOptions, Validation};
 
 /// The `nn` domain.
@@ -527,14 +527,37 @@ fn fit_ensemble_events(
     ))
 }
 
+/// The required `inputs` option of the constructor `function`.
+fn required_inputs(o: &Options, function: &str) -> Out<usize> {
+    if !o.has("inputs") {
+        return Err(Error::invalid(
+            format!("option 'inputs' of {function}"),
+            "give the number of input features, e.g. #{ inputs: 4 }",
+        )
+        .into());
+    }
+    Ok(o.count("inputs", 0)?)
+}
+
+/// A new network of `architecture` on the session's device, its weights drawn from the
+/// `seed` option or a fresh session stream.
+fn new_network(ctx: &NativeCallContext, architecture: Architecture, o: &Options) -> Out<Network> {
+    let state = super::state::session_state(ctx)?;
+    let seed = match o.seed("seed")? {
+        Some(s) => s,
+        None => state.next_stream(),
+    };
+    Ok(Network::new(&architecture, &state.device(), seed)?)
+}
+
 #[export_module]
 mod nn_api {
     use rhai::{Array, FLOAT, INT, Map};
 
     use super::{
         EventOptions, context_matrix, dataset, ensure_svdd_target, event_matrix, event_options,
-        fit_ensemble_events, rows_matrix, sample_context, to_array, train_options, trained_inputs,
-        vector, widths,
+        fit_ensemble_events, new_network, required_inputs, rows_matrix, sample_context, to_array,
+        train_options, trained_inputs, vector, widths,
     };
     use crate::data::EventSet;
     use crate::error::Error;
@@ -590,26 +613,8 @@ mod nn_api {
                 "seed",
             ],
         )?;
-        if !o.has("inputs") {
-            return Err(Error::invalid(
-                "option 'inputs' of mlp",
-                "give the number of input features, e.g. #{ inputs: 4 }",
-            )
-            .into());
-        }
-        let d = MlpConfig::new(o.count("inputs", 0)?);
-        let hidden = match hidden {
-            None => d.hidden.clone(),
-            Some(v) => {
-                let a = v.into_array().map_err(|t| {
-                    Error::invalid(
-                        "option 'hidden' of mlp",
-                        format!("must be an array of widths, not {t}"),
-                    )
-                })?;
-                floats("hidden", &a)?.iter().map(|&w| w as usize).collect()
-            }
-        };
+        let d = MlpConfig::new(required_inputs(&o, "mlp")?);
+        let hidden = widths("mlp", hidden, &d.hidden)?;
         let config = MlpConfig {
             hidden,
             activation: Activation::parse(&o.string("activation", "relu")?)?,
@@ -618,16 +623,7 @@ mod nn_api {
             output: Output::parse(&o.string("output", "sigmoid")?)?,
             ..d
         };
-        let state = session_state(&ctx)?;
-        let seed = match o.seed("seed")? {
-            Some(s) => s,
-            None => state.next_stream(),
-        };
-        Ok(Network::new(
-            &Architecture::Mlp { config },
-            &state.device(),
-            seed,
-        )?)
+        new_network(&ctx, Architecture::Mlp { config }, &o)
     }
 
     /// A variational autoencoder for anomaly detection in latent space (seed 003), e.g.
@@ -656,14 +652,7 @@ mod nn_api {
                 "seed",
             ],
         )?;
-        if !o.has("inputs") {
-            return Err(Error::invalid(
-                "option 'inputs' of vae",
-                "give the number of input features, e.g. #{ inputs: 4 }",
-            )
-            .into());
-        }
-        let d = VaeConfig::new(o.count("inputs", 0)?);
+        let d = VaeConfig::new(required_inputs(&o, "vae")?);
         let config = VaeConfig {
             latent: o.count("latent", d.latent)?,
             hidden: widths("vae", hidden, &d.hidden)?,
@@ -673,16 +662,7 @@ mod nn_api {
             conditional_decoder_inputs: o.count("conditional_decoder_inputs", 0)?,
             ..d
         };
-        let state = session_state(&ctx)?;
-        let seed = match o.seed("seed")? {
-            Some(s) => s,
-            None => state.next_stream(),
-        };
-        Ok(Network::new(
-            &Architecture::Vae { config },
-            &state.device(),
-            seed,
-        )?)
+        new_network(&ctx, Architecture::Vae { config }, &o)
     }
 
     /// A Deep SVDD anomaly detector (seed 001): a dense network without biases trained to map
@@ -706,14 +686,7 @@ mod nn_api {
                 "seed",
             ],
         )?;
-        if !o.has("inputs") {
-            return Err(Error::invalid(
-                "option 'inputs' of deep_svdd",
-                "give the number of input features, e.g. #{ inputs: 4 }",
-            )
-            .into());
-        }
-        let d = SvddConfig::new(o.count("inputs", 0)?);
+        let d = SvddConfig::new(required_inputs(&o, "deep_svdd")?);
         let config = SvddConfig {
             hidden: widths("deep_svdd", hidden, &d.hidden)?,
             activation: Activation::parse(&o.string("activation", "elu")?)?,
@@ -721,12 +694,7 @@ mod nn_api {
             ..d
         };
         let out_dim = config.out_dim;
-        let state = session_state(&ctx)?;
-        let seed = match o.seed("seed")? {
-            Some(s) => s,
-            None => state.next_stream(),
-        };
-        let net = Network::new(&Architecture::DeepSvdd { config }, &state.device(), seed)?;
+        let net = new_network(&ctx, Architecture::DeepSvdd { config }, &o)?;
         if o.has("target") {
             let n = o.float("target", 0.0)? as f32;
             if let Some(svdd) = net.as_svdd() {
@@ -889,14 +857,7 @@ mod nn_api {
                 "seed",
             ],
         )?;
-        if !o.has("inputs") {
-            return Err(Error::invalid(
-                "option 'inputs' of flow",
-                "give the number of modelled features, e.g. #{ inputs: 4 }",
-            )
-            .into());
-        }
-        let d = FlowConfig::new(o.count("inputs", 0)?, o.count("context", 0)?);
+        let d = FlowConfig::new(required_inputs(&o, "flow")?, o.count("context", 0)?);
         let config = FlowConfig {
             layers: o.count("layers", d.layers)?,
             hidden: o.count("hidden", d.hidden)?,
@@ -905,16 +866,7 @@ mod nn_api {
             activation: Activation::parse(&o.string("activation", "relu")?)?,
             ..d
         };
-        let state = session_state(&ctx)?;
-        let seed = match o.seed("seed")? {
-            Some(s) => s,
-            None => state.next_stream(),
-        };
-        Ok(Network::new(
-            &Architecture::Flow { config },
-            &state.device(),
-            seed,
-        )?)
+        new_network(&ctx, Architecture::Flow { config }, &o)
     }
 
     /// An ensemble of `members` MLPs of one shape, trained together with stacked weights
