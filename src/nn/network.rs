@@ -398,22 +398,15 @@ impl std::fmt::Display for Network {
                 let c = m.config();
                 write!(
                     f,
-                    "MLP {} -> {:?} -> {} ({:?} output), {:?}, dropout {}, {} parameters on {}",
-                    c.inputs,
-                    c.hidden,
-                    c.outputs,
-                    c.output,
-                    c.activation,
-                    c.dropout,
-                    self.parameter_count(),
-                    super::device::device_name(self.device())
+                    "MLP {} -> {:?} -> {} ({:?} output), {:?}, dropout {}",
+                    c.inputs, c.hidden, c.outputs, c.output, c.activation, c.dropout,
                 )?;
             }
             Model::Flow(flow) => {
                 let c = flow.config();
                 write!(
                     f,
-                    "Flow of {} inputs{}: {} MADE layers ({} hidden, {:?}) with {}-bin RQ splines on [-{}, {}], {} parameters on {}",
+                    "Flow of {} inputs{}: {} MADE layers ({} hidden, {:?}) with {}-bin RQ splines on [-{}, {}]",
                     c.inputs,
                     if c.context > 0 {
                         format!(" given {} context values", c.context)
@@ -426,15 +419,13 @@ impl std::fmt::Display for Network {
                     c.knots,
                     c.bound,
                     c.bound,
-                    self.parameter_count(),
-                    super::device::device_name(self.device())
                 )?;
             }
             Model::Vae(m) => {
                 let c = m.config();
                 write!(
                     f,
-                    "VAE {} -> {:?} -> latent {}{} -> {:?} -> {}, {:?}, beta {}, recon_weight {}, {} parameters on {}",
+                    "VAE {} -> {:?} -> latent {}{} -> {:?} -> {}, {:?}, beta {}, recon_weight {}",
                     c.inputs,
                     c.hidden,
                     c.latent,
@@ -448,8 +439,6 @@ impl std::fmt::Display for Network {
                     c.activation,
                     c.beta,
                     c.recon_weight,
-                    self.parameter_count(),
-                    super::device::device_name(self.device())
                 )?;
             }
             Model::DeepSvdd(m) => {
@@ -460,20 +449,15 @@ impl std::fmt::Display for Network {
                 };
                 write!(
                     f,
-                    "Deep SVDD {} -> {:?} -> {} (no biases), {:?}, {target}, {} parameters on {}",
-                    c.inputs,
-                    c.hidden,
-                    c.out_dim,
-                    c.activation,
-                    self.parameter_count(),
-                    super::device::device_name(self.device())
+                    "Deep SVDD {} -> {:?} -> {} (no biases), {:?}, {target}",
+                    c.inputs, c.hidden, c.out_dim, c.activation,
                 )?;
             }
             Model::Ensemble(e) => {
                 let c = e.config();
                 write!(
                     f,
-                    "Ensemble of {} MLPs {} -> {:?} -> {} ({:?} output), {:?}, dropout {}, {} parameters on {}",
+                    "Ensemble of {} MLPs {} -> {:?} -> {} ({:?} output), {:?}, dropout {}",
                     e.members(),
                     c.inputs,
                     c.hidden,
@@ -481,11 +465,15 @@ impl std::fmt::Display for Network {
                     c.output,
                     c.activation,
                     c.dropout,
-                    self.parameter_count(),
-                    super::device::device_name(self.device())
                 )?;
             }
         }
+        write!(
+            f,
+            ", {} parameters on {}",
+            self.parameter_count(),
+            super::device::device_name(self.device())
+        )?;
         if let Some(features) = &self.features {
             write!(f, "; inputs {}", features.join(", "))?;
         }
