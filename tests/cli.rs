@@ -320,3 +320,45 @@ fn the_classifier_example_trains_and_evaluates() {
         assert!(dir.path().join(file).exists(), "{file}");
     }
 }
+
+#[test]
+fn ctrl_c_stops_a_training_with_status_130() {
+    let dir = tempfile::tempdir().unwrap();
+    // A training far too long to finish; the script saves nothing until fit returns.
+    std::fs::write(
+        dir.path().join("train.rhai"),
+        "let events = lhco_toy(#{ background: 20000, signal: 0 });\n\
+         let model = mlp(#{ inputs: 2 });\n\
+         print(\"training\");\n\
+         model.fit(events, #{ features: [\"mj1\", \"mj2\"], target: \"label\", epochs: 100000, batch_size: 32 });\n\
+         print(\"finished\");\n",
+    )
+    .unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_bumplab"))
+        .args(["run", "train.rhai"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = std::time::Instant::now();
+    // SAFETY: plain kill(2) on our own child.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) },
+        0
+    );
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        sent.elapsed() < std::time::Duration::from_secs(5),
+        "stopped promptly"
+    );
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).starts_with("train.rhai:4:"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(text(&out.stderr).contains("interrupted by the user"));
+    assert!(!text(&out.stdout).contains("finished"));
+}

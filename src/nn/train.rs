@@ -754,6 +754,72 @@ mod tests {
         assert!(history.epochs.last().unwrap().lr < 1e-9, "{history}");
     }
 
+    /// A model that presses Ctrl-C (triggers `flag`) at its `at`-th training batch.
+    struct PressesCtrlC<'a> {
+        inner: &'a Mlp,
+        flag: &'a Interrupt,
+        at: usize,
+        calls: std::cell::Cell<usize>,
+    }
+
+    impl Trainable for PressesCtrlC<'_> {
+        fn params(&self) -> &crate::nn::Params {
+            self.inner.params()
+        }
+
+        fn loss(&self, batch: &Batch, step: &mut Step) -> Result<Tensor> {
+            if step.training {
+                self.calls.set(self.calls.get() + 1);
+                if self.calls.get() == self.at {
+                    self.flag.trigger();
+                }
+            }
+            self.inner.loss(batch, step)
+        }
+
+        fn needs_targets(&self) -> bool {
+            true
+        }
+    }
+
+    #[test]
+    fn ctrl_c_mid_training_restores_the_best_weights_so_far() {
+        let data = circle(400, 16);
+        let opts = TrainOptions {
+            epochs: 2,
+            batch_size: 40,
+            lr: 1e-2,
+            seed: 17,
+            ..Default::default()
+        };
+        // Two full epochs, keeping the better of them.
+        let reference = small_mlp(18);
+        fit(&reference, &data, &opts, None).unwrap();
+        // The same training, interrupted in the middle of a third epoch (8 batches each).
+        let interrupted = small_mlp(18);
+        let flag = Interrupt::new();
+        let model = PressesCtrlC {
+            inner: &interrupted,
+            flag: &flag,
+            at: 20,
+            calls: 0.into(),
+        };
+        let long = TrainOptions { epochs: 5, ..opts };
+        assert!(matches!(
+            fit(&model, &data, &long, Some(&flag)),
+            Err(Error::Interrupted)
+        ));
+        let weights = |m: &Mlp| {
+            m.params()
+                .snapshot()
+                .unwrap()
+                .iter()
+                .map(|t| t.flatten_all().unwrap().to_vec1::<f32>().unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(weights(&interrupted), weights(&reference));
+    }
+
     #[test]
     fn ctrl_c_stops_training_and_bad_inputs_are_errors() {
         let data = circle(200, 14);

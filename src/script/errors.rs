@@ -10,11 +10,15 @@ use rhai::{Dynamic, EvalAltResult, ParseError, Position};
 use crate::error::Error;
 
 impl From<Error> for Box<EvalAltResult> {
+    /// A runtime error carrying the message; an interruption (Ctrl-C inside a long built-in
+    /// such as a training) becomes Rhai's termination, which `try`/`catch` cannot swallow and
+    /// which the front ends report as an interruption (exit status 130 for scripts).
     fn from(err: Error) -> Self {
-        Box::new(EvalAltResult::ErrorRuntime(
-            Dynamic::from(err.to_string()),
-            Position::NONE,
-        ))
+        let message = Dynamic::from(err.to_string());
+        Box::new(match err {
+            Error::Interrupted => EvalAltResult::ErrorTerminated(message, Position::NONE),
+            _ => EvalAltResult::ErrorRuntime(message, Position::NONE),
+        })
     }
 }
 
