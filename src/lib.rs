@@ -5,6 +5,7 @@
 
 // `!(a < b)` is how the numerics reject NaN along with wrong orderings; keep it.
 #![allow(clippy::neg_cmp_op_on_partial_ord)]
+#![warn(missing_docs)]
 
 pub mod data;
 pub mod error;
