@@ -362,3 +362,37 @@ fn ctrl_c_stops_a_training_with_status_130() {
     assert!(text(&out.stderr).contains("interrupted by the user"));
     assert!(!text(&out.stdout).contains("finished"));
 }
+
+#[test]
+fn the_anomaly_detectors_example_compares_three_scores() {
+    let dir = tempfile::tempdir().unwrap();
+    let example = repo().join("examples/anomaly_detectors.rhai");
+    let out = bumplab(
+        &[
+            "run",
+            example.to_str().unwrap(),
+            "--",
+            dir.path().to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let auc = |name: &str| -> f64 {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in {stdout}"));
+        line.split("AUC ")
+            .nth(1)
+            .and_then(|s| s.split(',').next())
+            .and_then(|s| s.parse().ok())
+            .unwrap()
+    };
+    assert!(auc("VAE (KL)") > 0.8, "{stdout}");
+    assert!(auc("Flow (-log p)") > 0.6, "{stdout}");
+    assert!((0.0..=1.0).contains(&auc("Deep SVDD")), "{stdout}");
+    for file in ["anomaly_rejection.png", "anomaly_sic.png"] {
+        assert!(dir.path().join(file).exists(), "{file}");
+    }
+}
