@@ -22,6 +22,8 @@ pub mod params;
 pub mod sets;
 pub mod spline;
 pub mod svdd;
+#[cfg(test)]
+mod testdata;
 pub mod train;
 pub mod vae;
 

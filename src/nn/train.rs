@@ -598,29 +598,8 @@ mod tests {
     use rand::RngExt;
 
     use super::*;
-    use crate::nn::layers::matrix;
     use crate::nn::mlp::{Mlp, MlpConfig};
-
-    /// Points in [-1, 1]² labelled 1 inside the circle of radius 0.6: a nonlinear boundary.
-    fn circle(n: usize, seed: u64) -> Dataset {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-        let mut x = Vec::with_capacity(2 * n);
-        let mut y = Vec::with_capacity(n);
-        for _ in 0..n {
-            let (a, b) = (
-                rng.random::<f32>() * 2.0 - 1.0,
-                rng.random::<f32>() * 2.0 - 1.0,
-            );
-            x.extend([a, b]);
-            y.push(if a * a + b * b < 0.36 { 1.0f32 } else { 0.0 });
-        }
-        Dataset {
-            x: matrix(x, 2, &Device::Cpu).unwrap(),
-            y: Some(Tensor::new(y, &Device::Cpu).unwrap()),
-            weights: None,
-            context: None,
-        }
-    }
+    use crate::nn::testdata::circle;
 
     fn small_mlp(seed: u64) -> Mlp {
         let config = MlpConfig {
@@ -653,7 +632,7 @@ mod tests {
 
     #[test]
     fn a_classifier_learns_a_nonlinear_boundary() {
-        let data = circle(3000, 1);
+        let data = circle(3000, 1, false);
         let model = small_mlp(2);
         let opts = TrainOptions {
             epochs: 40,
@@ -665,14 +644,14 @@ mod tests {
         let history = fit(&model, &data, &opts, None).unwrap();
         let losses: Vec<f64> = history.epochs.iter().map(|e| e.loss).collect();
         assert!(losses.last().unwrap() < &(0.5 * losses[0]), "{history}");
-        let acc = accuracy(&model, &circle(2000, 99));
+        let acc = accuracy(&model, &circle(2000, 99, false));
         assert!(acc > 0.93, "accuracy on fresh data {acc}\n{history}");
         assert!(history.to_string().contains("best epoch"));
     }
 
     #[test]
     fn same_seed_same_network() {
-        let data = circle(500, 4);
+        let data = circle(500, 4, false);
         let run = || {
             let model = small_mlp(5);
             let opts = TrainOptions {
@@ -695,7 +674,7 @@ mod tests {
     #[test]
     fn early_stopping_restores_the_best_epoch() {
         // Labels that are pure noise: the validation loss cannot improve for long.
-        let mut data = circle(400, 7);
+        let mut data = circle(400, 7, false);
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
         let noise: Vec<f32> = (0..400)
             .map(|_| if rng.random::<bool>() { 1.0 } else { 0.0 })
@@ -720,7 +699,7 @@ mod tests {
 
     #[test]
     fn weights_scale_the_loss_and_reduce_on_plateau_lowers_the_rate() {
-        let data = circle(300, 11);
+        let data = circle(300, 11, false);
         let w = Tensor::new(vec![2.0f32; 300], &Device::Cpu).unwrap();
         let weighted = Dataset {
             weights: Some(w),
@@ -784,7 +763,7 @@ mod tests {
 
     #[test]
     fn ctrl_c_mid_training_restores_the_best_weights_so_far() {
-        let data = circle(400, 16);
+        let data = circle(400, 16, false);
         let opts = TrainOptions {
             epochs: 2,
             batch_size: 40,
@@ -822,7 +801,7 @@ mod tests {
 
     #[test]
     fn ctrl_c_stops_training_and_bad_inputs_are_errors() {
-        let data = circle(200, 14);
+        let data = circle(200, 14, false);
         let model = small_mlp(15);
         let flag = Interrupt::new();
         flag.trigger();
