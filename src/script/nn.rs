@@ -768,16 +768,15 @@ mod nn_api {
     }
 
     /// Trains the network on an event set. Data options: `features` (input columns; after a
-    /// first fit the network remembers them), `context` (a conditional flow's conditioning
-    /// columns, e.g. ["mjj"]; remembered like `features`), `target` (default: the label role;
-    /// flows need none), `weights`
-    /// (a column, or true for the weight role; default the weight role if set), `validation`
-    /// (a fraction held out, 0.2; 0 or () for none; or an event set), `context` (columns a
-    /// conditional VAE decoder reads; remembered too). A Deep SVDD network without a target
-    /// gets the mean output over these training events as its target. Training options:
-    /// `epochs` (50), `batch_size` (512), `lr` (1e-3), `optimizer` ("adam", "adamw", "sgd",
-    /// "adagrad", "adadelta"), `patience` (early stopping, off), `monitor` ("val_loss"),
-    /// `mode` ("min"/"max"), `reduce_lr` ([factor, patience]), `restore_best` (true), `seed`.
+    /// first fit the network remembers them), `context` (the columns a conditional flow or a
+    /// conditional VAE decoder reads, e.g. ["mjj"]; remembered too), `target` (default: the
+    /// label role; flows, VAEs and Deep SVDD need none), `weights` (a column, or true for the
+    /// weight role; default the weight role if set), `validation` (a fraction held out, 0.2;
+    /// 0 or () for none; or an event set). A Deep SVDD network without a target gets the mean
+    /// output over these training events as its target. Training options: `epochs` (50),
+    /// `batch_size` (512), `lr` (1e-3), `optimizer` ("adam", "adamw", "sgd", "adagrad",
+    /// "adadelta"), `patience` (early stopping, off), `monitor` ("val_loss"), `mode`
+    /// ("min"/"max"), `reduce_lr` ([factor, patience]), `restore_best` (true), `seed`.
     /// Returns the history; Ctrl-C stops between batches and keeps the best weights.
     /// For an ensemble: `folds: k` (k = members) trains member i on every fold but i and
     /// validates it on fold i; without it every member trains on all events with its own
