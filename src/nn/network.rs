@@ -381,13 +381,9 @@ impl Network {
         Ok(network)
     }
 
-    /// The number of trainable numbers (a Deep SVDD target is not trained, so not counted).
+    /// The number of trainable numbers (fixed tensors such as a Deep SVDD target excluded).
     pub fn parameter_count(&self) -> usize {
-        let fixed = match &self.model {
-            Model::DeepSvdd(m) => m.config().out_dim,
-            _ => 0,
-        };
-        self.trainable().params().count() - fixed
+        self.trainable().params().count()
     }
 }
 

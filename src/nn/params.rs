@@ -1,6 +1,7 @@
 //! [`Params`]: a model's trainable tensors, named and ordered, with seeded initialisation,
 //! snapshots (to keep the best weights) and conversion to and from named tensor maps
-//! (checkpoints).
+//! (checkpoints). Fixed tensors (PyTorch's buffers, e.g. Deep SVDD's target) are saved and
+//! loaded with the parameters but never trained or counted.
 
 use std::collections::HashMap;
 
@@ -11,11 +12,12 @@ use rand_xoshiro::rand_core::SeedableRng;
 
 use crate::error::{Error, Result};
 
-/// A model's trainable tensors (f32), in the order they were created.
+/// A model's trainable tensors (f32), in the order they were created, and its fixed ones.
 #[derive(Clone, Debug)]
 pub struct Params {
     device: Device,
-    vars: Vec<(String, Var)>,
+    /// Every tensor by name, with whether it is trained.
+    vars: Vec<(String, Var, bool)>,
     rng: Xoshiro256PlusPlus,
 }
 
@@ -44,66 +46,70 @@ impl Params {
         self.add(name, Tensor::from_vec(values, shape, &self.device)?)
     }
 
-    /// A new parameter `name` holding `value`.
-    pub fn constant(&mut self, name: &str, shape: &[usize], value: f64) -> Result<Tensor> {
-        self.add(
-            name,
-            (Tensor::ones(shape, DType::F32, &self.device)? * value)?,
-        )
-    }
-
     /// Adds `init` as the parameter `name` and returns its tensor (tracked for gradients).
     pub fn add(&mut self, name: &str, init: Tensor) -> Result<Tensor> {
-        if self.vars.iter().any(|(n, _)| n == name) {
+        Ok(self.insert(name, init, true)?.as_tensor().clone())
+    }
+
+    /// A tensor `name` of `shape` holding `value` that is saved and loaded with the
+    /// parameters but never trained: left out of [`Params::vars`] and [`Params::count`]. The
+    /// owner changes it with `Var::set`.
+    pub fn fixed(&mut self, name: &str, shape: &[usize], value: f64) -> Result<Var> {
+        let init = (Tensor::ones(shape, DType::F32, &self.device)? * value)?;
+        self.insert(name, init, false)
+    }
+
+    fn insert(&mut self, name: &str, init: Tensor, trained: bool) -> Result<Var> {
+        if self.vars.iter().any(|(n, _, _)| n == name) {
             return Err(Error::invalid(
                 "parameter",
                 format!("'{name}' is defined twice"),
             ));
         }
         let var = Var::from_tensor(&init.to_dtype(DType::F32)?)?;
-        let tensor = var.as_tensor().clone();
-        self.vars.push((name.to_string(), var));
-        Ok(tensor)
+        self.vars.push((name.to_string(), var.clone(), trained));
+        Ok(var)
     }
 
-    /// The parameters, in creation order.
+    /// The trained parameters, in creation order.
     pub fn vars(&self) -> impl Iterator<Item = &Var> {
-        self.vars.iter().map(|(_, v)| v)
+        self.vars.iter().filter(|(_, _, t)| *t).map(|(_, v, _)| v)
     }
 
-    /// The number of scalar parameters.
+    /// The number of trained scalar parameters.
     pub fn count(&self) -> usize {
-        self.vars.iter().map(|(_, v)| v.elem_count()).sum()
+        self.vars().map(|v| v.elem_count()).sum()
     }
 
-    /// Copies of the current values (to restore the best epoch later).
+    /// Copies of the current values, fixed tensors included (to restore the best epoch).
     pub fn snapshot(&self) -> Result<Vec<Tensor>> {
         Ok(self
             .vars
             .iter()
-            .map(|(_, v)| v.as_tensor().copy())
+            .map(|(_, v, _)| v.as_tensor().copy())
             .collect::<candle_core::Result<_>>()?)
     }
 
     /// Sets every parameter to the values of a [`Params::snapshot`].
     pub fn restore(&self, snapshot: &[Tensor]) -> Result<()> {
-        for ((_, var), value) in self.vars.iter().zip(snapshot) {
+        for ((_, var, _), value) in self.vars.iter().zip(snapshot) {
             var.set(value)?;
         }
         Ok(())
     }
 
-    /// The parameters by name (for checkpoints).
+    /// The parameters and fixed tensors by name (for checkpoints).
     pub fn to_map(&self) -> HashMap<String, Tensor> {
         self.vars
             .iter()
-            .map(|(n, v)| (n.clone(), v.as_tensor().clone()))
+            .map(|(n, v, _)| (n.clone(), v.as_tensor().clone()))
             .collect()
     }
 
-    /// Loads every parameter from `map` (e.g. a checkpoint), checking names and shapes.
+    /// Loads every parameter and fixed tensor from `map` (e.g. a checkpoint), checking names
+    /// and shapes.
     pub fn load_map(&self, map: &HashMap<String, Tensor>) -> Result<()> {
-        for (name, var) in &self.vars {
+        for (name, var, _) in &self.vars {
             let value = map.get(name).ok_or_else(|| {
                 Error::invalid("checkpoint", format!("parameter '{name}' is missing"))
             })?;
@@ -121,11 +127,6 @@ impl Params {
         }
         Ok(())
     }
-
-    /// A uniform random number from the initialisation stream (for masks and orderings).
-    pub fn next_seed(&mut self) -> u64 {
-        self.rng.random()
-    }
 }
 
 #[cfg(test)]
@@ -136,7 +137,8 @@ mod tests {
     fn seeded_initialisation_snapshots_and_maps() {
         let mut a = Params::new(&Device::Cpu, 3);
         let w = a.uniform("w", &[3, 2], 0.5).unwrap();
-        a.constant("b", &[2], 0.0).unwrap();
+        a.add("b", Tensor::zeros(2, DType::F32, &Device::Cpu).unwrap())
+            .unwrap();
         let mut b = Params::new(&Device::Cpu, 3);
         let w2 = b.uniform("w", &[3, 2], 0.5).unwrap();
         assert_eq!(w.to_vec2::<f32>().unwrap(), w2.to_vec2::<f32>().unwrap());
@@ -168,7 +170,8 @@ mod tests {
         let map = a.to_map();
         let mut c = Params::new(&Device::Cpu, 9);
         c.uniform("w", &[3, 2], 0.5).unwrap();
-        c.constant("b", &[2], 1.0).unwrap();
+        c.add("b", Tensor::ones(2, DType::F32, &Device::Cpu).unwrap())
+            .unwrap();
         c.load_map(&map).unwrap();
         assert_eq!(
             c.vars()
@@ -180,6 +183,16 @@ mod tests {
             w2.to_vec2::<f32>().unwrap()
         );
         assert!(a.add("w", w.clone()).is_err());
+        // A fixed tensor travels with the checkpoint but is neither trained nor counted.
+        let c = a.fixed("c", &[2], 5.0).unwrap();
+        assert_eq!((a.count(), a.vars().count()), (8, 2));
+        let mut e = Params::new(&Device::Cpu, 9);
+        e.uniform("w", &[3, 2], 0.5).unwrap();
+        e.add("b", Tensor::ones(2, DType::F32, &Device::Cpu).unwrap())
+            .unwrap();
+        let c2 = e.fixed("c", &[2], 0.0).unwrap();
+        e.load_map(&a.to_map()).unwrap();
+        assert_eq!(c2.to_vec1::<f32>().unwrap(), c.to_vec1::<f32>().unwrap());
         let mut d = Params::new(&Device::Cpu, 9);
         d.uniform("w", &[2, 2], 0.5).unwrap();
         assert!(d.load_map(&map).unwrap_err().to_string().contains("shape"));

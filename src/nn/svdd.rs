@@ -5,9 +5,8 @@
 //! The target is not trained. Set it before training, either from the data with
 //! [`DeepSvdd::set_target_from`] (the mean output of the untrained network, as in Ruff et al.)
 //! or to a chosen point with [`DeepSvdd::set_target`] (seed 001's constant vectors O_n^d);
-//! [`Trainable::loss`] is an error until then. The target is stored with the weights under the
-//! reserved parameter name [`TARGET_PARAM`], so checkpoints keep it; it never receives a
-//! gradient, so optimizers leave it alone.
+//! [`Trainable::loss`] is an error until then. The target is a fixed tensor of the network's
+//! [`Params`] named [`TARGET_PARAM`]: checkpoints keep it, optimizers never see it.
 
 use candle_core::{D, DType, Device, Tensor};
 
@@ -16,7 +15,7 @@ use super::model::{Batch, Step, Trainable};
 use super::params::Params;
 use crate::error::{Error, Result};
 
-/// The parameter name under which the (untrained) target c is stored.
+/// The name under which the (untrained) target c is stored with the parameters.
 pub const TARGET_PARAM: &str = "svdd.target";
 
 /// Target coordinates closer to 0 than this are pushed out to ±`TARGET_EPS` when the target is
@@ -88,7 +87,7 @@ pub struct DeepSvdd {
     config: SvddConfig,
     layers: Vec<BiasFreeDense>,
     /// The target c [out_dim]; NaN until set.
-    target: Tensor,
+    target: candle_core::Var,
     params: Params,
 }
 
@@ -106,7 +105,7 @@ impl DeepSvdd {
             .enumerate()
             .map(|(i, w)| BiasFreeDense::new(&mut params, &format!("layer{i}"), w[0], w[1]))
             .collect::<Result<Vec<_>>>()?;
-        let target = params.constant(TARGET_PARAM, &[config.out_dim], f64::NAN)?;
+        let target = params.fixed(TARGET_PARAM, &[config.out_dim], f64::NAN)?;
         Ok(Self {
             config,
             layers,
@@ -166,7 +165,7 @@ impl DeepSvdd {
             ));
         }
         let t = Tensor::from_slice(c, c.len(), self.target.device())?;
-        self.var()?.set(&t)?;
+        self.target.set(&t)?;
         Ok(())
     }
 
@@ -204,13 +203,6 @@ impl DeepSvdd {
         self.set_target(&c)
     }
 
-    fn var(&self) -> Result<&candle_core::Var> {
-        self.params
-            .vars()
-            .find(|v| v.as_tensor().id() == self.target.id())
-            .ok_or_else(|| Error::invalid("target", "the target parameter is missing"))
-    }
-
     /// The squared distance ‖f(x) - c‖² of every event [events]; an error before the target
     /// is set. No gradient reaches c.
     pub fn squared_distance(&self, x: &Tensor) -> Result<Tensor> {
@@ -222,7 +214,7 @@ impl DeepSvdd {
         }
         let out = self.forward(x)?;
         Ok(out
-            .broadcast_sub(&self.target.detach())?
+            .broadcast_sub(&self.target.as_tensor().detach())?
             .sqr()?
             .sum(D::Minus1)?)
     }
