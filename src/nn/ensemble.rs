@@ -15,7 +15,7 @@ use rand::seq::SliceRandom;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
-use super::layers::{add_bias, dropout, on_one_thread, sigmoid};
+use super::layers::{add_bias, dropout, on_one_thread};
 use super::loss::{bce_with_logits, mse};
 use super::mlp::{Mlp, MlpConfig, Output};
 use super::model::{Batch, Step, Trainable};
@@ -159,21 +159,22 @@ impl Ensemble {
                 ),
             ));
         }
-        let (n, f) = x.dims2()?;
-        let shared = x
-            .unsqueeze(0)?
-            .broadcast_as((self.members, n, f))?
-            .contiguous()?;
-        let out = self.forward(&shared, step)?;
-        let out = match self.config.output {
-            Output::Sigmoid => sigmoid(&out)?,
-            Output::Linear => out,
-        };
+        let out = self
+            .config
+            .output
+            .apply(self.forward(&self.for_every_member(x)?, step)?)?;
         if self.config.outputs == 1 {
             Ok(out.squeeze(D::Minus1)?)
         } else {
             Ok(out)
         }
+    }
+
+    /// `t` repeated for every member: [K, ...] from a tensor shared by all of them.
+    fn for_every_member(&self, t: &Tensor) -> Result<Tensor> {
+        let mut shape = vec![self.members];
+        shape.extend_from_slice(t.dims());
+        Ok(t.unsqueeze(0)?.broadcast_as(shape)?.contiguous()?)
     }
 
     /// The members' average prediction: [events] for one output, else [events, outputs].
@@ -211,16 +212,9 @@ impl Trainable for Ensemble {
         let y = batch.y.as_ref().ok_or_else(|| {
             Error::invalid("targets", "the classifier needs targets (labels) to train")
         })?;
-        let (n, f) = batch.x.dims2()?;
-        let k = self.members;
-        let x = batch
-            .x
-            .unsqueeze(0)?
-            .broadcast_as((k, n, f))?
-            .contiguous()?;
-        let mut y_shape = vec![k];
-        y_shape.extend_from_slice(y.dims());
-        let y = y.unsqueeze(0)?.broadcast_as(y_shape)?.contiguous()?;
+        let n = batch.x.dims2()?.0;
+        let x = self.for_every_member(&batch.x)?;
+        let y = self.for_every_member(y)?;
         let losses = self.member_losses(&x, &y, step)?;
         // [K, n, r] -> per event (and per output term) summed over members.
         let r = losses.dims()[2];

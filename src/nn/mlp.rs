@@ -19,6 +19,15 @@ pub enum Output {
 }
 
 impl Output {
+    /// The prediction for the network's raw outputs: probabilities from logits for a sigmoid
+    /// output, the values themselves for a linear one.
+    pub fn apply(self, raw: Tensor) -> Result<Tensor> {
+        match self {
+            Self::Sigmoid => sigmoid(&raw),
+            Self::Linear => Ok(raw),
+        }
+    }
+
     /// The output called `name` ("sigmoid" or "linear").
     pub fn parse(name: &str) -> Result<Self> {
         match name {
@@ -151,12 +160,7 @@ impl Mlp {
     /// Predictions (probabilities for a sigmoid output): [batch] for one output, else
     /// [batch, outputs].
     pub fn predict(&self, x: &Tensor, step: &mut Step) -> Result<Tensor> {
-        let out = self.forward(x, step)?;
-        let out = match self.config.output {
-            Output::Sigmoid => sigmoid(&out)?,
-            Output::Linear => out,
-        };
-        squeeze_last(&out)
+        squeeze_last(&self.config.output.apply(self.forward(x, step)?)?)
     }
 }
 
