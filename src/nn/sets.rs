@@ -237,6 +237,7 @@ impl SetEncoder {
 #[cfg(test)]
 mod tests {
     use rand::RngExt;
+    use rand::seq::SliceRandom;
     use rand_xoshiro::Xoshiro256PlusPlus;
     use rand_xoshiro::rand_core::SeedableRng;
 
@@ -342,9 +343,7 @@ mod tests {
         let (mut pv, mut pm) = (vec![0f32; values.len()], vec![0f32; mask.len()]);
         for e in 0..events {
             let mut order: Vec<usize> = (0..objects).collect();
-            for i in (1..objects).rev() {
-                order.swap(i, rng.random_range(0..=i));
-            }
+            order.shuffle(&mut rng);
             for (to, &from) in order.iter().enumerate() {
                 pm[e * objects + to] = mask[e * objects + from];
                 for f in 0..3 {

@@ -595,7 +595,6 @@ pub fn fit(
 #[cfg(test)]
 mod tests {
     use candle_core::Device;
-    use rand::RngExt;
 
     use super::*;
     use crate::nn::mlp::{Mlp, MlpConfig};
@@ -674,12 +673,7 @@ mod tests {
     #[test]
     fn early_stopping_restores_the_best_epoch() {
         // Labels that are pure noise: the validation loss cannot improve for long.
-        let mut data = circle(400, 7, false);
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(8);
-        let noise: Vec<f32> = (0..400)
-            .map(|_| if rng.random::<bool>() { 1.0 } else { 0.0 })
-            .collect();
-        data.y = Some(Tensor::new(noise, &Device::Cpu).unwrap());
+        let data = circle(400, 7, true);
         let model = small_mlp(9);
         let opts = TrainOptions {
             epochs: 200,
