@@ -222,6 +222,17 @@ impl Network {
         context: Option<&Tensor>,
         f: impl Fn(&Tensor, Option<&Tensor>) -> Result<Tensor>,
     ) -> Result<Tensor> {
+        self.batched_along(0, x, context, f)
+    }
+
+    /// [`Network::batched`] for results whose events lie along dimension `axis`.
+    fn batched_along(
+        &self,
+        axis: usize,
+        x: &Tensor,
+        context: Option<&Tensor>,
+        f: impl Fn(&Tensor, Option<&Tensor>) -> Result<Tensor>,
+    ) -> Result<Tensor> {
         let n = x.dims().first().copied().unwrap_or(0);
         if let Some(c) = context
             && c.dims().first() != Some(&n)
@@ -245,7 +256,7 @@ impl Network {
         if parts.is_empty() {
             return Err(Error::invalid("inputs", "there are no events to predict"));
         }
-        Ok(Tensor::cat(&parts, 0)?)
+        Ok(Tensor::cat(&parts, axis)?)
     }
 
     fn vae(&self, what: &str) -> Result<&Vae> {
@@ -306,26 +317,14 @@ impl Network {
         let ensemble = self.ensemble().ok_or_else(|| {
             crate::Error::invalid("predict_members", "this network is not an ensemble")
         })?;
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
-        let n = x.dims().first().copied().unwrap_or(0);
-        let parts = (0..n)
-            .step_by(PREDICT_BATCH)
-            .map(|start| {
-                let chunk = x.narrow(0, start, PREDICT_BATCH.min(n - start))?;
-                let mut step = Step {
-                    training: false,
-                    rng: &mut rng,
-                };
-                ensemble.predict_members(&chunk, &mut step)
-            })
-            .collect::<Result<Vec<_>>>()?;
-        if parts.is_empty() {
-            return Err(crate::Error::invalid(
-                "inputs",
-                "there are no events to predict",
-            ));
-        }
-        Ok(Tensor::cat(&parts, 1)?)
+        self.batched_along(1, x, None, |chunk, _| {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+            let mut step = Step {
+                training: false,
+                rng: &mut rng,
+            };
+            ensemble.predict_members(chunk, &mut step)
+        })
     }
 
     /// The device the weights live on.
