@@ -259,7 +259,8 @@ impl Network {
         Ok(Tensor::cat(&parts, axis)?)
     }
 
-    fn vae(&self, what: &str) -> Result<&Vae> {
+    /// The VAE inside, or an error saying that `what` needs one.
+    pub(crate) fn vae(&self, what: &str) -> Result<&Vae> {
         self.as_vae().ok_or_else(|| {
             Error::invalid(
                 what,
@@ -297,17 +298,22 @@ impl Network {
         self.batched(x, None, |x, _| vae.latent(x))
     }
 
-    /// A Deep SVDD network's per-event distance to its target [events].
-    pub fn score(&self, x: &Tensor) -> Result<Tensor> {
-        let svdd = self.as_svdd().ok_or_else(|| {
+    /// The Deep SVDD network inside, or an error saying that `what` needs one.
+    pub(crate) fn svdd(&self, what: &str) -> Result<&DeepSvdd> {
+        self.as_svdd().ok_or_else(|| {
             Error::invalid(
-                "score",
+                what,
                 format!(
                     "only a Deep SVDD network has this; this network is {} (a VAE scores with kl or predict)",
                     self.kind_name()
                 ),
             )
-        })?;
+        })
+    }
+
+    /// A Deep SVDD network's per-event distance to its target [events].
+    pub fn score(&self, x: &Tensor) -> Result<Tensor> {
+        let svdd = self.svdd("score")?;
         self.batched(x, None, |x, _| svdd.score(x))
     }
 

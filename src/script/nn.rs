@@ -154,24 +154,8 @@ fn context_matrix(net: &Network, events: &EventSet) -> Out<Option<Tensor>> {
         .transpose()
 }
 
-/// The inputs of `events` for `net`, from the columns it was trained on; first checks that
-/// `net` is a VAE (`svdd` false) or a Deep SVDD network (`svdd` true), as `what` needs.
-fn trained_inputs(net: &Network, events: &EventSet, what: &str, svdd: bool) -> Out<Tensor> {
-    let (fits, wanted) = if svdd {
-        (net.as_svdd().is_some(), "a Deep SVDD network")
-    } else {
-        (net.as_vae().is_some(), "a VAE")
-    };
-    if !fits {
-        return Err(Error::invalid(
-            what,
-            format!(
-                "only {wanted} has this; this network is {}",
-                net.kind_name()
-            ),
-        )
-        .into());
-    }
+/// The inputs of `events` for `net`, from the columns it was trained on (for `what`).
+fn trained_inputs(net: &Network, events: &EventSet, what: &str) -> Out<Tensor> {
     let features = net.features.clone().ok_or_else(|| {
         Error::invalid(
             what,
@@ -708,7 +692,8 @@ mod nn_api {
     /// anomaly score in seed 003), from the columns it was trained on.
     #[rhai_fn(name = "kl", pure, return_raw)]
     pub fn kl_events(net: &mut Network, events: EventSet) -> Out<Array> {
-        let x = trained_inputs(net, &events, "kl", false)?;
+        net.vae("kl")?;
+        let x = trained_inputs(net, &events, "kl")?;
         to_array(&net.kl(&x)?)
     }
 
@@ -716,7 +701,8 @@ mod nn_api {
     /// the latent means), from the columns it was trained on (and its context columns).
     #[rhai_fn(name = "reconstruction_loss", pure, return_raw)]
     pub fn reconstruction_loss_events(net: &mut Network, events: EventSet) -> Out<Array> {
-        let x = trained_inputs(net, &events, "reconstruction_loss", false)?;
+        net.vae("reconstruction_loss")?;
+        let x = trained_inputs(net, &events, "reconstruction_loss")?;
         let context = context_matrix(net, &events)?;
         to_array(&net.reconstruction_loss(&x, context.as_ref())?)
     }
@@ -724,7 +710,8 @@ mod nn_api {
     /// A VAE's latent means, one array of `latent` numbers per event.
     #[rhai_fn(name = "latent", pure, return_raw)]
     pub fn latent_events(net: &mut Network, events: EventSet) -> Out<Array> {
-        let x = trained_inputs(net, &events, "latent", false)?;
+        net.vae("latent")?;
+        let x = trained_inputs(net, &events, "latent")?;
         to_array(&net.latent(&x)?)
     }
 
@@ -732,7 +719,8 @@ mod nn_api {
     /// target, from the columns it was trained on.
     #[rhai_fn(name = "score", pure, return_raw)]
     pub fn score_events(net: &mut Network, events: EventSet) -> Out<Array> {
-        let x = trained_inputs(net, &events, "score", true)?;
+        net.svdd("score")?;
+        let x = trained_inputs(net, &events, "score")?;
         to_array(&net.score(&x)?)
     }
 
@@ -906,13 +894,7 @@ mod nn_api {
     /// feature (and context) columns it was trained on.
     #[rhai_fn(name = "log_prob", pure, return_raw)]
     pub fn log_prob_events(net: &mut Network, events: EventSet) -> Out<Array> {
-        let features = net.features.clone().ok_or_else(|| {
-            Error::invalid(
-                "log_prob",
-                "the flow has not been trained on an event set, so its columns are unknown",
-            )
-        })?;
-        let x = event_matrix(&events, &features, net.device())?;
+        let x = trained_inputs(net, &events, "log_prob")?;
         let context = context_matrix(net, &events)?;
         to_array(&net.log_prob(&x, context.as_ref())?)
     }
@@ -1005,13 +987,7 @@ mod nn_api {
     /// ensemble was trained on.
     #[rhai_fn(name = "predict_members", pure, return_raw)]
     pub fn predict_members(net: &mut Network, events: EventSet) -> Out<Array> {
-        let features = net.features.clone().ok_or_else(|| {
-            Error::invalid(
-                "predict_members",
-                "the ensemble has not been trained on an event set",
-            )
-        })?;
-        let x = event_matrix(&events, &features, net.device())?;
+        let x = trained_inputs(net, &events, "predict_members")?;
         to_array(&net.predict_members(&x)?)
     }
 
