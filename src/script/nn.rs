@@ -5,7 +5,7 @@ use rhai::plugin::*;
 use rhai::{Array, Map};
 
 use super::domain::Domain;
-use super::options::{Options, floats, strings};
+use super::options::{Options, floats, number_pair, strings};
 use super::values::Out;
 use crate::data::{EventSet, Role};
 use crate::error::Error;
@@ -351,26 +351,18 @@ fn train_options(
     };
     let reduce_lr = match reduce {
         None => None,
-        Some(v) => {
-            let a = v.into_array().map_err(|t| {
-                Error::invalid(
-                    "option 'reduce_lr'",
-                    format!("must be [factor, patience], not {t}"),
-                )
-            })?;
-            match floats("reduce_lr", &a)?.as_slice() {
-                [factor, patience] if *factor > 0.0 && *factor < 1.0 && *patience >= 1.0 => {
-                    Some((*factor, *patience as usize))
-                }
-                _ => {
-                    return Err(Error::invalid(
-                        "option 'reduce_lr'",
-                        "give [factor in (0, 1), patience >= 1 epochs]",
-                    )
-                    .into());
-                }
+        Some(v) => match number_pair("option 'reduce_lr'", v, "[factor, patience]")? {
+            (factor, patience) if factor > 0.0 && factor < 1.0 && patience >= 1.0 => {
+                Some((factor, patience as usize))
             }
-        }
+            _ => {
+                return Err(Error::invalid(
+                    "option 'reduce_lr'",
+                    "give [factor in (0, 1), patience >= 1 epochs]",
+                )
+                .into());
+            }
+        },
     };
     let goal = match o.string("mode", "min")?.as_str() {
         "min" => Goal::Minimise,

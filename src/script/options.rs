@@ -109,6 +109,18 @@ impl<'a> Options<'a> {
     }
 }
 
+/// The value of the option `name` (e.g. "option 'size'") as the two numbers written `shape`
+/// (e.g. "[width, height]"), for options too structured for [`Options`].
+pub fn number_pair(name: &str, value: Dynamic, shape: &str) -> Result<(f64, f64)> {
+    let array = value
+        .into_array()
+        .map_err(|t| Error::invalid(name, format!("must be {shape}, not {t}")))?;
+    match floats(name, &array)?.as_slice() {
+        [a, b] => Ok((*a, *b)),
+        _ => Err(Error::invalid(name, format!("give two numbers {shape}"))),
+    }
+}
+
 /// The numbers in a Rhai array (integers accepted), naming the first element that is not one.
 pub fn floats(what: &str, array: &rhai::Array) -> Result<Vec<f64>> {
     array

@@ -6,7 +6,7 @@ use rhai::plugin::*;
 use rhai::{Array, Map};
 
 use super::domain::Domain;
-use super::options::{Options, floats, strings};
+use super::options::{Options, number_pair, strings};
 use super::values::Out;
 use crate::error::Error;
 use crate::plot::{Curve, CurveOptions, RandomClassifier};
@@ -31,19 +31,14 @@ fn figure_options<'a>(
 ) -> Out<(Options<'a>, Option<(u32, u32)>)> {
     let size = match opts.remove("size") {
         None => None,
-        Some(v) => {
-            let a = v.into_array().map_err(|t| {
-                Error::invalid("option 'size'", format!("must be [width, height], not {t}"))
-            })?;
-            match floats("size", &a)?.as_slice() {
-                [w, h] if *w >= 1.0 && *h >= 1.0 => Some((*w as u32, *h as u32)),
-                _ => {
-                    return Err(
-                        Error::invalid("option 'size'", "give [width, height] in pixels").into(),
-                    );
-                }
+        Some(v) => match number_pair("option 'size'", v, "[width, height]")? {
+            (w, h) if w >= 1.0 && h >= 1.0 => Some((w as u32, h as u32)),
+            _ => {
+                return Err(
+                    Error::invalid("option 'size'", "give [width, height] in pixels").into(),
+                );
             }
-        }
+        },
     };
     let allowed: Vec<&str> = COMMON.iter().chain(extra).copied().collect();
     Ok((Options::new(function, opts, &allowed)?, size))

@@ -104,7 +104,7 @@ mod stats_api {
     use super::bump_options;
     use crate::data::EventSet;
     use crate::error::Error;
-    use crate::script::options::{Options, floats};
+    use crate::script::options::{Options, floats, number_pair};
     use crate::script::state::session_state;
     use crate::script::values::{Out, array, save_json};
     use crate::stats::bumphunter::{
@@ -343,27 +343,10 @@ mod stats_api {
     /// not converge is an error.
     #[rhai_fn(return_raw)]
     pub fn fit_dijet(h: Hist1D, opts: Map) -> Out<DijetFit> {
-        let exclude = match opts.get("exclude") {
-            None => None,
-            Some(v) => {
-                let a = v.clone().into_array().map_err(|t| {
-                    Error::invalid(
-                        "option 'exclude' of fit_dijet",
-                        format!("must be [lo, hi], not {t}"),
-                    )
-                })?;
-                match floats("exclude", &a)?.as_slice() {
-                    [lo, hi] => Some((*lo, *hi)),
-                    _ => {
-                        return Err(Error::invalid(
-                            "option 'exclude' of fit_dijet",
-                            "give two numbers [lo, hi]",
-                        )
-                        .into());
-                    }
-                }
-            }
-        };
+        let exclude = opts
+            .get("exclude")
+            .map(|v| number_pair("option 'exclude' of fit_dijet", v.clone(), "[lo, hi]"))
+            .transpose()?;
         let mut rest = opts;
         rest.remove("exclude");
         let o = Options::new("fit_dijet", rest, &["exclude", "sqrt_s", "max_iterations"])?;
