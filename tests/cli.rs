@@ -20,6 +20,40 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Runs the script at `script` from the repository root (test scripts read fixtures by
+/// relative path) with a fresh scratch directory as `ARGS[0]` for the files it writes;
+/// asserts that it succeeds and returns the directory and the standard output.
+fn run_in_scratch(script: &str) -> (tempfile::TempDir, String) {
+    let scratch = tempfile::tempdir().unwrap();
+    let path = repo().join(script);
+    let out = bumplab(
+        &[
+            "run",
+            path.to_str().unwrap(),
+            "--",
+            scratch.path().to_str().unwrap(),
+        ],
+        &repo(),
+    );
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{}",
+        text(&out.stderr)
+    );
+    (scratch, text(&out.stdout))
+}
+
+/// The AUC in a line of `stdout` starting with `label` (a printed ROC curve).
+fn auc_after(stdout: &str, label: &str) -> f64 {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(label))
+        .and_then(|l| l.split("AUC ").nth(1))
+        .and_then(|s| s.split(',').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no AUC after '{label}' in {stdout}"))
+}
+
 #[test]
 fn the_hello_example_runs_with_arguments() {
     let out = bumplab(&["run", "examples/hello.rhai", "--", "alice"], &repo());
@@ -32,28 +66,11 @@ fn the_hello_example_runs_with_arguments() {
 
 #[test]
 fn every_rhai_test_script_passes() {
-    let dir = repo().join("tests/scripts");
     let mut count = 0;
-    for entry in std::fs::read_dir(&dir).unwrap() {
+    for entry in std::fs::read_dir(repo().join("tests/scripts")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "rhai") {
-            // Each script gets a scratch directory for the files it writes as `ARGS[0]`.
-            let scratch = tempfile::tempdir().unwrap();
-            let out = bumplab(
-                &[
-                    "run",
-                    path.to_str().unwrap(),
-                    "--",
-                    scratch.path().to_str().unwrap(),
-                ],
-                &repo(),
-            );
-            assert!(
-                out.status.success(),
-                "{} failed:\n{}",
-                path.display(),
-                text(&out.stderr)
-            );
+            run_in_scratch(path.strip_prefix(repo()).unwrap().to_str().unwrap());
             count += 1;
         }
     }
@@ -62,18 +79,7 @@ fn every_rhai_test_script_passes() {
 
 #[test]
 fn the_plot_script_writes_every_figure() {
-    let scratch = tempfile::tempdir().unwrap();
-    let script = repo().join("tests/scripts/plot.rhai");
-    let out = bumplab(
-        &[
-            "run",
-            script.to_str().unwrap(),
-            "--",
-            scratch.path().to_str().unwrap(),
-        ],
-        &repo(),
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (scratch, _) = run_in_scratch("tests/scripts/plot.rhai");
     for name in [
         "mjj.png",
         "stack.png",
@@ -258,19 +264,7 @@ fn the_events_example_runs() {
 
 #[test]
 fn the_bumphunt_example_finds_the_injected_resonance_and_draws_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let example = repo().join("examples/bumphunt.rhai");
-    let out = bumplab(
-        &[
-            "run",
-            example.to_str().unwrap(),
-            "--",
-            dir.path().to_str().unwrap(),
-        ],
-        dir.path(),
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
+    let (dir, stdout) = run_in_scratch("examples/bumphunt.rhai");
     assert!(stdout.contains("Dijet fit dN/dm"), "{stdout}");
     assert!(stdout.contains("BumpHunter (excess)"), "{stdout}");
     // The Z' sits at 3.5 TeV: the window BumpHunter picks must contain it.
@@ -287,25 +281,8 @@ fn the_bumphunt_example_finds_the_injected_resonance_and_draws_it() {
 
 #[test]
 fn the_classifier_example_trains_and_evaluates() {
-    let dir = tempfile::tempdir().unwrap();
-    let example = repo().join("examples/classifier.rhai");
-    let out = bumplab(
-        &[
-            "run",
-            example.to_str().unwrap(),
-            "--",
-            dir.path().to_str().unwrap(),
-        ],
-        dir.path(),
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
-    let auc: f64 = stdout
-        .split("AUC ")
-        .nth(1)
-        .and_then(|s| s.split(',').next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no AUC in {stdout}"));
+    let (dir, stdout) = run_in_scratch("examples/classifier.rhai");
+    let auc = auc_after(&stdout, "ROC curve");
     assert!(
         auc > 0.9,
         "the classifier separates signal from background: AUC {auc}"
@@ -365,30 +342,8 @@ fn ctrl_c_stops_a_training_with_status_130() {
 
 #[test]
 fn the_anomaly_detectors_example_compares_three_scores() {
-    let dir = tempfile::tempdir().unwrap();
-    let example = repo().join("examples/anomaly_detectors.rhai");
-    let out = bumplab(
-        &[
-            "run",
-            example.to_str().unwrap(),
-            "--",
-            dir.path().to_str().unwrap(),
-        ],
-        dir.path(),
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let stdout = text(&out.stdout);
-    let auc = |name: &str| -> f64 {
-        let line = stdout
-            .lines()
-            .find(|l| l.starts_with(name))
-            .unwrap_or_else(|| panic!("{name} in {stdout}"));
-        line.split("AUC ")
-            .nth(1)
-            .and_then(|s| s.split(',').next())
-            .and_then(|s| s.parse().ok())
-            .unwrap()
-    };
+    let (dir, stdout) = run_in_scratch("examples/anomaly_detectors.rhai");
+    let auc = |label: &str| auc_after(&stdout, label);
     assert!(auc("VAE (KL)") > 0.8, "{stdout}");
     assert!(auc("Flow (-log p)") > 0.6, "{stdout}");
     assert!((0.0..=1.0).contains(&auc("Deep SVDD")), "{stdout}");
