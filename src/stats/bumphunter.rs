@@ -963,16 +963,22 @@ impl std::fmt::Display for BumpHunterResult {
             "  local         p = {:.4e}   Z = {:.3}",
             self.local_p, self.local_z
         )?;
-        let z = if self.global_z_is_lower_limit {
-            format!(">= {:.3}", self.global_z)
-        } else {
-            format!("{:.3}", self.global_z)
-        };
+        let z = global_z_text(self.global_z, self.global_z_is_lower_limit);
         write!(
             f,
             "  global        p = {:.4} +- {:.4}   Z = {z}  ({} of {} pseudo-experiments at least as extreme)",
             self.global_p, self.global_p_error, self.n_extreme, self.npe
         )
+    }
+}
+
+/// A global significance for a summary, marked `>=` when it is only a lower limit (no
+/// pseudo-experiment was as extreme as the data).
+fn global_z_text(z: f64, lower_limit: bool) -> String {
+    if lower_limit {
+        format!(">= {z:.3}")
+    } else {
+        format!("{z:.3}")
     }
 }
 
@@ -994,11 +1000,7 @@ impl std::fmt::Display for BumpHunter2DResult {
             "  local   p = {:.4e}   Z = {:.3}",
             self.local_p, self.local_z
         )?;
-        let z = if self.n_extreme == 0 {
-            format!(">= {:.3}", self.global_z)
-        } else {
-            format!("{:.3}", self.global_z)
-        };
+        let z = global_z_text(self.global_z, self.n_extreme == 0);
         write!(
             f,
             "  global  p = {:.4}   Z = {z}  ({} of {} pseudo-experiments at least as extreme)",
