@@ -68,7 +68,10 @@ pub struct DijetFit {
     pub edges: Vec<f64>,
     /// Which bins entered the likelihood.
     pub fitted: Vec<bool>,
-    /// The covariance in θ = (ln p0, p1, p2, p3), used for predictions.
+    /// The fitted θ = (ln p0, p1, p2, p3): the parameters the fit works in. Predictions use
+    /// them, so a fit whose p0 overflows (a steep or peaked spectrum) still predicts.
+    pub theta: [f64; 4],
+    /// The covariance in θ, used for predictions.
     #[serde(skip)]
     theta_covariance: [[f64; 4]; 4],
 }
@@ -428,6 +431,7 @@ pub fn fit_dijet(edges: &[f64], counts: &[f64], options: &FitOptions) -> Result<
         exclude: options.exclude,
         edges: edges.to_vec(),
         fitted,
+        theta: best.theta,
         theta_covariance,
     })
 }
@@ -438,18 +442,9 @@ pub fn fit_dijet_hist(h: &Hist1D, options: &FitOptions) -> Result<DijetFit> {
 }
 
 impl DijetFit {
-    fn theta(&self) -> [f64; 4] {
-        [
-            self.params[0].ln(),
-            self.params[1],
-            self.params[2],
-            self.params[3],
-        ]
-    }
-
     /// The fitted density dN/dm at `m`.
     pub fn density(&self, m: f64) -> f64 {
-        dot(&self.theta(), &features(m, self.sqrt_s)).exp()
+        dot(&self.theta, &features(m, self.sqrt_s)).exp()
     }
 
     /// The 1σ uncertainties of (p0, p1, p2, p3).
@@ -469,7 +464,7 @@ impl DijetFit {
                 ),
             ));
         }
-        let theta = self.theta();
+        let theta = self.theta;
         let rule: BinRule = Composite::new(NODES_PER_BIN, 16)
             .points(lo, hi)
             .map(|(m, w)| (w, features(m, self.sqrt_s)))
@@ -515,6 +510,12 @@ impl fmt::Display for DijetFit {
         }
         let errors = self.param_errors();
         for (i, (p, e)) in self.params.iter().zip(errors).enumerate() {
+            if i == 0 && !(p.is_finite() && e.is_finite()) {
+                // p0 overflows for extreme shapes; its logarithm is what the fit determined.
+                let ln_error = self.theta_covariance[0][0].sqrt();
+                writeln!(f, "  ln p0 = {:>9.5e} ± {ln_error:.3e}", self.theta[0])?;
+                continue;
+            }
             writeln!(f, "  p{i} = {p:>12.5e} ± {e:.3e}")?;
         }
         write!(
