@@ -53,6 +53,13 @@ impl Progress {
         }
     }
 
+    /// A bar that counts but never draws: for work whose caller shows its own bar.
+    pub fn hidden() -> Self {
+        let mut bar = Self::new("", 0);
+        bar.visible = false;
+        bar
+    }
+
     /// Records `n` more finished units and redraws the bar when it is due.
     pub fn advance(&self, n: u64) {
         let done = self.done.fetch_add(n, Ordering::Relaxed) + n;

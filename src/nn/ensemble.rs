@@ -361,10 +361,14 @@ pub fn fit_ensemble(
         .iter()
         .map(|s| s.train.len().div_ceil(opts.batch_size))
         .sum();
-    let progress = Progress::new(
-        "training ensemble (member batches)",
-        (opts.epochs * total_batches) as u64,
-    );
+    let progress = if opts.quiet {
+        Progress::hidden()
+    } else {
+        Progress::new(
+            "training ensemble (member batches)",
+            (opts.epochs * total_batches) as u64,
+        )
+    };
     let mut best = ensemble.params().snapshot()?;
     let mut dropout_rng = Xoshiro256PlusPlus::seed_from_u64(stream_seed(opts.seed, k as u64));
     let mut orders: Vec<Vec<u32>> = state

@@ -132,6 +132,9 @@ pub struct TrainOptions {
     pub restore_best: bool,
     /// Seed of the shuffles, the hold-out split and dropout.
     pub seed: u64,
+    /// No progress bar of its own (false): for workflows that train many models and show
+    /// one bar over all of them.
+    pub quiet: bool,
 }
 
 impl Default for TrainOptions {
@@ -148,6 +151,7 @@ impl Default for TrainOptions {
             reduce_lr: None,
             restore_best: true,
             seed: crate::seed::DEFAULT_SEED,
+            quiet: false,
         }
     }
 }
@@ -493,10 +497,14 @@ pub fn fit(
         .unwrap_or(0);
     let n = train.len();
     let batches_per_epoch = n.div_ceil(opts.batch_size);
-    let progress = Progress::new(
-        "training (batches)",
-        (opts.epochs * batches_per_epoch) as u64,
-    );
+    let progress = if opts.quiet {
+        Progress::hidden()
+    } else {
+        Progress::new(
+            "training (batches)",
+            (opts.epochs * batches_per_epoch) as u64,
+        )
+    };
     let mut history = History {
         epochs: Vec::new(),
         monitor: monitor.clone(),

@@ -395,6 +395,7 @@ fn train_options(
         reduce_lr,
         restore_best: o.flag("restore_best", d.restore_best)?,
         seed,
+        quiet: false,
     })
 }
 
