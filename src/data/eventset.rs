@@ -461,6 +461,21 @@ impl EventSet {
         Ok(self.view(positions(&labels, |v| v == 0.0)))
     }
 
+    /// The events at `positions` (indices into this set, in that order), as a view that shares
+    /// this set's columns.
+    pub fn take(&self, positions: &[usize]) -> Result<EventSet> {
+        if let Some(&bad) = positions.iter().find(|&&p| p >= self.len()) {
+            return Err(Error::invalid(
+                "take",
+                format!(
+                    "event {bad} does not exist: there are {} events",
+                    self.len()
+                ),
+            ));
+        }
+        Ok(self.view(positions.to_vec()))
+    }
+
     /// A view of the events at `positions` (indices into this set).
     fn view(&self, positions: Vec<usize>) -> EventSet {
         let rows: Arc<[IdxSize]> = match &self.rows {
