@@ -351,3 +351,37 @@ fn the_anomaly_detectors_example_compares_three_scores() {
         assert!(dir.path().join(file).exists(), "{file}");
     }
 }
+
+#[test]
+fn the_cwola_hunt_example_finds_the_black_box_1_signal_in_quick_mode() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = bumplab(
+        &[
+            "run",
+            repo().join("examples/cwola_hunt.rhai").to_str().unwrap(),
+            "--",
+            scratch.path().to_str().unwrap(),
+            "quick",
+        ],
+        &repo(),
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("CWoLa hunt in mjj: 3 regions"), "{stdout}");
+    // m_Z' = 3823 GeV: the most significant region must contain it.
+    let result: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(scratch.path().join("cwola_hunt.json")).unwrap(),
+    )
+    .unwrap();
+    let g = &result["global"];
+    let region = &result["hunt"]["regions"][g["region"].as_u64().unwrap() as usize]["region"];
+    let (lo, hi) = (
+        region["lo"].as_f64().unwrap(),
+        region["hi"].as_f64().unwrap(),
+    );
+    assert!(lo <= 3823.0 && 3823.0 < hi, "[{lo}, {hi})");
+    assert!(g["local_z"].as_f64().unwrap() > 5.0, "{g}");
+    for figure in ["cwola_pvalues.png", "cwola_mjj.png"] {
+        assert!(scratch.path().join(figure).exists(), "{figure}");
+    }
+}

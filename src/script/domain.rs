@@ -6,7 +6,7 @@
 
 use rhai::Module;
 
-use super::{core, events, metrics, nn, plot, samples, stats};
+use super::{core, events, methods, metrics, nn, plot, samples, stats};
 
 /// A group of related built-ins.
 pub struct Domain {
@@ -26,5 +26,6 @@ pub const DOMAINS: &[Domain] = &[
     stats::DOMAIN,
     metrics::DOMAIN,
     nn::DOMAIN,
+    methods::DOMAIN,
     plot::DOMAIN,
 ];

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod errors;
 mod events;
 pub mod input;
+mod methods;
 mod metrics;
 mod nn;
 pub mod options;

@@ -1,0 +1,136 @@
+//! How a [`CwolaHunt`] is shown: a summary table (`Display`) and the two figures of seed 002
+//! §4.1, the local p-value against the signal-region centre per efficiency (Fig. 34) and the
+//! selected mass spectra of one region with their sideband fits (Fig. 35).
+
+use std::fmt;
+use std::path::Path;
+
+use super::cwola::{CwolaHunt, RegionResult};
+use super::window_test::WindowTest;
+use crate::error::Result;
+use crate::plot::{Curve, CurveOptions, HistOptions, plot_curves, plot_hists};
+
+/// "10%", "1%", "0.2%", "100%".
+pub fn efficiency_label(eff: f64) -> String {
+    format!("{}%", eff * 100.0)
+}
+
+fn cell(t: &WindowTest) -> String {
+    if t.fit_error.is_some() {
+        return format!("{:>6.0} / fit failed", t.observed);
+    }
+    format!(
+        "{:>6.0} / {:>7.1} ± {:<5.1} {:>5.2}σ",
+        t.observed, t.expected, t.expected_error, t.significance
+    )
+}
+
+impl fmt::Display for CwolaHunt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "CWoLa hunt in {}: {} regions, {} events in {:.0}–{:.0}, {:.0} s",
+            self.mass,
+            self.regions.len(),
+            self.events_in_range,
+            self.edges[0],
+            self.edges[self.edges.len() - 1],
+            self.seconds
+        )?;
+        write!(f, "  {:<11} {:>9}", "SR", "val. eff")?;
+        for label in std::iter::once("no cut".to_string())
+            .chain(self.efficiencies.iter().map(|&e| efficiency_label(e)))
+        {
+            write!(f, "  {:<30}", format!("{label}: obs / exp ± err Z"))?;
+        }
+        writeln!(f)?;
+        for r in &self.regions {
+            let val = r.validation_efficiency.iter().sum::<f64>()
+                / r.validation_efficiency.len().max(1) as f64;
+            write!(f, "  {:<11} {:>9.4}", r.region.label(), val)?;
+            for t in std::iter::once(&r.inclusive).chain(&r.tests) {
+                write!(f, "  {:<30}", cell(t))?;
+            }
+            writeln!(f)?;
+        }
+        match self.global() {
+            Some(g) => write!(
+                f,
+                "  most significant: SR {} at {}: local p = {:.3e} (Z = {:.2}); global p = {:.3e} (Z = {:.2}) after {} trials (Šidák, conservative)",
+                self.regions[g.region].region.label(),
+                efficiency_label(g.efficiency),
+                g.local_p,
+                g.local_z,
+                g.global_p,
+                g.global_z,
+                g.trials
+            ),
+            None => write!(f, "  no sideband fit succeeded"),
+        }
+    }
+}
+
+/// Seed 002 Fig. 34: the local p-value against the signal-region centre, one line per
+/// efficiency plus the inclusive (no selection) line, on a log axis; `.png` or `.svg`.
+pub fn plot_scan(hunt: &CwolaHunt, path: &Path) -> Result<()> {
+    let centres: Vec<f64> = hunt.regions.iter().map(|r| r.region.centre()).collect();
+    let line = |label: String, pick: &dyn Fn(&RegionResult) -> f64| Curve {
+        label,
+        x: centres.clone(),
+        y: hunt.regions.iter().map(pick).collect(),
+    };
+    let mut curves = vec![line("no selection".into(), &|r| r.inclusive.p_value)];
+    for (e, &eff) in hunt.efficiencies.iter().enumerate() {
+        curves.push(line(format!("ε = {}", efficiency_label(eff)), &|r| {
+            r.tests[e].p_value
+        }));
+    }
+    let lowest = curves
+        .iter()
+        .flat_map(|c| c.y.iter().copied())
+        .filter(|p| *p > 0.0)
+        .fold(1.0f64, f64::min);
+    let opts = CurveOptions {
+        title: format!(
+            "CWoLa hunt: local p-value per signal region ({})",
+            hunt.mass
+        ),
+        x_label: format!("signal region centre {} [GeV]", hunt.mass),
+        y_label: "local p-value".into(),
+        log_y: true,
+        y_range: Some(((lowest / 10.0).min(1e-3), 1.5)),
+        ..CurveOptions::default()
+    };
+    plot_curves(path, &curves, &opts)
+}
+
+/// Seed 002 Fig. 35: the mass spectrum of `region` with no selection and after each
+/// efficiency's selection, each with its sideband fit's prediction, on log axes.
+pub fn plot_mass(hunt: &CwolaHunt, region: &RegionResult, path: &Path) -> Result<()> {
+    let mut owned = Vec::new();
+    for t in std::iter::once(&region.inclusive).chain(&region.tests) {
+        let name = if t.efficiency >= 1.0 {
+            "no selection".to_string()
+        } else {
+            format!("ε = {}", efficiency_label(t.efficiency))
+        };
+        owned.push((name.clone(), t.hist.clone()));
+        if let Some(fit) = &t.fit {
+            owned.push((format!("{name}: fit"), fit.prediction(&hunt.edges)?));
+        }
+    }
+    let series: Vec<(&str, &_)> = owned.iter().map(|(n, h)| (n.as_str(), h)).collect();
+    let opts = HistOptions {
+        title: format!(
+            "CWoLa hunt: signal region {} GeV (sidebands {:.0}–{:.0})",
+            region.region.label(),
+            region.region.sb_lo,
+            region.region.sb_hi
+        ),
+        x_label: format!("{} [GeV]", hunt.mass),
+        log_x: true,
+        log_y: true,
+        ..HistOptions::default()
+    };
+    plot_hists(path, &series, &opts)
+}

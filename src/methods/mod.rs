@@ -1,0 +1,12 @@
+//! The papers' workflows, assembled from the data, statistics and neural layers: each goes
+//! from an event set to a result with local and look-elsewhere-aware significances.
+//!
+//! - [`cwola`]: CWoLa hunting (seed 002 §4.1).
+//! - [`regions`]: sliding signal regions and sidebands, CWoLa's sideband weights.
+//! - [`window_test`]: the sideband fit and local p-value every resonant search ends with.
+//! - [`cwola_report`]: the hunt's summary table and figures.
+
+pub mod cwola;
+pub mod cwola_report;
+pub mod regions;
+pub mod window_test;

@@ -1,0 +1,388 @@
+//! The `methods` domain: the papers' searches as built-ins, from events to significances.
+
+use rhai::plugin::*;
+
+use super::domain::Domain;
+use rhai::{Array, Dynamic, Map};
+
+use crate::error::Error;
+use crate::methods::cwola::{CwolaHunt, CwolaOptions, RegionResult};
+use crate::methods::window_test::WindowTest;
+use crate::nn::layers::Activation;
+use crate::nn::optim::Kind;
+use crate::script::options::{Options, floats, strings};
+use crate::script::state::session_state;
+use crate::script::values::{Out, array};
+use crate::stats::fit::DijetFit;
+
+/// The `methods` domain.
+pub const DOMAIN: Domain = Domain {
+    name: "methods",
+    about: "resonant anomaly searches end to end: CWoLa hunting",
+    module: || {
+        let mut module = exported_module!(methods_api);
+        module.set_custom_type_with_comments::<crate::methods::cwola::CwolaHunt>(
+            "CwolaHunt",
+            &["/// The result of a CWoLa hunt: per signal region and efficiency, observed and fitted counts and local p-values."],
+        );
+        module
+    },
+};
+
+/// The keys `cwola_hunt` accepts.
+const CWOLA_KEYS: [&str; 20] = [
+    "mass",
+    "features",
+    "rescale",
+    "bins",
+    "sr_bins",
+    "sb_bins",
+    "folds",
+    "inits",
+    "eps_cut",
+    "efficiencies",
+    "regions",
+    "hidden",
+    "activation",
+    "dropout",
+    "epochs",
+    "batch_size",
+    "lr",
+    "optimizer",
+    "patience",
+    "seed",
+];
+
+/// A whole number ≥ 0 from a Rhai value, for `what`.
+fn index(what: &str, v: &Dynamic) -> Out<usize> {
+    match v.as_int() {
+        Ok(i) if i >= 0 => Ok(i as usize),
+        _ => Err(Error::invalid(what, format!("{v} is not a whole number >= 0")).into()),
+    }
+}
+
+/// The array option `key` taken out of `opts`, if present.
+fn take_array(opts: &mut Map, key: &str) -> Out<Option<Array>> {
+    match opts.remove(key) {
+        None => Ok(None),
+        Some(v) => v.into_array().map(Some).map_err(|t| {
+            Error::invalid(
+                format!("option '{key}' of cwola_hunt"),
+                format!("must be an array, not {t}"),
+            )
+            .into()
+        }),
+    }
+}
+
+/// Hunt options from a Rhai map.
+fn hunt_options(ctx: &NativeCallContext, mut opts: Map) -> Out<CwolaOptions> {
+    let d = CwolaOptions::default();
+    if let Some(k) = opts.keys().find(|k| !CWOLA_KEYS.contains(&k.as_str())) {
+        return Err(Error::invalid(
+            format!("option '{k}' of cwola_hunt"),
+            format!("unknown option; the options are {}", CWOLA_KEYS.join(", ")),
+        )
+        .into());
+    }
+    let features = match take_array(&mut opts, "features")? {
+        Some(a) => strings("features", &a)?,
+        None => d.features.clone(),
+    };
+    let rescale = match take_array(&mut opts, "rescale")? {
+        Some(a) => strings("rescale", &a)?,
+        None => d
+            .rescale
+            .iter()
+            .filter(|r| features.contains(r))
+            .cloned()
+            .collect(),
+    };
+    let edges = match take_array(&mut opts, "bins")? {
+        Some(a) => floats("bins", &a)?,
+        None => d.edges.clone(),
+    };
+    let efficiencies = match take_array(&mut opts, "efficiencies")? {
+        Some(a) => floats("efficiencies", &a)?,
+        None => d.efficiencies.clone(),
+    };
+    let regions = take_array(&mut opts, "regions")?
+        .map(|a| {
+            a.iter()
+                .map(|v| index("regions", v))
+                .collect::<Out<Vec<_>>>()
+        })
+        .transpose()?;
+    let hidden = take_array(&mut opts, "hidden")?
+        .map(|a| {
+            a.iter()
+                .map(|v| index("hidden", v))
+                .collect::<Out<Vec<_>>>()
+        })
+        .transpose()?;
+    let o = Options::new("cwola_hunt", opts, &CWOLA_KEYS)?;
+    let seed = match o.seed("seed")? {
+        Some(s) => s,
+        None => session_state(ctx)?.next_stream(),
+    };
+    let network = crate::nn::mlp::MlpConfig {
+        inputs: features.len(),
+        hidden: hidden.unwrap_or(d.network.hidden.clone()),
+        activation: Activation::parse(&o.string("activation", "relu")?)?,
+        dropout: o.float("dropout", d.network.dropout)?,
+        ..d.network.clone()
+    };
+    let training = crate::nn::train::TrainOptions {
+        epochs: o.count("epochs", d.training.epochs)?,
+        batch_size: o.count("batch_size", d.training.batch_size)?,
+        lr: o.float("lr", d.training.lr)?,
+        optimizer: Kind::parse(&o.string("optimizer", d.training.optimizer.name())?)?,
+        patience: Some(o.count("patience", d.training.patience.unwrap_or(3))?),
+        ..d.training.clone()
+    };
+    Ok(CwolaOptions {
+        mass: o.string("mass", &d.mass)?,
+        features,
+        rescale,
+        edges,
+        sr_bins: o.count("sr_bins", d.sr_bins)?,
+        sb_bins: o.count("sb_bins", d.sb_bins)?,
+        folds: o.count("folds", d.folds)?,
+        inits: o.count("inits", d.inits)?,
+        eps_cut: o.float("eps_cut", d.eps_cut)?,
+        efficiencies,
+        regions,
+        network,
+        training,
+        device: session_state(ctx)?.device(),
+        seed,
+    })
+}
+
+fn per_region(h: &CwolaHunt, eff: f64, value: impl Fn(&WindowTest) -> f64) -> Out<Array> {
+    if eff == 1.0 {
+        return Ok(array(
+            &h.regions
+                .iter()
+                .map(|r| value(&r.inclusive))
+                .collect::<Vec<_>>(),
+        ));
+    }
+    let e = h.efficiency_index(eff)?;
+    Ok(array(
+        &h.regions
+            .iter()
+            .map(|r| value(&r.tests[e]))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+fn fit_of(h: &CwolaHunt, region: &RegionResult, eff: f64) -> Out<DijetFit> {
+    let test = if eff == 1.0 {
+        &region.inclusive
+    } else {
+        &region.tests[h.efficiency_index(eff)?]
+    };
+    test.fit.clone().ok_or_else(|| {
+        Error::invalid(
+            "background_fit",
+            format!(
+                "the fit of region {} at efficiency {eff} failed: {}",
+                region.region.index,
+                test.fit_error.as_deref().unwrap_or("unknown reason")
+            ),
+        )
+        .into()
+    })
+}
+
+#[export_module]
+mod methods_api {
+    use std::path::Path;
+
+    use rhai::{Array, Dynamic, FLOAT, INT, Map};
+
+    use super::{fit_of, hunt_options, index, per_region};
+    use crate::data::EventSet;
+    use crate::methods::cwola::{CwolaHunt, cwola_hunt as run_hunt};
+    use crate::methods::cwola_report::{plot_mass as draw_mass, plot_scan};
+    use crate::script::state::session_state;
+    use crate::script::values::{Out, array, save_json};
+    use crate::stats::fit::DijetFit;
+
+    /// CWoLa hunting (seed 002 §4.1) with the paper's layout: `cwola_hunt(events, #{ ... })`.
+    /// For each signal region (3 bins) of a sliding scan over 16 log bins of `mass` in
+    /// 2632–6000 GeV, classifiers learn signal region (1) against sidebands (2 bins each side,
+    /// weighted to equal halves of the SR's weight) on `features` with nested cross-validation
+    /// (`folds` 5 outer folds; per fold an ensemble of `folds - 1` members, each the best of
+    /// `inits` 3 networks judged by the SR efficiency at `eps_cut` 0.01 SB efficiency). Every
+    /// event is scored by the ensemble that did not see it; for each of `efficiencies` [0.1,
+    /// 0.01, 0.002] the highest-scoring fraction of each fold is kept and the dijet function
+    /// fitted outside the SR predicts the background inside: observed, predicted ± error, local
+    /// p-value and Z per region. Options: `mass` ("mjj"), `features` (["mj1", "dmj", "tau21_1",
+    /// "tau21_2"]), `rescale` (features given eq. 4.2's (m - 30)/mjj + 0.01: mj1, mj2, dmj among
+    /// them), `bins` (edges, e.g. `log_bins(2632.0, 6000.0, 16)`), `sr_bins` (3), `sb_bins` (2),
+    /// `folds`, `inits`, `eps_cut`, `efficiencies`, `regions` (indices to scan, default all),
+    /// `hidden` ([32, 32, 32]), `activation` ("relu"), `dropout` (0), `epochs` (10),
+    /// `batch_size` (2048), `lr` (1e-3), `optimizer` ("adam"), `patience` (3), `seed` (from the
+    /// session). For a quick look: `#{ folds: 3, inits: 1, epochs: 5 }`. Ctrl-C stops it.
+    #[rhai_fn(return_raw)]
+    pub fn cwola_hunt(ctx: NativeCallContext, events: EventSet, opts: Map) -> Out<CwolaHunt> {
+        let options = hunt_options(&ctx, opts)?;
+        let interrupt = session_state(&ctx)?.interrupt.clone();
+        Ok(run_hunt(&events, &options, Some(&interrupt))?)
+    }
+
+    /// The summary table: per region the observed / predicted ± error and Z at each efficiency,
+    /// and the most significant test with its trials-corrected global significance.
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn hunt_to_string(h: &mut CwolaHunt) -> String {
+        h.to_string()
+    }
+
+    /// The signal regions' centres (geometric mean of their edges), lowest first.
+    #[rhai_fn(get = "centres", pure)]
+    pub fn centres(h: &mut CwolaHunt) -> Array {
+        array(
+            &h.regions
+                .iter()
+                .map(|r| r.region.centre())
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// The tested selection efficiencies.
+    #[rhai_fn(get = "efficiencies", pure)]
+    pub fn efficiencies(h: &mut CwolaHunt) -> Array {
+        array(&h.efficiencies)
+    }
+
+    /// The local p-values per region at selection efficiency `eff` (1.0: no selection); NaN
+    /// where the sideband fit failed.
+    #[rhai_fn(pure, return_raw)]
+    pub fn p_values(h: &mut CwolaHunt, eff: FLOAT) -> Out<Array> {
+        per_region(h, eff, |t| t.p_value)
+    }
+
+    /// The local significances Z per region at selection efficiency `eff` (1.0: no selection).
+    #[rhai_fn(pure, return_raw)]
+    pub fn significances(h: &mut CwolaHunt, eff: FLOAT) -> Out<Array> {
+        per_region(h, eff, |t| t.significance)
+    }
+
+    /// The observed signal-region counts per region at efficiency `eff` (1.0: no selection).
+    #[rhai_fn(pure, return_raw)]
+    pub fn observed(h: &mut CwolaHunt, eff: FLOAT) -> Out<Array> {
+        per_region(h, eff, |t| t.observed)
+    }
+
+    /// The fitted background predictions per region at efficiency `eff` (1.0: no selection).
+    #[rhai_fn(pure, return_raw)]
+    pub fn expected(h: &mut CwolaHunt, eff: FLOAT) -> Out<Array> {
+        per_region(h, eff, |t| t.expected)
+    }
+
+    /// The most significant test and its look-elsewhere correction, as a map: `region` (scan
+    /// index), `centre`, `efficiency`, `local_p`, `local_z`, `trials`, `global_p`, `global_z`
+    /// (Šidák over regions × efficiencies: conservative for overlapping regions). Unit if no
+    /// fit succeeded.
+    #[rhai_fn(get = "global", pure)]
+    pub fn global(h: &mut CwolaHunt) -> Dynamic {
+        let Some(g) = h.global() else {
+            return Dynamic::UNIT;
+        };
+        let mut m = Map::new();
+        let region = &h.regions[g.region].region;
+        m.insert("region".into(), (region.index as INT).into());
+        m.insert("centre".into(), region.centre().into());
+        m.insert("efficiency".into(), g.efficiency.into());
+        m.insert("local_p".into(), g.local_p.into());
+        m.insert("local_z".into(), g.local_z.into());
+        m.insert("trials".into(), (g.trials as INT).into());
+        m.insert("global_p".into(), g.global_p.into());
+        m.insert("global_z".into(), g.global_z.into());
+        m.into()
+    }
+
+    /// The scan index of the most significant region at efficiency `eff`.
+    #[rhai_fn(pure, return_raw)]
+    pub fn best_region(h: &mut CwolaHunt, eff: FLOAT) -> Out<INT> {
+        Ok(h.best_region(eff)?.region.index as INT)
+    }
+
+    /// The events selected at efficiency `eff` in the most significant region at that
+    /// efficiency (every fold's share), e.g. to look at their jet masses.
+    #[rhai_fn(pure, return_raw)]
+    pub fn selected(h: &mut CwolaHunt, eff: FLOAT) -> Out<EventSet> {
+        let region = h.best_region(eff)?;
+        Ok(h.selected(eff, region)?)
+    }
+
+    /// The events selected at efficiency `eff` for signal region `region` (scan index).
+    #[rhai_fn(name = "selected", pure, return_raw)]
+    pub fn selected_in(h: &mut CwolaHunt, eff: FLOAT, region: INT) -> Out<EventSet> {
+        let r = h.region(index("region", &Dynamic::from_int(region))?)?;
+        Ok(h.selected(eff, r)?)
+    }
+
+    /// The events in the hunt range with a `score` column: region `region`'s classifier
+    /// output, each event scored by the ensemble that did not train on it.
+    #[rhai_fn(pure, return_raw)]
+    pub fn scored(h: &mut CwolaHunt, region: INT) -> Out<EventSet> {
+        let r = h.region(index("region", &Dynamic::from_int(region))?)?;
+        Ok(h.scored(r)?)
+    }
+
+    /// The sideband fit at efficiency `eff` (1.0: no selection) of the most significant region
+    /// at that efficiency.
+    #[rhai_fn(pure, return_raw)]
+    pub fn background_fit(h: &mut CwolaHunt, eff: FLOAT) -> Out<DijetFit> {
+        let region = if eff == 1.0 {
+            h.global()
+                .map(|g| &h.regions[g.region])
+                .unwrap_or(&h.regions[0])
+        } else {
+            h.best_region(eff)?
+        };
+        fit_of(h, region, eff)
+    }
+
+    /// The sideband fit at efficiency `eff` (1.0: no selection) of region `region`.
+    #[rhai_fn(name = "background_fit", pure, return_raw)]
+    pub fn background_fit_in(h: &mut CwolaHunt, eff: FLOAT, region: INT) -> Out<DijetFit> {
+        let r = h.region(index("region", &Dynamic::from_int(region))?)?;
+        fit_of(h, r, eff)
+    }
+
+    /// Plots the local p-value against the signal-region centre, one line per efficiency
+    /// (seed 002 Fig. 34), to `path` (.png or .svg).
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot(h: &mut CwolaHunt, path: &str) -> Out<()> {
+        Ok(plot_scan(h, Path::new(path))?)
+    }
+
+    /// Plots the mass spectra of the most significant region with no selection and after
+    /// each efficiency's, with their sideband fits (seed 002 Fig. 35), to `path`.
+    #[rhai_fn(pure, return_raw)]
+    pub fn plot_mass(h: &mut CwolaHunt, path: &str) -> Out<()> {
+        let region = match h.global() {
+            Some(g) => &h.regions[g.region],
+            None => &h.regions[0],
+        };
+        Ok(draw_mass(h, region, Path::new(path))?)
+    }
+
+    /// Plots the mass spectra of region `region` (scan index) like `plot_mass(path)`.
+    #[rhai_fn(name = "plot_mass", pure, return_raw)]
+    pub fn plot_mass_in(h: &mut CwolaHunt, path: &str, region: INT) -> Out<()> {
+        let r = h.region(index("region", &Dynamic::from_int(region))?)?;
+        Ok(draw_mass(h, r, Path::new(path))?)
+    }
+
+    /// Writes the hunt (regions, counts, fits' predictions, p-values, global statement) as
+    /// JSON, atomically.
+    #[rhai_fn(name = "save", pure, return_raw)]
+    pub fn save(h: &mut CwolaHunt, path: &str) -> Out<()> {
+        save_json(&h.to_json(), path)
+    }
+}
