@@ -106,7 +106,7 @@ mod tests {
     use super::*;
     use crate::data::binning::log_bins;
     use crate::methods::regions::sliding_regions;
-    use rand::Rng;
+    use rand::RngExt;
     use rand_xoshiro::Xoshiro256PlusPlus;
     use rand_xoshiro::rand_core::SeedableRng;
 
@@ -138,11 +138,12 @@ mod tests {
         assert_eq!(t.p_value, p);
         assert!(t.fit.is_some() && t.fit_error.is_none());
 
-        // 600 more events in the signal region give a large local significance.
+        // 1000 more events in the signal region (about 10 standard deviations of its
+        // ~6000) give a large local significance.
         let width = region.hi - region.lo;
-        masses.extend((0..600).map(|i| region.lo + width * (i as f64 + 0.5) / 600.0));
+        masses.extend((0..1000).map(|i| region.lo + width * (i as f64 + 0.5) / 1000.0));
         let bumped = window_test(&edges, region, &masses, 0.1).unwrap();
-        assert_eq!(bumped.observed, t.observed + 600.0);
+        assert_eq!(bumped.observed, t.observed + 1000.0);
         assert!(bumped.significance > 5.0, "{bumped:?}");
     }
 
