@@ -679,8 +679,9 @@ fn score_fold(
             .collect();
         let predictions = member_predictions(&ensemble, &inputs.tensor(&val_rows)?)?;
         let mut best = (l * opts.inits, f64::NEG_INFINITY);
-        for m in l * opts.inits..(l + 1) * opts.inits {
-            let eff = sr_efficiency(&predictions[m], validation, &region.labels, opts.eps_cut);
+        let first = l * opts.inits;
+        for (m, p) in predictions.iter().enumerate().skip(first).take(opts.inits) {
+            let eff = sr_efficiency(p, validation, &region.labels, opts.eps_cut);
             if eff > best.1 {
                 best = (m, eff);
             }
