@@ -57,9 +57,9 @@ impl Scaler {
                     format!("column '{name}' has a non-finite value at event {i}"),
                 ));
             }
-            let (o, s) = parameters(kind, &values);
+            let (o, s) = fitted_parameters(kind, &values);
             offset.push(o);
-            scale.push(if s > 0.0 { s } else { 1.0 });
+            scale.push(s);
         }
         Ok(Scaler {
             kind,
@@ -101,6 +101,13 @@ impl Scaler {
         }
         Ok(out)
     }
+}
+
+/// The (offset, scale) a scaler of `kind` fits to `values`, with scale 1 for a constant column
+/// (it is only shifted), as in scikit-learn.
+pub(crate) fn fitted_parameters(kind: ScalerKind, values: &[f64]) -> (f64, f64) {
+    let (offset, scale) = parameters(kind, values);
+    (offset, if scale > 0.0 { scale } else { 1.0 })
 }
 
 fn parameters(kind: ScalerKind, values: &[f64]) -> (f64, f64) {

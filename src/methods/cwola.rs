@@ -28,15 +28,18 @@ use super::regions::{Region, Side, cwola_weights, sliding_regions};
 use super::window_test::{WindowTest, window_test};
 use crate::data::binning::{find_bin, log_bins};
 use crate::data::eventset::EventSet;
+use crate::data::scaler::{ScalerKind, fitted_parameters};
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::nn::Step;
 use crate::nn::ensemble::{Ensemble, MemberData, fit_ensemble};
+use crate::nn::layers::matrix;
 use crate::nn::mlp::MlpConfig;
+use crate::nn::network::batched_along;
 use crate::nn::train::{Dataset, TrainOptions, Validation};
 use crate::progress::Progress;
 use crate::seed::stream_seed;
-use crate::stats::metrics::threshold_for_efficiency;
+use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
 use crate::stats::special::z_from_p;
 
 /// Options of [`cwola_hunt`]; the defaults follow seed 002 §4.1 where the paper is specific,
@@ -239,6 +242,15 @@ impl CwolaHunt {
             })
     }
 
+    /// The region of the most significant test (see [`CwolaHunt::global`]), or the first
+    /// region if no fit succeeded.
+    pub fn most_significant(&self) -> &RegionResult {
+        match self.global() {
+            Some(g) => &self.regions[g.region],
+            None => &self.regions[0],
+        }
+    }
+
     /// The region with the most significant test at `efficiency`.
     pub fn best_region(&self, efficiency: f64) -> Result<&RegionResult> {
         let e = self.efficiency_index(efficiency)?;
@@ -287,10 +299,7 @@ pub fn cwola_hunt(
     let folds = inputs.fold_of(opts.folds, stream_seed(opts.seed, 0))?;
     let prepared = regions
         .into_iter()
-        .map(|region| {
-            let counts = inputs.side_counts(&region);
-            RegionData::new(&inputs, region, counts)
-        })
+        .map(|region| RegionData::new(&inputs, region))
         .collect::<Result<Vec<_>>>()?;
 
     // One ensemble per (region, outer fold). They are independent, but trained one after
@@ -329,7 +338,8 @@ pub fn cwola_hunt(
             &folds,
             region.region,
             region.counts,
-            (scores, validation_efficiency),
+            scores,
+            validation_efficiency,
             opts,
         )?);
     }
@@ -385,15 +395,8 @@ fn check_options(opts: &CwolaOptions) -> Result<()> {
             "give at least one selection efficiency",
         ));
     }
-    if let Some(e) = opts
-        .efficiencies
-        .iter()
-        .find(|e| !(**e > 0.0 && **e <= 1.0))
-    {
-        return Err(Error::invalid(
-            "efficiencies",
-            format!("{e} is not in (0, 1]"),
-        ));
+    for &e in &opts.efficiencies {
+        check_efficiency("efficiencies", e)?;
     }
     Ok(())
 }
@@ -498,10 +501,7 @@ impl Inputs {
                     ),
                 ));
             }
-            let n = values.len() as f64;
-            let mean = values.iter().sum::<f64>() / n;
-            let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
-            let sd = if sd > 0.0 { sd } else { 1.0 };
+            let (mean, sd) = fitted_parameters(ScalerKind::Standard, &values);
             for (row, v) in values.iter().enumerate() {
                 x[row * f + j] = ((v - mean) / sd) as f32;
             }
@@ -532,19 +532,6 @@ impl Inputs {
         Ok(fold)
     }
 
-    fn side_counts(&self, region: &Region) -> [usize; 3] {
-        let mut counts = [0; 3];
-        for &b in &self.bin {
-            match region.side(b) {
-                Some(Side::Lower) => counts[0] += 1,
-                Some(Side::Signal) => counts[1] += 1,
-                Some(Side::Upper) => counts[2] += 1,
-                None => {}
-            }
-        }
-        counts
-    }
-
     /// The standardised features of `rows` as a tensor [rows, features].
     fn tensor(&self, rows: &[usize]) -> Result<Tensor> {
         let f = self.features;
@@ -552,7 +539,7 @@ impl Inputs {
         for &r in rows {
             data.extend_from_slice(&self.x[r * f..(r + 1) * f]);
         }
-        Ok(Tensor::from_vec(data, (rows.len(), f), &self.device)?)
+        matrix(data, f, &self.device)
     }
 }
 
@@ -569,23 +556,29 @@ struct RegionData {
 }
 
 impl RegionData {
-    fn new(inputs: &Inputs, region: Region, counts: [usize; 3]) -> Result<Self> {
-        let weights = cwola_weights(&region, counts)?;
-        let mut rows = Vec::new();
-        let mut labels = Vec::new();
-        let mut w = Vec::new();
-        for (row, &b) in inputs.bin.iter().enumerate() {
-            if let Some(side) = region.side(b) {
-                let (label, weight) = match side {
-                    Side::Lower => (0.0, weights[0]),
-                    Side::Signal => (1.0, weights[1]),
-                    Side::Upper => (0.0, weights[2]),
-                };
-                rows.push(row);
-                labels.push(label);
-                w.push(weight as f32);
-            }
+    /// The region's events; an empty signal region or sideband is an error naming it.
+    fn new(inputs: &Inputs, region: Region) -> Result<Self> {
+        let side_index = |side| match side {
+            Side::Lower => 0,
+            Side::Signal => 1,
+            Side::Upper => 2,
+        };
+        let (rows, sides): (Vec<usize>, Vec<usize>) = inputs
+            .bin
+            .iter()
+            .enumerate()
+            .filter_map(|(row, &b)| region.side(b).map(|side| (row, side_index(side))))
+            .unzip();
+        let mut counts = [0; 3];
+        for &side in &sides {
+            counts[side] += 1;
         }
+        let weights = cwola_weights(&region, counts)?;
+        let labels: Vec<f32> = sides
+            .iter()
+            .map(|&s| if s == 1 { 1.0 } else { 0.0 })
+            .collect();
+        let w: Vec<f32> = sides.iter().map(|&s| weights[s] as f32).collect();
         let n = rows.len();
         let data = Dataset {
             x: inputs.tensor(&rows)?,
@@ -728,25 +721,18 @@ fn sr_efficiency(scores: &[f32], positions: &[u32], labels: &[f32], eps_cut: f64
 /// Every member's predicted probability for the rows of `x`, [members][rows], computed in
 /// batches.
 fn member_predictions(ensemble: &Ensemble, x: &Tensor) -> Result<Vec<Vec<f32>>> {
-    const BATCH: usize = 65_536;
-    let n = x.dims()[0];
-    let mut out = vec![Vec::with_capacity(n); ensemble.members()];
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
-    for start in (0..n).step_by(BATCH) {
-        let len = BATCH.min(n - start);
+    if x.dims()[0] == 0 {
+        return Ok(vec![Vec::new(); ensemble.members()]);
+    }
+    let p = batched_along(1, x, None, |chunk, _| {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
         let mut step = Step {
             training: false,
             rng: &mut rng,
         };
-        let p = ensemble
-            .predict_members(&x.narrow(0, start, len)?, &mut step)?
-            .to_dtype(DType::F32)?
-            .to_vec2::<f32>()?;
-        for (o, row) in out.iter_mut().zip(p) {
-            o.extend(row);
-        }
-    }
-    Ok(out)
+        ensemble.predict_members(chunk, &mut step)
+    })?;
+    Ok(p.to_dtype(DType::F32)?.to_vec2::<f32>()?)
 }
 
 /// Selects each efficiency's highest-scoring events fold by fold and tests the region.
@@ -755,7 +741,8 @@ fn test_region(
     fold: &[usize],
     region: Region,
     counts: [usize; 3],
-    (scores, validation_efficiency): (Vec<f32>, Vec<f64>),
+    scores: Vec<f32>,
+    validation_efficiency: Vec<f64>,
     opts: &CwolaOptions,
 ) -> Result<RegionResult> {
     let inclusive = window_test(&opts.edges, &region, &inputs.mass, 1.0)?;

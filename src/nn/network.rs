@@ -222,41 +222,7 @@ impl Network {
         context: Option<&Tensor>,
         f: impl Fn(&Tensor, Option<&Tensor>) -> Result<Tensor>,
     ) -> Result<Tensor> {
-        self.batched_along(0, x, context, f)
-    }
-
-    /// [`Network::batched`] for results whose events lie along dimension `axis`.
-    fn batched_along(
-        &self,
-        axis: usize,
-        x: &Tensor,
-        context: Option<&Tensor>,
-        f: impl Fn(&Tensor, Option<&Tensor>) -> Result<Tensor>,
-    ) -> Result<Tensor> {
-        let n = x.dims().first().copied().unwrap_or(0);
-        if let Some(c) = context
-            && c.dims().first() != Some(&n)
-        {
-            return Err(Error::invalid(
-                "context",
-                format!(
-                    "{} context rows for {n} events",
-                    c.dims().first().unwrap_or(&0)
-                ),
-            ));
-        }
-        let parts = (0..n)
-            .step_by(PREDICT_BATCH)
-            .map(|start| {
-                let len = PREDICT_BATCH.min(n - start);
-                let ctx = context.map(|c| c.narrow(0, start, len)).transpose()?;
-                f(&x.narrow(0, start, len)?, ctx.as_ref())
-            })
-            .collect::<Result<Vec<_>>>()?;
-        if parts.is_empty() {
-            return Err(Error::invalid("inputs", "there are no events to predict"));
-        }
-        Ok(Tensor::cat(&parts, axis)?)
+        batched_along(0, x, context, f)
     }
 
     /// The VAE inside, or an error saying that `what` needs one.
@@ -323,7 +289,7 @@ impl Network {
         let ensemble = self.ensemble().ok_or_else(|| {
             crate::Error::invalid("predict_members", "this network is not an ensemble")
         })?;
-        self.batched_along(1, x, None, |chunk, _| {
+        batched_along(1, x, None, |chunk, _| {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
             let mut step = Step {
                 training: false,
@@ -390,6 +356,41 @@ impl Network {
     pub fn parameter_count(&self) -> usize {
         self.trainable().params().count()
     }
+}
+
+/// `f` applied to `x` (and `context`, if given) in batches of [`PREDICT_BATCH`] events, the
+/// results concatenated along dimension `axis` (where they hold the events). No events is an
+/// error.
+pub(crate) fn batched_along(
+    axis: usize,
+    x: &Tensor,
+    context: Option<&Tensor>,
+    f: impl Fn(&Tensor, Option<&Tensor>) -> Result<Tensor>,
+) -> Result<Tensor> {
+    let n = x.dims().first().copied().unwrap_or(0);
+    if let Some(c) = context
+        && c.dims().first() != Some(&n)
+    {
+        return Err(Error::invalid(
+            "context",
+            format!(
+                "{} context rows for {n} events",
+                c.dims().first().unwrap_or(&0)
+            ),
+        ));
+    }
+    let parts = (0..n)
+        .step_by(PREDICT_BATCH)
+        .map(|start| {
+            let len = PREDICT_BATCH.min(n - start);
+            let ctx = context.map(|c| c.narrow(0, start, len)).transpose()?;
+            f(&x.narrow(0, start, len)?, ctx.as_ref())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if parts.is_empty() {
+        return Err(Error::invalid("inputs", "there are no events to predict"));
+    }
+    Ok(Tensor::cat(&parts, axis)?)
 }
 
 impl std::fmt::Display for Network {

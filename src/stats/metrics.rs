@@ -578,7 +578,7 @@ fn is_signal(i: usize, label: f64) -> Result<bool> {
 }
 
 /// An error unless `eff` is in (0, 1].
-fn check_efficiency(name: &str, eff: f64) -> Result<()> {
+pub(crate) fn check_efficiency(name: &str, eff: f64) -> Result<()> {
     if eff > 0.0 && eff <= 1.0 {
         Ok(())
     } else {
