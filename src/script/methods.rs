@@ -3,13 +3,14 @@
 use rhai::plugin::*;
 
 use super::domain::Domain;
-use rhai::{Array, Dynamic, Map};
+use rhai::{Array, Dynamic, INT, Map};
 
 use crate::error::Error;
 use crate::methods::cwola::{CwolaHunt, CwolaOptions, RegionResult};
 use crate::methods::window_test::WindowTest;
 use crate::nn::layers::Activation;
 use crate::nn::optim::Kind;
+use crate::script::nn::widths;
 use crate::script::options::{Options, floats, strings};
 use crate::script::state::session_state;
 use crate::script::values::{Out, array};
@@ -53,43 +54,45 @@ const CWOLA_KEYS: [&str; 20] = [
     "seed",
 ];
 
-/// A whole number ≥ 0 from a Rhai value, for `what`.
-fn index(what: &str, v: &Dynamic) -> Out<usize> {
-    match v.as_int() {
-        Ok(i) if i >= 0 => Ok(i as usize),
-        _ => Err(Error::invalid(what, format!("{v} is not a whole number >= 0")).into()),
-    }
+/// A whole number ≥ 0 from a Rhai integer, for `what`.
+fn index(what: &str, i: INT) -> Out<usize> {
+    usize::try_from(i)
+        .map_err(|_| Error::invalid(what, format!("{i} is not a whole number >= 0")).into())
 }
 
-/// The array option `key` taken out of `opts`, if present.
-fn take_array(opts: &mut Map, key: &str) -> Out<Option<Array>> {
-    match opts.remove(key) {
-        None => Ok(None),
-        Some(v) => v.into_array().map(Some).map_err(|t| {
-            Error::invalid(
-                format!("option '{key}' of cwola_hunt"),
-                format!("must be an array, not {t}"),
-            )
-            .into()
-        }),
-    }
+/// The array given as option `key` of cwola_hunt, if any.
+fn array_option(key: &str, value: Option<Dynamic>) -> Out<Option<Array>> {
+    value
+        .map(|v| {
+            v.into_array().map_err(|t| {
+                Error::invalid(
+                    format!("option '{key}' of cwola_hunt"),
+                    format!("must be an array, not {t}"),
+                )
+                .into()
+            })
+        })
+        .transpose()
 }
 
 /// Hunt options from a Rhai map.
-fn hunt_options(ctx: &NativeCallContext, mut opts: Map) -> Out<CwolaOptions> {
+fn hunt_options(ctx: &NativeCallContext, opts: Map) -> Out<CwolaOptions> {
     let d = CwolaOptions::default();
-    if let Some(k) = opts.keys().find(|k| !CWOLA_KEYS.contains(&k.as_str())) {
-        return Err(Error::invalid(
-            format!("option '{k}' of cwola_hunt"),
-            format!("unknown option; the options are {}", CWOLA_KEYS.join(", ")),
-        )
-        .into());
-    }
-    let features = match take_array(&mut opts, "features")? {
+    let given = |key: &str| opts.get(key).cloned();
+    let (features, rescale, bins, efficiencies, regions, hidden) = (
+        given("features"),
+        given("rescale"),
+        given("bins"),
+        given("efficiencies"),
+        given("regions"),
+        given("hidden"),
+    );
+    let o = Options::new("cwola_hunt", opts, &CWOLA_KEYS)?;
+    let features = match array_option("features", features)? {
         Some(a) => strings("features", &a)?,
         None => d.features.clone(),
     };
-    let rescale = match take_array(&mut opts, "rescale")? {
+    let rescale = match array_option("rescale", rescale)? {
         Some(a) => strings("rescale", &a)?,
         None => d
             .rescale
@@ -98,36 +101,34 @@ fn hunt_options(ctx: &NativeCallContext, mut opts: Map) -> Out<CwolaOptions> {
             .cloned()
             .collect(),
     };
-    let edges = match take_array(&mut opts, "bins")? {
+    let edges = match array_option("bins", bins)? {
         Some(a) => floats("bins", &a)?,
         None => d.edges.clone(),
     };
-    let efficiencies = match take_array(&mut opts, "efficiencies")? {
+    let efficiencies = match array_option("efficiencies", efficiencies)? {
         Some(a) => floats("efficiencies", &a)?,
         None => d.efficiencies.clone(),
     };
-    let regions = take_array(&mut opts, "regions")?
+    let regions = array_option("regions", regions)?
         .map(|a| {
             a.iter()
-                .map(|v| index("regions", v))
+                .map(|v| match v.as_int() {
+                    Ok(i) => index("regions", i),
+                    Err(t) => {
+                        Err(Error::invalid("regions", format!("{t} is not a whole number")).into())
+                    }
+                })
                 .collect::<Out<Vec<_>>>()
         })
         .transpose()?;
-    let hidden = take_array(&mut opts, "hidden")?
-        .map(|a| {
-            a.iter()
-                .map(|v| index("hidden", v))
-                .collect::<Out<Vec<_>>>()
-        })
-        .transpose()?;
-    let o = Options::new("cwola_hunt", opts, &CWOLA_KEYS)?;
+    let hidden = widths("cwola_hunt", hidden, &d.network.hidden)?;
     let seed = match o.seed("seed")? {
         Some(s) => s,
         None => session_state(ctx)?.next_stream(),
     };
     let network = crate::nn::mlp::MlpConfig {
         inputs: features.len(),
-        hidden: hidden.unwrap_or(d.network.hidden.clone()),
+        hidden,
         activation: Activation::parse(&o.string("activation", "relu")?)?,
         dropout: o.float("dropout", d.network.dropout)?,
         ..d.network.clone()
@@ -321,7 +322,7 @@ mod methods_api {
     /// The events selected at efficiency `eff` for signal region `region` (scan index).
     #[rhai_fn(name = "selected", pure, return_raw)]
     pub fn selected_in(h: &mut CwolaHunt, eff: FLOAT, region: INT) -> Out<EventSet> {
-        let r = h.region(index("region", &Dynamic::from_int(region))?)?;
+        let r = h.region(index("region", region)?)?;
         Ok(h.selected(eff, r)?)
     }
 
@@ -329,7 +330,7 @@ mod methods_api {
     /// output, each event scored by the ensemble that did not train on it.
     #[rhai_fn(pure, return_raw)]
     pub fn scored(h: &mut CwolaHunt, region: INT) -> Out<EventSet> {
-        let r = h.region(index("region", &Dynamic::from_int(region))?)?;
+        let r = h.region(index("region", region)?)?;
         Ok(h.scored(r)?)
     }
 
@@ -338,9 +339,7 @@ mod methods_api {
     #[rhai_fn(pure, return_raw)]
     pub fn background_fit(h: &mut CwolaHunt, eff: FLOAT) -> Out<DijetFit> {
         let region = if eff == 1.0 {
-            h.global()
-                .map(|g| &h.regions[g.region])
-                .unwrap_or(&h.regions[0])
+            h.most_significant()
         } else {
             h.best_region(eff)?
         };
@@ -350,7 +349,7 @@ mod methods_api {
     /// The sideband fit at efficiency `eff` (1.0: no selection) of region `region`.
     #[rhai_fn(name = "background_fit", pure, return_raw)]
     pub fn background_fit_in(h: &mut CwolaHunt, eff: FLOAT, region: INT) -> Out<DijetFit> {
-        let r = h.region(index("region", &Dynamic::from_int(region))?)?;
+        let r = h.region(index("region", region)?)?;
         fit_of(h, r, eff)
     }
 
@@ -365,17 +364,13 @@ mod methods_api {
     /// each efficiency's, with their sideband fits (seed 002 Fig. 35), to `path`.
     #[rhai_fn(pure, return_raw)]
     pub fn plot_mass(h: &mut CwolaHunt, path: &str) -> Out<()> {
-        let region = match h.global() {
-            Some(g) => &h.regions[g.region],
-            None => &h.regions[0],
-        };
-        Ok(draw_mass(h, region, Path::new(path))?)
+        Ok(draw_mass(h, h.most_significant(), Path::new(path))?)
     }
 
     /// Plots the mass spectra of region `region` (scan index) like `plot_mass(path)`.
     #[rhai_fn(name = "plot_mass", pure, return_raw)]
     pub fn plot_mass_in(h: &mut CwolaHunt, path: &str, region: INT) -> Out<()> {
-        let r = h.region(index("region", &Dynamic::from_int(region))?)?;
+        let r = h.region(index("region", region)?)?;
         Ok(draw_mass(h, r, Path::new(path))?)
     }
 

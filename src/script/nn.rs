@@ -425,7 +425,11 @@ fn to_array(t: &candle_core::Tensor) -> Out<Array> {
 }
 
 /// Hidden widths from the option `hidden` of `function`, or `default`.
-fn widths(function: &str, hidden: Option<Dynamic>, default: &[usize]) -> Out<Vec<usize>> {
+pub(super) fn widths(
+    function: &str,
+    hidden: Option<Dynamic>,
+    default: &[usize],
+) -> Out<Vec<usize>> {
     match hidden {
         None => Ok(default.to_vec()),
         Some(v) => {
