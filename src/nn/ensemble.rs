@@ -209,9 +209,7 @@ impl Trainable for Ensemble {
     }
 
     fn loss(&self, batch: &Batch, step: &mut Step) -> Result<Tensor> {
-        let y = batch.y.as_ref().ok_or_else(|| {
-            Error::invalid("targets", "the classifier needs targets (labels) to train")
-        })?;
+        let y = batch.targets()?;
         let n = batch.x.dims2()?.0;
         let x = self.for_every_member(&batch.x)?;
         let y = self.for_every_member(y)?;

@@ -170,9 +170,7 @@ impl Trainable for Mlp {
     }
 
     fn loss(&self, batch: &Batch, step: &mut Step) -> Result<Tensor> {
-        let y = batch.y.as_ref().ok_or_else(|| {
-            Error::invalid("targets", "the classifier needs targets (labels) to train")
-        })?;
+        let y = batch.targets()?;
         let out = self.forward(&batch.x, step)?;
         match self.config.output {
             Output::Sigmoid => bce_with_logits(&out, y),

@@ -4,7 +4,7 @@ use candle_core::Tensor;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use super::params::Params;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A mini-batch: inputs and, depending on the model, targets and a conditioning context.
 #[derive(Clone, Debug)]
@@ -15,6 +15,15 @@ pub struct Batch {
     pub y: Option<Tensor>,
     /// Conditioning inputs [batch, c] (e.g. the resonant mass of a conditional flow).
     pub context: Option<Tensor>,
+}
+
+impl Batch {
+    /// The targets, or an error for a classifier given none.
+    pub fn targets(&self) -> Result<&Tensor> {
+        self.y.as_ref().ok_or_else(|| {
+            Error::invalid("targets", "the classifier needs targets (labels) to train")
+        })
+    }
 }
 
 /// What a forward pass needs besides the batch: whether it trains (dropout on) and the
