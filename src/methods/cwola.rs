@@ -40,6 +40,7 @@ use crate::nn::train::{Dataset, TrainOptions, Validation};
 use crate::progress::Progress;
 use crate::seed::stream_seed;
 use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
+use crate::stats::pvalue::sidak;
 use crate::stats::special::z_from_p;
 
 /// Options of [`cwola_hunt`]; the defaults follow seed 002 §4.1 where the paper is specific,
@@ -194,7 +195,7 @@ impl CwolaHunt {
             }
         }
         let (region, t) = best?;
-        let global_p = -(trials as f64 * (-t.p_value).ln_1p()).exp_m1();
+        let global_p = sidak(t.p_value, trials).unwrap_or(f64::NAN);
         Some(GlobalSignificance {
             region,
             efficiency: t.efficiency,

@@ -148,6 +148,30 @@ mod tests {
     }
 
     #[test]
+    fn local_p_values_are_calibrated_under_the_null() {
+        // Background-only toys from a spectrum in the dijet family (m^-6): the fitted
+        // prediction's uncertainty enters the p-value, so P(p <= alpha) must stay near alpha.
+        let edges = log_bins(2632.0, 6000.0, 16).unwrap();
+        let region = &sliding_regions(&edges, 3, 2).unwrap()[5];
+        let toys = 400;
+        let ps: Vec<f64> = (0..toys)
+            .map(|seed| {
+                let masses = power_law(20_000, 2632.0, 6000.0, 100 + seed);
+                window_test(&edges, region, &masses, 1.0).unwrap().p_value
+            })
+            .collect();
+        assert!(ps.iter().all(|p| p.is_finite()));
+        for alpha in [0.05, 0.2, 0.5] {
+            let rate = ps.iter().filter(|&&p| p <= alpha).count() as f64 / toys as f64;
+            let error = (alpha * (1.0 - alpha) / toys as f64).sqrt();
+            assert!(
+                (rate - alpha).abs() < 3.0 * error,
+                "alpha {alpha}: rate {rate}"
+            );
+        }
+    }
+
+    #[test]
     fn a_fit_without_events_is_reported_not_raised() {
         let edges = log_bins(2632.0, 6000.0, 16).unwrap();
         let region = &sliding_regions(&edges, 3, 2).unwrap()[0];

@@ -78,6 +78,23 @@ pub fn poisson_pvalue(n_obs: f64, b: f64, sigma_b: f64) -> Result<f64> {
     Ok(p.clamp(0.0, 1.0))
 }
 
+/// The global p-value of the smallest of `trials` local p-values, Šidák's trials correction
+/// 1 - (1 - p)^N: exact when the tests are independent, conservative (too large) when they
+/// are positively correlated, as overlapping signal regions and nested selections are.
+/// Computed as -expm1(N ln1p(-p)), so a tiny p stays accurate (≈ N p).
+pub fn sidak(p: f64, trials: usize) -> Result<f64> {
+    if !(0.0..=1.0).contains(&p) {
+        return Err(Error::invalid("p-value", format!("{p} is not in [0, 1]")));
+    }
+    if trials == 0 {
+        return Err(Error::invalid(
+            "trials",
+            "at least one test must have been made",
+        ));
+    }
+    Ok(-(trials as f64 * (-p).ln_1p()).exp_m1())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +196,37 @@ mod tests {
             assert!(rate <= alpha + 3.0 * error, "alpha {alpha}: rate {rate}");
             assert!(
                 rate >= 0.8 * alpha - 3.0 * error,
+                "alpha {alpha}: rate {rate}"
+            );
+        }
+    }
+
+    #[test]
+    fn sidak_matches_its_closed_form_and_keeps_tiny_p_values() {
+        assert_eq!(sidak(0.05, 1).unwrap(), 0.05);
+        let p = sidak(0.01, 10).unwrap();
+        assert!((p - (1.0 - 0.99f64.powi(10))).abs() < 1e-15, "{p}");
+        assert!((sidak(1e-60, 30).unwrap() / 3e-59 - 1.0).abs() < 1e-12);
+        assert_eq!(sidak(1.0, 5).unwrap(), 1.0);
+        assert!(sidak(-0.1, 3).is_err() && sidak(0.1, 0).is_err() && sidak(f64::NAN, 2).is_err());
+    }
+
+    #[test]
+    fn sidak_of_the_smallest_of_independent_uniform_p_values_is_uniform() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+        let (toys, trials) = (20_000, 30);
+        let globals: Vec<f64> = (0..toys)
+            .map(|_| {
+                let min = (0..trials).map(|_| rng.random::<f64>()).fold(1.0, f64::min);
+                sidak(min, trials).unwrap()
+            })
+            .collect();
+        for alpha in [0.01, 0.05, 0.2, 0.5, 0.8] {
+            let rate = globals.iter().filter(|&&p| p <= alpha).count() as f64 / toys as f64;
+            let error = (alpha * (1.0 - alpha) / toys as f64).sqrt();
+            assert!(
+                (rate - alpha).abs() < 4.0 * error,
                 "alpha {alpha}: rate {rate}"
             );
         }
