@@ -78,4 +78,16 @@ impl Error {
             problem: problem.into(),
         }
     }
+
+    /// The error with the invalid argument's name saying which of several inputs it came
+    /// from ("mj1 in the simulation"); other errors are returned unchanged.
+    pub fn in_sample(self, sample: &str) -> Self {
+        match self {
+            Error::InvalidArgument { name, problem } => Error::InvalidArgument {
+                name: format!("{name} in the {sample}"),
+                problem,
+            },
+            other => other,
+        }
+    }
 }

@@ -16,6 +16,15 @@
 //!
 //! All `(folds - 1) × inits` networks of one k are trained together as one batched
 //! [`Ensemble`] with per-member data and early stopping.
+//!
+//! [`sa_cwola`] is the simulation-augmented variant (seed 002 §4.5): background simulation
+//! joins every member's training set with its labels reversed (signal region 0, sidebands 1),
+//! so a classifier that learns the background's own difference between signal region and
+//! sidebands is penalised. Eq. 4.11 adds λ times the simulation's log-likelihood to the loss;
+//! taken literally that term is unbounded below (a classifier can push it to −∞), so the
+//! bounded form with reversed labels is used: it has the same aim — no gain from telling the
+//! signal region from the sidebands in signal-free simulation — and for λ = 1 and a perfect
+//! simulation its optimum ignores the background's dependence on the mass exactly.
 
 use std::time::Instant;
 
@@ -140,6 +149,8 @@ pub struct RegionResult {
 /// The result of [`cwola_hunt`].
 #[derive(Clone, Debug, Serialize)]
 pub struct CwolaHunt {
+    /// What was run: "CWoLa hunt", or "SA-CWoLa hunt (λ = …)".
+    pub method: String,
     /// The mass variable.
     pub mass: String,
     /// The bin edges.
@@ -292,15 +303,53 @@ pub fn cwola_hunt(
     opts: &CwolaOptions,
     interrupt: Option<&Interrupt>,
 ) -> Result<CwolaHunt> {
+    hunt(events, None, opts, interrupt)
+}
+
+/// Runs SA-CWoLa hunting (seed 002 §4.5, see the module documentation): CWoLa hunting on
+/// `data` whose classifiers are also trained on the background simulation `sim` with reversed
+/// labels, weighted so that the simulation's total weight is `lambda` times the data's (the
+/// paper: λ = 0.5). Only data events are scored and tested. `sim` needs the mass and feature
+/// columns; its features are standardised with the data's parameters.
+pub fn sa_cwola(
+    data: &EventSet,
+    sim: &EventSet,
+    lambda: f64,
+    opts: &CwolaOptions,
+    interrupt: Option<&Interrupt>,
+) -> Result<CwolaHunt> {
+    if !(lambda.is_finite() && lambda >= 0.0) {
+        return Err(Error::invalid(
+            "lambda",
+            format!("{lambda} is not a finite number >= 0"),
+        ));
+    }
+    hunt(data, Some((sim, lambda)), opts, interrupt)
+}
+
+/// CWoLa hunting, with simulation and its weight λ for SA-CWoLa.
+fn hunt(
+    events: &EventSet,
+    sim: Option<(&EventSet, f64)>,
+    opts: &CwolaOptions,
+    interrupt: Option<&Interrupt>,
+) -> Result<CwolaHunt> {
     let started = Instant::now();
     check_options(opts)?;
     let all_regions = sliding_regions(&opts.edges, opts.sr_bins, opts.sb_bins)?;
     let regions = chosen_regions(&all_regions, opts.regions.as_deref())?;
-    let inputs = Inputs::new(events, opts)?;
+    let inputs = Inputs::new(events, opts, None)?;
+    let sim = sim
+        .map(|(s, lambda)| {
+            Inputs::new(s, opts, Some(&inputs.scaling))
+                .map(|i| (i, lambda))
+                .map_err(|e| e.in_sample("simulation"))
+        })
+        .transpose()?;
     let folds = inputs.fold_of(opts.folds, stream_seed(opts.seed, 0))?;
     let prepared = regions
         .into_iter()
-        .map(|region| RegionData::new(&inputs, region))
+        .map(|region| RegionData::new(&inputs, region, sim.as_ref().map(|(s, l)| (s, *l))))
         .collect::<Result<Vec<_>>>()?;
 
     // One ensemble per (region, outer fold). They are independent, but trained one after
@@ -309,7 +358,14 @@ pub fn cwola_hunt(
     let tasks: Vec<(usize, usize)> = (0..prepared.len())
         .flat_map(|r| (0..opts.folds).map(move |k| (r, k)))
         .collect();
-    let progress = Progress::new("CWoLa hunt (region × fold ensembles)", tasks.len() as u64);
+    let method = match &sim {
+        None => "CWoLa hunt".to_string(),
+        Some((_, lambda)) => format!("SA-CWoLa hunt (λ = {lambda})"),
+    };
+    let progress = Progress::new(
+        &format!("{method} (region × fold ensembles)"),
+        tasks.len() as u64,
+    );
     let mut scored = Vec::with_capacity(tasks.len());
     for &(r, k) in &tasks {
         scored.push(score_fold(
@@ -345,6 +401,7 @@ pub fn cwola_hunt(
         )?);
     }
     Ok(CwolaHunt {
+        method,
         mass: opts.mass.clone(),
         edges: opts.edges.clone(),
         efficiencies: opts.efficiencies.clone(),
@@ -440,11 +497,15 @@ struct Inputs {
     /// Row-major [events, features].
     x: Vec<f32>,
     features: usize,
+    /// Per feature, the (mean, standard deviation) it was standardised with.
+    scaling: Vec<(f64, f64)>,
     device: Device,
 }
 
 impl Inputs {
-    fn new(events: &EventSet, opts: &CwolaOptions) -> Result<Self> {
+    /// The inputs of `events`, standardised with `scaling` if given (simulation takes the
+    /// data's), with their own means and deviations otherwise.
+    fn new(events: &EventSet, opts: &CwolaOptions, scaling: Option<&[(f64, f64)]>) -> Result<Self> {
         let mass_all = events.column(&opts.mass)?;
         let columns = opts
             .features
@@ -479,6 +540,7 @@ impl Inputs {
         let mass: Vec<f64> = positions.iter().map(|&i| mass_all[i]).collect();
         let f = opts.features.len();
         let mut x = vec![0f32; positions.len() * f];
+        let mut fitted = Vec::with_capacity(f);
         for (j, (name, column)) in opts.features.iter().zip(&columns).enumerate() {
             let rescale = opts.rescale.contains(name);
             let values: Vec<f64> = positions
@@ -502,10 +564,14 @@ impl Inputs {
                     ),
                 ));
             }
-            let (mean, sd) = fitted_parameters(ScalerKind::Standard, &values);
+            let (mean, sd) = match scaling {
+                Some(given) => given[j],
+                None => fitted_parameters(ScalerKind::Standard, &values),
+            };
             for (row, v) in values.iter().enumerate() {
                 x[row * f + j] = ((v - mean) / sd) as f32;
             }
+            fitted.push((mean, sd));
         }
         Ok(Self {
             positions,
@@ -513,6 +579,7 @@ impl Inputs {
             bin,
             x,
             features: f,
+            scaling: fitted,
             device: opts.device.clone(),
         })
     }
@@ -545,44 +612,70 @@ impl Inputs {
 }
 
 /// One region's training data: the signal region (label 1) and sidebands (label 0) with
-/// CWoLa's weights.
+/// CWoLa's weights, then for SA-CWoLa the simulated events with reversed labels.
 struct RegionData {
     region: Region,
     counts: [usize; 3],
-    /// The events, as rows of [`Inputs`].
+    /// The data events, as rows of [`Inputs`]; they are the first positions of `data`.
     rows: Vec<usize>,
-    /// Their labels.
+    /// The labels of every position of `data`.
     labels: Vec<f32>,
+    /// The positions of the simulated events in `data` (after the data events; empty
+    /// without simulation). Every member trains on all of them; none is scored.
+    simulated: std::ops::Range<u32>,
     data: Dataset,
 }
 
+/// The rows of `inputs` in `region`'s signal region or sidebands, each with its side
+/// (0 lower, 1 signal, 2 upper), and the events per side.
+fn region_rows(inputs: &Inputs, region: &Region) -> (Vec<usize>, Vec<usize>, [usize; 3]) {
+    let side_index = |side| match side {
+        Side::Lower => 0,
+        Side::Signal => 1,
+        Side::Upper => 2,
+    };
+    let (rows, sides): (Vec<usize>, Vec<usize>) = inputs
+        .bin
+        .iter()
+        .enumerate()
+        .filter_map(|(row, &b)| region.side(b).map(|side| (row, side_index(side))))
+        .unzip();
+    let mut counts = [0; 3];
+    for &side in &sides {
+        counts[side] += 1;
+    }
+    (rows, sides, counts)
+}
+
 impl RegionData {
-    /// The region's events; an empty signal region or sideband is an error naming it.
-    fn new(inputs: &Inputs, region: Region) -> Result<Self> {
-        let side_index = |side| match side {
-            Side::Lower => 0,
-            Side::Signal => 1,
-            Side::Upper => 2,
-        };
-        let (rows, sides): (Vec<usize>, Vec<usize>) = inputs
-            .bin
-            .iter()
-            .enumerate()
-            .filter_map(|(row, &b)| region.side(b).map(|side| (row, side_index(side))))
-            .unzip();
-        let mut counts = [0; 3];
-        for &side in &sides {
-            counts[side] += 1;
-        }
+    /// The region's events; an empty signal region or sideband is an error naming it. With
+    /// `sim` (its inputs and λ), the simulated events are appended with reversed labels and
+    /// CWoLa's weights scaled to a total of λ times the data's.
+    fn new(inputs: &Inputs, region: Region, sim: Option<(&Inputs, f64)>) -> Result<Self> {
+        let (rows, sides, counts) = region_rows(inputs, &region);
         let weights = cwola_weights(&region, counts)?;
-        let labels: Vec<f32> = sides
+        let mut labels: Vec<f32> = sides
             .iter()
             .map(|&s| if s == 1 { 1.0 } else { 0.0 })
             .collect();
-        let w: Vec<f32> = sides.iter().map(|&s| weights[s] as f32).collect();
-        let n = rows.len();
+        let mut w: Vec<f32> = sides.iter().map(|&s| weights[s] as f32).collect();
+        let mut x = inputs.tensor(&rows)?;
+        let mut simulated = 0..0;
+        if let Some((sim, lambda)) = sim {
+            let (sim_rows, sim_sides, sim_counts) = region_rows(sim, &region);
+            let sim_weights =
+                cwola_weights(&region, sim_counts).map_err(|e| e.in_sample("simulation"))?;
+            // Both samples weigh twice their signal region in total (the sidebands together
+            // weigh as much as it).
+            let scale = lambda * counts[1] as f64 / sim_counts[1] as f64;
+            labels.extend(sim_sides.iter().map(|&s| if s == 1 { 0.0 } else { 1.0 }));
+            w.extend(sim_sides.iter().map(|&s| (scale * sim_weights[s]) as f32));
+            simulated = rows.len() as u32..(rows.len() + sim_rows.len()) as u32;
+            x = Tensor::cat(&[&x, &sim.tensor(&sim_rows)?], 0)?;
+        }
+        let n = labels.len();
         let data = Dataset {
-            x: inputs.tensor(&rows)?,
+            x,
             y: Some(Tensor::from_vec(labels.clone(), n, &inputs.device)?),
             weights: Some(Tensor::from_vec(w, n, &inputs.device)?),
             context: None,
@@ -592,6 +685,7 @@ impl RegionData {
             counts,
             rows,
             labels,
+            simulated,
             data,
         })
     }
@@ -607,10 +701,12 @@ struct FoldScores {
 }
 
 /// The members of outer fold `k`'s ensemble, `inits` per inner fold l ≠ k: validated on
-/// fold l and trained on the folds other than k and l. `rows` are the region's events (rows
-/// of [`Inputs`], whose folds `fold` gives); the members name positions in `rows`.
+/// fold l and trained on the folds other than k and l, and on every position in `simulated`.
+/// `rows` are the region's data events (rows of [`Inputs`], whose folds `fold` gives); the
+/// members name positions in `rows`, then the simulated ones.
 fn fold_members(
     rows: &[usize],
+    simulated: std::ops::Range<u32>,
     fold: &[usize],
     k: usize,
     folds: usize,
@@ -623,7 +719,8 @@ fn fold_members(
     };
     let mut members = Vec::new();
     for l in (0..folds).filter(|&l| l != k) {
-        let train = positions(&|f| f != k && f != l);
+        let mut train = positions(&|f| f != k && f != l);
+        train.extend(simulated.clone());
         let validation = positions(&|f| f == l);
         for _ in 0..inits {
             members.push(MemberData {
@@ -646,7 +743,14 @@ fn score_fold(
     opts: &CwolaOptions,
     interrupt: Option<&Interrupt>,
 ) -> Result<FoldScores> {
-    let members = fold_members(&region.rows, fold, k, opts.folds, opts.inits);
+    let members = fold_members(
+        &region.rows,
+        region.simulated.clone(),
+        fold,
+        k,
+        opts.folds,
+        opts.inits,
+    );
     let config = MlpConfig {
         inputs: inputs.features,
         ..opts.network.clone()
@@ -826,7 +930,7 @@ mod tests {
         let rows: Vec<usize> = (0..50).map(|i| 2 * i).collect();
         let fold: Vec<usize> = (0..100).map(|i| (i * 7) % 5).collect();
         for k in 0..5 {
-            let members = fold_members(&rows, &fold, k, 5, 3);
+            let members = fold_members(&rows, 0..0, &fold, k, 5, 3);
             assert_eq!(members.len(), 12);
             for (m, member) in members.iter().enumerate() {
                 let l = (0..5).filter(|&l| l != k).nth(m / 3).unwrap();
@@ -863,7 +967,7 @@ mod tests {
                 .all(|s| s.is_finite() && (0.0..=1.0).contains(s))
         );
         assert_eq!(region.validation_efficiency.len(), 3);
-        let inputs = Inputs::new(&events, &opts).unwrap();
+        let inputs = Inputs::new(&events, &opts, None).unwrap();
         let folds = inputs.fold_of(3, stream_seed(opts.seed, 0)).unwrap();
         for (e, &eff) in opts.efficiencies.iter().enumerate() {
             let selected = &region.selected[e];
@@ -922,6 +1026,61 @@ mod tests {
             text.contains("most significant") && text.contains("Šidák"),
             "{text}"
         );
+    }
+
+    /// Background only, with the jet masses shifted by `slope` × mjj.
+    fn sloped(background: usize, slope: f64, seed: u64) -> EventSet {
+        let columns = lhco_toy(&LhcoToyOptions {
+            background,
+            signal: 0,
+            mj_mjj_slope: slope,
+            seed,
+            ..LhcoToyOptions::default()
+        })
+        .unwrap();
+        EventSet::from_columns(columns).unwrap()
+    }
+
+    #[test]
+    fn simulation_with_reversed_labels_removes_what_the_background_alone_teaches() {
+        // With jet masses rising steeply with mjj (and not rescaled), the background's signal
+        // region differs from its sidebands: CWoLa learns that. Signal-free simulation with
+        // reversed labels and λ = 1 takes the gain away.
+        let data = sloped(40_000, 1.0, 21);
+        let sim = sloped(40_000, 1.0, 22);
+        let mut opts = CwolaOptions {
+            features: vec!["mj1".into(), "mj2".into()],
+            rescale: vec![],
+            eps_cut: 0.1,
+            ..quick(vec![4])
+        };
+        opts.training.epochs = 8;
+        opts.training.batch_size = 256;
+        let validation = |h: &CwolaHunt| {
+            let v = &h.regions[0].validation_efficiency;
+            v.iter().sum::<f64>() / v.len() as f64
+        };
+        let plain = cwola_hunt(&data, &opts, None).unwrap();
+        let augmented = sa_cwola(&data, &sim, 1.0, &opts, None).unwrap();
+        let (p, a) = (validation(&plain), validation(&augmented));
+        assert!(p > 0.25, "CWoLa learns the mass dependence: {p}");
+        assert!(a < 0.15, "SA-CWoLa does not: {a} (CWoLa {p})");
+        assert!(augmented.method.contains("SA-CWoLa") && augmented.to_string().contains("λ = 1"));
+        // Only data events are scored.
+        assert_eq!(augmented.regions[0].scores.len(), augmented.events_in_range);
+        // With λ = 0 the simulation weighs nothing: CWoLa again.
+        let zero = validation(&sa_cwola(&data, &sim, 0.0, &opts, None).unwrap());
+        assert!(zero > 0.25, "λ = 0: {zero}");
+
+        let err = |sim: &EventSet, lambda: f64| {
+            sa_cwola(&data, sim, lambda, &opts, None)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(err(&sim, -1.0).contains("lambda"));
+        let no_mj2 = sim.select(&["mjj".into(), "mj1".into()]).unwrap();
+        let e = err(&no_mj2, 0.5);
+        assert!(e.contains("mj2") && e.contains("simulation"), "{e}");
     }
 
     #[test]

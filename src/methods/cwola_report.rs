@@ -29,7 +29,8 @@ impl fmt::Display for CwolaHunt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "CWoLa hunt in {}: {} regions, {} events in {:.0}–{:.0}, {:.0} s",
+            "{} in {}: {} regions, {} events in {:.0}–{:.0}, {:.0} s",
+            self.method,
             self.mass,
             self.regions.len(),
             self.events_in_range,

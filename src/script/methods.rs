@@ -19,7 +19,7 @@ use crate::stats::fit::DijetFit;
 /// The `methods` domain.
 pub const DOMAIN: Domain = Domain {
     name: "methods",
-    about: "resonant anomaly searches end to end: CWoLa hunting",
+    about: "resonant anomaly searches end to end: CWoLa hunting, SA-CWoLa, SALAD, ANODE",
     module: || {
         let mut module = exported_module!(methods_api);
         module.set_custom_type_with_comments::<crate::methods::cwola::CwolaHunt>(
@@ -60,13 +60,38 @@ fn index(what: &str, i: INT) -> Out<usize> {
         .map_err(|_| Error::invalid(what, format!("{i} is not a whole number >= 0")).into())
 }
 
-/// The array given as option `key` of cwola_hunt, if any.
-fn array_option(key: &str, value: Option<Dynamic>) -> Out<Option<Array>> {
+/// The keys `sa_cwola` accepts: `cwola_hunt`'s and λ.
+const SA_CWOLA_KEYS: [&str; 21] = [
+    "mass",
+    "features",
+    "rescale",
+    "bins",
+    "sr_bins",
+    "sb_bins",
+    "folds",
+    "inits",
+    "eps_cut",
+    "efficiencies",
+    "regions",
+    "hidden",
+    "activation",
+    "dropout",
+    "epochs",
+    "batch_size",
+    "lr",
+    "optimizer",
+    "patience",
+    "seed",
+    "lambda",
+];
+
+/// The array given as option `key` of `function`, if any.
+fn array_option(function: &str, key: &str, value: Option<Dynamic>) -> Out<Option<Array>> {
     value
         .map(|v| {
             v.into_array().map_err(|t| {
                 Error::invalid(
-                    format!("option '{key}' of cwola_hunt"),
+                    format!("option '{key}' of {function}"),
                     format!("must be an array, not {t}"),
                 )
                 .into()
@@ -75,8 +100,14 @@ fn array_option(key: &str, value: Option<Dynamic>) -> Out<Option<Array>> {
         .transpose()
 }
 
-/// Hunt options from a Rhai map.
-fn hunt_options(ctx: &NativeCallContext, opts: Map) -> Out<CwolaOptions> {
+/// Hunt options of `function` from a Rhai map whose keys must be among `keys`; the checked
+/// map is returned too, for options of `function`'s own.
+fn hunt_options<'a>(
+    ctx: &NativeCallContext,
+    function: &'a str,
+    opts: Map,
+    keys: &[&str],
+) -> Out<(CwolaOptions, Options<'a>)> {
     let d = CwolaOptions::default();
     let given = |key: &str| opts.get(key).cloned();
     let (features, rescale, bins, efficiencies, regions, hidden) = (
@@ -87,12 +118,12 @@ fn hunt_options(ctx: &NativeCallContext, opts: Map) -> Out<CwolaOptions> {
         given("regions"),
         given("hidden"),
     );
-    let o = Options::new("cwola_hunt", opts, &CWOLA_KEYS)?;
-    let features = match array_option("features", features)? {
+    let o = Options::new(function, opts, keys)?;
+    let features = match array_option(function, "features", features)? {
         Some(a) => strings("features", &a)?,
         None => d.features.clone(),
     };
-    let rescale = match array_option("rescale", rescale)? {
+    let rescale = match array_option(function, "rescale", rescale)? {
         Some(a) => strings("rescale", &a)?,
         None => d
             .rescale
@@ -101,15 +132,15 @@ fn hunt_options(ctx: &NativeCallContext, opts: Map) -> Out<CwolaOptions> {
             .cloned()
             .collect(),
     };
-    let edges = match array_option("bins", bins)? {
+    let edges = match array_option(function, "bins", bins)? {
         Some(a) => floats("bins", &a)?,
         None => d.edges.clone(),
     };
-    let efficiencies = match array_option("efficiencies", efficiencies)? {
+    let efficiencies = match array_option(function, "efficiencies", efficiencies)? {
         Some(a) => floats("efficiencies", &a)?,
         None => d.efficiencies.clone(),
     };
-    let regions = array_option("regions", regions)?
+    let regions = array_option(function, "regions", regions)?
         .map(|a| {
             a.iter()
                 .map(|v| match v.as_int() {
@@ -121,7 +152,7 @@ fn hunt_options(ctx: &NativeCallContext, opts: Map) -> Out<CwolaOptions> {
                 .collect::<Out<Vec<_>>>()
         })
         .transpose()?;
-    let hidden = widths("cwola_hunt", hidden, &d.network.hidden)?;
+    let hidden = widths(function, hidden, &d.network.hidden)?;
     let seed = match o.seed("seed")? {
         Some(s) => s,
         None => session_state(ctx)?.next_stream(),
@@ -141,7 +172,7 @@ fn hunt_options(ctx: &NativeCallContext, opts: Map) -> Out<CwolaOptions> {
         patience: Some(o.count("patience", d.training.patience.unwrap_or(3))?),
         ..d.training.clone()
     };
-    Ok(CwolaOptions {
+    let hunt = CwolaOptions {
         mass: o.string("mass", &d.mass)?,
         features,
         rescale,
@@ -157,7 +188,8 @@ fn hunt_options(ctx: &NativeCallContext, opts: Map) -> Out<CwolaOptions> {
         training,
         device: session_state(ctx)?.device(),
         seed,
-    })
+    };
+    Ok((hunt, o))
 }
 
 fn per_region(h: &CwolaHunt, eff: f64, value: impl Fn(&WindowTest) -> f64) -> Out<Array> {
@@ -203,9 +235,9 @@ mod methods_api {
 
     use rhai::{Array, Dynamic, FLOAT, INT, Map};
 
-    use super::{fit_of, hunt_options, index, per_region};
+    use super::{CWOLA_KEYS, SA_CWOLA_KEYS, fit_of, hunt_options, index, per_region};
     use crate::data::EventSet;
-    use crate::methods::cwola::{CwolaHunt, cwola_hunt as run_hunt};
+    use crate::methods::cwola::{CwolaHunt, cwola_hunt as run_hunt, sa_cwola as run_sa_cwola};
     use crate::methods::cwola_report::{plot_mass as draw_mass, plot_scan};
     use crate::script::state::session_state;
     use crate::script::values::{Out, array, save_json};
@@ -229,9 +261,38 @@ mod methods_api {
     /// session). For a quick look: `#{ folds: 3, inits: 1, epochs: 5 }`. Ctrl-C stops it.
     #[rhai_fn(return_raw)]
     pub fn cwola_hunt(ctx: NativeCallContext, events: EventSet, opts: Map) -> Out<CwolaHunt> {
-        let options = hunt_options(&ctx, opts)?;
+        let (options, _) = hunt_options(&ctx, "cwola_hunt", opts, &CWOLA_KEYS)?;
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(run_hunt(&events, &options, Some(&interrupt))?)
+    }
+
+    /// SA-CWoLa hunting (seed 002 §4.5): `sa_cwola(data, sim, #{ lambda: 0.5, ... })` is
+    /// `cwola_hunt(data, ...)` whose classifiers also train on the background simulation `sim`
+    /// with reversed labels (signal region 0, sidebands 1), weighted to `lambda` (0.5) times
+    /// the data's total weight: a classifier that tells signal region from sidebands in
+    /// signal-free simulation — the background's own dependence on the mass — is penalised.
+    /// Use it when the features depend on the mass too strongly for CWoLa (e.g. jet masses
+    /// not rescaled). Eq. 4.11's literal sign makes the loss unbounded below, so the bounded
+    /// reversed-label form is used; with `lambda: 0` it is `cwola_hunt`. Only data events are
+    /// scored and tested; the result is a hunt like `cwola_hunt`'s. Takes every option of
+    /// `cwola_hunt` and `lambda`.
+    #[rhai_fn(return_raw)]
+    pub fn sa_cwola(
+        ctx: NativeCallContext,
+        data: EventSet,
+        sim: EventSet,
+        opts: Map,
+    ) -> Out<CwolaHunt> {
+        let (options, o) = hunt_options(&ctx, "sa_cwola", opts, &SA_CWOLA_KEYS)?;
+        let lambda = o.float("lambda", 0.5)?;
+        let interrupt = session_state(&ctx)?.interrupt.clone();
+        Ok(run_sa_cwola(
+            &data,
+            &sim,
+            lambda,
+            &options,
+            Some(&interrupt),
+        )?)
     }
 
     /// The summary table: per region the observed / predicted ± error and Z at each efficiency,
