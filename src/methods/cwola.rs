@@ -363,7 +363,7 @@ fn hunt(
         Some((_, lambda)) => format!("SA-CWoLa hunt (λ = {lambda})"),
     };
     let progress = Progress::new(
-        &format!("{method} (region × fold ensembles)"),
+        format!("{method} (region × fold ensembles)"),
         tasks.len() as u64,
     );
     let mut scored = Vec::with_capacity(tasks.len());
