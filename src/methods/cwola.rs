@@ -28,23 +28,18 @@
 
 use std::time::Instant;
 
-use candle_core::{DType, Device, Tensor};
-use rand_xoshiro::Xoshiro256PlusPlus;
-use rand_xoshiro::rand_core::SeedableRng;
+use candle_core::{Device, Tensor};
 use serde::Serialize;
 
+use super::inputs::{InputSpec, Inputs};
 use super::regions::{Region, Side, cwola_weights, sliding_regions};
 use super::window_test::{WindowTest, window_test};
-use crate::data::binning::{find_bin, log_bins};
+use crate::data::binning::log_bins;
 use crate::data::eventset::EventSet;
-use crate::data::scaler::{ScalerKind, fitted_parameters};
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
-use crate::nn::Step;
 use crate::nn::ensemble::{Ensemble, MemberData, fit_ensemble};
-use crate::nn::layers::matrix;
 use crate::nn::mlp::MlpConfig;
-use crate::nn::network::batched_along;
 use crate::nn::train::{Dataset, TrainOptions, Validation};
 use crate::progress::Progress;
 use crate::seed::stream_seed;
@@ -338,10 +333,16 @@ fn hunt(
     check_options(opts)?;
     let all_regions = sliding_regions(&opts.edges, opts.sr_bins, opts.sb_bins)?;
     let regions = chosen_regions(&all_regions, opts.regions.as_deref())?;
-    let inputs = Inputs::new(events, opts, None)?;
+    let spec = InputSpec {
+        mass: &opts.mass,
+        features: &opts.features,
+        rescale: &opts.rescale,
+        edges: &opts.edges,
+    };
+    let inputs = Inputs::new(events, &spec, None, &opts.device)?;
     let sim = sim
         .map(|(s, lambda)| {
-            Inputs::new(s, opts, Some(&inputs.scaling))
+            Inputs::new(s, &spec, Some(&inputs.scaling), &opts.device)
                 .map(|i| (i, lambda))
                 .map_err(|e| e.in_sample("simulation"))
         })
@@ -486,129 +487,6 @@ fn chosen_regions(all: &[Region], chosen: Option<&[usize]>) -> Result<Vec<Region
     }
     picked.sort_by_key(|r: &Region| r.index);
     Ok(picked)
-}
-
-/// The events in the hunt range: their positions in the event set, masses, bins and
-/// standardised (and, where asked, rescaled) features.
-struct Inputs {
-    positions: Vec<usize>,
-    mass: Vec<f64>,
-    bin: Vec<usize>,
-    /// Row-major [events, features].
-    x: Vec<f32>,
-    features: usize,
-    /// Per feature, the (mean, standard deviation) it was standardised with.
-    scaling: Vec<(f64, f64)>,
-    device: Device,
-}
-
-impl Inputs {
-    /// The inputs of `events`, standardised with `scaling` if given (simulation takes the
-    /// data's), with their own means and deviations otherwise.
-    fn new(events: &EventSet, opts: &CwolaOptions, scaling: Option<&[(f64, f64)]>) -> Result<Self> {
-        let mass_all = events.column(&opts.mass)?;
-        let columns = opts
-            .features
-            .iter()
-            .map(|f| events.column(f))
-            .collect::<Result<Vec<_>>>()?;
-        if let Some(i) = mass_all.iter().position(|m| m.is_nan()) {
-            return Err(Error::invalid(
-                &opts.mass,
-                format!("event {i} has a NaN mass"),
-            ));
-        }
-        let mut positions = Vec::new();
-        let mut bin = Vec::new();
-        for (i, &m) in mass_all.iter().enumerate() {
-            if let Some(b) = find_bin(&opts.edges, m) {
-                positions.push(i);
-                bin.push(b);
-            }
-        }
-        if positions.is_empty() {
-            return Err(Error::invalid(
-                "edges",
-                format!(
-                    "no event has {} in the hunt range {}–{}",
-                    opts.mass,
-                    opts.edges[0],
-                    opts.edges[opts.edges.len() - 1]
-                ),
-            ));
-        }
-        let mass: Vec<f64> = positions.iter().map(|&i| mass_all[i]).collect();
-        let f = opts.features.len();
-        let mut x = vec![0f32; positions.len() * f];
-        let mut fitted = Vec::with_capacity(f);
-        for (j, (name, column)) in opts.features.iter().zip(&columns).enumerate() {
-            let rescale = opts.rescale.contains(name);
-            let values: Vec<f64> = positions
-                .iter()
-                .zip(&mass)
-                .map(|(&i, &m)| {
-                    let v = column[i];
-                    if rescale {
-                        (v - 30.0) / m + 30.0 / 3000.0
-                    } else {
-                        v
-                    }
-                })
-                .collect();
-            if let Some(k) = values.iter().position(|v| !v.is_finite()) {
-                return Err(Error::invalid(
-                    name,
-                    format!(
-                        "event {} has the value {}",
-                        positions[k], column[positions[k]]
-                    ),
-                ));
-            }
-            let (mean, sd) = match scaling {
-                Some(given) => given[j],
-                None => fitted_parameters(ScalerKind::Standard, &values),
-            };
-            for (row, v) in values.iter().enumerate() {
-                x[row * f + j] = ((v - mean) / sd) as f32;
-            }
-            fitted.push((mean, sd));
-        }
-        Ok(Self {
-            positions,
-            mass,
-            bin,
-            x,
-            features: f,
-            scaling: fitted,
-            device: opts.device.clone(),
-        })
-    }
-
-    fn len(&self) -> usize {
-        self.positions.len()
-    }
-
-    /// Each event's fold: a seeded shuffle dealt into `k` parts of (nearly) equal size.
-    fn fold_of(&self, k: usize, seed: u64) -> Result<Vec<usize>> {
-        let parts = MemberData::k_folds(self.len(), k, seed)?;
-        let mut fold = vec![0; self.len()];
-        for (i, part) in parts.iter().enumerate() {
-            for &e in part.validation.iter().flatten() {
-                fold[e as usize] = i;
-            }
-        }
-        Ok(fold)
-    }
-
-    /// The standardised features of `rows` as a tensor [rows, features].
-    fn tensor(&self, rows: &[usize]) -> Result<Tensor> {
-        let f = self.features;
-        let mut data = Vec::with_capacity(rows.len() * f);
-        for &r in rows {
-            data.extend_from_slice(&self.x[r * f..(r + 1) * f]);
-        }
-        matrix(data, f, &self.device)
-    }
 }
 
 /// One region's training data: the signal region (label 1) and sidebands (label 0) with
@@ -775,7 +653,7 @@ fn score_fold(
             .iter()
             .map(|&p| region.rows[p as usize])
             .collect();
-        let predictions = member_predictions(&ensemble, &inputs.tensor(&val_rows)?)?;
+        let predictions = ensemble.member_predictions(&inputs.tensor(&val_rows)?)?;
         let mut best = (l * opts.inits, f64::NEG_INFINITY);
         let first = l * opts.inits;
         for (m, p) in predictions.iter().enumerate().skip(first).take(opts.inits) {
@@ -790,7 +668,7 @@ fn score_fold(
 
     // Score fold k with the kept members' mean.
     let rows: Vec<usize> = (0..inputs.len()).filter(|&r| fold[r] == k).collect();
-    let predictions = member_predictions(&ensemble, &inputs.tensor(&rows)?)?;
+    let predictions = ensemble.member_predictions(&inputs.tensor(&rows)?)?;
     let scores = (0..rows.len())
         .map(|j| kept.iter().map(|&m| predictions[m][j]).sum::<f32>() / kept.len() as f32)
         .collect();
@@ -821,23 +699,6 @@ fn sr_efficiency(scores: &[f32], positions: &[u32], labels: &[f32], eps_cut: f64
         return f64::NEG_INFINITY;
     }
     sr.iter().filter(|&&s| s >= threshold).count() as f64 / sr.len() as f64
-}
-
-/// Every member's predicted probability for the rows of `x`, [members][rows], computed in
-/// batches.
-fn member_predictions(ensemble: &Ensemble, x: &Tensor) -> Result<Vec<Vec<f32>>> {
-    if x.dims()[0] == 0 {
-        return Ok(vec![Vec::new(); ensemble.members()]);
-    }
-    let p = batched_along(1, x, None, |chunk, _| {
-        let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
-        let mut step = Step {
-            training: false,
-            rng: &mut rng,
-        };
-        ensemble.predict_members(chunk, &mut step)
-    })?;
-    Ok(p.to_dtype(DType::F32)?.to_vec2::<f32>()?)
 }
 
 /// Selects each efficiency's highest-scoring events fold by fold and tests the region.
@@ -967,7 +828,13 @@ mod tests {
                 .all(|s| s.is_finite() && (0.0..=1.0).contains(s))
         );
         assert_eq!(region.validation_efficiency.len(), 3);
-        let inputs = Inputs::new(&events, &opts, None).unwrap();
+        let spec = InputSpec {
+            mass: &opts.mass,
+            features: &opts.features,
+            rescale: &opts.rescale,
+            edges: &opts.edges,
+        };
+        let inputs = Inputs::new(&events, &spec, None, &opts.device).unwrap();
         let folds = inputs.fold_of(3, stream_seed(opts.seed, 0)).unwrap();
         for (e, &eff) in opts.efficiencies.iter().enumerate() {
             let selected = &region.selected[e];

@@ -2,11 +2,13 @@
 //! from an event set to a result with local and look-elsewhere-aware significances.
 //!
 //! - [`cwola`]: CWoLa hunting (seed 002 §4.1).
+//! - [`inputs`]: the events in a mass range as standardised feature rows.
 //! - [`regions`]: sliding signal regions and sidebands, CWoLa's sideband weights.
 //! - [`window_test`]: the sideband fit and local p-value every resonant search ends with.
 //! - [`cwola_report`]: the hunt's summary table and figures.
 
 pub mod cwola;
 pub mod cwola_report;
+pub mod inputs;
 pub mod regions;
 pub mod window_test;

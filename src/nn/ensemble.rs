@@ -16,6 +16,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
 use super::layers::{add_bias, dropout, on_one_thread};
+use super::network::batched_along;
 use super::loss::{bce_with_logits, mse};
 use super::mlp::{Mlp, MlpConfig, Output};
 use super::model::{Batch, Step, Trainable};
@@ -175,6 +176,24 @@ impl Ensemble {
         let mut shape = vec![self.members];
         shape.extend_from_slice(t.dims());
         Ok(t.unsqueeze(0)?.broadcast_as(shape)?.contiguous()?)
+    }
+
+    /// Every member's prediction (probability for a sigmoid output) for the rows of `x`
+    /// [events, inputs] of a one-output network, as [members][events], computed in batches
+    /// without dropout. No events give empty rows.
+    pub fn member_predictions(&self, x: &Tensor) -> Result<Vec<Vec<f32>>> {
+        if x.dims().first() == Some(&0) {
+            return Ok(vec![Vec::new(); self.members]);
+        }
+        let p = batched_along(1, x, None, |chunk, _| {
+            let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
+            let mut step = Step {
+                training: false,
+                rng: &mut rng,
+            };
+            self.predict_members(chunk, &mut step)
+        })?;
+        Ok(p.to_dtype(DType::F32)?.to_vec2::<f32>()?)
     }
 
     /// The members' average prediction: [events] for one output, else [events, outputs].

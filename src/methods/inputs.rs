@@ -1,0 +1,160 @@
+//! The inputs of a resonant search: the events within a mass range, their masses, mass
+//! bins and standardised classifier features as one row-major matrix, ready to become
+//! tensors by rows without touching the event set again.
+
+use candle_core::{Device, Tensor};
+
+use crate::data::binning::find_bin;
+use crate::data::eventset::EventSet;
+use crate::data::scaler::{ScalerKind, fitted_parameters};
+use crate::error::{Error, Result};
+use crate::nn::ensemble::MemberData;
+use crate::nn::layers::matrix;
+
+/// Which columns make the inputs, and the mass range.
+pub struct InputSpec<'a> {
+    /// The resonant variable.
+    pub mass: &'a str,
+    /// The classifier's features.
+    pub features: &'a [String],
+    /// Features rescaled by eq. 4.2 of seed 002, m → (m - 30 GeV)/m_JJ + 30/3000.
+    pub rescale: &'a [String],
+    /// Mass bin edges: events outside them are left out, the others get their bin.
+    pub edges: &'a [f64],
+}
+
+/// The events in the mass range: their positions in the event set, masses, bins and
+/// standardised (and, where asked, rescaled) features. Rows are these events, in order.
+pub struct Inputs {
+    /// Each row's position in the event set.
+    pub positions: Vec<usize>,
+    /// Each row's mass.
+    pub mass: Vec<f64>,
+    /// Each row's mass bin.
+    pub bin: Vec<usize>,
+    /// Row-major [events, features].
+    x: Vec<f32>,
+    /// Features per row.
+    pub features: usize,
+    /// Per feature, the (mean, standard deviation) it was standardised with.
+    pub scaling: Vec<(f64, f64)>,
+    /// Where the tensors are made.
+    pub device: Device,
+}
+
+impl Inputs {
+    /// The inputs of `events` whose `spec.mass` lies within `spec.edges`, standardised with
+    /// `scaling` if given (simulation takes the data's), with their own means and deviations
+    /// otherwise. A missing column, a NaN mass or a non-finite feature is an error naming it.
+    pub fn new(
+        events: &EventSet,
+        spec: &InputSpec,
+        scaling: Option<&[(f64, f64)]>,
+        device: &Device,
+    ) -> Result<Self> {
+        let mass_all = events.column(&spec.mass)?;
+        let columns = spec
+            .features
+            .iter()
+            .map(|f| events.column(f))
+            .collect::<Result<Vec<_>>>()?;
+        if let Some(i) = mass_all.iter().position(|m| m.is_nan()) {
+            return Err(Error::invalid(
+                spec.mass,
+                format!("event {i} has a NaN mass"),
+            ));
+        }
+        let mut positions = Vec::new();
+        let mut bin = Vec::new();
+        for (i, &m) in mass_all.iter().enumerate() {
+            if let Some(b) = find_bin(&spec.edges, m) {
+                positions.push(i);
+                bin.push(b);
+            }
+        }
+        if positions.is_empty() {
+            return Err(Error::invalid(
+                "edges",
+                format!(
+                    "no event has {} in the hunt range {}–{}",
+                    spec.mass,
+                    spec.edges[0],
+                    spec.edges[spec.edges.len() - 1]
+                ),
+            ));
+        }
+        let mass: Vec<f64> = positions.iter().map(|&i| mass_all[i]).collect();
+        let f = spec.features.len();
+        let mut x = vec![0f32; positions.len() * f];
+        let mut fitted = Vec::with_capacity(f);
+        for (j, (name, column)) in spec.features.iter().zip(&columns).enumerate() {
+            let rescale = spec.rescale.contains(name);
+            let values: Vec<f64> = positions
+                .iter()
+                .zip(&mass)
+                .map(|(&i, &m)| {
+                    let v = column[i];
+                    if rescale {
+                        (v - 30.0) / m + 30.0 / 3000.0
+                    } else {
+                        v
+                    }
+                })
+                .collect();
+            if let Some(k) = values.iter().position(|v| !v.is_finite()) {
+                return Err(Error::invalid(
+                    name,
+                    format!(
+                        "event {} has the value {}",
+                        positions[k], column[positions[k]]
+                    ),
+                ));
+            }
+            let (mean, sd) = match scaling {
+                Some(given) => given[j],
+                None => fitted_parameters(ScalerKind::Standard, &values),
+            };
+            for (row, v) in values.iter().enumerate() {
+                x[row * f + j] = ((v - mean) / sd) as f32;
+            }
+            fitted.push((mean, sd));
+        }
+        Ok(Self {
+            positions,
+            mass,
+            bin,
+            x,
+            features: f,
+            scaling: fitted,
+            device: device.clone(),
+        })
+    }
+
+    /// Rows (events in the mass range).
+    pub fn len(&self) -> usize {
+        self.positions.len()
+    }
+
+    /// Each event's fold: a seeded shuffle dealt into `k` parts of (nearly) equal size.
+    pub fn fold_of(&self, k: usize, seed: u64) -> Result<Vec<usize>> {
+        let parts = MemberData::k_folds(self.len(), k, seed)?;
+        let mut fold = vec![0; self.len()];
+        for (i, part) in parts.iter().enumerate() {
+            for &e in part.validation.iter().flatten() {
+                fold[e as usize] = i;
+            }
+        }
+        Ok(fold)
+    }
+
+    /// The standardised features of `rows` as a tensor [rows, features].
+    pub fn tensor(&self, rows: &[usize]) -> Result<Tensor> {
+        let f = self.features;
+        let mut data = Vec::with_capacity(rows.len() * f);
+        for &r in rows {
+            data.extend_from_slice(&self.x[r * f..(r + 1) * f]);
+        }
+        matrix(data, f, &self.device)
+    }
+}
+
