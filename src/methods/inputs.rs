@@ -157,4 +157,3 @@ impl Inputs {
         matrix(data, f, &self.device)
     }
 }
-

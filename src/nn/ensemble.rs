@@ -16,10 +16,10 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
 use super::layers::{add_bias, dropout, on_one_thread};
-use super::network::batched_along;
 use super::loss::{bce_with_logits, mse};
 use super::mlp::{Mlp, MlpConfig, Output};
 use super::model::{Batch, Step, Trainable};
+use super::network::batched_along;
 use super::optim::Optimizer;
 use super::params::Params;
 use super::train::{

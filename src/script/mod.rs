@@ -17,6 +17,7 @@ mod nn;
 pub mod options;
 mod plot;
 mod resolver;
+mod salad;
 mod samples;
 mod session;
 pub mod state;

@@ -1,0 +1,856 @@
+//! SALAD, simulation-assisted likelihood-free anomaly detection (seed 004; seed 002 §4.4–4.5).
+//!
+//! 1. **DCTR.** A classifier f(x, m), parameterised in the mass, tells data from background
+//!    simulation in the sidebands. Its odds w = f/(1 - f) are the likelihood ratio
+//!    p_data/p_sim times N_data/N_sim (eq. 2.1): weights that make the simulation look like the
+//!    data. Evaluated at signal-region masses it interpolates the reweighting into the signal
+//!    region, which it never saw.
+//! 2. **Classifier.** g(x) tells signal-region data from the reweighted signal-region
+//!    simulation (eq. 2.2). Where the reweighting is right, the only difference left is a
+//!    signal: g approaches the optimal classifier. Every event is scored by a network that did
+//!    not train on it (k-fold, one batched [`Ensemble`] of `folds` members).
+//! 3. **Background estimate.** For a threshold c that keeps a fraction ε of the signal-region
+//!    data, the reweighted simulation predicts N_pred(c) = Σ w 𝟙[g > c] (eq. 2.4) events,
+//!    compared with the observed count: a local p-value per ε, and Šidák's correction over the
+//!    efficiencies tested. The uncertainty is statistical (Σ w²) only: the residual bias of the
+//!    interpolation (seed 004 §6) is not included. Fig. 9's closure — predicted over observed
+//!    efficiency — is reported too, and for comparison the same chain without reweighting
+//!    (simulation normalised to the signal-region data).
+
+use std::time::Instant;
+
+use candle_core::{Device, Tensor};
+use serde::Serialize;
+
+use super::inputs::{InputSpec, Inputs};
+use crate::data::eventset::EventSet;
+use crate::data::scaler::{ScalerKind, fitted_parameters};
+use crate::error::{Error, Result};
+use crate::interrupt::Interrupt;
+use crate::nn::ensemble::{Ensemble, MemberData, fit_ensemble};
+use crate::nn::layers::matrix;
+use crate::nn::mlp::MlpConfig;
+use crate::nn::train::{Dataset, TrainOptions, Validation};
+use crate::progress::Progress;
+use crate::seed::stream_seed;
+use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
+use crate::stats::pvalue::{poisson_pvalue, sidak};
+use crate::stats::special::z_from_p;
+
+/// DCTR probabilities are kept within [floor, 1 - floor] so that no weight is infinite.
+const PROBABILITY_FLOOR: f64 = 1e-6;
+
+/// Options of [`salad`]; the defaults follow seeds 002 §4.5 and 004 where they are specific.
+#[derive(Clone, Debug)]
+pub struct SaladOptions {
+    /// The resonant variable ("mjj").
+    pub mass: String,
+    /// The features of both classifiers (mj1, mj2, tau21_1, tau21_2: seed 004's four).
+    pub features: Vec<String>,
+    /// The signal region in the mass (3300–3700 GeV).
+    pub signal_region: (f64, f64),
+    /// The range whose events outside the signal region are the sidebands (2632–6000 GeV).
+    pub range: (f64, f64),
+    /// Folds of the signal-region classifier's cross-validation (5).
+    pub folds: usize,
+    /// DCTR networks averaged (3), trained together on the same sideband events.
+    pub dctr_members: usize,
+    /// Share of the sideband events the DCTR networks do not train on (0.2): their early
+    /// stopping and the sideband closure figures use them.
+    pub dctr_holdout: f64,
+    /// The DCTR networks (inputs: features and mass): 3 × 64, ReLU, as in seed 002 §4.5.
+    pub dctr_network: MlpConfig,
+    /// DCTR training: 10 epochs, batch 512, Adam 1e-3, patience 3 on the hold-out loss.
+    pub dctr_training: TrainOptions,
+    /// The signal-region classifiers: 3 × 64, ReLU.
+    pub network: MlpConfig,
+    /// Their training: 10 epochs, batch 512, Adam 1e-3, no early stopping (seed 002 §4.5).
+    pub training: TrainOptions,
+    /// Signal-region data efficiencies at which the background estimate is tested.
+    pub efficiencies: Vec<f64>,
+    /// Where the networks live (CPU).
+    pub device: Device,
+    /// Seed of the splits, the initial weights and the shuffles.
+    pub seed: u64,
+}
+
+impl Default for SaladOptions {
+    fn default() -> Self {
+        let features: Vec<String> = ["mj1", "mj2", "tau21_1", "tau21_2"]
+            .map(String::from)
+            .into();
+        let network = MlpConfig {
+            hidden: vec![64, 64, 64],
+            ..MlpConfig::new(features.len())
+        };
+        Self {
+            mass: "mjj".into(),
+            signal_region: (3300.0, 3700.0),
+            range: (2632.0, 6000.0),
+            folds: 5,
+            dctr_members: 3,
+            dctr_holdout: 0.2,
+            dctr_network: MlpConfig {
+                inputs: features.len() + 1,
+                ..network.clone()
+            },
+            dctr_training: TrainOptions {
+                epochs: 10,
+                batch_size: 512,
+                patience: Some(3),
+                ..TrainOptions::default()
+            },
+            network,
+            training: TrainOptions {
+                epochs: 10,
+                batch_size: 512,
+                patience: None,
+                validation: Validation::None,
+                monitor: "loss".into(),
+                ..TrainOptions::default()
+            },
+            efficiencies: vec![0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005],
+            features,
+            device: Device::Cpu,
+            seed: crate::seed::DEFAULT_SEED,
+        }
+    }
+}
+
+/// The background estimate at one signal-region data efficiency.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Estimate {
+    /// The fraction of signal-region data kept.
+    pub efficiency: f64,
+    /// The classifier threshold that keeps it.
+    pub threshold: f64,
+    /// Data events passing.
+    pub observed: f64,
+    /// Eq. 2.4: the weighted simulated events passing.
+    pub predicted: f64,
+    /// The statistical uncertainty of `predicted`, sqrt(Σ w²).
+    pub predicted_error: f64,
+    /// Predicted over observed efficiency (seed 004 Fig. 9): 1 where the estimate closes.
+    pub efficiency_ratio: f64,
+    /// Its statistical uncertainty (both samples' counts).
+    pub efficiency_ratio_error: f64,
+    /// The local p-value of `observed` given `predicted` ± `predicted_error`.
+    pub p_value: f64,
+    /// Its significance.
+    pub significance: f64,
+}
+
+/// One chain's classifier output and estimates: with DCTR weights, or without.
+#[derive(Clone, Debug, Serialize)]
+pub struct Chain {
+    /// The estimates, one per efficiency.
+    pub estimates: Vec<Estimate>,
+    /// The classifier output of every signal-region data event (each from the fold network
+    /// that did not train on it), in the order of `Salad::data_rows`.
+    #[serde(skip)]
+    pub data_scores: Vec<f64>,
+    /// The same for the signal-region simulation, in the order of `Salad::sim_rows`.
+    #[serde(skip)]
+    pub sim_scores: Vec<f64>,
+    /// The simulation's weights in this chain.
+    #[serde(skip)]
+    pub sim_weights: Vec<f64>,
+}
+
+/// Which part of the mass range.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Part {
+    /// The sidebands' held-out events (not trained on by DCTR).
+    Sidebands,
+    /// The signal region.
+    SignalRegion,
+}
+
+impl Part {
+    /// "sb" or "sr", as scripts write it.
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "sb" => Ok(Part::Sidebands),
+            "sr" => Ok(Part::SignalRegion),
+            other => Err(Error::invalid(
+                "region",
+                format!("'{other}' is neither \"sb\" (sidebands) nor \"sr\" (signal region)"),
+            )),
+        }
+    }
+}
+
+/// Events of one sample in one part, with what SALAD computed for them.
+#[derive(Clone, Debug, Default)]
+pub struct Group {
+    /// Positions in the sample's event set.
+    pub positions: Vec<usize>,
+    /// DCTR output f for each.
+    pub dctr: Vec<f64>,
+}
+
+/// The result of [`salad`].
+#[derive(Clone, Debug, Serialize)]
+pub struct Salad {
+    /// The mass variable.
+    pub mass: String,
+    /// The features.
+    pub features: Vec<String>,
+    /// The signal region.
+    pub signal_region: (f64, f64),
+    /// The range around it.
+    pub range: (f64, f64),
+    /// Events: data in the sidebands, data in the signal region, simulation in the sidebands,
+    /// simulation in the signal region.
+    pub counts: [usize; 4],
+    /// Sum of the DCTR weights of the signal-region simulation over the signal-region data
+    /// count: the interpolated normalisation (1 where it closes, up to a signal).
+    pub normalisation: f64,
+    /// Mean DCTR validation loss of the networks' best epochs.
+    pub dctr_loss: f64,
+    /// The chain with DCTR weights (SALAD).
+    pub reweighted: Chain,
+    /// The chain without (simulation normalised to the signal-region data).
+    pub unweighted: Chain,
+    /// Wall-clock seconds.
+    pub seconds: f64,
+    /// Held-out sideband data and simulation, then signal-region data and simulation.
+    #[serde(skip)]
+    pub groups: [Group; 4],
+    /// The data.
+    #[serde(skip)]
+    pub data: EventSet,
+    /// The simulation.
+    #[serde(skip)]
+    pub sim: EventSet,
+}
+
+/// The most significant estimate and its trials correction.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SaladSignificance {
+    /// The efficiency of the smallest p-value.
+    pub efficiency: f64,
+    /// Its local p-value.
+    pub local_p: f64,
+    /// Its local significance.
+    pub local_z: f64,
+    /// Efficiencies tested.
+    pub trials: usize,
+    /// Šidák's 1 - (1 - p)^N: conservative, the nested selections being correlated.
+    pub global_p: f64,
+    /// The global significance.
+    pub global_z: f64,
+}
+
+impl Salad {
+    /// The most significant estimate of the reweighted chain with Šidák's correction over the
+    /// efficiencies; `None` if no p-value is finite.
+    pub fn global(&self) -> Option<SaladSignificance> {
+        let est = &self.reweighted.estimates;
+        let best = est
+            .iter()
+            .filter(|e| e.p_value.is_finite())
+            .min_by(|a, b| a.p_value.total_cmp(&b.p_value))?;
+        let global_p = sidak(best.p_value, est.len()).unwrap_or(f64::NAN);
+        Some(SaladSignificance {
+            efficiency: best.efficiency,
+            local_p: best.p_value,
+            local_z: best.significance,
+            trials: est.len(),
+            global_p,
+            global_z: z_from_p(global_p.clamp(f64::MIN_POSITIVE, 1.0)).unwrap_or(f64::NAN),
+        })
+    }
+
+    /// Everything `save` writes.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "salad": self, "global": self.global() })
+    }
+
+    /// The index of `efficiency` among the tested ones.
+    pub fn efficiency_index(&self, efficiency: f64) -> Result<usize> {
+        let tested: Vec<f64> = self
+            .reweighted
+            .estimates
+            .iter()
+            .map(|e| e.efficiency)
+            .collect();
+        tested
+            .iter()
+            .position(|&e| (e - efficiency).abs() <= 1e-9 * e)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "efficiency",
+                    format!("{efficiency} was not tested; SALAD tested {tested:?}"),
+                )
+            })
+    }
+
+    /// The signal-region data events SALAD's classifier keeps at `efficiency` (any value in
+    /// (0, 1], not only the tested ones).
+    pub fn selected(&self, efficiency: f64) -> Result<EventSet> {
+        check_efficiency("efficiency", efficiency)?;
+        let scores = &self.reweighted.data_scores;
+        let t = threshold_for_efficiency(scores, efficiency)?;
+        let rows = &self.groups[2].positions;
+        let kept: Vec<usize> = rows
+            .iter()
+            .zip(scores)
+            .filter(|&(_, &s)| s >= t)
+            .map(|(&p, _)| p)
+            .collect();
+        self.data.take(&kept)
+    }
+
+    /// The signal-region data with a `score` column (SALAD's classifier output).
+    pub fn scored(&self) -> Result<EventSet> {
+        self.data
+            .take(&self.groups[2].positions)?
+            .with_column("score", self.reweighted.data_scores.clone())
+    }
+
+    /// The signal-region simulation with its interpolated DCTR weights as a `dctr_weight`
+    /// column and the classifier output as `score`.
+    pub fn reweighted_simulation(&self) -> Result<EventSet> {
+        self.sim
+            .take(&self.groups[3].positions)?
+            .with_column("dctr_weight", self.reweighted.sim_weights.clone())?
+            .with_column("score", self.reweighted.sim_scores.clone())
+    }
+}
+
+/// Runs SALAD on `data` with background simulation `sim` (see the module documentation).
+/// Errors before any training: a missing column, NaN, invalid options, or an empty sideband or
+/// signal region in either sample. Ctrl-C (`interrupt`) stops between batches.
+pub fn salad(
+    data: &EventSet,
+    sim: &EventSet,
+    opts: &SaladOptions,
+    interrupt: Option<&Interrupt>,
+) -> Result<Salad> {
+    let started = Instant::now();
+    check_options(opts)?;
+    let edges = [
+        opts.range.0,
+        opts.signal_region.0,
+        opts.signal_region.1,
+        opts.range.1,
+    ];
+    let no_rescaling: [String; 0] = [];
+    let spec = InputSpec {
+        mass: &opts.mass,
+        features: &opts.features,
+        rescale: &no_rescaling,
+        edges: &edges,
+    };
+    let d = Inputs::new(data, &spec, None, &opts.device)?;
+    let s = Inputs::new(sim, &spec, Some(&d.scaling), &opts.device)
+        .map_err(|e| e.in_sample("simulation"))?;
+    let log_mass = |i: &Inputs| i.mass.iter().map(|m| m.ln()).collect::<Vec<f64>>();
+    let mass_scaling = fitted_parameters(ScalerKind::Standard, &log_mass(&d));
+    let rows_in = |i: &Inputs, sr: bool| -> Vec<usize> {
+        (0..i.len()).filter(|&r| (i.bin[r] == 1) == sr).collect()
+    };
+    let (d_sb, d_sr, s_sb, s_sr) = (
+        rows_in(&d, false),
+        rows_in(&d, true),
+        rows_in(&s, false),
+        rows_in(&s, true),
+    );
+    let counts = [d_sb.len(), d_sr.len(), s_sb.len(), s_sr.len()];
+    for (n, what) in counts.iter().zip([
+        "the data's sidebands",
+        "the data's signal region",
+        "the simulation's sidebands",
+        "the simulation's signal region",
+    ]) {
+        if *n < opts.folds {
+            return Err(Error::invalid(
+                "signal_region",
+                format!(
+                    "{what} ({:.0}–{:.0} GeV around {:.0}–{:.0}) holds {n} events; SALAD needs at least {} there",
+                    opts.range.0,
+                    opts.range.1,
+                    opts.signal_region.0,
+                    opts.signal_region.1,
+                    opts.folds
+                ),
+            ));
+        }
+    }
+    let progress = Progress::new("SALAD (DCTR, then the two classifiers)", 3);
+
+    // 1. DCTR in the sidebands: data (1) against simulation (0), parameterised in log m.
+    let with_mass = |i: &Inputs, rows: &[usize]| -> Result<Tensor> {
+        let x = i.tensor(rows)?;
+        let m: Vec<f32> = rows
+            .iter()
+            .map(|&r| ((i.mass[r].ln() - mass_scaling.0) / mass_scaling.1) as f32)
+            .collect();
+        Ok(Tensor::cat(&[&x, &matrix(m, 1, &i.device)?], 1)?)
+    };
+    let dctr_seed = stream_seed(opts.seed, 1);
+    let sb_x = Tensor::cat(&[&with_mass(&d, &d_sb)?, &with_mass(&s, &s_sb)?], 0)?;
+    let sb_y: Vec<f32> = (0..d_sb.len() + s_sb.len())
+        .map(|i| if i < d_sb.len() { 1.0 } else { 0.0 })
+        .collect();
+    let n_sb = sb_y.len();
+    let (train, holdout) = split(n_sb, opts.dctr_holdout, stream_seed(opts.seed, 2));
+    let dctr = Ensemble::new(
+        MlpConfig {
+            inputs: opts.features.len() + 1,
+            ..opts.dctr_network.clone()
+        },
+        opts.dctr_members,
+        &opts.device,
+        dctr_seed,
+    )?;
+    let sb_data = Dataset {
+        x: sb_x.clone(),
+        y: Some(Tensor::from_vec(sb_y, n_sb, &opts.device)?),
+        weights: None,
+        context: None,
+    };
+    let members = vec![
+        MemberData {
+            train,
+            validation: Some(holdout.clone()),
+        };
+        opts.dctr_members
+    ];
+    let histories = fit_ensemble(
+        &dctr,
+        &sb_data,
+        &members,
+        &TrainOptions {
+            validation: Validation::None,
+            monitor: "val_loss".into(),
+            seed: stream_seed(dctr_seed, u64::MAX),
+            quiet: true,
+            ..opts.dctr_training.clone()
+        },
+        interrupt,
+    )?;
+    let dctr_loss = histories
+        .iter()
+        .filter_map(|h| h.epochs.get(h.best_epoch).and_then(|e| e.val_loss))
+        .sum::<f64>()
+        / histories.len() as f64;
+    progress.advance(1);
+    let mean_f = |x: &Tensor| -> Result<Vec<f64>> {
+        let p = dctr.member_predictions(x)?;
+        Ok((0..x.dims()[0])
+            .map(|j| {
+                let f = p.iter().map(|m| f64::from(m[j])).sum::<f64>() / p.len() as f64;
+                f.clamp(PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
+            })
+            .collect())
+    };
+    let holdout_rows: Vec<usize> = {
+        let mut h: Vec<usize> = holdout.iter().map(|&i| i as usize).collect();
+        h.sort_unstable();
+        h
+    };
+    let f_holdout = mean_f(&sb_x.index_select(
+        &Tensor::from_vec(
+            holdout_rows.iter().map(|&i| i as u32).collect::<Vec<_>>(),
+            holdout_rows.len(),
+            &opts.device,
+        )?,
+        0,
+    )?)?;
+    let (mut sb_data_group, mut sb_sim_group) = (Group::default(), Group::default());
+    for (&i, &f) in holdout_rows.iter().zip(&f_holdout) {
+        if i < d_sb.len() {
+            sb_data_group.positions.push(d.positions[d_sb[i]]);
+            sb_data_group.dctr.push(f);
+        } else {
+            sb_sim_group
+                .positions
+                .push(s.positions[s_sb[i - d_sb.len()]]);
+            sb_sim_group.dctr.push(f);
+        }
+    }
+    let f_sim_sr = mean_f(&with_mass(&s, &s_sr)?)?;
+    let f_data_sr = mean_f(&with_mass(&d, &d_sr)?)?;
+    let w_sim_sr: Vec<f64> = f_sim_sr.iter().map(|f| f / (1.0 - f)).collect();
+    let normalisation = w_sim_sr.iter().sum::<f64>() / d_sr.len() as f64;
+
+    // 2. and 3. The signal-region classifiers and estimates, with and without the weights.
+    let sr_x = Tensor::cat(&[&d.tensor(&d_sr)?, &s.tensor(&s_sr)?], 0)?;
+    let flat = vec![d_sr.len() as f64 / s_sr.len() as f64; s_sr.len()];
+    let mut chains = Vec::new();
+    for (c, weights) in [w_sim_sr, flat].into_iter().enumerate() {
+        chains.push(chain(
+            &sr_x,
+            d_sr.len(),
+            weights,
+            opts,
+            stream_seed(opts.seed, 3 + c as u64),
+            interrupt,
+        )?);
+        progress.advance(1);
+    }
+    drop(progress);
+    let unweighted = chains.pop().expect("two chains");
+    let reweighted = chains.pop().expect("two chains");
+    let groups = [
+        sb_data_group,
+        sb_sim_group,
+        Group {
+            positions: d_sr.iter().map(|&r| d.positions[r]).collect(),
+            dctr: f_data_sr,
+        },
+        Group {
+            positions: s_sr.iter().map(|&r| s.positions[r]).collect(),
+            dctr: f_sim_sr,
+        },
+    ];
+    Ok(Salad {
+        mass: opts.mass.clone(),
+        features: opts.features.clone(),
+        signal_region: opts.signal_region,
+        range: opts.range,
+        counts,
+        normalisation,
+        dctr_loss,
+        reweighted,
+        unweighted,
+        seconds: started.elapsed().as_secs_f64(),
+        groups,
+        data: data.clone(),
+        sim: sim.clone(),
+    })
+}
+
+fn check_options(opts: &SaladOptions) -> Result<()> {
+    if opts.features.is_empty() {
+        return Err(Error::invalid(
+            "features",
+            "name at least one feature column",
+        ));
+    }
+    let (lo, hi) = opts.range;
+    let (sr_lo, sr_hi) = opts.signal_region;
+    if !(lo < sr_lo && sr_lo < sr_hi && sr_hi < hi) {
+        return Err(Error::invalid(
+            "signal_region",
+            format!(
+                "{sr_lo}–{sr_hi} must lie strictly inside the range {lo}–{hi}, with sidebands on both sides"
+            ),
+        ));
+    }
+    if opts.folds < 2 {
+        return Err(Error::invalid(
+            "folds",
+            format!(
+                "{} folds cannot score every event out of sample; use at least 2",
+                opts.folds
+            ),
+        ));
+    }
+    if opts.dctr_members == 0 {
+        return Err(Error::invalid(
+            "dctr_members",
+            "train at least one DCTR network",
+        ));
+    }
+    if !(opts.dctr_holdout > 0.0 && opts.dctr_holdout < 1.0) {
+        return Err(Error::invalid(
+            "dctr_holdout",
+            format!("{} is not in (0, 1)", opts.dctr_holdout),
+        ));
+    }
+    if opts.efficiencies.is_empty() {
+        return Err(Error::invalid(
+            "efficiencies",
+            "give at least one efficiency",
+        ));
+    }
+    for &e in &opts.efficiencies {
+        check_efficiency("efficiencies", e)?;
+    }
+    Ok(())
+}
+
+/// A seeded split of `n` positions into (train, hold-out), the hold-out a `share` of them.
+fn split(n: usize, share: f64, seed: u64) -> (Vec<u32>, Vec<u32>) {
+    use rand::seq::SliceRandom;
+    use rand_xoshiro::Xoshiro256PlusPlus;
+    use rand_xoshiro::rand_core::SeedableRng;
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.shuffle(&mut Xoshiro256PlusPlus::seed_from_u64(seed));
+    let held = ((n as f64 * share).round() as usize).clamp(1, n - 1);
+    let holdout = order.split_off(n - held);
+    (order, holdout)
+}
+
+/// Trains the signal-region classifier (data, the first `n_data` rows of `x`, against the
+/// simulation weighted by `sim_weights`) with k-fold cross-validation, scores every event out
+/// of sample and makes the estimates.
+fn chain(
+    x: &Tensor,
+    n_data: usize,
+    sim_weights: Vec<f64>,
+    opts: &SaladOptions,
+    seed: u64,
+    interrupt: Option<&Interrupt>,
+) -> Result<Chain> {
+    let n = x.dims()[0];
+    let labels: Vec<f32> = (0..n).map(|i| if i < n_data { 1.0 } else { 0.0 }).collect();
+    // Both classes weigh the same in total, so the classifier's odds are the likelihood ratio
+    // up to one constant (which no threshold sees).
+    let sim_total: f64 = sim_weights.iter().sum();
+    let balance = n_data as f64 / sim_total;
+    let weights: Vec<f32> = (0..n)
+        .map(|i| {
+            if i < n_data {
+                1.0
+            } else {
+                (sim_weights[i - n_data] * balance) as f32
+            }
+        })
+        .collect();
+    let data = Dataset {
+        x: x.clone(),
+        y: Some(Tensor::from_vec(labels, n, &opts.device)?),
+        weights: Some(Tensor::from_vec(weights, n, &opts.device)?),
+        context: None,
+    };
+    let members = MemberData::k_folds(n, opts.folds, stream_seed(seed, 0))?;
+    let ensemble = Ensemble::new(
+        MlpConfig {
+            inputs: opts.features.len(),
+            ..opts.network.clone()
+        },
+        opts.folds,
+        &opts.device,
+        seed,
+    )?;
+    // Members train on their folds with no early stopping; their held-out fold is scored.
+    let training: Vec<MemberData> = members
+        .iter()
+        .map(|m| MemberData {
+            train: m.train.clone(),
+            validation: None,
+        })
+        .collect();
+    fit_ensemble(
+        &ensemble,
+        &data,
+        &training,
+        &TrainOptions {
+            validation: Validation::None,
+            patience: None,
+            monitor: "loss".into(),
+            seed: stream_seed(seed, u64::MAX),
+            quiet: true,
+            ..opts.training.clone()
+        },
+        interrupt,
+    )?;
+    let mut scores = vec![f64::NAN; n];
+    for (k, member) in members.iter().enumerate() {
+        let held: Vec<u32> = member.validation.clone().unwrap_or_default();
+        let index = Tensor::from_vec(held.clone(), held.len(), &opts.device)?;
+        let p = ensemble.member_predictions(&x.index_select(&index, 0)?)?;
+        for (&row, &score) in held.iter().zip(&p[k]) {
+            scores[row as usize] = f64::from(score);
+        }
+    }
+    let sim_scores = scores.split_off(n_data);
+    let estimates = opts
+        .efficiencies
+        .iter()
+        .map(|&eff| estimate(eff, &scores, &sim_scores, &sim_weights))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Chain {
+        estimates,
+        data_scores: scores,
+        sim_scores,
+        sim_weights,
+    })
+}
+
+/// The background estimate (eq. 2.4) at the threshold keeping `eff` of the data.
+fn estimate(
+    eff: f64,
+    data_scores: &[f64],
+    sim_scores: &[f64],
+    sim_weights: &[f64],
+) -> Result<Estimate> {
+    let threshold = threshold_for_efficiency(data_scores, eff)?;
+    let observed = data_scores.iter().filter(|&&s| s >= threshold).count() as f64;
+    let (mut predicted, mut sumw2, mut total) = (0.0, 0.0, 0.0);
+    for (&s, &w) in sim_scores.iter().zip(sim_weights) {
+        total += w;
+        if s >= threshold {
+            predicted += w;
+            sumw2 += w * w;
+        }
+    }
+    let data_eff = observed / data_scores.len() as f64;
+    let predicted_eff = predicted / total;
+    let ratio = predicted_eff / data_eff;
+    let relative = (sumw2 / (predicted * predicted) + 1.0 / observed).sqrt();
+    let predicted_error = sumw2.sqrt();
+    let p_value = poisson_pvalue(observed, predicted, predicted_error)?;
+    Ok(Estimate {
+        efficiency: eff,
+        threshold,
+        observed,
+        predicted,
+        predicted_error,
+        efficiency_ratio: ratio,
+        efficiency_ratio_error: ratio * relative,
+        p_value,
+        significance: z_from_p(p_value.clamp(f64::MIN_POSITIVE, 1.0)).unwrap_or(f64::NAN),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::generate::lhco::{LhcoToyOptions, Variant, lhco_toy};
+
+    fn sample(background: usize, signal: usize, variant: Variant, seed: u64) -> EventSet {
+        EventSet::from_columns(
+            lhco_toy(&LhcoToyOptions {
+                background,
+                signal,
+                variant,
+                seed,
+                ..LhcoToyOptions::default()
+            })
+            .unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn quick() -> SaladOptions {
+        let d = SaladOptions::default();
+        SaladOptions {
+            folds: 3,
+            dctr_members: 1,
+            dctr_network: MlpConfig {
+                hidden: vec![32, 32],
+                ..d.dctr_network.clone()
+            },
+            network: MlpConfig {
+                hidden: vec![32, 32],
+                ..d.network.clone()
+            },
+            dctr_training: TrainOptions {
+                epochs: 4,
+                ..d.dctr_training.clone()
+            },
+            training: TrainOptions {
+                epochs: 4,
+                ..d.training.clone()
+            },
+            efficiencies: vec![0.5, 0.2, 0.1],
+            seed: 5,
+            ..d
+        }
+    }
+
+    #[test]
+    fn an_estimate_counts_weighted_simulation_above_the_data_threshold() {
+        // Data scores 0.1 .. 1.0; the top 20 % is s >= 0.9.
+        let data: Vec<f64> = (1..=10).map(|i| f64::from(i) / 10.0).collect();
+        let sim = [0.95, 0.5, 0.92, 0.1];
+        let w = [2.0, 1.0, 0.5, 1.5];
+        let e = estimate(0.2, &data, &sim, &w).unwrap();
+        assert_eq!((e.threshold, e.observed), (0.9, 2.0));
+        assert_eq!(e.predicted, 2.5);
+        assert!((e.predicted_error - (4.25f64).sqrt()).abs() < 1e-12);
+        // Predicted efficiency 2.5 / 5 over observed 2 / 10.
+        assert!((e.efficiency_ratio - 2.5).abs() < 1e-12);
+        let want = poisson_pvalue(2.0, 2.5, 4.25f64.sqrt()).unwrap();
+        assert_eq!(e.p_value, want);
+    }
+
+    #[test]
+    fn reweighting_closes_where_plain_simulation_does_not_and_every_event_is_scored() {
+        let data = sample(60_000, 0, Variant::Data, 1);
+        let sim = sample(60_000, 0, Variant::Sim, 2);
+        let result = salad(&data, &sim, &quick(), None).unwrap();
+        let [d_sb, d_sr, s_sb, s_sr] = result.counts;
+        assert!(
+            d_sb > d_sr && s_sb > s_sr && d_sr > 1000,
+            "{:?}",
+            result.counts
+        );
+        assert_eq!(result.reweighted.data_scores.len(), d_sr);
+        assert_eq!(result.reweighted.sim_scores.len(), s_sr);
+        assert!(
+            result
+                .reweighted
+                .data_scores
+                .iter()
+                .all(|s| (0.0..=1.0).contains(s))
+        );
+        // The interpolated weights carry the normalisation into the signal region.
+        assert!(
+            (result.normalisation - 1.0).abs() < 0.1,
+            "{}",
+            result.normalisation
+        );
+        // At 10 % data efficiency the reweighted prediction is close to what is observed, the
+        // plain simulation's is not.
+        let at = |c: &Chain| c.estimates[2].efficiency_ratio;
+        let (r, u) = (at(&result.reweighted), at(&result.unweighted));
+        assert!((r - 1.0).abs() < 0.15, "reweighted {r}");
+        assert!(
+            (u - 1.0).abs() > (r - 1.0).abs(),
+            "plain {u} vs reweighted {r}"
+        );
+        // Selected and scored views.
+        assert_eq!(result.scored().unwrap().len(), d_sr);
+        let kept = result.selected(0.1).unwrap().len() as f64;
+        assert!((kept / d_sr as f64 - 0.1).abs() < 0.01);
+        assert_eq!(result.reweighted_simulation().unwrap().len(), s_sr);
+        // Same seed, same numbers.
+        let again = salad(&data, &sim, &quick(), None).unwrap();
+        assert_eq!(again.reweighted.estimates, result.reweighted.estimates);
+    }
+
+    #[test]
+    fn bad_input_is_an_error_before_any_training() {
+        let data = sample(5_000, 0, Variant::Data, 1);
+        let sim = sample(5_000, 0, Variant::Sim, 2);
+        let err = |opts: SaladOptions, sim: &EventSet| {
+            salad(&data, sim, &opts, None).unwrap_err().to_string()
+        };
+        let e = err(
+            SaladOptions {
+                signal_region: (2000.0, 3000.0),
+                ..quick()
+            },
+            &sim,
+        );
+        assert!(e.contains("strictly inside"), "{e}");
+        let e = err(
+            SaladOptions {
+                range: (3300.0, 9000.0),
+                signal_region: (8000.0, 8500.0),
+                ..quick()
+            },
+            &sim,
+        );
+        assert!(e.contains("holds 0 events"), "{e}");
+        let no_tau = sim
+            .select(&["mjj".into(), "mj1".into(), "mj2".into()])
+            .unwrap();
+        let e = err(quick(), &no_tau);
+        assert!(e.contains("tau21_1") && e.contains("simulation"), "{e}");
+        let e = err(
+            SaladOptions {
+                efficiencies: vec![1.5],
+                ..quick()
+            },
+            &sim,
+        );
+        assert!(e.contains("efficiencies"), "{e}");
+    }
+}

@@ -1,0 +1,203 @@
+//! How a [`Salad`] result is shown: a summary table (`Display`), the background-estimate
+//! closure of seed 004 Fig. 9 and the reweighting closure of Figs. 4–7.
+
+use std::fmt;
+use std::path::Path;
+
+use super::cwola_report::efficiency_label;
+use super::salad::{Part, Salad};
+use crate::error::{Error, Result};
+use crate::plot::{Curve, CurveOptions, HistOptions, plot_curves, plot_hists};
+use crate::stats::hist::Hist1D;
+
+/// Bins of the closure histograms.
+const CLOSURE_BINS: usize = 40;
+
+impl fmt::Display for Salad {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [d_sb, d_sr, s_sb, s_sr] = self.counts;
+        writeln!(
+            f,
+            "SALAD in {}: signal region {:.0}–{:.0} GeV within {:.0}–{:.0}, {:.0} s",
+            self.mass,
+            self.signal_region.0,
+            self.signal_region.1,
+            self.range.0,
+            self.range.1,
+            self.seconds
+        )?;
+        writeln!(
+            f,
+            "  events: data {d_sr} in the SR, {d_sb} in the sidebands; simulation {s_sr} / {s_sb}"
+        )?;
+        writeln!(
+            f,
+            "  DCTR: hold-out loss {:.4}; Σw of the SR simulation / SR data = {:.4}",
+            self.dctr_loss, self.normalisation
+        )?;
+        writeln!(
+            f,
+            "  {:>8}  {:>9}  {:>21}  {:>17}  {:>7}  {:>17}",
+            "data eff", "observed", "predicted (eq. 2.4)", "pred/obs eff", "Z", "without DCTR"
+        )?;
+        for (r, u) in self
+            .reweighted
+            .estimates
+            .iter()
+            .zip(&self.unweighted.estimates)
+        {
+            writeln!(
+                f,
+                "  {:>8}  {:>9.0}  {:>12.1} ± {:<6.1}  {:>8.3} ± {:<6.3}  {:>7.2}  {:>8.3} ± {:<6.3}",
+                efficiency_label(r.efficiency),
+                r.observed,
+                r.predicted,
+                r.predicted_error,
+                r.efficiency_ratio,
+                r.efficiency_ratio_error,
+                r.significance,
+                u.efficiency_ratio,
+                u.efficiency_ratio_error
+            )?;
+        }
+        match self.global() {
+            Some(g) => write!(
+                f,
+                "  most significant: {} data efficiency: local p = {:.3e} (Z = {:.2}); global p = {:.3e} (Z = {:.2}) after {} efficiencies (Šidák); statistical errors only",
+                efficiency_label(g.efficiency),
+                g.local_p,
+                g.local_z,
+                g.global_p,
+                g.global_z,
+                g.trials
+            ),
+            None => write!(f, "  no estimate has a finite p-value"),
+        }
+    }
+}
+
+/// Seed 004 Fig. 9: predicted over observed signal-region efficiency against the data
+/// efficiency, with DCTR reweighting and without, each with the outline of its ±1σ band.
+pub fn plot_closure_estimate(salad: &Salad, path: &Path) -> Result<()> {
+    let mut curves = Vec::new();
+    for (label, chain) in [
+        ("SALAD (DCTR)", &salad.reweighted),
+        ("no reweighting", &salad.unweighted),
+    ] {
+        let x: Vec<f64> = chain.estimates.iter().map(|e| e.efficiency).collect();
+        let pick = |sign: f64| -> Vec<f64> {
+            chain
+                .estimates
+                .iter()
+                .map(|e| e.efficiency_ratio + sign * e.efficiency_ratio_error)
+                .collect()
+        };
+        curves.push(Curve {
+            label: label.into(),
+            x: x.clone(),
+            y: pick(0.0),
+        });
+        // The ±1σ band's outline as one line: along the upper edge, back along the lower.
+        let mut band_x = x.clone();
+        band_x.extend(x.iter().rev());
+        let mut band_y = pick(1.0);
+        band_y.extend(pick(-1.0).into_iter().rev());
+        curves.push(Curve {
+            label: format!("{label} ±1σ (stat.)"),
+            x: band_x,
+            y: band_y,
+        });
+    }
+    let opts = CurveOptions {
+        title: format!(
+            "SALAD background estimate in {:.0}–{:.0} GeV",
+            salad.signal_region.0, salad.signal_region.1
+        ),
+        x_label: "data efficiency".into(),
+        y_label: "predicted / observed efficiency".into(),
+        log_x: true,
+        ..CurveOptions::default()
+    };
+    plot_curves(path, &curves, &opts)
+}
+
+/// Seed 004 Figs. 4–7: the distribution of `what` — a feature, or "dctr" for the DCTR
+/// classifier's output — for data, simulation and DCTR-reweighted simulation in the held-out
+/// sidebands or the signal region, unit-normalised, with the data / reweighted ratio.
+pub fn plot_reweighting(salad: &Salad, what: &str, part: Part, path: &Path) -> Result<()> {
+    let (data_group, sim_group, where_) = match part {
+        Part::Sidebands => (&salad.groups[0], &salad.groups[1], "sidebands (held out)"),
+        Part::SignalRegion => (&salad.groups[2], &salad.groups[3], "signal region"),
+    };
+    let values = |events: &crate::data::eventset::EventSet,
+                  group: &super::salad::Group|
+     -> Result<Vec<f64>> {
+        if what == "dctr" {
+            return Ok(group.dctr.clone());
+        }
+        if !salad.features.iter().any(|f| f == what) {
+            return Err(Error::invalid(
+                "feature",
+                format!(
+                    "'{what}' is not one of SALAD's features {:?} (or \"dctr\")",
+                    salad.features
+                ),
+            ));
+        }
+        let column = events.column(what)?;
+        Ok(group.positions.iter().map(|&p| column[p]).collect())
+    };
+    let data = values(&salad.data, data_group)?;
+    let sim = values(&salad.sim, sim_group)?;
+    let weights: Vec<f64> = sim_group.dctr.iter().map(|f| f / (1.0 - f)).collect();
+    let edges = closure_edges(&data, what == "dctr")?;
+    let h_data = Hist1D::fill(edges.clone(), &data, None)?;
+    let h_rew = Hist1D::fill(edges.clone(), &sim, Some(&weights))?;
+    let h_sim = Hist1D::fill(edges, &sim, None)?;
+    let label = if what == "dctr" {
+        "DCTR output f(x, m)".to_string()
+    } else {
+        what.to_string()
+    };
+    let opts = HistOptions {
+        title: format!("SALAD reweighting closure: {where_}"),
+        x_label: label,
+        y_label: "normalised".into(),
+        density: true,
+        data: Some(0),
+        ratio: true,
+        ..HistOptions::default()
+    };
+    plot_hists(
+        path,
+        &[
+            ("data", &h_data),
+            ("simulation + DCTR", &h_rew),
+            ("simulation", &h_sim),
+        ],
+        &opts,
+    )
+}
+
+/// Bin edges over the 0.5–99.5 % quantiles of `values` ([0, 1] for a probability).
+fn closure_edges(values: &[f64], probability: bool) -> Result<Vec<f64>> {
+    let (lo, hi) = if probability {
+        (0.0, 1.0)
+    } else {
+        let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+        if sorted.is_empty() {
+            return Err(Error::invalid("feature", "no finite values to histogram"));
+        }
+        sorted.sort_by(f64::total_cmp);
+        let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+        let (lo, hi) = (at(0.005), at(0.995));
+        if hi > lo {
+            (lo, hi)
+        } else {
+            (lo - 0.5, lo + 0.5)
+        }
+    };
+    Ok((0..=CLOSURE_BINS)
+        .map(|i| lo + (hi - lo) * i as f64 / CLOSURE_BINS as f64)
+        .collect())
+}

@@ -1,0 +1,296 @@
+//! SALAD's built-ins (part of the `methods` domain): `salad(data, sim, #{...})` and the
+//! methods of its result.
+
+use rhai::plugin::*;
+use rhai::{Dynamic, Map};
+
+use crate::error::Error;
+use crate::methods::salad::{Estimate, SaladOptions};
+use crate::nn::layers::Activation;
+use crate::script::nn::widths;
+use crate::script::options::{Options, floats, number_pair, strings};
+use crate::script::state::session_state;
+use crate::script::values::Out;
+
+/// The keys `salad` accepts.
+const SALAD_KEYS: [&str; 17] = [
+    "mass",
+    "features",
+    "signal_region",
+    "range",
+    "folds",
+    "dctr_members",
+    "dctr_holdout",
+    "dctr_hidden",
+    "dctr_epochs",
+    "hidden",
+    "activation",
+    "epochs",
+    "batch_size",
+    "lr",
+    "patience",
+    "efficiencies",
+    "seed",
+];
+
+/// The module of SALAD's functions and its result type.
+pub fn module() -> Module {
+    let mut module = exported_module!(salad_api);
+    module.set_custom_type_with_comments::<crate::methods::salad::Salad>(
+        "Salad",
+        &["/// The result of SALAD: DCTR reweighting closure, the signal-region classifier and the background estimate per data efficiency."],
+    );
+    module
+}
+
+/// SALAD options from a Rhai map.
+fn salad_options(ctx: &NativeCallContext, opts: Map) -> Out<SaladOptions> {
+    let d = SaladOptions::default();
+    let given = |key: &str| opts.get(key).cloned();
+    let (features, signal_region, range, efficiencies, hidden, dctr_hidden) = (
+        given("features"),
+        given("signal_region"),
+        given("range"),
+        given("efficiencies"),
+        given("hidden"),
+        given("dctr_hidden"),
+    );
+    let o = Options::new("salad", opts, &SALAD_KEYS)?;
+    let array = |key: &str, v: Dynamic| -> Out<rhai::Array> {
+        v.into_array().map_err(|t| {
+            Error::invalid(
+                format!("option '{key}' of salad"),
+                format!("must be an array, not {t}"),
+            )
+            .into()
+        })
+    };
+    let features = match features {
+        Some(v) => strings("features", &array("features", v)?)?,
+        None => d.features.clone(),
+    };
+    let pair = |key: &str, v: Option<Dynamic>, default| -> Out<(f64, f64)> {
+        match v {
+            Some(v) => Ok(number_pair(
+                &format!("option '{key}' of salad"),
+                v,
+                "[low, high]",
+            )?),
+            None => Ok(default),
+        }
+    };
+    let efficiencies = match efficiencies {
+        Some(v) => floats("efficiencies", &array("efficiencies", v)?)?,
+        None => d.efficiencies.clone(),
+    };
+    let activation = Activation::parse(&o.string("activation", "relu")?)?;
+    let network = crate::nn::mlp::MlpConfig {
+        inputs: features.len(),
+        hidden: widths("salad", hidden, &d.network.hidden)?,
+        activation,
+        ..d.network.clone()
+    };
+    let dctr_network = crate::nn::mlp::MlpConfig {
+        inputs: features.len() + 1,
+        hidden: widths("salad", dctr_hidden, &d.dctr_network.hidden)?,
+        activation,
+        ..d.dctr_network.clone()
+    };
+    let (batch_size, lr) = (
+        o.count("batch_size", d.training.batch_size)?,
+        o.float("lr", d.training.lr)?,
+    );
+    let seed = match o.seed("seed")? {
+        Some(s) => s,
+        None => session_state(ctx)?.next_stream(),
+    };
+    Ok(SaladOptions {
+        mass: o.string("mass", &d.mass)?,
+        signal_region: pair("signal_region", signal_region, d.signal_region)?,
+        range: pair("range", range, d.range)?,
+        folds: o.count("folds", d.folds)?,
+        dctr_members: o.count("dctr_members", d.dctr_members)?,
+        dctr_holdout: o.float("dctr_holdout", d.dctr_holdout)?,
+        dctr_network,
+        dctr_training: crate::nn::train::TrainOptions {
+            epochs: o.count("dctr_epochs", d.dctr_training.epochs)?,
+            batch_size,
+            lr,
+            patience: Some(o.count("patience", d.dctr_training.patience.unwrap_or(3))?),
+            ..d.dctr_training.clone()
+        },
+        network,
+        training: crate::nn::train::TrainOptions {
+            epochs: o.count("epochs", d.training.epochs)?,
+            batch_size,
+            lr,
+            ..d.training.clone()
+        },
+        efficiencies,
+        features,
+        device: session_state(ctx)?.device(),
+        seed,
+    })
+}
+
+/// One estimate as a Rhai map.
+fn estimate_map(e: &Estimate) -> Dynamic {
+    let mut m = Map::new();
+    for (k, v) in [
+        ("efficiency", e.efficiency),
+        ("threshold", e.threshold),
+        ("observed", e.observed),
+        ("predicted", e.predicted),
+        ("predicted_error", e.predicted_error),
+        ("ratio", e.efficiency_ratio),
+        ("ratio_error", e.efficiency_ratio_error),
+        ("p_value", e.p_value),
+        ("significance", e.significance),
+    ] {
+        m.insert(k.into(), v.into());
+    }
+    m.into()
+}
+
+#[export_module]
+mod salad_api {
+    use std::path::Path;
+
+    use rhai::{Array, Dynamic, FLOAT, INT, Map};
+
+    use super::{estimate_map, salad_options};
+    use crate::data::EventSet;
+    use crate::methods::salad::{Part, Salad, salad as run_salad};
+    use crate::methods::salad_report::{
+        plot_closure_estimate, plot_reweighting as draw_reweighting,
+    };
+    use crate::script::state::session_state;
+    use crate::script::values::{Out, save_json};
+
+    /// SALAD (seed 004): `salad(data, sim, #{ signal_region: [3300.0, 3700.0], ... })`.
+    /// 1) DCTR: classifiers f(x, m) parameterised in the mass learn data (1) against background
+    /// simulation `sim` (0) in the sidebands (the rest of `range`, 2632–6000 GeV), trained on
+    /// all but `dctr_holdout` (0.2) of them; w = f/(1-f) reweights the simulation to the data
+    /// and, evaluated at signal-region masses, interpolates into the signal region. 2) A
+    /// classifier g(x) learns signal-region data against the reweighted simulation (eq. 2.2),
+    /// every event scored out of sample (`folds` 5). 3) For each data efficiency of
+    /// `efficiencies` ([0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005]) the reweighted simulation
+    /// predicts the data passing the cut (eq. 2.4): observed vs predicted ± stat. error, local
+    /// p-value, and predicted/observed efficiency (seed 004 Fig. 9), also without reweighting.
+    /// Options: `mass` ("mjj"), `features` (["mj1", "mj2", "tau21_1", "tau21_2"]),
+    /// `signal_region`, `range`, `folds`, `dctr_members` (3 networks averaged), `dctr_holdout`,
+    /// `dctr_hidden` ([64, 64, 64]), `dctr_epochs` (10), `hidden` ([64, 64, 64]), `activation`
+    /// ("relu"), `epochs` (10), `batch_size` (512), `lr` (1e-3), `patience` (3, DCTR's early
+    /// stopping), `efficiencies`, `seed` (from the session). Ctrl-C stops it.
+    #[rhai_fn(return_raw)]
+    pub fn salad(ctx: NativeCallContext, data: EventSet, sim: EventSet, opts: Map) -> Out<Salad> {
+        let options = salad_options(&ctx, opts)?;
+        let interrupt = session_state(&ctx)?.interrupt.clone();
+        Ok(run_salad(&data, &sim, &options, Some(&interrupt))?)
+    }
+
+    /// The summary table: counts, DCTR closure, and per data efficiency observed, predicted,
+    /// predicted/observed efficiency and Z, with the no-reweighting comparison.
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn salad_to_string(s: &mut Salad) -> String {
+        s.to_string()
+    }
+
+    /// The background estimates with DCTR reweighting, one map per data efficiency:
+    /// `efficiency`, `threshold`, `observed`, `predicted`, `predicted_error`, `ratio`
+    /// (predicted/observed efficiency), `ratio_error`, `p_value`, `significance`.
+    #[rhai_fn(get = "estimates", pure)]
+    pub fn estimates(s: &mut Salad) -> Array {
+        s.reweighted.estimates.iter().map(estimate_map).collect()
+    }
+
+    /// The same estimates without reweighting (simulation normalised to the signal-region
+    /// data): what SALAD corrects.
+    #[rhai_fn(get = "unweighted", pure)]
+    pub fn unweighted(s: &mut Salad) -> Array {
+        s.unweighted.estimates.iter().map(estimate_map).collect()
+    }
+
+    /// Σ w over the signal-region simulation divided by the signal-region data count: how
+    /// well the interpolated weights carry the normalisation (1 where they close).
+    #[rhai_fn(get = "normalisation", pure)]
+    pub fn normalisation(s: &mut Salad) -> FLOAT {
+        s.normalisation
+    }
+
+    /// The events per part: `#{ data_sb, data_sr, sim_sb, sim_sr }`.
+    #[rhai_fn(get = "counts", pure)]
+    pub fn counts(s: &mut Salad) -> Map {
+        let mut m = Map::new();
+        for (k, v) in ["data_sb", "data_sr", "sim_sb", "sim_sr"]
+            .iter()
+            .zip(s.counts)
+        {
+            m.insert((*k).into(), (v as INT).into());
+        }
+        m
+    }
+
+    /// The most significant estimate and Šidák's correction over the efficiencies, as a map:
+    /// `efficiency`, `local_p`, `local_z`, `trials`, `global_p`, `global_z`. Unit if none.
+    #[rhai_fn(get = "global", pure)]
+    pub fn global(s: &mut Salad) -> Dynamic {
+        let Some(g) = s.global() else {
+            return Dynamic::UNIT;
+        };
+        let mut m = Map::new();
+        m.insert("efficiency".into(), g.efficiency.into());
+        m.insert("local_p".into(), g.local_p.into());
+        m.insert("local_z".into(), g.local_z.into());
+        m.insert("trials".into(), (g.trials as INT).into());
+        m.insert("global_p".into(), g.global_p.into());
+        m.insert("global_z".into(), g.global_z.into());
+        m.into()
+    }
+
+    /// The signal-region data events the classifier keeps at data efficiency `eff`.
+    #[rhai_fn(pure, return_raw)]
+    pub fn selected(s: &mut Salad, eff: FLOAT) -> Out<EventSet> {
+        Ok(s.selected(eff)?)
+    }
+
+    /// The signal-region data with the classifier output as a `score` column.
+    #[rhai_fn(pure, return_raw)]
+    pub fn scored(s: &mut Salad) -> Out<EventSet> {
+        Ok(s.scored()?)
+    }
+
+    /// The signal-region simulation with its DCTR weights (`dctr_weight`) and classifier
+    /// output (`score`).
+    #[rhai_fn(pure, return_raw)]
+    pub fn reweighted_simulation(s: &mut Salad) -> Out<EventSet> {
+        Ok(s.reweighted_simulation()?)
+    }
+
+    /// Plots predicted/observed efficiency against the data efficiency with and without
+    /// reweighting (seed 004 Fig. 9) to `path` (.png or .svg).
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot(s: &mut Salad, path: &str) -> Out<()> {
+        Ok(plot_closure_estimate(s, Path::new(path))?)
+    }
+
+    /// Plots the reweighting closure (seed 004 Figs. 4–7): the distribution of `what` (a
+    /// feature, or "dctr" for the DCTR output) for data, simulation and reweighted simulation
+    /// in `part`, "sb" (held-out sidebands) or "sr" (signal region), with the ratio to data.
+    #[rhai_fn(pure, return_raw)]
+    pub fn plot_reweighting(s: &mut Salad, path: &str, what: &str, part: &str) -> Out<()> {
+        Ok(draw_reweighting(
+            s,
+            what,
+            Part::parse(part)?,
+            Path::new(path),
+        )?)
+    }
+
+    /// Writes the result (counts, DCTR closure, estimates with and without reweighting, the
+    /// global statement) as JSON, atomically.
+    #[rhai_fn(name = "save", pure, return_raw)]
+    pub fn save(s: &mut Salad, path: &str) -> Out<()> {
+        save_json(&s.to_json(), path)
+    }
+}
