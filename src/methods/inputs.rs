@@ -52,7 +52,7 @@ impl Inputs {
         scaling: Option<&[(f64, f64)]>,
         device: &Device,
     ) -> Result<Self> {
-        let mass_all = events.column(&spec.mass)?;
+        let mass_all = events.column(spec.mass)?;
         let columns = spec
             .features
             .iter()
@@ -67,7 +67,7 @@ impl Inputs {
         let mut positions = Vec::new();
         let mut bin = Vec::new();
         for (i, &m) in mass_all.iter().enumerate() {
-            if let Some(b) = find_bin(&spec.edges, m) {
+            if let Some(b) = find_bin(spec.edges, m) {
                 positions.push(i);
                 bin.push(b);
             }

@@ -11,7 +11,7 @@
 
 pub mod cwola;
 pub mod cwola_report;
-pub mod inputs;
+pub(crate) mod inputs;
 pub mod regions;
 pub mod salad;
 pub mod salad_report;
