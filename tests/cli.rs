@@ -427,3 +427,38 @@ fn the_salad_example_reweights_the_simulation_and_finds_the_signal_in_quick_mode
         assert!(scratch.path().join(figure).exists(), "{figure}");
     }
 }
+
+#[test]
+fn the_anode_example_scores_the_signal_in_quick_mode() {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = bumplab(
+        &[
+            "run",
+            repo().join("examples/anode.rhai").to_str().unwrap(),
+            "--",
+            scratch.path().to_str().unwrap(),
+            "quick",
+        ],
+        &repo(),
+    );
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        stdout.contains("ANODE in mjj: signal region 3300–3700 GeV"),
+        "{stdout}"
+    );
+    assert!(
+        auc_after(&stdout, "signal-region events:") > 0.75,
+        "{stdout}"
+    );
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(scratch.path().join("anode.json")).unwrap())
+            .unwrap();
+    assert!(
+        result["global"]["local_z"].as_f64().unwrap() > 5.0,
+        "{result}"
+    );
+    for figure in ["anode_log_r.png", "anode_losses.png", "anode_sic.png"] {
+        assert!(scratch.path().join(figure).exists(), "{figure}");
+    }
+}

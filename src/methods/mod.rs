@@ -1,7 +1,10 @@
 //! The papers' workflows, assembled from the data, statistics and neural layers: each goes
 //! from an event set to a result with local and look-elsewhere-aware significances.
 //!
-//! - [`cwola`]: CWoLa hunting (seed 002 §4.1).
+//! - [`anode`]: ANODE, conditional flows for data and sideband densities (seed 002 §3.2).
+//! - [`anode_report`]: ANODE's table and figures.
+//! - [`cwola`]: CWoLa hunting and SA-CWoLa (seed 002 §4.1, §4.5).
+//! - [`estimate`]: cut-and-count against a weighted reference sample (SALAD, ANODE).
 //! - [`inputs`]: the events in a mass range as standardised feature rows.
 //! - [`salad`]: SALAD, DCTR-reweighted simulation against data (seed 004).
 //! - [`salad_report`]: SALAD's table and closure figures (seed 004 Figs. 4–7, 9).
@@ -9,8 +12,11 @@
 //! - [`window_test`]: the sideband fit and local p-value every resonant search ends with.
 //! - [`cwola_report`]: the hunt's summary table and figures.
 
+pub mod anode;
+pub mod anode_report;
 pub mod cwola;
 pub mod cwola_report;
+pub mod estimate;
 pub(crate) mod inputs;
 pub mod regions;
 pub mod salad;

@@ -22,6 +22,7 @@ use std::time::Instant;
 use candle_core::{Device, Tensor};
 use serde::Serialize;
 
+use super::estimate::{Estimate, estimate};
 use super::inputs::{InputSpec, Inputs};
 use crate::data::eventset::EventSet;
 use crate::data::scaler::{ScalerKind, fitted_parameters};
@@ -34,7 +35,7 @@ use crate::nn::train::{Dataset, TrainOptions, Validation};
 use crate::progress::Progress;
 use crate::seed::stream_seed;
 use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
-use crate::stats::pvalue::{poisson_pvalue, sidak};
+use crate::stats::pvalue::sidak;
 use crate::stats::special::z_from_p;
 
 /// DCTR probabilities are kept within [floor, 1 - floor] so that no weight is infinite.
@@ -115,29 +116,6 @@ impl Default for SaladOptions {
             seed: crate::seed::DEFAULT_SEED,
         }
     }
-}
-
-/// The background estimate at one signal-region data efficiency.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Estimate {
-    /// The fraction of signal-region data kept.
-    pub efficiency: f64,
-    /// The classifier threshold that keeps it.
-    pub threshold: f64,
-    /// Data events passing.
-    pub observed: f64,
-    /// Eq. 2.4: the weighted simulated events passing.
-    pub predicted: f64,
-    /// The statistical uncertainty of `predicted`, sqrt(Σ w²).
-    pub predicted_error: f64,
-    /// Predicted over observed efficiency (seed 004 Fig. 9): 1 where the estimate closes.
-    pub efficiency_ratio: f64,
-    /// Its statistical uncertainty (both samples' counts).
-    pub efficiency_ratio_error: f64,
-    /// The local p-value of `observed` given `predicted` ± `predicted_error`.
-    pub p_value: f64,
-    /// Its significance.
-    pub significance: f64,
 }
 
 /// One chain's classifier output and estimates: with DCTR weights, or without.
@@ -672,42 +650,6 @@ fn chain(
     })
 }
 
-/// The background estimate (eq. 2.4) at the threshold keeping `eff` of the data.
-fn estimate(
-    eff: f64,
-    data_scores: &[f64],
-    sim_scores: &[f64],
-    sim_weights: &[f64],
-) -> Result<Estimate> {
-    let threshold = threshold_for_efficiency(data_scores, eff)?;
-    let observed = data_scores.iter().filter(|&&s| s >= threshold).count() as f64;
-    let (mut predicted, mut sumw2, mut total) = (0.0, 0.0, 0.0);
-    for (&s, &w) in sim_scores.iter().zip(sim_weights) {
-        total += w;
-        if s >= threshold {
-            predicted += w;
-            sumw2 += w * w;
-        }
-    }
-    let data_eff = observed / data_scores.len() as f64;
-    let predicted_eff = predicted / total;
-    let ratio = predicted_eff / data_eff;
-    let relative = (sumw2 / (predicted * predicted) + 1.0 / observed).sqrt();
-    let predicted_error = sumw2.sqrt();
-    let p_value = poisson_pvalue(observed, predicted, predicted_error)?;
-    Ok(Estimate {
-        efficiency: eff,
-        threshold,
-        observed,
-        predicted,
-        predicted_error,
-        efficiency_ratio: ratio,
-        efficiency_ratio_error: ratio * relative,
-        p_value,
-        significance: z_from_p(p_value.clamp(f64::MIN_POSITIVE, 1.0)).unwrap_or(f64::NAN),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -752,22 +694,6 @@ mod tests {
             seed: 5,
             ..d
         }
-    }
-
-    #[test]
-    fn an_estimate_counts_weighted_simulation_above_the_data_threshold() {
-        // Data scores 0.1 .. 1.0; the top 20 % is s >= 0.9.
-        let data: Vec<f64> = (1..=10).map(|i| f64::from(i) / 10.0).collect();
-        let sim = [0.95, 0.5, 0.92, 0.1];
-        let w = [2.0, 1.0, 0.5, 1.5];
-        let e = estimate(0.2, &data, &sim, &w).unwrap();
-        assert_eq!((e.threshold, e.observed), (0.9, 2.0));
-        assert_eq!(e.predicted, 2.5);
-        assert!((e.predicted_error - (4.25f64).sqrt()).abs() < 1e-12);
-        // Predicted efficiency 2.5 / 5 over observed 2 / 10.
-        assert!((e.efficiency_ratio - 2.5).abs() < 1e-12);
-        let want = poisson_pvalue(2.0, 2.5, 4.25f64.sqrt()).unwrap();
-        assert_eq!(e.p_value, want);
     }
 
     #[test]

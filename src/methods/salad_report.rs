@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::Path;
 
 use super::cwola_report::efficiency_label;
+use super::estimate::ROW_HEADER;
 use super::salad::{Part, Salad};
 use crate::error::{Error, Result};
 use crate::plot::{Curve, CurveOptions, HistOptions, plot_curves, plot_hists};
@@ -35,11 +36,7 @@ impl fmt::Display for Salad {
             "  DCTR: hold-out loss {:.4}; Σw of the SR simulation / SR data = {:.4}",
             self.dctr_loss, self.normalisation
         )?;
-        writeln!(
-            f,
-            "  {:>8}  {:>9}  {:>21}  {:>17}  {:>7}  {:>17}",
-            "data eff", "observed", "predicted (eq. 2.4)", "pred/obs eff", "Z", "without DCTR"
-        )?;
+        writeln!(f, "  {ROW_HEADER}   without DCTR")?;
         for (r, u) in self
             .reweighted
             .estimates
@@ -48,14 +45,8 @@ impl fmt::Display for Salad {
         {
             writeln!(
                 f,
-                "  {:>8}  {:>9.0}  {:>12.1} ± {:<6.1}  {:>8.3} ± {:<6.3}  {:>7.2}  {:>8.3} ± {:<6.3}",
-                efficiency_label(r.efficiency),
-                r.observed,
-                r.predicted,
-                r.predicted_error,
-                r.efficiency_ratio,
-                r.efficiency_ratio_error,
-                r.significance,
+                "  {}  {:>7.3} ± {:<6.3}",
+                r.row(),
                 u.efficiency_ratio,
                 u.efficiency_ratio_error
             )?;

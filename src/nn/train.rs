@@ -460,6 +460,19 @@ pub fn fit(
     opts: &TrainOptions,
     interrupt: Option<&Interrupt>,
 ) -> Result<History> {
+    fit_observed(model, data, opts, interrupt, &mut |_| Ok(()))
+}
+
+/// [`fit`], calling `after_epoch(e)` at the end of every epoch e (counted from 0) with the
+/// model holding that epoch's weights, e.g. to average its predictions over the last epochs
+/// (ANODE). An error from it ends the training with that error.
+pub fn fit_observed(
+    model: &dyn Trainable,
+    data: &Dataset,
+    opts: &TrainOptions,
+    interrupt: Option<&Interrupt>,
+    after_epoch: &mut dyn FnMut(usize) -> Result<()>,
+) -> Result<History> {
     tune_allocator();
     data.check()?;
     if data.is_empty() {
@@ -579,6 +592,7 @@ pub fn fit(
         };
         let value = monitor_value(&record, &monitor).ok_or_else(|| unknown_monitor(opts))?;
         history.epochs.push(record);
+        after_epoch(epoch)?;
         let verdict = tracker.update(value, epoch, opts);
         if verdict.improved {
             best = Some(model.params().snapshot()?);

@@ -27,6 +27,7 @@ pub const DOMAIN: Domain = Domain {
             &["/// The result of a CWoLa hunt: per signal region and efficiency, observed and fitted counts and local p-values."],
         );
         module.combine_flatten(super::salad::module());
+        module.combine_flatten(super::anode::module());
         module
     },
 };

@@ -4,6 +4,7 @@
 //!
 //! Nothing below this layer knows Rhai exists; this layer holds no numerics of its own.
 
+mod anode;
 pub mod catalog;
 pub mod complete;
 mod core;

@@ -5,7 +5,8 @@ use rhai::plugin::*;
 use rhai::{Dynamic, Map};
 
 use crate::error::Error;
-use crate::methods::salad::{Estimate, SaladOptions};
+use crate::methods::estimate::Estimate;
+use crate::methods::salad::SaladOptions;
 use crate::nn::layers::Activation;
 use crate::script::nn::widths;
 use crate::script::options::{Options, floats, number_pair, strings};
@@ -134,7 +135,7 @@ fn salad_options(ctx: &NativeCallContext, opts: Map) -> Out<SaladOptions> {
 }
 
 /// One estimate as a Rhai map.
-fn estimate_map(e: &Estimate) -> Dynamic {
+pub(super) fn estimate_map(e: &Estimate) -> Dynamic {
     let mut m = Map::new();
     for (k, v) in [
         ("efficiency", e.efficiency),

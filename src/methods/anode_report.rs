@@ -1,0 +1,141 @@
+//! How an [`Anode`] result is shown: a summary table (`Display`), the density ratio of the
+//! signal-region data against the background drawn from the sideband flow, and the flows'
+//! training curves.
+
+use std::fmt;
+use std::path::Path;
+
+use super::anode::Anode;
+use super::cwola_report::efficiency_label;
+use super::estimate::ROW_HEADER;
+use crate::error::{Error, Result};
+use crate::plot::{Curve, CurveOptions, HistOptions, plot_curves, plot_hists};
+use crate::stats::hist::Hist1D;
+
+/// Bins of the ln R histogram.
+const SCORE_BINS: usize = 50;
+
+impl fmt::Display for Anode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let [sb, sr] = self.counts;
+        writeln!(
+            f,
+            "ANODE in {}: signal region {:.0}–{:.0} GeV within {:.0}–{:.0}, {:.0} s",
+            self.mass,
+            self.signal_region.0,
+            self.signal_region.1,
+            self.range.0,
+            self.range.1,
+            self.seconds
+        )?;
+        let last = |losses: &[f64]| losses.last().copied().unwrap_or(f64::NAN);
+        writeln!(
+            f,
+            "  events: {sr} in the SR, {sb} in the sidebands; final NLL: sidebands {:.3}, SR {}; sideband density averaged over {} epochs",
+            last(&self.sideband_loss),
+            self.signal_region_loss
+                .iter()
+                .map(|l| format!("{:.3}", last(l)))
+                .collect::<Vec<_>>()
+                .join(" / "),
+            self.averaged_epochs
+        )?;
+        writeln!(
+            f,
+            "  cut on R = p_data/p_bkg; background drawn from the sideband flow"
+        )?;
+        writeln!(f, "  {ROW_HEADER}")?;
+        for e in &self.estimates {
+            writeln!(f, "  {}", e.row())?;
+        }
+        match self.global() {
+            Some(g) => write!(
+                f,
+                "  most significant: {} data efficiency: local p = {:.3e} (Z = {:.2}); global p = {:.3e} (Z = {:.2}) after {} efficiencies (Šidák); assumes the background density is right — check pred/obs on signal-free data",
+                efficiency_label(g.efficiency),
+                g.local_p,
+                g.local_z,
+                g.global_p,
+                g.global_z,
+                g.trials
+            ),
+            None => write!(f, "  no test has a finite p-value"),
+        }
+    }
+}
+
+/// The distribution of ln R for the signal-region data and for the background drawn from the
+/// sideband flow (scaled to the data count), with their ratio: a signal is an excess at
+/// large ln R.
+pub fn plot_scores(anode: &Anode, path: &Path) -> Result<()> {
+    let finite: Vec<f64> = anode
+        .scores
+        .iter()
+        .chain(&anode.background_scores)
+        .copied()
+        .filter(|s| s.is_finite())
+        .collect();
+    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !(lo < hi) {
+        return Err(Error::invalid(
+            "scores",
+            "no spread of finite ln R to histogram",
+        ));
+    }
+    let edges: Vec<f64> = (0..=SCORE_BINS)
+        .map(|i| lo + (hi - lo) * i as f64 / SCORE_BINS as f64)
+        .collect();
+    let data = Hist1D::fill(edges.clone(), &anode.scores, None)?;
+    let scale = anode.scores.len() as f64 / anode.background_scores.len() as f64;
+    let weights = vec![scale; anode.background_scores.len()];
+    let background = Hist1D::fill(edges, &anode.background_scores, Some(&weights))?;
+    let opts = HistOptions {
+        title: format!(
+            "ANODE: signal region {:.0}–{:.0} GeV",
+            anode.signal_region.0, anode.signal_region.1
+        ),
+        x_label: "ln R = ln p_data(x|m) − ln p_bkg(x|m)".into(),
+        y_label: "events".into(),
+        log_y: true,
+        data: Some(0),
+        ratio: true,
+        ..HistOptions::default()
+    };
+    plot_hists(
+        path,
+        &[
+            ("signal-region data", &data),
+            ("background (sideband flow)", &background),
+        ],
+        &opts,
+    )
+}
+
+/// The flows' mean negative log-likelihood per epoch, the averaged sideband epochs marked by
+/// their count in the legend.
+pub fn plot_losses(anode: &Anode, path: &Path) -> Result<()> {
+    let epochs = |n: usize| (1..=n).map(|e| e as f64).collect::<Vec<_>>();
+    let mut curves = vec![Curve {
+        label: format!(
+            "sideband flow (last {} epochs averaged)",
+            anode.averaged_epochs
+        ),
+        x: epochs(anode.sideband_loss.len()),
+        y: anode.sideband_loss.clone(),
+    }];
+    for (k, losses) in anode.signal_region_loss.iter().enumerate() {
+        curves.push(Curve {
+            label: format!("signal-region flow {}", k + 1),
+            x: epochs(losses.len()),
+            y: losses.clone(),
+        });
+    }
+    let opts = CurveOptions {
+        title: "ANODE: training of the flows".into(),
+        x_label: "epoch".into(),
+        y_label: "negative log-likelihood per event".into(),
+        ..CurveOptions::default()
+    };
+    plot_curves(path, &curves, &opts)
+}

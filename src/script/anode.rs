@@ -1,0 +1,219 @@
+//! ANODE's built-ins (part of the `methods` domain): `anode(events, #{...})` and the methods
+//! of its result.
+
+use rhai::plugin::*;
+use rhai::{Dynamic, Map};
+
+use crate::error::Error;
+use crate::methods::anode::AnodeOptions;
+use crate::nn::flow::FlowConfig;
+use crate::script::options::{Options, floats, number_pair, strings};
+use crate::script::state::session_state;
+use crate::script::values::Out;
+
+/// The keys `anode` accepts.
+const ANODE_KEYS: [&str; 16] = [
+    "mass",
+    "features",
+    "signal_region",
+    "range",
+    "layers",
+    "hidden",
+    "knots",
+    "bound",
+    "epochs",
+    "batch_size",
+    "lr",
+    "average",
+    "folds",
+    "samples",
+    "efficiencies",
+    "seed",
+];
+
+/// The module of ANODE's functions and its result type.
+pub fn module() -> Module {
+    let mut module = exported_module!(anode_api);
+    module.set_custom_type_with_comments::<crate::methods::anode::Anode>(
+        "Anode",
+        &["/// The result of ANODE: the density ratio R of every signal-region event and the cut-and-count tests against the sideband flow's background."],
+    );
+    module
+}
+
+/// ANODE options from a Rhai map.
+fn anode_options(ctx: &NativeCallContext, opts: Map) -> Out<AnodeOptions> {
+    let d = AnodeOptions::default();
+    let given = |key: &str| opts.get(key).cloned();
+    let (features, signal_region, range, efficiencies) = (
+        given("features"),
+        given("signal_region"),
+        given("range"),
+        given("efficiencies"),
+    );
+    let o = Options::new("anode", opts, &ANODE_KEYS)?;
+    let array = |key: &str, v: Dynamic| -> Out<rhai::Array> {
+        v.into_array().map_err(|t| {
+            Error::invalid(
+                format!("option '{key}' of anode"),
+                format!("must be an array, not {t}"),
+            )
+            .into()
+        })
+    };
+    let pair = |key: &str, v: Option<Dynamic>, default| -> Out<(f64, f64)> {
+        match v {
+            Some(v) => Ok(number_pair(
+                &format!("option '{key}' of anode"),
+                v,
+                "[low, high]",
+            )?),
+            None => Ok(default),
+        }
+    };
+    let features = match features {
+        Some(v) => strings("features", &array("features", v)?)?,
+        None => d.features.clone(),
+    };
+    let efficiencies = match efficiencies {
+        Some(v) => floats("efficiencies", &array("efficiencies", v)?)?,
+        None => d.efficiencies.clone(),
+    };
+    let seed = match o.seed("seed")? {
+        Some(s) => s,
+        None => session_state(ctx)?.next_stream(),
+    };
+    Ok(AnodeOptions {
+        mass: o.string("mass", &d.mass)?,
+        signal_region: pair("signal_region", signal_region, d.signal_region)?,
+        range: pair("range", range, d.range)?,
+        flow: FlowConfig {
+            inputs: features.len(),
+            layers: o.count("layers", d.flow.layers)?,
+            hidden: o.count("hidden", d.flow.hidden)?,
+            knots: o.count("knots", d.flow.knots)?,
+            bound: o.float("bound", d.flow.bound)?,
+            ..d.flow.clone()
+        },
+        training: crate::nn::train::TrainOptions {
+            epochs: o.count("epochs", d.training.epochs)?,
+            batch_size: o.count("batch_size", d.training.batch_size)?,
+            lr: o.float("lr", d.training.lr)?,
+            ..d.training.clone()
+        },
+        average: o.count("average", d.average)?,
+        folds: o.count("folds", d.folds)?,
+        samples: o.count("samples", d.samples)?,
+        efficiencies,
+        features,
+        device: session_state(ctx)?.device(),
+        seed,
+    })
+}
+
+#[export_module]
+mod anode_api {
+    use std::path::Path;
+
+    use rhai::{Array, Dynamic, FLOAT, INT, Map};
+
+    use super::anode_options;
+    use crate::data::EventSet;
+    use crate::methods::anode::{Anode, anode as run_anode};
+    use crate::methods::anode_report::{plot_losses as draw_losses, plot_scores};
+    use crate::script::salad::estimate_map;
+    use crate::script::state::session_state;
+    use crate::script::values::{Out, save_json};
+
+    /// ANODE (seed 002 §3.2): `anode(events, #{ signal_region: [3300.0, 3700.0], ... })`.
+    /// Conditional normalising flows (masked autoregressive, rational-quadratic splines)
+    /// learn p_data(x | m) on the signal-region events (`folds` 2: each event scored by the
+    /// flow of the other folds) and p_bkg(x | m) on the sidebands (the rest of `range`,
+    /// 2632–6000 GeV), interpolated into the signal region through m; the sideband density is
+    /// averaged over its last `average` (10) epochs. Score: R = p_data/p_bkg. For each data
+    /// efficiency of `efficiencies` ([0.5, 0.2, 0.1, 0.05, 0.02, 0.01]) the events with the
+    /// highest R are counted against background drawn from the sideband flow (`samples` 10 per
+    /// event): a local p-value that assumes the background density is right. Options: `mass`
+    /// ("mjj"), `features` (["mj1", "dmj", "tau21_1", "tau21_2"]), `signal_region`, `range`,
+    /// `layers` (5), `hidden` (64), `knots` (8), `bound` (4.0), `epochs` (20), `batch_size`
+    /// (512), `lr` (1e-3), `average`, `folds`, `samples`, `efficiencies`, `seed` (from the
+    /// session). Ctrl-C stops it.
+    #[rhai_fn(return_raw)]
+    pub fn anode(ctx: NativeCallContext, events: EventSet, opts: Map) -> Out<Anode> {
+        let options = anode_options(&ctx, opts)?;
+        let interrupt = session_state(&ctx)?.interrupt.clone();
+        Ok(run_anode(&events, &options, Some(&interrupt))?)
+    }
+
+    /// The summary table: per data efficiency observed, predicted ± error, predicted/observed
+    /// efficiency and Z, and the most significant test.
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn anode_to_string(a: &mut Anode) -> String {
+        a.to_string()
+    }
+
+    /// The tests, one map per data efficiency: `efficiency`, `threshold` (on ln R),
+    /// `observed`, `predicted`, `predicted_error`, `ratio`, `ratio_error`, `p_value`,
+    /// `significance`.
+    #[rhai_fn(get = "estimates", pure)]
+    pub fn estimates(a: &mut Anode) -> Array {
+        a.estimates.iter().map(estimate_map).collect()
+    }
+
+    /// The events per part: `#{ sidebands, signal_region }`.
+    #[rhai_fn(get = "counts", pure)]
+    pub fn counts(a: &mut Anode) -> Map {
+        let mut m = Map::new();
+        m.insert("sidebands".into(), (a.counts[0] as INT).into());
+        m.insert("signal_region".into(), (a.counts[1] as INT).into());
+        m
+    }
+
+    /// The most significant test and Šidák's correction over the efficiencies, as a map:
+    /// `efficiency`, `local_p`, `local_z`, `trials`, `global_p`, `global_z`. Unit if none.
+    #[rhai_fn(get = "global", pure)]
+    pub fn global(a: &mut Anode) -> Dynamic {
+        let Some(g) = a.global() else {
+            return Dynamic::UNIT;
+        };
+        let mut m = Map::new();
+        m.insert("efficiency".into(), g.efficiency.into());
+        m.insert("local_p".into(), g.local_p.into());
+        m.insert("local_z".into(), g.local_z.into());
+        m.insert("trials".into(), (g.trials as INT).into());
+        m.insert("global_p".into(), g.global_p.into());
+        m.insert("global_z".into(), g.global_z.into());
+        m.into()
+    }
+
+    /// The signal-region events with the highest R, a fraction `eff` of them.
+    #[rhai_fn(pure, return_raw)]
+    pub fn selected(a: &mut Anode, eff: FLOAT) -> Out<EventSet> {
+        Ok(a.selected(eff)?)
+    }
+
+    /// The signal-region events with ln R as a `score` column.
+    #[rhai_fn(pure, return_raw)]
+    pub fn scored(a: &mut Anode) -> Out<EventSet> {
+        Ok(a.scored()?)
+    }
+
+    /// Plots ln R for the signal-region data and the background drawn from the sideband flow,
+    /// with their ratio, to `path` (.png or .svg).
+    #[rhai_fn(name = "plot", pure, return_raw)]
+    pub fn plot(a: &mut Anode, path: &str) -> Out<()> {
+        Ok(plot_scores(a, Path::new(path))?)
+    }
+
+    /// Plots the flows' negative log-likelihood per epoch to `path`.
+    #[rhai_fn(pure, return_raw)]
+    pub fn plot_losses(a: &mut Anode, path: &str) -> Out<()> {
+        Ok(draw_losses(a, Path::new(path))?)
+    }
+
+    /// Writes the result (counts, losses, tests, global statement) as JSON, atomically.
+    #[rhai_fn(name = "save", pure, return_raw)]
+    pub fn save(a: &mut Anode, path: &str) -> Out<()> {
+        save_json(&a.to_json(), path)
+    }
+}
