@@ -422,8 +422,15 @@ impl EventSet {
     /// Events for which the SQL-style boolean expression `expression` holds, e.g.
     /// `"mjj > 3000 and tau21_1 < 0.5"` (parsed by polars' SQL expression parser).
     pub fn filter(&self, expression: &str) -> Result<EventSet> {
-        let invalid =
-            |e: PolarsError| Error::invalid("filter expression", format!("'{expression}': {e}"));
+        let invalid = |e: PolarsError| {
+            // Rhai's && and || mean something else in SQL; say what to write instead.
+            let hint = if expression.contains("&&") || expression.contains("||") {
+                " (write 'and' / 'or' instead of '&&' / '||')"
+            } else {
+                ""
+            };
+            Error::invalid("filter expression", format!("'{expression}': {e}{hint}"))
+        };
         let expr = polars::sql::sql_expr(expression).map_err(invalid)?;
         let mask_frame = self
             .frame()?
@@ -732,6 +739,8 @@ mod tests {
                 .contains("not a true/false condition")
         );
         assert!(ev.filter("nope > 1").is_err());
+        let rhai_style = ev.filter("mjj > 1 && mjj < 5").unwrap_err().to_string();
+        assert!(rhai_style.contains("write 'and'"), "{rhai_style}");
     }
 
     #[test]

@@ -368,6 +368,19 @@ mod methods_api {
         m.into()
     }
 
+    /// The mass variable the hunt scanned.
+    #[rhai_fn(get = "mass", pure)]
+    pub fn mass(h: &mut CwolaHunt) -> String {
+        h.mass.clone()
+    }
+
+    /// The edges `[low, high]` of signal region `region` (scan index) in the mass.
+    #[rhai_fn(pure, return_raw)]
+    pub fn signal_region(h: &mut CwolaHunt, region: INT) -> Out<Array> {
+        let r = &h.region(index("region", region)?)?.region;
+        Ok(vec![Dynamic::from_float(r.lo), Dynamic::from_float(r.hi)])
+    }
+
     /// The scan index of the most significant region at efficiency `eff`.
     #[rhai_fn(pure, return_raw)]
     pub fn best_region(h: &mut CwolaHunt, eff: FLOAT) -> Out<INT> {
