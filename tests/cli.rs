@@ -54,6 +54,23 @@ fn auc_after(stdout: &str, label: &str) -> f64 {
         .unwrap_or_else(|| panic!("no AUC after '{label}' in {stdout}"))
 }
 
+/// Runs an example in its quick mode with a scratch output directory; it must succeed.
+fn run_example_quick(example: &str) -> (tempfile::TempDir, String) {
+    let scratch = tempfile::tempdir().unwrap();
+    let out = bumplab(
+        &[
+            "run",
+            repo().join(example).to_str().unwrap(),
+            "--",
+            scratch.path().to_str().unwrap(),
+            "quick",
+        ],
+        &repo(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    (scratch, text(&out.stdout))
+}
+
 #[test]
 fn the_hello_example_runs_with_arguments() {
     let out = bumplab(&["run", "examples/hello.rhai", "--", "alice"], &repo());
@@ -354,19 +371,7 @@ fn the_anomaly_detectors_example_compares_three_scores() {
 
 #[test]
 fn the_cwola_hunt_example_finds_the_black_box_1_signal_in_quick_mode() {
-    let scratch = tempfile::tempdir().unwrap();
-    let out = bumplab(
-        &[
-            "run",
-            repo().join("examples/cwola_hunt.rhai").to_str().unwrap(),
-            "--",
-            scratch.path().to_str().unwrap(),
-            "quick",
-        ],
-        &repo(),
-    );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (scratch, stdout) = run_example_quick("examples/cwola_hunt.rhai");
     assert!(stdout.contains("CWoLa hunt in mjj: 3 regions"), "{stdout}");
     // m_Z' = 3823 GeV: the most significant region must contain it.
     let result: serde_json::Value = serde_json::from_str(
@@ -388,19 +393,7 @@ fn the_cwola_hunt_example_finds_the_black_box_1_signal_in_quick_mode() {
 
 #[test]
 fn the_salad_example_reweights_the_simulation_and_finds_the_signal_in_quick_mode() {
-    let scratch = tempfile::tempdir().unwrap();
-    let out = bumplab(
-        &[
-            "run",
-            repo().join("examples/salad.rhai").to_str().unwrap(),
-            "--",
-            scratch.path().to_str().unwrap(),
-            "quick",
-        ],
-        &repo(),
-    );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (scratch, stdout) = run_example_quick("examples/salad.rhai");
     assert!(
         stdout.contains("SALAD in mjj: signal region 3300–3700 GeV"),
         "{stdout}"
@@ -430,19 +423,7 @@ fn the_salad_example_reweights_the_simulation_and_finds_the_signal_in_quick_mode
 
 #[test]
 fn the_anode_example_scores_the_signal_in_quick_mode() {
-    let scratch = tempfile::tempdir().unwrap();
-    let out = bumplab(
-        &[
-            "run",
-            repo().join("examples/anode.rhai").to_str().unwrap(),
-            "--",
-            scratch.path().to_str().unwrap(),
-            "quick",
-        ],
-        &repo(),
-    );
-    let stdout = text(&out.stdout);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (scratch, stdout) = run_example_quick("examples/anode.rhai");
     assert!(
         stdout.contains("ANODE in mjj: signal region 3300–3700 GeV"),
         "{stdout}"

@@ -23,7 +23,7 @@ use std::time::Instant;
 use candle_core::{DType, Device, Tensor};
 use serde::Serialize;
 
-use super::estimate::{Estimate, estimate};
+use super::estimate::{Estimate, Significance, checked_window, estimate, most_significant};
 use super::inputs::{InputSpec, Inputs};
 use crate::data::eventset::EventSet;
 use crate::data::scaler::{ScalerKind, fitted_parameters};
@@ -38,8 +38,6 @@ use crate::nn::train::{Dataset, TrainOptions, Validation, fit_observed};
 use crate::progress::Progress;
 use crate::seed::stream_seed;
 use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
-use crate::stats::pvalue::sidak;
-use crate::stats::special::z_from_p;
 
 /// Options of [`anode`]. The paper trains 15 MADE blocks of 128 units for 50 epochs at
 /// learning rate 1e-4; the defaults are smaller, for minutes on a laptop CPU.
@@ -138,40 +136,10 @@ pub struct Anode {
     pub events: EventSet,
 }
 
-/// The most significant test and Šidák's correction over the efficiencies.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct AnodeSignificance {
-    /// The efficiency of the smallest p-value.
-    pub efficiency: f64,
-    /// Its local p-value.
-    pub local_p: f64,
-    /// Its local significance.
-    pub local_z: f64,
-    /// Efficiencies tested.
-    pub trials: usize,
-    /// 1 - (1 - p)^N.
-    pub global_p: f64,
-    /// The global significance.
-    pub global_z: f64,
-}
-
 impl Anode {
     /// The most significant test with Šidák's correction; `None` if no p-value is finite.
-    pub fn global(&self) -> Option<AnodeSignificance> {
-        let best = self
-            .estimates
-            .iter()
-            .filter(|e| e.p_value.is_finite())
-            .min_by(|a, b| a.p_value.total_cmp(&b.p_value))?;
-        let global_p = sidak(best.p_value, self.estimates.len()).unwrap_or(f64::NAN);
-        Some(AnodeSignificance {
-            efficiency: best.efficiency,
-            local_p: best.p_value,
-            local_z: best.significance,
-            trials: self.estimates.len(),
-            global_p,
-            global_z: z_from_p(global_p.clamp(f64::MIN_POSITIVE, 1.0)).unwrap_or(f64::NAN),
-        })
+    pub fn global(&self) -> Option<Significance> {
+        most_significant(&self.estimates)
     }
 
     /// Everything `save` writes.
@@ -210,20 +178,14 @@ pub fn anode(
     interrupt: Option<&Interrupt>,
 ) -> Result<Anode> {
     let started = Instant::now();
-    check_options(opts)?;
-    let edges = [
-        opts.range.0,
-        opts.signal_region.0,
-        opts.signal_region.1,
-        opts.range.1,
-    ];
-    let no_rescaling: [String; 0] = [];
+    let edges = check_options(opts)?;
     let inputs = Inputs::new(
         events,
         &InputSpec {
             mass: &opts.mass,
             features: &opts.features,
-            rescale: &no_rescaling,
+            rescale: &[],
+            logarithm: &[],
             edges: &edges,
         },
         None,
@@ -400,32 +362,14 @@ fn log_ratio(
         .collect())
 }
 
-fn check_options(opts: &AnodeOptions) -> Result<()> {
-    if opts.features.is_empty() {
-        return Err(Error::invalid(
-            "features",
-            "name at least one feature column",
-        ));
-    }
-    let (lo, hi) = opts.range;
-    let (sr_lo, sr_hi) = opts.signal_region;
-    if !(lo < sr_lo && sr_lo < sr_hi && sr_hi < hi) {
-        return Err(Error::invalid(
-            "signal_region",
-            format!(
-                "{sr_lo}–{sr_hi} must lie strictly inside the range {lo}–{hi}, with sidebands on both sides"
-            ),
-        ));
-    }
-    if opts.folds < 2 {
-        return Err(Error::invalid(
-            "folds",
-            format!(
-                "{} folds cannot score every event out of sample; use at least 2",
-                opts.folds
-            ),
-        ));
-    }
+fn check_options(opts: &AnodeOptions) -> Result<[f64; 4]> {
+    let edges = checked_window(
+        &opts.features,
+        opts.range,
+        opts.signal_region,
+        opts.folds,
+        &opts.efficiencies,
+    )?;
     if opts.average == 0 || opts.average > opts.training.epochs {
         return Err(Error::invalid(
             "average",
@@ -441,16 +385,7 @@ fn check_options(opts: &AnodeOptions) -> Result<()> {
             "draw at least one background event per signal-region event",
         ));
     }
-    if opts.efficiencies.is_empty() {
-        return Err(Error::invalid(
-            "efficiencies",
-            "give at least one efficiency",
-        ));
-    }
-    for &e in &opts.efficiencies {
-        check_efficiency("efficiencies", e)?;
-    }
-    Ok(())
+    Ok(edges)
 }
 
 #[cfg(test)]

@@ -337,6 +337,7 @@ fn hunt(
         mass: &opts.mass,
         features: &opts.features,
         rescale: &opts.rescale,
+        logarithm: &[],
         edges: &opts.edges,
     };
     let inputs = Inputs::new(events, &spec, None, &opts.device)?;
@@ -832,6 +833,7 @@ mod tests {
             mass: &opts.mass,
             features: &opts.features,
             rescale: &opts.rescale,
+            logarithm: &[],
             edges: &opts.edges,
         };
         let inputs = Inputs::new(&events, &spec, None, &opts.device).unwrap();

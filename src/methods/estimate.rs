@@ -5,9 +5,9 @@
 
 use serde::Serialize;
 
-use crate::error::Result;
-use crate::stats::metrics::threshold_for_efficiency;
-use crate::stats::pvalue::poisson_pvalue;
+use crate::error::{Error, Result};
+use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
+use crate::stats::pvalue::{poisson_pvalue, sidak};
 use crate::stats::special::z_from_p;
 
 /// A cut-and-count test at one signal-region data efficiency.
@@ -68,6 +68,85 @@ pub fn estimate(
         p_value,
         significance: z_from_p(p_value.clamp(f64::MIN_POSITIVE, 1.0)).unwrap_or(f64::NAN),
     })
+}
+
+/// The most significant of a list of tests and Šidák's correction over them.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Significance {
+    /// The efficiency of the smallest p-value.
+    pub efficiency: f64,
+    /// Its local p-value.
+    pub local_p: f64,
+    /// Its local significance.
+    pub local_z: f64,
+    /// Tests made (efficiencies).
+    pub trials: usize,
+    /// 1 - (1 - p)^N: conservative, the nested selections being correlated.
+    pub global_p: f64,
+    /// The global significance.
+    pub global_z: f64,
+}
+
+/// The most significant of `estimates` with Šidák's correction over all of them; `None` if no
+/// p-value is finite.
+pub fn most_significant(estimates: &[Estimate]) -> Option<Significance> {
+    let best = estimates
+        .iter()
+        .filter(|e| e.p_value.is_finite())
+        .min_by(|a, b| a.p_value.total_cmp(&b.p_value))?;
+    let global_p = sidak(best.p_value, estimates.len()).unwrap_or(f64::NAN);
+    Some(Significance {
+        efficiency: best.efficiency,
+        local_p: best.p_value,
+        local_z: best.significance,
+        trials: estimates.len(),
+        global_p,
+        global_z: z_from_p(global_p.clamp(f64::MIN_POSITIVE, 1.0)).unwrap_or(f64::NAN),
+    })
+}
+
+/// Checks a single-window search's options: features named, the signal region strictly
+/// inside the range, enough folds, efficiencies in (0, 1]. Returns the bin edges
+/// [range low, SR low, SR high, range high], so that bin 1 is the signal region.
+pub(crate) fn checked_window(
+    features: &[String],
+    range: (f64, f64),
+    signal_region: (f64, f64),
+    folds: usize,
+    efficiencies: &[f64],
+) -> Result<[f64; 4]> {
+    if features.is_empty() {
+        return Err(Error::invalid(
+            "features",
+            "name at least one feature column",
+        ));
+    }
+    let (lo, hi) = range;
+    let (sr_lo, sr_hi) = signal_region;
+    if !(lo < sr_lo && sr_lo < sr_hi && sr_hi < hi) {
+        return Err(Error::invalid(
+            "signal_region",
+            format!(
+                "{sr_lo}–{sr_hi} must lie strictly inside the range {lo}–{hi}, with sidebands on both sides"
+            ),
+        ));
+    }
+    if folds < 2 {
+        return Err(Error::invalid(
+            "folds",
+            format!("{folds} folds cannot score every event out of sample; use at least 2"),
+        ));
+    }
+    if efficiencies.is_empty() {
+        return Err(Error::invalid(
+            "efficiencies",
+            "give at least one efficiency",
+        ));
+    }
+    for &e in efficiencies {
+        check_efficiency("efficiencies", e)?;
+    }
+    Ok([lo, sr_lo, sr_hi, hi])
 }
 
 /// The header of [`Estimate::row`]'s columns.

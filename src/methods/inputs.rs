@@ -19,6 +19,9 @@ pub struct InputSpec<'a> {
     pub features: &'a [String],
     /// Features rescaled by eq. 4.2 of seed 002, m → (m - 30 GeV)/m_JJ + 30/3000.
     pub rescale: &'a [String],
+    /// Features replaced by their logarithm (e.g. jet masses, whose low end a network then
+    /// resolves); they must be positive.
+    pub logarithm: &'a [String],
     /// Mass bin edges: events outside them are left out, the others get their bin.
     pub edges: &'a [f64],
 }
@@ -89,6 +92,7 @@ impl Inputs {
         let mut fitted = Vec::with_capacity(f);
         for (j, (name, column)) in spec.features.iter().zip(&columns).enumerate() {
             let rescale = spec.rescale.contains(name);
+            let logarithm = spec.logarithm.contains(name);
             let values: Vec<f64> = positions
                 .iter()
                 .zip(&mass)
@@ -96,6 +100,8 @@ impl Inputs {
                     let v = column[i];
                     if rescale {
                         (v - 30.0) / m + 30.0 / 3000.0
+                    } else if logarithm {
+                        if v > 0.0 { v.ln() } else { f64::NAN }
                     } else {
                         v
                     }
@@ -105,8 +111,14 @@ impl Inputs {
                 return Err(Error::invalid(
                     name,
                     format!(
-                        "event {} has the value {}",
-                        positions[k], column[positions[k]]
+                        "event {} has the value {}{}",
+                        positions[k],
+                        column[positions[k]],
+                        if logarithm {
+                            " (its logarithm is taken: it must be > 0)"
+                        } else {
+                            ""
+                        }
                     ),
                 ));
             }

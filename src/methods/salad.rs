@@ -22,7 +22,7 @@ use std::time::Instant;
 use candle_core::{Device, Tensor};
 use serde::Serialize;
 
-use super::estimate::{Estimate, estimate};
+use super::estimate::{Estimate, Significance, checked_window, estimate, most_significant};
 use super::inputs::{InputSpec, Inputs};
 use crate::data::eventset::EventSet;
 use crate::data::scaler::{ScalerKind, fitted_parameters};
@@ -35,8 +35,6 @@ use crate::nn::train::{Dataset, TrainOptions, Validation};
 use crate::progress::Progress;
 use crate::seed::stream_seed;
 use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
-use crate::stats::pvalue::sidak;
-use crate::stats::special::z_from_p;
 
 /// DCTR probabilities are kept within [floor, 1 - floor] so that no weight is infinite.
 const PROBABILITY_FLOOR: f64 = 1e-6;
@@ -48,6 +46,9 @@ pub struct SaladOptions {
     pub mass: String,
     /// The features of both classifiers (mj1, mj2, tau21_1, tau21_2: seed 004's four).
     pub features: Vec<String>,
+    /// Features given to the networks as their logarithm (mj1, mj2: the jet masses' low end,
+    /// where the simulation differs most, is then resolved).
+    pub logarithm: Vec<String>,
     /// The signal region in the mass (3300–3700 GeV).
     pub signal_region: (f64, f64),
     /// The range whose events outside the signal region are the sidebands (2632–6000 GeV).
@@ -86,6 +87,7 @@ impl Default for SaladOptions {
         };
         Self {
             mass: "mjj".into(),
+            logarithm: vec!["mj1".into(), "mj2".into()],
             signal_region: (3300.0, 3700.0),
             range: (2632.0, 6000.0),
             folds: 5,
@@ -203,41 +205,11 @@ pub struct Salad {
     pub sim: EventSet,
 }
 
-/// The most significant estimate and its trials correction.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct SaladSignificance {
-    /// The efficiency of the smallest p-value.
-    pub efficiency: f64,
-    /// Its local p-value.
-    pub local_p: f64,
-    /// Its local significance.
-    pub local_z: f64,
-    /// Efficiencies tested.
-    pub trials: usize,
-    /// Šidák's 1 - (1 - p)^N: conservative, the nested selections being correlated.
-    pub global_p: f64,
-    /// The global significance.
-    pub global_z: f64,
-}
-
 impl Salad {
     /// The most significant estimate of the reweighted chain with Šidák's correction over the
     /// efficiencies; `None` if no p-value is finite.
-    pub fn global(&self) -> Option<SaladSignificance> {
-        let est = &self.reweighted.estimates;
-        let best = est
-            .iter()
-            .filter(|e| e.p_value.is_finite())
-            .min_by(|a, b| a.p_value.total_cmp(&b.p_value))?;
-        let global_p = sidak(best.p_value, est.len()).unwrap_or(f64::NAN);
-        Some(SaladSignificance {
-            efficiency: best.efficiency,
-            local_p: best.p_value,
-            local_z: best.significance,
-            trials: est.len(),
-            global_p,
-            global_z: z_from_p(global_p.clamp(f64::MIN_POSITIVE, 1.0)).unwrap_or(f64::NAN),
-        })
+    pub fn global(&self) -> Option<Significance> {
+        most_significant(&self.reweighted.estimates)
     }
 
     /// Everything `save` writes.
@@ -307,18 +279,12 @@ pub fn salad(
     interrupt: Option<&Interrupt>,
 ) -> Result<Salad> {
     let started = Instant::now();
-    check_options(opts)?;
-    let edges = [
-        opts.range.0,
-        opts.signal_region.0,
-        opts.signal_region.1,
-        opts.range.1,
-    ];
-    let no_rescaling: [String; 0] = [];
+    let edges = check_options(opts)?;
     let spec = InputSpec {
         mass: &opts.mass,
         features: &opts.features,
-        rescale: &no_rescaling,
+        rescale: &[],
+        logarithm: &opts.logarithm,
         edges: &edges,
     };
     let d = Inputs::new(data, &spec, None, &opts.device)?;
@@ -501,30 +467,18 @@ pub fn salad(
     })
 }
 
-fn check_options(opts: &SaladOptions) -> Result<()> {
-    if opts.features.is_empty() {
+fn check_options(opts: &SaladOptions) -> Result<[f64; 4]> {
+    let edges = checked_window(
+        &opts.features,
+        opts.range,
+        opts.signal_region,
+        opts.folds,
+        &opts.efficiencies,
+    )?;
+    if let Some(l) = opts.logarithm.iter().find(|l| !opts.features.contains(l)) {
         return Err(Error::invalid(
-            "features",
-            "name at least one feature column",
-        ));
-    }
-    let (lo, hi) = opts.range;
-    let (sr_lo, sr_hi) = opts.signal_region;
-    if !(lo < sr_lo && sr_lo < sr_hi && sr_hi < hi) {
-        return Err(Error::invalid(
-            "signal_region",
-            format!(
-                "{sr_lo}–{sr_hi} must lie strictly inside the range {lo}–{hi}, with sidebands on both sides"
-            ),
-        ));
-    }
-    if opts.folds < 2 {
-        return Err(Error::invalid(
-            "folds",
-            format!(
-                "{} folds cannot score every event out of sample; use at least 2",
-                opts.folds
-            ),
+            "logarithm",
+            format!("'{l}' is not one of the features {:?}", opts.features),
         ));
     }
     if opts.dctr_members == 0 {
@@ -539,16 +493,7 @@ fn check_options(opts: &SaladOptions) -> Result<()> {
             format!("{} is not in (0, 1)", opts.dctr_holdout),
         ));
     }
-    if opts.efficiencies.is_empty() {
-        return Err(Error::invalid(
-            "efficiencies",
-            "give at least one efficiency",
-        ));
-    }
-    for &e in &opts.efficiencies {
-        check_efficiency("efficiencies", e)?;
-    }
-    Ok(())
+    Ok(edges)
 }
 
 /// A seeded split of `n` positions into (train, hold-out), the hold-out a `share` of them.
@@ -770,6 +715,14 @@ mod tests {
             .unwrap();
         let e = err(quick(), &no_tau);
         assert!(e.contains("tau21_1") && e.contains("simulation"), "{e}");
+        let e = err(
+            SaladOptions {
+                logarithm: vec!["mjj".into()],
+                ..quick()
+            },
+            &sim,
+        );
+        assert!(e.contains("logarithm") && e.contains("'mjj'"), "{e}");
         let e = err(
             SaladOptions {
                 efficiencies: vec![1.5],

@@ -1,13 +1,13 @@
 //! ANODE's built-ins (part of the `methods` domain): `anode(events, #{...})` and the methods
 //! of its result.
 
+use rhai::Map;
 use rhai::plugin::*;
-use rhai::{Dynamic, Map};
 
-use crate::error::Error;
 use crate::methods::anode::AnodeOptions;
 use crate::nn::flow::FlowConfig;
-use crate::script::options::{Options, floats, number_pair, strings};
+use crate::script::methods::{array_option, pair_option};
+use crate::script::options::{Options, floats, strings};
 use crate::script::state::session_state;
 use crate::script::values::Out;
 
@@ -52,31 +52,12 @@ fn anode_options(ctx: &NativeCallContext, opts: Map) -> Out<AnodeOptions> {
         given("efficiencies"),
     );
     let o = Options::new("anode", opts, &ANODE_KEYS)?;
-    let array = |key: &str, v: Dynamic| -> Out<rhai::Array> {
-        v.into_array().map_err(|t| {
-            Error::invalid(
-                format!("option '{key}' of anode"),
-                format!("must be an array, not {t}"),
-            )
-            .into()
-        })
-    };
-    let pair = |key: &str, v: Option<Dynamic>, default| -> Out<(f64, f64)> {
-        match v {
-            Some(v) => Ok(number_pair(
-                &format!("option '{key}' of anode"),
-                v,
-                "[low, high]",
-            )?),
-            None => Ok(default),
-        }
-    };
-    let features = match features {
-        Some(v) => strings("features", &array("features", v)?)?,
+    let features = match array_option("anode", "features", features)? {
+        Some(a) => strings("features", &a)?,
         None => d.features.clone(),
     };
-    let efficiencies = match efficiencies {
-        Some(v) => floats("efficiencies", &array("efficiencies", v)?)?,
+    let efficiencies = match array_option("anode", "efficiencies", efficiencies)? {
+        Some(a) => floats("efficiencies", &a)?,
         None => d.efficiencies.clone(),
     };
     let seed = match o.seed("seed")? {
@@ -85,8 +66,8 @@ fn anode_options(ctx: &NativeCallContext, opts: Map) -> Out<AnodeOptions> {
     };
     Ok(AnodeOptions {
         mass: o.string("mass", &d.mass)?,
-        signal_region: pair("signal_region", signal_region, d.signal_region)?,
-        range: pair("range", range, d.range)?,
+        signal_region: pair_option("anode", "signal_region", signal_region, d.signal_region)?,
+        range: pair_option("anode", "range", range, d.range)?,
         flow: FlowConfig {
             inputs: features.len(),
             layers: o.count("layers", d.flow.layers)?,
@@ -121,6 +102,7 @@ mod anode_api {
     use crate::data::EventSet;
     use crate::methods::anode::{Anode, anode as run_anode};
     use crate::methods::anode_report::{plot_losses as draw_losses, plot_scores};
+    use crate::script::methods::significance_map;
     use crate::script::salad::estimate_map;
     use crate::script::state::session_state;
     use crate::script::values::{Out, save_json};
@@ -173,17 +155,7 @@ mod anode_api {
     /// `efficiency`, `local_p`, `local_z`, `trials`, `global_p`, `global_z`. Unit if none.
     #[rhai_fn(get = "global", pure)]
     pub fn global(a: &mut Anode) -> Dynamic {
-        let Some(g) = a.global() else {
-            return Dynamic::UNIT;
-        };
-        let mut m = Map::new();
-        m.insert("efficiency".into(), g.efficiency.into());
-        m.insert("local_p".into(), g.local_p.into());
-        m.insert("local_z".into(), g.local_z.into());
-        m.insert("trials".into(), (g.trials as INT).into());
-        m.insert("global_p".into(), g.global_p.into());
-        m.insert("global_z".into(), g.global_z.into());
-        m.into()
+        significance_map(a.global())
     }
 
     /// The signal-region events with the highest R, a fraction `eff` of them.

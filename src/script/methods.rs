@@ -7,11 +7,12 @@ use rhai::{Array, Dynamic, INT, Map};
 
 use crate::error::Error;
 use crate::methods::cwola::{CwolaHunt, CwolaOptions, RegionResult};
+use crate::methods::estimate::Significance;
 use crate::methods::window_test::WindowTest;
 use crate::nn::layers::Activation;
 use crate::nn::optim::Kind;
 use crate::script::nn::widths;
-use crate::script::options::{Options, floats, strings};
+use crate::script::options::{Options, floats, number_pair, strings};
 use crate::script::state::session_state;
 use crate::script::values::{Out, array};
 use crate::stats::fit::DijetFit;
@@ -62,33 +63,12 @@ fn index(what: &str, i: INT) -> Out<usize> {
         .map_err(|_| Error::invalid(what, format!("{i} is not a whole number >= 0")).into())
 }
 
-/// The keys `sa_cwola` accepts: `cwola_hunt`'s and λ.
-const SA_CWOLA_KEYS: [&str; 21] = [
-    "mass",
-    "features",
-    "rescale",
-    "bins",
-    "sr_bins",
-    "sb_bins",
-    "folds",
-    "inits",
-    "eps_cut",
-    "efficiencies",
-    "regions",
-    "hidden",
-    "activation",
-    "dropout",
-    "epochs",
-    "batch_size",
-    "lr",
-    "optimizer",
-    "patience",
-    "seed",
-    "lambda",
-];
-
 /// The array given as option `key` of `function`, if any.
-fn array_option(function: &str, key: &str, value: Option<Dynamic>) -> Out<Option<Array>> {
+pub(super) fn array_option(
+    function: &str,
+    key: &str,
+    value: Option<Dynamic>,
+) -> Out<Option<Array>> {
     value
         .map(|v| {
             v.into_array().map_err(|t| {
@@ -100,6 +80,39 @@ fn array_option(function: &str, key: &str, value: Option<Dynamic>) -> Out<Option
             })
         })
         .transpose()
+}
+
+/// The `[low, high]` pair given as option `key` of `function`, or `default`.
+pub(super) fn pair_option(
+    function: &str,
+    key: &str,
+    value: Option<Dynamic>,
+    default: (f64, f64),
+) -> Out<(f64, f64)> {
+    match value {
+        Some(v) => Ok(number_pair(
+            &format!("option '{key}' of {function}"),
+            v,
+            "[low, high]",
+        )?),
+        None => Ok(default),
+    }
+}
+
+/// The most significant test of a single-window search as a Rhai map: `efficiency`,
+/// `local_p`, `local_z`, `trials`, `global_p`, `global_z`; unit if there is none.
+pub(super) fn significance_map(g: Option<Significance>) -> Dynamic {
+    let Some(g) = g else {
+        return Dynamic::UNIT;
+    };
+    let mut m = Map::new();
+    m.insert("efficiency".into(), g.efficiency.into());
+    m.insert("local_p".into(), g.local_p.into());
+    m.insert("local_z".into(), g.local_z.into());
+    m.insert("trials".into(), (g.trials as INT).into());
+    m.insert("global_p".into(), g.global_p.into());
+    m.insert("global_z".into(), g.global_z.into());
+    m.into()
 }
 
 /// Hunt options of `function` from a Rhai map whose keys must be among `keys`; the checked
@@ -237,7 +250,7 @@ mod methods_api {
 
     use rhai::{Array, Dynamic, FLOAT, INT, Map};
 
-    use super::{CWOLA_KEYS, SA_CWOLA_KEYS, fit_of, hunt_options, index, per_region};
+    use super::{CWOLA_KEYS, fit_of, hunt_options, index, per_region};
     use crate::data::EventSet;
     use crate::methods::cwola::{CwolaHunt, cwola_hunt as run_hunt, sa_cwola as run_sa_cwola};
     use crate::methods::cwola_report::{plot_mass as draw_mass, plot_scan};
@@ -285,7 +298,8 @@ mod methods_api {
         sim: EventSet,
         opts: Map,
     ) -> Out<CwolaHunt> {
-        let (options, o) = hunt_options(&ctx, "sa_cwola", opts, &SA_CWOLA_KEYS)?;
+        let keys: Vec<&str> = CWOLA_KEYS.iter().copied().chain(["lambda"]).collect();
+        let (options, o) = hunt_options(&ctx, "sa_cwola", opts, &keys)?;
         let lambda = o.float("lambda", 0.5)?;
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(run_sa_cwola(

@@ -4,19 +4,20 @@
 use rhai::plugin::*;
 use rhai::{Dynamic, Map};
 
-use crate::error::Error;
 use crate::methods::estimate::Estimate;
 use crate::methods::salad::SaladOptions;
 use crate::nn::layers::Activation;
+use crate::script::methods::{array_option, pair_option};
 use crate::script::nn::widths;
-use crate::script::options::{Options, floats, number_pair, strings};
+use crate::script::options::{Options, floats, strings};
 use crate::script::state::session_state;
 use crate::script::values::Out;
 
 /// The keys `salad` accepts.
-const SALAD_KEYS: [&str; 17] = [
+const SALAD_KEYS: [&str; 18] = [
     "mass",
     "features",
+    "logarithm",
     "signal_region",
     "range",
     "folds",
@@ -48,8 +49,9 @@ pub fn module() -> Module {
 fn salad_options(ctx: &NativeCallContext, opts: Map) -> Out<SaladOptions> {
     let d = SaladOptions::default();
     let given = |key: &str| opts.get(key).cloned();
-    let (features, signal_region, range, efficiencies, hidden, dctr_hidden) = (
+    let (features, logarithm, signal_region, range, efficiencies, hidden, dctr_hidden) = (
         given("features"),
+        given("logarithm"),
         given("signal_region"),
         given("range"),
         given("efficiencies"),
@@ -57,31 +59,21 @@ fn salad_options(ctx: &NativeCallContext, opts: Map) -> Out<SaladOptions> {
         given("dctr_hidden"),
     );
     let o = Options::new("salad", opts, &SALAD_KEYS)?;
-    let array = |key: &str, v: Dynamic| -> Out<rhai::Array> {
-        v.into_array().map_err(|t| {
-            Error::invalid(
-                format!("option '{key}' of salad"),
-                format!("must be an array, not {t}"),
-            )
-            .into()
-        })
-    };
-    let features = match features {
-        Some(v) => strings("features", &array("features", v)?)?,
+    let features = match array_option("salad", "features", features)? {
+        Some(a) => strings("features", &a)?,
         None => d.features.clone(),
     };
-    let pair = |key: &str, v: Option<Dynamic>, default| -> Out<(f64, f64)> {
-        match v {
-            Some(v) => Ok(number_pair(
-                &format!("option '{key}' of salad"),
-                v,
-                "[low, high]",
-            )?),
-            None => Ok(default),
-        }
+    let logarithm = match array_option("salad", "logarithm", logarithm)? {
+        Some(a) => strings("logarithm", &a)?,
+        None => d
+            .logarithm
+            .iter()
+            .filter(|l| features.contains(l))
+            .cloned()
+            .collect(),
     };
-    let efficiencies = match efficiencies {
-        Some(v) => floats("efficiencies", &array("efficiencies", v)?)?,
+    let efficiencies = match array_option("salad", "efficiencies", efficiencies)? {
+        Some(a) => floats("efficiencies", &a)?,
         None => d.efficiencies.clone(),
     };
     let activation = Activation::parse(&o.string("activation", "relu")?)?;
@@ -107,8 +99,9 @@ fn salad_options(ctx: &NativeCallContext, opts: Map) -> Out<SaladOptions> {
     };
     Ok(SaladOptions {
         mass: o.string("mass", &d.mass)?,
-        signal_region: pair("signal_region", signal_region, d.signal_region)?,
-        range: pair("range", range, d.range)?,
+        logarithm,
+        signal_region: pair_option("salad", "signal_region", signal_region, d.signal_region)?,
+        range: pair_option("salad", "range", range, d.range)?,
         folds: o.count("folds", d.folds)?,
         dctr_members: o.count("dctr_members", d.dctr_members)?,
         dctr_holdout: o.float("dctr_holdout", d.dctr_holdout)?,
@@ -165,6 +158,7 @@ mod salad_api {
     use crate::methods::salad_report::{
         plot_closure_estimate, plot_reweighting as draw_reweighting,
     };
+    use crate::script::methods::significance_map;
     use crate::script::state::session_state;
     use crate::script::values::{Out, save_json};
 
@@ -179,6 +173,7 @@ mod salad_api {
     /// predicts the data passing the cut (eq. 2.4): observed vs predicted ± stat. error, local
     /// p-value, and predicted/observed efficiency (seed 004 Fig. 9), also without reweighting.
     /// Options: `mass` ("mjj"), `features` (["mj1", "mj2", "tau21_1", "tau21_2"]),
+    /// `logarithm` (features the networks see as their logarithm: mj1, mj2 among them),
     /// `signal_region`, `range`, `folds`, `dctr_members` (3 networks averaged), `dctr_holdout`,
     /// `dctr_hidden` ([64, 64, 64]), `dctr_epochs` (10), `hidden` ([64, 64, 64]), `activation`
     /// ("relu"), `epochs` (10), `batch_size` (512), `lr` (1e-3), `patience` (3, DCTR's early
@@ -236,17 +231,7 @@ mod salad_api {
     /// `efficiency`, `local_p`, `local_z`, `trials`, `global_p`, `global_z`. Unit if none.
     #[rhai_fn(get = "global", pure)]
     pub fn global(s: &mut Salad) -> Dynamic {
-        let Some(g) = s.global() else {
-            return Dynamic::UNIT;
-        };
-        let mut m = Map::new();
-        m.insert("efficiency".into(), g.efficiency.into());
-        m.insert("local_p".into(), g.local_p.into());
-        m.insert("local_z".into(), g.local_z.into());
-        m.insert("trials".into(), (g.trials as INT).into());
-        m.insert("global_p".into(), g.global_p.into());
-        m.insert("global_z".into(), g.global_z.into());
-        m.into()
+        significance_map(s.global())
     }
 
     /// The signal-region data events the classifier keeps at data efficiency `eff`.
