@@ -19,50 +19,60 @@ pub struct Estimate {
     pub threshold: f64,
     /// Data events passing.
     pub observed: f64,
-    /// The weighted reference events passing (SALAD's eq. 2.4).
+    /// The weighted reference events passing (SALAD's eq. 2.4), the reference normalised to
+    /// the data count.
     pub predicted: f64,
-    /// The statistical uncertainty of `predicted`, sqrt(Σ w²).
+    /// The statistical uncertainty of `predicted`, sqrt(Σ w²) normalised.
     pub predicted_error: f64,
+    /// Its systematic uncertainty (e.g. from the closure of the same cut in the sidebands).
+    pub systematic_error: f64,
     /// Predicted over observed efficiency (seed 004 Fig. 9): 1 where the estimate closes.
     pub efficiency_ratio: f64,
     /// Its statistical uncertainty (both samples' counts).
     pub efficiency_ratio_error: f64,
-    /// The local p-value of `observed` given `predicted` ± `predicted_error`.
+    /// The local p-value of `observed` given `predicted` ± both uncertainties.
     pub p_value: f64,
     /// Its significance.
     pub significance: f64,
 }
 
-/// The test at the score threshold keeping a fraction `eff` of the data: the observed data
-/// passing against the weighted reference events passing, Σ w 𝟙[s ≥ c] ± sqrt(Σ w²).
+/// The test at the score threshold keeping a fraction `eff` of the data: the data passing
+/// against the reference events passing, Σ w 𝟙[s ≥ c], with the reference normalised to the
+/// data count (its own normalisation is not trusted: 1 % of 10⁵ events is a many-σ effect).
+/// The prediction's uncertainty is the reference's statistical one, sqrt(Σ w²) normalised,
+/// and `systematic` × the prediction, added in quadrature.
 pub fn estimate(
     eff: f64,
     data_scores: &[f64],
-    sim_scores: &[f64],
-    sim_weights: &[f64],
+    reference_scores: &[f64],
+    reference_weights: &[f64],
+    systematic: f64,
 ) -> Result<Estimate> {
     let threshold = threshold_for_efficiency(data_scores, eff)?;
     let observed = data_scores.iter().filter(|&&s| s >= threshold).count() as f64;
-    let (mut predicted, mut sumw2, mut total) = (0.0, 0.0, 0.0);
-    for (&s, &w) in sim_scores.iter().zip(sim_weights) {
+    let (mut passed, mut sumw2, mut total) = (0.0, 0.0, 0.0);
+    for (&s, &w) in reference_scores.iter().zip(reference_weights) {
         total += w;
         if s >= threshold {
-            predicted += w;
+            passed += w;
             sumw2 += w * w;
         }
     }
+    let norm = data_scores.len() as f64 / total;
+    let predicted = passed * norm;
+    let predicted_error = sumw2.sqrt() * norm;
+    let systematic_error = systematic * predicted;
     let data_eff = observed / data_scores.len() as f64;
-    let predicted_eff = predicted / total;
-    let ratio = predicted_eff / data_eff;
-    let relative = (sumw2 / (predicted * predicted) + 1.0 / observed).sqrt();
-    let predicted_error = sumw2.sqrt();
-    let p_value = poisson_pvalue(observed, predicted, predicted_error)?;
+    let ratio = (passed / total) / data_eff;
+    let relative = (sumw2 / (passed * passed) + 1.0 / observed).sqrt();
+    let p_value = poisson_pvalue(observed, predicted, predicted_error.hypot(systematic_error))?;
     Ok(Estimate {
         efficiency: eff,
         threshold,
         observed,
         predicted,
         predicted_error,
+        systematic_error,
         efficiency_ratio: ratio,
         efficiency_ratio_error: ratio * relative,
         p_value,
@@ -156,11 +166,12 @@ impl Estimate {
     /// One line of a summary table, in the columns of [`ROW_HEADER`].
     pub fn row(&self) -> String {
         format!(
-            "{:>8}  {:>9.0}  {:>10.1} ± {:<8.1}  {:>7.3} ± {:<6.3}  {:>7.2}",
+            "{:>8}  {:>9.0}  {:>10.1} ± {:<7.1} ± {:<7.1}  {:>7.3} ± {:<6.3}  {:>7.2}",
             format!("{}%", self.efficiency * 100.0),
             self.observed,
             self.predicted,
             self.predicted_error,
+            self.systematic_error,
             self.efficiency_ratio,
             self.efficiency_ratio_error,
             self.significance
@@ -178,13 +189,19 @@ mod tests {
         let data: Vec<f64> = (1..=10).map(|i| f64::from(i) / 10.0).collect();
         let sim = [0.95, 0.5, 0.92, 0.1];
         let w = [2.0, 1.0, 0.5, 1.5];
-        let e = estimate(0.2, &data, &sim, &w).unwrap();
+        let e = estimate(0.2, &data, &sim, &w, 0.0).unwrap();
         assert_eq!((e.threshold, e.observed), (0.9, 2.0));
-        assert_eq!(e.predicted, 2.5);
-        assert!((e.predicted_error - (4.25f64).sqrt()).abs() < 1e-12);
+        // 2.5 of 5 weighted reference events pass; normalised to 10 data events: 5.
+        assert_eq!(e.predicted, 5.0);
+        assert!((e.predicted_error - 2.0 * 4.25f64.sqrt()).abs() < 1e-12);
         // Predicted efficiency 2.5 / 5 over observed 2 / 10.
         assert!((e.efficiency_ratio - 2.5).abs() < 1e-12);
-        let want = poisson_pvalue(2.0, 2.5, 4.25f64.sqrt()).unwrap();
+        let want = poisson_pvalue(2.0, 5.0, 2.0 * 4.25f64.sqrt()).unwrap();
         assert_eq!(e.p_value, want);
+        // A 10 % systematic adds 0.5 events in quadrature.
+        let s = estimate(0.2, &data, &sim, &w, 0.1).unwrap();
+        assert!((s.systematic_error - 0.5).abs() < 1e-12);
+        let want = poisson_pvalue(2.0, 5.0, (4.0 * 4.25f64 + 0.25).sqrt()).unwrap();
+        assert_eq!(s.p_value, want);
     }
 }

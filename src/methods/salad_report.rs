@@ -36,17 +36,19 @@ impl fmt::Display for Salad {
             "  DCTR: hold-out loss {:.4}; Σw of the SR simulation / SR data = {:.4}",
             self.dctr_loss, self.normalisation
         )?;
-        writeln!(f, "  {ROW_HEADER}   without DCTR")?;
-        for (r, u) in self
+        writeln!(f, "  {ROW_HEADER}   SB pred/obs   without DCTR")?;
+        for ((r, u), sb) in self
             .reweighted
             .estimates
             .iter()
             .zip(&self.unweighted.estimates)
+            .zip(&self.reweighted.sideband_ratios)
         {
             writeln!(
                 f,
-                "  {}  {:>7.3} ± {:<6.3}",
+                "  {}  {:>11.3}  {:>7.3} ± {:<6.3}",
                 r.row(),
+                sb,
                 u.efficiency_ratio,
                 u.efficiency_ratio_error
             )?;
@@ -54,7 +56,7 @@ impl fmt::Display for Salad {
         match self.global() {
             Some(g) => write!(
                 f,
-                "  most significant: {} data efficiency: local p = {:.3e} (Z = {:.2}); global p = {:.3e} (Z = {:.2}) after {} efficiencies (Šidák); statistical errors only",
+                "  most significant: {} data efficiency: local p = {:.3e} (Z = {:.2}); global p = {:.3e} (Z = {:.2}) after {} efficiencies (Šidák); syst. = non-closure of the same cut in the held-out sidebands",
                 efficiency_label(g.efficiency),
                 g.local_p,
                 g.local_z,

@@ -136,6 +136,7 @@ pub(super) fn estimate_map(e: &Estimate) -> Dynamic {
         ("observed", e.observed),
         ("predicted", e.predicted),
         ("predicted_error", e.predicted_error),
+        ("systematic_error", e.systematic_error),
         ("ratio", e.efficiency_ratio),
         ("ratio_error", e.efficiency_ratio_error),
         ("p_value", e.p_value),
@@ -170,8 +171,10 @@ mod salad_api {
     /// classifier g(x) learns signal-region data against the reweighted simulation (eq. 2.2),
     /// every event scored out of sample (`folds` 5). 3) For each data efficiency of
     /// `efficiencies` ([0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005]) the reweighted simulation
-    /// predicts the data passing the cut (eq. 2.4): observed vs predicted ± stat. error, local
-    /// p-value, and predicted/observed efficiency (seed 004 Fig. 9), also without reweighting.
+    /// predicts the data passing the cut (eq. 2.4, normalised to the signal-region data):
+    /// observed vs predicted ± stat. ± syst. (the same cut's non-closure on held-out
+    /// sidebands), local p-value, and predicted/observed efficiency (seed 004 Fig. 9), also
+    /// without reweighting.
     /// Options: `mass` ("mjj"), `features` (["mj1", "mj2", "tau21_1", "tau21_2"]),
     /// `logarithm` (features the networks see as their logarithm: mj1, mj2 among them),
     /// `signal_region`, `range`, `folds`, `dctr_members` (3 networks averaged), `dctr_holdout`,
@@ -193,8 +196,10 @@ mod salad_api {
     }
 
     /// The background estimates with DCTR reweighting, one map per data efficiency:
-    /// `efficiency`, `threshold`, `observed`, `predicted`, `predicted_error`, `ratio`
-    /// (predicted/observed efficiency), `ratio_error`, `p_value`, `significance`.
+    /// `efficiency`, `threshold`, `observed`, `predicted` (simulation normalised to the
+    /// signal-region data), `predicted_error` (statistical), `systematic_error` (non-closure of
+    /// the same cut on held-out sidebands), `ratio` (predicted/observed efficiency),
+    /// `ratio_error`, `p_value`, `significance`.
     #[rhai_fn(get = "estimates", pure)]
     pub fn estimates(s: &mut Salad) -> Array {
         s.reweighted.estimates.iter().map(estimate_map).collect()
