@@ -23,6 +23,9 @@
 use std::time::Instant;
 
 use candle_core::{Device, Tensor};
+use rand::seq::SliceRandom;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::SeedableRng;
 use serde::Serialize;
 
 use super::estimate::{Estimate, Significance, checked_window, estimate, most_significant};
@@ -532,9 +535,6 @@ fn check_options(opts: &SaladOptions) -> Result<[f64; 4]> {
 
 /// A seeded split of `n` positions into (train, hold-out), the hold-out a `share` of them.
 fn split(n: usize, share: f64, seed: u64) -> (Vec<u32>, Vec<u32>) {
-    use rand::seq::SliceRandom;
-    use rand_xoshiro::Xoshiro256PlusPlus;
-    use rand_xoshiro::rand_core::SeedableRng;
     let mut order: Vec<u32> = (0..n as u32).collect();
     order.shuffle(&mut Xoshiro256PlusPlus::seed_from_u64(seed));
     let held = ((n as f64 * share).round() as usize).clamp(1, n - 1);
