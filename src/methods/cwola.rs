@@ -131,7 +131,9 @@ pub struct RegionResult {
     /// One test per selection efficiency, in the order of the options.
     pub tests: Vec<WindowTest>,
     /// Per outer fold, the kept members' mean validation signal-region efficiency at
-    /// `eps_cut` sideband efficiency (about `eps_cut` when nothing was learned).
+    /// `eps_cut` sideband efficiency (about `eps_cut` when nothing was learned); for SA-CWoLa
+    /// less the same efficiency on the simulation (about 0 when nothing beyond the simulated
+    /// background was learned).
     pub validation_efficiency: Vec<f64>,
     /// Per efficiency, the selected events (positions in the hunted event set), in order.
     #[serde(skip)]
@@ -351,7 +353,16 @@ fn hunt(
     let folds = inputs.fold_of(opts.folds, stream_seed(opts.seed, 0))?;
     let prepared = regions
         .into_iter()
-        .map(|region| RegionData::new(&inputs, region, sim.as_ref().map(|(s, l)| (s, *l))))
+        .map(|region| {
+            let seed = stream_seed(opts.seed, u64::MAX - region.index as u64);
+            RegionData::new(
+                &inputs,
+                region,
+                sim.as_ref().map(|(s, l)| (s, *l)),
+                opts.folds,
+                seed,
+            )
+        })
         .collect::<Result<Vec<_>>>()?;
 
     // One ensemble per (region, outer fold). They are independent, but trained one after
@@ -502,6 +513,9 @@ struct RegionData {
     /// The positions of the simulated events in `data` (after the data events; empty
     /// without simulation). Every member trains on all of them; none is scored.
     simulated: std::ops::Range<u32>,
+    /// The inner fold of each simulated event (they are never scored, so only the
+    /// validation folds l matter for them).
+    sim_fold: Vec<usize>,
     data: Dataset,
 }
 
@@ -530,7 +544,13 @@ impl RegionData {
     /// The region's events; an empty signal region or sideband is an error naming it. With
     /// `sim` (its inputs and λ), the simulated events are appended with reversed labels and
     /// CWoLa's weights scaled to a total of λ times the data's.
-    fn new(inputs: &Inputs, region: Region, sim: Option<(&Inputs, f64)>) -> Result<Self> {
+    fn new(
+        inputs: &Inputs,
+        region: Region,
+        sim: Option<(&Inputs, f64)>,
+        folds: usize,
+        seed: u64,
+    ) -> Result<Self> {
         let (rows, sides, counts) = region_rows(inputs, &region);
         let weights = cwola_weights(&region, counts)?;
         let mut labels: Vec<f32> = sides
@@ -540,6 +560,7 @@ impl RegionData {
         let mut w: Vec<f32> = sides.iter().map(|&s| weights[s] as f32).collect();
         let mut x = inputs.tensor(&rows)?;
         let mut simulated = 0..0;
+        let mut sim_fold = Vec::new();
         if let Some((sim, lambda)) = sim {
             let (sim_rows, sim_sides, sim_counts) = region_rows(sim, &region);
             let sim_weights =
@@ -550,6 +571,13 @@ impl RegionData {
             labels.extend(sim_sides.iter().map(|&s| if s == 1 { 0.0 } else { 1.0 }));
             w.extend(sim_sides.iter().map(|&s| (scale * sim_weights[s]) as f32));
             simulated = rows.len() as u32..(rows.len() + sim_rows.len()) as u32;
+            sim_fold = vec![0; sim_rows.len()];
+            let parts = MemberData::k_folds(sim_rows.len(), folds.min(sim_rows.len()), seed)?;
+            for (f, part) in parts.iter().enumerate() {
+                for &p in part.validation.iter().flatten() {
+                    sim_fold[p as usize] = f;
+                }
+            }
             x = Tensor::cat(&[&x, &sim.tensor(&sim_rows)?], 0)?;
         }
         let n = labels.len();
@@ -565,6 +593,7 @@ impl RegionData {
             rows,
             labels,
             simulated,
+            sim_fold,
             data,
         })
     }
@@ -580,12 +609,14 @@ struct FoldScores {
 }
 
 /// The members of outer fold `k`'s ensemble, `inits` per inner fold l ≠ k: validated on
-/// fold l and trained on the folds other than k and l, and on every position in `simulated`.
-/// `rows` are the region's data events (rows of [`Inputs`], whose folds `fold` gives); the
-/// members name positions in `rows`, then the simulated ones.
+/// fold l and trained on the folds other than k and l. `rows` are the region's data events
+/// (rows of [`Inputs`], whose folds `fold` gives); the members name positions in `rows`, then
+/// the simulated ones (`simulated`, of folds `sim_fold`), which train on every fold but l
+/// and validate on l (they are never scored).
 fn fold_members(
     rows: &[usize],
     simulated: std::ops::Range<u32>,
+    sim_fold: &[usize],
     fold: &[usize],
     k: usize,
     folds: usize,
@@ -599,8 +630,14 @@ fn fold_members(
     let mut members = Vec::new();
     for l in (0..folds).filter(|&l| l != k) {
         let mut train = positions(&|f| f != k && f != l);
-        train.extend(simulated.clone());
-        let validation = positions(&|f| f == l);
+        let mut validation = positions(&|f| f == l);
+        for (p, &f) in simulated.clone().zip(sim_fold) {
+            if f == l {
+                validation.push(p);
+            } else {
+                train.push(p);
+            }
+        }
         for _ in 0..inits {
             members.push(MemberData {
                 train: train.clone(),
@@ -625,6 +662,7 @@ fn score_fold(
     let members = fold_members(
         &region.rows,
         region.simulated.clone(),
+        &region.sim_fold,
         fold,
         k,
         opts.folds,
@@ -650,15 +688,12 @@ fn score_fold(
     let mut kept_efficiency = 0.0;
     for (l, group) in members.chunks(opts.inits).enumerate() {
         let validation = group[0].validation.as_deref().unwrap_or_default();
-        let val_rows: Vec<usize> = validation
-            .iter()
-            .map(|&p| region.rows[p as usize])
-            .collect();
-        let predictions = ensemble.member_predictions(&inputs.tensor(&val_rows)?)?;
+        let index = Tensor::from_slice(validation, validation.len(), &inputs.device)?;
+        let predictions = ensemble.member_predictions(&region.data.x.index_select(&index, 0)?)?;
         let mut best = (l * opts.inits, f64::NEG_INFINITY);
         let first = l * opts.inits;
         for (m, p) in predictions.iter().enumerate().skip(first).take(opts.inits) {
-            let eff = sr_efficiency(p, validation, &region.labels, opts.eps_cut);
+            let eff = selection_gain(p, validation, region, opts.eps_cut);
             if eff > best.1 {
                 best = (m, eff);
             }
@@ -680,20 +715,38 @@ fn score_fold(
     })
 }
 
-/// The fraction of signal-region events (label 1 among `positions` of `labels`) whose score
-/// passes the threshold that keeps `eps_cut` of the sideband events; NaN-free scores assumed,
-/// -∞ when a side has no events.
-fn sr_efficiency(scores: &[f32], positions: &[u32], labels: &[f32], eps_cut: f64) -> f64 {
-    let mut sr = Vec::new();
-    let mut sb = Vec::new();
+/// How well a network selects on validation `positions` of `region`: the data's
+/// signal-region efficiency at the threshold keeping `eps_cut` of the data's sidebands, less
+/// the same for the simulation (SA-CWoLa: a network that selects simulated signal-region
+/// events as much as data ones learned the background, not a signal).
+fn selection_gain(scores: &[f32], positions: &[u32], region: &RegionData, eps_cut: f64) -> f64 {
+    let (mut data, mut sim) = ((Vec::new(), Vec::new()), (Vec::new(), Vec::new()));
     for (&s, &p) in scores.iter().zip(positions) {
-        if labels[p as usize] == 1.0 {
+        let simulated = region.simulated.contains(&p);
+        // Simulated events carry reversed labels: 0 marks their signal region.
+        let in_sr = (region.labels[p as usize] == 1.0) != simulated;
+        let (sr, sb) = if simulated {
+            (&mut sim.0, &mut sim.1)
+        } else {
+            (&mut data.0, &mut data.1)
+        };
+        if in_sr {
             sr.push(f64::from(s));
         } else {
             sb.push(f64::from(s));
         }
     }
-    let Ok(threshold) = threshold_for_efficiency(&sb, eps_cut) else {
+    let data_eff = sr_efficiency(&data.0, &data.1, eps_cut);
+    if sim.0.is_empty() || sim.1.is_empty() {
+        return data_eff;
+    }
+    data_eff - sr_efficiency(&sim.0, &sim.1, eps_cut).max(0.0)
+}
+
+/// The fraction of signal-region scores `sr` passing the threshold that keeps `eps_cut` of the
+/// sideband scores `sb`; -∞ when a side has no events.
+fn sr_efficiency(sr: &[f64], sb: &[f64], eps_cut: f64) -> f64 {
+    let Ok(threshold) = threshold_for_efficiency(sb, eps_cut) else {
         return f64::NEG_INFINITY;
     };
     if sr.is_empty() {
@@ -792,7 +845,7 @@ mod tests {
         let rows: Vec<usize> = (0..50).map(|i| 2 * i).collect();
         let fold: Vec<usize> = (0..100).map(|i| (i * 7) % 5).collect();
         for k in 0..5 {
-            let members = fold_members(&rows, 0..0, &fold, k, 5, 3);
+            let members = fold_members(&rows, 0..0, &[], &fold, k, 5, 3);
             assert_eq!(members.len(), 12);
             for (m, member) in members.iter().enumerate() {
                 let l = (0..5).filter(|&l| l != k).nth(m / 3).unwrap();
@@ -925,9 +978,21 @@ mod tests {
         };
         opts.training.epochs = 8;
         opts.training.batch_size = 256;
+        // The signal-region efficiency of the out-of-sample scores at 10 % sideband
+        // efficiency: how much of the background's mass dependence the classifiers learned.
         let validation = |h: &CwolaHunt| {
-            let v = &h.regions[0].validation_efficiency;
-            v.iter().sum::<f64>() / v.len() as f64
+            let region = &h.regions[0];
+            let masses = h.events.column("mjj").unwrap();
+            let (mut sr, mut sb) = (Vec::new(), Vec::new());
+            for (&p, &score) in h.in_range.iter().zip(&region.scores) {
+                let m = masses[p];
+                if region.region.lo <= m && m < region.region.hi {
+                    sr.push(f64::from(score));
+                } else if region.region.sb_lo <= m && m < region.region.sb_hi {
+                    sb.push(f64::from(score));
+                }
+            }
+            sr_efficiency(&sr, &sb, 0.1)
         };
         let plain = cwola_hunt(&data, &opts, None).unwrap();
         let augmented = sa_cwola(&data, &sim, 1.0, &opts, None).unwrap();
