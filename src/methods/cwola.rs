@@ -17,6 +17,11 @@
 //! All `(folds - 1) × inits` networks of one k are trained together as one batched
 //! [`Ensemble`] with per-member data and early stopping.
 //!
+//! The test assumes the selection does not sculpt the background's mass spectrum. Features
+//! that depend on the mass break that: the classifiers learn the background's own signal
+//! region/sideband difference, and the selected spectrum grows a bump (or a dip) that the
+//! sideband fit reads as a signal. Rescaling the jet masses (eq. 4.2) is the guard.
+//!
 //! [`sa_cwola`] is the simulation-augmented variant (seed 002 §4.5): background simulation
 //! joins every member's training set with its labels reversed (signal region 0, sidebands 1),
 //! so a classifier that learns the background's own difference between signal region and

@@ -274,6 +274,10 @@ mod methods_api {
     /// `hidden` ([32, 32, 32]), `activation` ("relu"), `dropout` (0), `epochs` (10),
     /// `batch_size` (2048), `lr` (1e-3), `optimizer` ("adam"), `patience` (3), `seed` (from the
     /// session). For a quick look: `#{ folds: 3, inits: 1, epochs: 5 }`. Ctrl-C stops it.
+    /// Features that depend on the mass (jet masses not rescaled) let the classifiers learn
+    /// the background's own signal-region/sideband difference: the selection then sculpts the
+    /// mass spectrum and the sideband fit's significance is not valid (a jet-mass slope of
+    /// 0.1 × mjj gave 5σ from background alone). Keep `rescale`, or use `sa_cwola`.
     #[rhai_fn(return_raw)]
     pub fn cwola_hunt(ctx: NativeCallContext, events: EventSet, opts: Map) -> Out<CwolaHunt> {
         let (options, _) = hunt_options(&ctx, "cwola_hunt", opts, &CWOLA_KEYS)?;
