@@ -178,9 +178,9 @@ mod salad_api {
     /// Options: `mass` ("mjj"), `features` (["mj1", "mj2", "tau21_1", "tau21_2"]),
     /// `logarithm` (features the networks see as their logarithm: mj1, mj2 among them),
     /// `signal_region`, `range`, `folds`, `dctr_members` (3 networks averaged), `dctr_holdout`,
-    /// `dctr_hidden` ([64, 64, 64]), `dctr_epochs` (10), `hidden` ([64, 64, 64]), `activation`
-    /// ("relu"), `epochs` (10), `batch_size` (512), `lr` (1e-3), `patience` (3, DCTR's early
-    /// stopping), `efficiencies`, `seed` (from the session). Ctrl-C stops it.
+    /// `dctr_hidden` ([128, 128, 128]), `dctr_epochs` (30), `hidden` ([64, 64, 64]),
+    /// `activation` ("relu"), `epochs` (10), `batch_size` (512), `lr` (1e-3), `patience` (6,
+    /// DCTR's early stopping), `efficiencies`, `seed` (from the session). Ctrl-C stops it.
     #[rhai_fn(return_raw)]
     pub fn salad(ctx: NativeCallContext, data: EventSet, sim: EventSet, opts: Map) -> Out<Salad> {
         let options = salad_options(&ctx, opts)?;
