@@ -304,8 +304,6 @@ pub fn salad(
     let d = Inputs::new(data, &spec, None, &opts.device)?;
     let s = Inputs::new(sim, &spec, Some(&d.scaling), &opts.device)
         .map_err(|e| e.in_sample("simulation"))?;
-    let log_mass = |i: &Inputs| i.mass.iter().map(|m| m.ln()).collect::<Vec<f64>>();
-    let mass_scaling = fitted_parameters(ScalerKind::Standard, &log_mass(&d));
     let rows_in = |i: &Inputs, sr: bool| -> Vec<usize> {
         (0..i.len()).filter(|&r| (i.bin[r] == 1) == sr).collect()
     };
@@ -338,99 +336,35 @@ pub fn salad(
     }
     let progress = Progress::new("SALAD (DCTR, then the two classifiers)", 3);
 
-    // 1. DCTR in the sidebands: data (1) against simulation (0), parameterised in log m.
-    let with_mass = |i: &Inputs, rows: &[usize]| -> Result<Tensor> {
-        let x = i.tensor(rows)?;
-        let m: Vec<f32> = rows
-            .iter()
-            .map(|&r| ((i.mass[r].ln() - mass_scaling.0) / mass_scaling.1) as f32)
-            .collect();
-        Ok(Tensor::cat(&[&x, &matrix(m, 1, &i.device)?], 1)?)
-    };
-    let dctr_seed = stream_seed(opts.seed, 1);
-    let sb_x = Tensor::cat(&[&with_mass(&d, &d_sb)?, &with_mass(&s, &s_sb)?], 0)?;
-    let sb_y: Vec<f32> = (0..d_sb.len() + s_sb.len())
-        .map(|i| if i < d_sb.len() { 1.0 } else { 0.0 })
-        .collect();
-    let n_sb = sb_y.len();
-    let (train, holdout) = split(n_sb, opts.dctr_holdout, stream_seed(opts.seed, 2));
-    let dctr = Ensemble::new(
-        MlpConfig {
-            inputs: opts.features.len() + 1,
-            ..opts.dctr_network.clone()
-        },
-        opts.dctr_members,
-        &opts.device,
-        dctr_seed,
-    )?;
-    let sb_data = Dataset {
-        x: sb_x.clone(),
-        y: Some(Tensor::from_vec(sb_y, n_sb, &opts.device)?),
-        weights: None,
-        context: None,
-    };
-    let members = vec![
-        MemberData {
-            train,
-            validation: Some(holdout.clone()),
-        };
-        opts.dctr_members
-    ];
-    let histories = fit_ensemble(
-        &dctr,
-        &sb_data,
-        &members,
-        &TrainOptions {
-            validation: Validation::None,
-            monitor: "val_loss".into(),
-            seed: stream_seed(dctr_seed, u64::MAX),
-            quiet: true,
-            ..opts.dctr_training.clone()
-        },
-        interrupt,
-    )?;
-    let dctr_loss = histories
-        .iter()
-        .filter_map(|h| h.epochs.get(h.best_epoch).and_then(|e| e.val_loss))
-        .sum::<f64>()
-        / histories.len() as f64;
+    // 1. DCTR in the sidebands, trained on all but a hold-out.
+    let (train, holdout) = split(
+        d_sb.len() + s_sb.len(),
+        opts.dctr_holdout,
+        stream_seed(opts.seed, 2),
+    );
+    let dctr = Dctr::train(&d, &d_sb, &s, &s_sb, train, &holdout, opts, interrupt)?;
     progress.advance(1);
-    let mean_f = |x: &Tensor| -> Result<Vec<f64>> {
-        let p = dctr.member_predictions(x)?;
-        Ok((0..x.dims()[0])
-            .map(|j| {
-                let f = p.iter().map(|m| f64::from(m[j])).sum::<f64>() / p.len() as f64;
-                f.clamp(PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
-            })
-            .collect())
-    };
-    let holdout_rows: Vec<usize> = {
-        let mut h: Vec<usize> = holdout.iter().map(|&i| i as usize).collect();
-        h.sort_unstable();
-        h
-    };
-    let f_holdout = mean_f(&sb_x.index_select(
-        &Tensor::from_vec(
-            holdout_rows.iter().map(|&i| i as u32).collect::<Vec<_>>(),
-            holdout_rows.len(),
-            &opts.device,
-        )?,
-        0,
-    )?)?;
-    let (mut sb_data_group, mut sb_sim_group) = (Group::default(), Group::default());
-    for (&i, &f) in holdout_rows.iter().zip(&f_holdout) {
+    let (mut held_data, mut held_sim) = (Vec::new(), Vec::new());
+    for &i in &holdout {
+        let i = i as usize;
         if i < d_sb.len() {
-            sb_data_group.positions.push(d.positions[d_sb[i]]);
-            sb_data_group.dctr.push(f);
+            held_data.push(d_sb[i]);
         } else {
-            sb_sim_group
-                .positions
-                .push(s.positions[s_sb[i - d_sb.len()]]);
-            sb_sim_group.dctr.push(f);
+            held_sim.push(s_sb[i - d_sb.len()]);
         }
     }
-    let f_sim_sr = mean_f(&with_mass(&s, &s_sr)?)?;
-    let f_data_sr = mean_f(&with_mass(&d, &d_sr)?)?;
+    held_data.sort_unstable();
+    held_sim.sort_unstable();
+    let sb_data_group = Group {
+        positions: held_data.iter().map(|&r| d.positions[r]).collect(),
+        dctr: dctr.probabilities(&d, &held_data)?,
+    };
+    let sb_sim_group = Group {
+        positions: held_sim.iter().map(|&r| s.positions[r]).collect(),
+        dctr: dctr.probabilities(&s, &held_sim)?,
+    };
+    let f_sim_sr = dctr.probabilities(&s, &s_sr)?;
+    let f_data_sr = dctr.probabilities(&d, &d_sr)?;
     let w_sim_sr: Vec<f64> = f_sim_sr.iter().map(|f| f / (1.0 - f)).collect();
     let normalisation = w_sim_sr.iter().sum::<f64>() / d_sr.len() as f64;
 
@@ -438,20 +372,6 @@ pub fn salad(
     // each cut is also checked on the held-out sidebands, never trained on by either step.
     let sr_x = Tensor::cat(&[&d.tensor(&d_sr)?, &s.tensor(&s_sr)?], 0)?;
     let flat = vec![d_sr.len() as f64 / s_sr.len() as f64; s_sr.len()];
-    let held_data: Vec<usize> = sb_data_group
-        .positions
-        .iter()
-        .map(|&p| d.positions.binary_search(&p).expect("a row of the data"))
-        .collect();
-    let held_sim: Vec<usize> = sb_sim_group
-        .positions
-        .iter()
-        .map(|&p| {
-            s.positions
-                .binary_search(&p)
-                .expect("a row of the simulation")
-        })
-        .collect();
     let check_x = Tensor::cat(&[&d.tensor(&held_data)?, &s.tensor(&held_sim)?], 0)?;
     let check_weights: Vec<f64> = sb_sim_group.dctr.iter().map(|f| f / (1.0 - f)).collect();
     let check_flat = vec![1.0; held_sim.len()];
@@ -498,7 +418,7 @@ pub fn salad(
         range: opts.range,
         counts,
         normalisation,
-        dctr_loss,
+        dctr_loss: dctr.loss,
         reweighted,
         unweighted,
         seconds: started.elapsed().as_secs_f64(),
@@ -506,6 +426,112 @@ pub fn salad(
         data: data.clone(),
         sim: sim.clone(),
     })
+}
+
+/// The DCTR classifiers f(x, m), data (1) against simulation (0), parameterised in the
+/// standardised log mass.
+struct Dctr {
+    ensemble: Ensemble,
+    /// Mean and standard deviation of ln m in the data.
+    mass_scaling: (f64, f64),
+    /// Mean hold-out loss of the networks' best epochs.
+    loss: f64,
+}
+
+impl Dctr {
+    /// Trains on the sidebands: positions `train` (validated on `holdout`) among the data rows
+    /// `d_sb` followed by the simulation rows `s_sb`.
+    #[allow(clippy::too_many_arguments)]
+    fn train(
+        d: &Inputs,
+        d_sb: &[usize],
+        s: &Inputs,
+        s_sb: &[usize],
+        train: Vec<u32>,
+        holdout: &[u32],
+        opts: &SaladOptions,
+        interrupt: Option<&Interrupt>,
+    ) -> Result<Self> {
+        let log_mass: Vec<f64> = d.mass.iter().map(|m| m.ln()).collect();
+        let seed = stream_seed(opts.seed, 1);
+        let mut dctr = Self {
+            ensemble: Ensemble::new(
+                MlpConfig {
+                    inputs: opts.features.len() + 1,
+                    ..opts.dctr_network.clone()
+                },
+                opts.dctr_members,
+                &opts.device,
+                seed,
+            )?,
+            mass_scaling: fitted_parameters(ScalerKind::Standard, &log_mass),
+            loss: f64::NAN,
+        };
+        let x = Tensor::cat(&[&dctr.input(d, d_sb)?, &dctr.input(s, s_sb)?], 0)?;
+        let n = d_sb.len() + s_sb.len();
+        let y: Vec<f32> = (0..n)
+            .map(|i| if i < d_sb.len() { 1.0 } else { 0.0 })
+            .collect();
+        let data = Dataset {
+            x,
+            y: Some(Tensor::from_vec(y, n, &opts.device)?),
+            weights: None,
+            context: None,
+        };
+        let members = vec![
+            MemberData {
+                train,
+                validation: Some(holdout.to_vec()),
+            };
+            opts.dctr_members
+        ];
+        let histories = fit_ensemble(
+            &dctr.ensemble,
+            &data,
+            &members,
+            &TrainOptions {
+                validation: Validation::None,
+                monitor: "val_loss".into(),
+                seed: stream_seed(seed, u64::MAX),
+                quiet: true,
+                ..opts.dctr_training.clone()
+            },
+            interrupt,
+        )?;
+        dctr.loss = histories
+            .iter()
+            .filter_map(|h| h.epochs.get(h.best_epoch).and_then(|e| e.val_loss))
+            .sum::<f64>()
+            / histories.len() as f64;
+        Ok(dctr)
+    }
+
+    /// The inputs of `rows` of `i`: features and standardised ln m.
+    fn input(&self, i: &Inputs, rows: &[usize]) -> Result<Tensor> {
+        let (mean, sd) = self.mass_scaling;
+        let m: Vec<f32> = rows
+            .iter()
+            .map(|&r| ((i.mass[r].ln() - mean) / sd) as f32)
+            .collect();
+        Ok(Tensor::cat(
+            &[&i.tensor(rows)?, &matrix(m, 1, &i.device)?],
+            1,
+        )?)
+    }
+
+    /// The networks' mean f for `rows` of `i`, kept off 0 and 1.
+    fn probabilities(&self, i: &Inputs, rows: &[usize]) -> Result<Vec<f64>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let p = self.ensemble.member_predictions(&self.input(i, rows)?)?;
+        Ok((0..rows.len())
+            .map(|j| {
+                let f = p.iter().map(|m| f64::from(m[j])).sum::<f64>() / p.len() as f64;
+                f.clamp(PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
+            })
+            .collect())
+    }
 }
 
 fn check_options(opts: &SaladOptions) -> Result<[f64; 4]> {
