@@ -294,7 +294,10 @@ mod methods_api {
     /// not rescaled). Eq. 4.11's literal sign makes the loss unbounded below, so the bounded
     /// reversed-label form is used; with `lambda: 0` it is `cwola_hunt`. Only data events are
     /// scored and tested; the result is a hunt like `cwola_hunt`'s. Takes every option of
-    /// `cwola_hunt` and `lambda`.
+    /// `cwola_hunt` and `lambda`. Measured on 1M events with jet masses + 0.1 mjj (signal
+    /// 0.3 % of the SR; SIC at 50 % signal efficiency): CWoLa 1.1, SA-CWoLa λ = 0.5: 6.0,
+    /// λ = 0.75: 42 (CWoLa without the slope: 36). The selection can still sculpt the mass
+    /// spectrum (a dip in the SR), so check the selected spectrum before trusting a Z.
     #[rhai_fn(return_raw)]
     pub fn sa_cwola(
         ctx: NativeCallContext,
