@@ -457,6 +457,32 @@ mod tests {
         assert_eq!(again.scores, result.scores);
     }
 
+    /// Calibration on background-only toys: the p-values, which trust the sideband flow as the
+    /// background density, must not be anti-conservative. Slow (minutes):
+    /// `cargo test --release --lib anode_calibration -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn anode_calibration_on_background_only_toys() {
+        let toys = 20;
+        let mut p_values = Vec::new();
+        for t in 0..toys {
+            let events = sample(40_000, 0, 200 + t);
+            let opts = AnodeOptions {
+                seed: 300 + t,
+                efficiencies: vec![0.2, 0.05],
+                ..quick()
+            };
+            let result = anode(&events, &opts, None).unwrap();
+            p_values.extend(result.estimates.iter().map(|e| e.p_value));
+        }
+        let small = p_values.iter().filter(|&&p| p < 0.05).count();
+        eprintln!(
+            "{small} of {} p-values below 0.05: {p_values:?}",
+            p_values.len()
+        );
+        assert!(small as f64 <= 0.1 * p_values.len() as f64);
+    }
+
     #[test]
     fn bad_options_are_errors_before_any_training() {
         let events = sample(3_000, 0, 1);
