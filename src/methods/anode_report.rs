@@ -51,13 +51,9 @@ impl fmt::Display for Anode {
         match self.global() {
             Some(g) => write!(
                 f,
-                "  most significant: {} data efficiency: local p = {:.3e} (Z = {:.2}); global p = {:.3e} (Z = {:.2}) after {} efficiencies (Šidák); assumes the background density is right — check pred/obs on signal-free data",
+                "  most significant: {} data efficiency: {}; assumes the background density is right — check pred/obs on signal-free data",
                 efficiency_label(g.efficiency),
-                g.local_p,
-                g.local_z,
-                g.global_p,
-                g.global_z,
-                g.trials
+                g.summary()
             ),
             None => write!(f, "  no test has a finite p-value"),
         }

@@ -36,6 +36,7 @@ use std::time::Instant;
 use candle_core::{Device, Tensor};
 use serde::Serialize;
 
+use super::estimate::Significance;
 use super::inputs::{InputSpec, Inputs};
 use super::regions::{Region, Side, cwola_weights, sliding_regions};
 use super::window_test::{WindowTest, window_test};
@@ -49,8 +50,6 @@ use crate::nn::train::{Dataset, TrainOptions, Validation};
 use crate::progress::Progress;
 use crate::seed::stream_seed;
 use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
-use crate::stats::pvalue::sidak;
-use crate::stats::special::z_from_p;
 
 /// Options of [`cwola_hunt`]; the defaults follow seed 002 §4.1 where the paper is specific,
 /// and are chosen to finish a 1M-event hunt in minutes on a laptop where it is not.
@@ -178,19 +177,9 @@ pub struct CwolaHunt {
 pub struct GlobalSignificance {
     /// The region of the smallest local p-value (index into `CwolaHunt::regions`).
     pub region: usize,
-    /// The efficiency of that test.
-    pub efficiency: f64,
-    /// Its local p-value and significance.
-    pub local_p: f64,
-    /// Its local significance.
-    pub local_z: f64,
-    /// Tests made (regions × efficiencies): the trials factor's N.
-    pub trials: usize,
-    /// Šidák's correction 1 - (1 - p)^N: exact for independent tests, and conservative (too
-    /// large) for the correlated tests of overlapping regions and nested selections.
-    pub global_p: f64,
-    /// The global significance of `global_p`.
-    pub global_z: f64,
+    /// That test with Šidák's correction over regions × efficiencies.
+    #[serde(flatten)]
+    pub test: Significance,
 }
 
 impl CwolaHunt {
@@ -208,15 +197,9 @@ impl CwolaHunt {
             }
         }
         let (region, t) = best?;
-        let global_p = sidak(t.p_value, trials).unwrap_or(f64::NAN);
         Some(GlobalSignificance {
             region,
-            efficiency: t.efficiency,
-            local_p: t.p_value,
-            local_z: t.significance,
-            trials,
-            global_p,
-            global_z: z_from_p(global_p.clamp(f64::MIN_POSITIVE, 1.0)).unwrap_or(f64::NAN),
+            test: Significance::sidak(t.efficiency, t.p_value, t.significance, trials),
         })
     }
 
@@ -942,9 +925,9 @@ mod tests {
         let global = hunt.global().unwrap();
         let best = &hunt.regions[global.region].region;
         assert!(best.lo <= 3800.0 && 3800.0 < best.hi, "{hunt}");
-        assert!(global.local_z > 5.0, "{hunt}");
-        assert!(global.global_p >= global.local_p);
-        assert_eq!(global.trials, 2 * 3);
+        assert!(global.test.local_z > 5.0, "{hunt}");
+        assert!(global.test.global_p >= global.test.local_p);
+        assert_eq!(global.test.trials, 2 * 3);
         // Far below the signal the selection shows nothing.
         let low = &hunt.regions[0];
         assert!(low.tests.iter().all(|t| !(t.significance > 3.0)), "{hunt}");

@@ -57,14 +57,10 @@ impl fmt::Display for CwolaHunt {
         match self.global() {
             Some(g) => write!(
                 f,
-                "  most significant: SR {} at {}: local p = {:.3e} (Z = {:.2}); global p = {:.3e} (Z = {:.2}) after {} trials (Šidák, conservative)",
+                "  most significant: SR {} at {}: {}, conservative",
                 self.regions[g.region].region.label(),
-                efficiency_label(g.efficiency),
-                g.local_p,
-                g.local_z,
-                g.global_p,
-                g.global_z,
-                g.trials
+                efficiency_label(g.test.efficiency),
+                g.test.summary()
             ),
             None => write!(f, "  no sideband fit succeeded"),
         }

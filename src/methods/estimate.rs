@@ -89,12 +89,37 @@ pub struct Significance {
     pub local_p: f64,
     /// Its local significance.
     pub local_z: f64,
-    /// Tests made (efficiencies).
+    /// Tests made: the trials factor's N.
     pub trials: usize,
-    /// 1 - (1 - p)^N: conservative, the nested selections being correlated.
+    /// Šidák's 1 - (1 - p)^N: exact for independent tests, conservative (too large) for the
+    /// correlated tests of nested selections and overlapping regions.
     pub global_p: f64,
     /// The global significance.
     pub global_z: f64,
+}
+
+impl Significance {
+    /// The test of smallest p-value `local_p` (significance `local_z`, at `efficiency`) among
+    /// `trials` tests, with Šidák's correction.
+    pub fn sidak(efficiency: f64, local_p: f64, local_z: f64, trials: usize) -> Self {
+        let global_p = sidak(local_p, trials).unwrap_or(f64::NAN);
+        Self {
+            efficiency,
+            local_p,
+            local_z,
+            trials,
+            global_p,
+            global_z: z_from_p(global_p.clamp(f64::MIN_POSITIVE, 1.0)).unwrap_or(f64::NAN),
+        }
+    }
+
+    /// "local p = … (Z = …); global p = … (Z = …) after N trials (Šidák)", for summaries.
+    pub fn summary(&self) -> String {
+        format!(
+            "local p = {:.3e} (Z = {:.2}); global p = {:.3e} (Z = {:.2}) after {} trials (Šidák)",
+            self.local_p, self.local_z, self.global_p, self.global_z, self.trials
+        )
+    }
 }
 
 /// The most significant of `estimates` with Šidák's correction over all of them; `None` if no
@@ -104,15 +129,12 @@ pub fn most_significant(estimates: &[Estimate]) -> Option<Significance> {
         .iter()
         .filter(|e| e.p_value.is_finite())
         .min_by(|a, b| a.p_value.total_cmp(&b.p_value))?;
-    let global_p = sidak(best.p_value, estimates.len()).unwrap_or(f64::NAN);
-    Some(Significance {
-        efficiency: best.efficiency,
-        local_p: best.p_value,
-        local_z: best.significance,
-        trials: estimates.len(),
-        global_p,
-        global_z: z_from_p(global_p.clamp(f64::MIN_POSITIVE, 1.0)).unwrap_or(f64::NAN),
-    })
+    Some(Significance::sidak(
+        best.efficiency,
+        best.p_value,
+        best.significance,
+        estimates.len(),
+    ))
 }
 
 /// Checks a single-window search's options: features named, the signal region strictly

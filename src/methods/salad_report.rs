@@ -56,13 +56,9 @@ impl fmt::Display for Salad {
         match self.global() {
             Some(g) => write!(
                 f,
-                "  most significant: {} data efficiency: local p = {:.3e} (Z = {:.2}); global p = {:.3e} (Z = {:.2}) after {} efficiencies (Šidák); syst. = non-closure of the same cut in the held-out sidebands",
+                "  most significant: {} data efficiency: {}; syst. = non-closure of the same cut in the held-out sidebands",
                 efficiency_label(g.efficiency),
-                g.local_p,
-                g.local_z,
-                g.global_p,
-                g.global_z,
-                g.trials
+                g.summary()
             ),
             None => write!(f, "  no estimate has a finite p-value"),
         }

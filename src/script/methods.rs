@@ -99,12 +99,9 @@ pub(super) fn pair_option(
     }
 }
 
-/// The most significant test of a single-window search as a Rhai map: `efficiency`,
-/// `local_p`, `local_z`, `trials`, `global_p`, `global_z`; unit if there is none.
-pub(super) fn significance_map(g: Option<Significance>) -> Dynamic {
-    let Some(g) = g else {
-        return Dynamic::UNIT;
-    };
+/// The most significant test of a search as a Rhai map: `efficiency`, `local_p`, `local_z`,
+/// `trials`, `global_p`, `global_z`.
+fn significance_fields(g: &Significance) -> Map {
     let mut m = Map::new();
     m.insert("efficiency".into(), g.efficiency.into());
     m.insert("local_p".into(), g.local_p.into());
@@ -112,7 +109,13 @@ pub(super) fn significance_map(g: Option<Significance>) -> Dynamic {
     m.insert("trials".into(), (g.trials as INT).into());
     m.insert("global_p".into(), g.global_p.into());
     m.insert("global_z".into(), g.global_z.into());
-    m.into()
+    m
+}
+
+/// [`significance_fields`] of a single-window search's most significant test; unit if there
+/// is none.
+pub(super) fn significance_map(g: Option<Significance>) -> Dynamic {
+    g.map_or(Dynamic::UNIT, |g| significance_fields(&g).into())
 }
 
 /// Hunt options of `function` from a Rhai map whose keys must be among `keys`; the checked
@@ -250,7 +253,7 @@ mod methods_api {
 
     use rhai::{Array, Dynamic, FLOAT, INT, Map};
 
-    use super::{CWOLA_KEYS, fit_of, hunt_options, index, per_region};
+    use super::{CWOLA_KEYS, fit_of, hunt_options, index, per_region, significance_fields};
     use crate::data::EventSet;
     use crate::methods::cwola::{CwolaHunt, cwola_hunt as run_hunt, sa_cwola as run_sa_cwola};
     use crate::methods::cwola_report::{plot_mass as draw_mass, plot_scan};
@@ -376,16 +379,10 @@ mod methods_api {
         let Some(g) = h.global() else {
             return Dynamic::UNIT;
         };
-        let mut m = Map::new();
         let region = &h.regions[g.region].region;
+        let mut m = significance_fields(&g.test);
         m.insert("region".into(), (region.index as INT).into());
         m.insert("centre".into(), region.centre().into());
-        m.insert("efficiency".into(), g.efficiency.into());
-        m.insert("local_p".into(), g.local_p.into());
-        m.insert("local_z".into(), g.local_z.into());
-        m.insert("trials".into(), (g.trials as INT).into());
-        m.insert("global_p".into(), g.global_p.into());
-        m.insert("global_z".into(), g.global_z.into());
         m.into()
     }
 
