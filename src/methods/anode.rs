@@ -25,6 +25,7 @@ use serde::Serialize;
 
 use super::estimate::{Estimate, Significance, checked_window, estimate, most_significant};
 use super::inputs::{InputSpec, Inputs};
+use super::window::Window;
 use crate::data::eventset::EventSet;
 use crate::data::scaler::{ScalerKind, fitted_parameters};
 use crate::error::{Error, Result};
@@ -43,14 +44,8 @@ use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
 /// learning rate 1e-4; the defaults are smaller, for minutes on a laptop CPU.
 #[derive(Clone, Debug)]
 pub struct AnodeOptions {
-    /// The resonant variable, the flows' context ("mjj").
-    pub mass: String,
-    /// The modelled features (mj1, dmj, tau21_1, tau21_2).
-    pub features: Vec<String>,
-    /// The signal region in the mass (3300–3700 GeV).
-    pub signal_region: (f64, f64),
-    /// The range whose events outside the signal region are the sidebands (2632–6000 GeV).
-    pub range: (f64, f64),
+    /// The signal region, range and features (see [`Window`]).
+    pub window: Window,
     /// The flows' shape (`inputs` and `context` are set from the features): 5 layers of 64
     /// units, 8 knots on [-4, 4].
     pub flow: FlowConfig,
@@ -73,15 +68,10 @@ pub struct AnodeOptions {
 
 impl Default for AnodeOptions {
     fn default() -> Self {
-        let features: Vec<String> = ["mj1", "dmj", "tau21_1", "tau21_2"]
-            .map(String::from)
-            .into();
+        let window = Window::new(&["mj1", "dmj", "tau21_1", "tau21_2"]);
         Self {
-            mass: "mjj".into(),
-            flow: FlowConfig::new(features.len(), 1),
-            features,
-            signal_region: (3300.0, 3700.0),
-            range: (2632.0, 6000.0),
+            flow: FlowConfig::new(window.features.len(), 1),
+            window,
             training: TrainOptions {
                 epochs: 20,
                 batch_size: 512,
@@ -104,12 +94,8 @@ impl Default for AnodeOptions {
 /// The result of [`anode`].
 #[derive(Clone, Debug, Serialize)]
 pub struct Anode {
-    /// The mass variable.
-    pub mass: String,
-    /// The signal region.
-    pub signal_region: (f64, f64),
-    /// The range around it.
-    pub range: (f64, f64),
+    /// Where it searched.
+    pub window: Window,
     /// Events in the sidebands and in the signal region.
     pub counts: [usize; 2],
     /// Mean negative log-likelihood per epoch of the sideband flow.
@@ -182,8 +168,8 @@ pub fn anode(
     let inputs = Inputs::new(
         events,
         &InputSpec {
-            mass: &opts.mass,
-            features: &opts.features,
+            mass: &opts.window.mass,
+            features: &opts.window.features,
             rescale: &[],
             logarithm: &[],
             edges: &edges,
@@ -197,13 +183,10 @@ pub fn anode(
         return Err(Error::invalid(
             "signal_region",
             format!(
-                "{} sideband and {} signal-region events in {:.0}–{:.0} GeV around {:.0}–{:.0}: too few to train the flows",
+                "{} sideband and {} signal-region events ({}): too few to train the flows",
                 sb.len(),
                 sr.len(),
-                opts.range.0,
-                opts.range.1,
-                opts.signal_region.0,
-                opts.signal_region.1
+                opts.window.describe()
             ),
         ));
     }
@@ -217,7 +200,7 @@ pub fn anode(
         matrix(c, 1, &opts.device)
     };
     let config = FlowConfig {
-        inputs: opts.features.len(),
+        inputs: opts.window.features.len(),
         context: 1,
         ..opts.flow.clone()
     };
@@ -314,9 +297,7 @@ pub fn anode(
     progress.advance(1);
     drop(progress);
     Ok(Anode {
-        mass: opts.mass.clone(),
-        signal_region: opts.signal_region,
-        range: opts.range,
+        window: opts.window.clone(),
         counts: [sb.len(), sr.len()],
         sideband_loss,
         signal_region_loss,
@@ -363,13 +344,7 @@ fn log_ratio(
 }
 
 fn check_options(opts: &AnodeOptions) -> Result<[f64; 4]> {
-    let edges = checked_window(
-        &opts.features,
-        opts.range,
-        opts.signal_region,
-        opts.folds,
-        &opts.efficiencies,
-    )?;
+    let edges = checked_window(&opts.window, opts.folds, &opts.efficiencies)?;
     if opts.average == 0 || opts.average > opts.training.epochs {
         return Err(Error::invalid(
             "average",
@@ -510,14 +485,17 @@ mod tests {
         );
         assert!(
             err(AnodeOptions {
-                signal_region: (1000.0, 3000.0),
+                window: Window {
+                    signal_region: (1000.0, 3000.0),
+                    ..quick().window
+                },
                 ..quick()
             })
             .contains("strictly inside")
         );
         assert!(
             err(AnodeOptions {
-                features: vec!["nope".into()],
+                window: Window::new(&["nope"]),
                 ..quick()
             })
             .contains("nope")

@@ -20,12 +20,8 @@ impl fmt::Display for Anode {
         let [sb, sr] = self.counts;
         writeln!(
             f,
-            "ANODE in {}: signal region {:.0}–{:.0} GeV within {:.0}–{:.0}, {:.0} s",
-            self.mass,
-            self.signal_region.0,
-            self.signal_region.1,
-            self.range.0,
-            self.range.1,
+            "ANODE in {}, {:.0} s",
+            self.window.describe(),
             self.seconds
         )?;
         let last = |losses: &[f64]| losses.last().copied().unwrap_or(f64::NAN);
@@ -89,7 +85,7 @@ pub fn plot_scores(anode: &Anode, path: &Path) -> Result<()> {
     let opts = HistOptions {
         title: format!(
             "ANODE: signal region {:.0}–{:.0} GeV",
-            anode.signal_region.0, anode.signal_region.1
+            anode.window.signal_region.0, anode.window.signal_region.1
         ),
         x_label: "ln R = ln p_data(x|m) − ln p_bkg(x|m)".into(),
         y_label: "events".into(),

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::window::Window;
 use crate::error::{Error, Result};
 use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
 use crate::stats::pvalue::{poisson_pvalue, sidak};
@@ -137,32 +138,14 @@ pub fn most_significant(estimates: &[Estimate]) -> Option<Significance> {
     ))
 }
 
-/// Checks a single-window search's options: features named, the signal region strictly
-/// inside the range, enough folds, efficiencies in (0, 1]. Returns the bin edges
-/// [range low, SR low, SR high, range high], so that bin 1 is the signal region.
+/// Checks a single-window search's options: the window, enough folds, efficiencies in
+/// (0, 1]. Returns the window's bin edges.
 pub(crate) fn checked_window(
-    features: &[String],
-    range: (f64, f64),
-    signal_region: (f64, f64),
+    window: &Window,
     folds: usize,
     efficiencies: &[f64],
 ) -> Result<[f64; 4]> {
-    if features.is_empty() {
-        return Err(Error::invalid(
-            "features",
-            "name at least one feature column",
-        ));
-    }
-    let (lo, hi) = range;
-    let (sr_lo, sr_hi) = signal_region;
-    if !(lo < sr_lo && sr_lo < sr_hi && sr_hi < hi) {
-        return Err(Error::invalid(
-            "signal_region",
-            format!(
-                "{sr_lo}–{sr_hi} must lie strictly inside the range {lo}–{hi}, with sidebands on both sides"
-            ),
-        ));
-    }
+    let edges = window.edges()?;
     if folds < 2 {
         return Err(Error::invalid(
             "folds",
@@ -178,7 +161,7 @@ pub(crate) fn checked_window(
     for &e in efficiencies {
         check_efficiency("efficiencies", e)?;
     }
-    Ok([lo, sr_lo, sr_hi, hi])
+    Ok(edges)
 }
 
 /// The header of [`Estimate::row`]'s columns.

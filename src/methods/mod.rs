@@ -9,6 +9,7 @@
 //! - [`salad`]: SALAD, DCTR-reweighted simulation against data (seed 004).
 //! - [`salad_report`]: SALAD's table and closure figures (seed 004 Figs. 4–7, 9).
 //! - [`regions`]: sliding signal regions and sidebands, CWoLa's sideband weights.
+//! - [`window`]: the signal region, range and features of SALAD and ANODE.
 //! - [`window_test`]: the sideband fit and local p-value every resonant search ends with.
 //! - [`cwola_report`]: the hunt's summary table and figures.
 
@@ -21,4 +22,5 @@ pub(crate) mod inputs;
 pub mod regions;
 pub mod salad;
 pub mod salad_report;
+pub mod window;
 pub mod window_test;

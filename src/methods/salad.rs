@@ -32,6 +32,7 @@ use serde::Serialize;
 
 use super::estimate::{Estimate, Significance, checked_window, estimate, most_significant};
 use super::inputs::{InputSpec, Inputs};
+use super::window::Window;
 use crate::data::eventset::EventSet;
 use crate::data::scaler::{ScalerKind, fitted_parameters};
 use crate::error::{Error, Result};
@@ -50,17 +51,11 @@ const PROBABILITY_FLOOR: f64 = 1e-6;
 /// Options of [`salad`]; the defaults follow seeds 002 §4.5 and 004 where they are specific.
 #[derive(Clone, Debug)]
 pub struct SaladOptions {
-    /// The resonant variable ("mjj").
-    pub mass: String,
-    /// The features of both classifiers (mj1, mj2, tau21_1, tau21_2: seed 004's four).
-    pub features: Vec<String>,
+    /// The signal region, range and features (see [`Window`]).
+    pub window: Window,
     /// Features given to the networks as their logarithm (mj1, mj2: the jet masses' low end,
     /// where the simulation differs most, is then resolved).
     pub logarithm: Vec<String>,
-    /// The signal region in the mass (3300–3700 GeV).
-    pub signal_region: (f64, f64),
-    /// The range whose events outside the signal region are the sidebands (2632–6000 GeV).
-    pub range: (f64, f64),
     /// Folds of the signal-region classifier's cross-validation (5).
     pub folds: usize,
     /// DCTR networks averaged (3), trained together on the same sideband events.
@@ -86,18 +81,13 @@ pub struct SaladOptions {
 
 impl Default for SaladOptions {
     fn default() -> Self {
-        let features: Vec<String> = ["mj1", "mj2", "tau21_1", "tau21_2"]
-            .map(String::from)
-            .into();
+        let window = Window::new(&["mj1", "mj2", "tau21_1", "tau21_2"]);
         let network = MlpConfig {
             hidden: vec![64, 64, 64],
-            ..MlpConfig::new(features.len())
+            ..MlpConfig::new(window.features.len())
         };
         Self {
-            mass: "mjj".into(),
             logarithm: vec!["mj1".into(), "mj2".into()],
-            signal_region: (3300.0, 3700.0),
-            range: (2632.0, 6000.0),
             folds: 5,
             dctr_members: 3,
             dctr_holdout: 0.2,
@@ -105,7 +95,7 @@ impl Default for SaladOptions {
             // tight cuts better (at 1 % data efficiency on 1M background-only events: 0.97
             // against 0.92 for 3 × 64 and 10 epochs, both ± 0.045).
             dctr_network: MlpConfig {
-                inputs: features.len() + 1,
+                inputs: window.features.len() + 1,
                 hidden: vec![128, 128, 128],
                 ..network.clone()
             },
@@ -125,7 +115,7 @@ impl Default for SaladOptions {
                 ..TrainOptions::default()
             },
             efficiencies: vec![0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005],
-            features,
+            window,
             device: Device::Cpu,
             seed: crate::seed::DEFAULT_SEED,
         }
@@ -189,14 +179,8 @@ pub struct Group {
 /// The result of [`salad`].
 #[derive(Clone, Debug, Serialize)]
 pub struct Salad {
-    /// The mass variable.
-    pub mass: String,
-    /// The features.
-    pub features: Vec<String>,
-    /// The signal region.
-    pub signal_region: (f64, f64),
-    /// The range around it.
-    pub range: (f64, f64),
+    /// Where it searched.
+    pub window: Window,
     /// Events: data in the sidebands, data in the signal region, simulation in the sidebands,
     /// simulation in the signal region.
     pub counts: [usize; 4],
@@ -298,8 +282,8 @@ pub fn salad(
     let started = Instant::now();
     let edges = check_options(opts)?;
     let spec = InputSpec {
-        mass: &opts.mass,
-        features: &opts.features,
+        mass: &opts.window.mass,
+        features: &opts.window.features,
         rescale: &[],
         logarithm: &opts.logarithm,
         edges: &edges,
@@ -327,11 +311,8 @@ pub fn salad(
             return Err(Error::invalid(
                 "signal_region",
                 format!(
-                    "{what} ({:.0}–{:.0} GeV around {:.0}–{:.0}) holds {n} events; SALAD needs at least {} there",
-                    opts.range.0,
-                    opts.range.1,
-                    opts.signal_region.0,
-                    opts.signal_region.1,
+                    "{what} ({}) holds {n} events; SALAD needs at least {} there",
+                    opts.window.describe(),
                     opts.folds
                 ),
             ));
@@ -415,10 +396,7 @@ pub fn salad(
         },
     ];
     Ok(Salad {
-        mass: opts.mass.clone(),
-        features: opts.features.clone(),
-        signal_region: opts.signal_region,
-        range: opts.range,
+        window: opts.window.clone(),
         counts,
         normalisation,
         dctr_loss: dctr.loss,
@@ -460,7 +438,7 @@ impl Dctr {
         let mut dctr = Self {
             ensemble: Ensemble::new(
                 MlpConfig {
-                    inputs: opts.features.len() + 1,
+                    inputs: opts.window.features.len() + 1,
                     ..opts.dctr_network.clone()
                 },
                 opts.dctr_members,
@@ -538,17 +516,12 @@ impl Dctr {
 }
 
 fn check_options(opts: &SaladOptions) -> Result<[f64; 4]> {
-    let edges = checked_window(
-        &opts.features,
-        opts.range,
-        opts.signal_region,
-        opts.folds,
-        &opts.efficiencies,
-    )?;
-    if let Some(l) = opts.logarithm.iter().find(|l| !opts.features.contains(l)) {
+    let edges = checked_window(&opts.window, opts.folds, &opts.efficiencies)?;
+    let features = &opts.window.features;
+    if let Some(l) = opts.logarithm.iter().find(|l| !features.contains(l)) {
         return Err(Error::invalid(
             "logarithm",
-            format!("'{l}' is not one of the features {:?}", opts.features),
+            format!("'{l}' is not one of the features {features:?}"),
         ));
     }
     if opts.dctr_members == 0 {
@@ -636,7 +609,7 @@ fn chain(
     let members = MemberData::k_folds(n, opts.folds, stream_seed(seed, 0))?;
     let ensemble = Ensemble::new(
         MlpConfig {
-            inputs: opts.features.len(),
+            inputs: opts.window.features.len(),
             ..opts.network.clone()
         },
         opts.folds,
@@ -849,7 +822,10 @@ mod tests {
         };
         let e = err(
             SaladOptions {
-                signal_region: (2000.0, 3000.0),
+                window: Window {
+                    signal_region: (2000.0, 3000.0),
+                    ..quick().window
+                },
                 ..quick()
             },
             &sim,
@@ -857,8 +833,11 @@ mod tests {
         assert!(e.contains("strictly inside"), "{e}");
         let e = err(
             SaladOptions {
-                range: (3300.0, 9000.0),
-                signal_region: (8000.0, 8500.0),
+                window: Window {
+                    range: (3300.0, 9000.0),
+                    signal_region: (8000.0, 8500.0),
+                    ..quick().window
+                },
                 ..quick()
             },
             &sim,

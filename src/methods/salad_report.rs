@@ -19,12 +19,8 @@ impl fmt::Display for Salad {
         let [d_sb, d_sr, s_sb, s_sr] = self.counts;
         writeln!(
             f,
-            "SALAD in {}: signal region {:.0}–{:.0} GeV within {:.0}–{:.0}, {:.0} s",
-            self.mass,
-            self.signal_region.0,
-            self.signal_region.1,
-            self.range.0,
-            self.range.1,
+            "SALAD in {}, {:.0} s",
+            self.window.describe(),
             self.seconds
         )?;
         writeln!(
@@ -100,7 +96,7 @@ pub fn plot_closure_estimate(salad: &Salad, path: &Path) -> Result<()> {
     let opts = CurveOptions {
         title: format!(
             "SALAD background estimate in {:.0}–{:.0} GeV",
-            salad.signal_region.0, salad.signal_region.1
+            salad.window.signal_region.0, salad.window.signal_region.1
         ),
         x_label: "data efficiency".into(),
         y_label: "predicted / observed efficiency".into(),
@@ -124,12 +120,12 @@ pub fn plot_reweighting(salad: &Salad, what: &str, part: Part, path: &Path) -> R
         if what == "dctr" {
             return Ok(group.dctr.clone());
         }
-        if !salad.features.iter().any(|f| f == what) {
+        if !salad.window.features.iter().any(|f| f == what) {
             return Err(Error::invalid(
                 "feature",
                 format!(
                     "'{what}' is not one of SALAD's features {:?} (or \"dctr\")",
-                    salad.features
+                    salad.window.features
                 ),
             ));
         }

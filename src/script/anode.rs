@@ -6,8 +6,8 @@ use rhai::plugin::*;
 
 use crate::methods::anode::AnodeOptions;
 use crate::nn::flow::FlowConfig;
-use crate::script::methods::{array_option, pair_option};
-use crate::script::options::{Options, floats, strings};
+use crate::script::methods::{take_efficiencies, take_window};
+use crate::script::options::Options;
 use crate::script::state::session_state;
 use crate::script::values::Out;
 
@@ -42,34 +42,18 @@ pub fn module() -> Module {
 }
 
 /// ANODE options from a Rhai map.
-fn anode_options(ctx: &NativeCallContext, opts: Map) -> Out<AnodeOptions> {
+fn anode_options(ctx: &NativeCallContext, mut opts: Map) -> Out<AnodeOptions> {
     let d = AnodeOptions::default();
-    let given = |key: &str| opts.get(key).cloned();
-    let (features, signal_region, range, efficiencies) = (
-        given("features"),
-        given("signal_region"),
-        given("range"),
-        given("efficiencies"),
-    );
+    let window = take_window("anode", &mut opts, &d.window)?;
+    let efficiencies = take_efficiencies("anode", &mut opts, &d.efficiencies)?;
     let o = Options::new("anode", opts, &ANODE_KEYS)?;
-    let features = match array_option("anode", "features", features)? {
-        Some(a) => strings("features", &a)?,
-        None => d.features.clone(),
-    };
-    let efficiencies = match array_option("anode", "efficiencies", efficiencies)? {
-        Some(a) => floats("efficiencies", &a)?,
-        None => d.efficiencies.clone(),
-    };
     let seed = match o.seed("seed")? {
         Some(s) => s,
         None => session_state(ctx)?.next_stream(),
     };
     Ok(AnodeOptions {
-        mass: o.string("mass", &d.mass)?,
-        signal_region: pair_option("anode", "signal_region", signal_region, d.signal_region)?,
-        range: pair_option("anode", "range", range, d.range)?,
         flow: FlowConfig {
-            inputs: features.len(),
+            inputs: window.features.len(),
             layers: o.count("layers", d.flow.layers)?,
             hidden: o.count("hidden", d.flow.hidden)?,
             knots: o.count("knots", d.flow.knots)?,
@@ -86,7 +70,7 @@ fn anode_options(ctx: &NativeCallContext, opts: Map) -> Out<AnodeOptions> {
         folds: o.count("folds", d.folds)?,
         samples: o.count("samples", d.samples)?,
         efficiencies,
-        features,
+        window,
         device: session_state(ctx)?.device(),
         seed,
     })

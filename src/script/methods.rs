@@ -8,6 +8,7 @@ use rhai::{Array, Dynamic, INT, Map};
 use crate::error::Error;
 use crate::methods::cwola::{CwolaHunt, CwolaOptions, RegionResult};
 use crate::methods::estimate::Significance;
+use crate::methods::window::Window;
 use crate::methods::window_test::WindowTest;
 use crate::nn::layers::Activation;
 use crate::nn::optim::Kind;
@@ -96,6 +97,43 @@ pub(super) fn pair_option(
             "[low, high]",
         )?),
         None => Ok(default),
+    }
+}
+
+/// The window of `function` (options `mass`, `features`, `signal_region`, `range`, taken out
+/// of `opts`), `default`'s values where absent.
+pub(super) fn take_window(function: &str, opts: &mut Map, default: &Window) -> Out<Window> {
+    let features = match array_option(function, "features", opts.remove("features"))? {
+        Some(a) => strings("features", &a)?,
+        None => default.features.clone(),
+    };
+    let mass = match opts.remove("mass") {
+        Some(v) => v.into_string().map_err(|t| {
+            Error::invalid(
+                format!("option 'mass' of {function}"),
+                format!("must be a string, not {t}"),
+            )
+        })?,
+        None => default.mass.clone(),
+    };
+    Ok(Window {
+        mass,
+        features,
+        signal_region: pair_option(
+            function,
+            "signal_region",
+            opts.remove("signal_region"),
+            default.signal_region,
+        )?,
+        range: pair_option(function, "range", opts.remove("range"), default.range)?,
+    })
+}
+
+/// The `efficiencies` option of `function` taken out of `opts`, or `default`.
+pub(super) fn take_efficiencies(function: &str, opts: &mut Map, default: &[f64]) -> Out<Vec<f64>> {
+    match array_option(function, "efficiencies", opts.remove("efficiencies"))? {
+        Some(a) => Ok(floats("efficiencies", &a)?),
+        None => Ok(default.to_vec()),
     }
 }
 

@@ -7,9 +7,9 @@ use rhai::{Dynamic, Map};
 use crate::methods::estimate::Estimate;
 use crate::methods::salad::SaladOptions;
 use crate::nn::layers::Activation;
-use crate::script::methods::{array_option, pair_option};
+use crate::script::methods::{array_option, take_efficiencies, take_window};
 use crate::script::nn::widths;
-use crate::script::options::{Options, floats, strings};
+use crate::script::options::{Options, strings};
 use crate::script::state::session_state;
 use crate::script::values::Out;
 
@@ -46,23 +46,17 @@ pub fn module() -> Module {
 }
 
 /// SALAD options from a Rhai map.
-fn salad_options(ctx: &NativeCallContext, opts: Map) -> Out<SaladOptions> {
+fn salad_options(ctx: &NativeCallContext, mut opts: Map) -> Out<SaladOptions> {
     let d = SaladOptions::default();
-    let given = |key: &str| opts.get(key).cloned();
-    let (features, logarithm, signal_region, range, efficiencies, hidden, dctr_hidden) = (
-        given("features"),
-        given("logarithm"),
-        given("signal_region"),
-        given("range"),
-        given("efficiencies"),
-        given("hidden"),
-        given("dctr_hidden"),
+    let window = take_window("salad", &mut opts, &d.window)?;
+    let efficiencies = take_efficiencies("salad", &mut opts, &d.efficiencies)?;
+    let (logarithm, hidden, dctr_hidden) = (
+        opts.remove("logarithm"),
+        opts.remove("hidden"),
+        opts.remove("dctr_hidden"),
     );
     let o = Options::new("salad", opts, &SALAD_KEYS)?;
-    let features = match array_option("salad", "features", features)? {
-        Some(a) => strings("features", &a)?,
-        None => d.features.clone(),
-    };
+    let features = &window.features;
     let logarithm = match array_option("salad", "logarithm", logarithm)? {
         Some(a) => strings("logarithm", &a)?,
         None => d
@@ -71,10 +65,6 @@ fn salad_options(ctx: &NativeCallContext, opts: Map) -> Out<SaladOptions> {
             .filter(|l| features.contains(l))
             .cloned()
             .collect(),
-    };
-    let efficiencies = match array_option("salad", "efficiencies", efficiencies)? {
-        Some(a) => floats("efficiencies", &a)?,
-        None => d.efficiencies.clone(),
     };
     let activation = Activation::parse(&o.string("activation", "relu")?)?;
     let network = crate::nn::mlp::MlpConfig {
@@ -98,10 +88,7 @@ fn salad_options(ctx: &NativeCallContext, opts: Map) -> Out<SaladOptions> {
         None => session_state(ctx)?.next_stream(),
     };
     Ok(SaladOptions {
-        mass: o.string("mass", &d.mass)?,
         logarithm,
-        signal_region: pair_option("salad", "signal_region", signal_region, d.signal_region)?,
-        range: pair_option("salad", "range", range, d.range)?,
         folds: o.count("folds", d.folds)?,
         dctr_members: o.count("dctr_members", d.dctr_members)?,
         dctr_holdout: o.float("dctr_holdout", d.dctr_holdout)?,
@@ -121,7 +108,7 @@ fn salad_options(ctx: &NativeCallContext, opts: Map) -> Out<SaladOptions> {
             ..d.training.clone()
         },
         efficiencies,
-        features,
+        window,
         device: session_state(ctx)?.device(),
         seed,
     })
