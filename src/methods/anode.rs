@@ -27,15 +27,13 @@ use super::estimate::{Estimate, Significance, checked_window, estimate, most_sig
 use super::inputs::{InputSpec, Inputs};
 use super::window::Window;
 use crate::data::eventset::EventSet;
-use crate::data::scaler::{ScalerKind, fitted_parameters};
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::nn::Trainable;
 use crate::nn::ensemble::MemberData;
 use crate::nn::flow::{Flow, FlowConfig};
-use crate::nn::layers::matrix;
 use crate::nn::network::batched_along;
-use crate::nn::train::{Dataset, TrainOptions, Validation, fit_observed};
+use crate::nn::train::{Dataset, TrainOptions, Validation, fit, fit_observed};
 use crate::progress::Progress;
 use crate::seed::stream_seed;
 use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
@@ -190,15 +188,8 @@ pub fn anode(
             ),
         ));
     }
-    let log_mass: Vec<f64> = inputs.mass.iter().map(|m| m.ln()).collect();
-    let (m_mean, m_sd) = fitted_parameters(ScalerKind::Standard, &log_mass);
-    let context = |rows: &[usize]| -> Result<Tensor> {
-        let c: Vec<f32> = rows
-            .iter()
-            .map(|&r| ((log_mass[r] - m_mean) / m_sd) as f32)
-            .collect();
-        matrix(c, 1, &opts.device)
-    };
+    let mass_scaling = inputs.log_mass_scaling();
+    let context = |rows: &[usize]| inputs.log_mass(rows, mass_scaling);
     let config = FlowConfig {
         inputs: opts.window.features.len(),
         context: 1,
@@ -257,7 +248,7 @@ pub fn anode(
             &opts.device,
             stream_seed(opts.seed, 10 + k as u64),
         )?;
-        let history = fit_observed(
+        let history = fit(
             &flow,
             &Dataset {
                 x: inputs.tensor(&train)?,
@@ -267,7 +258,6 @@ pub fn anode(
             },
             &train_opts(stream_seed(opts.seed, 20 + k as u64)),
             interrupt,
-            &mut |_| Ok(()),
         )?;
         signal_region_loss.push(history.epochs.iter().map(|e| e.loss).collect());
         let (x, c) = (inputs.tensor(&scored)?, context(&scored)?);

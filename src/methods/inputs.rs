@@ -159,6 +159,24 @@ impl Inputs {
         Ok(fold)
     }
 
+    /// The mean and standard deviation of ln m over the rows: the standardisation of the
+    /// mass when it conditions a network (SALAD's DCTR, ANODE's flows).
+    pub fn log_mass_scaling(&self) -> (f64, f64) {
+        let log_mass: Vec<f64> = self.mass.iter().map(|m| m.ln()).collect();
+        fitted_parameters(ScalerKind::Standard, &log_mass)
+    }
+
+    /// ln m of `rows`, standardised with `scaling` (from [`Inputs::log_mass_scaling`], maybe
+    /// of other inputs), as a tensor [rows, 1].
+    pub fn log_mass(&self, rows: &[usize], scaling: (f64, f64)) -> Result<Tensor> {
+        let (mean, sd) = scaling;
+        let m: Vec<f32> = rows
+            .iter()
+            .map(|&r| ((self.mass[r].ln() - mean) / sd) as f32)
+            .collect();
+        matrix(m, 1, &self.device)
+    }
+
     /// The standardised features of `rows` as a tensor [rows, features].
     pub fn tensor(&self, rows: &[usize]) -> Result<Tensor> {
         let f = self.features;

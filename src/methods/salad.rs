@@ -34,11 +34,9 @@ use super::estimate::{Estimate, Significance, checked_window, estimate, most_sig
 use super::inputs::{InputSpec, Inputs};
 use super::window::Window;
 use crate::data::eventset::EventSet;
-use crate::data::scaler::{ScalerKind, fitted_parameters};
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::nn::ensemble::{Ensemble, MemberData, fit_ensemble};
-use crate::nn::layers::matrix;
 use crate::nn::mlp::MlpConfig;
 use crate::nn::train::{Dataset, TrainOptions, Validation};
 use crate::progress::Progress;
@@ -433,7 +431,6 @@ impl Dctr {
         opts: &SaladOptions,
         interrupt: Option<&Interrupt>,
     ) -> Result<Self> {
-        let log_mass: Vec<f64> = d.mass.iter().map(|m| m.ln()).collect();
         let seed = stream_seed(opts.seed, 1);
         let mut dctr = Self {
             ensemble: Ensemble::new(
@@ -445,7 +442,7 @@ impl Dctr {
                 &opts.device,
                 seed,
             )?,
-            mass_scaling: fitted_parameters(ScalerKind::Standard, &log_mass),
+            mass_scaling: d.log_mass_scaling(),
             loss: f64::NAN,
         };
         let x = Tensor::cat(&[&dctr.input(d, d_sb)?, &dctr.input(s, s_sb)?], 0)?;
@@ -489,15 +486,8 @@ impl Dctr {
 
     /// The inputs of `rows` of `i`: features and standardised ln m.
     fn input(&self, i: &Inputs, rows: &[usize]) -> Result<Tensor> {
-        let (mean, sd) = self.mass_scaling;
-        let m: Vec<f32> = rows
-            .iter()
-            .map(|&r| ((i.mass[r].ln() - mean) / sd) as f32)
-            .collect();
-        Ok(Tensor::cat(
-            &[&i.tensor(rows)?, &matrix(m, 1, &i.device)?],
-            1,
-        )?)
+        let m = i.log_mass(rows, self.mass_scaling)?;
+        Ok(Tensor::cat(&[&i.tensor(rows)?, &m], 1)?)
     }
 
     /// The networks' mean f for `rows` of `i`, kept off 0 and 1.
