@@ -166,12 +166,19 @@ impl Part {
 }
 
 /// Events of one sample in one part, with what SALAD computed for them.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Group {
     /// Positions in the sample's event set.
     pub positions: Vec<usize>,
     /// DCTR output f for each.
     pub dctr: Vec<f64>,
+}
+
+impl Group {
+    /// The DCTR weights f/(1 - f) (eq. 2.1) of the events.
+    pub fn weights(&self) -> Vec<f64> {
+        self.dctr.iter().map(|f| f / (1.0 - f)).collect()
+    }
 }
 
 /// The result of [`salad`].
@@ -345,54 +352,47 @@ pub fn salad(
         positions: held_sim.iter().map(|&r| s.positions[r]).collect(),
         dctr: dctr.probabilities(&s, &held_sim)?,
     };
-    let f_sim_sr = dctr.probabilities(&s, &s_sr)?;
-    let f_data_sr = dctr.probabilities(&d, &d_sr)?;
-    let w_sim_sr: Vec<f64> = f_sim_sr.iter().map(|f| f / (1.0 - f)).collect();
+    let sr_data_group = Group {
+        positions: d_sr.iter().map(|&r| d.positions[r]).collect(),
+        dctr: dctr.probabilities(&d, &d_sr)?,
+    };
+    let sr_sim_group = Group {
+        positions: s_sr.iter().map(|&r| s.positions[r]).collect(),
+        dctr: dctr.probabilities(&s, &s_sr)?,
+    };
+    let w_sim_sr = sr_sim_group.weights();
     let normalisation = w_sim_sr.iter().sum::<f64>() / d_sr.len() as f64;
 
     // 2. and 3. The signal-region classifiers and estimates, with and without the weights;
     // each cut is also checked on the held-out sidebands, never trained on by either step.
     let sr_x = Tensor::cat(&[&d.tensor(&d_sr)?, &s.tensor(&s_sr)?], 0)?;
-    let flat = vec![d_sr.len() as f64 / s_sr.len() as f64; s_sr.len()];
     let check_x = Tensor::cat(&[&d.tensor(&held_data)?, &s.tensor(&held_sim)?], 0)?;
-    let check_weights: Vec<f64> = sb_sim_group.dctr.iter().map(|f| f / (1.0 - f)).collect();
-    let check_flat = vec![1.0; held_sim.len()];
-    let mut chains = Vec::new();
-    for (c, (weights, check)) in [(w_sim_sr, check_weights), (flat, check_flat)]
-        .into_iter()
-        .enumerate()
-    {
+    let run_chain = |stream: u64, weights: Vec<f64>, check_weights: Vec<f64>| {
         let sideband = ClosureCheck {
             x: &check_x,
             n_data: held_data.len(),
-            weights: check,
+            weights: check_weights,
         };
-        chains.push(chain(
+        let chain = chain(
             &sr_x,
             d_sr.len(),
             weights,
             &sideband,
             opts,
-            stream_seed(opts.seed, 3 + c as u64),
+            stream_seed(opts.seed, stream),
             interrupt,
-        )?);
+        );
         progress.advance(1);
-    }
+        chain
+    };
+    let reweighted = run_chain(3, w_sim_sr, sb_sim_group.weights())?;
+    let unweighted = run_chain(
+        4,
+        vec![d_sr.len() as f64 / s_sr.len() as f64; s_sr.len()],
+        vec![1.0; held_sim.len()],
+    )?;
     drop(progress);
-    let unweighted = chains.pop().expect("two chains");
-    let reweighted = chains.pop().expect("two chains");
-    let groups = [
-        sb_data_group,
-        sb_sim_group,
-        Group {
-            positions: d_sr.iter().map(|&r| d.positions[r]).collect(),
-            dctr: f_data_sr,
-        },
-        Group {
-            positions: s_sr.iter().map(|&r| s.positions[r]).collect(),
-            dctr: f_sim_sr,
-        },
-    ];
+    let groups = [sb_data_group, sb_sim_group, sr_data_group, sr_sim_group];
     Ok(Salad {
         window: opts.window.clone(),
         counts,

@@ -134,7 +134,7 @@ pub fn plot_reweighting(salad: &Salad, what: &str, part: Part, path: &Path) -> R
     };
     let data = values(&salad.data, data_group)?;
     let sim = values(&salad.sim, sim_group)?;
-    let weights: Vec<f64> = sim_group.dctr.iter().map(|f| f / (1.0 - f)).collect();
+    let weights = sim_group.weights();
     let edges = closure_edges(&data, what == "dctr")?;
     let h_data = Hist1D::fill(edges.clone(), &data, None)?;
     let h_rew = Hist1D::fill(edges.clone(), &sim, Some(&weights))?;
