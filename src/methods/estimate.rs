@@ -9,7 +9,7 @@ use super::window::Window;
 use crate::error::{Error, Result};
 use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
 use crate::stats::pvalue::{poisson_pvalue, sidak};
-use crate::stats::special::z_from_p;
+use crate::stats::special::z_from_p_saturating;
 
 /// A cut-and-count test at one signal-region data efficiency.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -77,7 +77,7 @@ pub fn estimate(
         efficiency_ratio: ratio,
         efficiency_ratio_error: ratio * relative,
         p_value,
-        significance: z_from_p(p_value.clamp(f64::MIN_POSITIVE, 1.0)).unwrap_or(f64::NAN),
+        significance: z_from_p_saturating(p_value),
     })
 }
 
@@ -110,7 +110,7 @@ impl Significance {
             local_z,
             trials,
             global_p,
-            global_z: z_from_p(global_p.clamp(f64::MIN_POSITIVE, 1.0)).unwrap_or(f64::NAN),
+            global_z: z_from_p_saturating(global_p),
         }
     }
 

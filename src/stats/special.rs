@@ -156,6 +156,12 @@ pub fn z_from_p(p: f64) -> Result<f64> {
     Ok(-normal_quantile(p))
 }
 
+/// [`z_from_p`] for p-values that may have underflowed to 0: p is raised to the smallest
+/// positive float (Z ≈ 37.5, the largest a p-value can express); NaN stays NaN.
+pub fn z_from_p_saturating(p: f64) -> f64 {
+    z_from_p(p.clamp(f64::MIN_POSITIVE, 1.0)).unwrap_or(f64::NAN)
+}
+
 /// The one-sided p-value of a significance Z: p = 1 - Φ(Z).
 pub fn p_from_z(z: f64) -> Result<f64> {
     if z.is_nan() {
@@ -325,6 +331,10 @@ mod tests {
         }
         assert_eq!(z_from_p(1.0).unwrap(), 0.0);
         assert!(z_from_p(0.0).is_err() && z_from_p(1.5).is_err() && z_from_p(f64::NAN).is_err());
+        let saturated = z_from_p_saturating(0.0);
+        assert!((37.0..38.0).contains(&saturated), "{saturated}");
+        assert_eq!(z_from_p_saturating(0.5), 0.0);
+        assert!(z_from_p_saturating(f64::NAN).is_nan());
         assert!(close(normal_cdf(0.0), 0.5, 1e-15));
         assert!(close(erfc(-1.0), 2.0 - erfc(1.0), 1e-15));
     }
