@@ -338,7 +338,7 @@ fn hunt(
                 .map_err(|e| e.in_sample("simulation"))
         })
         .transpose()?;
-    let folds = inputs.fold_of(opts.folds, stream_seed(opts.seed, 0))?;
+    let folds = MemberData::fold_of_each(inputs.len(), opts.folds, stream_seed(opts.seed, 0))?;
     let prepared = regions
         .into_iter()
         .map(|region| {
@@ -559,13 +559,7 @@ impl RegionData {
             labels.extend(sim_sides.iter().map(|&s| if s == 1 { 0.0 } else { 1.0 }));
             w.extend(sim_sides.iter().map(|&s| (scale * sim_weights[s]) as f32));
             simulated = rows.len() as u32..(rows.len() + sim_rows.len()) as u32;
-            sim_fold = vec![0; sim_rows.len()];
-            let parts = MemberData::k_folds(sim_rows.len(), folds.min(sim_rows.len()), seed)?;
-            for (f, part) in parts.iter().enumerate() {
-                for &p in part.validation.iter().flatten() {
-                    sim_fold[p as usize] = f;
-                }
-            }
+            sim_fold = MemberData::fold_of_each(sim_rows.len(), folds.min(sim_rows.len()), seed)?;
             x = Tensor::cat(&[&x, &sim.tensor(&sim_rows)?], 0)?;
         }
         let n = labels.len();
@@ -878,7 +872,7 @@ mod tests {
             edges: &opts.edges,
         };
         let inputs = Inputs::new(&events, &spec, None, &opts.device).unwrap();
-        let folds = inputs.fold_of(3, stream_seed(opts.seed, 0)).unwrap();
+        let folds = MemberData::fold_of_each(inputs.len(), 3, stream_seed(opts.seed, 0)).unwrap();
         for (e, &eff) in opts.efficiencies.iter().enumerate() {
             let selected = &region.selected[e];
             assert_eq!(region.tests[e].selected, selected.len());

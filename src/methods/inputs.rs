@@ -8,7 +8,6 @@ use crate::data::binning::find_bin;
 use crate::data::eventset::EventSet;
 use crate::data::scaler::{ScalerKind, fitted_parameters};
 use crate::error::{Error, Result};
-use crate::nn::ensemble::MemberData;
 use crate::nn::layers::matrix;
 
 /// Which columns make the inputs, and the mass range.
@@ -145,18 +144,6 @@ impl Inputs {
     /// Rows (events in the mass range).
     pub fn len(&self) -> usize {
         self.positions.len()
-    }
-
-    /// Each event's fold: a seeded shuffle dealt into `k` parts of (nearly) equal size.
-    pub fn fold_of(&self, k: usize, seed: u64) -> Result<Vec<usize>> {
-        let parts = MemberData::k_folds(self.len(), k, seed)?;
-        let mut fold = vec![0; self.len()];
-        for (i, part) in parts.iter().enumerate() {
-            for &e in part.validation.iter().flatten() {
-                fold[e as usize] = i;
-            }
-        }
-        Ok(fold)
     }
 
     /// The mean and standard deviation of ln m over the rows: the standardisation of the

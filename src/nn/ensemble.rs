@@ -286,6 +286,18 @@ impl MemberData {
             })
             .collect())
     }
+
+    /// The fold of each of `events` under [`MemberData::k_folds`] with the same `k` and
+    /// `seed`: the member that validates on it.
+    pub fn fold_of_each(events: usize, k: usize, seed: u64) -> Result<Vec<usize>> {
+        let mut fold = vec![0; events];
+        for (i, part) in Self::k_folds(events, k, seed)?.iter().enumerate() {
+            for &e in part.validation.iter().flatten() {
+                fold[e as usize] = i;
+            }
+        }
+        Ok(fold)
+    }
 }
 
 /// One member's state during [`fit_ensemble`].
@@ -921,6 +933,22 @@ mod tests {
             fit_ensemble(&ensemble, &data, &folds, &opts, Some(&flag)),
             Err(Error::Interrupted)
         ));
+    }
+
+    #[test]
+    fn each_event_is_in_the_fold_whose_member_validates_on_it() {
+        let (events, k, seed) = (23, 4, 9);
+        let fold = MemberData::fold_of_each(events, k, seed).unwrap();
+        for (i, member) in MemberData::k_folds(events, k, seed)
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
+            let validation = member.validation.as_ref().unwrap();
+            assert!(validation.iter().all(|&e| fold[e as usize] == i));
+            assert_eq!(fold.iter().filter(|&&f| f == i).count(), validation.len());
+        }
+        assert!(MemberData::fold_of_each(3, 4, seed).is_err());
     }
 
     #[test]
