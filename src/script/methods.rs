@@ -83,6 +83,25 @@ pub(super) fn array_option(
         .transpose()
 }
 
+/// The feature names given as option `key` of `function` (e.g. those to rescale), or those
+/// of `default` that are among `features`.
+pub(super) fn feature_subset(
+    function: &str,
+    key: &str,
+    value: Option<Dynamic>,
+    default: &[String],
+    features: &[String],
+) -> Out<Vec<String>> {
+    match array_option(function, key, value)? {
+        Some(a) => Ok(strings(key, &a)?),
+        None => Ok(default
+            .iter()
+            .filter(|f| features.contains(f))
+            .cloned()
+            .collect()),
+    }
+}
+
 /// The `[low, high]` pair given as option `key` of `function`, or `default`.
 pub(super) fn pair_option(
     function: &str,
@@ -161,16 +180,16 @@ pub(super) fn significance_map(g: Option<Significance>) -> Dynamic {
 fn hunt_options<'a>(
     ctx: &NativeCallContext,
     function: &'a str,
-    opts: Map,
+    mut opts: Map,
     keys: &[&str],
 ) -> Out<(CwolaOptions, Options<'a>)> {
     let d = CwolaOptions::default();
+    let efficiencies = take_efficiencies(function, &mut opts, &d.efficiencies)?;
     let given = |key: &str| opts.get(key).cloned();
-    let (features, rescale, bins, efficiencies, regions, hidden) = (
+    let (features, rescale, bins, regions, hidden) = (
         given("features"),
         given("rescale"),
         given("bins"),
-        given("efficiencies"),
         given("regions"),
         given("hidden"),
     );
@@ -179,22 +198,10 @@ fn hunt_options<'a>(
         Some(a) => strings("features", &a)?,
         None => d.features.clone(),
     };
-    let rescale = match array_option(function, "rescale", rescale)? {
-        Some(a) => strings("rescale", &a)?,
-        None => d
-            .rescale
-            .iter()
-            .filter(|r| features.contains(r))
-            .cloned()
-            .collect(),
-    };
+    let rescale = feature_subset(function, "rescale", rescale, &d.rescale, &features)?;
     let edges = match array_option(function, "bins", bins)? {
         Some(a) => floats("bins", &a)?,
         None => d.edges.clone(),
-    };
-    let efficiencies = match array_option(function, "efficiencies", efficiencies)? {
-        Some(a) => floats("efficiencies", &a)?,
-        None => d.efficiencies.clone(),
     };
     let regions = array_option(function, "regions", regions)?
         .map(|a| {

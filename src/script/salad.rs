@@ -7,9 +7,9 @@ use rhai::{Dynamic, Map};
 use crate::methods::estimate::Estimate;
 use crate::methods::salad::SaladOptions;
 use crate::nn::layers::Activation;
-use crate::script::methods::{array_option, take_efficiencies, take_window};
+use crate::script::methods::{feature_subset, take_efficiencies, take_window};
 use crate::script::nn::widths;
-use crate::script::options::{Options, strings};
+use crate::script::options::Options;
 use crate::script::state::session_state;
 use crate::script::values::Out;
 
@@ -57,15 +57,7 @@ fn salad_options(ctx: &NativeCallContext, mut opts: Map) -> Out<SaladOptions> {
     );
     let o = Options::new("salad", opts, &SALAD_KEYS)?;
     let features = &window.features;
-    let logarithm = match array_option("salad", "logarithm", logarithm)? {
-        Some(a) => strings("logarithm", &a)?,
-        None => d
-            .logarithm
-            .iter()
-            .filter(|l| features.contains(l))
-            .cloned()
-            .collect(),
-    };
+    let logarithm = feature_subset("salad", "logarithm", logarithm, &d.logarithm, features)?;
     let activation = Activation::parse(&o.string("activation", "relu")?)?;
     let network = crate::nn::mlp::MlpConfig {
         inputs: features.len(),
