@@ -495,12 +495,9 @@ impl Dctr {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let p = self.ensemble.member_predictions(&self.input(i, rows)?)?;
-        Ok((0..rows.len())
-            .map(|j| {
-                let f = p.iter().map(|m| f64::from(m[j])).sum::<f64>() / p.len() as f64;
-                f.clamp(PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR)
-            })
+        let f = self.ensemble.mean_predictions(&self.input(i, rows)?)?;
+        Ok(f.into_iter()
+            .map(|f| f.clamp(PROBABILITY_FLOOR, 1.0 - PROBABILITY_FLOOR))
             .collect())
     }
 }
@@ -639,10 +636,7 @@ fn chain(
     }
     let sim_scores = scores.split_off(n_data);
     // The sideband check events are scored by the mean of all members (none trained on them).
-    let p = ensemble.member_predictions(sideband.x)?;
-    let mut check: Vec<f64> = (0..sideband.x.dims()[0])
-        .map(|j| p.iter().map(|m| f64::from(m[j])).sum::<f64>() / p.len() as f64)
-        .collect();
+    let mut check = ensemble.mean_predictions(sideband.x)?;
     let check_sim = check.split_off(sideband.n_data);
     let mut estimates = Vec::new();
     let mut sideband_ratios = Vec::new();

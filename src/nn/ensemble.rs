@@ -196,6 +196,16 @@ impl Ensemble {
         Ok(p.to_dtype(DType::F32)?.to_vec2::<f32>()?)
     }
 
+    /// The members' mean prediction for each row of `x` [events, inputs] of a one-output
+    /// network, from [`Ensemble::member_predictions`] (in batches, without dropout).
+    pub fn mean_predictions(&self, x: &Tensor) -> Result<Vec<f64>> {
+        let p = self.member_predictions(x)?;
+        let events = p.first().map_or(0, Vec::len);
+        Ok((0..events)
+            .map(|j| p.iter().map(|m| f64::from(m[j])).sum::<f64>() / p.len() as f64)
+            .collect())
+    }
+
     /// The members' average prediction: [events] for one output, else [events, outputs].
     pub fn predict(&self, x: &Tensor, step: &mut Step) -> Result<Tensor> {
         Ok(self.predict_members(x, step)?.mean(0)?)
@@ -903,9 +913,11 @@ mod tests {
                     .unwrap()
             })
             .collect();
+        let batched = ensemble.mean_predictions(&data.x).unwrap();
         for (i, v) in mean.iter().enumerate() {
             let want = per.iter().map(|p| p[i]).sum::<f32>() / 4.0;
             assert!((v - want).abs() < 1e-5);
+            assert!((batched[i] - f64::from(want)).abs() < 1e-5);
         }
         // Different data, different networks.
         assert!(
