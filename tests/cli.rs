@@ -429,6 +429,10 @@ fn the_anode_example_scores_the_signal_in_quick_mode() {
         "{stdout}"
     );
     assert!(
+        stdout.contains("signal-region events; most significant at"),
+        "{stdout}"
+    );
+    assert!(
         auc_after(&stdout, "signal-region events:") > 0.75,
         "{stdout}"
     );
