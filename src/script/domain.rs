@@ -6,7 +6,7 @@
 
 use rhai::Module;
 
-use super::{core, events, methods, metrics, nn, plot, samples, stats};
+use super::{anomaly, core, events, methods, metrics, nn, plot, samples, stats};
 
 /// A group of related built-ins.
 pub struct Domain {
@@ -27,5 +27,6 @@ pub const DOMAINS: &[Domain] = &[
     metrics::DOMAIN,
     nn::DOMAIN,
     methods::DOMAIN,
+    anomaly::DOMAIN,
     plot::DOMAIN,
 ];

@@ -5,6 +5,7 @@
 //! Nothing below this layer knows Rhai exists; this layer holds no numerics of its own.
 
 mod anode;
+mod anomaly;
 pub mod catalog;
 pub mod complete;
 mod core;
