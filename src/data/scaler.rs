@@ -84,6 +84,11 @@ impl Scaler {
         self.apply(events, |x, o, s| (x - o) / s)
     }
 
+    /// The value `x` of the `index`-th scaled column mapped back to the original units.
+    pub fn inverse_value(&self, index: usize, x: f64) -> f64 {
+        x * self.scale[index] + self.offset[index]
+    }
+
     /// `events` with the scaler's columns mapped back to the original units.
     pub fn inverse(&self, events: &EventSet) -> Result<EventSet> {
         self.apply(events, |x, o, s| x * s + o)

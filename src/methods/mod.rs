@@ -6,6 +6,9 @@
 //! - [`cwola`]: CWoLa hunting and SA-CWoLa (seed 002 §4.1, §4.5).
 //! - [`estimate`]: cut-and-count against a weighted reference sample (SALAD, ANODE).
 //! - [`inputs`]: the events in a mass range as standardised feature rows.
+//! - [`latent_vae`]: bump hunting in latent space, a VAE's KL as anomaly score (seed 003).
+//! - [`latent_vae_report`]: the latent VAE's table and figures.
+//! - [`latent_map`]: the latent space characterised by a mass-aware decoder (seed 003 §V).
 //! - [`salad`]: SALAD, DCTR-reweighted simulation against data (seed 004).
 //! - [`salad_report`]: SALAD's table and closure figures (seed 004 Figs. 4–7, 9).
 //! - [`regions`]: sliding signal regions and sidebands, CWoLa's sideband weights.
@@ -19,6 +22,9 @@ pub mod cwola;
 pub mod cwola_report;
 pub mod estimate;
 pub(crate) mod inputs;
+pub mod latent_map;
+pub mod latent_vae;
+pub mod latent_vae_report;
 pub mod regions;
 pub mod salad;
 pub mod salad_report;

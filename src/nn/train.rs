@@ -120,6 +120,11 @@ pub struct TrainOptions {
     pub validation: Validation,
     /// Stop after this many epochs without improvement of the monitor (`None`: never).
     pub patience: Option<usize>,
+    /// Stop at a turning point of the monitor: once it has improved `rise` epochs in a row and
+    /// then worsened `fall` epochs in a row, e.g. (5, 5) on "val_kl" with
+    /// [`Goal::Maximise`] for the KL-peak rule of seed 003 (`None`: never). With
+    /// `restore_best` the model keeps the best epoch, which is the peak.
+    pub stop_at_peak: Option<(usize, usize)>,
     /// The quantity early stopping, best-weights restore and the schedule watch:
     /// "val_loss" (or "loss" without validation), or "val_<metric>" / "<metric>" of the model.
     pub monitor: String,
@@ -146,6 +151,7 @@ impl Default for TrainOptions {
             optimizer: Kind::Adam,
             validation: Validation::Fraction(0.2),
             patience: None,
+            stop_at_peak: None,
             monitor: "val_loss".into(),
             goal: Goal::Minimise,
             reduce_lr: None,
@@ -298,6 +304,7 @@ pub(crate) struct Tracker {
     best: Option<f64>,
     since_best: usize,
     since_lr_change: usize,
+    values: Vec<f64>,
 }
 
 impl Tracker {
@@ -306,7 +313,27 @@ impl Tracker {
             best: None,
             since_best: 0,
             since_lr_change: 0,
+            values: Vec::new(),
         }
+    }
+
+    /// Whether the recorded values end in `rise` strict improvements followed by `fall`
+    /// strict worsenings (the turning-point rule of [`TrainOptions::stop_at_peak`]).
+    fn past_a_peak(&self, rise: usize, fall: usize, goal: Goal) -> bool {
+        let steps = rise + fall;
+        if self.values.len() < steps + 1 {
+            return false;
+        }
+        let tail = &self.values[self.values.len() - steps - 1..];
+        let improves = |w: &[f64]| match goal {
+            Goal::Minimise => w[1] < w[0],
+            Goal::Maximise => w[1] > w[0],
+        };
+        let worsens = |w: &[f64]| match goal {
+            Goal::Minimise => w[1] > w[0],
+            Goal::Maximise => w[1] < w[0],
+        };
+        tail[..=rise].windows(2).all(improves) && tail[rise..].windows(2).all(worsens)
     }
 
     /// Records the monitored `value` of (0-based) `epoch`.
@@ -330,7 +357,12 @@ impl Tracker {
         if reduce_lr {
             self.since_lr_change = 0;
         }
-        let stop = opts.patience.is_some_and(|p| self.since_best >= p) && epoch + 1 < opts.epochs;
+        self.values.push(value);
+        let at_peak = opts
+            .stop_at_peak
+            .is_some_and(|(rise, fall)| self.past_a_peak(rise, fall, opts.goal));
+        let stop = (opts.patience.is_some_and(|p| self.since_best >= p) || at_peak)
+            && epoch + 1 < opts.epochs;
         Verdict {
             improved,
             reduce_lr,
@@ -711,6 +743,46 @@ mod tests {
         let monitored = history.monitored();
         let best = monitored.iter().copied().fold(f64::INFINITY, f64::min);
         assert_eq!(monitored[history.best_epoch], best);
+    }
+
+    /// The epoch (1-based) at which the peak rule stops a scripted monitor curve, if any.
+    fn peak_stop(curve: &[f64], goal: Goal) -> Option<usize> {
+        let opts = TrainOptions {
+            epochs: 1000,
+            stop_at_peak: Some((5, 5)),
+            goal,
+            ..Default::default()
+        };
+        let mut tracker = Tracker::new();
+        curve
+            .iter()
+            .enumerate()
+            .find(|&(epoch, &v)| tracker.update(v, epoch, &opts).stop)
+            .map(|(epoch, _)| epoch + 1)
+    }
+
+    #[test]
+    fn the_kl_peak_rule_stops_after_five_rises_and_five_falls() {
+        // Rises for 6 epochs to a peak at epoch 7, then falls: stop at epoch 12.
+        let peak = [
+            1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 6.5, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0,
+        ];
+        assert_eq!(peak_stop(&peak, Goal::Maximise), Some(12));
+        // Four rises are not enough, nor is a fall interrupted by a rise.
+        let short_rise = [1.0, 2.0, 3.0, 4.0, 5.0, 4.0, 3.0, 2.0, 1.0, 0.5];
+        assert_eq!(peak_stop(&short_rise, Goal::Maximise), None);
+        let interrupted = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 5.0, 4.0, 4.5, 4.0, 3.0, 2.0];
+        assert_eq!(peak_stop(&interrupted, Goal::Maximise), None);
+        // A flat epoch is neither a rise nor a fall.
+        let flat = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0];
+        assert_eq!(peak_stop(&flat, Goal::Maximise), None);
+        // A noisy start does not matter once the clean peak comes; minimising mirrors it.
+        let noisy = [
+            3.0, 1.0, 2.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 4.0, 3.0, 2.0, 1.0, 0.0,
+        ];
+        assert_eq!(peak_stop(&noisy, Goal::Maximise), Some(14));
+        let trough: Vec<f64> = peak.iter().map(|v| -v).collect();
+        assert_eq!(peak_stop(&trough, Goal::Minimise), Some(12));
     }
 
     #[test]

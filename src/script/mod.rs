@@ -13,6 +13,7 @@ pub mod domain;
 pub mod errors;
 mod events;
 pub mod input;
+mod latent_vae;
 mod methods;
 mod metrics;
 mod nn;

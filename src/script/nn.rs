@@ -33,13 +33,14 @@ pub const DOMAIN: Domain = Domain {
 };
 
 /// The training options every `fit` accepts besides the data options.
-const TRAIN_KEYS: [&str; 11] = [
+const TRAIN_KEYS: [&str; 12] = [
     "epochs",
     "batch_size",
     "lr",
     "optimizer",
     "validation",
     "patience",
+    "stop_at_peak",
     "monitor",
     "mode",
     "reduce_lr",
@@ -334,6 +335,7 @@ fn train_options(
 ) -> Out<TrainOptions> {
     let val = opts.get("validation").cloned();
     let reduce = opts.get("reduce_lr").cloned();
+    let peak = opts.get("stop_at_peak").cloned();
     let o = Options::new("fit", opts, &TRAIN_KEYS)?;
     let d = TrainOptions::default();
     let validation = match (validation, val) {
@@ -359,6 +361,19 @@ fn train_options(
                 return Err(Error::invalid(
                     "option 'reduce_lr'",
                     "give [factor in (0, 1), patience >= 1 epochs]",
+                )
+                .into());
+            }
+        },
+    };
+    let peak = match peak {
+        None => None,
+        Some(v) => match number_pair("option 'stop_at_peak'", v, "[rise, fall]")? {
+            (rise, fall) if rise >= 1.0 && fall >= 1.0 => Some((rise as usize, fall as usize)),
+            _ => {
+                return Err(Error::invalid(
+                    "option 'stop_at_peak'",
+                    "give [rise, fall], both at least 1 epoch",
                 )
                 .into());
             }
@@ -390,6 +405,7 @@ fn train_options(
         } else {
             None
         },
+        stop_at_peak: peak,
         monitor: o.string("monitor", &d.monitor)?,
         goal,
         reduce_lr,
@@ -760,10 +776,12 @@ mod nn_api {
     /// 0 or () for none; or an event set). A Deep SVDD network without a target gets the mean
     /// output over these training events as its target. Training options: `epochs` (50),
     /// `batch_size` (512), `lr` (1e-3), `optimizer` ("adam", "adamw", "sgd", "adagrad",
-    /// "adadelta"), `patience` (early stopping, off), `monitor` ("val_loss"), `mode`
-    /// ("min"/"max"), `reduce_lr` ([factor, patience]), `restore_best` (true), `seed`.
-    /// Returns the history; Ctrl-C stops between batches and keeps the best weights.
-    /// For an ensemble: `folds: k` (k = members) trains member i on every fold but i and
+    /// "adadelta"), `patience` (early stopping, off), `stop_at_peak` ([rise, fall]: stop once
+    /// the monitor improved `rise` epochs in a row and then worsened `fall` in a row, e.g.
+    /// [5, 5] with `monitor: "val_kl", mode: "max"` for seed 003's KL peak; off), `monitor`
+    /// ("val_loss"), `mode` ("min"/"max"), `reduce_lr` ([factor, patience]), `restore_best`
+    /// (true), `seed`. Returns the history; Ctrl-C stops between batches and keeps the best
+    /// weights. For an ensemble: `folds: k` (k = members) trains member i on every fold but i and
     /// validates it on fold i; without it every member trains on all events with its own
     /// hold-out. Members stop early one by one; returns an array of their histories.
     #[rhai_fn(name = "fit", return_raw)]
