@@ -447,3 +447,34 @@ fn the_anode_example_scores_the_signal_in_quick_mode() {
         assert!(scratch.path().join(figure).exists(), "{figure}");
     }
 }
+
+#[test]
+fn the_latent_vae_example_separates_the_signal_by_its_kl_in_quick_mode() {
+    let (scratch, stdout) = run_example_quick("examples/latent_vae.rhai");
+    assert!(
+        stdout.contains("Latent-space VAE on 60600 events"),
+        "{stdout}"
+    );
+    // Seed 003: the KL beats the reconstruction error as an anomaly score.
+    let (kl, recon) = (auc_after(&stdout, "kl:"), auc_after(&stdout, "recon:"));
+    assert!(kl > 0.9 && kl > recon, "{stdout}");
+    let kept = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("kept at 5%: "))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    let numbers: Vec<f64> = kept
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    // 1 % of the events are signal; the top 5 % by KL hold far more.
+    assert!(numbers[1] / numbers[0] > 0.1, "{kept}");
+    for figure in [
+        "latent_vae_kl.png",
+        "latent_vae_training.png",
+        "latent_vae_sic.png",
+        "latent_vae_mjj.png",
+        "latent_map_mj1.png",
+    ] {
+        assert!(scratch.path().join(figure).exists(), "{figure}");
+    }
+}
