@@ -474,6 +474,7 @@ fn the_latent_vae_example_separates_the_signal_by_its_kl_in_quick_mode() {
         "latent_vae_sic.png",
         "latent_vae_mjj.png",
         "latent_map_mj1.png",
+        "latent_map_signal.png",
     ] {
         assert!(scratch.path().join(figure).exists(), "{figure}");
     }

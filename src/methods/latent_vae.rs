@@ -263,6 +263,28 @@ impl LatentVae {
         ensemble_scores(&self.runs, &x)
     }
 
+    /// The first latent coordinate of the posterior mean, z̄, of every training event in run
+    /// `run`: beside [`super::latent_map`]'s grid it shows where signal and background sit in
+    /// the (z, m) plane (the sign of z is arbitrary from run to run).
+    pub fn latent_means(&self, run: usize) -> Result<Vec<f64>> {
+        let vae = &self
+            .runs
+            .get(run)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "run",
+                    format!("{run} is not a run; there are {}", self.runs.len()),
+                )
+            })?
+            .vae;
+        let device = vae.params().device().clone();
+        let x = scaled_inputs(&self.scaler, &self.events, &self.features, &device)?;
+        let z = batched_along(0, &x, None, |c, _| {
+            Ok(vae.latent(c)?.narrow(1, 0, 1)?.squeeze(1)?)
+        })?;
+        Ok(z.to_dtype(DType::F64)?.to_vec1()?)
+    }
+
     /// The training events with the columns `kl_score`, `latent_score`, `recon_score` and
     /// `score` (the selected kind).
     pub fn scored(&self) -> Result<EventSet> {

@@ -257,6 +257,16 @@ mod latent_vae_api {
         Ok(v.selected(eff)?)
     }
 
+    /// The posterior mean z̄ (first latent coordinate) of every training event in run `run`
+    /// (0-based), e.g. for `hist2d(events.col("mjj"), vae.latent_means(0), ...)` beside
+    /// `latent_map`'s heat maps (where signal and background sit in the (m, z) plane).
+    #[rhai_fn(pure, return_raw)]
+    pub fn latent_means(v: &mut LatentVae, run: INT) -> Out<Array> {
+        let run = usize::try_from(run)
+            .map_err(|_| crate::Error::invalid("run", format!("{run} is not a run number")))?;
+        Ok(array(&v.latent_means(run)?))
+    }
+
     /// The training history of every run (each with the validation KL as its monitor).
     #[rhai_fn(get = "histories", pure)]
     pub fn histories(v: &mut LatentVae) -> Array {
