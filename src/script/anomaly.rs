@@ -13,6 +13,7 @@ pub const DOMAIN: Domain = Domain {
     about: "unsupervised anomaly scores: latent-space VAE, rare and different, Deep Set VAE, Dark Machines evaluation",
     module: || {
         let mut module = Module::new();
+        module.combine_flatten(super::deep_set_vae::module());
         module
     },
 };
