@@ -346,7 +346,10 @@ mod tests {
                 .map(|e| (f64::from(e[k]) - mean).powi(2))
                 .sum::<f64>()
                 / n;
-            assert!(mean.abs() < 1e-4 && (var - 1.0).abs() < 1e-3, "{k}: {mean} {var}");
+            assert!(
+                mean.abs() < 1e-4 && (var - 1.0).abs() < 1e-3,
+                "{k}: {mean} {var}"
+            );
         }
         // Padding is all zeros; the ids are the encoding's.
         assert!(v.chunks(5).filter(|e| e[4] == 0.0).all(|e| e == [0.0; 5]));
@@ -369,7 +372,10 @@ mod tests {
             // Deterministic: the same events score the same.
             assert_eq!(scores, result.score(&test).unwrap());
             let text = result.to_string();
-            assert!(text.contains("Deep Set VAE") && text.contains("1500 events"), "{text}");
+            assert!(
+                text.contains("Deep Set VAE") && text.contains("1500 events"),
+                "{text}"
+            );
             assert_eq!(text.contains("no decoder"), beta == 1.0, "{text}");
             let json = result.to_json();
             assert!(json["deep_set_vae"]["scaling"]["mean"].is_array());
@@ -446,6 +452,9 @@ mod tests {
                 failed.push(name.to_string());
             }
         }
-        assert!(failed.is_empty(), "no signal with SI > 2 in channels {failed:?}");
+        assert!(
+            failed.is_empty(),
+            "no signal with SI > 2 in channels {failed:?}"
+        );
     }
 }

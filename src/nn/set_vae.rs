@@ -227,8 +227,7 @@ impl SetVae {
             let lo = ids.min_all()?.to_scalar::<f32>()?;
             let hi = ids.max_all()?.to_scalar::<f32>()?;
             let integral = ids.round()?.eq(&ids)?.to_dtype(DType::F32)?.min_all()?;
-            if !(lo >= 0.0 && hi <= self.config.types as f32)
-                || integral.to_scalar::<f32>()? < 1.0
+            if !(lo >= 0.0 && hi <= self.config.types as f32) || integral.to_scalar::<f32>()? < 1.0
             {
                 return Err(Error::invalid(
                     "inputs",
@@ -287,7 +286,10 @@ impl SetVae {
             .pool
             .forward(&per_object.reshape((events, objects, width))?, &mask)?;
         let latent = self.config.latent;
-        Ok((pooled.narrow(1, 0, latent)?, pooled.narrow(1, latent, latent)?))
+        Ok((
+            pooled.narrow(1, 0, latent)?,
+            pooled.narrow(1, latent, latent)?,
+        ))
     }
 
     /// The decoded sets of latent points `z` [events, latent]; an error for a model without
@@ -439,7 +441,11 @@ pub fn chamfer_loss(inputs: &Tensor, ids: &Tensor, output: &DecodedSet, w: f64) 
         .to_dtype(DType::U32)?;
     // Distances [events, objects, outputs].
     let diff = x.unsqueeze(2)?.broadcast_sub(&y.unsqueeze(1)?)?;
-    let dist = diff.sqr()?.sum(D::Minus1)?.affine(1.0, DISTANCE_EPS)?.sqrt()?;
+    let dist = diff
+        .sqr()?
+        .sum(D::Minus1)?
+        .affine(1.0, DISTANCE_EPS)?
+        .sqrt()?;
     // −ln p_y(c_x) for every pair: the log-softmax [events, classes, outputs] gathered at the
     // inputs' classes along the class axis.
     let log_p = candle_nn::ops::log_softmax(logits, D::Minus1)?
@@ -580,7 +586,14 @@ mod tests {
         let x = t3(sets.clone(), (events, objects, INPUT_COLUMNS));
         let vae = small(0.5);
         let out = vae
-            .decode(&t3(random_sets(events, 3, 7)[..events * 3].to_vec(), (events, 3, 1)).squeeze(2).unwrap())
+            .decode(
+                &t3(
+                    random_sets(events, 3, 7)[..events * 3].to_vec(),
+                    (events, 3, 1),
+                )
+                .squeeze(2)
+                .unwrap(),
+            )
             .unwrap();
         assert_eq!(out.four_vectors.dims(), [events, outputs, 4]);
         assert_eq!(out.logits.dims(), [events, outputs, 9]);
@@ -711,7 +724,10 @@ mod tests {
                 before.to_scalar::<f32>().unwrap(),
                 after.to_scalar::<f32>().unwrap(),
             );
-            assert!(after < before, "beta {beta}: {before} -> {after}\n{history}");
+            assert!(
+                after < before,
+                "beta {beta}: {before} -> {after}\n{history}"
+            );
             let names: Vec<&str> = history.epochs[0]
                 .metrics
                 .iter()
@@ -725,11 +741,21 @@ mod tests {
     fn bad_inputs_and_configs_are_errors() {
         let vae = small(0.5);
         let bad_shape = Tensor::zeros((2, 3, 4), DType::F32, &Device::Cpu).unwrap();
-        assert!(vae.encode(&bad_shape).unwrap_err().to_string().contains("[events, objects, 5]"));
+        assert!(
+            vae.encode(&bad_shape)
+                .unwrap_err()
+                .to_string()
+                .contains("[events, objects, 5]")
+        );
         let mut v = vec![0f32; 2 * 3 * 5];
         v[4] = 9.0;
         let bad_type = t3(v, (2, 3, 5));
-        assert!(vae.encode(&bad_type).unwrap_err().to_string().contains("type ids"));
+        assert!(
+            vae.encode(&bad_type)
+                .unwrap_err()
+                .to_string()
+                .contains("type ids")
+        );
         for config in [
             SetVaeConfig {
                 beta: 1.5,
