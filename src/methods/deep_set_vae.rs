@@ -78,10 +78,10 @@ impl SetScaling {
         let (mut sum, mut sum_sq, mut n) = ([0.0f64; FOUR_VECTOR], [0.0f64; FOUR_VECTOR], 0usize);
         for (element, &m) in sets.values.chunks(sets.features).zip(&sets.mask) {
             if m > 0.0 {
-                for k in 0..FOUR_VECTOR {
-                    let v = f64::from(element[k]);
-                    sum[k] += v;
-                    sum_sq[k] += v * v;
+                for ((s, q), &v) in sum.iter_mut().zip(&mut sum_sq).zip(element) {
+                    let v = f64::from(v);
+                    *s += v;
+                    *q += v * v;
                 }
                 n += 1;
             }
@@ -93,13 +93,10 @@ impl SetScaling {
             ));
         }
         let mean = sum.map(|s| s / n as f64);
-        let mut std = [1.0; FOUR_VECTOR];
-        for k in 0..FOUR_VECTOR {
-            let var = (sum_sq[k] / n as f64 - mean[k] * mean[k]).max(0.0);
-            if var.sqrt() > 1e-12 {
-                std[k] = var.sqrt();
-            }
-        }
+        let std = std::array::from_fn(|k| {
+            let sd = (sum_sq[k] / n as f64 - mean[k] * mean[k]).max(0.0).sqrt();
+            if sd > 1e-12 { sd } else { 1.0 }
+        });
         Ok(Self { mean, std })
     }
 
@@ -109,8 +106,8 @@ impl SetScaling {
         let mut values = Vec::with_capacity(sets.values.len());
         for (element, &m) in sets.values.chunks(sets.features).zip(&sets.mask) {
             if m > 0.0 {
-                for k in 0..FOUR_VECTOR {
-                    values.push(((f64::from(element[k]) - self.mean[k]) / self.std[k]) as f32);
+                for ((&v, mean), std) in element.iter().zip(&self.mean).zip(&self.std) {
+                    values.push(((f64::from(v) - mean) / std) as f32);
                 }
                 values.push(element[FOUR_VECTOR]);
             } else {
@@ -338,7 +335,7 @@ mod tests {
         let v = x.flatten_all().unwrap().to_vec1::<f32>().unwrap();
         let present: Vec<&[f32]> = v.chunks(5).filter(|e| e[4] > 0.0).collect();
         assert_eq!(present.len() as f32, sets.mask.iter().sum::<f32>());
-        for k in 0..4 {
+        for k in [0, 1, 2, 3] {
             let n = present.len() as f64;
             let mean = present.iter().map(|e| f64::from(e[k])).sum::<f64>() / n;
             let var = present
