@@ -339,15 +339,19 @@ impl SetVae {
             return Ok((kl, None));
         }
         let z = self.sample(&mu, &logvar, step)?;
-        let out = self.decode(&z)?;
+        Ok((kl, Some(self.chamfer(x, &z)?)))
+    }
+
+    /// The Chamfer loss of the sets `x` against their decoding from `z`, [events].
+    fn chamfer(&self, x: &Tensor, z: &Tensor) -> Result<Tensor> {
+        let out = self.decode(z)?;
         let x = x.to_dtype(DType::F32)?;
-        let chamfer = chamfer_loss(
+        chamfer_loss(
             &x.narrow(2, 0, FOUR_VECTOR)?,
             &x.narrow(2, FOUR_VECTOR, 1)?.squeeze(2)?,
             &out,
             self.config.w,
-        )?;
-        Ok((kl, Some(chamfer)))
+        )
     }
 
     fn total(&self, kl: &Tensor, chamfer: Option<&Tensor>) -> Result<Tensor> {
@@ -358,25 +362,30 @@ impl SetVae {
         }
     }
 
-    /// The KL divergence of every event's posterior from the unit Gaussian, [events].
+    /// The KL divergence of every event's posterior from the unit Gaussian, [events], in f64.
+    ///
+    /// A well-trained β = 1 model maps background close to the prior, where the KL is a small
+    /// difference of numbers near 1 (1 + ln σ² − σ²); in f32 its rounding error would be a
+    /// sizeable part of the score, so the KL is formed in f64 from the network's μ and ln σ².
     pub fn kl(&self, x: &Tensor) -> Result<Tensor> {
-        chunked(x, |chunk| {
-            let (mu, logvar) = self.encode(chunk)?;
-            gaussian_kl(&mu, &logvar)
-        })
+        chunked(x, |chunk| self.precise_kl(&self.encode(chunk)?))
     }
 
-    /// The total loss of every event with z = μ, β KL + (1 − β) L_C, [events]: the anomaly
-    /// score of the paper (with β = 1, the KL).
+    fn precise_kl(&self, (mu, logvar): &(Tensor, Tensor)) -> Result<Tensor> {
+        gaussian_kl(&mu.to_dtype(DType::F64)?, &logvar.to_dtype(DType::F64)?)
+    }
+
+    /// The total loss of every event with z = μ, β KL + (1 − β) L_C, [events] in f64 (the KL
+    /// as in [`SetVae::kl`]): the anomaly score of the paper (with β = 1, the KL).
     pub fn score(&self, x: &Tensor) -> Result<Tensor> {
-        let mut rng = <rand_xoshiro::Xoshiro256PlusPlus as rand_xoshiro::rand_core::SeedableRng>::seed_from_u64(0);
         chunked(x, |chunk| {
-            let mut step = Step {
-                training: false,
-                rng: &mut rng,
-            };
-            let (kl, chamfer) = self.terms(chunk, &mut step)?;
-            self.total(&kl, chamfer.as_ref())
+            let posterior = self.encode(chunk)?;
+            let kl = self.precise_kl(&posterior)?;
+            if self.decoder.is_none() {
+                return Ok(kl);
+            }
+            let chamfer = self.chamfer(chunk, &posterior.0)?.to_dtype(DType::F64)?;
+            self.total(&kl, Some(&chamfer))
         })
     }
 }
@@ -687,8 +696,8 @@ mod tests {
         // β = 1: no decoder, the score is the KL.
         assert!(vae.decode(&mu).is_err());
         assert_eq!(
-            vae.score(&x).unwrap().to_vec1::<f32>().unwrap(),
-            vae.kl(&x).unwrap().to_vec1::<f32>().unwrap()
+            vae.score(&x).unwrap().to_vec1::<f64>().unwrap(),
+            vae.kl(&x).unwrap().to_vec1::<f64>().unwrap()
         );
         // Three dense layers and the pool: no decoder parameters.
         assert_eq!(vae.params().vars().count(), 3 * 2 + 1);
@@ -721,8 +730,8 @@ mod tests {
             let history = fit(&vae, &data, &opts, None).unwrap();
             let after = vae.score(&x).unwrap().mean_all().unwrap();
             let (before, after) = (
-                before.to_scalar::<f32>().unwrap(),
-                after.to_scalar::<f32>().unwrap(),
+                before.to_scalar::<f64>().unwrap(),
+                after.to_scalar::<f64>().unwrap(),
             );
             assert!(
                 after < before,
