@@ -365,8 +365,8 @@ impl SetVae {
     /// The KL divergence of every event's posterior from the unit Gaussian, [events], in f64.
     ///
     /// A well-trained β = 1 model maps background close to the prior, where the KL is a small
-    /// difference of numbers near 1 (1 + ln σ² − σ²); in f32 its rounding error would be a
-    /// sizeable part of the score, so the KL is formed in f64 from the network's μ and ln σ².
+    /// difference of numbers near 1 (1 + ln σ² − σ²); it is formed in f64 from the network's
+    /// μ and ln σ² so that f32 rounding does not reach the smallest scores.
     pub fn kl(&self, x: &Tensor) -> Result<Tensor> {
         chunked(x, |chunk| self.precise_kl(&self.encode(chunk)?))
     }
