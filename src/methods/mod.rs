@@ -4,6 +4,7 @@
 //! - [`anode`]: ANODE, conditional flows for data and sideband densities (seed 002 §3.2).
 //! - [`anode_report`]: ANODE's table and figures.
 //! - [`cwola`]: CWoLa hunting and SA-CWoLa (seed 002 §4.1, §4.5).
+//! - [`deep_set_vae`]: the Deep Set VAE anomaly score on object-level events (seed 000).
 //! - [`estimate`]: cut-and-count against a weighted reference sample (SALAD, ANODE).
 //! - [`inputs`]: the events in a mass range as standardised feature rows.
 //! - [`latent_vae`]: bump hunting in latent space, a VAE's KL as anomaly score (seed 003).
@@ -20,6 +21,7 @@ pub mod anode;
 pub mod anode_report;
 pub mod cwola;
 pub mod cwola_report;
+pub mod deep_set_vae;
 pub mod estimate;
 pub(crate) mod inputs;
 pub mod latent_map;

@@ -19,6 +19,7 @@ pub mod model;
 pub mod network;
 pub mod optim;
 pub mod params;
+pub mod set_vae;
 pub mod sets;
 pub mod spline;
 pub mod svdd;

@@ -14,6 +14,7 @@ pub const DOMAIN: Domain = Domain {
     module: || {
         let mut module = Module::new();
         module.combine_flatten(super::latent_vae::module());
+        module.combine_flatten(super::deep_set_vae::module());
         module
     },
 };

@@ -9,6 +9,7 @@ mod anomaly;
 pub mod catalog;
 pub mod complete;
 mod core;
+mod deep_set_vae;
 pub mod domain;
 pub mod errors;
 mod events;
