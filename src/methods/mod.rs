@@ -6,6 +6,8 @@
 //! - [`cwola`]: CWoLa hunting and SA-CWoLa (seed 002 §4.1, §4.5).
 //! - [`estimate`]: cut-and-count against a weighted reference sample (SALAD, ANODE).
 //! - [`inputs`]: the events in a mass range as standardised feature rows.
+//! - [`rare_and_different`]: Deep SVDD ensemble + autoregressive flow (seed 001).
+//! - [`rare_and_different_report`]: its summary and correlation heat map.
 //! - [`salad`]: SALAD, DCTR-reweighted simulation against data (seed 004).
 //! - [`salad_report`]: SALAD's table and closure figures (seed 004 Figs. 4–7, 9).
 //! - [`regions`]: sliding signal regions and sidebands, CWoLa's sideband weights.
@@ -19,6 +21,8 @@ pub mod cwola;
 pub mod cwola_report;
 pub mod estimate;
 pub(crate) mod inputs;
+pub mod rare_and_different;
+pub mod rare_and_different_report;
 pub mod regions;
 pub mod salad;
 pub mod salad_report;

@@ -13,6 +13,8 @@ pub const DOMAIN: Domain = Domain {
     about: "unsupervised anomaly scores: latent-space VAE, rare and different, Deep Set VAE, Dark Machines evaluation",
     module: || {
         let mut module = Module::new();
+        module.combine_flatten(super::dm_evaluate::module());
+        module.combine_flatten(super::rare_and_different::module());
         module
     },
 };
