@@ -206,7 +206,11 @@ impl FlowGroup {
 pub fn flow_encoding(cols: &NamedColumns) -> Result<FlowEncoding> {
     let events = object_events(cols)?;
     let mut names: Vec<String> = vec!["met".into(), "met_phi".into()];
-    names.extend(FLOW_COUNTED.iter().map(|&t| format!("n_{}", TYPE_NAMES[type_index(t)])));
+    names.extend(
+        FLOW_COUNTED
+            .iter()
+            .map(|&t| format!("n_{}", TYPE_NAMES[type_index(t)])),
+    );
     let counted = names.len();
     for (prefix, n) in [("jet", FLOW_JETS), ("lep", FLOW_LEPTONS)] {
         for k in 0..n {
@@ -223,7 +227,10 @@ pub fn flow_encoding(cols: &NamedColumns) -> Result<FlowEncoding> {
         for t in FLOW_COUNTED {
             values.push(event.objects.iter().filter(|o| o.kind == t).count() as f32);
         }
-        for (group, n) in [(FlowGroup::Jets, FLOW_JETS), (FlowGroup::Leptons, FLOW_LEPTONS)] {
+        for (group, n) in [
+            (FlowGroup::Jets, FLOW_JETS),
+            (FlowGroup::Leptons, FLOW_LEPTONS),
+        ] {
             let mut chosen: Vec<&Object> = event
                 .objects
                 .iter()
@@ -503,7 +510,10 @@ mod tests {
     fn flow_encoding_orders_objects_and_dequantises_only_discrete_entries() {
         let enc = flow_encoding(&sample()).unwrap();
         assert_eq!(enc.width, 2 + 7 + 5 * (FLOW_JETS + FLOW_LEPTONS));
-        assert_eq!((enc.names.len(), enc.discrete.len()), (enc.width, enc.width));
+        assert_eq!(
+            (enc.names.len(), enc.discrete.len()),
+            (enc.width, enc.width)
+        );
         assert_eq!(enc.n_events, 2);
         let row = |r: usize| &enc.values[r * enc.width..(r + 1) * enc.width];
         let at = |name: &str| enc.names.iter().position(|n| n == name).unwrap();
@@ -531,7 +541,11 @@ mod tests {
         assert_eq!(noisy, again, "seeded");
         for (i, (&v, &w)) in enc.values.iter().zip(&noisy.values).enumerate() {
             if enc.discrete[i % enc.width] {
-                assert!((w - v).abs() <= 0.5 && w != v, "{}: {v} -> {w}", enc.names[i % enc.width]);
+                assert!(
+                    (w - v).abs() <= 0.5 && w != v,
+                    "{}: {v} -> {w}",
+                    enc.names[i % enc.width]
+                );
             } else {
                 assert_eq!(v, w, "{}", enc.names[i % enc.width]);
             }
@@ -544,7 +558,11 @@ mod tests {
             .map(|(n, _)| n.as_str())
             .collect();
         assert_eq!(discrete.len(), 7 + FLOW_JETS + FLOW_LEPTONS);
-        assert!(discrete.iter().all(|n| n.starts_with("n_") || n.ends_with("_type")));
+        assert!(
+            discrete
+                .iter()
+                .all(|n| n.starts_with("n_") || n.ends_with("_type"))
+        );
     }
 
     #[test]

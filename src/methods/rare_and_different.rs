@@ -411,10 +411,16 @@ fn check_options(opts: &RareAndDifferentOptions) -> Result<()> {
         ));
     }
     if opts.dims.contains(&0) {
-        return Err(Error::invalid("dims", "every output dimension must be at least 1"));
+        return Err(Error::invalid(
+            "dims",
+            "every output dimension must be at least 1",
+        ));
     }
     if let Some(t) = opts.targets.iter().find(|t| !t.is_finite()) {
-        return Err(Error::invalid("targets", format!("{t} is not a finite target value")));
+        return Err(Error::invalid(
+            "targets",
+            format!("{t} is not a finite target value"),
+        ));
     }
     Ok(())
 }
@@ -422,7 +428,10 @@ fn check_options(opts: &RareAndDifferentOptions) -> Result<()> {
 /// The member name of dimension `d` and target `n`: `svdd_d34_n10` (`n` as written, `p` for
 /// a decimal point: `svdd_d5_n0p5`).
 fn member_name(d: usize, n: f64) -> String {
-    format!("svdd_d{d}_n{}", format!("{n}").replace('.', "p").replace('-', "m"))
+    format!(
+        "svdd_d{d}_n{}",
+        format!("{n}").replace('.', "p").replace('-', "m")
+    )
 }
 
 /// The best validation loss of a training (the training loss without validation).
@@ -449,7 +458,9 @@ fn finite_range(log_p: &[f64]) -> Result<(f64, f64)> {
     let (lo, hi) = log_p
         .iter()
         .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
     if lo >= hi {
         return Err(Error::invalid(
             "flow",
@@ -485,7 +496,13 @@ fn correlation_matrix(sets: &[&Vec<f64>]) -> Result<Vec<Vec<f64>>> {
     Ok((0..sets.len())
         .map(|i| {
             (0..sets.len())
-                .map(|j| if i == j { 1.0 } else { correlation(sets[i], sets[j]) })
+                .map(|j| {
+                    if i == j {
+                        1.0
+                    } else {
+                        correlation(sets[i], sets[j])
+                    }
+                })
                 .collect()
         })
         .collect())
@@ -503,7 +520,9 @@ impl Standardiser {
         let rows = values.len() / width;
         let (offset, scale) = (0..width)
             .map(|c| {
-                let column: Vec<f64> = (0..rows).map(|r| f64::from(values[r * width + c])).collect();
+                let column: Vec<f64> = (0..rows)
+                    .map(|r| f64::from(values[r * width + c]))
+                    .collect();
                 fitted_parameters(ScalerKind::Standard, &column)
             })
             .unzip();
@@ -527,11 +546,17 @@ mod tests {
     #[test]
     fn the_flow_score_inverts_eq_7_and_orders_unlikely_events_high() {
         let range = (-10.0, 0.0);
-        let a = flow_anomaly(&[0.0, -10.0, -5.0, -20.0, f64::NEG_INFINITY, f64::NAN], range);
+        let a = flow_anomaly(
+            &[0.0, -10.0, -5.0, -20.0, f64::NEG_INFINITY, f64::NAN],
+            range,
+        );
         assert_eq!(&a[..4], &[0.0, 1.0, 0.5, 2.0]);
         assert_eq!(&a[4..], &[f64::INFINITY; 2]);
         assert!(finite_range(&[1.0, 1.0]).is_err());
-        assert_eq!(finite_range(&[f64::NEG_INFINITY, -3.0, 2.0]).unwrap(), (-3.0, 2.0));
+        assert_eq!(
+            finite_range(&[f64::NEG_INFINITY, -3.0, 2.0]).unwrap(),
+            (-3.0, 2.0)
+        );
     }
 
     #[test]
@@ -540,26 +565,48 @@ mod tests {
         // map onto 1/4, 2/4, 3/4, 1 whatever the raw scale.
         let train_a = [10.0, 20.0, 30.0, 40.0];
         let train_b = [-4.0, -3.0, -2.0, -1.0];
-        assert_eq!(uniformize(&train_a, &train_a).unwrap(), vec![0.25, 0.5, 0.75, 1.0]);
+        assert_eq!(
+            uniformize(&train_a, &train_a).unwrap(),
+            vec![0.25, 0.5, 0.75, 1.0]
+        );
         let a = uniformize(&[25.0, 5.0, 45.0], &train_a).unwrap();
         let b = uniformize(&[-1.0, -2.5, -3.5], &train_b).unwrap();
         assert_eq!(a, vec![0.5, 0.0, 1.0]);
         assert_eq!(b, vec![1.0, 0.5, 0.25]);
         let pair = [a.as_slice(), b.as_slice()];
-        assert_eq!(combine(&pair, Combination::And).unwrap(), vec![0.5, 0.0, 0.25]);
-        assert_eq!(combine(&pair, Combination::Or).unwrap(), vec![1.0, 0.5, 1.0]);
-        assert_eq!(combine(&pair, Combination::Prod).unwrap(), vec![0.5, 0.0, 0.25]);
-        assert_eq!(combine(&pair, Combination::Avg).unwrap(), vec![0.75, 0.25, 0.625]);
+        assert_eq!(
+            combine(&pair, Combination::And).unwrap(),
+            vec![0.5, 0.0, 0.25]
+        );
+        assert_eq!(
+            combine(&pair, Combination::Or).unwrap(),
+            vec![1.0, 0.5, 1.0]
+        );
+        assert_eq!(
+            combine(&pair, Combination::Prod).unwrap(),
+            vec![0.5, 0.0, 0.25]
+        );
+        assert_eq!(
+            combine(&pair, Combination::Avg).unwrap(),
+            vec![0.75, 0.25, 0.625]
+        );
     }
 
     #[test]
     fn standardiser_uses_the_training_columns_and_member_names_are_stable() {
         let s = Standardiser::fit(&[1.0, 5.0, 3.0, 5.0], 2);
-        assert_eq!(s.apply(vec![1.0, 5.0, 3.0, 5.0, 5.0, 7.0]), vec![-1.0, 0.0, 1.0, 0.0, 3.0, 2.0]);
+        assert_eq!(
+            s.apply(vec![1.0, 5.0, 3.0, 5.0, 5.0, 7.0]),
+            vec![-1.0, 0.0, 1.0, 0.0, 3.0, 2.0]
+        );
         assert_eq!(member_name(34, 10.0), "svdd_d34_n10");
         assert_eq!(member_name(5, 0.5), "svdd_d5_n0p5");
-        let m = correlation_matrix(&[&vec![1.0, 2.0, 3.0], &vec![3.0, 2.0, 1.0], &vec![1.0, 1.0, 1.0]])
-            .unwrap();
+        let m = correlation_matrix(&[
+            &vec![1.0, 2.0, 3.0],
+            &vec![3.0, 2.0, 1.0],
+            &vec![1.0, 1.0, 1.0],
+        ])
+        .unwrap();
         assert_eq!(m[0][1], -1.0);
         assert!(m[0][2].is_nan() && m[2][2] == 1.0);
     }

@@ -28,7 +28,11 @@ impl fmt::Display for RareAndDifferent {
             "  inputs: Deep SVDD vector {} wide, flow encoding {} wide (dequantised)",
             self.widths[0], self.widths[1]
         )?;
-        writeln!(f, "  {:<4} {:<16} {:>5} {:>6} {:>7} {:>10}", "#", "member", "d", "n", "epochs", "val loss")?;
+        writeln!(
+            f,
+            "  {:<4} {:<16} {:>5} {:>6} {:>7} {:>10}",
+            "#", "member", "d", "n", "epochs", "val loss"
+        )?;
         for (i, m) in self.members.iter().enumerate() {
             writeln!(
                 f,

@@ -70,7 +70,10 @@ fn five_numbers(values: &[f64]) -> [f64; 5] {
 /// axis), a bad path or size.
 pub fn plot_boxes(path: &Path, series: &[BoxSeries], opts: &BoxOptions) -> Result<()> {
     if series.is_empty() {
-        return Err(Error::invalid("boxes", "nothing to plot; pass at least one series"));
+        return Err(Error::invalid(
+            "boxes",
+            "nothing to plot; pass at least one series",
+        ));
     }
     for s in series {
         if s.values.is_empty() {
@@ -81,7 +84,11 @@ pub fn plot_boxes(path: &Path, series: &[BoxSeries], opts: &BoxOptions) -> Resul
             .iter()
             .find(|v| !v.is_finite() || (opts.log_y && **v <= 0.0))
         {
-            let need = if opts.log_y { "finite and positive (log axis)" } else { "finite" };
+            let need = if opts.log_y {
+                "finite and positive (log axis)"
+            } else {
+                "finite"
+            };
             return Err(Error::invalid(
                 format!("box '{}'", s.label),
                 format!("value {v}: values must be {need}"),
@@ -91,13 +98,23 @@ pub fn plot_boxes(path: &Path, series: &[BoxSeries], opts: &BoxOptions) -> Resul
     let (lo, hi) = series
         .iter()
         .flat_map(|s| s.values.iter().copied())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)));
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
     let y = if opts.log_y {
         let axis = Axis::new(Scale::Log, lo, hi);
-        if lo < hi { axis.stretched(0.05, 0.95) } else { axis }
+        if lo < hi {
+            axis.stretched(0.05, 0.95)
+        } else {
+            axis
+        }
     } else {
         let axis = Axis::new(Scale::Linear, lo.min(0.0), hi);
-        if lo.min(0.0) < hi { axis.stretched(0.0, 0.95) } else { axis }
+        if lo.min(0.0) < hi {
+            axis.stretched(0.0, 0.95)
+        } else {
+            axis
+        }
     };
     save(path, opts.size, &BoxFigure { series, opts, y })
 }
@@ -105,7 +122,11 @@ pub fn plot_boxes(path: &Path, series: &[BoxSeries], opts: &BoxOptions) -> Resul
 /// The per-signal significance improvements (best channel per signal, the values of the
 /// total improvement) of each labelled evaluation as one box, side by side, on a log axis
 /// when every value is positive. Errors as [`plot_boxes`]; an empty list is an error.
-pub fn plot_dm_boxes(path: &Path, evaluations: &[(&str, &DmEvaluation)], title: &str) -> Result<()> {
+pub fn plot_dm_boxes(
+    path: &Path,
+    evaluations: &[(&str, &DmEvaluation)],
+    title: &str,
+) -> Result<()> {
     let series: Vec<BoxSeries> = evaluations
         .iter()
         .map(|(label, e)| BoxSeries {
@@ -153,7 +174,9 @@ impl Figure for BoxFigure<'_> {
         };
         let (_, h) = canvas.size();
         let (top, bottom) = margins.vertical(canvas);
-        let y_ticks = self.y.ticks(tick_count(h - top - bottom, 60.0, t.scale).min(8));
+        let y_ticks = self
+            .y
+            .ticks(tick_count(h - top - bottom, 60.0, t.scale).min(8));
         let rect: Rect = margins.area(canvas, &[&y_ticks], &x_ticks)?;
         let panel = Panel { rect, x, y: self.y };
         margins.draw_title(canvas, &rect)?;
@@ -170,7 +193,13 @@ impl Figure for BoxFigure<'_> {
             canvas.fill_rect((x0, py(q3)), (x1, py(q1)), color.mix(0.3))?;
             let ink = color.to_rgba();
             canvas.line(
-                &[(x0, py(q1)), (x1, py(q1)), (x1, py(q3)), (x0, py(q3)), (x0, py(q1))],
+                &[
+                    (x0, py(q1)),
+                    (x1, py(q1)),
+                    (x1, py(q3)),
+                    (x0, py(q3)),
+                    (x0, py(q1)),
+                ],
                 ink,
                 lw,
             )?;
@@ -209,8 +238,14 @@ mod tests {
 
     #[test]
     fn five_numbers_interpolate_like_numpy() {
-        assert_eq!(five_numbers(&[4.0, 1.0, 3.0, 2.0, 5.0]), [1.0, 2.0, 3.0, 4.0, 5.0]);
-        assert_eq!(five_numbers(&[1.0, 2.0, 3.0, 4.0]), [1.0, 1.75, 2.5, 3.25, 4.0]);
+        assert_eq!(
+            five_numbers(&[4.0, 1.0, 3.0, 2.0, 5.0]),
+            [1.0, 2.0, 3.0, 4.0, 5.0]
+        );
+        assert_eq!(
+            five_numbers(&[1.0, 2.0, 3.0, 4.0]),
+            [1.0, 1.75, 2.5, 3.25, 4.0]
+        );
         assert_eq!(five_numbers(&[7.0]), [7.0; 5]);
     }
 

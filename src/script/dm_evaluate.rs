@@ -2,8 +2,8 @@
 //! `dm_evaluate(scores, #{...})`, `dm_box_plot(#{ method: evaluation }, path)` and the methods
 //! of its result.
 
-use rhai::plugin::*;
 use rhai::Map;
+use rhai::plugin::*;
 
 use crate::error::Error;
 use crate::script::methods::array_option;

@@ -139,7 +139,10 @@ pub fn dm_evaluate(channels: &[(String, ChannelScores)], opts: &DmOptions) -> Re
 
 fn check_options(opts: &DmOptions) -> Result<()> {
     if opts.eps_b.is_empty() {
-        return Err(Error::invalid("eps_b", "give at least one background efficiency"));
+        return Err(Error::invalid(
+            "eps_b",
+            "give at least one background efficiency",
+        ));
     }
     if let Some(e) = opts.eps_b.iter().find(|e| !(**e > 0.0 && **e <= 1.0)) {
         return Err(Error::invalid(
@@ -180,7 +183,13 @@ fn check_scores(channel: &str, sample: &str, scores: &[f64]) -> Result<()> {
     Ok(())
 }
 
-fn row(channel: &str, signal: &str, scores: &[f64], background: &[f64], eps_b: &[f64]) -> Result<DmRow> {
+fn row(
+    channel: &str,
+    signal: &str,
+    scores: &[f64],
+    background: &[f64],
+    eps_b: &[f64],
+) -> Result<DmRow> {
     let all: Vec<f64> = scores.iter().chain(background).copied().collect();
     let labels: Vec<f64> = (0..all.len())
         .map(|i| if i < scores.len() { 1.0 } else { 0.0 })
@@ -246,16 +255,36 @@ impl fmt::Display for DmEvaluation {
             self.rows.len(),
             self.background
         )?;
-        let signal_w = self.rows.iter().map(|r| r.signal.len()).max().unwrap_or(6).max(6);
-        let channel_w = self.rows.iter().map(|r| r.channel.len()).max().unwrap_or(7).max(7);
-        write!(f, "  {:<signal_w$}  {:<channel_w$}  {:>6}", "signal", "channel", "AUC")?;
+        let signal_w = self
+            .rows
+            .iter()
+            .map(|r| r.signal.len())
+            .max()
+            .unwrap_or(6)
+            .max(6);
+        let channel_w = self
+            .rows
+            .iter()
+            .map(|r| r.channel.len())
+            .max()
+            .unwrap_or(7)
+            .max(7);
+        write!(
+            f,
+            "  {:<signal_w$}  {:<channel_w$}  {:>6}",
+            "signal", "channel", "AUC"
+        )?;
         for &e in &self.eps_b {
             write!(f, "  {:>11}", format!("eS@{}", eps_label(e)))?;
         }
         writeln!(f, "  {:>8}", "SI")?;
         let mut unresolved = false;
         for r in &self.rows {
-            write!(f, "  {:<signal_w$}  {:<channel_w$}  {:>6.3}", r.signal, r.channel, r.auc)?;
+            write!(
+                f,
+                "  {:<signal_w$}  {:<channel_w$}  {:>6.3}",
+                r.signal, r.channel, r.auc
+            )?;
             for (&s, &e) in r.eps_s.iter().zip(&self.eps_b) {
                 let mark = if (r.n_background as f64) * e < 1.0 - 1e-9 {
                     unresolved = true;
@@ -318,7 +347,10 @@ mod tests {
             ..Default::default()
         };
         let e = dm_evaluate(
-            &[channel("ch1", &[("background", ramp(1000)), ("sig", signal)])],
+            &[channel(
+                "ch1",
+                &[("background", ramp(1000)), ("sig", signal)],
+            )],
             &opts,
         )
         .unwrap();
@@ -332,7 +364,10 @@ mod tests {
         assert_eq!((r.n_signal, r.n_background), (20, 1000));
         assert_eq!(e.total.median, r.si);
         let shown = e.to_string();
-        assert!(shown.contains("eS@1e-2") && shown.contains("total improvement"), "{shown}");
+        assert!(
+            shown.contains("eS@1e-2") && shown.contains("total improvement"),
+            "{shown}"
+        );
     }
 
     #[test]
@@ -348,8 +383,14 @@ mod tests {
         let opts = DmOptions::default();
         let e = dm_evaluate(
             &[
-                channel("a", &[("background", ramp(100)), ("s1", sig(1)), ("s2", sig(5))]),
-                channel("b", &[("background", ramp(100)), ("s1", sig(3)), ("s3", sig(9))]),
+                channel(
+                    "a",
+                    &[("background", ramp(100)), ("s1", sig(1)), ("s2", sig(5))],
+                ),
+                channel(
+                    "b",
+                    &[("background", ramp(100)), ("s1", sig(3)), ("s3", sig(9))],
+                ),
             ],
             &opts,
         )
@@ -372,9 +413,15 @@ mod tests {
         assert!((e.total.median - si(5)).abs() < 1e-9);
         assert!((e.total.max - si(9)).abs() < 1e-9);
         assert_eq!(e.improvements().len(), 3);
-        assert!(e.to_string().contains('*'), "100 background events cannot resolve 1e-3");
+        assert!(
+            e.to_string().contains('*'),
+            "100 background events cannot resolve 1e-3"
+        );
         let json = e.to_json().to_string();
-        assert!(json.contains("per_signal") && json.contains("\"median\""), "{json}");
+        assert!(
+            json.contains("per_signal") && json.contains("\"median\""),
+            "{json}"
+        );
     }
 
     #[test]
@@ -383,19 +430,40 @@ mod tests {
         let err = |channels: &[(String, ChannelScores)], opts: &DmOptions| {
             dm_evaluate(channels, opts).unwrap_err().to_string()
         };
-        let e = err(&[channel("ch2a", &[("bkg", ramp(10)), ("s", ramp(5))])], &opts);
-        assert!(e.contains("ch2a") && e.contains("'background'") && e.contains("bkg"), "{e}");
-        let e = err(&[channel("ch1", &[("background", ramp(10))])], &opts);
-        assert!(e.contains("ch1") && e.contains("signal"), "{e}");
-        let e = err(&[channel("ch1", &[("background", ramp(10)), ("zp", vec![])])], &opts);
-        assert!(e.contains("ch1") && e.contains("zp") && e.contains("no scores"), "{e}");
         let e = err(
-            &[channel("ch3", &[("background", ramp(10)), ("zp", vec![1.0, f64::NAN])])],
+            &[channel("ch2a", &[("bkg", ramp(10)), ("s", ramp(5))])],
             &opts,
         );
-        assert!(e.contains("ch3") && e.contains("zp") && e.contains("NaN"), "{e}");
+        assert!(
+            e.contains("ch2a") && e.contains("'background'") && e.contains("bkg"),
+            "{e}"
+        );
+        let e = err(&[channel("ch1", &[("background", ramp(10))])], &opts);
+        assert!(e.contains("ch1") && e.contains("signal"), "{e}");
         let e = err(
-            &[channel("ch3", &[("background", vec![f64::NAN]), ("zp", vec![1.0])])],
+            &[channel("ch1", &[("background", ramp(10)), ("zp", vec![])])],
+            &opts,
+        );
+        assert!(
+            e.contains("ch1") && e.contains("zp") && e.contains("no scores"),
+            "{e}"
+        );
+        let e = err(
+            &[channel(
+                "ch3",
+                &[("background", ramp(10)), ("zp", vec![1.0, f64::NAN])],
+            )],
+            &opts,
+        );
+        assert!(
+            e.contains("ch3") && e.contains("zp") && e.contains("NaN"),
+            "{e}"
+        );
+        let e = err(
+            &[channel(
+                "ch3",
+                &[("background", vec![f64::NAN]), ("zp", vec![1.0])],
+            )],
             &opts,
         );
         assert!(e.contains("'background'") && e.contains("NaN"), "{e}");
@@ -403,7 +471,10 @@ mod tests {
             eps_b: vec![0.0],
             ..Default::default()
         };
-        let e = err(&[channel("c", &[("background", ramp(10)), ("s", ramp(3))])], &bad);
+        let e = err(
+            &[channel("c", &[("background", ramp(10)), ("s", ramp(3))])],
+            &bad,
+        );
         assert!(e.contains("eps_b"), "{e}");
         assert!(err(&[], &opts).contains("no channels"));
     }
