@@ -359,8 +359,13 @@ mod tests {
         assert!((r.eps_s[1] - 0.2).abs() < 1e-12, "{:?}", r.eps_s);
         // SI = max(0.4 / 0.1, 0.2 / sqrt(1e-3)) = max(4, 6.3246).
         assert!((r.si - 0.2 / 1e-3f64.sqrt()).abs() < 1e-9, "{}", r.si);
-        // AUC: 8 signal events above all background, 12 below: 8/20.
-        assert!((r.auc - 0.4).abs() < 1e-12, "{}", r.auc);
+        // AUC, the probability that a signal event outscores a background one: 4 beat all
+        // 1000, 4 beat the 996 below 995.5, 12 beat none.
+        assert!(
+            (r.auc - (4.0 * 1000.0 + 4.0 * 996.0) / 20_000.0).abs() < 1e-12,
+            "{}",
+            r.auc
+        );
         assert_eq!((r.n_signal, r.n_background), (20, 1000));
         assert_eq!(e.total.median, r.si);
         let shown = e.to_string();
