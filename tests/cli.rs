@@ -479,3 +479,24 @@ fn the_latent_vae_example_separates_the_signal_by_its_kl_in_quick_mode() {
         assert!(scratch.path().join(figure).exists(), "{figure}");
     }
 }
+
+#[test]
+fn the_dark_machines_example_evaluates_rare_and_different_in_quick_mode() {
+    let (scratch, stdout) = run_example_quick("examples/dark_machines.rhai");
+    assert!(
+        stdout.contains("Rare and different: 2 Deep SVDD members"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("total improvement: min"), "{stdout}");
+    assert!(stdout.contains("median SI: svdd"), "{stdout}");
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(scratch.path().join("dm_or.json")).unwrap())
+            .unwrap();
+    let rows = result["dm_evaluation"]["rows"].as_array().unwrap();
+    assert_eq!(
+        rows.len(),
+        5,
+        "two models in channel 1, three in channel 2b"
+    );
+    assert!(scratch.path().join("dm_total_improvement.png").exists());
+}

@@ -6,6 +6,11 @@
 //!   number of slots per type (the most objects of that type in any event), a class part of
 //!   ones and zeros marking the occupied slots, then a continuous part holding E, pT, eta, phi
 //!   of each slot (zeros for empty ones) followed by MET and MET phi.
+//! - [`flow_encoding`]: the input of the autoregressive flow of *Rare and Different*: MET,
+//!   MET phi, the number of objects of each type, then (type, E, pT, eta, phi) of the
+//!   [`FLOW_JETS`] hardest jets or b-jets and the [`FLOW_LEPTONS`] hardest leptons (zeros for
+//!   absent ones); [`FlowEncoding::dequantise`] spreads its discrete entries (types and
+//!   counts) uniformly over ±0.5, as the paper does for the flow.
 //! - [`set_encoding`]: the set of the Deep Set VAE (Ostdiek, section 3.1): per object
 //!   (log10 E, log10 pT, eta, phi, type id), the missing transverse momentum as one more
 //!   object, padded to [`MAX_OBJECTS`] with a mask.
@@ -16,6 +21,8 @@
 
 use crate::data::NamedColumns;
 use crate::data::objects::{MAX_OBJECTS, Object, ObjectEvent, ObjectType, object_columns};
+use rand_xoshiro::rand_core::SeedableRng;
+
 use crate::{Error, Result};
 
 /// Number of object types (the length of a [`TypeSlots`]).
@@ -123,6 +130,133 @@ pub fn set_encoding(cols: &NamedColumns) -> Result<SetEncoding> {
         features: SET_FEATURES,
         values,
         mask,
+    })
+}
+
+/// Jets or b-jets (hardest first) kept in the flow encoding (7, seed 001).
+pub const FLOW_JETS: usize = 7;
+
+/// Leptons (e-, e+, mu-, mu+; hardest first) kept in the flow encoding (4, seed 001).
+pub const FLOW_LEPTONS: usize = 4;
+
+/// The counts in the flow encoding, in this order: jets, b-jets, photons, e-, e+, mu-, mu+.
+const FLOW_COUNTED: [ObjectType; 7] = [
+    ObjectType::Jet,
+    ObjectType::BJet,
+    ObjectType::Photon,
+    ObjectType::Electron,
+    ObjectType::Positron,
+    ObjectType::Muon,
+    ObjectType::AntiMuon,
+];
+
+/// The flow's event encoding of *Rare and Different* (section V), row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FlowEncoding {
+    /// Feature names, `width` of them: `met`, `met_phi`, `n_j`, `n_b`, `n_g`, `n_em`, `n_ep`,
+    /// `n_mm`, `n_mp`, then `jet{k}_type/e/pt/eta/phi` for k < [`FLOW_JETS`] and
+    /// `lep{k}_type/e/pt/eta/phi` for k < [`FLOW_LEPTONS`] (k counts in decreasing pT; the
+    /// type is the object code of `data::objects`, 0 for an absent object).
+    pub names: Vec<String>,
+    /// Whether each feature is discrete (a count or a type): the ones dequantised.
+    pub discrete: Vec<bool>,
+    /// Number of events (rows).
+    pub n_events: usize,
+    /// Values per event: 2 + 7 + 5 ([`FLOW_JETS`] + [`FLOW_LEPTONS`]) = 64.
+    pub width: usize,
+    /// `n_events * width` values, event after event.
+    pub values: Vec<f32>,
+}
+
+impl FlowEncoding {
+    /// Adds U(-0.5, 0.5) noise, drawn from `seed`, to every discrete entry (types, absent
+    /// objects' 0 included, and counts), so that the flow sees a density instead of point
+    /// masses: a count of 1 becomes a number in [0.5, 1.5). Continuous entries are unchanged.
+    pub fn dequantise(&mut self, seed: u64) {
+        use rand::RngExt;
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(seed);
+        for row in self.values.chunks_mut(self.width.max(1)) {
+            for (v, &d) in row.iter_mut().zip(&self.discrete) {
+                if d {
+                    *v += rng.random::<f32>() - 0.5;
+                }
+            }
+        }
+    }
+}
+
+/// The object groups of the flow encoding (photons are only counted).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FlowGroup {
+    Jets,
+    Leptons,
+}
+
+impl FlowGroup {
+    fn of(kind: ObjectType) -> Option<FlowGroup> {
+        match kind {
+            ObjectType::Jet | ObjectType::BJet => Some(FlowGroup::Jets),
+            ObjectType::Photon => None,
+            _ => Some(FlowGroup::Leptons),
+        }
+    }
+}
+
+/// The flow encoding of the events of `cols` (see [`FlowEncoding`]), not yet dequantised.
+pub fn flow_encoding(cols: &NamedColumns) -> Result<FlowEncoding> {
+    let events = object_events(cols)?;
+    let mut names: Vec<String> = vec!["met".into(), "met_phi".into()];
+    names.extend(
+        FLOW_COUNTED
+            .iter()
+            .map(|&t| format!("n_{}", TYPE_NAMES[type_index(t)])),
+    );
+    let counted = names.len();
+    for (prefix, n) in [("jet", FLOW_JETS), ("lep", FLOW_LEPTONS)] {
+        for k in 0..n {
+            names.extend(["type", "e", "pt", "eta", "phi"].map(|f| format!("{prefix}{k}_{f}")));
+        }
+    }
+    let width = names.len();
+    let discrete = (0..width)
+        .map(|i| (2..counted).contains(&i) || (i >= counted && (i - counted) % 5 == 0))
+        .collect();
+    let mut values = Vec::with_capacity(events.len() * width);
+    for event in &events {
+        values.extend([event.met as f32, event.met_phi as f32]);
+        for t in FLOW_COUNTED {
+            values.push(event.objects.iter().filter(|o| o.kind == t).count() as f32);
+        }
+        for (group, n) in [
+            (FlowGroup::Jets, FLOW_JETS),
+            (FlowGroup::Leptons, FLOW_LEPTONS),
+        ] {
+            let mut chosen: Vec<&Object> = event
+                .objects
+                .iter()
+                .filter(|o| FlowGroup::of(o.kind) == Some(group))
+                .collect();
+            chosen.sort_by(|a, b| b.pt.total_cmp(&a.pt));
+            for k in 0..n {
+                match chosen.get(k) {
+                    Some(o) => values.extend([
+                        f32::from(o.kind.code()),
+                        o.e as f32,
+                        o.pt as f32,
+                        o.eta as f32,
+                        o.phi as f32,
+                    ]),
+                    None => values.extend([0.0; 5]),
+                }
+            }
+        }
+    }
+    Ok(FlowEncoding {
+        names,
+        discrete,
+        n_events: events.len(),
+        width,
+        values,
     })
 }
 
@@ -370,6 +504,65 @@ mod tests {
 
     fn set(cols: &mut NamedColumns, name: &str, row: usize, value: f64) {
         cols.iter_mut().find(|(n, _)| n == name).unwrap().1[row] = value;
+    }
+
+    #[test]
+    fn flow_encoding_orders_objects_and_dequantises_only_discrete_entries() {
+        let enc = flow_encoding(&sample()).unwrap();
+        assert_eq!(enc.width, 2 + 7 + 5 * (FLOW_JETS + FLOW_LEPTONS));
+        assert_eq!(
+            (enc.names.len(), enc.discrete.len()),
+            (enc.width, enc.width)
+        );
+        assert_eq!(enc.n_events, 2);
+        let row = |r: usize| &enc.values[r * enc.width..(r + 1) * enc.width];
+        let at = |name: &str| enc.names.iter().position(|n| n == name).unwrap();
+        let a = row(0);
+        assert_eq!((a[at("met")], a[at("met_phi")]), (100.0, 0.5));
+        // Counts: 2 jets, 0 b, 1 photon, 0 e-, 0 e+, 1 mu-, 0 mu+.
+        assert_eq!(&a[2..9], &[2.0, 0.0, 1.0, 0.0, 0.0, 1.0, 0.0]);
+        // Jets by decreasing pT: the 200 GeV one first.
+        assert_eq!(a[at("jet0_type")], 1.0);
+        assert_eq!((a[at("jet0_pt")], a[at("jet0_phi")]), (200.0, -1.0));
+        assert_eq!(a[at("jet1_pt")], 50.0);
+        assert_eq!(&a[at("jet2_type")..at("lep0_type")], &[0.0; 25][..]);
+        // The muon is the only lepton; the photon is only counted.
+        assert_eq!((a[at("lep0_type")], a[at("lep0_pt")]), (5.0, 30.0));
+        assert_eq!(a[at("lep1_type")], 0.0);
+        let b = row(1);
+        assert_eq!(&b[2..9], &[0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]);
+        assert_eq!((b[at("lep0_type")], b[at("lep0_pt")]), (3.0, 40.0));
+        assert_eq!(b[at("jet0_type")], 0.0);
+
+        let mut noisy = enc.clone();
+        noisy.dequantise(7);
+        let mut again = enc.clone();
+        again.dequantise(7);
+        assert_eq!(noisy, again, "seeded");
+        for (i, (&v, &w)) in enc.values.iter().zip(&noisy.values).enumerate() {
+            if enc.discrete[i % enc.width] {
+                assert!(
+                    (w - v).abs() <= 0.5 && w != v,
+                    "{}: {v} -> {w}",
+                    enc.names[i % enc.width]
+                );
+            } else {
+                assert_eq!(v, w, "{}", enc.names[i % enc.width]);
+            }
+        }
+        let discrete: Vec<&str> = enc
+            .names
+            .iter()
+            .zip(&enc.discrete)
+            .filter(|(_, d)| **d)
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert_eq!(discrete.len(), 7 + FLOW_JETS + FLOW_LEPTONS);
+        assert!(
+            discrete
+                .iter()
+                .all(|n| n.starts_with("n_") || n.ends_with("_type"))
+        );
     }
 
     #[test]

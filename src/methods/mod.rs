@@ -10,6 +10,8 @@
 //! - [`latent_vae`]: bump hunting in latent space, a VAE's KL as anomaly score (seed 003).
 //! - [`latent_vae_report`]: the latent VAE's table and figures.
 //! - [`latent_map`]: the latent space characterised by a mass-aware decoder (seed 003 §V).
+//! - [`rare_and_different`]: Deep SVDD ensemble + autoregressive flow (seed 001).
+//! - [`rare_and_different_report`]: its summary and correlation heat map.
 //! - [`salad`]: SALAD, DCTR-reweighted simulation against data (seed 004).
 //! - [`salad_report`]: SALAD's table and closure figures (seed 004 Figs. 4–7, 9).
 //! - [`regions`]: sliding signal regions and sidebands, CWoLa's sideband weights.
@@ -27,6 +29,8 @@ pub(crate) mod inputs;
 pub mod latent_map;
 pub mod latent_vae;
 pub mod latent_vae_report;
+pub mod rare_and_different;
+pub mod rare_and_different_report;
 pub mod regions;
 pub mod salad;
 pub mod salad_report;

@@ -12,8 +12,10 @@
 //! - [`plot_curves`]: ROC, rejection and SIC curves (any y(x) lines).
 //! - [`plot_bumphunter`]: a BumpHunter result.
 //! - [`plot_heatmap`]: a 2D histogram as a colour map.
+//! - [`plot_boxes`]: box plots side by side; [`plot_dm_boxes`] for Dark Machines evaluations.
 
 mod axes;
+mod boxplot;
 mod bumphunter;
 mod curves;
 mod draw;
@@ -25,6 +27,7 @@ mod marks;
 mod output;
 mod style;
 
+pub use boxplot::{BoxOptions, BoxSeries, plot_boxes, plot_dm_boxes};
 pub use bumphunter::{BumpPlotOptions, plot_bumphunter};
 pub use curves::{Curve, CurveOptions, RandomClassifier, plot_curves};
 pub use heatmap::{HeatmapOptions, plot_heatmap};

@@ -15,6 +15,8 @@ pub const DOMAIN: Domain = Domain {
         let mut module = Module::new();
         module.combine_flatten(super::latent_vae::module());
         module.combine_flatten(super::deep_set_vae::module());
+        module.combine_flatten(super::dm_evaluate::module());
+        module.combine_flatten(super::rare_and_different::module());
         module
     },
 };

@@ -1,7 +1,9 @@
 //! Statistics: histograms, special functions and p-values, the dijet background fit,
-//! BumpHunter with the look-elsewhere effect, and the performance metrics of a selection.
+//! BumpHunter with the look-elsewhere effect, the performance metrics of a selection, and
+//! the Dark Machines evaluation of anomaly scores ([`dark_machines`]).
 
 pub mod bumphunter;
+pub mod dark_machines;
 pub mod fit;
 pub mod hist;
 pub mod metrics;
