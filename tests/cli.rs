@@ -489,6 +489,7 @@ fn the_dark_machines_example_evaluates_rare_and_different_in_quick_mode() {
     );
     assert!(stdout.contains("total improvement: min"), "{stdout}");
     assert!(stdout.contains("median SI: svdd"), "{stdout}");
+    assert!(stdout.contains("score deep_set_vae:"), "{stdout}");
     let result: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(scratch.path().join("dm_or.json")).unwrap())
             .unwrap();
