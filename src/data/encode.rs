@@ -219,7 +219,7 @@ pub fn flow_encoding(cols: &NamedColumns) -> Result<FlowEncoding> {
     }
     let width = names.len();
     let discrete = (0..width)
-        .map(|i| (2..counted).contains(&i) || (i >= counted && (i - counted) % 5 == 0))
+        .map(|i| (2..counted).contains(&i) || (i >= counted && (i - counted).is_multiple_of(5)))
         .collect();
     let mut values = Vec::with_capacity(events.len() * width);
     for event in &events {

@@ -103,13 +103,7 @@ pub fn latent_map(
     opts: &LatentMapOptions,
     interrupt: Option<&Interrupt>,
 ) -> Result<LatentMap> {
-    let run = vae.runs.get(opts.run).ok_or_else(|| {
-        Error::invalid(
-            "run",
-            format!("{} is not a run; there are {}", opts.run, vae.runs.len()),
-        )
-    })?;
-    let encoder = &run.vae;
+    let encoder = &vae.run(opts.run)?.vae;
     if encoder.config().latent != 1 {
         return Err(Error::invalid(
             "latent_map",

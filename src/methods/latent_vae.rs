@@ -263,20 +263,21 @@ impl LatentVae {
         ensemble_scores(&self.runs, &x)
     }
 
+    /// The trained run `index` (0-based).
+    pub fn run(&self, index: usize) -> Result<&Run> {
+        self.runs.get(index).ok_or_else(|| {
+            Error::invalid(
+                "run",
+                format!("{index} is not a run; there are {}", self.runs.len()),
+            )
+        })
+    }
+
     /// The first latent coordinate of the posterior mean, z̄, of every training event in run
     /// `run`: beside [`super::latent_map`]'s grid it shows where signal and background sit in
     /// the (z, m) plane (the sign of z is arbitrary from run to run).
     pub fn latent_means(&self, run: usize) -> Result<Vec<f64>> {
-        let vae = &self
-            .runs
-            .get(run)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "run",
-                    format!("{run} is not a run; there are {}", self.runs.len()),
-                )
-            })?
-            .vae;
+        let vae = &self.run(run)?.vae;
         let device = vae.params().device().clone();
         let x = scaled_inputs(&self.scaler, &self.events, &self.features, &device)?;
         let z = batched_along(0, &x, None, |c, _| {
@@ -347,7 +348,7 @@ fn ensemble_scores(runs: &[Run], x: &Tensor) -> Result<Scores> {
         kl: vec![0.0; n],
         latent: vec![0.0; n],
         recon: vec![0.0; n],
-        kl_spread: vec![0.0; n],
+        kl_spread: Vec::new(),
     };
     let mut kl_squares = vec![0.0; n];
     for run in runs {
@@ -366,14 +367,14 @@ fn ensemble_scores(runs: &[Run], x: &Tensor) -> Result<Scores> {
         }
     }
     let k = runs.len() as f64;
-    for i in 0..n {
-        scores.kl[i] /= k;
-        scores.latent[i] /= k;
-        scores.recon[i] /= k;
-        scores.kl_spread[i] = (kl_squares[i] / k - scores.kl[i] * scores.kl[i])
-            .max(0.0)
-            .sqrt();
+    for v in [&mut scores.kl, &mut scores.latent, &mut scores.recon] {
+        v.iter_mut().for_each(|s| *s /= k);
     }
+    scores.kl_spread = kl_squares
+        .iter()
+        .zip(&scores.kl)
+        .map(|(sq, mean)| (sq / k - mean * mean).max(0.0).sqrt())
+        .collect();
     Ok(scores)
 }
 

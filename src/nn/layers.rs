@@ -29,6 +29,16 @@ impl Dense {
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         add_bias(&x.matmul(&self.weight)?, &self.bias)
     }
+
+    /// One layer per consecutive pair of `widths` (`widths[i]` -> `widths[i + 1]`), named
+    /// `{prefix}0`, `{prefix}1`, …: the dense stack of an MLP, an encoder or a decoder.
+    pub fn stack(params: &mut Params, prefix: &str, widths: &[usize]) -> Result<Vec<Self>> {
+        widths
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| Self::new(params, &format!("{prefix}{i}"), w[0], w[1]))
+            .collect()
+    }
 }
 
 /// Matrix products with at most this many multiply-adds per matrix run on one thread.

@@ -106,11 +106,7 @@ impl Mlp {
             .chain(config.hidden.iter().copied())
             .chain([config.outputs])
             .collect();
-        let layers = widths
-            .windows(2)
-            .enumerate()
-            .map(|(i, w)| Dense::new(&mut params, &format!("layer{i}"), w[0], w[1]))
-            .collect::<Result<_>>()?;
+        let layers = Dense::stack(&mut params, "layer", &widths)?;
         Ok(Self {
             config,
             layers,

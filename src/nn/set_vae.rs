@@ -171,21 +171,13 @@ impl SetVae {
             .chain(config.hidden.iter().copied())
             .chain([2 * config.latent])
             .collect();
-        let phi = widths
-            .windows(2)
-            .enumerate()
-            .map(|(i, w)| Dense::new(&mut params, &format!("phi{i}"), w[0], w[1]))
-            .collect::<Result<Vec<_>>>()?;
+        let phi = Dense::stack(&mut params, "phi", &widths)?;
         let pool = FsPool::new(&mut params, "pool", 2 * config.latent, config.pieces)?;
         let decoder = if config.has_decoder() {
             let widths: Vec<usize> = std::iter::once(config.latent)
                 .chain(config.decoder.iter().copied())
                 .collect();
-            let layers = widths
-                .windows(2)
-                .enumerate()
-                .map(|(i, w)| Dense::new(&mut params, &format!("decoder{i}"), w[0], w[1]))
-                .collect::<Result<Vec<_>>>()?;
+            let layers = Dense::stack(&mut params, "decoder", &widths)?;
             let last = *widths.last().unwrap_or(&config.latent);
             let n = config.output_objects;
             Some(Decoder {

@@ -69,11 +69,7 @@ impl ObjectNet {
             .chain(hidden.iter().copied())
             .chain([outputs])
             .collect();
-        let layers = widths
-            .windows(2)
-            .enumerate()
-            .map(|(i, w)| Dense::new(params, &format!("{name}{i}"), w[0], w[1]))
-            .collect::<Result<Vec<_>>>()?;
+        let layers = Dense::stack(params, name, &widths)?;
         Ok(Self {
             inputs,
             outputs,

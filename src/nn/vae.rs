@@ -93,11 +93,7 @@ impl Vae {
         let widths: Vec<usize> = std::iter::once(config.inputs)
             .chain(config.hidden.iter().copied())
             .collect();
-        let encoder = widths
-            .windows(2)
-            .enumerate()
-            .map(|(i, w)| Dense::new(&mut params, &format!("encoder{i}"), w[0], w[1]))
-            .collect::<Result<Vec<_>>>()?;
+        let encoder = Dense::stack(&mut params, "encoder", &widths)?;
         let last = *widths.last().unwrap_or(&config.inputs);
         let mu = Dense::new(&mut params, "mu", last, config.latent)?;
         let logvar = Dense::new(&mut params, "logvar", last, config.latent)?;
@@ -105,11 +101,7 @@ impl Vae {
             .chain(config.hidden.iter().rev().copied())
             .chain([config.inputs])
             .collect();
-        let decoder = widths
-            .windows(2)
-            .enumerate()
-            .map(|(i, w)| Dense::new(&mut params, &format!("decoder{i}"), w[0], w[1]))
-            .collect::<Result<Vec<_>>>()?;
+        let decoder = Dense::stack(&mut params, "decoder", &widths)?;
         Ok(Self {
             config,
             encoder,
