@@ -40,6 +40,7 @@ use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::nn::flow::{Flow, FlowConfig};
 use crate::nn::layers::matrix;
+use crate::nn::network::batched_along;
 use crate::nn::svdd::{DeepSvdd, SvddConfig};
 use crate::nn::train::{Dataset, TrainOptions, Validation, fit};
 use crate::progress::Progress;
@@ -60,9 +61,6 @@ pub const DEFAULT_TARGETS: [f64; 3] = [0.0, 1.0, 10.0];
 
 /// The names of the combined scores, besides the members' own.
 pub const SCORE_NAMES: [&str; 6] = ["svdd", "flow", "and", "or", "prod", "avg"];
-
-/// Events per forward pass when scoring.
-const SCORE_CHUNK: usize = 8192;
 
 /// Options of [`rare_and_different`].
 #[derive(Clone, Debug)]
@@ -442,15 +440,10 @@ fn best_val_loss(history: &crate::nn::train::History) -> f64 {
         .map_or(f64::NAN, |e| e.val_loss.unwrap_or(e.loss))
 }
 
-/// `f` applied to `x` in chunks of rows, the results concatenated as f64.
+/// `f` applied to `x` in batches of events ([`batched_along`]), as f64.
 fn chunked(x: &Tensor, f: impl Fn(&Tensor) -> Result<Tensor>) -> Result<Vec<f64>> {
-    let n = x.dims()[0];
-    let mut out = Vec::with_capacity(n);
-    for start in (0..n).step_by(SCORE_CHUNK) {
-        let part = f(&x.narrow(0, start, SCORE_CHUNK.min(n - start))?)?;
-        out.extend(part.to_dtype(DType::F64)?.to_vec1::<f64>()?);
-    }
-    Ok(out)
+    let t = batched_along(0, x, None, |c, _| f(c))?;
+    Ok(t.to_dtype(DType::F64)?.to_vec1::<f64>()?)
 }
 
 /// The smallest and largest finite log-likelihood of the training set.

@@ -14,6 +14,7 @@ use super::draw::Canvas;
 use super::frame::{Frame, Margins, Panel, Rect, tick_count};
 use super::output::{DrawResult, Figure, save};
 use super::style::{DEFAULT_SIZE, INK, series_color};
+use crate::data::describe::quantile_sorted;
 use crate::error::{Error, Result};
 use crate::stats::dark_machines::DmEvaluation;
 
@@ -55,11 +56,7 @@ impl Default for BoxOptions {
 fn five_numbers(values: &[f64]) -> [f64; 5] {
     let mut v = values.to_vec();
     v.sort_unstable_by(f64::total_cmp);
-    let q = |p: f64| {
-        let pos = p * (v.len() - 1) as f64;
-        let (lo, hi) = (pos.floor() as usize, pos.ceil() as usize);
-        v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
-    };
+    let q = |p: f64| quantile_sorted(&v, p);
     [v[0], q(0.25), q(0.5), q(0.75), v[v.len() - 1]]
 }
 
