@@ -47,10 +47,7 @@ fn anode_options(ctx: &NativeCallContext, mut opts: Map) -> Out<AnodeOptions> {
     let window = take_window("anode", &mut opts, &d.window)?;
     let efficiencies = take_efficiencies("anode", &mut opts, &d.efficiencies)?;
     let o = Options::new("anode", opts, &ANODE_KEYS)?;
-    let seed = match o.seed("seed")? {
-        Some(s) => s,
-        None => session_state(ctx)?.next_stream(),
-    };
+    let seed = o.seed_or_session(ctx)?;
     Ok(AnodeOptions {
         flow: FlowConfig {
             inputs: window.features.len(),

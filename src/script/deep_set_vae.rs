@@ -60,10 +60,7 @@ fn options(ctx: &NativeCallContext, mut opts: Map) -> Out<DeepSetVaeOptions> {
     let hidden = take_widths(&mut opts, "hidden", &d.model.hidden)?;
     let decoder = take_widths(&mut opts, "decoder", &d.model.decoder)?;
     let o = Options::new("deep_set_vae", opts, &KEYS)?;
-    let seed = match o.seed("seed")? {
-        Some(s) => s,
-        None => session_state(ctx)?.next_stream(),
-    };
+    let seed = o.seed_or_session(ctx)?;
     let validation = o.float("validation", 0.2)?;
     let patience = o.count("patience", d.training.patience.unwrap_or(4))?;
     Ok(DeepSetVaeOptions {

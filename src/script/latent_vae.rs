@@ -90,10 +90,7 @@ fn latent_vae_options(ctx: &NativeCallContext, mut opts: Map) -> Out<LatentVaeOp
         },
     };
     let validation = o.float("validation", 0.2)?;
-    let seed = match o.seed("seed")? {
-        Some(s) => s,
-        None => session_state(ctx)?.next_stream(),
-    };
+    let seed = o.seed_or_session(ctx)?;
     Ok(LatentVaeOptions {
         vae: crate::nn::vae::VaeConfig {
             inputs: features.len(),
@@ -151,10 +148,7 @@ fn latent_map_options(ctx: &NativeCallContext, mut opts: Map) -> Out<LatentMapOp
             .into());
         }
     };
-    let seed = match o.seed("seed")? {
-        Some(s) => s,
-        None => session_state(ctx)?.next_stream(),
-    };
+    let seed = o.seed_or_session(ctx)?;
     Ok(LatentMapOptions {
         run: o.count("run", d.run)?,
         mass_resolution: o.float("mass_resolution", d.mass_resolution)?,

@@ -216,10 +216,7 @@ fn hunt_options<'a>(
         })
         .transpose()?;
     let hidden = widths(function, hidden, &d.network.hidden)?;
-    let seed = match o.seed("seed")? {
-        Some(s) => s,
-        None => session_state(ctx)?.next_stream(),
-    };
+    let seed = o.seed_or_session(ctx)?;
     let network = crate::nn::mlp::MlpConfig {
         inputs: features.len(),
         hidden,

@@ -390,10 +390,7 @@ fn train_options(
             .into());
         }
     };
-    let seed = match o.seed("seed")? {
-        Some(s) => s,
-        None => super::state::session_state(ctx)?.next_stream(),
-    };
+    let seed = o.seed_or_session(ctx)?;
     Ok(TrainOptions {
         epochs: o.count("epochs", d.epochs)?,
         batch_size: o.count("batch_size", d.batch_size)?,
@@ -955,10 +952,7 @@ mod nn_api {
             }
             (Some(v), _) => Some(sample_context(v, n, c, net.device())?),
         };
-        let seed = match o.seed("seed")? {
-            Some(s) => s,
-            None => session_state(&ctx)?.next_stream(),
-        };
+        let seed = o.seed_or_session(&ctx)?;
         let x = net.sample(n, context.as_ref(), seed)?;
         let names = net
             .features

@@ -89,6 +89,15 @@ impl<'a> Options<'a> {
         }
     }
 
+    /// The option `seed`, or else the session's next random stream, so that an analysis is
+    /// reproducible from `seed(n)` without passing seeds around.
+    pub fn seed_or_session(&self, ctx: &rhai::NativeCallContext) -> super::values::Out<u64> {
+        match self.seed("seed")? {
+            Some(s) => Ok(s),
+            None => Ok(super::state::session_state(ctx)?.next_stream()),
+        }
+    }
+
     /// Whether the option `key` was given.
     pub fn has(&self, key: &str) -> bool {
         self.map.contains_key(key)

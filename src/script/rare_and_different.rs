@@ -81,10 +81,7 @@ fn options(ctx: &NativeCallContext, mut opts: Map) -> Out<RareAndDifferentOption
             .into());
         }
     };
-    let seed = match o.seed("seed")? {
-        Some(s) => s,
-        None => session_state(ctx)?.next_stream(),
-    };
+    let seed = o.seed_or_session(ctx)?;
     let epochs = o.count("epochs", d.svdd_training.epochs)?;
     let batch_size = o.count("batch_size", d.svdd_training.batch_size)?;
     let lr = o.float("lr", d.svdd_training.lr)?;

@@ -75,10 +75,7 @@ fn salad_options(ctx: &NativeCallContext, mut opts: Map) -> Out<SaladOptions> {
         o.count("batch_size", d.training.batch_size)?,
         o.float("lr", d.training.lr)?,
     );
-    let seed = match o.seed("seed")? {
-        Some(s) => s,
-        None => session_state(ctx)?.next_stream(),
-    };
+    let seed = o.seed_or_session(ctx)?;
     Ok(SaladOptions {
         logarithm,
         folds: o.count("folds", d.folds)?,

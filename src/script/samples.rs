@@ -67,7 +67,6 @@ mod samples_api {
     use crate::data::{darkmachines, lhco_features, lhco_h5};
     use crate::error::Error;
     use crate::script::options::Options;
-    use crate::script::state::session_state;
 
     /// An LHC-Olympics-like dijet sample with known truth (R&D-like preset). See
     /// `lhco_toy(opts)` and docs/generators.md.
@@ -108,10 +107,7 @@ mod samples_api {
             toy.variant = Variant::parse(&v)?;
         }
         toy.mj_mjj_slope = o.float("mj_mjj_slope", toy.mj_mjj_slope)?;
-        toy.seed = match o.seed("seed")? {
-            Some(seed) => seed,
-            None => session_state(&ctx)?.next_stream(),
-        };
+        toy.seed = o.seed_or_session(&ctx)?;
         events(generate_lhco(&toy)?)
     }
 
@@ -137,10 +133,7 @@ mod samples_api {
         if let Some(m) = o.optional_string("signal_model")? {
             toy.signal_model = SignalModel::parse(&m)?;
         }
-        toy.seed = match o.seed("seed")? {
-            Some(seed) => seed,
-            None => session_state(&ctx)?.next_stream(),
-        };
+        toy.seed = o.seed_or_session(&ctx)?;
         events(generate_dm(&toy)?)
     }
 

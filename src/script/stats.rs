@@ -88,10 +88,7 @@ fn bump_options(
         width_step: o.count("width_step", defaults.width_step)?,
         scan_step,
         npe: o.count("npe", defaults.npe)?,
-        seed: match o.seed("seed")? {
-            Some(seed) => seed,
-            None => super::state::session_state(ctx)?.next_stream(),
-        },
+        seed: o.seed_or_session(ctx)?,
         use_sideband: o.flag("use_sideband", false)?,
         sideband_width: o.count("sideband_width", 0)?,
     })
@@ -532,10 +529,7 @@ mod stats_api {
             width_step,
             scan_step,
             npe: o.count("npe", defaults.npe)?,
-            seed: match o.seed("seed")? {
-                Some(s) => s,
-                None => session_state(&ctx)?.next_stream(),
-            },
+            seed: o.seed_or_session(&ctx)?,
         };
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(bumphunter::bump_hunter_2d(
