@@ -11,6 +11,7 @@ pub mod data;
 pub mod error;
 pub mod fsutil;
 pub mod interrupt;
+pub mod kernel;
 pub mod methods;
 pub mod nn;
 pub mod plot;

@@ -1,4 +1,5 @@
-//! The `bumplab` command: the REPL (no arguments) and the script runner (`run`).
+//! The `bumplab` command: the REPL (no arguments), the script runner (`run`) and the Jupyter
+//! kernel (`kernel`).
 //! Argument parsing and wiring only; everything else lives in the library.
 
 use std::path::PathBuf;
@@ -30,10 +31,39 @@ enum Command {
         #[arg(last = true, value_name = "ARGS")]
         args: Vec<String>,
     },
+    /// The Jupyter kernel for Rhai cells: `kernel install` writes its kernelspec; Jupyter
+    /// then starts it as `kernel --connection-file F`.
+    Kernel {
+        /// The connection file Jupyter wrote (Jupyter passes it; not for typing by hand).
+        #[arg(long, value_name = "F")]
+        connection_file: Option<PathBuf>,
+        #[command(subcommand)]
+        action: Option<KernelAction>,
+    },
+}
+
+#[derive(Subcommand)]
+enum KernelAction {
+    /// Installs the kernelspec, so that Jupyter offers "bumplab (Rhai)".
+    Install {
+        /// Into the user's Jupyter data directory (the default).
+        #[arg(long, conflicts_with = "prefix")]
+        user: bool,
+        /// Into PREFIX/share/jupyter (e.g. a virtual environment: --prefix "$VIRTUAL_ENV").
+        #[arg(long, value_name = "P")]
+        prefix: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Kernel {
+        connection_file,
+        action,
+    }) = cli.command
+    {
+        return kernel(connection_file, action);
+    }
     let mut session = Session::new();
     let interrupt = session.interrupt();
     if let Err(err) = ctrlc::set_handler(move || interrupt.trigger()) {
@@ -47,6 +77,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Some(Command::Kernel { .. }) => unreachable!("handled above"),
         Some(Command::Run { file, seed, args }) => {
             if let Some(seed) = seed {
                 session.set_seed(seed);
@@ -59,6 +90,30 @@ fn main() -> ExitCode {
                     ExitCode::from(if err.is_interrupted() { 130 } else { 1 })
                 }
             }
+        }
+    }
+}
+
+/// `bumplab kernel`: installs the kernelspec or runs the kernel.
+fn kernel(connection_file: Option<PathBuf>, action: Option<KernelAction>) -> ExitCode {
+    use bumplab::kernel::install::{InstallTarget, install};
+    let outcome = match (action, connection_file) {
+        (Some(KernelAction::Install { prefix, .. }), _) => {
+            let target = prefix.map_or(InstallTarget::User, InstallTarget::Prefix);
+            std::env::current_exe()
+                .map_err(|err| bumplab::Error::io("locate", "the bumplab executable", err))
+                .and_then(|program| install(&target, &program))
+                .map(|dir| println!("installed the bumplab kernelspec in {}", dir.display()))
+                .map_err(|err| err.to_string())
+        }
+        (None, Some(file)) => bumplab::kernel::run(&file).map_err(|err| err.to_string()),
+        (None, None) => Err("give --connection-file F (Jupyter does), or `bumplab kernel install`".into()),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -137,6 +137,15 @@ impl Catalog {
             .collect()
     }
 
+    /// Names of the built-ins that draw a figure to a path (`plot`, `plot_hists`,
+    /// `dm_box_plot`, ...): those starting with `plot` or ending in `_plot`.
+    pub fn figure_names(&self) -> BTreeSet<&str> {
+        self.all()
+            .map(|f| f.name.as_str())
+            .filter(|name| name.starts_with("plot") || name.ends_with("_plot"))
+            .collect()
+    }
+
     /// Method and property names usable after `value.` on a value of canonical type
     /// `receiver` (see [`canonical_type`]); with `None`, those of every type.
     pub fn methods_of(&self, receiver: Option<&str>) -> BTreeSet<String> {

@@ -14,6 +14,7 @@ mod dm_evaluate;
 pub mod domain;
 pub mod errors;
 mod events;
+mod inline;
 pub mod input;
 mod latent_vae;
 mod methods;

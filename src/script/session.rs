@@ -13,7 +13,8 @@ use super::complete::CompletionContext;
 use super::domain::DOMAINS;
 use super::errors::ScriptError;
 use super::resolver::ScriptResolver;
-use super::state::{Output, SessionState, StateTag, stdout_output};
+use super::inline;
+use super::state::{Display, Output, SessionState, StateTag, stdout_output};
 use crate::interrupt::Interrupt;
 use crate::seed::SeedSequence;
 
@@ -51,6 +52,12 @@ impl Session {
 
     /// A session sending `print` and `help` text to `output`.
     pub fn with_output(output: Output) -> Self {
+        Self::with_sinks(output, None)
+    }
+
+    /// A session sending text to `output` and figures drawn without a path to `display`
+    /// (a notebook kernel; without one, plot calls need a path).
+    pub fn with_sinks(output: Output, display: Option<Display>) -> Self {
         install_panic_hook();
         let mut engine = Engine::new();
         engine.set_fail_on_invalid_map_property(true);
@@ -63,12 +70,14 @@ impl Session {
             engine.register_global_module(module.clone());
         }
         let catalog = Arc::new(Catalog::new(&modules, &engine));
+        inline::register(&mut engine, &catalog);
         let interrupt = Interrupt::new();
         let state = Arc::new(SessionState {
             seeds: Mutex::new(SeedSequence::default()),
             interrupt: interrupt.clone(),
             catalog,
             output: output.clone(),
+            display,
             device: Mutex::new(candle_core::Device::Cpu),
         });
         engine.set_default_tag(Dynamic::from(StateTag(state.clone())));

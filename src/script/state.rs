@@ -13,6 +13,10 @@ use crate::seed::SeedSequence;
 /// REPL, the notebook cell in a kernel.
 pub type Output = Arc<dyn Fn(&str) + Send + Sync>;
 
+/// Where figures go when a plot call names no file: `(MIME type, bytes)`, e.g.
+/// `("image/png", png)`. Only a notebook kernel has one; elsewhere a path is required.
+pub type Display = Arc<dyn Fn(&str, &[u8]) + Send + Sync>;
+
 /// An [`Output`] that writes each text as a line on standard output.
 pub fn stdout_output() -> Output {
     Arc::new(|text: &str| println!("{text}"))
@@ -28,6 +32,8 @@ pub struct SessionState {
     pub catalog: Arc<Catalog>,
     /// Where user-facing text goes.
     pub output: Output,
+    /// Where figures without a file go (a notebook kernel's inline display), if anywhere.
+    pub display: Option<Display>,
     /// Where new networks and their data live (`device("cuda")`); the CPU by default.
     pub device: Mutex<candle_core::Device>,
 }

@@ -1,0 +1,323 @@
+//! The kernel's session thread: owns the [`Session`] and answers the shell requests that need
+//! it (execute, complete, inspect, is_complete, history), one at a time and in order, sending
+//! every reply and broadcast to the socket task.
+
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::wire::{Headers, Message};
+use crate::interrupt::Interrupt;
+use crate::script::{ErrorKind, Session, catalog::Catalog, complete, input};
+
+/// Which socket a message leaves by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Channel {
+    /// Replies to shell requests.
+    Shell,
+    /// Broadcasts: status, streams, displays, results, errors.
+    IoPub,
+}
+
+/// A message on its way out.
+pub type Outgoing = (Channel, Message);
+
+/// Sends the kernel's messages, tagging broadcasts with the request being served.
+#[derive(Clone)]
+pub struct Publisher {
+    headers: Arc<Headers>,
+    out: UnboundedSender<Outgoing>,
+    /// The request whose outputs are being produced (the parent of every broadcast).
+    current: Arc<Mutex<Option<Message>>>,
+}
+
+impl Publisher {
+    /// A publisher sending on `out`.
+    pub fn new(headers: Arc<Headers>, out: UnboundedSender<Outgoing>) -> Self {
+        Self {
+            headers,
+            out,
+            current: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    fn send(&self, channel: Channel, message: Message) {
+        // The socket task only goes away when the kernel shuts down.
+        let _ = self.out.send((channel, message));
+    }
+
+    /// Broadcasts `msg_type` on IOPub with `parent` as its parent.
+    pub fn broadcast(&self, msg_type: &str, parent: Option<&Message>, content: Value) {
+        let topic = bytes::Bytes::from(format!("kernel.bumplab.{msg_type}"));
+        let message = self.headers.message(msg_type, parent, vec![topic], content);
+        self.send(Channel::IoPub, message);
+    }
+
+    /// Broadcasts on behalf of the request being served.
+    fn broadcast_current(&self, msg_type: &str, content: Value) {
+        let current = self.current.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        self.broadcast(msg_type, current.as_ref(), content);
+    }
+
+    /// Replies `msg_type` to `request` on the shell channel.
+    pub fn reply(&self, msg_type: &str, request: &Message, content: Value) {
+        self.send(Channel::Shell, self.headers.reply(msg_type, request, content));
+    }
+
+    /// The kernel's `busy` / `idle` status for `parent`.
+    pub fn status(&self, state: &str, parent: Option<&Message>) {
+        self.broadcast("status", parent, json!({ "execution_state": state }));
+    }
+
+    /// Text the running cell printed.
+    pub fn stream(&self, text: &str) {
+        self.broadcast_current("stream", json!({ "name": "stdout", "text": format!("{text}\n") }));
+    }
+
+    /// A figure the running cell drew without a path.
+    pub fn display(&self, mime: &str, bytes: &[u8]) {
+        let data = if mime.starts_with("image/svg") {
+            json!({ mime: String::from_utf8_lossy(bytes), "text/plain": "<figure>" })
+        } else {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
+            json!({ mime: encoded, "text/plain": "<figure>" })
+        };
+        self.broadcast_current(
+            "display_data",
+            json!({ "data": data, "metadata": {}, "transient": {} }),
+        );
+    }
+}
+
+/// The session side of the kernel.
+pub struct Executor {
+    session: Session,
+    publisher: Publisher,
+    execution_count: u64,
+}
+
+impl Executor {
+    /// A fresh session whose prints and figures go to `publisher`.
+    pub fn new(publisher: Publisher) -> Self {
+        let (text, figures) = (publisher.clone(), publisher.clone());
+        let session = Session::with_sinks(
+            Arc::new(move |t: &str| text.stream(t)),
+            Some(Arc::new(move |mime: &str, bytes: &[u8]| {
+                figures.display(mime, bytes)
+            })),
+        );
+        Self {
+            session,
+            publisher,
+            execution_count: 0,
+        }
+    }
+
+    /// The session's interrupt flag (the control channel triggers it).
+    pub fn interrupt(&self) -> Interrupt {
+        self.session.interrupt()
+    }
+
+    /// Serves one shell request, between `busy` and `idle`.
+    pub fn handle(&mut self, request: Message) {
+        self.publisher.status("busy", Some(&request));
+        *self.publisher.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(request.clone());
+        let (reply_type, content) = match request.msg_type() {
+            "execute_request" => ("execute_reply", self.execute(&request.content)),
+            "complete_request" => ("complete_reply", self.complete(&request.content)),
+            "inspect_request" => ("inspect_reply", self.inspect(&request.content)),
+            "is_complete_request" => ("is_complete_reply", is_complete(&request.content)),
+            "history_request" => ("history_reply", json!({ "status": "ok", "history": [] })),
+            "comm_info_request" => ("comm_info_reply", json!({ "status": "ok", "comms": {} })),
+            "kernel_info_request" => ("kernel_info_reply", kernel_info()),
+            other => {
+                eprintln!("bumplab kernel: ignoring an unknown request '{other}'");
+                ("", Value::Null)
+            }
+        };
+        if !reply_type.is_empty() {
+            self.publisher.reply(reply_type, &request, content);
+        }
+        *self.publisher.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        self.publisher.status("idle", Some(&request));
+    }
+
+    fn execute(&mut self, content: &Value) -> Value {
+        let code = content["code"].as_str().unwrap_or("");
+        let silent = content["silent"].as_bool().unwrap_or(false);
+        let store = content["store_history"].as_bool().unwrap_or(true) && !silent;
+        if store {
+            self.execution_count += 1;
+        }
+        let count = self.execution_count;
+        if !silent {
+            self.publisher.broadcast_current(
+                "execute_input",
+                json!({ "code": code, "execution_count": count }),
+            );
+        }
+        if code.trim().is_empty() {
+            return json!({ "status": "ok", "execution_count": count, "user_expressions": {}, "payload": [] });
+        }
+        match self.session.eval(&format!("In[{count}]"), code) {
+            Ok(value) => {
+                if !silent && !value.is_unit() && !code.trim_end().ends_with(';') {
+                    let text = self.session.display(&value);
+                    self.publisher.broadcast_current(
+                        "execute_result",
+                        json!({
+                            "execution_count": count,
+                            "data": { "text/plain": text },
+                            "metadata": {},
+                        }),
+                    );
+                }
+                json!({ "status": "ok", "execution_count": count, "user_expressions": {}, "payload": [] })
+            }
+            Err(err) => {
+                let ename = match err.kind {
+                    ErrorKind::Syntax => "SyntaxError",
+                    ErrorKind::Runtime => "RuntimeError",
+                    ErrorKind::Interrupted => "Interrupted",
+                    ErrorKind::Internal => "InternalError",
+                };
+                let error = json!({
+                    "ename": ename,
+                    "evalue": err.message,
+                    "traceback": err.to_string().lines().collect::<Vec<_>>(),
+                });
+                if !silent {
+                    self.publisher.broadcast_current("error", error.clone());
+                }
+                let mut reply = error;
+                reply["status"] = json!("error");
+                reply["execution_count"] = json!(count);
+                reply
+            }
+        }
+    }
+
+    fn complete(&self, content: &Value) -> Value {
+        let code = content["code"].as_str().unwrap_or("");
+        let cursor = byte_offset(code, content["cursor_pos"].as_u64().unwrap_or(0) as usize);
+        let found = complete::complete(
+            self.catalog(),
+            &self.session.completion_context(),
+            code,
+            cursor,
+        );
+        json!({
+            "status": "ok",
+            "matches": found.candidates,
+            "cursor_start": char_offset(code, found.start),
+            "cursor_end": char_offset(code, found.end),
+            "metadata": {},
+        })
+    }
+
+    fn inspect(&self, content: &Value) -> Value {
+        let code = content["code"].as_str().unwrap_or("");
+        let cursor = byte_offset(code, content["cursor_pos"].as_u64().unwrap_or(0) as usize);
+        let name = word_at(code, cursor);
+        let text = self.catalog().help_text(name).or_else(|| {
+            self.session
+                .variables()
+                .into_iter()
+                .find(|v| v.name == name)
+                .map(|v| format!("{}: {}\n{}", v.name, v.type_name, v.preview))
+        });
+        match text {
+            Some(text) => json!({
+                "status": "ok", "found": true, "data": { "text/plain": text }, "metadata": {},
+            }),
+            None => json!({ "status": "ok", "found": false, "data": {}, "metadata": {} }),
+        }
+    }
+
+    fn catalog(&self) -> &Catalog {
+        self.session.catalog()
+    }
+}
+
+/// The `kernel_info_reply` content.
+pub fn kernel_info() -> Value {
+    json!({
+        "status": "ok",
+        "protocol_version": super::wire::PROTOCOL_VERSION,
+        "implementation": "bumplab",
+        "implementation_version": env!("CARGO_PKG_VERSION"),
+        "language_info": {
+            "name": "rhai",
+            "version": "1",
+            "mimetype": "text/x-rhai",
+            "file_extension": ".rhai",
+            "pygments_lexer": "rust",
+            "codemirror_mode": "rust",
+        },
+        "banner": format!(
+            "bumplab {}: Rhai cells; help() lists the built-ins",
+            env!("CARGO_PKG_VERSION")
+        ),
+        "help_links": [],
+    })
+}
+
+fn is_complete(content: &Value) -> Value {
+    let code = content["code"].as_str().unwrap_or("");
+    if input::is_complete(code) {
+        json!({ "status": "complete" })
+    } else {
+        json!({ "status": "incomplete", "indent": "    " })
+    }
+}
+
+/// The byte offset of the `chars`-th character of `text` (Jupyter counts cursor positions
+/// in Unicode code points).
+fn byte_offset(text: &str, chars: usize) -> usize {
+    text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i)
+}
+
+/// The number of characters before byte offset `byte` of `text`.
+fn char_offset(text: &str, byte: usize) -> usize {
+    text[..byte.min(text.len())].chars().count()
+}
+
+/// The identifier around byte offset `cursor` of `text` (`""` if none).
+fn word_at(text: &str, cursor: usize) -> &str {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let cursor = cursor.min(text.len());
+    let start = text[..cursor]
+        .char_indices()
+        .rev()
+        .take_while(|&(_, c)| is_word(c))
+        .last()
+        .map_or(cursor, |(i, _)| i);
+    let end = text[cursor..]
+        .char_indices()
+        .find(|&(_, c)| !is_word(c))
+        .map_or(text.len(), |(i, _)| cursor + i);
+    &text[start..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_offsets_count_code_points() {
+        let text = "let μ = 1; μ.";
+        let byte = byte_offset(text, 13);
+        assert_eq!(&text[byte..], "");
+        assert_eq!(char_offset(text, byte), 13);
+        assert_eq!(byte_offset(text, 5), "let μ".len());
+    }
+
+    #[test]
+    fn inspection_finds_the_word_under_the_cursor() {
+        assert_eq!(word_at("x = lhco_toy(#{})", 6), "lhco_toy");
+        assert_eq!(word_at("bump_hunter", 11), "bump_hunter");
+        assert_eq!(word_at("a + b", 2), "");
+    }
+}

@@ -1,0 +1,123 @@
+//! Figures without a file: every figure built-in (`h.plot()`, `hunt.plot(#{ log_y: true })`,
+//! `plot_hists([a, b], #{})`, ...) called without its path draws to a temporary PNG and hands
+//! it to the session's display (a notebook kernel shows it inline). Outside a notebook the
+//! call is an error asking for a path.
+//!
+//! The path-less forms are catch-all overloads (Rhai prefers any exactly typed overload, so
+//! the path-taking forms are untouched); each tries the path after the receiver, then last,
+//! then first, and calls the first overload that exists.
+
+use std::cell::Cell;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
+
+use super::catalog::Catalog;
+use super::state::session_state;
+
+thread_local! {
+    /// Set while a path-less call is trying its overloads, so that a guess which lands on
+    /// a catch-all overload again fails instead of recursing.
+    static TRYING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Registers the path-less forms (one to three arguments) of every figure built-in.
+pub(super) fn register(engine: &mut Engine, catalog: &Catalog) {
+    for name in catalog.figure_names() {
+        let n = name.to_string();
+        engine.register_fn(name, move |ctx: NativeCallContext, a: Dynamic| {
+            show(&ctx, &n, vec![a])
+        });
+        let n = name.to_string();
+        engine.register_fn(name, move |ctx: NativeCallContext, a: Dynamic, b: Dynamic| {
+            show(&ctx, &n, vec![a, b])
+        });
+        let n = name.to_string();
+        engine.register_fn(
+            name,
+            move |ctx: NativeCallContext, a: Dynamic, b: Dynamic, c: Dynamic| {
+                show(&ctx, &n, vec![a, b, c])
+            },
+        );
+    }
+}
+
+/// Draws `name(args + a path)` to a temporary PNG and displays it.
+fn show(ctx: &NativeCallContext, name: &str, args: Vec<Dynamic>) -> Result<(), Box<EvalAltResult>> {
+    let signature = || {
+        let types: Vec<_> = args
+            .iter()
+            .map(|a| ctx.engine().map_type_name(a.type_name()).to_string())
+            .collect();
+        format!("{name}({})", types.join(", "))
+    };
+    if TRYING.with(Cell::get) {
+        return Err(EvalAltResult::ErrorFunctionNotFound(signature(), Position::NONE).into());
+    }
+    let state = session_state(ctx)?;
+    let Some(display) = state.display.clone() else {
+        return Err(format!(
+            "{} has no file to draw to: give a path ending in .png or .svg \
+             (figures without a path show inline only in a notebook)",
+            signature()
+        )
+        .into());
+    };
+    let path = temporary_png();
+    let drawn = draw(ctx, name, &args, &path);
+    let bytes = drawn.and_then(|found| {
+        if !found {
+            return Err(format!(
+                "{} cannot draw a figure: no {name}(...) takes these arguments with a path",
+                signature()
+            )
+            .into());
+        }
+        std::fs::read(&path).map_err(|err| {
+            crate::Error::io("read", &path, err).into()
+        })
+    });
+    let _ = std::fs::remove_file(&path);
+    display("image/png", &bytes?);
+    Ok(())
+}
+
+/// Calls the first overload of `name` that takes `args` with `path` inserted after the
+/// first argument, last or first; `Ok(false)` when there is none.
+fn draw(
+    ctx: &NativeCallContext,
+    name: &str,
+    args: &[Dynamic],
+    path: &std::path::Path,
+) -> Result<bool, Box<EvalAltResult>> {
+    let mut positions = vec![1.min(args.len()), args.len(), 0];
+    positions.dedup();
+    TRYING.with(|t| t.set(true));
+    let mut outcome = Ok(false);
+    for at in positions {
+        let mut call = args.to_vec();
+        call.insert(at, Dynamic::from(path.to_string_lossy().to_string()));
+        let mut refs: Vec<&mut Dynamic> = call.iter_mut().collect();
+        match ctx.call_native_fn_raw(name, false, &mut refs) {
+            Ok(_) => {
+                outcome = Ok(true);
+                break;
+            }
+            Err(err) if matches!(*err, EvalAltResult::ErrorFunctionNotFound(..)) => {}
+            Err(err) => {
+                outcome = Err(err);
+                break;
+            }
+        }
+    }
+    TRYING.with(|t| t.set(false));
+    outcome
+}
+
+/// A fresh path in the temporary directory, unique within and across processes.
+fn temporary_png() -> PathBuf {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    std::env::temp_dir().join(format!("bumplab-inline-{}-{n}.png", std::process::id()))
+}

@@ -1,0 +1,110 @@
+"""The bumplab kernel spoken to by jupyter_client, as a notebook front end does.
+
+Run by tests/jupyter.rs with JUPYTER_PATH pointing at a freshly installed kernelspec:
+kernel_info, execute (stream, execute_result, display_data image/png, positioned errors),
+is_complete, complete, inspect, interrupt during a long cell (the session survives) and
+shutdown. Exits non-zero with a message on the first failed check.
+"""
+import base64
+import queue
+import sys
+import time
+
+from jupyter_client.manager import start_new_kernel
+
+TIMEOUT = 60
+
+
+def check(condition, what):
+    if not condition:
+        sys.exit(f"FAILED: {what}")
+    print(f"ok: {what}")
+
+
+def run(kc, code):
+    """Executes code; returns (reply content, iopub messages of this request)."""
+    outputs = []
+    reply = kc.execute_interactive(code, timeout=TIMEOUT, output_hook=outputs.append)
+    return reply["content"], outputs
+
+
+def shell_reply(kc, msg_id):
+    """The shell reply to the request msg_id."""
+    while True:
+        msg = kc.get_shell_msg(timeout=TIMEOUT)
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return msg["content"]
+
+
+def of_type(outputs, msg_type):
+    return [m["content"] for m in outputs if m["header"]["msg_type"] == msg_type]
+
+
+def main():
+    km, kc = start_new_kernel(kernel_name="bumplab", startup_timeout=TIMEOUT)
+    try:
+        info = shell_reply(kc, kc.kernel_info())
+        check(info["implementation"] == "bumplab", "kernel_info names the implementation")
+        check(info["language_info"]["name"] == "rhai", "kernel_info names the language")
+
+        reply, outputs = run(kc, 'let x = 40 + 2;\nprint(`x is ${x}`);\nx')
+        check(reply["status"] == "ok", "a cell runs")
+        streams = "".join(s["text"] for s in of_type(outputs, "stream"))
+        check("x is 42" in streams, f"print() reaches the cell as a stream: {streams!r}")
+        results = of_type(outputs, "execute_result")
+        check(results and results[0]["data"]["text/plain"] == "42", "the last value is the result")
+
+        reply, outputs = run(kc, "x * 2")
+        check(of_type(outputs, "execute_result")[0]["data"]["text/plain"] == "84",
+              "variables persist across cells")
+
+        reply, outputs = run(kc, "let h = [1.0, 2.0, 2.5, 3.0].hist(linear_bins(0.0, 4.0, 4));\nh.plot()")
+        displays = of_type(outputs, "display_data")
+        check(reply["status"] == "ok" and len(displays) == 1, f"plot() without a path displays: {reply}")
+        png = base64.b64decode(displays[0]["data"]["image/png"])
+        check(png.startswith(b"\x89PNG"), "the display is a PNG image")
+
+        reply, outputs = run(kc, "let y = 1;\nlet z = no_such_function(y);")
+        check(reply["status"] == "error", "a failing cell replies with an error")
+        errors = of_type(outputs, "error")
+        trace = "\n".join(errors[0]["traceback"]) if errors else ""
+        check(":2:" in trace and "In[" in trace, f"the error names the cell position: {trace!r}")
+        reply, _ = run(kc, "y")
+        check(reply["status"] == "ok", "the session survives an error")
+
+        check(shell_reply(kc, kc.is_complete("fn f(a) {\n"))["status"] == "incomplete",
+              "an open block is incomplete")
+        check(shell_reply(kc, kc.is_complete("let a = 1;"))["status"] == "complete",
+              "a statement is complete")
+
+        content = shell_reply(kc, kc.complete("lhco_t", 6))
+        check("lhco_toy" in content["matches"] and content["cursor_start"] == 0,
+              f"completion of built-ins: {content['matches']}")
+        content = shell_reply(kc, kc.complete("h.integ", 7))
+        check("integral" in content["matches"], f"completion of methods by type: {content['matches']}")
+
+        content = shell_reply(kc, kc.inspect("bump_hunter(", 3))
+        check(content["found"] and "bump_hunter" in content["data"]["text/plain"],
+              "inspect shows the help text")
+
+        # Interrupt a long cell: the reply is an interruption and the session stays.
+        msg_id = kc.execute("let s = 0;\nfor i in 0..1000000000 { s += i; }\ns")
+        time.sleep(2.0)
+        km.interrupt_kernel()
+        started = time.time()
+        content = shell_reply(kc, msg_id)
+        check(content["status"] == "error" and content["ename"] == "Interrupted",
+              f"interrupt stops a running cell: {content.get('ename')}")
+        check(time.time() - started < 10, "the interruption is prompt")
+        reply, outputs = run(kc, "x")
+        check(of_type(outputs, "execute_result")[0]["data"]["text/plain"] == "42",
+              "the session survives an interruption")
+        check(km.is_alive(), "the kernel is alive after the interruption")
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+    check(not km.is_alive(), "shutdown ends the kernel")
+
+
+if __name__ == "__main__":
+    main()
