@@ -219,14 +219,20 @@ impl Session {
         if value.is_string() {
             return format!("{:?}", value.to_string());
         }
+        // `to_string` through a script call, so that the built-ins' and the user's own
+        // `to_string` overloads are both found (`Engine::call_fn` sees script functions only).
+        let mut scope = Scope::new();
+        scope.push("value", value.clone());
         self.engine
-            .call_fn::<String>(
-                &mut Scope::new(),
-                &self.functions,
-                "to_string",
-                (value.clone(),),
-            )
-            .unwrap_or_else(|_| value.to_string())
+            .compile("to_string(value)")
+            .ok()
+            .and_then(|call| {
+                let program = self.functions.merge(&call);
+                self.engine
+                    .eval_ast_with_scope::<String>(&mut scope, &program)
+                    .ok()
+            })
+            .unwrap_or_else(|| value.to_string())
     }
 
     /// What completion needs to know about the session.
@@ -578,6 +584,12 @@ mod tests {
         assert_eq!(s.display(&v), "\"abc\"");
         let v = s.eval("<repl>", "[1, 2.5]").unwrap();
         assert_eq!(s.display(&v), "[1, 2.5]");
+        // A built-in type shows its own summary, not the Rust type name.
+        let v = s
+            .eval("<repl>", "[1.0, 2.0].hist(linear_bins(0.0, 4.0, 4))")
+            .unwrap();
+        let shown = s.display(&v);
+        assert!(!shown.contains("bumplab::") && shown.contains("Hist1D"), "{shown}");
         let _ = s
             .eval("<repl>", "let long = \"x\"; long.pad(100, 'x');")
             .unwrap();
