@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod data;
+pub mod display;
 pub mod error;
 pub mod fsutil;
 pub mod interrupt;
@@ -15,6 +16,7 @@ pub mod kernel;
 pub mod methods;
 pub mod nn;
 pub mod plot;
+pub mod prelude;
 pub mod progress;
 pub mod repl;
 pub mod script;

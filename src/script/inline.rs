@@ -1,6 +1,6 @@
 //! Figures without a file: every figure built-in (`h.plot()`, `hunt.plot(#{ log_y: true })`,
-//! `plot_hists([a, b], #{})`, ...) called without its path draws to a temporary PNG and hands
-//! it to the session's display (a notebook kernel shows it inline). Outside a notebook the
+//! `plot_hists([a, b], #{})`, ...) called without its path draws a PNG
+//! ([`crate::display::png_bytes`]) and hands it to the session's display (a notebook kernel shows it inline). Outside a notebook the
 //! call is an error asking for a path.
 //!
 //! The path-less forms are catch-all overloads (Rhai prefers any exactly typed overload, so
@@ -8,8 +8,6 @@
 //! then first, and calls the first overload that exists.
 
 use std::cell::Cell;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 
@@ -64,22 +62,18 @@ fn show(ctx: &NativeCallContext, name: &str, args: Vec<Dynamic>) -> Result<(), B
         )
         .into());
     };
-    let path = temporary_png();
-    let drawn = draw(ctx, name, &args, &path);
-    let bytes = drawn.and_then(|found| {
-        if !found {
-            return Err(format!(
+    let png = crate::display::png_bytes::<Box<EvalAltResult>>(|path| {
+        if draw(ctx, name, &args, path)? {
+            Ok(())
+        } else {
+            Err(format!(
                 "{} cannot draw a figure: no {name}(...) takes these arguments with a path",
                 signature()
             )
-            .into());
+            .into())
         }
-        std::fs::read(&path).map_err(|err| {
-            crate::Error::io("read", &path, err).into()
-        })
-    });
-    let _ = std::fs::remove_file(&path);
-    display("image/png", &bytes?);
+    })?;
+    display("image/png", &png);
     Ok(())
 }
 
@@ -113,11 +107,4 @@ fn draw(
     }
     TRYING.with(|t| t.set(false));
     outcome
-}
-
-/// A fresh path in the temporary directory, unique within and across processes.
-fn temporary_png() -> PathBuf {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    std::env::temp_dir().join(format!("bumplab-inline-{}-{n}.png", std::process::id()))
 }

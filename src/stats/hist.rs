@@ -62,6 +62,21 @@ impl Hist1D {
         Ok(h)
     }
 
+    /// The histogram of column `column` of `events` in the bins `edges`, weighted by the
+    /// events' weight role when one is set.
+    pub fn from_events(
+        events: &crate::data::EventSet,
+        column: &str,
+        edges: Vec<f64>,
+    ) -> Result<Self> {
+        let values = events.column(column)?;
+        let weights = events
+            .role_column(crate::data::Role::Weight)
+            .map(|_| events.weights())
+            .transpose()?;
+        Self::fill(edges, &values, weights.as_deref())
+    }
+
     /// A histogram with given bin `counts` (Poisson: the sum of squared weights equals the
     /// counts).
     pub fn from_counts(edges: Vec<f64>, counts: Vec<f64>) -> Result<Self> {
