@@ -32,9 +32,8 @@ pub fn png_bytes<E: From<Error>>(
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let path: PathBuf =
         std::env::temp_dir().join(format!("bumplab-figure-{}-{n}.png", std::process::id()));
-    let drawn = draw(&path).and_then(|()| {
-        std::fs::read(&path).map_err(|e| E::from(Error::io("read", &path, e)))
-    });
+    let drawn = draw(&path)
+        .and_then(|()| std::fs::read(&path).map_err(|e| E::from(Error::io("read", &path, e))));
     let _ = std::fs::remove_file(&path);
     drawn
 }
@@ -114,7 +113,10 @@ pub fn events_html(events: &EventSet, rows: usize) -> String {
 impl EventSet {
     /// evcxr's rich display: an HTML table of the first rows.
     pub fn evcxr_display(&self) {
-        println!("{}", evcxr_content("text/html", &events_html(self, PREVIEW_ROWS)));
+        println!(
+            "{}",
+            evcxr_content("text/html", &events_html(self, PREVIEW_ROWS))
+        );
     }
 }
 
@@ -189,7 +191,10 @@ mod tests {
         assert!(html.contains("3 events × 2 columns"), "{html}");
         assert!(html.contains("<th>a&lt;b</th>"), "{html}");
         assert!(html.contains("<td>3500.000000</td>"), "{html}");
-        assert!(!html.contains("4000.000000") && html.contains("1 more"), "{html}");
+        assert!(
+            !html.contains("4000.000000") && html.contains("1 more"),
+            "{html}"
+        );
         assert!(evcxr_content("text/html", "x").starts_with("EVCXR_BEGIN_CONTENT text/html\n"));
     }
 }

@@ -107,7 +107,9 @@ fn kernel(connection_file: Option<PathBuf>, action: Option<KernelAction>) -> Exi
                 .map_err(|err| err.to_string())
         }
         (None, Some(file)) => bumplab::kernel::run(&file).map_err(|err| err.to_string()),
-        (None, None) => Err("give --connection-file F (Jupyter does), or `bumplab kernel install`".into()),
+        (None, None) => {
+            Err("give --connection-file F (Jupyter does), or `bumplab kernel install`".into())
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

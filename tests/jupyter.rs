@@ -34,8 +34,14 @@ fn kernelspec() -> tempfile::TempDir {
         .arg(prefix.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let spec = prefix.path().join("share/jupyter/kernels/bumplab/kernel.json");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let spec = prefix
+        .path()
+        .join("share/jupyter/kernels/bumplab/kernel.json");
     assert!(spec.exists(), "no kernel.json at {}", spec.display());
     prefix
 }
@@ -45,7 +51,14 @@ fn python(bin: &Path, prefix: &Path, args: &[&str]) {
         .args(args)
         .current_dir(repo())
         .env("JUPYTER_PATH", prefix.join("share/jupyter"))
-        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -69,6 +82,9 @@ fn the_rhai_notebooks_run_top_to_bottom() {
     python(
         &bin,
         prefix.path(),
-        &["tests/jupyter/run_notebooks.py", out.path().to_str().unwrap()],
+        &[
+            "tests/jupyter/run_notebooks.py",
+            out.path().to_str().unwrap(),
+        ],
     );
 }

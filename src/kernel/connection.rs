@@ -85,9 +85,17 @@ mod tests {
     #[test]
     fn rejects_what_it_cannot_serve() {
         let ipc = FILE.replace("\"tcp\"", "\"ipc\"");
-        assert!(ConnectionInfo::parse(&ipc).unwrap_err().contains("transport 'ipc'"));
+        assert!(
+            ConnectionInfo::parse(&ipc)
+                .unwrap_err()
+                .contains("transport 'ipc'")
+        );
         let md5 = FILE.replace("hmac-sha256", "hmac-md5");
-        assert!(ConnectionInfo::parse(&md5).unwrap_err().contains("hmac-md5"));
+        assert!(
+            ConnectionInfo::parse(&md5)
+                .unwrap_err()
+                .contains("hmac-md5")
+        );
         assert!(ConnectionInfo::parse("{").is_err());
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("kernel.json");

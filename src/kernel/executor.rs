@@ -57,13 +57,20 @@ impl Publisher {
 
     /// Broadcasts on behalf of the request being served.
     fn broadcast_current(&self, msg_type: &str, content: Value) {
-        let current = self.current.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let current = self
+            .current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         self.broadcast(msg_type, current.as_ref(), content);
     }
 
     /// Replies `msg_type` to `request` on the shell channel.
     pub fn reply(&self, msg_type: &str, request: &Message, content: Value) {
-        self.send(Channel::Shell, self.headers.reply(msg_type, request, content));
+        self.send(
+            Channel::Shell,
+            self.headers.reply(msg_type, request, content),
+        );
     }
 
     /// The kernel's `busy` / `idle` status for `parent`.
@@ -73,7 +80,10 @@ impl Publisher {
 
     /// Text the running cell printed.
     pub fn stream(&self, text: &str) {
-        self.broadcast_current("stream", json!({ "name": "stdout", "text": format!("{text}\n") }));
+        self.broadcast_current(
+            "stream",
+            json!({ "name": "stdout", "text": format!("{text}\n") }),
+        );
     }
 
     /// A figure the running cell drew without a path.
@@ -123,7 +133,11 @@ impl Executor {
     /// Serves one shell request, between `busy` and `idle`.
     pub fn handle(&mut self, request: Message) {
         self.publisher.status("busy", Some(&request));
-        *self.publisher.current.lock().unwrap_or_else(|e| e.into_inner()) = Some(request.clone());
+        *self
+            .publisher
+            .current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = Some(request.clone());
         let (reply_type, content) = match request.msg_type() {
             "execute_request" => ("execute_reply", self.execute(&request.content)),
             "complete_request" => ("complete_reply", self.complete(&request.content)),
@@ -140,7 +154,11 @@ impl Executor {
         if !reply_type.is_empty() {
             self.publisher.reply(reply_type, &request, content);
         }
-        *self.publisher.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *self
+            .publisher
+            .current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = None;
         self.publisher.status("idle", Some(&request));
     }
 
@@ -276,7 +294,9 @@ fn is_complete(content: &Value) -> Value {
 /// The byte offset of the `chars`-th character of `text` (Jupyter counts cursor positions
 /// in Unicode code points).
 fn byte_offset(text: &str, chars: usize) -> usize {
-    text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i)
+    text.char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(i, _)| i)
 }
 
 /// The number of characters before byte offset `byte` of `text`.

@@ -40,7 +40,10 @@ fn user_data_dir() -> Result<PathBuf> {
         )
     };
     if cfg!(target_os = "macos") {
-        Ok(dirs::home_dir().ok_or_else(missing)?.join("Library").join("Jupyter"))
+        Ok(dirs::home_dir()
+            .ok_or_else(missing)?
+            .join("Library")
+            .join("Jupyter"))
     } else {
         Ok(dirs::data_dir().ok_or_else(missing)?.join("jupyter"))
     }
@@ -82,7 +85,12 @@ mod tests {
                 .unwrap();
         assert_eq!(
             spec["argv"],
-            json!(["/opt/bin/bumplab", "kernel", "--connection-file", "{connection_file}"])
+            json!([
+                "/opt/bin/bumplab",
+                "kernel",
+                "--connection-file",
+                "{connection_file}"
+            ])
         );
         assert_eq!(spec["language"], "rhai");
         assert_eq!(spec["interrupt_mode"], "message");

@@ -146,20 +146,28 @@ async fn serve(info: ConnectionInfo) -> Result<(), KernelError> {
                 continue;
             }
         };
-        let reply = |msg_type: &str, content| signer.encode(&headers.reply(msg_type, &request, content));
+        let reply =
+            |msg_type: &str, content| signer.encode(&headers.reply(msg_type, &request, content));
         match request.msg_type() {
             "interrupt_request" => {
                 interrupt.trigger();
-                control.send(reply("interrupt_reply", json!({ "status": "ok" }))).await?;
+                control
+                    .send(reply("interrupt_reply", json!({ "status": "ok" })))
+                    .await?;
             }
             "kernel_info_request" => {
-                control.send(reply("kernel_info_reply", executor::kernel_info())).await?;
+                control
+                    .send(reply("kernel_info_reply", executor::kernel_info()))
+                    .await?;
             }
             "shutdown_request" => {
                 interrupt.trigger();
                 let restart = request.content["restart"].as_bool().unwrap_or(false);
                 control
-                    .send(reply("shutdown_reply", json!({ "status": "ok", "restart": restart })))
+                    .send(reply(
+                        "shutdown_reply",
+                        json!({ "status": "ok", "restart": restart }),
+                    ))
                     .await?;
                 publisher.status("dead", Some(&request));
                 // Let the reply and the last broadcasts leave before the sockets close.

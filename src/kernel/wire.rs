@@ -85,7 +85,9 @@ impl Signer {
         let split = frames
             .iter()
             .position(|f| f.as_ref() == DELIMITER)
-            .ok_or_else(|| KernelError::Protocol("a message without the <IDS|MSG> delimiter".into()))?;
+            .ok_or_else(|| {
+                KernelError::Protocol("a message without the <IDS|MSG> delimiter".into())
+            })?;
         let parts = &frames[split + 1..];
         if parts.len() < 5 {
             return Err(KernelError::Protocol(format!(
@@ -95,7 +97,9 @@ impl Signer {
         }
         let expected = self.sign([&parts[1], &parts[2], &parts[3], &parts[4]]);
         if !constant_time_eq(expected.as_bytes(), &parts[0]) {
-            return Err(KernelError::Protocol("a message with a wrong signature".into()));
+            return Err(KernelError::Protocol(
+                "a message with a wrong signature".into(),
+            ));
         }
         let json = |i: usize, what: &str| {
             serde_json::from_slice::<Value>(&parts[i])
@@ -241,7 +245,12 @@ mod tests {
     fn encode_then_decode_round_trips_and_rejects_tampering() {
         let signer = Signer::new("k3y");
         let headers = Headers::new();
-        let request = headers.message("kernel_info_request", None, vec![Bytes::from("peer")], json!({}));
+        let request = headers.message(
+            "kernel_info_request",
+            None,
+            vec![Bytes::from("peer")],
+            json!({}),
+        );
         let reply = headers.reply("kernel_info_reply", &request, json!({"status": "ok"}));
         let frames = signer.encode(&reply);
         let decoded = signer.decode(frames.clone()).unwrap();
@@ -257,7 +266,9 @@ mod tests {
             .decode(ZmqMessage::try_from(tampered).unwrap())
             .unwrap_err();
         assert!(err.to_string().contains("wrong signature"), "{err}");
-        let err = Signer::new("other").decode(signer.encode(&reply)).unwrap_err();
+        let err = Signer::new("other")
+            .decode(signer.encode(&reply))
+            .unwrap_err();
         assert!(err.to_string().contains("wrong signature"), "{err}");
     }
 

@@ -28,9 +28,10 @@ pub(super) fn register(engine: &mut Engine, catalog: &Catalog) {
             show(&ctx, &n, vec![a])
         });
         let n = name.to_string();
-        engine.register_fn(name, move |ctx: NativeCallContext, a: Dynamic, b: Dynamic| {
-            show(&ctx, &n, vec![a, b])
-        });
+        engine.register_fn(
+            name,
+            move |ctx: NativeCallContext, a: Dynamic, b: Dynamic| show(&ctx, &n, vec![a, b]),
+        );
         let n = name.to_string();
         engine.register_fn(
             name,
@@ -107,4 +108,66 @@ fn draw(
     }
     TRYING.with(|t| t.set(false));
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use crate::script::Session;
+
+    /// What the display received: (MIME type, bytes) per figure.
+    type Shown = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
+    fn session_with_display() -> (Session, Shown) {
+        let shown = Arc::new(Mutex::new(Vec::new()));
+        let sink = shown.clone();
+        let session = Session::with_sinks(
+            Arc::new(|_: &str| {}),
+            Some(Arc::new(move |mime: &str, bytes: &[u8]| {
+                sink.lock()
+                    .unwrap()
+                    .push((mime.to_string(), bytes.to_vec()))
+            })),
+        );
+        (session, shown)
+    }
+
+    #[test]
+    fn figures_without_a_path_go_to_the_display() {
+        let (mut s, shown) = session_with_display();
+        let _ = s
+            .eval(
+                "<t>",
+                "let h = [0.5, 1.5, 1.6].hist(linear_bins(0.0, 2.0, 2));",
+            )
+            .unwrap();
+        let _ = s.eval("<t>", "h.plot()").unwrap();
+        let _ = s.eval("<t>", "h.plot(#{ log_y: true })").unwrap();
+        let _ = s
+            .eval("<t>", "plot_hists([h, h], #{ labels: [\"a\", \"b\"] })")
+            .unwrap();
+        let shown = shown.lock().unwrap();
+        assert_eq!(shown.len(), 3);
+        assert!(
+            shown
+                .iter()
+                .all(|(mime, png)| mime == "image/png" && png.starts_with(b"\x89PNG"))
+        );
+        // Option errors of the real overload come through unchanged.
+        let err = s.eval("<t>", "h.plot(#{ colour: 1 })").unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
+        let err = s.eval("<t>", "(42).plot()").unwrap_err();
+        assert!(err.to_string().contains("cannot draw a figure"), "{err}");
+    }
+
+    #[test]
+    fn outside_a_notebook_a_path_is_required() {
+        let mut s = Session::with_output(Arc::new(|_: &str| {}));
+        let _ = s
+            .eval("<t>", "let h = [0.5].hist(linear_bins(0.0, 2.0, 2));")
+            .unwrap();
+        let err = s.eval("<t>", "h.plot()").unwrap_err().to_string();
+        assert!(err.contains("give a path ending in .png or .svg"), "{err}");
+    }
 }

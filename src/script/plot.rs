@@ -15,7 +15,7 @@ use crate::stats::metrics::Roc;
 /// The `plot` domain.
 pub const DOMAIN: Domain = Domain {
     name: "plot",
-    about: "figures (PNG/SVG): histograms, ratio panels, ROC/SIC curves, BumpHunter results, heat maps",
+    about: "figures (PNG/SVG): histograms, ratio panels, ROC/SIC curves, BumpHunter results, heat maps; without a path, shown inline in a notebook",
     module: || exported_module!(plot_api),
 };
 

@@ -12,8 +12,8 @@ use super::catalog::{Catalog, canonical_type};
 use super::complete::CompletionContext;
 use super::domain::DOMAINS;
 use super::errors::ScriptError;
-use super::resolver::ScriptResolver;
 use super::inline;
+use super::resolver::ScriptResolver;
 use super::state::{Display, Output, SessionState, StateTag, stdout_output};
 use crate::interrupt::Interrupt;
 use crate::seed::SeedSequence;
@@ -589,7 +589,10 @@ mod tests {
             .eval("<repl>", "[1.0, 2.0].hist(linear_bins(0.0, 4.0, 4))")
             .unwrap();
         let shown = s.display(&v);
-        assert!(!shown.contains("bumplab::") && shown.contains("Hist1D"), "{shown}");
+        assert!(
+            !shown.contains("bumplab::") && shown.contains("Hist1D"),
+            "{shown}"
+        );
         let _ = s
             .eval("<repl>", "let long = \"x\"; long.pad(100, 'x');")
             .unwrap();

@@ -136,7 +136,11 @@ mod stats_api {
     /// The histogram of column `col` in the bins `edges`, weighted by the weight role if set.
     #[rhai_fn(name = "hist", pure, return_raw)]
     pub fn events_hist(events: &mut EventSet, col: &str, edges: Array) -> Out<Hist1D> {
-        Ok(Hist1D::from_events(events, col, floats("bin edges", &edges)?)?)
+        Ok(Hist1D::from_events(
+            events,
+            col,
+            floats("bin edges", &edges)?,
+        )?)
     }
 
     /// A histogram with given bin `counts` (Poisson uncertainties), e.g. a reference shape.
