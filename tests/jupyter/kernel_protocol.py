@@ -100,6 +100,23 @@ def main():
         check(of_type(outputs, "execute_result")[0]["data"]["text/plain"] == "42",
               "the session survives an interruption")
         check(km.is_alive(), "the kernel is alive after the interruption")
+
+        # Interrupt a long training inside a built-in: it stops between batches.
+        msg_id = kc.execute(
+            'let ev = lhco_toy(#{ background: 100000, signal: 0 });\n'
+            'let m = mlp(#{ inputs: 4, hidden: [64, 64, 64] });\n'
+            'm.fit(ev, #{ features: ["mj1", "mj2", "tau21_1", "tau21_2"], target: "label", '
+            'epochs: 1000 })')
+        time.sleep(4.0)
+        km.interrupt_kernel()
+        started = time.time()
+        content = shell_reply(kc, msg_id)
+        check(time.time() - started < 15, "an interrupted training stops promptly")
+        check(content["status"] == "error" and content["ename"] == "Interrupted",
+              f"the training cell reports the interruption: {content}")
+        reply, outputs = run(kc, "m.parameters")
+        check(reply["status"] == "ok" and of_type(outputs, "execute_result"),
+              "the model trained so far is still in the session")
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=False)
