@@ -1,10 +1,11 @@
 //! Rich display in notebooks: figures drawn to memory, and the `evcxr_display` hooks through
-//! which the evcxr Jupyter kernel shows bumplab values inline (histograms, event-set
-//! previews, BumpHunter, CWoLa-hunting and SALAD results).
+//! which the evcxr Jupyter kernel shows bumplab values inline (histograms, ROC and SIC
+//! curves, event-set previews, BumpHunter, CWoLa-hunting and SALAD results).
 //!
-//! evcxr calls a value's `evcxr_display` method when a cell ends in it; the method prints
-//! the value between `EVCXR_BEGIN_CONTENT <mime type>` and `EVCXR_END_CONTENT` lines
-//! (figures as base64 PNG, tables as HTML). Outside evcxr the methods just print that text.
+//! Each type says how it looks through [`Rich::representations`] (figures as base64 PNG,
+//! tables and summaries as HTML). evcxr calls a value's `evcxr_display` method when a cell
+//! ends in it; the method prints every representation between `EVCXR_BEGIN_CONTENT <mime
+//! type>` and `EVCXR_END_CONTENT` lines. Outside evcxr the methods just print that text.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,12 +17,22 @@ use crate::data::describe::Description;
 use crate::error::{Error, Result};
 use crate::methods::cwola::CwolaHunt;
 use crate::methods::salad::Salad;
-use crate::plot::{BumpPlotOptions, HeatmapOptions, HistOptions};
+use crate::plot::{
+    BumpPlotOptions, Curve, CurveOptions, HeatmapOptions, HistOptions, RandomClassifier,
+};
 use crate::stats::bumphunter::BumpHunterResult;
 use crate::stats::hist::{Hist1D, Hist2D};
+use crate::stats::metrics::{Roc, SicCurve};
 
 /// Rows of an event set shown in its HTML preview.
 const PREVIEW_ROWS: usize = 10;
+
+/// A value that can show itself in a notebook.
+pub trait Rich {
+    /// The value's representations, in display order: (MIME type, content), with images
+    /// base64-encoded.
+    fn representations(&self) -> Result<Vec<(&'static str, String)>>;
+}
 
 /// The PNG that `draw` writes when given a path: the figure functions write files, so the
 /// figure goes through a temporary file that is removed afterwards.
@@ -38,23 +49,30 @@ pub fn png_bytes<E: From<Error>>(
     drawn
 }
 
-/// The text evcxr turns into a display of `mime` with `content`.
-pub fn evcxr_content(mime: &str, content: &str) -> String {
-    format!("EVCXR_BEGIN_CONTENT {mime}\n{content}\nEVCXR_END_CONTENT")
+/// The text evcxr turns into displays: each representation between its
+/// `EVCXR_BEGIN_CONTENT` and `EVCXR_END_CONTENT` lines.
+pub fn evcxr_text(value: &impl Rich) -> Result<String> {
+    Ok(value
+        .representations()?
+        .iter()
+        .map(|(mime, content)| {
+            format!("EVCXR_BEGIN_CONTENT {mime}\n{content}\nEVCXR_END_CONTENT\n")
+        })
+        .collect())
 }
 
-/// Prints the figure `draw` makes for evcxr, or the error that stopped it.
-fn show_png(draw: impl FnOnce(&Path) -> Result<()>) {
-    match png_bytes::<Error>(draw) {
-        Ok(png) => println!(
-            "{}",
-            evcxr_content(
-                "image/png",
-                &base64::engine::general_purpose::STANDARD.encode(png)
-            )
-        ),
-        Err(err) => eprintln!("cannot draw the figure: {err}"),
-    }
+/// The figure `draw` makes, as a base64 PNG representation.
+fn png(draw: impl FnOnce(&Path) -> Result<()>) -> Result<(&'static str, String)> {
+    let bytes = png_bytes::<Error>(draw)?;
+    Ok((
+        "image/png",
+        base64::engine::general_purpose::STANDARD.encode(bytes),
+    ))
+}
+
+/// `text` as preformatted HTML.
+fn preformatted(text: &str) -> (&'static str, String) {
+    ("text/html", format!("<pre>{}</pre>", escape(text)))
 }
 
 /// Escapes `text` for HTML.
@@ -62,14 +80,6 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-}
-
-/// Plain text shown as preformatted HTML.
-fn show_text(text: &str) {
-    println!(
-        "{}",
-        evcxr_content("text/html", &format!("<pre>{}</pre>", escape(text)))
-    );
 }
 
 /// An HTML table of the first rows of `events`, with its size.
@@ -110,60 +120,134 @@ pub fn events_html(events: &EventSet, rows: usize) -> String {
     html
 }
 
-impl EventSet {
-    /// evcxr's rich display: an HTML table of the first rows.
-    pub fn evcxr_display(&self) {
-        println!(
-            "{}",
-            evcxr_content("text/html", &events_html(self, PREVIEW_ROWS))
-        );
+/// One curve with `x_label`, `y_label` and the random classifier `diagonal`, as a PNG.
+fn curve_png(
+    curve: Curve,
+    x_label: &str,
+    y_label: &str,
+    diagonal: RandomClassifier,
+) -> Result<(&'static str, String)> {
+    let options = CurveOptions {
+        x_label: x_label.into(),
+        y_label: y_label.into(),
+        diagonal: Some(diagonal),
+        ..CurveOptions::default()
+    };
+    png(|path| crate::plot::plot_curves(path, &[curve], &options))
+}
+
+impl Rich for EventSet {
+    fn representations(&self) -> Result<Vec<(&'static str, String)>> {
+        Ok(vec![("text/html", events_html(self, PREVIEW_ROWS))])
     }
 }
 
-impl Description {
-    /// evcxr's rich display: the summary table.
-    pub fn evcxr_display(&self) {
-        show_text(&self.to_string());
+impl Rich for Description {
+    fn representations(&self) -> Result<Vec<(&'static str, String)>> {
+        Ok(vec![preformatted(&self.to_string())])
     }
 }
 
-impl Hist1D {
-    /// evcxr's rich display: the histogram drawn as a step line.
-    pub fn evcxr_display(&self) {
-        show_png(|path| crate::plot::plot_hists(path, &[("", self)], &HistOptions::default()));
+impl Rich for Hist1D {
+    fn representations(&self) -> Result<Vec<(&'static str, String)>> {
+        let options = HistOptions::default();
+        Ok(vec![png(|path| {
+            crate::plot::plot_hists(path, &[("", self)], &options)
+        })?])
     }
 }
 
-impl Hist2D {
-    /// evcxr's rich display: the histogram as a heat map.
-    pub fn evcxr_display(&self) {
-        show_png(|path| crate::plot::plot_heatmap(path, self, &HeatmapOptions::default()));
+impl Rich for Hist2D {
+    fn representations(&self) -> Result<Vec<(&'static str, String)>> {
+        let options = HeatmapOptions::default();
+        Ok(vec![png(|path| {
+            crate::plot::plot_heatmap(path, self, &options)
+        })?])
     }
 }
 
-impl BumpHunterResult {
-    /// evcxr's rich display: the summary and the data, reference and selected window.
-    pub fn evcxr_display(&self) {
-        show_text(&self.to_string());
-        show_png(|path| crate::plot::plot_bumphunter(path, self, &BumpPlotOptions::default()));
+impl Rich for Roc {
+    fn representations(&self) -> Result<Vec<(&'static str, String)>> {
+        let curve = Curve {
+            label: String::new(),
+            x: self.eps_b.clone(),
+            y: self.eps_s.clone(),
+        };
+        Ok(vec![curve_png(curve, "ε_B", "ε_S", RandomClassifier::Roc)?])
     }
 }
 
-impl CwolaHunt {
-    /// evcxr's rich display: the summary and the p-value scan.
-    pub fn evcxr_display(&self) {
-        show_text(&self.to_string());
-        show_png(|path| crate::methods::cwola_report::plot_scan(self, path));
+impl Rich for SicCurve {
+    fn representations(&self) -> Result<Vec<(&'static str, String)>> {
+        let curve = Curve {
+            label: String::new(),
+            x: self.eps_s.clone(),
+            y: self.sic.clone(),
+        };
+        Ok(vec![curve_png(
+            curve,
+            "ε_S",
+            "ε_S / √ε_B",
+            RandomClassifier::Sic,
+        )?])
     }
 }
 
-impl Salad {
-    /// evcxr's rich display: the summary and the efficiency closure.
-    pub fn evcxr_display(&self) {
-        show_text(&self.to_string());
-        show_png(|path| crate::methods::salad_report::plot_closure_estimate(self, path));
+impl Rich for BumpHunterResult {
+    fn representations(&self) -> Result<Vec<(&'static str, String)>> {
+        let options = BumpPlotOptions::default();
+        Ok(vec![
+            preformatted(&self.to_string()),
+            png(|path| crate::plot::plot_bumphunter(path, self, &options))?,
+        ])
     }
 }
+
+impl Rich for CwolaHunt {
+    fn representations(&self) -> Result<Vec<(&'static str, String)>> {
+        Ok(vec![
+            preformatted(&self.to_string()),
+            png(|path| crate::methods::cwola_report::plot_scan(self, path))?,
+        ])
+    }
+}
+
+impl Rich for Salad {
+    fn representations(&self) -> Result<Vec<(&'static str, String)>> {
+        Ok(vec![
+            preformatted(&self.to_string()),
+            png(|path| crate::methods::salad_report::plot_closure_estimate(self, path))?,
+        ])
+    }
+}
+
+/// The inherent `evcxr_display` method evcxr looks for, on each [`Rich`] type.
+macro_rules! evcxr_hooks {
+    ($($ty:ty),* $(,)?) => {$(
+        impl $ty {
+            /// evcxr's rich display: prints [`Rich::representations`] in evcxr's format
+            /// (the error that stopped a figure goes to standard error).
+            pub fn evcxr_display(&self) {
+                match evcxr_text(self) {
+                    Ok(text) => print!("{text}"),
+                    Err(err) => eprintln!("cannot display the value: {err}"),
+                }
+            }
+        }
+    )*};
+}
+
+evcxr_hooks!(
+    EventSet,
+    Description,
+    Hist1D,
+    Hist2D,
+    Roc,
+    SicCurve,
+    BumpHunterResult,
+    CwolaHunt,
+    Salad
+);
 
 #[cfg(test)]
 mod tests {
@@ -172,9 +256,12 @@ mod tests {
     #[test]
     fn figures_render_to_memory() {
         let h = Hist1D::fill(vec![0.0, 1.0, 2.0], &[0.5, 1.5, 1.6], None).unwrap();
-        let png = png_bytes(|p| crate::plot::plot_hists(p, &[("", &h)], &HistOptions::default()))
-            .unwrap();
-        assert!(png.starts_with(b"\x89PNG"));
+        let text = evcxr_text(&h).unwrap();
+        assert!(
+            text.starts_with("EVCXR_BEGIN_CONTENT image/png\niVBORw0KGgo"),
+            "{text:.80}"
+        );
+        assert!(text.ends_with("\nEVCXR_END_CONTENT\n"));
         let err: Result<Vec<u8>> =
             png_bytes(|p| crate::plot::plot_hists(p, &[], &HistOptions::default()));
         assert!(err.is_err());
@@ -195,6 +282,10 @@ mod tests {
             !html.contains("4000.000000") && html.contains("1 more"),
             "{html}"
         );
-        assert!(evcxr_content("text/html", "x").starts_with("EVCXR_BEGIN_CONTENT text/html\n"));
+        let text = evcxr_text(&events).unwrap();
+        assert!(
+            text.starts_with("EVCXR_BEGIN_CONTENT text/html\n<p>EventSet"),
+            "{text}"
+        );
     }
 }

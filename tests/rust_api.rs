@@ -2,7 +2,23 @@
 //! prelude, option structs with defaults, and the rich-display hooks. Smaller samples than
 //! the notebook; the notebook itself runs in `scripts/check-notebooks`.
 
+use bumplab::display::{Rich, evcxr_text};
 use bumplab::prelude::*;
+
+/// The MIME types `value` shows itself as, checking each is evcxr's format.
+fn shown_as(value: &impl Rich) -> Vec<&'static str> {
+    let text = evcxr_text(value).unwrap();
+    assert_eq!(
+        text.matches("EVCXR_BEGIN_CONTENT").count(),
+        text.matches("EVCXR_END_CONTENT").count()
+    );
+    value
+        .representations()
+        .unwrap()
+        .into_iter()
+        .map(|(mime, _)| mime)
+        .collect()
+}
 
 #[test]
 fn the_notebook_workflow_runs_through_the_prelude() -> Result<()> {
@@ -12,10 +28,10 @@ fn the_notebook_workflow_runs_through_the_prelude() -> Result<()> {
         seed: 7,
         ..LhcoToyOptions::default()
     })?)?;
-    events.evcxr_display();
-    describe(&events)?.evcxr_display();
+    assert_eq!(shown_as(&events), ["text/html"]);
+    assert_eq!(shown_as(&describe(&events)?), ["text/html"]);
     let data = Hist1D::from_events(&events, "mjj", linear_bins(2800.0, 7000.0, 42)?)?;
-    data.evcxr_display();
+    assert_eq!(shown_as(&data), ["image/png"]);
     let fit = fit_dijet_hist(&data, &FitOptions::default())?;
     let reference = fit.prediction(data.edges())?;
     let bh = bump_hunter(
@@ -28,10 +44,17 @@ fn the_notebook_workflow_runs_through_the_prelude() -> Result<()> {
         None,
     )?;
     assert!(bh.window_edges.0 < bh.window_edges.1);
+    assert_eq!(shown_as(&bh), ["text/html", "image/png"]);
     bh.evcxr_display();
     let png = bumplab::display::png_bytes(|path| {
         plot_bumphunter(path, &bh, &BumpPlotOptions::default())
     })?;
     assert!(png.starts_with(b"\x89PNG"));
+
+    let scores = events.column("mj1")?;
+    let labels = events.column("label")?;
+    let r = roc(&scores, &labels, None)?;
+    assert_eq!(shown_as(&r), ["image/png"]);
+    assert_eq!(shown_as(&sic(&scores, &labels, None)?), ["image/png"]);
     Ok(())
 }
