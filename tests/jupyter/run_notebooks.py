@@ -4,7 +4,7 @@ the cells produced: no error outside the cells tagged `raises-exception`, a posi
 every cell ending in a variable name.
 
 Usage: python run_notebooks.py OUTPUT_DIR [NOTEBOOK ...]  (default: every notebook in
-notebooks/ whose kernel is bumplab). Run by tests/jupyter.rs with JUPYTER_PATH set.
+notebooks/ whose kernel is bumplab). NOTEBOOK_CELL_TIMEOUT: seconds a cell may take (900). Run by tests/jupyter.rs with JUPYTER_PATH set.
 """
 import glob
 import json
@@ -33,7 +33,8 @@ def run(path, out_dir):
     started = time.time()
     subprocess.run(
         ["jupyter", "nbconvert", "--to", "notebook", "--execute",
-         "--ExecutePreprocessor.timeout=900", "--output-dir", out_dir, path],
+         f"--ExecutePreprocessor.timeout={os.environ.get('NOTEBOOK_CELL_TIMEOUT', '900')}",
+         "--output-dir", out_dir, path],
         check=True,
     )
     executed = os.path.join(out_dir, os.path.basename(path))
