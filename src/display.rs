@@ -34,15 +34,19 @@ pub trait Rich {
     fn representations(&self) -> Result<Vec<(&'static str, String)>>;
 }
 
-/// The PNG that `draw` writes when given a path: the figure functions write files, so the
-/// figure goes through a temporary file that is removed afterwards.
-pub fn png_bytes<E: From<Error>>(
+/// The file a figure function writes when given a path ending in `.extension` (`png` or
+/// `svg`, which picks the format): the figure functions write files, so the figure goes
+/// through a temporary file that is removed afterwards.
+pub fn figure_bytes<E: From<Error>>(
+    extension: &str,
     draw: impl FnOnce(&Path) -> std::result::Result<(), E>,
 ) -> std::result::Result<Vec<u8>, E> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let path: PathBuf =
-        std::env::temp_dir().join(format!("bumplab-figure-{}-{n}.png", std::process::id()));
+    let path: PathBuf = std::env::temp_dir().join(format!(
+        "bumplab-figure-{}-{n}.{extension}",
+        std::process::id()
+    ));
     let drawn = draw(&path)
         .and_then(|()| std::fs::read(&path).map_err(|e| E::from(Error::io("read", &path, e))));
     let _ = std::fs::remove_file(&path);
@@ -63,7 +67,7 @@ pub fn evcxr_text(value: &impl Rich) -> Result<String> {
 
 /// The figure `draw` makes, as a base64 PNG representation.
 fn png(draw: impl FnOnce(&Path) -> Result<()>) -> Result<(&'static str, String)> {
-    let bytes = png_bytes::<Error>(draw)?;
+    let bytes = figure_bytes::<Error>("png", draw)?;
     Ok((
         "image/png",
         base64::engine::general_purpose::STANDARD.encode(bytes),
@@ -262,8 +266,9 @@ mod tests {
             "{text:.80}"
         );
         assert!(text.ends_with("\nEVCXR_END_CONTENT\n"));
-        let err: Result<Vec<u8>> =
-            png_bytes(|p| crate::plot::plot_hists(p, &[], &HistOptions::default()));
+        let err: Result<Vec<u8>> = figure_bytes("png", |p| {
+            crate::plot::plot_hists(p, &[], &HistOptions::default())
+        });
         assert!(err.is_err());
     }
 

@@ -46,7 +46,7 @@ fn the_notebook_workflow_runs_through_the_prelude() -> Result<()> {
     assert!(bh.window_edges.0 < bh.window_edges.1);
     assert_eq!(shown_as(&bh), ["text/html", "image/png"]);
     bh.evcxr_display();
-    let png = bumplab::display::png_bytes(|path| {
+    let png = bumplab::display::figure_bytes("png", |path| {
         plot_bumphunter(path, &bh, &BumpPlotOptions::default())
     })?;
     assert!(png.starts_with(b"\x89PNG"));

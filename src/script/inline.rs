@@ -1,13 +1,15 @@
 //! Figures without a file: every figure built-in (`h.plot()`, `hunt.plot(#{ log_y: true })`,
-//! `plot_hists([a, b], #{})`, ...) called without its path draws a PNG
-//! ([`crate::display::png_bytes`]) and hands it to the session's display (a notebook kernel shows it inline). Outside a notebook the
-//! call is an error asking for a path.
+//! `plot_hists([a, b], #{})`, ...) called without its path draws a PNG, or an SVG after
+//! `inline_figures("svg")` ([`crate::display::figure_bytes`]), and hands it to the session's
+//! display (a notebook kernel shows it inline). Outside a notebook the call is an error asking
+//! for a path.
 //!
 //! The path-less forms are catch-all overloads (Rhai prefers any exactly typed overload, so
 //! the path-taking forms are untouched); each tries the path after the receiver, then last,
 //! then first, and calls the first overload that exists.
 
 use std::cell::Cell;
+use std::sync::atomic::Ordering;
 
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext, Position};
 
@@ -63,7 +65,12 @@ fn show(ctx: &NativeCallContext, name: &str, args: Vec<Dynamic>) -> Result<(), B
         )
         .into());
     };
-    let png = crate::display::png_bytes::<Box<EvalAltResult>>(|path| {
+    let (extension, mime) = if state.inline_svg.load(Ordering::Relaxed) {
+        ("svg", "image/svg+xml")
+    } else {
+        ("png", "image/png")
+    };
+    let figure = crate::display::figure_bytes::<Box<EvalAltResult>>(extension, |path| {
         if draw(ctx, name, &args, path)? {
             Ok(())
         } else {
@@ -74,7 +81,7 @@ fn show(ctx: &NativeCallContext, name: &str, args: Vec<Dynamic>) -> Result<(), B
             .into())
         }
     })?;
-    display("image/png", &png);
+    display(mime, &figure);
     Ok(())
 }
 
@@ -159,6 +166,29 @@ mod tests {
         assert!(err.to_string().contains("colour"), "{err}");
         let err = s.eval("<t>", "(42).plot()").unwrap_err();
         assert!(err.to_string().contains("cannot draw a figure"), "{err}");
+    }
+
+    #[test]
+    fn inline_figures_can_be_svg() {
+        let (mut s, shown) = session_with_display();
+        let _ = s
+            .eval(
+                "<t>",
+                "inline_figures(\"svg\"); [0.5].hist(linear_bins(0.0, 2.0, 2)).plot()",
+            )
+            .unwrap();
+        let _ = s
+            .eval(
+                "<t>",
+                "inline_figures(\"png\"); [0.5].hist(linear_bins(0.0, 2.0, 2)).plot()",
+            )
+            .unwrap();
+        let shown = shown.lock().unwrap();
+        assert_eq!(shown[0].0, "image/svg+xml");
+        assert!(String::from_utf8_lossy(&shown[0].1).contains("<svg"));
+        assert_eq!(shown[1].0, "image/png");
+        let err = s.eval("<t>", "inline_figures(\"pdf\")").unwrap_err();
+        assert!(err.to_string().contains("\"png\" or \"svg\""), "{err}");
     }
 
     #[test]

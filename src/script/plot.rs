@@ -221,6 +221,27 @@ mod plot_api {
         })
     }
 
+    /// The format of figures drawn without a path in a notebook: "png" (the default) or
+    /// "svg" (sharp at any zoom, larger for busy figures).
+    #[rhai_fn(return_raw)]
+    pub fn inline_figures(ctx: NativeCallContext, format: &str) -> Out<()> {
+        let svg = match format {
+            "png" => false,
+            "svg" => true,
+            other => {
+                return Err(Error::invalid(
+                    "inline figure format",
+                    format!("'{other}'; use \"png\" or \"svg\""),
+                )
+                .into());
+            }
+        };
+        crate::script::state::session_state(&ctx)?
+            .inline_svg
+            .store(svg, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
     /// Draws the histogram to `path` (.png or .svg) as a step line.
     #[rhai_fn(name = "plot", pure, return_raw)]
     pub fn plot_hist(h: &mut Hist1D, path: &str) -> Out<()> {

@@ -78,6 +78,7 @@ impl Session {
             catalog,
             output: output.clone(),
             display,
+            inline_svg: Default::default(),
             device: Mutex::new(candle_core::Device::Cpu),
         });
         engine.set_default_tag(Dynamic::from(StateTag(state.clone())));

@@ -34,6 +34,8 @@ pub struct SessionState {
     pub output: Output,
     /// Where figures without a file go (a notebook kernel's inline display), if anywhere.
     pub display: Option<Display>,
+    /// Whether those figures are SVG (`inline_figures("svg")`) rather than PNG.
+    pub inline_svg: std::sync::atomic::AtomicBool,
     /// Where new networks and their data live (`device("cuda")`); the CPU by default.
     pub device: Mutex<candle_core::Device>,
 }

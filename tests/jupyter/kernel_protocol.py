@@ -63,6 +63,10 @@ def main():
         check(reply["status"] == "ok" and len(displays) == 1, f"plot() without a path displays: {reply}")
         png = base64.b64decode(displays[0]["data"]["image/png"])
         check(png.startswith(b"\x89PNG"), "the display is a PNG image")
+        reply, outputs = run(kc, 'inline_figures("svg");\nh.plot(#{ log_y: true });\ninline_figures("png");')
+        displays = of_type(outputs, "display_data")
+        check(len(displays) == 1 and "<svg" in displays[0]["data"].get("image/svg+xml", ""),
+              "inline_figures(\"svg\") displays SVG")
 
         reply, outputs = run(kc, "let y = 1;\nlet z = no_such_function(y);")
         check(reply["status"] == "error", "a failing cell replies with an error")
