@@ -7,13 +7,20 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The bin directory of the Jupyter virtual environment.
+/// The bin directory of the Jupyter virtual environment, made once per test run (the tests
+/// run in parallel; the first one creates it, the others wait).
 fn jupyter_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(make_jupyter_env).clone()
+}
+
+fn make_jupyter_env() -> PathBuf {
     let out = Command::new(repo().join("scripts/jupyter-env"))
         .output()
         .expect("scripts/jupyter-env runs");
