@@ -252,11 +252,7 @@ pub fn deep_set_vae(
             ),
         ));
     }
-    let mut scaling = SetScaling::fit(&sets)?;
-    if std::env::var("DSVAE_RAW").is_ok() {
-        scaling.mean = [0.0; FOUR_VECTOR];
-        scaling.std = [1.0; FOUR_VECTOR];
-    }
+    let scaling = SetScaling::fit(&sets)?;
     let model = SetVae::new(opts.model.clone(), &opts.device, opts.seed)?;
     let data = Dataset {
         x: scaling.tensor(&sets, &opts.device)?,
