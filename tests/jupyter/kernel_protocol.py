@@ -46,6 +46,8 @@ def main():
         info = shell_reply(kc, kc.kernel_info())
         check(info["implementation"] == "bumplab", "kernel_info names the implementation")
         check(info["language_info"]["name"] == "rhai", "kernel_info names the language")
+        time.sleep(1.5)
+        check(kc.hb_channel.is_beating(), "the heartbeat answers")
 
         reply, outputs = run(kc, 'let x = 40 + 2;\nprint(`x is ${x}`);\nx')
         check(reply["status"] == "ok", "a cell runs")
