@@ -182,14 +182,13 @@ impl Executor {
         match self.session.eval(&format!("In[{count}]"), code) {
             Ok(value) => {
                 if !silent && !value.is_unit() && !code.trim_end().ends_with(';') {
-                    let text = self.session.display(&value);
+                    let mut data = json!({ "text/plain": self.session.display(&value) });
+                    if let Some(html) = self.session.html(&value) {
+                        data["text/html"] = json!(html);
+                    }
                     self.publisher.broadcast_current(
                         "execute_result",
-                        json!({
-                            "execution_count": count,
-                            "data": { "text/plain": text },
-                            "metadata": {},
-                        }),
+                        json!({ "execution_count": count, "data": data, "metadata": {} }),
                     );
                 }
                 json!({ "status": "ok", "execution_count": count, "user_expressions": {}, "payload": [] })

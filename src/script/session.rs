@@ -236,6 +236,23 @@ impl Session {
             .unwrap_or_else(|| value.to_string())
     }
 
+    /// An HTML view of `value` for notebooks, for the values that have one: event sets
+    /// (a table of the first rows) and descriptions.
+    pub fn html(&self, value: &Dynamic) -> Option<String> {
+        use crate::display::Rich;
+        let representations = if let Some(events) = value.read_lock::<crate::data::EventSet>() {
+            events.representations()
+        } else if let Some(d) = value.read_lock::<crate::data::describe::Description>() {
+            d.representations()
+        } else {
+            return None;
+        };
+        representations
+            .ok()?
+            .into_iter()
+            .find_map(|(mime, content)| (mime == "text/html").then_some(content))
+    }
+
     /// What completion needs to know about the session.
     pub fn completion_context(&self) -> CompletionContext {
         CompletionContext {

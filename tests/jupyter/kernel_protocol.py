@@ -56,6 +56,10 @@ def main():
         results = of_type(outputs, "execute_result")
         check(results and results[0]["data"]["text/plain"] == "42", "the last value is the result")
 
+        reply, outputs = run(kc, "lhco_toy(#{ background: 50, signal: 0 })")
+        html = of_type(outputs, "execute_result")[0]["data"].get("text/html", "")
+        check("<table>" in html and "mjj" in html, "an event set shows as an HTML table")
+
         reply, outputs = run(kc, "x * 2")
         check(of_type(outputs, "execute_result")[0]["data"]["text/plain"] == "84",
               "variables persist across cells")
