@@ -502,26 +502,34 @@ impl EventSet {
         order
     }
 
+    /// The position of column `name`, found by comparing names rather than through polars'
+    /// hashed schema: in an evcxr notebook each cell links its own copy of polars, whose
+    /// hash seeds differ, so a frame made in one cell cannot be looked up by hash in another.
+    fn column_index(&self, name: &str) -> Result<usize> {
+        self.frame
+            .get_column_names()
+            .iter()
+            .position(|c| c.as_str() == name)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "column",
+                    format!(
+                        "no column '{name}'; the columns are {}",
+                        self.columns().join(", ")
+                    ),
+                )
+            })
+    }
+
     fn require_column(&self, name: &str) -> Result<()> {
-        if self.frame.column(name).is_ok() {
-            Ok(())
-        } else {
-            Err(Error::invalid(
-                "column",
-                format!(
-                    "no column '{name}'; the columns are {}",
-                    self.columns().join(", ")
-                ),
-            ))
-        }
+        self.column_index(name).map(|_| ())
     }
 
     fn series(&self, name: &str) -> Result<Series> {
-        self.require_column(name)?;
         let column = self
             .frame
-            .column(name)
-            .map_err(|e| Error::invalid("column", e.to_string()))?;
+            .select_at_idx(self.column_index(name)?)
+            .expect("the index comes from the frame's own names");
         if !(column.dtype().is_primitive_numeric() || column.dtype() == &DataType::Boolean) {
             return Err(Error::invalid(
                 "column",
