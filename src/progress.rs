@@ -4,12 +4,12 @@
 //! finished with [`Progress::advance`]. The bar is drawn on standard error, only when standard
 //! error is a terminal, only once the work has run for [`DELAY`] (short computations stay
 //! silent), and at most every [`REFRESH`]. It is erased when the [`Progress`] is dropped, so
-//! the printed result starts on a clean line. Front ends that own the terminal differently
-//! (the Jupyter kernel) switch bars off with [`set_enabled`].
+//! the printed result starts on a clean line. Front ends without a terminal (the Jupyter
+//! kernel) route bars elsewhere with [`set_sink`], or switch them off with [`set_enabled`].
 
 use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long work runs before its bar appears.
@@ -28,14 +28,29 @@ pub fn set_enabled(enabled: bool) {
     ENABLED.store(enabled, Ordering::Relaxed);
 }
 
+/// Where bars go instead of standard error: called with the bar's id and its line on each
+/// redraw, and with `None` once the bar is finished.
+pub type ProgressSink = Arc<dyn Fn(u64, Option<&str>) + Send + Sync>;
+
+static SINK: Mutex<Option<ProgressSink>> = Mutex::new(None);
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Sends every bar made from now on to `sink` (a notebook kernel shows them under the
+/// running cell); `None` returns them to the terminal.
+pub fn set_sink(sink: Option<ProgressSink>) {
+    *SINK.lock().unwrap_or_else(|e| e.into_inner()) = sink;
+}
+
 /// A progress bar over `total` units of work.
-#[derive(Debug)]
 pub struct Progress {
     label: String,
     total: u64,
     done: AtomicU64,
     started: Instant,
     visible: bool,
+    /// Where it is drawn when not on the terminal, and its id there.
+    sink: Option<(ProgressSink, u64)>,
     /// When the bar was last drawn; `None` until it first is.
     last_draw: Mutex<Option<Instant>>,
 }
@@ -43,12 +58,20 @@ pub struct Progress {
 impl Progress {
     /// A bar labelled `label` (e.g. "pseudo-experiments") over `total` units.
     pub fn new(label: impl Into<String>, total: u64) -> Self {
+        let enabled = ENABLED.load(Ordering::Relaxed);
+        let sink = SINK
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .filter(|_| enabled)
+            .map(|sink| (sink, NEXT_ID.fetch_add(1, Ordering::Relaxed)));
         Self {
             label: label.into(),
             total,
             done: AtomicU64::new(0),
             started: Instant::now(),
-            visible: ENABLED.load(Ordering::Relaxed) && std::io::stderr().is_terminal(),
+            visible: sink.is_some() || (enabled && std::io::stderr().is_terminal()),
+            sink,
             last_draw: Mutex::new(None),
         }
     }
@@ -79,6 +102,10 @@ impl Progress {
         }
         *last = Some(Instant::now());
         let line = render(&self.label, done.min(self.total), self.total, elapsed);
+        if let Some((sink, id)) = &self.sink {
+            sink(*id, Some(&line));
+            return;
+        }
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "\r{line}\x1b[K");
         let _ = err.flush();
@@ -90,6 +117,17 @@ impl Progress {
     }
 }
 
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Progress")
+            .field("label", &self.label)
+            .field("total", &self.total)
+            .field("done", &self.done())
+            .field("visible", &self.visible)
+            .finish()
+    }
+}
+
 impl Drop for Progress {
     fn drop(&mut self) {
         let drawn = self
@@ -97,7 +135,9 @@ impl Drop for Progress {
             .get_mut()
             .map(|t| t.is_some())
             .unwrap_or(false);
-        if drawn {
+        if let (true, Some((sink, id))) = (drawn, &self.sink) {
+            sink(*id, None);
+        } else if drawn {
             let mut err = std::io::stderr().lock();
             let _ = write!(err, "\r\x1b[K");
             let _ = err.flush();
@@ -159,5 +199,34 @@ mod tests {
             }
         });
         assert_eq!(progress.done(), 4000);
+    }
+
+    #[test]
+    fn a_sink_receives_the_bar_and_its_end() {
+        type Seen = Arc<Mutex<Vec<(u64, Option<String>)>>>;
+        let seen: Seen = Arc::default();
+        let log = seen.clone();
+        set_sink(Some(Arc::new(move |id, line: Option<&str>| {
+            log.lock().unwrap().push((id, line.map(str::to_string)))
+        })));
+        let bar = Progress::new("sink-test", 10);
+        set_sink(None);
+        std::thread::sleep(DELAY + Duration::from_millis(50));
+        bar.advance(5);
+        drop(bar);
+        let seen = seen.lock().unwrap();
+        let ours: Vec<_> = seen
+            .iter()
+            .filter(|(_, l)| l.as_deref().is_none_or(|l| l.starts_with("sink-test")))
+            .collect();
+        let id = ours.first().expect("the bar was drawn").0;
+        assert!(
+            ours[0].1.as_deref().unwrap().contains(" 50% 5/10"),
+            "{ours:?}"
+        );
+        assert!(
+            ours.iter().any(|(i, l)| *i == id && l.is_none()),
+            "{ours:?}"
+        );
     }
 }

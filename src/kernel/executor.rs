@@ -31,6 +31,8 @@ pub struct Publisher {
     out: UnboundedSender<Outgoing>,
     /// The request whose outputs are being produced (the parent of every broadcast).
     current: Arc<Mutex<Option<Message>>>,
+    /// Progress bars already shown (later redraws update them in place).
+    bars: Arc<Mutex<std::collections::HashSet<u64>>>,
 }
 
 impl Publisher {
@@ -40,6 +42,7 @@ impl Publisher {
             headers,
             out,
             current: Arc::new(Mutex::new(None)),
+            bars: Arc::default(),
         }
     }
 
@@ -101,6 +104,34 @@ impl Publisher {
     }
 }
 
+impl Publisher {
+    /// A progress bar's line under the running cell: shown once (`display_data` with a
+    /// display id), then updated in place (`update_display_data`); cleared when `line` is
+    /// `None` (the bar is finished).
+    pub fn progress(&self, id: u64, line: Option<&str>) {
+        let display_id = format!("bumplab-progress-{}-{id}", std::process::id());
+        let first = self
+            .bars
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id);
+        if first && line.is_none() {
+            return;
+        }
+        let content = json!({
+            "data": { "text/plain": line.unwrap_or("") },
+            "metadata": {},
+            "transient": { "display_id": display_id },
+        });
+        let msg_type = if first {
+            "display_data"
+        } else {
+            "update_display_data"
+        };
+        self.broadcast_current(msg_type, content);
+    }
+}
+
 /// The session side of the kernel.
 pub struct Executor {
     session: Session,
@@ -109,9 +140,12 @@ pub struct Executor {
 }
 
 impl Executor {
-    /// A fresh session whose prints and figures go to `publisher`.
+    /// A fresh session whose prints, figures and progress bars go to `publisher`.
     pub fn new(publisher: Publisher) -> Self {
-        let (text, figures) = (publisher.clone(), publisher.clone());
+        let (text, figures, bars) = (publisher.clone(), publisher.clone(), publisher.clone());
+        crate::progress::set_sink(Some(Arc::new(move |id, line: Option<&str>| {
+            bars.progress(id, line)
+        })));
         let session = Session::with_sinks(
             Arc::new(move |t: &str| text.stream(t)),
             Some(Arc::new(move |mime: &str, bytes: &[u8]| {

@@ -60,6 +60,16 @@ def main():
         html = of_type(outputs, "execute_result")[0]["data"].get("text/html", "")
         check("<table>" in html and "mjj" in html, "an event set shows as an HTML table")
 
+        reply, outputs = run(kc, "let edges = linear_bins(0.0, 1.0, 200);\n"
+                                 "let flat = hist_from_counts(edges, edges.map(|e| 100.0).extract(1));\n"
+                                 "bump_hunter(flat, flat, #{ npe: 1500000 }).global_p")
+        bars = [m["content"] for m in outputs
+                if m["header"]["msg_type"] in ("display_data", "update_display_data")
+                and "display_id" in m["content"].get("transient", {})]
+        check(bars and "pseudo-experiments" in bars[0]["data"]["text/plain"],
+              f"a long loop shows a progress bar under the cell: {reply['status']}, {len(bars)} updates")
+        check(bars[-1]["data"]["text/plain"] == "", "the finished bar is cleared")
+
         reply, outputs = run(kc, "x * 2")
         check(of_type(outputs, "execute_result")[0]["data"]["text/plain"] == "84",
               "variables persist across cells")
