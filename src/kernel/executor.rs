@@ -102,9 +102,7 @@ impl Publisher {
             json!({ "data": data, "metadata": {}, "transient": {} }),
         );
     }
-}
 
-impl Publisher {
     /// A progress bar's line under the running cell: shown once (`display_data` with a
     /// display id), then updated in place (`update_display_data`); cleared when `line` is
     /// `None` (the bar is finished).
@@ -210,8 +208,11 @@ impl Executor {
                 json!({ "code": code, "execution_count": count }),
             );
         }
+        let ok = json!({
+            "status": "ok", "execution_count": count, "user_expressions": {}, "payload": [],
+        });
         if code.trim().is_empty() {
-            return json!({ "status": "ok", "execution_count": count, "user_expressions": {}, "payload": [] });
+            return ok;
         }
         match self.session.eval(&format!("In[{count}]"), code) {
             Ok(value) => {
@@ -225,7 +226,7 @@ impl Executor {
                         json!({ "execution_count": count, "data": data, "metadata": {} }),
                     );
                 }
-                json!({ "status": "ok", "execution_count": count, "user_expressions": {}, "payload": [] })
+                ok
             }
             Err(err) => {
                 let ename = match err.kind {
@@ -271,7 +272,7 @@ impl Executor {
     fn inspect(&self, content: &Value) -> Value {
         let code = content["code"].as_str().unwrap_or("");
         let cursor = byte_offset(code, content["cursor_pos"].as_u64().unwrap_or(0) as usize);
-        let name = word_at(code, cursor);
+        let name = complete::word_at(code, cursor);
         let text = self.catalog().help_text(name).or_else(|| {
             self.session
                 .variables()
@@ -337,23 +338,6 @@ fn char_offset(text: &str, byte: usize) -> usize {
     text[..byte.min(text.len())].chars().count()
 }
 
-/// The identifier around byte offset `cursor` of `text` (`""` if none).
-fn word_at(text: &str, cursor: usize) -> &str {
-    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
-    let cursor = cursor.min(text.len());
-    let start = text[..cursor]
-        .char_indices()
-        .rev()
-        .take_while(|&(_, c)| is_word(c))
-        .last()
-        .map_or(cursor, |(i, _)| i);
-    let end = text[cursor..]
-        .char_indices()
-        .find(|&(_, c)| !is_word(c))
-        .map_or(text.len(), |(i, _)| cursor + i);
-    &text[start..end]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,12 +349,5 @@ mod tests {
         assert_eq!(&text[byte..], "");
         assert_eq!(char_offset(text, byte), 13);
         assert_eq!(byte_offset(text, 5), "let μ".len());
-    }
-
-    #[test]
-    fn inspection_finds_the_word_under_the_cursor() {
-        assert_eq!(word_at("x = lhco_toy(#{})", 6), "lhco_toy");
-        assert_eq!(word_at("bump_hunter", 11), "bump_hunter");
-        assert_eq!(word_at("a + b", 2), "");
     }
 }

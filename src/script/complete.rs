@@ -36,12 +36,7 @@ pub fn complete(
 ) -> Completions {
     let cursor = cursor.min(line.len());
     let before = &line[..cursor];
-    let start = before
-        .char_indices()
-        .rev()
-        .take_while(|&(_, c)| c.is_ascii_alphanumeric() || c == '_')
-        .last()
-        .map_or(cursor, |(i, _)| i);
+    let start = cursor - trailing_identifier(before).len();
     let prefix = &line[start..cursor];
     let pool: BTreeSet<String> = match before[..start].strip_suffix('.') {
         Some(receiver_text) => {
@@ -73,11 +68,26 @@ pub fn complete(
     }
 }
 
+/// The identifier around byte offset `cursor` of `text` (`""` if none): what the kernel's
+/// `inspect` looks up.
+pub fn word_at(text: &str, cursor: usize) -> &str {
+    let cursor = cursor.min(text.len());
+    let start = cursor - trailing_identifier(&text[..cursor]).len();
+    let end = text[cursor..]
+        .find(|c: char| !is_identifier_char(c))
+        .map_or(text.len(), |i| cursor + i);
+    &text[start..end]
+}
+
+fn is_identifier_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
 fn trailing_identifier(text: &str) -> &str {
     let start = text
         .char_indices()
         .rev()
-        .take_while(|&(_, c)| c.is_ascii_alphanumeric() || c == '_')
+        .take_while(|&(_, c)| is_identifier_char(c))
         .last()
         .map_or(text.len(), |(i, _)| i);
     &text[start..]
@@ -87,6 +97,13 @@ fn trailing_identifier(text: &str) -> &str {
 mod tests {
     use super::*;
     use crate::script::Session;
+
+    #[test]
+    fn word_at_finds_the_identifier_under_the_cursor() {
+        assert_eq!(word_at("x = lhco_toy(#{})", 6), "lhco_toy");
+        assert_eq!(word_at("bump_hunter", 11), "bump_hunter");
+        assert_eq!(word_at("a + b", 2), "");
+    }
 
     fn complete_in(session: &Session, line: &str) -> Completions {
         complete(
