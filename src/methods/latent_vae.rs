@@ -221,12 +221,7 @@ pub fn latent_vae(
             seed: stream_seed(opts.seed, 2 * r + 1),
             ..opts.training.clone()
         };
-        let data = Dataset {
-            x: x.clone(),
-            y: None,
-            weights: None,
-            context: None,
-        };
+        let data = Dataset::unlabelled(x.clone());
         let history = fit(&vae, &data, &training, interrupt)?;
         runs.push(Run {
             stopped_at_peak: history.stopped_early,

@@ -301,12 +301,7 @@ pub fn rare_and_different(
         svdd.set_target(&vec![target as f32; dim])?;
         let history = fit(
             &svdd,
-            &Dataset {
-                x: svdd_x_train.clone(),
-                y: None,
-                weights: None,
-                context: None,
-            },
+            &Dataset::unlabelled(svdd_x_train.clone()),
             &TrainOptions {
                 quiet: true,
                 seed: stream_seed(opts.seed, 200 + k as u64),
@@ -340,12 +335,7 @@ pub fn rare_and_different(
     )?;
     let history = fit(
         &flow,
-        &Dataset {
-            x: flow_x_train.clone(),
-            y: None,
-            weights: None,
-            context: None,
-        },
+        &Dataset::unlabelled(flow_x_train.clone()),
         &TrainOptions {
             quiet: true,
             seed: stream_seed(opts.seed, 4),

@@ -705,12 +705,7 @@ mod tests {
         for beta in [1.0, 0.3] {
             let vae = small(beta);
             let before = vae.score(&x).unwrap().mean_all().unwrap();
-            let data = Dataset {
-                x: x.clone(),
-                y: None,
-                weights: None,
-                context: None,
-            };
+            let data = Dataset::unlabelled(x.clone());
             let opts = TrainOptions {
                 epochs: 6,
                 batch_size: 50,

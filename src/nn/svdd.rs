@@ -276,12 +276,7 @@ mod tests {
     fn distances_shrink_the_target_stays_and_anomalies_score_higher() {
         let x = gauss(2000, 0.0, 1);
         let svdd = small(2);
-        let data = Dataset {
-            x: x.clone(),
-            y: None,
-            weights: None,
-            context: None,
-        };
+        let data = Dataset::unlabelled(x.clone());
         let opts = TrainOptions {
             epochs: 10,
             batch_size: 128,

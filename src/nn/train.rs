@@ -32,6 +32,16 @@ pub struct Dataset {
 }
 
 impl Dataset {
+    /// Inputs alone: no targets, weights or context (what unsupervised models train on).
+    pub fn unlabelled(x: Tensor) -> Self {
+        Self {
+            x,
+            y: None,
+            weights: None,
+            context: None,
+        }
+    }
+
     /// The number of events.
     pub fn len(&self) -> usize {
         self.x.dims().first().copied().unwrap_or(0)

@@ -340,12 +340,7 @@ mod tests {
         let x = line(2000, 3);
         let vae = small(4);
         let before = mean(&vae.reconstruction_loss(&x, None).unwrap());
-        let data = Dataset {
-            x: x.clone(),
-            y: None,
-            weights: None,
-            context: None,
-        };
+        let data = Dataset::unlabelled(x.clone());
         let opts = TrainOptions {
             epochs: 15,
             batch_size: 64,
