@@ -5,6 +5,9 @@
 //! (log10 E, log10 pT, eta, phi, type id)); the four continuous features are standardised with
 //! the mean and standard deviation over the present objects of the training events
 //! ([`SetScaling`], kept in the result so that every sample scored later gets the same ones).
+//! The paper's published code feeds the raw values; on the Dark-Machines-like toy the raw
+//! inputs gave lower significance improvements in every channel (all four channels, 10k
+//! events, 10 epochs), so bumplab standardises.
 //! Training follows the paper: Adam at 1e-3, batch 500, a 20 % validation hold-out, the
 //! learning rate divided by 10 after 2 epochs without improvement of the validation loss,
 //! stopping after 4, the best epoch's weights kept. The anomaly score of an event is its total
@@ -205,8 +208,11 @@ impl fmt::Display for DeepSetVae {
         };
         writeln!(
             f,
-            "Deep Set VAE: phi {:?} ReLU -> FSPool ({} pieces) -> latent {}; {loss}",
-            c.hidden, c.pieces, c.latent
+            "Deep Set VAE: phi {:?} ReLU -> FSPool ({} pieces, padding {}) -> latent {}; {loss}",
+            c.hidden,
+            c.pieces,
+            c.padding.name(),
+            c.latent
         )?;
         let h = &self.history;
         let best = h.epochs.get(h.best_epoch);
@@ -281,6 +287,7 @@ mod tests {
     use crate::data::generate::darkmachines::{
         Channel, DarkMachinesToyOptions, SignalModel, darkmachines_toy,
     };
+    use crate::nn::sets::PoolPadding;
     use crate::stats::metrics::{roc, significance_improvements};
 
     fn sample(
@@ -387,10 +394,14 @@ mod tests {
     /// The acceptance measurement of seed 000 on the toy: β = 1, trained per channel on
     /// background, SI = max over eps_B in {1e-2, 1e-3, 1e-4} of eps_S / sqrt(eps_B) on fresh
     /// background plus each signal of the channel; at least one signal per channel must reach
-    /// SI > 2. Slow (minutes):
+    /// SI > 2. Channels 2a, 2b and 3 pass; channel 1 does not (best SI about 0.4 although HT
+    /// alone separates its gluinos with AUC 0.98: there the signals differ from the background
+    /// in event-level sums, HT, MET and jet count, rather than in unusual single objects).
+    /// Slow (minutes):
     /// `cargo test --release --lib deep_set_vae_acceptance -- --ignored --nocapture`.
     /// Environment: `DSVAE_TRAIN` (training events, 20000), `DSVAE_TEST` (test background,
-    /// 20000), `DSVAE_EPOCHS` (30), `DSVAE_BETA` (1), `DSVAE_W` (1), `DSVAE_CHANNELS` ("1,2a,2b,3").
+    /// 20000), `DSVAE_EPOCHS` (30), `DSVAE_BETA` (1), `DSVAE_W` (1), `DSVAE_PADDING` ("zeros"),
+    /// `DSVAE_CHANNELS` ("1,2a,2b,3").
     #[test]
     #[ignore]
     fn deep_set_vae_acceptance() {
@@ -412,7 +423,12 @@ mod tests {
             let train = sample(channel, n_train, 0, models[0], 11);
             let d = DeepSetVaeOptions::default();
             let opts = DeepSetVaeOptions {
-                model: SetVaeConfig { beta, w, ..d.model },
+                model: SetVaeConfig {
+                    beta,
+                    w,
+                    padding: PoolPadding::parse(&env("DSVAE_PADDING", "zeros")).unwrap(),
+                    ..d.model
+                },
                 training: TrainOptions {
                     epochs,
                     quiet: true,

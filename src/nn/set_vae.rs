@@ -12,8 +12,12 @@
 //! the one-hot type (the paper feeds the id as one number; its codes are categories, so here
 //! they are one-hot) to 2 × `latent` numbers, evaluated on the present objects only. Featurewise
 //! sort pooling ([`FsPool`]) turns them into the event's latent means μ and log-variances
-//! (σ → exp(σ/2) of eq. 3). In training z = μ + σ ε with ε from the [`Step`]'s generator;
-//! outside training z = μ, so every score is deterministic.
+//! (σ → exp(σ/2) of eq. 3). By default ([`PoolPadding::Zeros`]) the pooling runs over every
+//! slot with the padded ones holding 0, as in the paper's published networks (Φ's outputs are
+//! multiplied by the mask and FSPool is called without set sizes); the number of slots then
+//! matters, and a model is meant for sets of the width it was trained on. In training
+//! z = μ + σ ε with ε from the [`Step`]'s generator; outside training z = μ, so every score is
+//! deterministic.
 //!
 //! **Decoder** (only when β < 1). Dense layers (`decoder` 2 × 256 ReLU) from z, then two heads:
 //! `output_objects` (20) four-vectors and `output_objects` × (`types` + 1) class logits, the
@@ -48,7 +52,7 @@ use super::layers::{Activation, Dense};
 use super::loss::gaussian_kl;
 use super::model::{Batch, Step, Trainable};
 use super::params::Params;
-use super::sets::FsPool;
+use super::sets::{FsPool, PoolPadding};
 use crate::error::{Error, Result};
 
 /// Continuous features per object: log10 E, log10 pT, eta, phi.
@@ -74,6 +78,9 @@ pub struct SetVaeConfig {
     pub hidden: Vec<usize>,
     /// Linear pieces of the FSPool weight functions (20).
     pub pieces: usize,
+    /// How the pooling treats the padded slots: as members holding 0, as the paper's networks
+    /// do ([`PoolPadding::Zeros`], the default), or not at all ([`PoolPadding::Excluded`]).
+    pub padding: PoolPadding,
     /// Hidden widths of the decoder ([256, 256], ReLU).
     pub decoder: Vec<usize>,
     /// Objects in the decoded set (20).
@@ -91,6 +98,7 @@ impl Default for SetVaeConfig {
             latent: 8,
             hidden: vec![264, 264, 264],
             pieces: 20,
+            padding: PoolPadding::Zeros,
             decoder: vec![256, 256],
             output_objects: 20,
             beta: 1.0,
@@ -172,7 +180,13 @@ impl SetVae {
             .chain([2 * config.latent])
             .collect();
         let phi = Dense::stack(&mut params, "phi", &widths)?;
-        let pool = FsPool::new(&mut params, "pool", 2 * config.latent, config.pieces)?;
+        let pool = FsPool::new(
+            &mut params,
+            "pool",
+            2 * config.latent,
+            config.pieces,
+            config.padding,
+        )?;
         let decoder = if config.has_decoder() {
             let widths: Vec<usize> = std::iter::once(config.latent)
                 .chain(config.decoder.iter().copied())

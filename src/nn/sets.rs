@@ -4,8 +4,10 @@
 //! permutation-invariant vector per event.
 //!
 //! Sets are padded to a common length: values [events, objects, features] with a mask
-//! [events, objects] holding 1 for a real object and 0 for padding. Padding never changes a
-//! result: its values are ignored wherever they sit and however many slots there are.
+//! [events, objects] holding 1 for a real object and 0 for padding. The values held in padded
+//! slots never change a result. Whether the number of slots does is the pool's
+//! [`PoolPadding`]: excluded padding makes it irrelevant; zero padding, as in seed 000's own
+//! networks, counts every slot as a member holding 0.
 
 use candle_core::{D, DType, Device, Tensor};
 
@@ -104,25 +106,68 @@ impl ObjectNet {
     }
 }
 
-/// Featurewise sort pooling: for each feature, the real objects' values are sorted in
-/// descending order and summed with learnt weights that depend on the relative position
-/// r = i / (n - 1) in the sorted list (r = 0 for a single object). Each feature has
-/// `pieces + 1` learnt weights at r = 0, 1/pieces, ..., 1, linearly interpolated in between,
-/// so sets of any size share the weights (Zhang et al. 2019). Padded objects take no part; an
-/// event without objects pools to 0. Weights (1, 0, ..., 0) give the maximum for sets of up
-/// to `pieces + 1` objects; all ones give the sum.
+/// How [`FsPool`] treats the padded slots of a set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PoolPadding {
+    /// Padding takes no part: n real objects sit at r = i / (n - 1), so sets of any size
+    /// share the weight functions (Zhang et al. 2019 with set sizes given).
+    Excluded,
+    /// Every slot is a member and a padded slot holds the value 0: the values of all `objects`
+    /// slots, zeros included, are sorted together and sit at r = i / (objects - 1), so the
+    /// number of real objects decides how many positions hold zeros (seed 000's networks,
+    /// which call FSPool without set sizes on sets padded with zeros to 20).
+    Zeros,
+}
+
+impl PoolPadding {
+    /// The treatment named `name`: "zeros" or "excluded".
+    pub fn parse(name: &str) -> Result<Self> {
+        match name {
+            "zeros" => Ok(Self::Zeros),
+            "excluded" => Ok(Self::Excluded),
+            other => Err(Error::invalid(
+                "padding",
+                format!("'{other}': use \"zeros\" or \"excluded\""),
+            )),
+        }
+    }
+
+    /// The treatment's name, as [`PoolPadding::parse`] reads it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Zeros => "zeros",
+            Self::Excluded => "excluded",
+        }
+    }
+}
+
+/// Featurewise sort pooling: for each feature, the set's values are sorted in descending
+/// order and summed with learnt weights that depend on the relative position r in the sorted
+/// list. Each feature has `pieces + 1` learnt weights at r = 0, 1/pieces, ..., 1, linearly
+/// interpolated in between (Zhang et al. 2019). [`PoolPadding`] says which slots are members:
+/// with [`PoolPadding::Excluded`] only the real objects, at r = i / (n - 1) (r = 0 for a
+/// single object), so an event without objects pools to 0, weights (1, 0, ..., 0) give the
+/// maximum for sets of up to `pieces + 1` objects and all ones give the sum; with
+/// [`PoolPadding::Zeros`] every slot, padding counting as 0.
 #[derive(Clone, Debug)]
 pub struct FsPool {
     features: usize,
     pieces: usize,
+    padding: PoolPadding,
     /// Weights [features, pieces + 1].
     weight: Tensor,
 }
 
 impl FsPool {
-    /// A pool over `features` channels with `pieces` linear pieces per channel (≥ 1); the
-    /// weights `{name}.weight` start uniform in [-1, 1].
-    pub fn new(params: &mut Params, name: &str, features: usize, pieces: usize) -> Result<Self> {
+    /// A pool over `features` channels with `pieces` linear pieces per channel (≥ 1) and
+    /// padding treated as `padding`; the weights `{name}.weight` start uniform in [-1, 1].
+    pub fn new(
+        params: &mut Params,
+        name: &str,
+        features: usize,
+        pieces: usize,
+        padding: PoolPadding,
+    ) -> Result<Self> {
         if features == 0 || pieces == 0 {
             return Err(Error::invalid(
                 "fspool",
@@ -133,6 +178,7 @@ impl FsPool {
         Ok(Self {
             features,
             pieces,
+            padding,
             weight,
         })
     }
@@ -144,25 +190,31 @@ impl FsPool {
         let device = x.device();
         let keep = mask.to_dtype(DType::F32)?.ne(0f32)?;
         let x = x.to_dtype(DType::F32)?;
-        // Padding sorts last: its sort keys are -inf (values themselves may be anything).
         let keep3 = keep
             .unsqueeze(2)?
             .broadcast_as((events, objects, self.features))?;
         let x = keep3.where_cond(&x, &x.zeros_like()?)?;
-        let keys = keep3.where_cond(
-            &x.detach(),
-            &Tensor::full(f32::NEG_INFINITY, x.shape(), device)?,
-        )?;
+        // Excluded padding sorts last (its sort keys are -inf); zero padding sorts as 0.
+        let keys = match self.padding {
+            PoolPadding::Excluded => keep3.where_cond(
+                &x.detach(),
+                &Tensor::full(f32::NEG_INFINITY, x.shape(), device)?,
+            )?,
+            PoolPadding::Zeros => x.detach(),
+        };
         // [events, features, objects], sorted along the objects.
         let keys = keys.transpose(1, 2)?.contiguous()?;
         let order = keys.arg_sort_last_dim(false)?;
         let sorted = x.transpose(1, 2)?.contiguous()?.gather(&order, D::Minus1)?;
-        // Interpolation basis [events, pieces + 1, objects]: position i of n real objects.
-        let counts: Vec<f32> = keep
-            .to_dtype(DType::F32)?
-            .sum(1)?
-            .to_device(&Device::Cpu)?
-            .to_vec1()?;
+        // Interpolation basis [events, pieces + 1, objects]: position i of n members.
+        let counts: Vec<f32> = match self.padding {
+            PoolPadding::Excluded => keep
+                .to_dtype(DType::F32)?
+                .sum(1)?
+                .to_device(&Device::Cpu)?
+                .to_vec1()?,
+            PoolPadding::Zeros => vec![objects as f32; events],
+        };
         let k = self.pieces;
         let mut basis = vec![0f32; events * (k + 1) * objects];
         for (e, &count) in counts.iter().enumerate() {
@@ -220,7 +272,13 @@ impl SetEncoder {
                 outputs,
                 activation,
             )?,
-            pool: FsPool::new(params, &format!("{name}.pool"), outputs, pieces)?,
+            pool: FsPool::new(
+                params,
+                &format!("{name}.pool"),
+                outputs,
+                pieces,
+                PoolPadding::Excluded,
+            )?,
         })
     }
 
@@ -266,7 +324,7 @@ mod tests {
     #[test]
     fn fspool_matches_a_hand_computation() {
         let mut params = Params::new(&Device::Cpu, 1);
-        let pool = FsPool::new(&mut params, "p", 1, 2).unwrap();
+        let pool = FsPool::new(&mut params, "p", 1, 2, PoolPadding::Excluded).unwrap();
         // Weights at r = 0, 1/2, 1: (1, 2, 3).
         params
             .vars()
@@ -311,6 +369,60 @@ mod tests {
             let y = pool.forward(&x, &mask).unwrap().to_vec2::<f32>().unwrap();
             assert_eq!(y.concat(), want, "{weights:?}");
         }
+    }
+
+    #[test]
+    fn zero_padding_sorts_padded_slots_as_members_holding_zero() {
+        let mut params = Params::new(&Device::Cpu, 1);
+        let pool = FsPool::new(&mut params, "p", 1, 2, PoolPadding::Zeros).unwrap();
+        // Weights at r = 0, 1/2, 1: (1, 2, 3); three slots sit at r = 0, 1/2, 1 in every event.
+        params
+            .vars()
+            .next()
+            .unwrap()
+            .set(&Tensor::new(&[[1.0f32, 2.0, 3.0]], &Device::Cpu).unwrap())
+            .unwrap();
+        // Event 0: {5, -1} + padding; event 1: {2, 3, 1}; event 2: {-2} + padding; event 3:
+        // none. Padded slots hold junk (9, NaN) that must read as 0.
+        let values = vec![
+            5.0,
+            9.0,
+            -1.0,
+            2.0,
+            3.0,
+            1.0,
+            f32::NAN,
+            -2.0,
+            9.0,
+            9.0,
+            9.0,
+            9.0,
+        ];
+        let mask = vec![1., 0., 1., 1., 1., 1., 0., 1., 0., 0., 0., 0.];
+        let y = pool
+            .forward(&t3(values.clone(), (4, 3, 1)), &t2(mask.clone(), (4, 3)))
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
+        // Sorted (5, 0, -1), (3, 2, 1), (0, 0, -2), (0, 0, 0).
+        let want = [5.0 - 3.0, 3.0 + 4.0 + 3.0, -6.0, 0.0];
+        assert_eq!(y.concat(), want);
+        // The order of the slots, padding included, does not matter.
+        let order = [2, 0, 1];
+        let permuted = |v: &[f32]| -> Vec<f32> {
+            (0..4)
+                .flat_map(|e| order.iter().map(move |&o| v[e * 3 + o]))
+                .collect()
+        };
+        let y = pool
+            .forward(
+                &t3(permuted(&values), (4, 3, 1)),
+                &t2(permuted(&mask), (4, 3)),
+            )
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
+        assert_eq!(y.concat(), want);
     }
 
     #[test]
@@ -398,6 +510,6 @@ mod tests {
         assert!(params.vars().all(|v| grads.get(v.as_tensor()).is_some()));
         assert!(enc.forward(&x, &t2(vec![1.0; 4], (4, 1))).is_err());
         assert!(enc.forward(&t3(vec![0.0; 12], (4, 3, 1)), &m).is_err());
-        assert!(FsPool::new(&mut params, "q", 3, 0).is_err());
+        assert!(FsPool::new(&mut params, "q", 3, 0, PoolPadding::Zeros).is_err());
     }
 }

@@ -7,19 +7,21 @@ use rhai::plugin::*;
 use crate::error::Error;
 use crate::methods::deep_set_vae::DeepSetVaeOptions;
 use crate::nn::set_vae::SetVaeConfig;
+use crate::nn::sets::PoolPadding;
 use crate::nn::train::{TrainOptions, Validation};
 use crate::script::options::{Options, floats};
 use crate::script::state::session_state;
 use crate::script::values::Out;
 
 /// The keys `deep_set_vae` accepts.
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
     "beta",
     "w",
     "latent",
     "hidden",
     "decoder",
     "pieces",
+    "padding",
     "epochs",
     "batch_size",
     "lr",
@@ -69,6 +71,10 @@ fn options(ctx: &NativeCallContext, mut opts: Map) -> Out<DeepSetVaeOptions> {
             w: o.float("w", d.model.w)?,
             latent: o.count("latent", d.model.latent)?,
             pieces: o.count("pieces", d.model.pieces)?,
+            padding: match o.optional_string("padding")? {
+                Some(name) => PoolPadding::parse(&name)?,
+                None => d.model.padding,
+            },
             hidden,
             decoder,
             ..d.model.clone()
@@ -115,8 +121,10 @@ mod deep_set_vae_api {
     /// up to 19 objects as (log10 E, log10 pT, eta, phi, type), standardised with the training
     /// events' statistics. A per-object network (`hidden` [264, 264, 264], ReLU) and
     /// featurewise sort pooling (`pieces` 20) give the event's Gaussian latent posterior
-    /// (`latent` 8 dimensions); with `beta` < 1 a dense decoder (`decoder` [256, 256]) outputs
-    /// 20 objects (four-vector and class, including "absent"), compared with the input by the
+    /// (`latent` 8 dimensions); the pooling sees all 20 slots with empty ones as zeros, as the
+    /// paper's networks do (`padding` "zeros"), or the present objects only ("excluded").
+    /// With `beta` < 1 a dense decoder (`decoder` [256, 256]) outputs 20 objects
+    /// (four-vector and class, including "absent"), compared with the input by the
     /// modified Chamfer loss whose class term is weighted by `w` (1.0). Loss and score per
     /// event: beta KL + (1 - beta) Chamfer. `beta` = 1.0 (the default) has no decoder and the
     /// score is the KL alone: the paper's best detector, a "fixed target" method that maps
