@@ -6,7 +6,8 @@
 //! - **Truth.** Each process produces a hard system that is balanced in the transverse plane
 //!   (two-body production, followed by two-body decays of W, Z, top and new particles in their
 //!   rest frames), plus initial-state-radiation (ISR) partons against which the hard system
-//!   recoils, plus semileptonic b decays. Spectra fall as power laws.
+//!   recoils, plus semileptonic b decays. Spectra fall as power laws, cut off at the kinematic
+//!   limit.
 //! - **Detector.** Visible particles are smeared (jets about 10%, leptons and photons 2%, with a
 //!   non-Gaussian tail for jets); the missing transverse momentum is minus the vector sum of all
 //!   measured visible particles (|eta| < 4.9) plus a soft term, so it holds the neutrinos, the
@@ -148,7 +149,7 @@ impl Channel {
 
     /// Generator-level settings: minimum pT of the hard systems and whether W/Z bosons are
     /// forced to decay to leptons (the lepton channels). Like the challenge's own
-    /// generator-level cuts they make generation fast (selection efficiencies of 2% to 50%);
+    /// generator-level cuts they make generation fast (selection efficiencies of 1% to 50%);
     /// they also remove the rare selected events with a soft hard system.
     fn setup(self) -> Setup {
         match self {
@@ -675,11 +676,25 @@ fn azimuth(rng: &mut Rng) -> f64 {
     uniform(rng, -PI, PI)
 }
 
-/// A falling spectrum above `min`: density proportional to `(1 + (x - min)/scale)^-index`
-/// (a power law of index `index` far above `min + scale`), capped at 6 TeV.
+/// The collision energy, 13 TeV.
+const SQRT_S: f64 = 13_000.0;
+
+/// The power of the parton-luminosity fall-off `(1 - 2 pT / sqrt(s))^p` of every spectrum.
+const KINEMATIC_POWER: f64 = 10.0;
+
+/// A falling spectrum above `min`: density proportional to
+/// `(1 + (x - min)/scale)^-index (1 - 2x/sqrt(s))^10`, a power law of index `index` far above
+/// `min + scale` that vanishes at the kinematic limit x = sqrt(s)/2, as parton luminosities
+/// make it (drawn from the power law, kept with probability given by the second factor).
 fn falling(rng: &mut Rng, min: f64, scale: f64, index: f64) -> f64 {
-    let u = 1.0 - rng.random::<f64>();
-    (min + scale * (u.powf(-1.0 / (index - 1.0)) - 1.0)).min(6000.0)
+    loop {
+        let u = 1.0 - rng.random::<f64>();
+        let x = min + scale * (u.powf(-1.0 / (index - 1.0)) - 1.0);
+        let x_t = 2.0 * x / SQRT_S;
+        if x_t < 1.0 && rng.random::<f64>() < (1.0 - x_t).powf(KINEMATIC_POWER) {
+            return x;
+        }
+    }
 }
 
 /// A Breit-Wigner (Cauchy) mass restricted to `[lo, hi]`, by inverting its distribution
@@ -1645,5 +1660,89 @@ mod tests {
         let total = all.iter().fold(P4::default(), |s, p| s.add(p.p));
         assert!(total.pt() < 1e-6 * total.e, "{total:?}");
         assert!((all[0].p.add(all[1].p).mass() - hard_mass).abs() < 1e-6 * hard_mass);
+    }
+
+    #[test]
+    fn spectra_follow_their_density_up_to_the_kinematic_limit() {
+        let (min, scale, index) = (200.0, 80.0, 4.0);
+        let density = |x: f64| {
+            (1.0 + (x - min) / scale).powf(-index) * (1.0 - 2.0 * x / SQRT_S).powf(KINEMATIC_POWER)
+        };
+        // P(x > c) by the midpoint rule on a fine grid up to sqrt(s)/2.
+        let steps = 200_000;
+        let dx = (SQRT_S / 2.0 - min) / steps as f64;
+        let mass_above = |c: f64| -> f64 {
+            (0..steps)
+                .map(|i| min + (i as f64 + 0.5) * dx)
+                .filter(|&x| x > c)
+                .map(density)
+                .sum::<f64>()
+        };
+        let total = mass_above(min);
+        let mut rng = rng_for(8, 0);
+        let n = 400_000;
+        let draws: Vec<f64> = (0..n)
+            .map(|_| falling(&mut rng, min, scale, index))
+            .collect();
+        assert!(draws.iter().all(|&x| (min..SQRT_S / 2.0).contains(&x)));
+        for c in [300.0, 600.0, 1200.0, 2500.0] {
+            let p = mass_above(c) / total;
+            let seen = draws.iter().filter(|&&x| x > c).count() as f64 / n as f64;
+            let sigma = (p * (1.0 - p) / n as f64).sqrt();
+            assert!(
+                (seen - p).abs() < 5.0 * sigma + 1e-6,
+                "P(x > {c}) = {seen}, want {p}"
+            );
+        }
+        // Without the fall-off, a pure power law puts (1 + 2300/80)^-3 = 4e-5 above 2.5 TeV;
+        // the kinematic factor removes most of it.
+        assert!(mass_above(2500.0) / total < 0.2 * (1.0 + 2300.0 / 80.0f64).powf(-3.0));
+    }
+
+    /// The selection efficiencies of `docs/darkmachines.md` (20 000 truth events of every
+    /// process and channel, seed 5); prints the table:
+    /// `cargo test --release --lib selection_efficiencies -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn selection_efficiencies() {
+        let n = 20_000;
+        let efficiency = |channel: Channel, truth: &dyn Fn(&mut Rng, &Setup) -> Vec<Particle>| {
+            let setup = channel.setup();
+            let mut rng = rng_for(5, 0);
+            let passed = (0..n)
+                .filter(|_| {
+                    let particles = truth(&mut rng, &setup);
+                    channel.passes(&reconstruct(&mut rng, &particles))
+                })
+                .count();
+            format!("{:.1}%", 100.0 * passed as f64 / n as f64)
+        };
+        for process in Process::ALL {
+            let row: Vec<String> = Channel::ALL
+                .iter()
+                .map(|&c| {
+                    if c.background_mix().iter().any(|(p, _)| *p == process) {
+                        efficiency(c, &|r, s| background_truth(r, process, s))
+                    } else {
+                        String::new()
+                    }
+                })
+                .collect();
+            eprintln!("| {} | {} |", process.name(), row.join(" | "));
+        }
+        for model in SignalModel::ALL {
+            let row: Vec<String> = Channel::ALL
+                .iter()
+                .map(|&c| {
+                    let e = efficiency(c, &|r, s| signal_truth(r, model, s));
+                    if model.channels().contains(&c) {
+                        e
+                    } else {
+                        format!("({e})")
+                    }
+                })
+                .collect();
+            eprintln!("| {} | {} |", model.name(), row.join(" | "));
+        }
     }
 }
