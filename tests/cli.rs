@@ -458,6 +458,11 @@ fn the_latent_vae_example_separates_the_signal_by_its_kl_in_quick_mode() {
     // Seed 003: the KL beats the reconstruction error as an anomaly score.
     let (kl, recon) = (auc_after(&stdout, "kl:"), auc_after(&stdout, "recon:"));
     assert!(kl > 0.9 && kl > recon, "{stdout}");
+    let (kl, recon) = (
+        auc_after(&stdout, "kl: test"),
+        auc_after(&stdout, "recon: test"),
+    );
+    assert!(kl > 0.9 && kl > recon, "on the test sample: {stdout}");
     let kept = stdout
         .lines()
         .find_map(|l| l.strip_prefix("kept at 0.5%: "))
