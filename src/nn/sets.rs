@@ -321,17 +321,22 @@ mod tests {
         }
     }
 
-    #[test]
-    fn fspool_matches_a_hand_computation() {
+    /// A one-feature pool with two pieces and the weights (1, 2, 3) at r = 0, 1/2, 1.
+    fn pool_with_weights_123(padding: PoolPadding) -> (Params, FsPool) {
         let mut params = Params::new(&Device::Cpu, 1);
-        let pool = FsPool::new(&mut params, "p", 1, 2, PoolPadding::Excluded).unwrap();
-        // Weights at r = 0, 1/2, 1: (1, 2, 3).
+        let pool = FsPool::new(&mut params, "p", 1, 2, padding).unwrap();
         params
             .vars()
             .next()
             .unwrap()
             .set(&Tensor::new(&[[1.0f32, 2.0, 3.0]], &Device::Cpu).unwrap())
             .unwrap();
+        (params, pool)
+    }
+
+    #[test]
+    fn fspool_matches_a_hand_computation() {
+        let (params, pool) = pool_with_weights_123(PoolPadding::Excluded);
         // Event 0: values {1, 5, 3} + padding; event 1: {4, 2}; event 2: {7}; event 3: none.
         let x = t3(
             vec![
@@ -373,15 +378,8 @@ mod tests {
 
     #[test]
     fn zero_padding_sorts_padded_slots_as_members_holding_zero() {
-        let mut params = Params::new(&Device::Cpu, 1);
-        let pool = FsPool::new(&mut params, "p", 1, 2, PoolPadding::Zeros).unwrap();
-        // Weights at r = 0, 1/2, 1: (1, 2, 3); three slots sit at r = 0, 1/2, 1 in every event.
-        params
-            .vars()
-            .next()
-            .unwrap()
-            .set(&Tensor::new(&[[1.0f32, 2.0, 3.0]], &Device::Cpu).unwrap())
-            .unwrap();
+        let (_, pool) = pool_with_weights_123(PoolPadding::Zeros);
+        // Three slots sit at r = 0, 1/2, 1 in every event.
         // Event 0: {5, -1} + padding; event 1: {2, 3, 1}; event 2: {-2} + padding; event 3:
         // none. Padded slots hold junk (9, NaN) that must read as 0.
         let values = vec![
