@@ -71,10 +71,7 @@ fn options(ctx: &NativeCallContext, mut opts: Map) -> Out<DeepSetVaeOptions> {
             w: o.float("w", d.model.w)?,
             latent: o.count("latent", d.model.latent)?,
             pieces: o.count("pieces", d.model.pieces)?,
-            padding: match o.optional_string("padding")? {
-                Some(name) => PoolPadding::parse(&name)?,
-                None => d.model.padding,
-            },
+            padding: PoolPadding::parse(&o.string("padding", d.model.padding.name())?)?,
             hidden,
             decoder,
             ..d.model.clone()
