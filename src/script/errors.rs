@@ -7,6 +7,8 @@ use std::fmt;
 
 use rhai::{Dynamic, EvalAltResult, ParseError, Position};
 
+use super::limits::MAX_CALL_LEVELS;
+use super::stack::{TOO_DEEP, TooDeep};
 use crate::error::Error;
 
 impl From<Error> for Box<EvalAltResult> {
@@ -137,7 +139,17 @@ impl ScriptError {
             }
         }
         call_chain.reverse();
+        let call_chain = collapse_repeats(call_chain);
         let (kind, message) = match err {
+            EvalAltResult::ErrorStackOverflow(_) => (
+                ErrorKind::Runtime,
+                format!(
+                    "function calls nest deeper than {MAX_CALL_LEVELS} levels (endless recursion?)"
+                ),
+            ),
+            EvalAltResult::ErrorTerminated(token, _) if token.is::<TooDeep>() => {
+                (ErrorKind::Runtime, TOO_DEEP.to_string())
+            }
             EvalAltResult::ErrorTerminated(..) => {
                 (ErrorKind::Interrupted, Error::Interrupted.to_string())
             }
@@ -171,6 +183,25 @@ impl ScriptError {
     pub fn is_interrupted(&self) -> bool {
         self.kind == ErrorKind::Interrupted
     }
+}
+
+/// `chain` with runs of the same frame (a recursion) shown once, with their count.
+fn collapse_repeats(chain: Vec<Frame>) -> Vec<Frame> {
+    let mut out: Vec<(Frame, usize)> = Vec::new();
+    for frame in chain {
+        match out.last_mut() {
+            Some((last, count)) if *last == frame => *count += 1,
+            _ => out.push((frame, 1)),
+        }
+    }
+    out.into_iter()
+        .map(|(mut frame, count)| {
+            if count > 1 {
+                frame.what = format!("{} ({count} times)", frame.what);
+            }
+            frame
+        })
+        .collect()
 }
 
 /// Rhai's message for `err` without the ` (line L, position C)` it appends.

@@ -1,6 +1,7 @@
 //! Resolution of `import "name"`: a script shipped in `stdlib/`, or a file relative to the
 //! importing script (the working directory in the REPL).
 
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 
 use rhai::module_resolvers::ModuleResolver;
@@ -43,6 +44,7 @@ impl ModuleResolver for ScriptResolver {
                 (text, file.display().to_string())
             }
         };
+        let _importing = ImportGuard::enter(&origin, pos)?;
         let in_module = |err: Box<EvalAltResult>| {
             Box::new(EvalAltResult::ErrorInModule(origin.clone(), err, pos))
         };
@@ -50,6 +52,43 @@ impl ModuleResolver for ScriptResolver {
         ast.set_source(origin.as_str());
         let module = Module::eval_ast_as_new(Scope::new(), &ast, engine).map_err(in_module)?;
         Ok(module.into())
+    }
+}
+
+thread_local! {
+    /// The scripts being imported on this thread, outermost first.
+    static IMPORTING: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Marks `origin` as being imported while alive; refuses an import cycle.
+struct ImportGuard;
+
+impl ImportGuard {
+    /// Enters the import of `origin` (a shipped script's name or a file path), or fails when
+    /// `origin` is already being imported further out (a script importing itself, directly or
+    /// through others).
+    fn enter(origin: &str, pos: Position) -> Result<Self, Box<EvalAltResult>> {
+        let key = std::fs::canonicalize(origin)
+            .map_or_else(|_| origin.to_string(), |p| p.display().to_string());
+        IMPORTING.with(|stack| {
+            let mut stack = stack.borrow_mut();
+            if let Some(first) = stack.iter().position(|open| *open == key) {
+                let mut chain: Vec<&str> = stack[first..].iter().map(String::as_str).collect();
+                chain.push(&key);
+                return Err(Box::new(EvalAltResult::ErrorRuntime(
+                    format!("import cycle: {}", chain.join(" imports ")).into(),
+                    pos,
+                )));
+            }
+            stack.push(key);
+            Ok(ImportGuard)
+        })
+    }
+}
+
+impl Drop for ImportGuard {
+    fn drop(&mut self) {
+        IMPORTING.with(|stack| stack.borrow_mut().pop());
     }
 }
 

@@ -14,6 +14,7 @@ use super::domain::DOMAINS;
 use super::errors::ScriptError;
 use super::inline;
 use super::resolver::ScriptResolver;
+use super::stack;
 use super::state::{Display, Output, SessionState, StateTag, stdout_output};
 use crate::interrupt::Interrupt;
 use crate::seed::SeedSequence;
@@ -61,6 +62,7 @@ impl Session {
         install_panic_hook();
         let mut engine = Engine::new();
         engine.set_fail_on_invalid_map_property(true);
+        super::limits::apply(&mut engine);
         engine.set_module_resolver(ScriptResolver);
         let modules: Vec<_> = DOMAINS
             .iter()
@@ -93,6 +95,9 @@ impl Session {
             debug_output(&format!("{at}{text}"));
         });
         engine.on_progress(move |_| {
+            if stack::nearly_exhausted() {
+                return Some(Dynamic::from(stack::TooDeep));
+            }
             interrupt
                 .is_triggered()
                 .then(|| Dynamic::from("interrupted"))
@@ -161,22 +166,24 @@ impl Session {
         if let Some(imports) = whole_line_imports(code) {
             return self.import_into_session(source, &imports, code);
         }
-        let mut ast = self
-            .engine
-            .compile_with_scope(&self.scope, code)
-            .map_err(|err| ScriptError::from_parse(source, &err))?;
-        ast.set_source(source);
-        self.functions = self.functions.merge(&ast.clone_functions_only());
-        let program = self.functions.merge(&ast);
-        let (engine, scope) = (&self.engine, &mut self.scope);
-        match catch_panic(|| engine.eval_ast_with_scope::<Dynamic>(scope, &program)) {
-            Ok(Ok(value)) => {
-                self.accepted.push(code.to_string());
-                Ok(value)
+        let (engine, scope, functions) = (&self.engine, &mut self.scope, &mut self.functions);
+        let outcome = on_eval_thread(source, || {
+            let mut ast = engine
+                .compile_with_scope(scope, code)
+                .map_err(|err| ScriptError::from_parse(source, &err))?;
+            ast.set_source(source);
+            // Functions defined by a line stay defined even when the rest of it fails.
+            *functions = functions.merge(&ast.clone_functions_only());
+            let program = functions.merge(&ast);
+            match catch_panic(|| engine.eval_ast_with_scope::<Dynamic>(scope, &program)) {
+                Ok(Ok(value)) => Ok(value),
+                Ok(Err(err)) => Err(ScriptError::from_eval(source, &err)),
+                Err(message) => Err(ScriptError::from_panic(source, &message)),
             }
-            Ok(Err(err)) => Err(ScriptError::from_eval(source, &err)),
-            Err(message) => Err(ScriptError::from_panic(source, &message)),
-        }
+        })?;
+        let value = outcome?;
+        self.accepted.push(code.to_string());
+        Ok(value)
     }
 
     /// Runs the script file `path` in the session (its variables and functions stay defined),
@@ -222,18 +229,17 @@ impl Session {
         }
         // `to_string` through a script call, so that the built-ins' and the user's own
         // `to_string` overloads are both found (`Engine::call_fn` sees script functions only).
-        let mut scope = Scope::new();
-        scope.push("value", value.clone());
-        self.engine
-            .compile("to_string(value)")
-            .ok()
-            .and_then(|call| {
-                let program = self.functions.merge(&call);
-                self.engine
-                    .eval_ast_with_scope::<String>(&mut scope, &program)
-                    .ok()
-            })
-            .unwrap_or_else(|| value.to_string())
+        let (engine, functions) = (&self.engine, &self.functions);
+        let shown = stack::run(|| {
+            let mut scope = Scope::new();
+            scope.push("value", value.clone());
+            let call = engine.compile("to_string(value)").ok()?;
+            let program = functions.merge(&call);
+            catch_panic(|| engine.eval_ast_with_scope::<String>(&mut scope, &program))
+                .ok()?
+                .ok()
+        });
+        shown.ok().flatten().unwrap_or_else(|| value.to_string())
     }
 
     /// An HTML view of `value` for notebooks, for the values that have one: event sets
@@ -282,14 +288,33 @@ impl Session {
     ) -> Result<Dynamic, ScriptError> {
         use rhai::module_resolvers::ModuleResolver;
         for (path, alias) in imports {
-            let module = ScriptResolver
-                .resolve(&self.engine, Some(source), path, rhai::Position::new(1, 1))
-                .map_err(|err| ScriptError::from_eval(source, &err))?;
+            let engine = &self.engine;
+            let module = on_eval_thread(source, || {
+                catch_panic(|| {
+                    ScriptResolver.resolve(engine, Some(source), path, rhai::Position::new(1, 1))
+                })
+                .map_err(|message| ScriptError::from_panic(source, &message))?
+                .map_err(|err| ScriptError::from_eval(source, &err))
+            })??;
             self.engine.register_static_module(alias.as_str(), module);
         }
         self.accepted.push(code.to_string());
         Ok(Dynamic::UNIT)
     }
+}
+
+/// Runs `work` through [`stack::run`]; failing to start the evaluation thread is an error of
+/// the evaluation of `source`.
+fn on_eval_thread<T: Send>(
+    source: &str,
+    work: impl FnOnce() -> T + Send,
+) -> Result<T, ScriptError> {
+    stack::run(work).map_err(|err| ScriptError {
+        kind: super::errors::ErrorKind::Internal,
+        message: format!("{source}: cannot start the evaluation thread: {err}"),
+        location: None,
+        call_chain: Vec::new(),
+    })
 }
 
 /// When `code` consists only of `import "path" as alias;` statements, their paths and aliases.
@@ -564,6 +589,78 @@ mod tests {
             .to_string();
         assert!(err.contains("Module not found: nowhere"), "{err}");
         assert!(err.contains("broken.rhai:1:"), "{err}");
+    }
+
+    #[test]
+    fn endless_eval_and_import_cycles_are_errors_not_aborts() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = quiet();
+        let _ = s.eval("<repl>", "let kept = 5;").unwrap();
+        let err = s
+            .eval("<repl>", "let s = \"eval(s)\"; eval(s)")
+            .unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Runtime);
+        let text = err.to_string();
+        assert!(text.contains("nests too deeply"), "{text}");
+        // The recursion shows as one frame with its count, not thousands of lines.
+        assert!(text.lines().count() < 5, "{text}");
+        assert!(text.contains("times)"), "{text}");
+
+        std::fs::write(dir.path().join("me.rhai"), "import \"me\" as m;").unwrap();
+        std::fs::write(dir.path().join("a.rhai"), "import \"b\" as b;").unwrap();
+        std::fs::write(dir.path().join("b.rhai"), "import \"a\" as a;").unwrap();
+        let err = s.run_file(&dir.path().join("me.rhai")).unwrap_err();
+        assert!(err.to_string().contains("import cycle"), "{err}");
+        let err = s.run_file(&dir.path().join("a.rhai")).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("import cycle") && text.contains("b.rhai imports"),
+            "{text}"
+        );
+        let line = format!("import \"{}\" as a;", dir.path().join("a").display());
+        let err = s.eval("<repl>", &line).unwrap_err();
+        assert!(err.to_string().contains("import cycle"), "{err}");
+        // An import that failed leaves nothing behind: the same module imports cleanly later.
+        std::fs::write(dir.path().join("b.rhai"), "fn two() { 2 }").unwrap();
+        let _ = s.eval("<repl>", &line).unwrap();
+        assert_eq!(s.eval("<repl>", "kept").unwrap().as_int().unwrap(), 5);
+    }
+
+    #[test]
+    fn runaway_sizes_and_recursion_stop_at_the_limits() {
+        let mut s = quiet();
+        let _ = s.eval("<repl>", "let kept = 5;").unwrap();
+        let cases = [
+            (
+                "let s = \"x\"; loop { s += s; }",
+                "Length of string too large",
+            ),
+            (
+                "let b = blob(10_000_000_000);",
+                "Size of array/BLOB too large",
+            ),
+            (
+                "let a = [1]; loop { a += a; }",
+                "Size of array/BLOB too large",
+            ),
+            ("fn f(n) { f(n + 1) } f(0)", "deeper than 1000 levels"),
+        ];
+        for (code, expected) in cases {
+            let err = s.eval("<repl>", code).unwrap_err().to_string();
+            assert!(err.contains(expected), "{code}: {err}");
+        }
+        // Recursion within the limit works.
+        let _ = s
+            .eval(
+                "<repl>",
+                "fn depth(n) { if n == 0 { 0 } else { 1 + depth(n - 1) } }",
+            )
+            .unwrap();
+        assert_eq!(
+            s.eval("<repl>", "depth(900)").unwrap().as_int().unwrap(),
+            900
+        );
+        assert_eq!(s.eval("<repl>", "kept").unwrap().as_int().unwrap(), 5);
     }
 
     #[test]
