@@ -2,6 +2,10 @@
 //! ten) with minor ticks between, log axes get decades labelled 10ⁿ (or 1-2-5 ticks when the
 //! range spans less than a decade).
 
+/// The largest magnitude an axis end may have (and, on log axes, the smallest): every tick
+/// and position computed from the range stays finite.
+const LIMIT: f64 = 1e300;
+
 /// How values map onto an axis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Scale {
@@ -35,12 +39,14 @@ pub(crate) struct Ticks {
 
 impl Axis {
     /// An axis over `[lo, hi]`; a degenerate or non-finite range is widened to something
-    /// drawable (around the value, or `[0, 1]` / `[1, 10]`).
+    /// drawable (around the value, or `[0, 1]` / `[1, 10]`), and ends are kept within
+    /// ±1e300 (log axes: within [1e-300, 1e300]).
     pub fn new(scale: Scale, lo: f64, hi: f64) -> Axis {
         match scale {
             Scale::Linear => {
+                let clamp = |v: f64| v.clamp(-LIMIT, LIMIT);
                 let (lo, hi) = if lo.is_finite() && hi.is_finite() {
-                    (lo.min(hi), lo.max(hi))
+                    (clamp(lo.min(hi)), clamp(lo.max(hi)))
                 } else {
                     (0.0, 1.0)
                 };
@@ -57,10 +63,11 @@ impl Axis {
             }
             Scale::Log => {
                 let ok = |v: f64| v.is_finite() && v > 0.0;
+                let clamp = |v: f64| v.clamp(1.0 / LIMIT, LIMIT);
                 let (lo, hi) = match (ok(lo), ok(hi)) {
-                    (true, true) => (lo.min(hi), lo.max(hi)),
-                    (true, false) => (lo, lo * 10.0),
-                    (false, true) => (hi / 10.0, hi),
+                    (true, true) => (clamp(lo.min(hi)), clamp(lo.max(hi))),
+                    (true, false) => (clamp(lo), clamp(lo * 10.0)),
+                    (false, true) => (clamp(hi / 10.0), clamp(hi)),
                     (false, false) => (1.0, 10.0),
                 };
                 if hi > lo {
@@ -84,31 +91,29 @@ impl Axis {
         }
         match self.scale {
             Scale::Linear => Some((v - self.lo) / (self.hi - self.lo)),
-            Scale::Log if v > 0.0 => Some((v / self.lo).log10() / (self.hi / self.lo).log10()),
+            // Differences of logarithms: the ratio v / lo can overflow.
+            Scale::Log if v > 0.0 => {
+                let lo = self.lo.log10();
+                Some((v.log10() - lo) / (self.hi.log10() - lo))
+            }
             Scale::Log => None,
         }
     }
 
     /// The axis on which the current range `[lo, hi]` covers the fractions `[a, b]`, e.g.
-    /// `(0, 0.7)` to leave the top 30% free for a legend.
+    /// `(0, 0.7)` to leave the top 30% free for a legend (within the limits of [`Axis::new`]).
     pub fn stretched(&self, a: f64, b: f64) -> Axis {
         let (f_lo, f_hi) = (-a / (b - a), (1.0 - a) / (b - a));
         match self.scale {
             Scale::Linear => {
                 let span = self.hi - self.lo;
-                Axis {
-                    lo: self.lo + f_lo * span,
-                    hi: self.lo + f_hi * span,
-                    ..*self
-                }
+                Axis::new(self.scale, self.lo + f_lo * span, self.lo + f_hi * span)
             }
             Scale::Log => {
-                let span = (self.hi / self.lo).log10();
-                Axis {
-                    lo: self.lo * 10f64.powf(f_lo * span),
-                    hi: self.lo * 10f64.powf(f_hi * span),
-                    ..*self
-                }
+                // In exponents: the stretched ends may lie beyond the float range.
+                let (e_lo, span) = (self.lo.log10(), self.hi.log10() - self.lo.log10());
+                let end = |f: f64| 10f64.powf((e_lo + f * span).clamp(-300.0, 300.0));
+                Axis::new(self.scale, end(f_lo), end(f_hi))
             }
         }
     }
@@ -144,6 +149,13 @@ fn nice_step(span: f64, max_major: usize) -> (f64, usize) {
 
 fn linear_ticks(lo: f64, hi: f64, max_major: usize) -> Ticks {
     let (step, n_minor) = nice_step(hi - lo, max_major);
+    if !(step.is_finite() && step > 0.0) {
+        return Ticks {
+            major: Vec::new(),
+            minor: Vec::new(),
+            multiplier: None,
+        };
+    }
     let biggest = lo.abs().max(hi.abs());
     let exponent = biggest.log10().floor();
     let factor_out = !(1e-2..1e5).contains(&biggest);
@@ -194,7 +206,8 @@ fn log_ticks(lo: f64, hi: f64, max_major: usize) -> Ticks {
             let v = 10f64.powi(k);
             if k.rem_euclid(stride as i32) == 0 {
                 major.push((v, format!("10{}", superscript(k))));
-            } else {
+            } else if stride <= 4 {
+                // Beyond that, unlabelled decades would be a solid bar of ticks.
                 minor.push(v);
             }
         }
@@ -373,6 +386,33 @@ mod tests {
         assert_eq!((a.lo, a.hi), (0.0, 20.0));
         let l = Axis::new(Scale::Log, 1.0, 100.0).stretched(0.0, 0.5);
         assert!((l.hi - 1e4).abs() < 1e-6);
+    }
+
+    #[test]
+    fn ranges_beyond_the_float_range_stay_finite_and_few_ticked() {
+        // A log histogram from 1e-150 to 1e150, stretched for a legend: the stretched top
+        // would be 10^428 (infinite), and the tick loop then never ended.
+        for axis in [
+            Axis::new(Scale::Log, 1e-150, 1e150).stretched(0.0, 0.7),
+            Axis::new(Scale::Log, f64::MIN_POSITIVE, f64::MAX).stretched(0.1, 0.5),
+            Axis::new(Scale::Linear, -f64::MAX, f64::MAX).stretched(0.0, 0.7),
+            Axis::new(Scale::Linear, 1e300, 1e300),
+        ] {
+            assert!(
+                axis.lo.is_finite() && axis.hi.is_finite() && axis.lo < axis.hi,
+                "{axis:?}"
+            );
+            let t = axis.ticks(6);
+            assert!(
+                t.major.len() <= 12 && t.minor.len() <= 100,
+                "{axis:?}: {t:?}"
+            );
+            assert!(axis.fraction(1.0).is_some_and(f64::is_finite), "{axis:?}");
+            for (v, _) in &t.major {
+                let f = axis.fraction(*v).unwrap();
+                assert!((-1e-9..=1.0 + 1e-9).contains(&f), "{axis:?}: {v} at {f}");
+            }
+        }
     }
 
     #[test]

@@ -609,12 +609,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let empty = Hist1D::new(vec![0.0, 1.0, 2.0, 3.0]).unwrap();
         let sparse = Hist1D::from_counts(vec![0.0, 1.0, 2.0, 3.0], vec![0.0, 4.0, 0.0]).unwrap();
+        // Contents whose ratio is beyond the float range (the log axis never finished drawing).
+        let extreme =
+            Hist1D::from_counts(vec![0.0, 1.0, 2.0, 3.0], vec![1e150, 1e-150, 1e308]).unwrap();
         for log_y in [false, true] {
             let opts = HistOptions {
                 log_y,
                 ..Default::default()
             };
-            for (name, h) in [("empty", &empty), ("sparse", &sparse)] {
+            for (name, h) in [
+                ("empty", &empty),
+                ("sparse", &sparse),
+                ("extreme", &extreme),
+            ] {
                 let path = dir.path().join(format!("{name}-{log_y}.png"));
                 plot_hists(&path, &[("", h)], &opts).unwrap();
                 check_png(&path, (800, 600));
