@@ -174,6 +174,7 @@ pub fn bump_hunter(
     interrupt: Option<&Interrupt>,
 ) -> Result<BumpHunterResult> {
     data.check_same_binning(reference)?;
+    check_npe(opts.npe, "npe")?;
     check_counts(data.counts(), "data")?;
     check_counts(reference.counts(), "reference")?;
     let (d, b) = (data.counts(), reference.counts());
@@ -261,8 +262,34 @@ fn check_counts(counts: &[f64], what: &str) -> Result<()> {
             what,
             format!("bin {i} holds {}, not a count >= 0", counts[i]),
         )),
-        None => Ok(()),
+        None => check_total(counts, what),
     }
+}
+
+/// Refuses histograms whose total the pseudo-experiments cannot count exactly.
+fn check_total(counts: &[f64], what: &str) -> Result<()> {
+    let total: f64 = counts.iter().sum();
+    if total > MAX_TOTAL {
+        return Err(Error::invalid(
+            what,
+            format!(
+                "holds {total:e} events in all, more than the 2^53 = {MAX_TOTAL:e} that \
+                 pseudo-experiments can count exactly"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses a number of pseudo-experiments of zero: a p-value needs at least one.
+fn check_npe(npe: usize, what: &str) -> Result<()> {
+    if npe == 0 {
+        return Err(Error::invalid(
+            what,
+            "no pseudo-experiments: a global p-value needs at least 1 (10 000 is typical)",
+        ));
+    }
+    Ok(())
 }
 
 fn prefix(values: &[f64]) -> Vec<f64> {
@@ -375,6 +402,13 @@ fn thresholds(windows: &[Window], prefix_b: &[f64], best_p: f64, mode: Mode) -> 
 }
 
 fn threshold(nb: f64, best_p: f64, mode: Mode) -> i64 {
+    if best_p >= 1.0 {
+        // Every count has p <= 1: every pseudo-experiment is as extreme as the data.
+        return match mode {
+            Mode::Excess => 0,
+            Mode::Deficit => i64::MAX,
+        };
+    }
     let extreme = |n: i64| local_p(mode, n as f64, nb) <= best_p;
     match mode {
         Mode::Excess => {
@@ -411,9 +445,51 @@ fn threshold(nb: f64, best_p: f64, mode: Mode) -> i64 {
     }
 }
 
+/// The largest total a reference may hold: pseudo-experiment counts and their window sums are
+/// integers held exactly in f64 and i64 below 2^53.
+const MAX_TOTAL: f64 = 9_007_199_254_740_992.0;
+
+/// Bin means up to which Poisson draws come from an inverse-CDF table (at most ~2 500 entries).
+const TABLE_MAX_MEAN: f64 = 1e4;
+
+/// Draws the Poisson counts of one bin with a fixed mean.
+enum BinSampler {
+    /// Small means: an inverse-CDF table, one uniform per draw.
+    Table(PoissonTable),
+    /// Large means: rand_distr's exact sampler (no table of millions of entries).
+    Large(rand_distr::Poisson<f64>),
+}
+
+impl BinSampler {
+    /// Samplers for every bin of `means` (checked counts: finite, >= 0, total <= 2^53).
+    fn for_bins(means: &[f64]) -> Result<Vec<BinSampler>> {
+        means.iter().map(|&m| BinSampler::new(m)).collect()
+    }
+
+    fn new(mean: f64) -> Result<Self> {
+        if mean <= TABLE_MAX_MEAN {
+            return Ok(BinSampler::Table(PoissonTable::new(mean)));
+        }
+        rand_distr::Poisson::new(mean)
+            .map(BinSampler::Large)
+            .map_err(|e| Error::invalid("reference", format!("bin mean {mean}: {e}")))
+    }
+
+    /// One draw.
+    fn sample(&self, rng: &mut impl rand::Rng) -> u64 {
+        match self {
+            BinSampler::Table(table) => table.sample(rng.random::<f64>()),
+            BinSampler::Large(poisson) => {
+                use rand_distr::Distribution;
+                poisson.sample(rng) as u64
+            }
+        }
+    }
+}
+
 /// Inverse-CDF sampler of a Poisson distribution with a fixed mean.
 struct PoissonTable {
-    offset: u32,
+    offset: u64,
     cdf: Vec<f64>,
 }
 
@@ -426,10 +502,10 @@ impl PoissonTable {
             };
         }
         let spread = 12.0 * mean.sqrt() + 20.0;
-        let lo = (mean - spread).max(0.0).floor() as u32;
-        let hi = (mean + spread).ceil() as u32;
+        let lo = (mean - spread).max(0.0).floor() as u64;
+        let hi = (mean + spread).ceil() as u64;
         let ln_pmf =
-            |k: u32| k as f64 * mean.ln() - mean - super::special::ln_gamma(k as f64 + 1.0);
+            |k: u64| k as f64 * mean.ln() - mean - super::special::ln_gamma(k as f64 + 1.0);
         let mut cdf = Vec::with_capacity((hi - lo + 1) as usize);
         let mut sum = 0.0;
         for k in lo..=hi {
@@ -443,12 +519,12 @@ impl PoissonTable {
         Self { offset: lo, cdf }
     }
 
-    fn sample(&self, u: f64) -> u32 {
+    fn sample(&self, u: f64) -> u64 {
         let i = self
             .cdf
             .partition_point(|&c| c <= u)
             .min(self.cdf.len() - 1);
-        self.offset + i as u32
+        self.offset + i as u64
     }
 }
 
@@ -484,14 +560,14 @@ fn count_extreme(
     opts: &BumpHunterOptions,
     interrupt: Option<&Interrupt>,
 ) -> Result<usize> {
-    let tables: Vec<PoissonTable> = reference.iter().map(|&b| PoissonTable::new(b)).collect();
+    let samplers = BinSampler::for_bins(reference)?;
     let counts = in_blocks(opts.npe, interrupt, |block, n| {
         let mut rng = rng_for(opts.seed, block as u64);
         let mut prefix = vec![0_i64; reference.len() + 1];
         let mut extreme = 0;
         for _ in 0..n {
-            for (i, table) in tables.iter().enumerate() {
-                prefix[i + 1] = prefix[i] + i64::from(table.sample(rng.random::<f64>()));
+            for (i, sampler) in samplers.iter().enumerate() {
+                prefix[i + 1] = prefix[i] + sampler.sample(&mut rng) as i64;
             }
             let hit = windows.iter().zip(thresholds).any(|(w, &t)| {
                 let nd = prefix[w.start + w.width] - prefix[w.start];
@@ -517,14 +593,14 @@ fn count_extreme_direct(
     interrupt: Option<&Interrupt>,
     sums: impl Fn(&Window, &[f64]) -> (f64, f64) + Sync,
 ) -> Result<usize> {
-    let tables: Vec<PoissonTable> = reference.iter().map(|&b| PoissonTable::new(b)).collect();
+    let samplers = BinSampler::for_bins(reference)?;
     let counts = in_blocks(opts.npe, interrupt, |block, n| {
         let mut rng = rng_for(opts.seed, block as u64);
         let mut extreme = 0;
         let mut draws = vec![0.0; reference.len()];
         for _ in 0..n {
-            for (d, table) in draws.iter_mut().zip(&tables) {
-                *d = f64::from(table.sample(rng.random::<f64>()));
+            for (d, sampler) in draws.iter_mut().zip(&samplers) {
+                *d = sampler.sample(&mut rng) as f64;
             }
             let pd = prefix(&draws);
             let hit = windows.iter().any(|w| {
@@ -540,9 +616,7 @@ fn count_extreme_direct(
 
 /// Global p, Z, whether Z is a lower limit, and the binomial error of p.
 fn global_statistics(n_extreme: usize, npe: usize) -> Result<(f64, f64, bool, f64)> {
-    if npe == 0 {
-        return Ok((f64::NAN, f64::NAN, false, f64::NAN));
-    }
+    check_npe(npe, "npe")?;
     let p = n_extreme as f64 / npe as f64;
     let error = (p * (1.0 - p) / npe as f64).sqrt();
     if n_extreme == 0 {
@@ -632,14 +706,15 @@ fn pseudo_t(
     stream_base: u64,
     interrupt: Option<&Interrupt>,
 ) -> Result<Vec<f64>> {
-    let tables: Vec<PoissonTable> = means.iter().map(|&m| PoissonTable::new(m)).collect();
+    check_total(means, "reference + signal")?;
+    let samplers = BinSampler::for_bins(means)?;
     let blocks = in_blocks(npe, interrupt, |block, n| {
         let mut rng = rng_for(opts.seed, stream_base + block as u64);
         let mut draws = vec![0.0; means.len()];
         (0..n)
             .map(|_| {
-                for (d, t) in draws.iter_mut().zip(&tables) {
-                    *d = f64::from(t.sample(rng.random::<f64>()));
+                for (d, sampler) in draws.iter_mut().zip(&samplers) {
+                    *d = sampler.sample(&mut rng) as f64;
                 }
                 scan_t(&prefix(&draws), windows, prefix_b, opts.mode)
             })
@@ -659,6 +734,8 @@ pub fn signal_injection(
     interrupt: Option<&Interrupt>,
 ) -> Result<InjectionResult> {
     reference.check_same_binning(signal)?;
+    check_npe(inject.npe_background, "npe_background")?;
+    check_npe(inject.npe_inject, "npe_inject")?;
     check_counts(reference.counts(), "reference")?;
     check_counts(signal.counts(), "signal template")?;
     if opts.use_sideband {
@@ -819,6 +896,7 @@ pub fn bump_hunter_2d(
     interrupt: Option<&Interrupt>,
 ) -> Result<BumpHunter2DResult> {
     data.check_same_binning(reference)?;
+    check_npe(opts.npe, "npe")?;
     check_counts(data.counts(), "data")?;
     check_counts(reference.counts(), "reference")?;
     if reference.total() <= 0.0 {
@@ -848,18 +926,14 @@ pub fn bump_hunter_2d(
         .iter()
         .map(|w| threshold(p_of(w, &sum_b), best_p, opts.mode))
         .collect();
-    let tables: Vec<PoissonTable> = reference
-        .counts()
-        .iter()
-        .map(|&b| PoissonTable::new(b))
-        .collect();
+    let samplers = BinSampler::for_bins(reference.counts())?;
     let counts = in_blocks(opts.npe, interrupt, |block, n| {
         let mut rng = rng_for(opts.seed, block as u64);
         let mut draws = vec![0.0; nx * ny];
         let mut extreme = 0;
         for _ in 0..n {
-            for (d, t) in draws.iter_mut().zip(&tables) {
-                *d = f64::from(t.sample(rng.random::<f64>()));
+            for (d, sampler) in draws.iter_mut().zip(&samplers) {
+                *d = sampler.sample(&mut rng) as f64;
             }
             let s = prefix_2d(&draws, nx, ny);
             let hit = windows.iter().zip(&thresholds).any(|(w, &t)| {
@@ -1289,6 +1363,77 @@ mod tests {
         };
         let r = bump_hunter(&hd, &scaled, &side, None).unwrap();
         assert!(r.n_reference < scaled.total() && r.start >= 1);
+    }
+
+    #[test]
+    fn counts_beyond_32_bits_are_drawn_exactly() {
+        // Pseudo-experiment counts were 32-bit: bins of 5e9 were drawn as 4.29e9, so data
+        // equal to the reference (local p = 1) came out "global p = 0, Z >= 3.09".
+        let opts = BumpHunterOptions {
+            npe: 300,
+            width_min: 1,
+            width_max: Some(3),
+            ..Default::default()
+        };
+        let (hd, hb) = hists(vec![5e9; 10], vec![5e9; 10]);
+        let r = bump_hunter(&hd, &hb, &opts, None).unwrap();
+        assert_eq!(r.local_p, 1.0);
+        assert_eq!((r.global_p, r.n_extreme), (1.0, 300));
+        // A 3 sigma excess in one bin of 4e9: locally 3 sigma, globally less (27 windows).
+        let mut d = vec![4e9; 10];
+        d[4] += 3.0 * 4e9_f64.sqrt();
+        let (hd, hb) = hists(d, vec![4e9; 10]);
+        let r = bump_hunter(&hd, &hb, &opts, None).unwrap();
+        assert!((r.local_z - 3.0).abs() < 0.01, "{}", r.local_z);
+        assert!(r.global_p > 0.003 && r.global_p < 0.2, "{}", r.global_p);
+        // Thousands of such bins need no table of millions of entries per bin.
+        let (hd, hb) = hists(vec![4e9; 3000], vec![4e9; 3000]);
+        let small = BumpHunterOptions {
+            npe: 20,
+            width_max: Some(2),
+            ..Default::default()
+        };
+        assert_eq!(bump_hunter(&hd, &hb, &small, None).unwrap().n_extreme, 20);
+        // Draws of a large mean have the Poisson mean and variance.
+        let sampler = BinSampler::new(5e9).unwrap();
+        let mut rng = rng_for(3, 0);
+        let draws: Vec<f64> = (0..4000).map(|_| sampler.sample(&mut rng) as f64).collect();
+        let mean = draws.iter().sum::<f64>() / 4000.0;
+        let var = draws.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 3999.0;
+        assert!(
+            (mean - 5e9).abs() < 5.0 * (5e9_f64 / 4000.0).sqrt(),
+            "{mean}"
+        );
+        assert!((var / 5e9 - 1.0).abs() < 0.15, "{var}");
+    }
+
+    #[test]
+    fn zero_pseudo_experiments_and_uncountable_totals_are_errors() {
+        let (hd, hb) = hists(vec![1.0; 10], vec![1.0; 10]);
+        let none = BumpHunterOptions {
+            npe: 0,
+            ..Default::default()
+        };
+        let err = bump_hunter(&hd, &hb, &none, None).unwrap_err().to_string();
+        assert!(err.contains("npe") && err.contains("at least 1"), "{err}");
+        let (hd, hb) = hists(vec![1e15; 10], vec![1e15; 10]);
+        let err = bump_hunter(&hd, &hb, &BumpHunterOptions::default(), None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("2^53"), "{err}");
+        let err = signal_injection(
+            &hb,
+            &hb,
+            &BumpHunterOptions::default(),
+            &InjectionOptions {
+                npe_inject: 0,
+                ..Default::default()
+            },
+            None,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("npe_inject"), "{err}");
     }
 
     #[test]
