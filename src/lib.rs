@@ -13,6 +13,7 @@ pub mod error;
 pub mod fsutil;
 pub mod interrupt;
 pub mod kernel;
+pub mod memory;
 pub mod methods;
 pub mod nn;
 pub mod plot;

@@ -103,6 +103,7 @@ fn check(lo: f64, hi: f64, n: usize) -> Result<()> {
     if n == 0 {
         return Err(Error::invalid("number of bins", "must be at least 1"));
     }
+    crate::memory::check(&format!("{n} bins"), (n as f64 + 1.0) * 8.0)?;
     if !(lo.is_finite() && hi.is_finite() && lo < hi) {
         return Err(Error::invalid(
             "bin range",

@@ -51,6 +51,11 @@ impl Ensemble {
                 "an ensemble needs at least one member",
             ));
         }
+        // Each member's f32 weights live three times while the stack is built.
+        crate::memory::check(
+            &format!("ensemble of {members} members"),
+            members as f64 * config.parameter_count() * 4.0 * 3.0,
+        )?;
         let singles = (0..members)
             .map(|m| Mlp::new(config.clone(), device, Self::member_seed(seed, m)))
             .collect::<Result<Vec<_>>>()?;

@@ -21,6 +21,10 @@ use super::params::Params;
 use super::spline::RqSpline;
 use crate::error::{Error, Result};
 
+/// Rows per inverse pass when sampling: bounds the memory of the spline parameters and hidden
+/// activations however many samples are asked for.
+const SAMPLE_CHUNK: usize = 16_384;
+
 /// Masked hidden layers in each MADE.
 const MADE_HIDDEN_LAYERS: usize = 2;
 
@@ -240,22 +244,33 @@ impl Flow {
             return Err(Error::invalid("sample", "ask for at least one event"));
         }
         let d = self.config.inputs;
+        // Noise, samples and densities; the inverse passes run in chunks of bounded size.
+        crate::memory::check(
+            &format!("{n} samples"),
+            n as f64 * (2.0 * d as f64 + 1.0) * 4.0,
+        )?;
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         let noise: Vec<f32> = (0..n * d)
             .map(|_| rng.sample::<f64, _>(StandardNormal) as f32)
             .collect();
         let z = Tensor::from_vec(noise, (n, d), self.params.device())?;
-        let context = context
-            .map(|c| -> Result<Tensor> {
-                match c.dims() {
-                    [1, k] => Ok(c.broadcast_as((n, *k))?.contiguous()?),
-                    _ => Ok(c.clone()),
-                }
-            })
-            .transpose()?;
-        let (x, logdet) = self.inverse(&z, context.as_ref())?;
-        let log_prob = (standard_normal_log_density(&z)? - logdet)?;
-        Ok((x, log_prob))
+        let (mut xs, mut log_probs) = (Vec::new(), Vec::new());
+        for start in (0..n).step_by(SAMPLE_CHUNK) {
+            let rows = SAMPLE_CHUNK.min(n - start);
+            let z = z.narrow(0, start, rows)?;
+            let context = context
+                .map(|c| -> Result<Tensor> {
+                    match c.dims() {
+                        [1, k] => Ok(c.broadcast_as((rows, *k))?.contiguous()?),
+                        _ => Ok(c.narrow(0, start, rows)?),
+                    }
+                })
+                .transpose()?;
+            let (x, logdet) = self.inverse(&z, context.as_ref())?;
+            log_probs.push((standard_normal_log_density(&z)? - logdet)?);
+            xs.push(x);
+        }
+        Ok((Tensor::cat(&xs, 0)?, Tensor::cat(&log_probs, 0)?))
     }
 }
 

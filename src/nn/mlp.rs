@@ -72,6 +72,16 @@ impl MlpConfig {
         }
     }
 
+    /// The number of weights and biases (in f64: absurd widths must not overflow).
+    pub fn parameter_count(&self) -> f64 {
+        let widths: Vec<f64> = std::iter::once(self.inputs)
+            .chain(self.hidden.iter().copied())
+            .chain([self.outputs])
+            .map(|w| w as f64)
+            .collect();
+        widths.windows(2).map(|w| (w[0] + 1.0) * w[1]).sum()
+    }
+
     fn check(&self) -> Result<()> {
         if self.inputs == 0 || self.outputs == 0 || self.hidden.contains(&0) {
             return Err(Error::invalid(

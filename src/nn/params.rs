@@ -39,6 +39,7 @@ impl Params {
     /// A new parameter `name` of `shape`, drawn uniformly from [-bound, bound] (PyTorch's
     /// default for linear layers uses bound = 1/sqrt(fan_in)).
     pub fn uniform(&mut self, name: &str, shape: &[usize], bound: f64) -> Result<Tensor> {
+        check_size(name, shape)?;
         let n: usize = shape.iter().product();
         let values: Vec<f32> = (0..n)
             .map(|_| ((2.0 * self.rng.random::<f64>() - 1.0) * bound) as f32)
@@ -55,6 +56,7 @@ impl Params {
     /// parameters but never trained: left out of [`Params::vars`] and [`Params::count`]. The
     /// owner changes it with `Var::set`.
     pub fn fixed(&mut self, name: &str, shape: &[usize], value: f64) -> Result<Var> {
+        check_size(name, shape)?;
         let init = (Tensor::ones(shape, DType::F32, &self.device)? * value)?;
         self.insert(name, init, false)
     }
@@ -127,6 +129,15 @@ impl Params {
         }
         Ok(())
     }
+}
+
+/// Refuses a parameter of `shape` too large for the memory available (f32 values).
+fn check_size(name: &str, shape: &[usize]) -> Result<()> {
+    let values: f64 = shape.iter().map(|&d| d as f64).product();
+    crate::memory::check(
+        &format!("parameter '{name}' of shape {shape:?}"),
+        values * 4.0,
+    )
 }
 
 #[cfg(test)]

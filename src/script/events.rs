@@ -35,6 +35,23 @@ fn count(what: &str, n: rhai::INT) -> Out<usize> {
     usize::try_from(n).map_err(|_| crate::Error::invalid(what, format!("{n} is negative")).into())
 }
 
+/// A number of bins whose edges fit in a script array.
+fn bins_for_a_script(n: rhai::INT) -> Out<usize> {
+    let n = count("number of bins", n)?;
+    let limit = super::limits::MAX_ARRAY_LEN;
+    if n >= limit {
+        return Err(crate::Error::invalid(
+            "number of bins",
+            format!(
+                "{n} bins need {} edges, more than a script array holds ({limit})",
+                n + 1
+            ),
+        )
+        .into());
+    }
+    Ok(n)
+}
+
 fn fit(
     kind: crate::data::scaler::ScalerKind,
     events: &crate::data::EventSet,
@@ -286,14 +303,14 @@ mod events_api {
     /// `n` log-spaced bins from `lo` to `hi` (`n + 1` edges), e.g. `log_bins(2632.0, 6000.0, 16)`.
     #[rhai_fn(return_raw)]
     pub fn log_bins(lo: FLOAT, hi: FLOAT, n: INT) -> Out<Array> {
-        let edges = binning::log_bins(lo, hi, count("number of bins", n)?)?;
+        let edges = binning::log_bins(lo, hi, bins_for_a_script(n)?)?;
         Ok(edges.into_iter().map(Dynamic::from_float).collect())
     }
 
     /// `n` equal-width bins from `lo` to `hi` (`n + 1` edges).
     #[rhai_fn(return_raw)]
     pub fn linear_bins(lo: FLOAT, hi: FLOAT, n: INT) -> Out<Array> {
-        let edges = binning::linear_bins(lo, hi, count("number of bins", n)?)?;
+        let edges = binning::linear_bins(lo, hi, bins_for_a_script(n)?)?;
         Ok(edges.into_iter().map(Dynamic::from_float).collect())
     }
 

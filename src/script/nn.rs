@@ -934,6 +934,11 @@ mod nn_api {
             Error::invalid("sample", format!("ask for at least one event, not {n}"))
         })?;
         let c = net.context_inputs();
+        // The samples pass through f32 tensors, their transposes and f64 columns.
+        crate::memory::check(
+            &format!("{n} samples of {} columns", net.inputs() + c),
+            n as f64 * (net.inputs() + c) as f64 * 32.0,
+        )?;
         let context = match (context_value, c) {
             (None, 0) => None,
             (Some(_), 0) => {

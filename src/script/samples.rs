@@ -61,12 +61,15 @@ mod samples_api {
     use crate::data::EventSet;
     use crate::data::encode::{self, SetEncoding};
     use crate::data::generate::darkmachines::{
-        Channel, DarkMachinesToyOptions, SignalModel, darkmachines_toy as generate_dm,
+        Channel, DarkMachinesToyOptions, SignalModel, darkmachines_toy_interruptible as generate_dm,
     };
-    use crate::data::generate::lhco::{LhcoToyOptions, Preset, Variant, lhco_toy as generate_lhco};
+    use crate::data::generate::lhco::{
+        LhcoToyOptions, Preset, Variant, lhco_toy_interruptible as generate_lhco,
+    };
     use crate::data::{darkmachines, lhco_features, lhco_h5};
     use crate::error::Error;
     use crate::script::options::Options;
+    use crate::script::state::session_state;
 
     /// An LHC-Olympics-like dijet sample with known truth (R&D-like preset). See
     /// `lhco_toy(opts)` and docs/generators.md.
@@ -108,7 +111,8 @@ mod samples_api {
         }
         toy.mj_mjj_slope = o.float("mj_mjj_slope", toy.mj_mjj_slope)?;
         toy.seed = o.seed_or_session(&ctx)?;
-        events(generate_lhco(&toy)?)
+        let interrupt = session_state(&ctx)?.interrupt.clone();
+        events(generate_lhco(&toy, Some(&interrupt))?)
     }
 
     /// A Dark-Machines-like object-level sample: up to 20 objects (jets, b-jets, electrons,
@@ -134,7 +138,8 @@ mod samples_api {
             toy.signal_model = SignalModel::parse(&m)?;
         }
         toy.seed = o.seed_or_session(&ctx)?;
-        events(generate_dm(&toy)?)
+        let interrupt = session_state(&ctx)?.interrupt.clone();
+        events(generate_dm(&toy, Some(&interrupt))?)
     }
 
     /// Reads a Dark Machines challenge CSV file (`event_id;process_id;weight;MET;METphi;`

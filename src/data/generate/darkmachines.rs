@@ -29,11 +29,13 @@ use std::f64::consts::PI;
 use rand::RngExt;
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
-use rayon::prelude::*;
 
+use super::in_chunks;
+#[cfg(test)]
 use super::{CHUNK, rng_for};
 use crate::data::NamedColumns;
 use crate::data::objects::{MAX_OBJECTS, Object, ObjectEvent, ObjectType, to_columns};
+use crate::interrupt::Interrupt;
 use crate::{Error, Result};
 
 type Rng = Xoshiro256PlusPlus;
@@ -390,15 +392,30 @@ impl Default for DarkMachinesToyOptions {
 /// `process` columns (see the module documentation). Deterministic in `opts.seed` and
 /// independent of the number of threads.
 pub fn darkmachines_toy(opts: &DarkMachinesToyOptions) -> Result<NamedColumns> {
+    darkmachines_toy_interruptible(opts, None)
+}
+
+/// [`darkmachines_toy`], stopping with [`Error::Interrupted`] soon after `interrupt` is
+/// triggered.
+pub fn darkmachines_toy_interruptible(
+    opts: &DarkMachinesToyOptions,
+    interrupt: Option<&Interrupt>,
+) -> Result<NamedColumns> {
     validate(opts)?;
     let setup = opts.channel.setup();
-    let background = generate(opts.seed, 0, opts.background, &setup, Source::Background)?;
+    let background = generate(
+        (opts.seed, 0),
+        opts.background,
+        &setup,
+        Source::Background,
+        interrupt,
+    )?;
     let signal = generate(
-        opts.seed,
-        SIGNAL_STREAMS,
+        (opts.seed, SIGNAL_STREAMS),
         opts.signal,
         &setup,
         Source::Signal(opts.signal_model),
+        interrupt,
     )?;
     let (mut events, mut codes) = background;
     events.extend(signal.0);
@@ -477,23 +494,18 @@ struct Setup {
     leptonic: bool,
 }
 
-/// `n` selected events from the streams `first_stream + k`, chunk `k` holding events
-/// `k * CHUNK ..`, with their process codes.
+/// `n` selected events from the streams `first_stream + k` of `seed` (see [`in_chunks`]),
+/// with their process codes.
 fn generate(
-    seed: u64,
-    first_stream: u64,
+    (seed, first_stream): (u64, u64),
     n: usize,
     setup: &Setup,
     source: Source,
+    interrupt: Option<&Interrupt>,
 ) -> Result<(Vec<ObjectEvent>, Vec<f64>)> {
-    let chunks: Vec<(Vec<ObjectEvent>, Vec<f64>)> = (0..n.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|k| {
-            let len = CHUNK.min(n - k * CHUNK);
-            let mut rng = rng_for(seed, first_stream + k as u64);
-            generate_chunk(&mut rng, len, setup, source)
-        })
-        .collect::<Result<_>>()?;
+    let chunks = in_chunks(n, seed, first_stream, interrupt, |rng, len| {
+        generate_chunk(rng, len, setup, source)
+    })?;
     let mut events = Vec::with_capacity(n);
     let mut codes = Vec::with_capacity(n);
     for (e, c) in chunks {

@@ -18,17 +18,19 @@
 //!   jet masses pulled down at low mass, `tau21` shifted down and broadened.
 //!
 //! Generation is deterministic in the seed and independent of the thread count: events come in
-//! chunks of [`CHUNK`] events, background chunk `k` drawing from stream `k`, signal chunk `k`
+//! chunks of [`CHUNK`](super::CHUNK) events, background chunk `k` drawing from stream `k`, signal chunk `k`
 //! from stream `2^32 + k`, the final shuffle from stream `2^33`.
 
 use rand::seq::SliceRandom;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp1, Gamma, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use rayon::prelude::*;
 
-use super::{CHUNK, rng_for};
+#[cfg(test)]
+use super::CHUNK;
+use super::{in_chunks, rng_for};
 use crate::data::NamedColumns;
+use crate::interrupt::Interrupt;
 use crate::{Error, Result};
 
 /// The output columns, in order.
@@ -310,14 +312,27 @@ impl LhcoToyOptions {
 ///
 /// Fails with [`Error::InvalidArgument`] when [`LhcoToyOptions::validate`] does.
 pub fn lhco_toy(opts: &LhcoToyOptions) -> Result<NamedColumns> {
+    lhco_toy_interruptible(opts, None)
+}
+
+/// [`lhco_toy`], stopping with [`crate::Error::Interrupted`] soon after `interrupt` is
+/// triggered.
+pub fn lhco_toy_interruptible(
+    opts: &LhcoToyOptions,
+    interrupt: Option<&Interrupt>,
+) -> Result<NamedColumns> {
     opts.validate()?;
     let spectrum = MjjSpectrum::new();
-    let mut rows = generate(opts.background, opts.seed, 0, |rng| {
+    let mut rows = generate(opts.background, opts.seed, 0, interrupt, |rng| {
         background_event(rng, &spectrum, opts)
-    });
-    rows.extend(generate(opts.signal, opts.seed, SIGNAL_STREAM, |rng| {
-        signal_event(rng, opts)
-    }));
+    })?;
+    rows.extend(generate(
+        opts.signal,
+        opts.seed,
+        SIGNAL_STREAM,
+        interrupt,
+        |rng| signal_event(rng, opts),
+    )?);
     rows.shuffle(&mut rng_for(opts.seed, SHUFFLE_STREAM));
     Ok(into_columns(&rows))
 }
@@ -333,21 +348,21 @@ struct Jet {
     tau32: f64,
 }
 
-/// `n` events from `event`, in chunks of [`CHUNK`] generated in parallel, chunk `k` drawing
-/// from stream `first_stream + k` of `seed`.
-fn generate<F>(n: usize, seed: u64, first_stream: u64, event: F) -> Vec<Row>
+/// `n` events from `event`, in chunks generated in parallel (see [`in_chunks`]).
+fn generate<F>(
+    n: usize,
+    seed: u64,
+    first_stream: u64,
+    interrupt: Option<&Interrupt>,
+    event: F,
+) -> Result<Vec<Row>>
 where
     F: Fn(&mut Xoshiro256PlusPlus) -> Row + Sync,
 {
-    let chunks: Vec<Vec<Row>> = (0..n.div_ceil(CHUNK))
-        .into_par_iter()
-        .map(|k| {
-            let mut rng = rng_for(seed, first_stream + k as u64);
-            let len = CHUNK.min(n - k * CHUNK);
-            (0..len).map(|_| event(&mut rng)).collect()
-        })
-        .collect();
-    chunks.concat()
+    let chunks = in_chunks(n, seed, first_stream, interrupt, |rng, len| {
+        Ok((0..len).map(|_| event(rng)).collect::<Vec<Row>>())
+    })?;
+    Ok(chunks.concat())
 }
 
 /// The row of an event with dijet mass `mjj` and jets `a`, `b`: `slope * mjj` is added to both
@@ -633,6 +648,16 @@ mod tests {
             .unwrap();
         let single = pool.install(|| lhco_toy(&opts)).unwrap();
         assert_eq!(single, lhco_toy(&opts).unwrap());
+    }
+
+    #[test]
+    fn a_triggered_interrupt_stops_generation() {
+        let interrupt = Interrupt::new();
+        interrupt.trigger();
+        let err = lhco_toy_interruptible(&options(3 * CHUNK, 10, 1), Some(&interrupt));
+        assert!(matches!(err, Err(Error::Interrupted)), "{err:?}");
+        interrupt.clear();
+        assert!(lhco_toy_interruptible(&options(100, 10, 1), Some(&interrupt)).is_ok());
     }
 
     #[test]

@@ -1,0 +1,151 @@
+//! Hostile and careless input, as a new user (or a hostile neighbour) would try it: every case
+//! is an error naming what went wrong, never a hang, an abort or a lost session. Each test
+//! runs in a session that holds a variable and checks it is still there afterwards, as the
+//! REPL and the notebook kernel (which evaluate through the same `Session`) would see it.
+//!
+//! The cases are those of issue 18 ("Reliability"); the kernel's own cases are in
+//! `tests/kernel_*.rs`, the readers' fuzzing in `tests/fuzz_readers.rs`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bumplab::script::{ErrorKind, Session};
+
+/// A quiet session holding `kept = 42`.
+fn session() -> Session {
+    let mut s = Session::with_output(Arc::new(|_: &str| {}));
+    s.eval("<setup>", "let kept = 42;").unwrap();
+    s
+}
+
+/// Evaluates `code`, expecting an error whose message contains every one of `expected`; then
+/// checks the session survived.
+fn refused(s: &mut Session, code: &str, expected: &[&str]) -> String {
+    let err = s.eval("<repl>", code).unwrap_err();
+    let text = err.to_string();
+    assert_ne!(err.kind, ErrorKind::Internal, "{code}: a panic: {text}");
+    for e in expected {
+        assert!(text.contains(e), "{code}: expected '{e}' in: {text}");
+    }
+    assert_eq!(
+        s.eval("<repl>", "kept").unwrap().as_int().unwrap(),
+        42,
+        "{code}: the session lost its variables"
+    );
+    text
+}
+
+#[test]
+fn item_4_endless_nesting_is_an_error_not_a_stack_overflow() {
+    let mut s = session();
+    refused(
+        &mut s,
+        "let s = \"eval(s)\"; eval(s)",
+        &["nests too deeply"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("self.rhai"), "import \"self\" as me;").unwrap();
+    std::fs::write(dir.path().join("ping.rhai"), "import \"pong\" as p;").unwrap();
+    std::fs::write(dir.path().join("pong.rhai"), "import \"ping\" as p;").unwrap();
+    for script in ["self", "ping"] {
+        let path = dir.path().join(script);
+        refused(
+            &mut s,
+            &format!("import \"{}\" as m;", path.display()),
+            &["import cycle"],
+        );
+    }
+}
+
+#[test]
+fn item_5_a_log_plot_beyond_the_float_range_returns() {
+    let mut s = session();
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("x.png");
+    let code = format!(
+        "hist_from_counts([0.0, 1.0, 2.0], [1e150, 1e-150]).plot(\"{}\", #{{ log_y: true }})",
+        png.display()
+    );
+    s.eval("<repl>", &code).unwrap();
+    assert!(std::fs::metadata(&png).unwrap().len() > 1000);
+}
+
+#[test]
+fn item_6_bumphunter_counts_beyond_32_bits_and_no_pseudo_experiments() {
+    let mut s = session();
+    let setup = "let e = linear_bins(0.0, 10.0, 10);
+        let h = hist_from_counts(e, [5e9, 5e9, 5e9, 5e9, 5e9, 5e9, 5e9, 5e9, 5e9, 5e9]);";
+    s.eval("<repl>", setup).unwrap();
+    let r = s
+        .eval(
+            "<repl>",
+            "let r = bump_hunter(h, h, #{ npe: 200 }); r.global_p",
+        )
+        .unwrap();
+    assert_eq!(
+        r.as_float().unwrap(),
+        1.0,
+        "no excess: every pseudo-experiment is as extreme"
+    );
+    refused(
+        &mut s,
+        "bump_hunter(h, h, #{ npe: 0 })",
+        &["npe", "at least 1"],
+    );
+}
+
+#[test]
+fn item_7_impossible_sizes_are_errors_naming_the_request() {
+    let mut s = session();
+    let cases: &[(&str, &[&str])] = &[
+        (
+            "linear_bins(0.0, 1.0, 10_000_000_000)",
+            &["number of bins", "script array"],
+        ),
+        (
+            "mlp(#{ inputs: 4, hidden: [1000000, 1000000] })",
+            &["parameter", "needs", "TiB"],
+        ),
+        (
+            "ensemble(#{ inputs: 2 }, 100000000)",
+            &["ensemble of 100000000 members", "needs"],
+        ),
+        (
+            "flow(#{ inputs: 2 }).sample(1_000_000_000_000)",
+            &["1000000000000 samples", "needs"],
+        ),
+        (
+            "let s = \"x\"; loop { s += s; }",
+            &["Length of string too large"],
+        ),
+        ("blob(10_000_000_000)", &["Size of array/BLOB too large"]),
+        (
+            "let a = [0]; loop { a += a; }",
+            &["Size of array/BLOB too large"],
+        ),
+        ("fn f(n) { f(n + 1) } f(0)", &["deeper than 1000 levels"]),
+    ];
+    for (code, expected) in cases {
+        refused(&mut s, code, expected);
+    }
+}
+
+#[test]
+fn item_14_generating_a_large_sample_stops_at_ctrl_c() {
+    let mut s = session();
+    let interrupt = s.interrupt();
+    let trigger = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        interrupt.trigger();
+    });
+    // 10 million events take seconds; the flag is polled between chunks of 16 384.
+    let err = s
+        .eval(
+            "<repl>",
+            "let big = lhco_toy(#{ background: 10_000_000, signal: 0 });",
+        )
+        .unwrap_err();
+    trigger.join().unwrap();
+    assert!(err.is_interrupted(), "{err}");
+    assert_eq!(s.eval("<repl>", "kept").unwrap().as_int().unwrap(), 42);
+}
