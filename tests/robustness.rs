@@ -149,3 +149,46 @@ fn item_14_generating_a_large_sample_stops_at_ctrl_c() {
     assert!(err.is_interrupted(), "{err}");
     assert_eq!(s.eval("<repl>", "kept").unwrap().as_int().unwrap(), 42);
 }
+
+#[test]
+fn item_8_networks_refuse_non_finite_inputs_and_impossible_labels() {
+    let mut s = session();
+    let setup = r#"
+        let e = lhco_toy(#{ background: 300, signal: 30, seed: 1 });
+        let v = e.col("mj1");
+        v[3] = 0.0 / 0.0;
+        let nan = e.with_column("mj1", v);
+        let w = e.col("dmj");
+        w[5] = 1e308 * 10.0;
+        let inf = e.with_column("dmj", w);
+        let labels = e.col("label");
+        labels[7] = 5.0;
+        labels[8] = -3.0;
+        let five = e.with_column("label", labels);
+        let m = mlp(#{ inputs: 2, hidden: [8] });
+    "#;
+    s.eval("<setup>", setup).unwrap();
+    let fit = |data: &str| format!("m.fit({data}, #{{ features: [\"mj1\", \"dmj\"], epochs: 1 }})");
+    refused(
+        &mut s,
+        &fit("nan"),
+        &["column 'mj1', row 3 is NaN", "finite"],
+    );
+    refused(&mut s, &fit("inf"), &["column 'dmj', row 5 is inf"]);
+    refused(&mut s, &fit("five"), &["row 7 holds 5", "[0, 1]"]);
+    // A linear output regresses: any finite target is fine.
+    s.eval(
+        "<repl>",
+        "mlp(#{ inputs: 2, hidden: [8], output: \"linear\" }).fit(five, #{ features: [\"mj1\", \"dmj\"], epochs: 1 })",
+    )
+    .unwrap();
+    s.eval("<repl>", &fit("e")).unwrap();
+    refused(&mut s, "m.predict(nan)", &["column 'mj1', row 3 is NaN"]);
+    refused(
+        &mut s,
+        "m.predict([[1.0, 0.0 / 0.0]])",
+        &["row 0, column 1 is NaN"],
+    );
+    let scores = s.eval("<repl>", "m.predict(e)").unwrap();
+    assert_eq!(scores.into_array().unwrap().len(), 330);
+}

@@ -207,7 +207,8 @@ impl EventSet {
         Ok(self.column(name)?.into_iter().map(|v| v as f32).collect())
     }
 
-    /// The columns `names` as a row-major f32 matrix (`len() x names.len()`), ready for a tensor.
+    /// The columns `names` as a row-major f32 matrix (`len() x names.len()`), ready for a tensor;
+    /// an error names the column and row of a value that is NaN, infinite or beyond f32.
     pub fn matrix_f32(&self, names: &[String]) -> Result<Vec<f32>> {
         let columns = names
             .iter()
@@ -217,6 +218,22 @@ impl EventSet {
         let mut out = Vec::with_capacity(n * names.len());
         for row in 0..n {
             out.extend(columns.iter().map(|c| c[row] as f32));
+        }
+        if let Some(i) = out.iter().position(|v| !v.is_finite()) {
+            let (row, column) = (i / names.len(), &names[i % names.len()]);
+            let value = columns[i % names.len()][row];
+            let what = if value.is_finite() {
+                format!("{value} is beyond the range of 32-bit floats")
+            } else {
+                format!("is {value}")
+            };
+            return Err(Error::invalid(
+                "events",
+                format!(
+                    "column '{column}', row {row} {what}: network inputs must be finite \
+                     numbers (select the events without such values first)"
+                ),
+            ));
         }
         Ok(out)
     }

@@ -256,6 +256,10 @@ impl Trainable for Ensemble {
     fn needs_targets(&self) -> bool {
         true
     }
+
+    fn target_range(&self) -> Option<(f64, f64)> {
+        self.config.output.target_range()
+    }
 }
 
 /// The events of one member, as row indices into the training [`Dataset`].
@@ -354,7 +358,7 @@ pub fn fit_ensemble(
     interrupt: Option<&Interrupt>,
 ) -> Result<Vec<History>> {
     tune_allocator();
-    data.check()?;
+    data.check_for(ensemble.target_range())?;
     check_options(opts)?;
     let k = ensemble.members();
     if members.len() != k {

@@ -28,6 +28,14 @@ impl Output {
         }
     }
 
+    /// The interval targets must lie in: [0, 1] for a probability, any number otherwise.
+    pub fn target_range(self) -> Option<(f64, f64)> {
+        match self {
+            Self::Sigmoid => Some((0.0, 1.0)),
+            Self::Linear => None,
+        }
+    }
+
     /// The output called `name` ("sigmoid" or "linear").
     pub fn parse(name: &str) -> Result<Self> {
         match name {
@@ -186,5 +194,9 @@ impl Trainable for Mlp {
 
     fn needs_targets(&self) -> bool {
         true
+    }
+
+    fn target_range(&self) -> Option<(f64, f64)> {
+        self.config.output.target_range()
     }
 }

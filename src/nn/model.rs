@@ -53,4 +53,10 @@ pub trait Trainable {
     fn needs_targets(&self) -> bool {
         false
     }
+
+    /// The interval its targets must lie in, if limited (labels 0..1 for a probability
+    /// trained with binary cross-entropy); the loop refuses targets outside it.
+    fn target_range(&self) -> Option<(f64, f64)> {
+        None
+    }
 }

@@ -13,6 +13,7 @@ use super::flow::{Flow, FlowConfig};
 use super::mlp::{Mlp, MlpConfig};
 use super::model::{Step, Trainable};
 use super::svdd::{DeepSvdd, SvddConfig};
+use super::train::require_finite;
 use super::vae::{Vae, VaeConfig};
 use crate::error::{Error, Result};
 
@@ -215,13 +216,18 @@ impl Network {
     }
 
     /// `f` applied to `x` (and `context`, if given) in batches of [`PREDICT_BATCH`] events,
-    /// the results concatenated along the events.
+    /// the results concatenated along the events; NaN or infinite inputs are refused (a
+    /// network maps them to numbers that look like scores).
     fn batched(
         &self,
         x: &Tensor,
         context: Option<&Tensor>,
         f: impl Fn(&Tensor, Option<&Tensor>) -> Result<Tensor>,
     ) -> Result<Tensor> {
+        require_finite("input", x)?;
+        if let Some(c) = context {
+            require_finite("context input", c)?;
+        }
         batched_along(0, x, context, f)
     }
 
@@ -289,6 +295,7 @@ impl Network {
         let ensemble = self.ensemble().ok_or_else(|| {
             crate::Error::invalid("predict_members", "this network is not an ensemble")
         })?;
+        require_finite("input", x)?;
         batched_along(1, x, None, |chunk, _| {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
             let mut step = Step {

@@ -52,6 +52,39 @@ impl Dataset {
         self.len() == 0
     }
 
+    /// Checks that every tensor has one row per event, that every value is a finite number,
+    /// that weights are non-negative and that targets lie in `target_range` (if any).
+    pub(crate) fn check_for(&self, target_range: Option<(f64, f64)>) -> Result<()> {
+        self.check()?;
+        require_finite("input", &self.x)?;
+        for (what, t) in [
+            ("target", &self.y),
+            ("weight", &self.weights),
+            ("context input", &self.context),
+        ] {
+            if let Some(t) = t {
+                require_finite(what, t)?;
+            }
+        }
+        if let (Some(y), Some((lo, hi))) = (&self.y, target_range) {
+            let values = y.flatten_all()?.to_dtype(DType::F64)?.to_vec1::<f64>()?;
+            if let Some((row, v)) = values
+                .iter()
+                .enumerate()
+                .find(|(_, v)| !(lo..=hi).contains(*v))
+            {
+                return Err(Error::invalid(
+                    "targets",
+                    format!(
+                        "row {row} holds {v}, outside [{lo}, {hi}]: a probability output trains \
+                         on labels between {lo} and {hi} (use output: \"linear\" to regress)"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// Checks that every tensor has one row per event and that weights are non-negative.
     pub(crate) fn check(&self) -> Result<()> {
         let n = self.len();
@@ -92,6 +125,31 @@ impl Dataset {
             },
             pick(&self.weights)?,
         ))
+    }
+}
+
+/// Fails naming the first row (and column) of `t` ([rows] or [rows, columns]) that holds NaN
+/// or an infinity: `what` says what the values are ("input", "target").
+pub(crate) fn require_finite(what: &str, t: &Tensor) -> Result<()> {
+    let columns = t.dims().get(1).copied().unwrap_or(1).max(1);
+    let values = t.flatten_all()?.to_dtype(DType::F32)?.to_vec1::<f32>()?;
+    match values.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => {
+            let (row, column) = (i / columns, i % columns);
+            let place = if t.dims().len() > 1 {
+                format!("row {row}, column {column}")
+            } else {
+                format!("row {row}")
+            };
+            Err(Error::invalid(
+                format!("{what}s"),
+                format!(
+                    "{place} is {}: networks need finite numbers (remove or fix such events first)",
+                    values[i]
+                ),
+            ))
+        }
     }
 }
 
@@ -516,7 +574,7 @@ pub fn fit_observed(
     after_epoch: &mut dyn FnMut(usize) -> Result<()>,
 ) -> Result<History> {
     tune_allocator();
-    data.check()?;
+    data.check_for(model.target_range())?;
     if data.is_empty() {
         return Err(Error::invalid(
             "training data",
@@ -538,7 +596,7 @@ pub fn fit_observed(
             (t, Some(v))
         }
         Validation::Data(v) => {
-            v.check()?;
+            v.check_for(model.target_range())?;
             (data.clone(), Some(v.clone()))
         }
     };
