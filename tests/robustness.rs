@@ -192,3 +192,27 @@ fn item_8_networks_refuse_non_finite_inputs_and_impossible_labels() {
     let scores = s.eval("<repl>", "m.predict(e)").unwrap();
     assert_eq!(scores.into_array().unwrap().len(), 330);
 }
+
+#[test]
+fn item_9_a_zero_prediction_is_not_a_discovery() {
+    // SALAD on 60 + 5 events: the tight cuts keep one data event and no simulated one; that
+    // printed "global p = 0 (Z = 37.52)".
+    let mut s = session();
+    let code = r#"
+        seed(2);
+        let data = lhco_toy(#{ background: 60, signal: 5 });
+        let sim = lhco_toy(#{ background: 300, signal: 0, variant: "sim" });
+        let s = salad(data, sim, #{ signal_region: [3300.0, 3700.0] });
+        let untested = s.estimates.filter(|e| e.untested != ());
+        assert(untested.len() >= 1, "some cuts have too few simulated events");
+        for e in untested { assert(e.significance.is_nan(), "no Z without a test"); }
+        s
+    "#;
+    let salad = s.eval("<repl>", code).unwrap();
+    let text = s.display(&salad);
+    assert!(!text.contains("37.52"), "{text}");
+    assert!(
+        text.contains("effective reference events pass the cut"),
+        "{text}"
+    );
+}

@@ -282,7 +282,7 @@ pub fn anode(
     let estimates = opts
         .efficiencies
         .iter()
-        .map(|&eff| estimate(eff, &scores, &background_scores, &weights, 0.0))
+        .map(|&eff| estimate(eff, &scores, &background_scores, &weights, Some(0.0)))
         .collect::<Result<Vec<_>>>()?;
     progress.advance(1);
     drop(progress);

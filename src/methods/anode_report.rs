@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::anode::Anode;
 use super::cwola_report::efficiency_label;
-use super::estimate::ROW_HEADER;
+use super::estimate::{ROW_HEADER, untested_notes};
 use crate::error::{Error, Result};
 use crate::plot::{Curve, CurveOptions, HistOptions, plot_curves, plot_hists};
 use crate::stats::hist::Hist1D;
@@ -44,6 +44,9 @@ impl fmt::Display for Anode {
         for e in &self.estimates {
             writeln!(f, "  {}", e.row())?;
         }
+        for note in untested_notes(&self.estimates) {
+            writeln!(f, "  {note}")?;
+        }
         match self.global() {
             Some(g) => write!(
                 f,
@@ -51,7 +54,7 @@ impl fmt::Display for Anode {
                 efficiency_label(g.efficiency),
                 g.summary()
             ),
-            None => write!(f, "  no test has a finite p-value"),
+            None => write!(f, "  no cut has the statistics for a test"),
         }
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use std::path::Path;
 
 use super::cwola::{CwolaHunt, RegionResult};
+use super::estimate::MIN_REFERENCE_EVENTS;
 use super::window_test::WindowTest;
 use crate::error::Result;
 use crate::plot::{Curve, CurveOptions, HistOptions, plot_curves, plot_hists};
@@ -18,6 +19,12 @@ pub fn efficiency_label(eff: f64) -> String {
 fn cell(t: &WindowTest) -> String {
     if t.fit_error.is_some() {
         return format!("{:>6.0} / fit failed", t.observed);
+    }
+    if t.untested.is_some() {
+        return format!(
+            "{:>6.0} / {:>7.1} ± {:<5.1}   n/a",
+            t.observed, t.expected, t.expected_error
+        );
     }
     format!(
         "{:>6.0} / {:>7.1} ± {:<5.1} {:>5.2}σ",
@@ -54,6 +61,18 @@ impl fmt::Display for CwolaHunt {
             }
             writeln!(f)?;
         }
+        let untested = self
+            .regions
+            .iter()
+            .flat_map(|r| std::iter::once(&r.inclusive).chain(&r.tests))
+            .any(|t| t.untested.is_some());
+        if untested {
+            writeln!(
+                f,
+                "  n/a: fewer than {MIN_REFERENCE_EVENTS} selected events in the sidebands, or no \
+                 predicted background: not tested"
+            )?;
+        }
         match self.global() {
             Some(g) => write!(
                 f,
@@ -62,7 +81,10 @@ impl fmt::Display for CwolaHunt {
                 efficiency_label(g.test.efficiency),
                 g.test.summary()
             ),
-            None => write!(f, "  no sideband fit succeeded"),
+            None => write!(
+                f,
+                "  no test: no sideband fit succeeded with at least {MIN_REFERENCE_EVENTS} events"
+            ),
         }
     }
 }

@@ -31,23 +31,37 @@ pub struct Estimate {
     pub efficiency_ratio: f64,
     /// Its statistical uncertainty (both samples' counts).
     pub efficiency_ratio_error: f64,
-    /// The local p-value of `observed` given `predicted` ± both uncertainties.
+    /// The effective number of reference events passing, (Σw)² / Σw².
+    pub reference_events: f64,
+    /// Why no p-value is given, when the estimate cannot support one (too few reference
+    /// events, an unmeasurable systematic); `None` for a test.
+    pub untested: Option<String>,
+    /// The local p-value of `observed` given `predicted` ± both uncertainties (NaN when
+    /// untested).
     pub p_value: f64,
-    /// Its significance.
+    /// Its significance (NaN when untested).
     pub significance: f64,
 }
+
+/// The fewest effective reference events, (Σw)² / Σw², that may predict a background. Below
+/// it the prediction's own statistical uncertainty exceeds 1/sqrt(10) ≈ 32 %, and with none
+/// passing it is "0 ± 0": one observed event then read as Z = 37.5. Such cuts are shown but
+/// not tested.
+pub const MIN_REFERENCE_EVENTS: f64 = 10.0;
 
 /// The test at the score threshold keeping a fraction `eff` of the data: the data passing
 /// against the reference events passing, Σ w 𝟙[s ≥ c], with the reference normalised to the
 /// data count (its own normalisation is not trusted: 1 % of 10⁵ events is a many-σ effect).
 /// The prediction's uncertainty is the reference's statistical one, sqrt(Σ w²) normalised,
-/// and `systematic` × the prediction, added in quadrature.
+/// and `systematic` × the prediction, added in quadrature. A cut passed by fewer than
+/// [`MIN_REFERENCE_EVENTS`] effective reference events, or whose `systematic` could not be
+/// measured (`None`), gets no p-value: a zero or undetermined prediction is not a discovery.
 pub fn estimate(
     eff: f64,
     data_scores: &[f64],
     reference_scores: &[f64],
     reference_weights: &[f64],
-    systematic: f64,
+    systematic: Option<f64>,
 ) -> Result<Estimate> {
     let threshold = threshold_for_efficiency(data_scores, eff)?;
     let observed = data_scores.iter().filter(|&&s| s >= threshold).count() as f64;
@@ -62,11 +76,31 @@ pub fn estimate(
     let norm = data_scores.len() as f64 / total;
     let predicted = passed * norm;
     let predicted_error = sumw2.sqrt() * norm;
-    let systematic_error = systematic * predicted;
+    let systematic_error = systematic.map_or(f64::NAN, |s| s * predicted);
     let data_eff = observed / data_scores.len() as f64;
     let ratio = (passed / total) / data_eff;
     let relative = (sumw2 / (passed * passed) + 1.0 / observed).sqrt();
-    let p_value = poisson_pvalue(observed, predicted, predicted_error.hypot(systematic_error))?;
+    let reference_events = if sumw2 > 0.0 {
+        passed * passed / sumw2
+    } else {
+        0.0
+    };
+    let untested = if reference_events < MIN_REFERENCE_EVENTS {
+        Some(format!(
+            "only {reference_events:.1} effective reference events pass the cut; a prediction \
+             needs at least {MIN_REFERENCE_EVENTS}"
+        ))
+    } else if systematic.is_none() {
+        Some(
+            "the cut's systematic could not be measured (its sideband closure is undefined)".into(),
+        )
+    } else {
+        None
+    };
+    let p_value = match untested {
+        Some(_) => f64::NAN,
+        None => poisson_pvalue(observed, predicted, predicted_error.hypot(systematic_error))?,
+    };
     Ok(Estimate {
         efficiency: eff,
         threshold,
@@ -75,10 +109,32 @@ pub fn estimate(
         predicted_error,
         systematic_error,
         efficiency_ratio: ratio,
-        efficiency_ratio_error: ratio * relative,
+        efficiency_ratio_error: if passed > 0.0 {
+            ratio * relative
+        } else {
+            f64::NAN
+        },
+        reference_events,
+        untested,
         p_value,
-        significance: z_from_p_saturating(p_value),
+        significance: if p_value.is_nan() {
+            f64::NAN
+        } else {
+            z_from_p_saturating(p_value)
+        },
     })
+}
+
+/// One line per estimate that got no p-value, saying why (for the end of a summary table).
+pub fn untested_notes(estimates: &[Estimate]) -> Vec<String> {
+    estimates
+        .iter()
+        .filter_map(|e| {
+            e.untested
+                .as_ref()
+                .map(|why| format!("n/a at {}% data efficiency: {why}", e.efficiency * 100.0))
+        })
+        .collect()
 }
 
 /// The most significant of a list of tests and Šidák's correction over them.
@@ -170,16 +226,26 @@ pub const ROW_HEADER: &str = "data eff   observed    predicted ± error      pre
 impl Estimate {
     /// One line of a summary table, in the columns of [`ROW_HEADER`].
     pub fn row(&self) -> String {
+        let z = if self.untested.is_some() {
+            "n/a".to_string()
+        } else {
+            format!("{:.2}", self.significance)
+        };
+        let systematic = if self.systematic_error.is_nan() {
+            "n/a".to_string()
+        } else {
+            format!("{:.1}", self.systematic_error)
+        };
         format!(
-            "{:>8}  {:>9.0}  {:>10.1} ± {:<7.1} ± {:<7.1}  {:>7.3} ± {:<6.3}  {:>7.2}",
+            "{:>8}  {:>9.0}  {:>10.1} ± {:<7.1} ± {:<7}  {:>7.3} ± {:<6.3}  {:>7}",
             format!("{}%", self.efficiency * 100.0),
             self.observed,
             self.predicted,
             self.predicted_error,
-            self.systematic_error,
+            systematic,
             self.efficiency_ratio,
             self.efficiency_ratio_error,
-            self.significance
+            z
         )
     }
 }
@@ -190,23 +256,58 @@ mod tests {
 
     #[test]
     fn an_estimate_counts_weighted_simulation_above_the_data_threshold() {
-        // Data scores 0.1 .. 1.0; the top 20 % is s >= 0.9.
+        // Data scores 0.1 .. 1.0; the top 20 % is s >= 0.9. The reference is four events
+        // repeated 20 times, so that enough pass for a test.
         let data: Vec<f64> = (1..=10).map(|i| f64::from(i) / 10.0).collect();
-        let sim = [0.95, 0.5, 0.92, 0.1];
-        let w = [2.0, 1.0, 0.5, 1.5];
-        let e = estimate(0.2, &data, &sim, &w, 0.0).unwrap();
+        let sim: Vec<f64> = [0.95, 0.5, 0.92, 0.1].repeat(20);
+        let w: Vec<f64> = [2.0, 1.0, 0.5, 1.5].repeat(20);
+        let e = estimate(0.2, &data, &sim, &w, Some(0.0)).unwrap();
         assert_eq!((e.threshold, e.observed), (0.9, 2.0));
-        // 2.5 of 5 weighted reference events pass; normalised to 10 data events: 5.
+        // 50 of 100 weighted reference events pass; normalised to 10 data events: 5.
         assert_eq!(e.predicted, 5.0);
-        assert!((e.predicted_error - 2.0 * 4.25f64.sqrt()).abs() < 1e-12);
-        // Predicted efficiency 2.5 / 5 over observed 2 / 10.
+        let error = 85f64.sqrt() / 10.0;
+        assert!((e.predicted_error - error).abs() < 1e-12);
+        assert!((e.reference_events - 2500.0 / 85.0).abs() < 1e-9);
+        // Predicted efficiency 50 / 100 over observed 2 / 10.
         assert!((e.efficiency_ratio - 2.5).abs() < 1e-12);
-        let want = poisson_pvalue(2.0, 5.0, 2.0 * 4.25f64.sqrt()).unwrap();
-        assert_eq!(e.p_value, want);
+        let want = poisson_pvalue(2.0, 5.0, error).unwrap();
+        assert_eq!((e.p_value, e.untested.as_deref()), (want, None));
         // A 10 % systematic adds 0.5 events in quadrature.
-        let s = estimate(0.2, &data, &sim, &w, 0.1).unwrap();
+        let s = estimate(0.2, &data, &sim, &w, Some(0.1)).unwrap();
         assert!((s.systematic_error - 0.5).abs() < 1e-12);
-        let want = poisson_pvalue(2.0, 5.0, (4.0 * 4.25f64 + 0.25).sqrt()).unwrap();
+        let want = poisson_pvalue(2.0, 5.0, (error * error + 0.25).sqrt()).unwrap();
         assert_eq!(s.p_value, want);
+    }
+
+    #[test]
+    fn too_few_reference_events_or_no_systematic_is_no_test() {
+        // One observed event over a reference of which nothing passes: 0 ± 0 predicted,
+        // which read as Z = 37.5 before the minimum-statistics rule.
+        let data = [0.1, 0.2, 0.9];
+        let none_pass = estimate(0.3, &data, &[0.1, 0.2, 0.3], &[1.0; 3], Some(0.0)).unwrap();
+        assert_eq!((none_pass.observed, none_pass.predicted), (1.0, 0.0));
+        assert!(none_pass.p_value.is_nan() && none_pass.significance.is_nan());
+        assert!(
+            none_pass
+                .untested
+                .as_ref()
+                .unwrap()
+                .contains("0.0 effective reference events")
+        );
+        // Nine equal reference events passing: one short of a test.
+        let sim: Vec<f64> = (0..100).map(|i| if i < 9 { 0.95 } else { 0.0 }).collect();
+        let few = estimate(0.3, &data, &sim, &[1.0; 100], Some(0.0)).unwrap();
+        assert!((few.reference_events - 9.0).abs() < 1e-12 && few.p_value.is_nan());
+        let sim: Vec<f64> = (0..100).map(|i| if i < 10 { 0.95 } else { 0.0 }).collect();
+        let enough = estimate(0.3, &data, &sim, &[1.0; 100], Some(0.0)).unwrap();
+        assert!(enough.untested.is_none() && enough.p_value.is_finite());
+        let unmeasured = estimate(0.3, &data, &sim, &[1.0; 100], None).unwrap();
+        assert!(unmeasured.untested.as_ref().unwrap().contains("systematic"));
+        assert!(unmeasured.row().ends_with("n/a"), "{}", unmeasured.row());
+        // Untested cuts are never the most significant.
+        let best = most_significant(&[none_pass.clone(), enough.clone()]).unwrap();
+        assert_eq!(best.local_p, enough.p_value);
+        assert!(most_significant(&[none_pass.clone()]).is_none());
+        assert_eq!(untested_notes(&[none_pass, enough]).len(), 1);
     }
 }

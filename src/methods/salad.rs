@@ -645,11 +645,10 @@ fn chain(
         // The non-closure, and the precision it is known to: a closure of 1 ± σ still
         // allows a bias of about σ.
         let (ratio, error) = closure_ratio(threshold, &check, &check_sim, &sideband.weights);
-        let systematic = if ratio.is_finite() && error.is_finite() {
-            (ratio - 1.0).hypot(error)
-        } else {
-            0.0
-        };
+        // An undefined closure (nothing passes in the sidebands) is no measurement: the
+        // estimate then gets no p-value.
+        let systematic =
+            (ratio.is_finite() && error.is_finite()).then(|| (ratio - 1.0).hypot(error));
         estimates.push(estimate(
             eff,
             &scores,

@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::Path;
 
 use super::cwola_report::efficiency_label;
-use super::estimate::ROW_HEADER;
+use super::estimate::{ROW_HEADER, untested_notes};
 use super::salad::{Part, Salad};
 use crate::error::{Error, Result};
 use crate::plot::{Curve, CurveOptions, HistOptions, plot_curves, plot_hists};
@@ -49,6 +49,9 @@ impl fmt::Display for Salad {
                 u.efficiency_ratio_error
             )?;
         }
+        for note in untested_notes(&self.reweighted.estimates) {
+            writeln!(f, "  {note}")?;
+        }
         match self.global() {
             Some(g) => write!(
                 f,
@@ -56,7 +59,7 @@ impl fmt::Display for Salad {
                 efficiency_label(g.efficiency),
                 g.summary()
             ),
-            None => write!(f, "  no estimate has a finite p-value"),
+            None => write!(f, "  no estimate has the statistics for a test"),
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::estimate::MIN_REFERENCE_EVENTS;
 use super::regions::Region;
 use crate::error::{Error, Result};
 use crate::stats::fit::{DijetFit, FitOptions, fit_dijet};
@@ -35,6 +36,10 @@ pub struct WindowTest {
     pub fit: Option<DijetFit>,
     /// Why the fit failed, if it did.
     pub fit_error: Option<String>,
+    /// Why a successful fit still gives no p-value: fewer than
+    /// [`MIN_REFERENCE_EVENTS`] selected events in the sidebands, or a prediction of zero or
+    /// with no uncertainty (a zero or undetermined prediction is not a discovery).
+    pub untested: Option<String>,
 }
 
 /// Tests `region` with the events of mass `masses` selected at `efficiency`, binned in `edges`.
@@ -71,7 +76,25 @@ pub fn window_test(
         }
         Err(e) => return Ok(failed(efficiency, masses.len(), observed, hist, e)),
     };
-    let p_value = poisson_pvalue(observed, expected, expected_error).unwrap_or(f64::NAN);
+    let (first, last) = (edges[0], edges[edges.len() - 1]);
+    let in_range = masses.iter().filter(|&&m| m >= first && m < last).count() as f64;
+    let sidebands = in_range - observed;
+    let untested = if sidebands < MIN_REFERENCE_EVENTS {
+        Some(format!(
+            "the sideband fit rests on {sidebands} selected events; a prediction needs at least \
+             {MIN_REFERENCE_EVENTS}"
+        ))
+    } else if !(expected > 0.0 && expected_error > 0.0) {
+        Some(format!(
+            "the fit predicts {expected} ± {expected_error} events: no background estimate"
+        ))
+    } else {
+        None
+    };
+    let p_value = match untested {
+        Some(_) => f64::NAN,
+        None => poisson_pvalue(observed, expected, expected_error).unwrap_or(f64::NAN),
+    };
     Ok(WindowTest {
         efficiency,
         selected: masses.len(),
@@ -83,6 +106,7 @@ pub fn window_test(
         hist,
         fit: Some(fit),
         fit_error: None,
+        untested,
     })
 }
 
@@ -98,6 +122,7 @@ fn failed(efficiency: f64, selected: usize, observed: f64, hist: Hist1D, why: Er
         hist,
         fit: None,
         fit_error: Some(why.to_string()),
+        untested: None,
     }
 }
 
@@ -169,6 +194,28 @@ mod tests {
                 "alpha {alpha}: rate {rate}"
             );
         }
+    }
+
+    #[test]
+    fn a_fit_on_a_handful_of_sideband_events_is_no_test() {
+        let edges = log_bins(2632.0, 6000.0, 16).unwrap();
+        let region = &sliding_regions(&edges, 3, 2).unwrap()[4];
+        // Eight sideband events spread over the range (the fit converges) and two in the SR.
+        let mut masses: Vec<f64> = (0..16)
+            .map(|i| 0.5 * (edges[i] + edges[i + 1]))
+            .filter(|&m| m < region.lo || m >= region.hi)
+            .take(8)
+            .collect();
+        masses.extend([region.lo + 1.0, region.lo + 2.0]);
+        let t = window_test(&edges, region, &masses, 0.01).unwrap();
+        assert!(
+            t.fit.is_some() && t.fit_error.is_none(),
+            "{:?}",
+            t.fit_error
+        );
+        assert!(t.p_value.is_nan() && t.significance.is_nan());
+        let why = t.untested.unwrap();
+        assert!(why.contains("rests on 8 selected events"), "{why}");
     }
 
     #[test]

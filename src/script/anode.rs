@@ -117,7 +117,8 @@ mod anode_api {
 
     /// The tests, one map per data efficiency: `efficiency`, `threshold` (on ln R),
     /// `observed`, `predicted`, `predicted_error`, `systematic_error` (0: none is estimated),
-    /// `ratio`, `ratio_error`, `p_value`, `significance`.
+    /// `ratio`, `ratio_error`, `reference_events` (effective drawn background events passing),
+    /// `p_value`, `significance`, `untested` (why there is no p-value, or ()).
     #[rhai_fn(get = "estimates", pure)]
     pub fn estimates(a: &mut Anode) -> Array {
         a.estimates.iter().map(estimate_map).collect()

@@ -115,11 +115,14 @@ pub(super) fn estimate_map(e: &Estimate) -> Dynamic {
         ("systematic_error", e.systematic_error),
         ("ratio", e.efficiency_ratio),
         ("ratio_error", e.efficiency_ratio_error),
+        ("reference_events", e.reference_events),
         ("p_value", e.p_value),
         ("significance", e.significance),
     ] {
         m.insert(k.into(), v.into());
     }
+    let untested = e.untested.clone().map_or(Dynamic::UNIT, Dynamic::from);
+    m.insert("untested".into(), untested);
     m.into()
 }
 
@@ -175,7 +178,9 @@ mod salad_api {
     /// `efficiency`, `threshold`, `observed`, `predicted` (simulation normalised to the
     /// signal-region data), `predicted_error` (statistical), `systematic_error` (non-closure of
     /// the same cut on held-out sidebands), `ratio` (predicted/observed efficiency),
-    /// `ratio_error`, `p_value`, `significance`.
+    /// `ratio_error`, `reference_events` (effective simulated events passing), `p_value`,
+    /// `significance`, `untested` (why there is no p-value — fewer than 10 effective
+    /// reference events, an undefined sideband closure — or ()).
     #[rhai_fn(get = "estimates", pure)]
     pub fn estimates(s: &mut Salad) -> Array {
         s.reweighted.estimates.iter().map(estimate_map).collect()

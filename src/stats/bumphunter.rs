@@ -4,6 +4,9 @@
 //! pseudo-experiments drawn from the reference turn its local p-value into a global one that
 //! accounts for the look-elsewhere effect.
 //!
+//! A window whose reference is empty is never a bump (p = 1): a zero prediction is not a
+//! discovery, however many events it holds.
+//!
 //! Speed: the reference is the same in every pseudo-experiment, so each window's p-value
 //! depends only on its integer data count. Before the pseudo-experiments, every window gets
 //! the smallest count (largest, for deficits) at least as extreme as the data's best window;
@@ -1405,6 +1408,27 @@ mod tests {
             "{mean}"
         );
         assert!((var / 5e9 - 1.0).abs() < 0.15, "{var}");
+    }
+
+    #[test]
+    fn data_where_the_reference_is_empty_is_no_bump() {
+        // A zero prediction is not a discovery: 3 events over nothing give p = 1, and wider
+        // windows see them against the reference around.
+        let mut b = vec![100.0; 10];
+        let mut d = vec![100.0; 10];
+        b[4] = 0.0;
+        b[5] = 0.0;
+        d[4] = 3.0;
+        d[5] = 3.0;
+        let (hd, hb) = hists(d, b);
+        let opts = BumpHunterOptions {
+            npe: 500,
+            width_min: 1,
+            ..Default::default()
+        };
+        let r = bump_hunter(&hd, &hb, &opts, None).unwrap();
+        assert_eq!(local_p(Mode::Excess, 3.0, 0.0), 1.0);
+        assert!(r.local_z < 1.0 && r.global_p > 0.3, "{r}");
     }
 
     #[test]
