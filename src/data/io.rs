@@ -1,28 +1,37 @@
-//! Reading and writing event sets as CSV and Parquet. Writers are atomic (temporary file,
-//! then rename); readers name the file, line and column of any bad value.
+//! Reading and writing event sets as CSV and Parquet. Writers stream to disk atomically
+//! ([`crate::fsutil::write_atomic_with`]); readers name the file, line (CSV) or row (Parquet)
+//! and column of any bad value, and refuse values that are not finite numbers.
 //!
 //! Roles are not stored in the files: on reading, columns named `label`, `weight` and `mjj`
 //! take those roles, as for any new event set.
 
+use std::io::{BufRead, BufReader, Write};
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use polars::prelude::*;
 
 use super::eventset::EventSet;
-use crate::error::{Error, Result};
-use crate::fsutil::write_atomic;
+use crate::error::{Error, Result, quoted};
+use crate::fsutil::write_atomic_with;
+
+/// Characters of a polars error message kept when nothing better explains it.
+const MESSAGE_CHARS: usize = 200;
 
 /// Reads a CSV file with a header line. Numeric columns become f64; a column of text stays
-/// text (usable as a tag, not as a feature). An empty, non-numeric or NaN value in a numeric
-/// column is an error naming its line and column.
+/// text (usable as a tag, not as a feature). An empty, non-numeric, NaN or infinite value in
+/// a numeric column is an error naming its line and column; so is a line with more fields
+/// than the header, an unclosed quote or text that is not UTF-8.
 pub fn read_csv(path: &Path) -> Result<EventSet> {
     require_file(path)?;
-    let frame = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(None)
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .and_then(|reader| reader.finish())
-        .map_err(|e| Error::format(path, "CSV", e.to_string()))?;
+    let read = || {
+        CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(None)
+            .try_into_reader_with_file_path(Some(path.to_path_buf()))
+            .and_then(|reader| reader.finish())
+    };
+    let frame = guarded(path, "CSV", read)?.map_err(|e| csv_error(path, &e))?;
     if frame.width() == 0 {
         return Err(Error::format(
             path,
@@ -30,41 +39,55 @@ pub fn read_csv(path: &Path) -> Result<EventSet> {
             "no header line: the file is empty",
         ));
     }
-    let frame = numeric_columns(path, frame, 2)?;
+    let place = |row: usize, name: &str| {
+        let line = csv::line_of_row(path, row)
+            .map_or_else(|| format!("row {row}"), |line| format!("line {line}"));
+        format!("{line}, column {}", quoted(name))
+    };
+    let frame = numeric_columns(path, frame, &place)?;
     Ok(EventSet::from_frame(frame))
 }
 
-/// Reads a Parquet file. Numeric columns become f64; a missing (null) or NaN value is an error
-/// naming its row and column.
+/// Reads a Parquet file. Numeric columns become f64; a missing (null), NaN or infinite value
+/// is an error naming its row (counted from 0) and column.
 pub fn read_parquet(path: &Path) -> Result<EventSet> {
     require_file(path)?;
     let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
-    let frame = ParquetReader::new(file)
-        .finish()
-        .map_err(|e| Error::format(path, "Parquet", format!("not a readable Parquet file: {e}")))?;
-    let frame = numeric_columns(path, frame, 0)?;
+    let frame = guarded(path, "Parquet", || ParquetReader::new(file).finish())?.map_err(|e| {
+        Error::format(
+            path,
+            "Parquet",
+            format!("not a readable Parquet file: {}", polars_message(&e)),
+        )
+    })?;
+    let place = |row: usize, name: &str| format!("row {row}, column {}", quoted(name));
+    let frame = numeric_columns(path, frame, &place)?;
     Ok(EventSet::from_frame(frame))
 }
 
-/// Writes `events` as CSV with a header line, atomically.
+/// Writes `events` as CSV with a header line, atomically, streaming to disk.
 pub fn write_csv(events: &EventSet, path: &Path) -> Result<()> {
     let mut frame = events.frame()?;
-    let mut bytes = Vec::new();
-    CsvWriter::new(&mut bytes)
-        .include_header(true)
-        .finish(&mut frame)
-        .map_err(|e| Error::invalid("write_csv", e.to_string()))?;
-    write_atomic(path, &bytes)
+    write_atomic_with(path, |file| {
+        let mut out = std::io::BufWriter::new(file);
+        CsvWriter::new(&mut out)
+            .include_header(true)
+            .finish(&mut frame)
+            .map_err(std::io::Error::other)?;
+        out.flush()
+    })
 }
 
-/// Writes `events` as Parquet, atomically.
+/// Writes `events` as Parquet, atomically, streaming to disk.
 pub fn write_parquet(events: &EventSet, path: &Path) -> Result<()> {
     let mut frame = events.frame()?;
-    let mut bytes = Vec::new();
-    ParquetWriter::new(&mut bytes)
-        .finish(&mut frame)
-        .map_err(|e| Error::invalid("write_parquet", e.to_string()))?;
-    write_atomic(path, &bytes)
+    write_atomic_with(path, |file| {
+        let mut out = std::io::BufWriter::new(file);
+        ParquetWriter::new(&mut out)
+            .finish(&mut frame)
+            .map_err(std::io::Error::other)?;
+        out.flush()
+    })
 }
 
 fn require_file(path: &Path) -> Result<()> {
@@ -73,59 +96,244 @@ fn require_file(path: &Path) -> Result<()> {
         .map_err(|e| Error::io("read", path, e))
 }
 
-/// Casts numeric columns to f64 and checks them; `first_line` is the file line of row 0 for
-/// CSV (2: after the header), or 0 to report rows instead of lines.
-fn numeric_columns(path: &Path, frame: DataFrame, first_line: usize) -> Result<DataFrame> {
-    let place = |row: usize, name: &str| {
-        if first_line > 0 {
-            format!("line {}, column '{name}'", row + first_line)
-        } else {
-            format!("row {row}, column '{name}'")
-        }
-    };
+/// Runs a polars reader, turning a panic inside polars (a damaged file it does not check)
+/// into an error naming the file.
+fn guarded<T>(path: &Path, what: &str, read: impl FnOnce() -> T) -> Result<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).map_err(|panic| {
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Error::format(
+            path,
+            what,
+            format!(
+                "the file is damaged: the {what} decoder failed on it ({})",
+                cut(&detail)
+            ),
+        )
+    })
+}
+
+/// The error for a CSV file polars could not read: the line at fault when a scan of the
+/// file's structure finds it, else polars' own explanation (its first line, without the
+/// advice about options of the Python library).
+fn csv_error(path: &Path, error: &PolarsError) -> Error {
+    match csv::structural_problem(path) {
+        Some((line, problem)) => Error::format(path, format!("line {line}"), problem),
+        None => Error::format(path, "CSV", polars_message(error)),
+    }
+}
+
+/// The first line of a polars error message, cut to [`MESSAGE_CHARS`] characters.
+fn polars_message(error: &PolarsError) -> String {
+    let text = error.to_string();
+    cut(text.lines().find(|l| !l.trim().is_empty()).unwrap_or(""))
+}
+
+/// `text` cut to [`MESSAGE_CHARS`] characters.
+fn cut(text: &str) -> String {
+    match text.char_indices().nth(MESSAGE_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
+/// Why `value` is refused, if it is not a finite number.
+fn non_finite(value: f64) -> Option<String> {
+    (!value.is_finite()).then(|| format!("value is {value}: only finite numbers are read"))
+}
+
+/// Casts numeric columns to f64 and checks them; text columns in which some value is a
+/// number are read as numbers (every value must then be one). `place(row, column)` says
+/// where a value is, for errors.
+fn numeric_columns(
+    path: &Path,
+    frame: DataFrame,
+    place: &dyn Fn(usize, &str) -> String,
+) -> Result<DataFrame> {
     let mut columns = Vec::with_capacity(frame.width());
     for column in frame.columns() {
         let series = column.as_materialized_series();
         let name = series.name().to_string();
+        let fail = |row: usize, problem: String| Error::format(path, place(row, &name), problem);
         if series.dtype().is_primitive_numeric() || series.dtype() == &DataType::Boolean {
             let values = series
                 .cast(&DataType::Float64)
-                .map_err(|e| Error::format(path, place(0, &name), e.to_string()))?;
-            let floats = values
-                .f64()
-                .map_err(|e| Error::format(path, place(0, &name), e.to_string()))?;
+                .map_err(|e| fail(0, polars_message(&e)))?;
+            let floats = values.f64().map_err(|e| fail(0, polars_message(&e)))?;
             for (row, v) in floats.iter().enumerate() {
                 match v {
-                    None => return Err(Error::format(path, place(row, &name), "missing value")),
-                    Some(x) if x.is_nan() => {
-                        return Err(Error::format(path, place(row, &name), "value is NaN"));
+                    None => return Err(fail(row, "missing value".to_string())),
+                    Some(x) => {
+                        if let Some(problem) = non_finite(x) {
+                            return Err(fail(row, problem));
+                        }
                     }
-                    Some(_) => {}
                 }
             }
             columns.push(values.into_column());
         } else if let Ok(text) = series.str() {
-            let parses = |s: &str| s.trim().parse::<f64>().is_ok();
-            if text.iter().flatten().any(parses) {
-                let (row, bad) = text
-                    .iter()
-                    .enumerate()
-                    .find(|(_, v)| !v.is_some_and(parses))
-                    .map(|(row, v)| (row, v.unwrap_or("")))
-                    .unwrap_or((0, ""));
-                return Err(Error::format(
-                    path,
-                    place(row, &name),
-                    format!("'{bad}' is not a number"),
-                ));
+            let number = |s: &str| s.trim().parse::<f64>().ok();
+            if !text.iter().flatten().any(|s| number(s).is_some()) {
+                columns.push(column.clone());
+                continue;
             }
-            columns.push(column.clone());
+            let mut values = Vec::with_capacity(text.len());
+            for (row, v) in text.iter().enumerate() {
+                let value = match v {
+                    None => return Err(fail(row, "missing value".to_string())),
+                    Some(s) if s.trim().is_empty() => {
+                        return Err(fail(row, "missing value".to_string()));
+                    }
+                    Some(s) => number(s)
+                        .ok_or_else(|| fail(row, format!("{} is not a number", quoted(s))))?,
+                };
+                if let Some(problem) = non_finite(value) {
+                    return Err(fail(row, problem));
+                }
+                values.push(value);
+            }
+            columns.push(Column::new(series.name().clone(), values));
         } else {
             columns.push(column.clone());
         }
     }
     DataFrame::new(frame.height(), columns)
-        .map_err(|e| Error::format(path, "columns", e.to_string()))
+        .map_err(|e| Error::format(path, "columns", polars_message(&e)))
+}
+
+/// A scan of a CSV file's records, as polars splits them (a `"` opens or closes quoting
+/// wherever it stands; blank lines before the header are skipped), to say on which line a
+/// problem lies. Only run to explain an error, so reading a good file costs nothing extra.
+mod csv {
+    use super::*;
+
+    /// One record: its index (0: the header), the line it starts on, its fields and bytes.
+    struct Record<'a> {
+        index: usize,
+        line: usize,
+        fields: usize,
+        bytes: &'a [u8],
+    }
+
+    /// The line on which data row `row` (0: the first record after the header) starts.
+    pub(super) fn line_of_row(path: &Path, row: usize) -> Option<usize> {
+        match walk(path, |record| {
+            if record.index == row + 1 {
+                ControlFlow::Break(record.line)
+            } else {
+                ControlFlow::Continue(())
+            }
+        }) {
+            Some(Walk::Stopped(line)) => Some(line),
+            _ => None,
+        }
+    }
+
+    /// The first line with more fields than the header, text that is not UTF-8, or a quote
+    /// that is never closed, with the problem in words.
+    pub(super) fn structural_problem(path: &Path) -> Option<(usize, String)> {
+        let mut header = None;
+        let walked = walk(path, |record| {
+            if std::str::from_utf8(record.bytes).is_err() {
+                return ControlFlow::Break((record.line, "the line is not UTF-8 text".into()));
+            }
+            match header {
+                None => header = Some((record.line, record.fields)),
+                Some((line, fields)) if record.fields > fields => {
+                    let problem = format!(
+                        "{} fields separated by ',', but the header (line {line}) names {fields} \
+                         columns",
+                        record.fields
+                    );
+                    return ControlFlow::Break((record.line, problem));
+                }
+                Some(_) => {}
+            }
+            ControlFlow::Continue(())
+        })?;
+        match walked {
+            Walk::Stopped(found) => Some(found),
+            Walk::End { open_quote } => open_quote
+                .map(|line| (line, "a quote '\"' opened here is never closed".to_string())),
+        }
+    }
+
+    /// How a walk over the records ended.
+    enum Walk<T> {
+        /// The visitor stopped it with this value.
+        Stopped(T),
+        /// Every record was visited; a quote opened on `open_quote` was left open.
+        End { open_quote: Option<usize> },
+    }
+
+    /// Calls `visit` on each record of the file at `path`; None if it cannot be read.
+    fn walk<T>(path: &Path, mut visit: impl FnMut(Record) -> ControlFlow<T>) -> Option<Walk<T>> {
+        let file = std::fs::File::open(path).ok()?;
+        let mut reader = BufReader::with_capacity(1 << 16, file);
+        let mut bytes = Vec::new();
+        let (mut line, mut start, mut fields, mut index) = (1, 1, 1, 0);
+        let (mut quoted, mut quote_line) = (false, 0);
+        loop {
+            let chunk = reader.fill_buf().ok()?;
+            if chunk.is_empty() {
+                break;
+            }
+            for &b in chunk {
+                match b {
+                    b'"' => {
+                        quoted = !quoted;
+                        if quoted {
+                            quote_line = line;
+                        }
+                    }
+                    b',' if !quoted => fields += 1,
+                    b'\n' => {
+                        line += 1;
+                        if !quoted {
+                            let blank = bytes.iter().all(|&c| c == b'\r');
+                            if !(index == 0 && blank) {
+                                let record = Record {
+                                    index,
+                                    line: start,
+                                    fields,
+                                    bytes: &bytes,
+                                };
+                                if let ControlFlow::Break(found) = visit(record) {
+                                    return Some(Walk::Stopped(found));
+                                }
+                                index += 1;
+                            }
+                            bytes.clear();
+                            fields = 1;
+                            start = line;
+                            continue;
+                        }
+                    }
+                    _ => {}
+                }
+                bytes.push(b);
+            }
+            let used = chunk.len();
+            reader.consume(used);
+        }
+        if !bytes.is_empty() && !quoted {
+            let record = Record {
+                index,
+                line: start,
+                fields,
+                bytes: &bytes,
+            };
+            if let ControlFlow::Break(found) = visit(record) {
+                return Some(Walk::Stopped(found));
+            }
+        }
+        Some(Walk::End {
+            open_quote: quoted.then_some(quote_line),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -176,15 +384,119 @@ mod tests {
             err.ends_with("bad.csv: line 3, column 'b': 'x' is not a number"),
             "{err}"
         );
-        let err = csv_error("a,b\n1,NaN\n");
-        assert!(
-            err.ends_with("bad.csv: line 2, column 'b': value is NaN"),
-            "{err}"
-        );
         let err = csv_error("");
         assert!(err.contains("bad.csv"), "{err}");
         let err = csv_error("a,b\n1,2,3,4\n");
         assert!(err.contains("bad.csv"), "{err}");
+        // Spaces around a number are allowed; a single bad value is still found.
+        let err = csv_error("a,b\n 1,2\n4, x\n");
+        assert!(
+            err.ends_with("line 3, column 'b': ' x' is not a number"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn non_finite_csv_values_are_refused_in_every_spelling() {
+        for (value, shown) in [
+            ("nan", "NaN"),
+            ("NaN", "NaN"),
+            ("inf", "inf"),
+            ("-inf", "-inf"),
+            ("Infinity", "inf"),
+            ("1e999", "inf"),
+        ] {
+            let err = csv_error(&format!("a,b\n1,2\n3,{value}\n"));
+            assert!(
+                err.ends_with(&format!(
+                    "bad.csv: line 3, column 'b': value is {shown}: only finite numbers are read"
+                )),
+                "{value}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_finite_parquet_values_are_refused_with_row_and_column() {
+        let dir = tempfile::tempdir().unwrap();
+        for (value, shown) in [
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "inf"),
+            (-f64::INFINITY, "-inf"),
+        ] {
+            let events = EventSet::from_columns(vec![("x".into(), vec![1.0, 2.0, value])]).unwrap();
+            let path = dir.path().join("bad.parquet");
+            write_parquet(&events, &path).unwrap();
+            let err = read_parquet(&path).unwrap_err().to_string();
+            assert!(
+                err.ends_with(&format!(
+                    "bad.parquet: row 2, column 'x': value is {shown}: only finite numbers are read"
+                )),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn csv_structure_errors_name_the_line_without_polars_advice() {
+        let err = csv_error("a,b\n1,2\n3,4\n5,6,7\n8,9\n");
+        assert!(
+            err.ends_with(
+                "bad.csv: line 4: 3 fields separated by ',', but the header (line 1) names 2 columns"
+            ),
+            "{err}"
+        );
+        let err = csv_error("a,b\n1,2\n3,\"4\n5,6\n");
+        assert!(
+            err.ends_with("bad.csv: line 3: a quote '\"' opened here is never closed"),
+            "{err}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.csv");
+        std::fs::write(&path, b"a,b\n1,2\n3,\xff\n").unwrap();
+        let err = read_csv(&path).unwrap_err().to_string();
+        assert!(
+            err.ends_with("bad.csv: line 3: the line is not UTF-8 text"),
+            "{err}"
+        );
+        for text in ["a,b\n1,2\"3\n4,x\n", "a,b\n1,2,\n3,4\n"] {
+            let err = csv_error(text);
+            for advice in [
+                "truncate_ragged_lines",
+                "infer_schema_length",
+                "Consider",
+                "try",
+            ] {
+                assert!(!err.contains(advice), "{text:?}: {err}");
+            }
+            assert!(err.contains("bad.csv: line 2"), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_huge_field_makes_a_short_error() {
+        let big = "x".repeat(10 << 20);
+        let err = csv_error(&format!("a,b\n1,2\n3,{big}\n"));
+        assert!(err.len() < 300, "{} bytes", err.len());
+        assert!(
+            err.ends_with("(10485760 bytes) is not a number"),
+            "{}",
+            &err[..200]
+        );
+        let err = csv_error(&format!("a,b\n1,2\n3,\"{big}\n"));
+        assert!(err.len() < 300, "{} bytes", err.len());
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn csv_lines_are_counted_across_quoted_newlines_and_blank_lines() {
+        let err = csv_error("\na,b\n\"1\n\",2\n3,x\n");
+        assert!(
+            err.ends_with("line 5, column 'b': 'x' is not a number"),
+            "{err}"
+        );
+        let err = csv_error("a,b\n1,2\n\n3,4\n");
+        assert!(err.ends_with("line 3, column 'a': missing value"), "{err}");
     }
 
     #[test]
