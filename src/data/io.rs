@@ -5,8 +5,10 @@
 //! Roles are not stored in the files: on reading, columns named `label`, `weight` and `mjj`
 //! take those roles, as for any new event set.
 
-use std::io::{BufRead, BufReader, Write};
-use std::ops::ControlFlow;
+mod csv_scan;
+mod parquet_pages;
+
+use std::io::Write;
 use std::path::Path;
 
 use polars::prelude::*;
@@ -40,7 +42,7 @@ pub fn read_csv(path: &Path) -> Result<EventSet> {
         ));
     }
     let place = |row: usize, name: &str| {
-        let line = csv::line_of_row(path, row)
+        let line = csv_scan::line_of_row(path, row)
             .map_or_else(|| format!("row {row}"), |line| format!("line {line}"));
         format!("{line}, column {}", quoted(name))
     };
@@ -53,16 +55,80 @@ pub fn read_csv(path: &Path) -> Result<EventSet> {
 pub fn read_parquet(path: &Path) -> Result<EventSet> {
     require_file(path)?;
     let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
-    let frame = guarded(path, "Parquet", || ParquetReader::new(file).finish())?.map_err(|e| {
+    let unreadable = |e: PolarsError| {
         Error::format(
             path,
             "Parquet",
             format!("not a readable Parquet file: {}", polars_message(&e)),
         )
-    })?;
+    };
+    let read = || {
+        let mut reader = ParquetReader::new(file);
+        let metadata = reader.get_metadata().map_err(unreadable)?.clone();
+        let columns = reader.schema().map_err(unreadable)?.len();
+        let groups = metadata.row_groups.iter().map(|g| g.num_rows());
+        check_claimed_rows(path, metadata.num_rows, groups, columns)?;
+        let mut pages = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+        for (g, group) in metadata.row_groups.iter().enumerate() {
+            for (c, column) in group.parquet_columns().iter().enumerate() {
+                let chunk = parquet_pages::Chunk {
+                    bytes: column.byte_range(),
+                    values: column.num_values(),
+                };
+                parquet_pages::check_chunk(&mut pages, &chunk).map_err(|problem| {
+                    Error::format(
+                        path,
+                        format!("Parquet row group {g}, column chunk {c}"),
+                        format!("{problem}: the file is damaged"),
+                    )
+                })?;
+            }
+        }
+        reader.finish().map_err(unreadable)
+    };
+    let frame = guarded(path, "Parquet", read)??;
     let place = |row: usize, name: &str| format!("row {row}, column {}", quoted(name));
     let frame = numeric_columns(path, frame, &place)?;
     Ok(EventSet::from_frame(frame))
+}
+
+/// Refuses a Parquet footer whose row counts disagree (the file's total against its row
+/// groups') or claim more values than this machine's memory could hold as numbers: polars
+/// would abort the whole process failing to allocate them, where a damaged file deserves an
+/// error.
+fn check_claimed_rows(
+    path: &Path,
+    rows: usize,
+    mut groups: impl Iterator<Item = usize>,
+    columns: usize,
+) -> Result<()> {
+    let damaged = |problem: String| Error::format(path, "Parquet footer", problem);
+    let summed = groups.try_fold(0usize, |total, n| total.checked_add(n));
+    if summed != Some(rows) {
+        return Err(damaged(format!(
+            "the file claims {rows} rows but its row groups hold a different number: the file \
+             is damaged"
+        )));
+    }
+    let bytes = rows
+        .checked_mul(columns.max(1))
+        .and_then(|n| n.checked_mul(8));
+    let memory = memory_bytes();
+    if bytes.is_none() || bytes.zip(memory).is_some_and(|(b, m)| b as u64 > m) {
+        return Err(damaged(format!(
+            "the file claims {rows} rows of {columns} columns, more numbers than this machine's \
+             memory holds: the file is damaged (or far too large to read at once)"
+        )));
+    }
+    Ok(())
+}
+
+/// This machine's memory in bytes, where the system says (Linux: `/proc/meminfo`).
+fn memory_bytes() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
 }
 
 /// Writes `events` as CSV with a header line, atomically, streaming to disk.
@@ -120,7 +186,7 @@ fn guarded<T>(path: &Path, what: &str, read: impl FnOnce() -> T) -> Result<T> {
 /// file's structure finds it, else polars' own explanation (its first line, without the
 /// advice about options of the Python library).
 fn csv_error(path: &Path, error: &PolarsError) -> Error {
-    match csv::structural_problem(path) {
+    match csv_scan::structural_problem(path) {
         Some((line, problem)) => Error::format(path, format!("line {line}"), problem),
         None => Error::format(path, "CSV", polars_message(error)),
     }
@@ -202,138 +268,6 @@ fn numeric_columns(
     }
     DataFrame::new(frame.height(), columns)
         .map_err(|e| Error::format(path, "columns", polars_message(&e)))
-}
-
-/// A scan of a CSV file's records, as polars splits them (a `"` opens or closes quoting
-/// wherever it stands; blank lines before the header are skipped), to say on which line a
-/// problem lies. Only run to explain an error, so reading a good file costs nothing extra.
-mod csv {
-    use super::*;
-
-    /// One record: its index (0: the header), the line it starts on, its fields and bytes.
-    struct Record<'a> {
-        index: usize,
-        line: usize,
-        fields: usize,
-        bytes: &'a [u8],
-    }
-
-    /// The line on which data row `row` (0: the first record after the header) starts.
-    pub(super) fn line_of_row(path: &Path, row: usize) -> Option<usize> {
-        match walk(path, |record| {
-            if record.index == row + 1 {
-                ControlFlow::Break(record.line)
-            } else {
-                ControlFlow::Continue(())
-            }
-        }) {
-            Some(Walk::Stopped(line)) => Some(line),
-            _ => None,
-        }
-    }
-
-    /// The first line with more fields than the header, text that is not UTF-8, or a quote
-    /// that is never closed, with the problem in words.
-    pub(super) fn structural_problem(path: &Path) -> Option<(usize, String)> {
-        let mut header = None;
-        let walked = walk(path, |record| {
-            if std::str::from_utf8(record.bytes).is_err() {
-                return ControlFlow::Break((record.line, "the line is not UTF-8 text".into()));
-            }
-            match header {
-                None => header = Some((record.line, record.fields)),
-                Some((line, fields)) if record.fields > fields => {
-                    let problem = format!(
-                        "{} fields separated by ',', but the header (line {line}) names {fields} \
-                         columns",
-                        record.fields
-                    );
-                    return ControlFlow::Break((record.line, problem));
-                }
-                Some(_) => {}
-            }
-            ControlFlow::Continue(())
-        })?;
-        match walked {
-            Walk::Stopped(found) => Some(found),
-            Walk::End { open_quote } => open_quote
-                .map(|line| (line, "a quote '\"' opened here is never closed".to_string())),
-        }
-    }
-
-    /// How a walk over the records ended.
-    enum Walk<T> {
-        /// The visitor stopped it with this value.
-        Stopped(T),
-        /// Every record was visited; a quote opened on `open_quote` was left open.
-        End { open_quote: Option<usize> },
-    }
-
-    /// Calls `visit` on each record of the file at `path`; None if it cannot be read.
-    fn walk<T>(path: &Path, mut visit: impl FnMut(Record) -> ControlFlow<T>) -> Option<Walk<T>> {
-        let file = std::fs::File::open(path).ok()?;
-        let mut reader = BufReader::with_capacity(1 << 16, file);
-        let mut bytes = Vec::new();
-        let (mut line, mut start, mut fields, mut index) = (1, 1, 1, 0);
-        let (mut quoted, mut quote_line) = (false, 0);
-        loop {
-            let chunk = reader.fill_buf().ok()?;
-            if chunk.is_empty() {
-                break;
-            }
-            for &b in chunk {
-                match b {
-                    b'"' => {
-                        quoted = !quoted;
-                        if quoted {
-                            quote_line = line;
-                        }
-                    }
-                    b',' if !quoted => fields += 1,
-                    b'\n' => {
-                        line += 1;
-                        if !quoted {
-                            let blank = bytes.iter().all(|&c| c == b'\r');
-                            if !(index == 0 && blank) {
-                                let record = Record {
-                                    index,
-                                    line: start,
-                                    fields,
-                                    bytes: &bytes,
-                                };
-                                if let ControlFlow::Break(found) = visit(record) {
-                                    return Some(Walk::Stopped(found));
-                                }
-                                index += 1;
-                            }
-                            bytes.clear();
-                            fields = 1;
-                            start = line;
-                            continue;
-                        }
-                    }
-                    _ => {}
-                }
-                bytes.push(b);
-            }
-            let used = chunk.len();
-            reader.consume(used);
-        }
-        if !bytes.is_empty() && !quoted {
-            let record = Record {
-                index,
-                line: start,
-                fields,
-                bytes: &bytes,
-            };
-            if let ControlFlow::Break(found) = visit(record) {
-                return Some(Walk::Stopped(found));
-            }
-        }
-        Some(Walk::End {
-            open_quote: quoted.then_some(quote_line),
-        })
-    }
 }
 
 #[cfg(test)]
@@ -435,6 +369,40 @@ mod tests {
                 "{err}"
             );
         }
+    }
+
+    #[test]
+    fn parquet_footers_claiming_impossible_row_counts_are_refused() {
+        let path = Path::new("claims.parquet");
+        assert!(check_claimed_rows(path, 30, [10, 20].into_iter(), 3).is_ok());
+        let err = check_claimed_rows(path, 1 << 62, [1 << 62].into_iter(), 3)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(
+                "claims.parquet: Parquet footer: the file claims 4611686018427387904 rows"
+            ),
+            "{err}"
+        );
+        let err = check_claimed_rows(path, 30, [10, 10].into_iter(), 3).unwrap_err();
+        assert!(err.to_string().contains("row groups"), "{err}");
+        let huge = usize::MAX / 2;
+        assert!(check_claimed_rows(path, huge, [huge].into_iter(), 3).is_err());
+    }
+
+    #[test]
+    fn a_negative_page_value_count_is_an_error_not_an_abort() {
+        // Found by tests/fuzz_readers.rs: polars aborted the process reading it.
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/parquet/negative_page_values.parquet");
+        let err = read_parquet(&fixture).unwrap_err().to_string();
+        assert!(
+            err.ends_with(
+                "negative_page_values.parquet: Parquet row group 0, column chunk 1: page header at \
+                 byte 128: -23 values, where the column chunk has 3 left: the file is damaged"
+            ),
+            "{err}"
+        );
     }
 
     #[test]
