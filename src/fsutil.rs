@@ -397,6 +397,41 @@ fn stale_pid(name: &str, tag: &str) -> Option<u32> {
         .flatten()
 }
 
+/// Test support: simulating a writer killed midway (`kill -9`).
+#[cfg(all(test, target_os = "linux"))]
+pub(crate) mod killed {
+    use std::os::unix::process::ExitStatusExt;
+    use std::path::Path;
+
+    /// Set in the child process to the directory it writes into.
+    const CHILD: &str = "BUMPLAB_TEST_KILLED_WRITE";
+
+    /// Runs `write(dir)` in a child process (this test binary re-run on the test `test`)
+    /// under a 64 KiB file size limit, so the kernel kills it (SIGXFSZ) in the middle of any
+    /// larger write, as `kill -9` would, and checks that it died so. In the child itself
+    /// (the test calls this first thing), runs `write` and exits.
+    pub(crate) fn write_killed_midway(test: &str, dir: &Path, write: impl FnOnce(&Path)) {
+        if let Some(child_dir) = std::env::var_os(CHILD) {
+            write(Path::new(&child_dir));
+            std::process::exit(0);
+        }
+        let exe = std::env::current_exe().unwrap();
+        let status = std::process::Command::new("sh")
+            .args([
+                "-c",
+                "ulimit -c 0; ulimit -f 64; exec \"$0\" --exact \"$1\" --test-threads=1",
+            ])
+            .arg(exe)
+            .arg(test)
+            .env(CHILD, dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert_eq!(status.signal(), Some(libc::SIGXFSZ), "{status:?}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -603,6 +638,27 @@ mod tests {
         let mut want = vec!["ev.parquet".to_string(), live, other_host];
         want.sort();
         assert_eq!(names(dir.path()), want);
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_writer_killed_midway_leaves_the_old_file_and_a_temporary_the_next_write_removes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ev.parquet");
+        // Not with write_atomic: this process's first write there must come after the child.
+        std::fs::write(&path, "old").unwrap();
+        killed::write_killed_midway(
+            "fsutil::tests::a_writer_killed_midway_leaves_the_old_file_and_a_temporary_the_next_write_removes",
+            dir.path(),
+            |dir| write_atomic(&dir.join("ev.parquet"), &vec![7u8; 1 << 20]).unwrap(),
+        );
+        let left = names(dir.path());
+        assert_eq!(left.len(), 2, "{left:?}");
+        assert!(left.iter().any(|n| n.ends_with(TEMP_SUFFIX)), "{left:?}");
+        // The first write of this process into the directory removes the dead one's file.
+        write_atomic(&dir.path().join("other.csv"), b"x").unwrap();
+        assert_eq!(names(dir.path()), ["ev.parquet", "other.csv"]);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
     }
 
     #[test]

@@ -170,6 +170,32 @@ mod tests {
         assert_eq!(names, ["m.safetensors"], "no temporary files left");
     }
 
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_save_killed_midway_leaves_only_a_temporary_file_bumplab_cleans() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::fsutil::killed::write_killed_midway(
+            "nn::checkpoint::tests::a_save_killed_midway_leaves_only_a_temporary_file_bumplab_cleans",
+            dir.path(),
+            |dir| {
+                let mut params = Params::new(&Device::Cpu, 0);
+                params.fixed("w", &[1 << 18], 1.0).unwrap();
+                let (description, _) = model("big", 0.0);
+                save(&dir.join("m.safetensors"), &description, &params).unwrap();
+            },
+        );
+        let left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert!(
+            left[0].starts_with(".m.safetensors.") && left[0].ends_with(crate::fsutil::TEMP_SUFFIX),
+            "not an anonymous .tmpXXXXXX: {left:?}"
+        );
+        assert_eq!(crate::fsutil::clean_stale(dir.path()), 1);
+    }
+
     #[test]
     fn a_failed_description_write_after_the_weights_still_loads_consistently() {
         let dir = tempfile::tempdir().unwrap();
