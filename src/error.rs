@@ -91,3 +91,41 @@ impl Error {
         }
     }
 }
+
+/// Characters of quoted input kept in an error message.
+const QUOTE_CHARS: usize = 60;
+
+/// `text` (input from a file) quoted for an error message: control characters escaped and
+/// cut after its first 60 characters, saying how long it was, so that a huge field never
+/// makes a huge message (`'abc'`, `'xxxx…' (10485760 bytes)`).
+pub fn quoted(text: &str) -> String {
+    let mut out = String::from("'");
+    for c in text.chars().take(QUOTE_CHARS) {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    if text.chars().nth(QUOTE_CHARS).is_some() {
+        out.push_str(&format!("…' ({} bytes)", text.len()));
+    } else {
+        out.push('\'');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_input_is_escaped_and_cut() {
+        assert_eq!(quoted("abc"), "'abc'");
+        assert_eq!(quoted("a\nb"), "'a\\nb'");
+        let big = "x".repeat(10 << 20);
+        let message = quoted(&big);
+        assert!(message.len() < 100, "{message}");
+        assert!(message.ends_with("…' (10485760 bytes)"), "{message}");
+    }
+}

@@ -23,6 +23,7 @@ use std::path::Path;
 
 use crate::data::NamedColumns;
 use crate::data::objects::{MAX_OBJECTS, Object, ObjectEvent, ObjectType, to_columns};
+use crate::error::quoted;
 use crate::{Error, Result};
 
 /// MeV per GeV: the challenge files are in MeV.
@@ -160,7 +161,8 @@ fn parse_object(field: &str) -> std::result::Result<Object, (&'static str, Strin
         return Err((
             "",
             format!(
-                "'{field}' has {} comma-separated values; an object is type,E,pt,eta,phi",
+                "{} has {} comma-separated values; an object is type,E,pt,eta,phi",
+                quoted(field),
                 parts.len()
             ),
         ));
@@ -170,7 +172,8 @@ fn parse_object(field: &str) -> std::result::Result<Object, (&'static str, Strin
         (
             ", type",
             format!(
-                "unknown object type '{symbol}'; allowed: {}",
+                "unknown object type {}; allowed: {}",
+                quoted(symbol),
                 allowed.join(", ")
             ),
         )
@@ -188,11 +191,11 @@ fn parse_object(field: &str) -> std::result::Result<Object, (&'static str, Strin
 fn number(text: &str) -> std::result::Result<f64, String> {
     let value: f64 = text
         .parse()
-        .map_err(|_| format!("'{text}' is not a number"))?;
+        .map_err(|_| format!("{} is not a number", quoted(text)))?;
     if value.is_finite() {
         Ok(value)
     } else {
-        Err(format!("'{text}' is not a finite number"))
+        Err(format!("{} is not a finite number", quoted(text)))
     }
 }
 
@@ -203,7 +206,8 @@ fn non_negative(text: &str) -> std::result::Result<f64, String> {
         Ok(value)
     } else {
         Err(format!(
-            "'{text}' is negative; energies and momenta are >= 0"
+            "{} is negative; energies and momenta are >= 0",
+            quoted(text)
         ))
     }
 }
@@ -371,6 +375,42 @@ mod tests {
             assert!(err.contains(file), "{file}: {err}");
             assert!(err.contains(&format!("{location}:")), "{file}: {err}");
             assert!(err.contains(problem), "{file}: {err}");
+        }
+    }
+
+    #[test]
+    fn every_spelling_of_a_non_finite_number_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.csv");
+        for value in ["nan", "NaN", "inf", "-inf", "Infinity", "1e999"] {
+            std::fs::write(
+                &path,
+                format!("1;ttbar;1;1000;0;j,1,1,0.5,0\n2;ttbar;1;1000;0;j,1,1,{value},0\n"),
+            )
+            .unwrap();
+            let err = read_darkmachines(&path).unwrap_err().to_string();
+            assert!(
+                err.ends_with(&format!(
+                    "bad.csv: line 2, field 6 (object 1, eta): '{value}' is not a finite number"
+                )),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_huge_field_makes_a_short_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.csv");
+        let big = "9".repeat(1 << 20) + "x";
+        for line in [
+            format!("1;ttbar;1;{big};0;\n"),
+            format!("1;ttbar;1;1000;0;{big}\n"),
+            format!("1;ttbar;1;1000;0;{big},1,1,1,1\n"),
+        ] {
+            std::fs::write(&path, line).unwrap();
+            let err = read_darkmachines(&path).unwrap_err().to_string();
+            assert!(err.len() < 400 && err.contains("(1048577 bytes)"), "{err}");
         }
     }
 

@@ -14,7 +14,10 @@
 //! window reads only the storage it overlaps, so a slice of a file of millions of events
 //! costs the slice. Integer, float and bool columns are returned as `f64`.
 //!
-//! Not read (each is an error naming the dataset): string or object columns, MultiIndex
+//! A value that is not a finite number (NaN, ±inf) is an error naming the key, the row (of
+//! the file, counted from 0) and the column.
+//!
+//! Not read (each is an error naming the dataset): string or object columns (named), MultiIndex
 //! columns or rows, pandas Series and Panels, and compression filters other than zlib and
 //! shuffle (blosc, lzo, bzip2).
 
@@ -28,7 +31,7 @@ use hdf5_pure::{
 };
 
 use crate::data::NamedColumns;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, quoted};
 use pickle::Py;
 
 /// Which LHCO table a file holds.
@@ -71,8 +74,8 @@ const MAX_COMPRESSION: u64 = 1100;
 /// # Errors
 /// [`Error::Io`] when the file cannot be opened; [`Error::Format`], naming the dataset or
 /// group, when it is not HDF5, is truncated or damaged, has no such key, holds a layout or
-/// dtype this reader does not support, has inconsistent shapes, or when `rows` is out of
-/// bounds.
+/// dtype this reader does not support (text columns are named), has inconsistent shapes,
+/// holds a value that is not a finite number, or when `rows` is out of bounds.
 pub fn read_lhco(
     path: &Path,
     key: Option<&str>,
@@ -80,7 +83,9 @@ pub fn read_lhco(
 ) -> Result<(LhcoLayout, NamedColumns)> {
     let reader = Reader::open(path)?;
     let (key, group) = reader.frame_group(key)?;
+    let first_row = rows.as_ref().map_or(0, |r| r.start);
     let columns = reader.read_frame(&key, &group, rows)?;
+    reader.check_finite(&key, &columns, first_row)?;
     Ok(classify(columns))
 }
 
@@ -320,6 +325,49 @@ impl<'a> Reader<'a> {
         Ok(start..end)
     }
 
+    /// Refuses a value that is not a finite number, naming its row and column; `first_row`
+    /// is the file row of the columns' first value.
+    fn check_finite(&self, key: &str, columns: &NamedColumns, first_row: usize) -> Result<()> {
+        for (name, values) in columns {
+            if let Some(row) = values.iter().position(|v| !v.is_finite()) {
+                return Err(self.fail(
+                    format!(
+                        "key {key}, row {}, column {}",
+                        first_row + row,
+                        quoted(name)
+                    ),
+                    format!("value is {}: only finite numbers are read", values[row]),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The error for columns `labels` whose stored type `datatype` is not a number.
+    fn not_numeric(&self, location: &str, datatype: &Datatype, labels: &[String]) -> Error {
+        let names: Vec<String> = labels.iter().map(|l| quoted(l)).collect();
+        let what = match datatype {
+            Datatype::String { .. } => "text (strings)".to_string(),
+            Datatype::VariableLength { .. } => {
+                "text or Python objects (pandas dtype 'object')".to_string()
+            }
+            other => format!("values of type {other:?}"),
+        };
+        let (columns, hold) = if names.len() == 1 {
+            ("column", "holds")
+        } else {
+            ("columns", "hold")
+        };
+        self.fail(
+            location,
+            format!(
+                "{columns} {} {hold} {what}: only integer, float and bool columns are read; \
+                 drop them or convert them to numbers before saving",
+                names.join(", ")
+            ),
+        )
+    }
+
     // ---- fixed format ----
 
     /// Reads a fixed-format DataFrame: the blocks, put back in `axis0` order.
@@ -356,7 +404,7 @@ impl<'a> Reader<'a> {
         let mut found = Vec::with_capacity(names.len());
         for block in 0..blocks {
             let items = self.axis_labels(group, key, &format!("block{block}_items"))?;
-            let values = self.read_block(group, key, block, items.len(), count, &window)?;
+            let values = self.read_block(group, key, block, &items, count, &window)?;
             found.extend(items.into_iter().zip(values));
         }
         self.arrange(&names, found, &location)
@@ -400,20 +448,25 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// Reads the `window` rows of `block{block}_values`, a rows x `width` array, as columns.
+    /// Reads the `window` rows of `block{block}_values`, a rows x columns array holding the
+    /// columns `items`, as columns.
     fn read_block(
         &self,
         group: &Group,
         key: &str,
         block: i64,
-        width: usize,
+        items: &[String],
         count: u64,
         window: &Range<u64>,
     ) -> Result<Vec<Vec<f64>>> {
+        let width = items.len();
         let (dataset, location) = self.dataset(group, key, &format!("block{block}_values"))?;
         if count == 0 || width == 0 || is_empty_placeholder(&dataset) {
             return Ok(vec![Vec::new(); width]);
         }
+        let datatype = dataset.datatype().map_err(self.h5(&location))?;
+        let scalar =
+            Scalar::of(&datatype).ok_or_else(|| self.not_numeric(&location, &datatype, items))?;
         let shape = dataset.shape().map_err(self.h5(&location))?;
         if shape != [count, width as u64] {
             let problem = format!(
@@ -422,8 +475,6 @@ impl<'a> Reader<'a> {
             );
             return Err(self.fail(location, problem));
         }
-        let datatype = dataset.datatype().map_err(self.h5(&location))?;
-        let scalar = self.value_scalar(&datatype, &location)?;
         let row = [Field {
             offset: 0,
             scalar,
@@ -555,7 +606,9 @@ impl<'a> Reader<'a> {
             other => (other, [].as_slice()),
         };
         let member_location = format!("{location}, member '{}'", member.name);
-        let scalar = self.value_scalar(base, &member_location)?;
+        let labels = self.member_labels(member, attrs, location)?;
+        let scalar =
+            Scalar::of(base).ok_or_else(|| self.not_numeric(&member_location, base, &labels))?;
         let width = dimensions
             .iter()
             .try_fold(1usize, |total, &d| total.checked_mul(d as usize));
@@ -570,7 +623,6 @@ impl<'a> Reader<'a> {
             let problem = "the member does not fit in the table's record";
             return Err(self.fail(member_location, problem));
         };
-        let labels = self.member_labels(member, attrs, location)?;
         if labels.len() != width {
             return Err(self.fail(
                 member_location,
@@ -611,17 +663,6 @@ impl<'a> Reader<'a> {
     }
 
     // ---- shared ----
-
-    /// The decoder for the values of a column of `datatype`.
-    fn value_scalar(&self, datatype: &Datatype, location: &str) -> Result<Scalar> {
-        Scalar::of(datatype).ok_or_else(|| {
-            let problem = format!(
-                "values of type {datatype:?} are not supported \
-                 (only integer, float and bool columns)"
-            );
-            self.fail(location, problem)
-        })
-    }
 
     /// Decodes the `window` records (rows) of `dataset`, each `record` bytes, into one
     /// column per value of `fields`, reading at most about [`READ_BYTES`] at a time.
@@ -1309,6 +1350,54 @@ mod tests {
             "{err}"
         );
         assert!(err.to_string().contains("blosc"), "{err}");
+    }
+
+    #[test]
+    fn text_columns_are_named_not_reported_as_shapes() {
+        for (file, location, what) in [
+            (
+                "strings_fixed.h5",
+                "dataset /df/block1_values",
+                "text or Python objects",
+            ),
+            (
+                "strings_table.h5",
+                "dataset /df/table, member 'values_block_1'",
+                "text (strings)",
+            ),
+        ] {
+            let err = read_lhco(&fixture(file), None, None)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains(&format!(
+                    "{file}: {location}: column 'process' holds {what}"
+                )),
+                "{err}"
+            );
+            assert!(!err.contains("shape"), "{err}");
+        }
+    }
+
+    #[test]
+    fn non_finite_values_are_refused_with_row_and_column() {
+        for (file, rows, location, value) in [
+            ("nonfinite_fixed.h5", None, "row 2, column 'b'", "NaN"),
+            ("nonfinite_table.h5", None, "row 3, column 'b'", "inf"),
+            ("nonfinite_table.h5", Some(1..5), "row 3, column 'b'", "inf"),
+        ] {
+            let err = read_lhco(&fixture(file), None, rows)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.ends_with(&format!(
+                    "{file}: key /df, {location}: value is {value}: only finite numbers are read"
+                )),
+                "{err}"
+            );
+        }
+        let (_, before) = read_lhco(&fixture("nonfinite_table.h5"), None, Some(0..3)).unwrap();
+        assert_eq!(before[1].1, vec![0.0, 0.25, 0.5]);
     }
 
     #[test]

@@ -339,7 +339,8 @@ impl Network {
         })
     }
 
-    /// Saves the weights to `path` (*.safetensors) and the architecture beside them.
+    /// Saves the weights and the architecture (with the input columns) to `path`
+    /// (*.safetensors) as one file, plus a readable JSON copy of the architecture beside it.
     pub fn save(&self, path: &Path) -> Result<()> {
         let description = Description {
             architecture: self.architecture(),
@@ -351,11 +352,12 @@ impl Network {
 
     /// Loads a network saved by [`Network::save`] onto `device`.
     pub fn load(path: &Path, device: &Device) -> Result<Self> {
-        let description: Description = checkpoint::read_description(path)?;
+        let checkpoint = checkpoint::Checkpoint::read(path)?;
+        let description: Description = checkpoint.description()?;
         let mut network = Self::new(&description.architecture, device, 0)?;
         network.features = description.features;
         network.context = description.context;
-        checkpoint::load_weights(path, network.trainable().params(), device)?;
+        checkpoint.load_weights(network.trainable().params(), device)?;
         Ok(network)
     }
 
@@ -534,6 +536,39 @@ mod tests {
             .collect();
         assert_eq!(leftovers.len(), 2, "no temporary files: {leftovers:?}");
         assert!(net.log_prob(&x, None).is_err() && net.sample(3, None, 1).is_err());
+    }
+
+    #[test]
+    fn a_save_that_fails_after_the_weights_loads_the_new_model_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("net.safetensors");
+        let mlp = |inputs, seed| {
+            Network::new(
+                &Architecture::Mlp {
+                    config: MlpConfig::new(inputs),
+                },
+                &Device::Cpu,
+                seed,
+            )
+            .unwrap()
+        };
+        let mut a = mlp(3, 1);
+        a.features = Some(vec!["a".into(), "b".into(), "c".into()]);
+        a.save(&path).unwrap();
+        // B's save writes its weights, then fails on the JSON copy (a directory now).
+        let json = checkpoint::description_path(&path);
+        std::fs::remove_file(&json).unwrap();
+        std::fs::create_dir(&json).unwrap();
+        let mut b = mlp(2, 2);
+        b.features = Some(vec!["x".into(), "y".into()]);
+        assert!(b.save(&path).is_err());
+        let back = Network::load(&path, &Device::Cpu).unwrap();
+        assert_eq!(back.features, b.features);
+        let x = Tensor::new(&[[0.5f32, -1.0]], &Device::Cpu).unwrap();
+        assert_eq!(
+            back.predict(&x).unwrap().to_vec1::<f32>().unwrap(),
+            b.predict(&x).unwrap().to_vec1::<f32>().unwrap()
+        );
     }
 
     #[test]

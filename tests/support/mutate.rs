@@ -52,11 +52,9 @@ pub struct Mutator {
 impl Mutator {
     /// A mutator whose stream is `seed` mixed with `target` (so targets draw different cases).
     pub fn new(target: &str) -> Self {
-        let mix = target
-            .bytes()
-            .fold(seed() ^ 0x9e37_79b9_7f4a_7c15, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
-            });
+        let mix = target.bytes().fold(seed() ^ 0x9e37_79b9_7f4a_7c15, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+        });
         Self {
             rng: Xoshiro256PlusPlus::seed_from_u64(mix),
         }
