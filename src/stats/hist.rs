@@ -213,30 +213,10 @@ impl Hist1D {
         })
     }
 
-    /// Checks that `other` has the same bin edges.
+    /// Checks that `other` has the same bin edges (to 1e-9 relative); the error names the
+    /// first edge that differs.
     pub fn check_same_binning(&self, other: &Hist1D) -> Result<()> {
-        let same = self.edges.len() == other.edges.len()
-            && self
-                .edges
-                .iter()
-                .zip(&other.edges)
-                .all(|(a, b)| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0));
-        if same {
-            Ok(())
-        } else {
-            Err(Error::invalid(
-                "histograms",
-                format!(
-                    "binnings differ ({} bins on [{}, {}] vs {} bins on [{}, {}]); use the same edges",
-                    self.n_bins(),
-                    self.edges[0],
-                    self.edges[self.n_bins()],
-                    other.n_bins(),
-                    other.edges[0],
-                    other.edges[other.n_bins()]
-                ),
-            ))
-        }
+        first_edge_difference(&self.edges, &other.edges, "")
     }
 
     /// Bin-by-bin combination with `other`: counts combined by `value`, uncertainties by
@@ -476,17 +456,35 @@ impl Hist2D {
         }
     }
 
-    /// Checks that `other` has the same binning.
+    /// Checks that `other` has the same binning; the error names the axis and the first edge
+    /// that differs.
     pub fn check_same_binning(&self, other: &Hist2D) -> Result<()> {
-        if self.x_edges == other.x_edges && self.y_edges == other.y_edges {
-            Ok(())
-        } else {
-            Err(Error::invalid(
-                "histograms",
-                "the 2D binnings differ; use the same x and y edges",
-            ))
-        }
+        first_edge_difference(&self.x_edges, &other.x_edges, "x ")?;
+        first_edge_difference(&self.y_edges, &other.y_edges, "y ")
     }
+}
+
+/// Fails naming the first of `axis` edges `a` and `b` that differ (to 1e-9 relative), or
+/// their numbers when one binning is longer.
+fn first_edge_difference(a: &[f64], b: &[f64], axis: &str) -> Result<()> {
+    let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0);
+    let problem = match a.iter().zip(b).position(|(&x, &y)| !close(x, y)) {
+        Some(i) => format!(
+            "{axis}edge {i} is {} in one and {} in the other",
+            a[i], b[i]
+        ),
+        None if a.len() != b.len() => format!(
+            "{} {axis}bins against {}; the first {} edges agree",
+            a.len() - 1,
+            b.len() - 1,
+            a.len().min(b.len())
+        ),
+        None => return Ok(()),
+    };
+    Err(Error::invalid(
+        "histograms",
+        format!("binnings differ: {problem}; use the same edges"),
+    ))
 }
 
 impl fmt::Display for Hist2D {
@@ -539,13 +537,17 @@ mod tests {
         assert!((r.sumw2()[0] - (4.0 + 16.0)).abs() < 1e-12);
         let p = a.mul(&b).unwrap();
         assert_eq!(p.sumw2()[0], 1.0 * 4.0 + 16.0 * 1.0);
-        let other = Hist1D::from_counts(vec![0.0, 1.0, 3.0], vec![1.0, 1.0]).unwrap();
+        // The message names the first edge that differs (it once read "2 bins on [0, 2] vs
+        // 2 bins on [0, 2]" for edges differing inside).
+        let other = Hist1D::from_counts(vec![0.0, 1.5, 2.0], vec![1.0, 1.0]).unwrap();
+        let err = a.add(&other).unwrap_err().to_string();
         assert!(
-            a.add(&other)
-                .unwrap_err()
-                .to_string()
-                .contains("binnings differ")
+            err.contains("binnings differ: edge 1 is 1 in one and 1.5 in the other"),
+            "{err}"
         );
+        let longer = Hist1D::from_counts(vec![0.0, 1.0, 2.0, 3.0], vec![1.0; 3]).unwrap();
+        let err = a.add(&longer).unwrap_err().to_string();
+        assert!(err.contains("2 bins against 3"), "{err}");
         assert_eq!(a.scale(2.0).sumw2(), &[16.0, 36.0]);
     }
 
