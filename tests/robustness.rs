@@ -216,3 +216,39 @@ fn item_9_a_zero_prediction_is_not_a_discovery() {
         "{text}"
     );
 }
+
+#[test]
+fn item_13_ctrl_c_during_fit_keeps_a_usable_model() {
+    let mut s = session();
+    s.eval(
+        "<setup>",
+        "let e = lhco_toy(#{ background: 5000, signal: 500, seed: 2 });
+         let m = mlp(#{ inputs: 2, hidden: [16] });
+         let k = ensemble(#{ inputs: 2, hidden: [8] }, 2);",
+    )
+    .unwrap();
+    for fit in [
+        "m.fit(e, #{ features: [\"mj1\", \"dmj\"], epochs: 100000 })",
+        "k.fit(e, #{ features: [\"mj1\", \"dmj\"], epochs: 100000 })",
+    ] {
+        let interrupt = s.interrupt();
+        let trigger = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            interrupt.trigger();
+        });
+        let err = s.eval("<repl>", fit).unwrap_err();
+        trigger.join().unwrap();
+        assert!(err.is_interrupted(), "{err}");
+    }
+    // The interrupted networks know their input columns and predict.
+    for net in ["m", "k"] {
+        let scores = s.eval("<repl>", &format!("{net}.predict(e)")).unwrap();
+        let scores = scores.into_array().unwrap();
+        assert_eq!(scores.len(), 5500, "{net}");
+        assert!(
+            scores.iter().all(|v| v.as_float().unwrap().is_finite()),
+            "{net}"
+        );
+    }
+    assert_eq!(s.eval("<repl>", "kept").unwrap().as_int().unwrap(), 42);
+}

@@ -514,11 +514,22 @@ fn fit_ensemble_events(
         }
     };
     let interrupt = super::state::session_state(ctx)?.interrupt.clone();
-    let histories = fit_ensemble(ensemble, &data, &members, &options, Some(&interrupt))?;
-    net.features = Some(eo.features);
+    let outcome = fit_ensemble(ensemble, &data, &members, &options, Some(&interrupt));
+    let histories = remember_columns(net, eo, outcome)?;
     Ok(Dynamic::from_array(
         histories.into_iter().map(Dynamic::from).collect(),
     ))
+}
+
+/// The outcome of training `net` on the columns of `eo`, having recorded those columns as
+/// the network's inputs whenever its weights now come from that training: after success, and
+/// after Ctrl-C (the best weights so far are kept, so `predict` must read these columns).
+fn remember_columns<T>(net: &mut Network, eo: EventOptions, outcome: crate::Result<T>) -> Out<T> {
+    if matches!(outcome, Ok(_) | Err(Error::Interrupted)) {
+        net.features = Some(eo.features);
+        net.context = eo.context;
+    }
+    Ok(outcome?)
 }
 
 /// The required `inputs` option of the constructor `function`.
@@ -803,10 +814,8 @@ mod nn_api {
         let options = train_options(&ctx, opts, validation)?;
         ensure_svdd_target(net, &data.x)?;
         let interrupt = session_state(&ctx)?.interrupt.clone();
-        let history = fit(net.trainable(), &data, &options, Some(&interrupt))?;
-        net.features = Some(eo.features);
-        net.context = eo.context;
-        Ok(Dynamic::from(history))
+        let outcome = fit(net.trainable(), &data, &options, Some(&interrupt));
+        Ok(Dynamic::from(remember_columns(net, eo, outcome)?))
     }
 
     /// Trains the network on rows of inputs `x` (an array of arrays) and targets `y`. Options
