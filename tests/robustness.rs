@@ -252,3 +252,35 @@ fn item_13_ctrl_c_during_fit_keeps_a_usable_model() {
     }
     assert_eq!(s.eval("<repl>", "kept").unwrap().as_int().unwrap(), 42);
 }
+
+#[test]
+fn item_15_saved_results_are_byte_identical_run_to_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |tag: &str| {
+        let mut s = session();
+        let code = format!(
+            r#"
+            seed(5);
+            let e = lhco_toy(#{{ background: 6000, signal: 300 }});
+            let hunt = cwola_hunt(e, #{{ features: ["mj1", "dmj"], bins: log_bins(2632.0, 6000.0, 12),
+                sr_bins: 3, folds: 3, inits: 1, epochs: 1, efficiencies: [0.1] }});
+            hunt.save("{dir}/hunt_{tag}.json");
+            let m = mlp(#{{ inputs: 2, hidden: [8] }});
+            let h = m.fit(e, #{{ features: ["mj1", "dmj"], epochs: 2 }});
+            h.save("{dir}/history_{tag}.json");
+            let d = e.hist("mjj", linear_bins(2800.0, 6000.0, 32));
+            bump_hunter(d, d.scale(1.0), #{{ npe: 500 }}).save("{dir}/bump_{tag}.json");
+            "#,
+            dir = dir.path().display()
+        );
+        s.eval("<script>", &code).unwrap();
+    };
+    run("a");
+    run("b");
+    for name in ["hunt", "history", "bump"] {
+        let a = std::fs::read(dir.path().join(format!("{name}_a.json"))).unwrap();
+        let b = std::fs::read(dir.path().join(format!("{name}_b.json"))).unwrap();
+        assert!(a == b, "{name}: the two result files differ");
+        assert!(!String::from_utf8_lossy(&a).contains("seconds"), "{name}");
+    }
+}

@@ -104,7 +104,8 @@ pub struct Anode {
     pub averaged_epochs: usize,
     /// The tests, one per efficiency.
     pub estimates: Vec<Estimate>,
-    /// Wall-clock seconds.
+    /// Wall-clock seconds (shown, not saved: result files are reproducible).
+    #[serde(skip)]
     pub seconds: f64,
     /// ln R of every signal-region event, in the order of `positions`.
     #[serde(skip)]

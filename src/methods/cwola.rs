@@ -162,7 +162,8 @@ pub struct CwolaHunt {
     pub regions: Vec<RegionResult>,
     /// Events in the hunt range.
     pub events_in_range: usize,
-    /// Wall-clock seconds the hunt took.
+    /// Wall-clock seconds the hunt took (shown, not saved: result files are reproducible).
+    #[serde(skip)]
     pub seconds: f64,
     /// Positions (in the hunted set) of the events in the hunt range.
     #[serde(skip)]

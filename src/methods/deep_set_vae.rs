@@ -137,7 +137,8 @@ pub struct DeepSetVae {
     pub history: History,
     /// Events trained on (training and validation together).
     pub events: usize,
-    /// Wall-clock seconds of the training.
+    /// Wall-clock seconds of the training (shown, not saved: result files are reproducible).
+    #[serde(skip)]
     pub seconds: f64,
     /// The trained network.
     #[serde(skip)]

@@ -183,7 +183,8 @@ pub struct LatentVae {
     pub score: LatentScore,
     /// The trained networks.
     pub runs: Vec<Run>,
-    /// Wall-clock seconds of the training and scoring.
+    /// Wall-clock seconds of the training (shown, not saved: result files are reproducible).and scoring (shown, not saved: result files are reproducible).
+    #[serde(skip)]
     pub seconds: f64,
     /// The input scaling (MaxAbs), fitted on the training events.
     #[serde(skip)]

@@ -177,7 +177,8 @@ pub struct RareAndDifferent {
     pub counts: [usize; 2],
     /// Input widths: the Deep SVDD vector and the flow encoding.
     pub widths: [usize; 2],
-    /// Wall-clock seconds: Deep SVDD members, flow, total.
+    /// Wall-clock seconds: Deep SVDD members, flow, total (shown, not saved: result files are reproducible).
+    #[serde(skip)]
     pub seconds: [f64; 3],
     /// The uniformised test scores by name (members, then [`SCORE_NAMES`]).
     #[serde(skip)]

@@ -198,7 +198,8 @@ pub struct Salad {
     pub reweighted: Chain,
     /// The chain without (simulation normalised to the signal-region data).
     pub unweighted: Chain,
-    /// Wall-clock seconds.
+    /// Wall-clock seconds (shown, not saved: result files are reproducible).
+    #[serde(skip)]
     pub seconds: f64,
     /// Held-out sideband data and simulation, then signal-region data and simulation.
     #[serde(skip)]

@@ -242,7 +242,8 @@ pub struct Epoch {
     pub metrics: Vec<(String, f64)>,
     /// The learning rate used.
     pub lr: f64,
-    /// Seconds the epoch took.
+    /// Seconds the epoch took (shown, not saved: result files are reproducible).
+    #[serde(skip)]
     pub seconds: f64,
 }
 

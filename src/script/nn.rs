@@ -1070,8 +1070,9 @@ mod nn_api {
         })
     }
 
-    /// Writes the weights to `path` (*.safetensors) and the architecture and input columns
-    /// to the .json beside it, atomically.
+    /// Writes the network to `path` (*.safetensors) in one atomic write: the weights with the
+    /// architecture and input columns in the file's metadata (a readable copy of the latter
+    /// goes to the .json beside it).
     #[rhai_fn(name = "save", pure, return_raw)]
     pub fn save_network(net: &mut Network, path: &str) -> Out<()> {
         Ok(net.save(std::path::Path::new(path))?)
