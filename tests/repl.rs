@@ -356,3 +356,49 @@ fn history_persists_and_ctrl_r_searches_it() {
     second.enter("");
     second.expect_output("marker_value", "31");
 }
+
+#[test]
+fn the_session_survives_hostile_input() {
+    // Issue 18's cases through the real REPL: each is an error line, and the variables stay.
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("x.png");
+    let mut t = Terminal::open();
+    t.enter("let kept = 42;");
+    let plot = format!(
+        "hist_from_counts([0.0, 1.0, 2.0], [1e150, 1e-150]).plot(\"{}\", #{{ log_y: true }}); \"plotted\"",
+        png.display()
+    );
+    let cases = [
+        ("let s = \"eval(s)\"; eval(s)", "nests too deeply"),
+        (
+            "let b = \"x\"; loop { b += b; }",
+            "Length of string too large",
+        ),
+        (
+            "mlp(#{ inputs: 4, hidden: [1000000, 1000000] })",
+            "of memory",
+        ),
+        (
+            "bump_hunter(hist_from_counts([0.0, 1.0, 2.0], [1.0, 2.0]), hist_from_counts([0.0, 1.0, 2.0], [1.0, 2.0]), #{ npe: 0 })",
+            "at least 1",
+        ),
+        (plot.as_str(), "\"plotted\""),
+    ];
+    for (line, expected) in cases {
+        t.enter(line);
+        t.wait_for(expected, |rows| rows.iter().any(|r| r.contains(expected)));
+        t.expect_output("kept", "42");
+    }
+    // Ctrl-C in the middle of a training keeps a network that predicts.
+    t.enter("let e = lhco_toy(#{ background: 3000, signal: 300 }); let m = mlp(#{ inputs: 2 });");
+    t.send("m.fit(e, #{ features: [\"mj1\", \"dmj\"], epochs: 100000 });\r");
+    std::thread::sleep(Duration::from_millis(600));
+    t.send("\x03");
+    t.wait_for("the interruption", |rows| {
+        rows.iter().any(|r| r.contains("interrupted by the user"))
+    });
+    t.expect_output("m.predict(e).len()", "3300");
+    t.expect_output("kept", "42");
+    t.send("\x04");
+    assert!(t.wait_exit().success());
+}
