@@ -1,0 +1,462 @@
+//! The listening sockets: an accept loop per socket (capped connections), the table of peers
+//! that completed their handshake, and the ROUTER / PUB / REP rules for what goes where.
+
+use std::io;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::codec::{self, Limits};
+use super::subscriptions::Subscriptions;
+use super::{
+    MAX_COMMAND, MAX_CONNECTIONS, MAX_FRAMES, MAX_MESSAGE, MAX_SMALL_MESSAGE, QUEUE_BYTES,
+    QUEUE_MESSAGES, connection,
+};
+
+/// Received messages a ROUTER holds before its connections wait for the kernel to take them.
+const INCOMING_MESSAGES: usize = 64;
+
+/// The socket types this transport implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Router,
+    Pub,
+    Rep,
+}
+
+impl Kind {
+    /// The name in READY's `Socket-Type`.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Kind::Router => "ROUTER",
+            Kind::Pub => "PUB",
+            Kind::Rep => "REP",
+        }
+    }
+
+    /// Whether a peer announcing `socket_type` may talk to this socket (ZMTP's table).
+    pub(super) fn accepts(self, socket_type: &[u8]) -> bool {
+        let peers: &[&[u8]] = match self {
+            Kind::Router => &[b"DEALER", b"REQ", b"ROUTER"],
+            Kind::Pub => &[b"SUB", b"XSUB"],
+            Kind::Rep => &[b"REQ", b"DEALER"],
+        };
+        peers.contains(&socket_type)
+    }
+
+    /// What one peer may send: full-size messages only where Jupyter sends requests.
+    pub(super) fn limits(self) -> Limits {
+        let max_message = match self {
+            Kind::Router => MAX_MESSAGE,
+            Kind::Pub | Kind::Rep => MAX_SMALL_MESSAGE,
+        };
+        Limits {
+            max_message,
+            max_frames: MAX_FRAMES,
+            max_command: MAX_COMMAND,
+        }
+    }
+}
+
+/// A connection's queue of encoded messages for its writing thread, bounded like a ZeroMQ
+/// high-water mark: a full queue refuses more instead of blocking the sender.
+#[derive(Clone)]
+pub(super) struct Outbox {
+    tx: SyncSender<Bytes>,
+    queued: Arc<AtomicUsize>,
+}
+
+impl Outbox {
+    /// An empty outbox and the receiving end its writer drains (calling [`Outbox::written`]).
+    pub(super) fn new() -> (Self, Receiver<Bytes>) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE_MESSAGES);
+        let queued = Arc::new(AtomicUsize::new(0));
+        (Self { tx, queued }, rx)
+    }
+
+    /// Queues `wire` unless the queue is full (by messages, or by bytes when not empty);
+    /// whether it was queued.
+    pub(super) fn push(&self, wire: Bytes) -> bool {
+        let len = wire.len();
+        let before = self.queued.fetch_add(len, Ordering::SeqCst);
+        if before > 0 && before + len > QUEUE_BYTES {
+            self.queued.fetch_sub(len, Ordering::SeqCst);
+            return false;
+        }
+        if self.tx.try_send(wire).is_err() {
+            self.queued.fetch_sub(len, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// The writer is done with `len` queued bytes (written, or abandoned).
+    pub(super) fn written(queued: &AtomicUsize, len: usize) {
+        queued.fetch_sub(len, Ordering::SeqCst);
+    }
+
+    /// The byte counter the writer decrements.
+    pub(super) fn counter(&self) -> Arc<AtomicUsize> {
+        self.queued.clone()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.queued.load(Ordering::SeqCst) == 0
+    }
+}
+
+/// A peer that completed its handshake.
+struct Peer {
+    id: u64,
+    /// Its address, for log lines.
+    addr: String,
+    /// A ROUTER peer's routing identity (empty for other sockets).
+    identity: Bytes,
+    outbox: Outbox,
+    /// A PUB peer's subscriptions.
+    subscriptions: Subscriptions,
+    /// Whether messages to it are being dropped (logged once per episode).
+    dropping: bool,
+}
+
+impl Peer {
+    /// Queues `wire` for this peer, logging when it starts to drop messages.
+    fn offer(&mut self, wire: Bytes, channel: &str) {
+        if self.outbox.push(wire) {
+            self.dropping = false;
+        } else if !self.dropping {
+            self.dropping = true;
+            eprintln!(
+                "bumplab kernel: {channel}: {} is not reading; dropping messages to it",
+                self.addr
+            );
+        }
+    }
+}
+
+/// What a socket's accept loop, its connections and its handle share.
+pub(super) struct Shared {
+    pub(super) kind: Kind,
+    /// The Jupyter channel's name in log lines (`shell`, `iopub`, ...).
+    pub(super) channel: &'static str,
+    peers: Mutex<Vec<Peer>>,
+    /// Open connections, handshakes included.
+    connections: AtomicUsize,
+    next_id: AtomicU64,
+    /// Where a ROUTER's connections deliver what they receive.
+    incoming: Option<SyncSender<Vec<Bytes>>>,
+}
+
+impl Shared {
+    fn peers(&self) -> MutexGuard<'_, Vec<Peer>> {
+        self.peers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One line on the kernel's stderr about this socket.
+    pub(super) fn log(&self, message: &str) {
+        eprintln!("bumplab kernel: {}: {message}", self.channel);
+    }
+
+    /// Adds a peer whose READY was accepted. For a ROUTER, `identity` is the one it announced
+    /// (empty: one is generated, as libzmq does: a zero octet and a counter). Returns the
+    /// peer's id and routing identity, or why it is refused.
+    pub(super) fn register(
+        &self,
+        addr: &str,
+        identity: &[u8],
+        outbox: Outbox,
+    ) -> Result<(u64, Bytes), String> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let identity = match (self.kind, identity) {
+            (Kind::Pub | Kind::Rep, _) => Bytes::new(),
+            (Kind::Router, []) => {
+                let mut generated = vec![0u8];
+                generated.extend_from_slice(&(id as u32).to_be_bytes());
+                Bytes::from(generated)
+            }
+            (Kind::Router, [0, ..]) => {
+                return Err("identities starting with a zero octet are reserved".into());
+            }
+            (Kind::Router, named) if named.len() > 255 => {
+                return Err(format!(
+                    "an identity of {} octets (255 at most)",
+                    named.len()
+                ));
+            }
+            (Kind::Router, named) => Bytes::copy_from_slice(named),
+        };
+        let mut peers = self.peers();
+        if self.kind == Kind::Router && peers.iter().any(|p| p.identity == identity) {
+            return Err(format!(
+                "identity \"{}\" is in use by another connection",
+                identity.escape_ascii()
+            ));
+        }
+        peers.push(Peer {
+            id,
+            addr: addr.to_string(),
+            identity: identity.clone(),
+            outbox,
+            subscriptions: Subscriptions::default(),
+            dropping: false,
+        });
+        Ok((id, identity))
+    }
+
+    /// Removes the peer `id` (its connection closed).
+    pub(super) fn unregister(&self, id: u64) {
+        self.peers().retain(|p| p.id != id);
+    }
+
+    /// Runs `f` on the subscriptions of peer `id`.
+    pub(super) fn subscriptions<T>(
+        &self,
+        id: u64,
+        f: impl FnOnce(&mut Subscriptions) -> T,
+    ) -> Option<T> {
+        self.peers()
+            .iter_mut()
+            .find(|p| p.id == id)
+            .map(|p| f(&mut p.subscriptions))
+    }
+
+    /// Hands a ROUTER's received message (identity first) to the kernel, waiting while the
+    /// kernel is behind (the peer's TCP window then fills, slowing it down).
+    pub(super) fn deliver(&self, frames: Vec<Bytes>) {
+        if let Some(incoming) = &self.incoming {
+            // Fails only once the kernel is shutting down, when nothing is received anymore.
+            let _ = incoming.send(frames);
+        }
+    }
+
+    /// Waits until every peer's outbox is written, or `timeout` passes.
+    fn flush(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline && !self.peers().iter().all(|p| p.outbox.is_empty()) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// Counts a connection as open for as long as it lives.
+struct Open(Arc<Shared>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Binds `host:port` and starts the accept loop of a socket of `kind`.
+fn bind(
+    kind: Kind,
+    channel: &'static str,
+    host: &str,
+    port: u16,
+    incoming: Option<SyncSender<Vec<Bytes>>>,
+) -> io::Result<Arc<Shared>> {
+    let listener = TcpListener::bind((host, port))?;
+    let shared = Arc::new(Shared {
+        kind,
+        channel,
+        peers: Mutex::new(Vec::new()),
+        connections: AtomicUsize::new(0),
+        next_id: AtomicU64::new(1),
+        incoming,
+    });
+    let accepting = shared.clone();
+    std::thread::Builder::new()
+        .name(format!("zmtp-{channel}"))
+        .spawn(move || accept_loop(&listener, &accepting))?;
+    Ok(shared)
+}
+
+/// Accepts connections for ever, each served on its own thread, at most
+/// [`MAX_CONNECTIONS`] at a time.
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    let (mut refusing, mut failing) = (false, false);
+    for stream in listener.incoming() {
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(err) => {
+                if !failing {
+                    shared.log(&format!("accepting a connection failed: {err}"));
+                }
+                failing = true;
+                // Out of descriptors, say: give the open connections time to end.
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
+        failing = false;
+        if shared.connections.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+            if !refusing {
+                shared.log(&format!(
+                    "{MAX_CONNECTIONS} connections are open; refusing more until some close"
+                ));
+            }
+            refusing = true;
+            continue;
+        }
+        refusing = false;
+        shared.connections.fetch_add(1, Ordering::SeqCst);
+        let open = Open(shared.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("zmtp-{}-conn", shared.channel))
+            .spawn(move || connection::serve(stream, &open.0));
+        if let Err(err) = spawned {
+            shared.log(&format!("cannot start a connection thread: {err}"));
+        }
+    }
+}
+
+/// A ROUTER socket: receives from any peer (the peer's identity first), sends to the peer
+/// a message's first frame names.
+#[derive(Clone)]
+pub struct RouterSocket {
+    shared: Arc<Shared>,
+    incoming: Arc<Mutex<Receiver<Vec<Bytes>>>>,
+}
+
+impl RouterSocket {
+    /// Binds a ROUTER on `host:port` (`channel` names it in log lines).
+    pub fn bind(channel: &'static str, host: &str, port: u16) -> io::Result<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(INCOMING_MESSAGES);
+        Ok(Self {
+            shared: bind(Kind::Router, channel, host, port, Some(tx))?,
+            incoming: Arc::new(Mutex::new(rx)),
+        })
+    }
+
+    /// The next message from any peer: its identity, then its frames. Blocks until one
+    /// arrives.
+    pub fn recv(&self) -> Option<Vec<Bytes>> {
+        let incoming = self.incoming.lock().unwrap_or_else(|e| e.into_inner());
+        incoming.recv().ok()
+    }
+
+    /// Sends `frames[1..]` to the peer whose identity is `frames[0]`; dropped when no such
+    /// peer is connected (it left) or its queue is full.
+    pub fn send(&self, frames: &[Bytes]) {
+        let Some((identity, message)) = frames.split_first() else {
+            return;
+        };
+        if message.is_empty() {
+            return;
+        }
+        let wire = codec::message(message);
+        let mut peers = self.shared.peers();
+        if let Some(peer) = peers.iter_mut().find(|p| p.identity == identity) {
+            peer.offer(wire, self.shared.channel);
+        }
+    }
+
+    /// Waits up to `timeout` for everything queued to be written.
+    pub fn flush(&self, timeout: Duration) {
+        self.shared.flush(timeout);
+    }
+}
+
+/// A PUB socket: sends each message to the peers subscribed to a prefix of its first frame.
+#[derive(Clone)]
+pub struct PubSocket {
+    shared: Arc<Shared>,
+}
+
+impl PubSocket {
+    /// Binds a PUB on `host:port` (`channel` names it in log lines).
+    pub fn bind(channel: &'static str, host: &str, port: u16) -> io::Result<Self> {
+        Ok(Self {
+            shared: bind(Kind::Pub, channel, host, port, None)?,
+        })
+    }
+
+    /// Sends `frames` (the first is the topic) to every matching subscriber that keeps up.
+    pub fn send(&self, frames: &[Bytes]) {
+        let Some(topic) = frames.first() else {
+            return;
+        };
+        let wire = codec::message(frames);
+        let mut peers = self.shared.peers();
+        for peer in peers.iter_mut().filter(|p| p.subscriptions.matches(topic)) {
+            peer.offer(wire.clone(), self.shared.channel);
+        }
+    }
+
+    /// Waits up to `timeout` for everything queued to be written.
+    pub fn flush(&self, timeout: Duration) {
+        self.shared.flush(timeout);
+    }
+}
+
+/// A REP socket that answers every request with the request itself: the heartbeat.
+pub struct RepSocket;
+
+impl RepSocket {
+    /// Binds an echoing REP on `host:port` (`channel` names it in log lines); it serves
+    /// until the process ends.
+    pub fn bind(channel: &'static str, host: &str, port: u16) -> io::Result<()> {
+        bind(Kind::Rep, channel, host, port, None).map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_types_pair_as_zmtp_says() {
+        assert!(Kind::Router.accepts(b"DEALER") && Kind::Router.accepts(b"REQ"));
+        assert!(!Kind::Router.accepts(b"SUB") && !Kind::Router.accepts(b"dealer"));
+        assert!(Kind::Pub.accepts(b"SUB") && Kind::Pub.accepts(b"XSUB"));
+        assert!(!Kind::Pub.accepts(b"PUB"));
+        assert!(Kind::Rep.accepts(b"REQ") && !Kind::Rep.accepts(b"ROUTER"));
+        assert!(Kind::Pub.limits().max_message < Kind::Router.limits().max_message);
+    }
+
+    #[test]
+    fn an_outbox_refuses_instead_of_blocking() {
+        let (outbox, rx) = Outbox::new();
+        for _ in 0..QUEUE_MESSAGES {
+            assert!(outbox.push(Bytes::from_static(b"m")));
+        }
+        assert!(!outbox.push(Bytes::from_static(b"m")), "the queue is full");
+        assert_eq!(outbox.counter().load(Ordering::SeqCst), QUEUE_MESSAGES);
+        let first = rx.recv().unwrap();
+        Outbox::written(&outbox.counter(), first.len());
+        assert!(outbox.push(Bytes::from_static(b"m")));
+        drop(rx);
+        assert!(!outbox.push(Bytes::from_static(b"m")), "the writer is gone");
+
+        // By bytes: one large message alone is queued, a second one is not.
+        let (outbox, _rx) = Outbox::new();
+        let big = Bytes::from(vec![0u8; QUEUE_BYTES]);
+        assert!(outbox.push(big.clone()));
+        assert!(!outbox.push(Bytes::from_static(b"m")));
+    }
+
+    #[test]
+    fn router_identities_are_unique_and_not_reserved() {
+        let shared = bind(Kind::Router, "test", "127.0.0.1", 0, None).unwrap();
+        let outbox = || Outbox::new().0;
+        let (a, identity) = shared.register("a", b"alice", outbox()).unwrap();
+        assert_eq!(identity, Bytes::from_static(b"alice"));
+        let err = shared.register("b", b"alice", outbox()).unwrap_err();
+        assert!(err.contains("in use"), "{err}");
+        assert!(
+            shared
+                .register("c", b"\0x", outbox())
+                .unwrap_err()
+                .contains("reserved")
+        );
+        let (_, generated) = shared.register("d", b"", outbox()).unwrap();
+        assert_eq!(generated.len(), 5);
+        assert_eq!(generated[0], 0);
+        shared.unregister(a);
+        assert!(shared.register("e", b"alice", outbox()).is_ok());
+    }
+}
