@@ -21,8 +21,10 @@ const READ_CHUNK: usize = 64 << 10;
 /// Why a connection ended early.
 #[derive(Debug, thiserror::Error)]
 enum Failure {
+    /// The peer broke the protocol or a limit, or was refused.
     #[error(transparent)]
     Protocol(#[from] ZmtpError),
+    /// The socket failed.
     #[error(transparent)]
     Io(#[from] io::Error),
 }
@@ -50,9 +52,23 @@ pub(super) fn serve(stream: TcpStream, shared: &Shared) {
     };
     let result = connection.run();
     connection.close();
-    if let Err(err) = result {
-        shared.log(&format!("{}: {err}; connection closed", connection.addr));
+    match result {
+        // A peer that goes away is no news, whenever it does.
+        Ok(()) => {}
+        Err(Failure::Io(err)) if is_disconnect(&err) => {}
+        Err(err) => shared.log(&format!("{}: {err}; connection closed", connection.addr)),
     }
+}
+
+/// Whether `err` only says that the peer closed or reset the connection.
+fn is_disconnect(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof
+    )
 }
 
 struct Connection<'a> {
