@@ -155,7 +155,7 @@ fn silent_and_half_greeting_peers_are_dropped_after_the_handshake_timeout() {
     kernel.assert_still_serving();
     let log = kernel.log();
     assert_eq!(
-        log.matches("timed out: no greeting and READY within 10 s")
+        log.matches("timed out: no greeting and READY within 10s")
             .count(),
         3,
         "{log}"

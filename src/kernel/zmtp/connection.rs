@@ -11,9 +11,9 @@ use std::time::Instant;
 
 use bytes::Bytes;
 
+use super::ZmtpError;
 use super::codec::{self, Decoder, Event, Metadata};
 use super::socket::{Kind, Outbox, Shared};
-use super::{HANDSHAKE_TIMEOUT, STALL_TIMEOUT, ZmtpError};
 
 /// Bytes read from the socket at a time.
 const READ_CHUNK: usize = 64 << 10;
@@ -83,20 +83,21 @@ impl Connection<'_> {
     /// Greets, then reads until the peer closes (`Ok`) or fails.
     fn run(&mut self) -> Result<(), Failure> {
         self.stream.set_nodelay(true)?;
-        self.stream.set_write_timeout(Some(HANDSHAKE_TIMEOUT))?;
+        let timeouts = self.shared.timeouts;
+        self.stream.set_write_timeout(Some(timeouts.handshake))?;
         self.stream.write_all(&codec::greeting())?;
-        let deadline = Instant::now() + HANDSHAKE_TIMEOUT;
+        let deadline = Instant::now() + timeouts.handshake;
         let mut chunk = vec![0u8; READ_CHUNK];
         let mut events = Vec::new();
         loop {
             let timeout = if self.peer.is_some() {
-                STALL_TIMEOUT
+                timeouts.stall
             } else {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     return Err(ZmtpError::Timeout(format!(
-                        "no greeting and READY within {} s",
-                        HANDSHAKE_TIMEOUT.as_secs()
+                        "no greeting and READY within {:?}",
+                        timeouts.handshake
                     ))
                     .into());
                 }
@@ -115,8 +116,8 @@ impl Connection<'_> {
                 {
                     if self.peer.is_some() && !self.decoder.between_messages() {
                         return Err(ZmtpError::Timeout(format!(
-                            "silent for {} s in the middle of a message",
-                            STALL_TIMEOUT.as_secs()
+                            "silent for {:?} in the middle of a message",
+                            timeouts.stall
                         ))
                         .into());
                     }

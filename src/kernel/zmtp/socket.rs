@@ -13,8 +13,8 @@ use bytes::Bytes;
 use super::codec::{self, Limits};
 use super::subscriptions::Subscriptions;
 use super::{
-    MAX_COMMAND, MAX_CONNECTIONS, MAX_FRAMES, MAX_MESSAGE, MAX_SMALL_MESSAGE, QUEUE_BYTES,
-    QUEUE_MESSAGES, connection,
+    HANDSHAKE_TIMEOUT, MAX_COMMAND, MAX_CONNECTIONS, MAX_FRAMES, MAX_MESSAGE, MAX_SMALL_MESSAGE,
+    QUEUE_BYTES, QUEUE_MESSAGES, STALL_TIMEOUT, connection,
 };
 
 /// Received messages a ROUTER holds before its connections wait for the kernel to take them.
@@ -58,6 +58,24 @@ impl Kind {
             max_message,
             max_frames: MAX_FRAMES,
             max_command: MAX_COMMAND,
+        }
+    }
+}
+
+/// How long a peer may take: [`HANDSHAKE_TIMEOUT`] and [`STALL_TIMEOUT`] (shorter in tests).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Timeouts {
+    /// From the connection to the peer's READY.
+    pub(super) handshake: Duration,
+    /// Silence in the middle of a message.
+    pub(super) stall: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            handshake: HANDSHAKE_TIMEOUT,
+            stall: STALL_TIMEOUT,
         }
     }
 }
@@ -143,6 +161,7 @@ pub(super) struct Shared {
     pub(super) kind: Kind,
     /// The Jupyter channel's name in log lines (`shell`, `iopub`, ...).
     pub(super) channel: &'static str,
+    pub(super) timeouts: Timeouts,
     peers: Mutex<Vec<Peer>>,
     /// Open connections, handshakes included.
     connections: AtomicUsize,
@@ -260,9 +279,21 @@ fn bind(
     incoming: Option<SyncSender<Vec<Bytes>>>,
 ) -> io::Result<Arc<Shared>> {
     let listener = TcpListener::bind((host, port))?;
+    serve(listener, kind, channel, incoming, Timeouts::default())
+}
+
+/// Starts the accept loop of a socket of `kind` on `listener`.
+fn serve(
+    listener: TcpListener,
+    kind: Kind,
+    channel: &'static str,
+    incoming: Option<SyncSender<Vec<Bytes>>>,
+    timeouts: Timeouts,
+) -> io::Result<Arc<Shared>> {
     let shared = Arc::new(Shared {
         kind,
         channel,
+        timeouts,
         peers: Mutex::new(Vec::new()),
         connections: AtomicUsize::new(0),
         next_id: AtomicU64::new(1),
@@ -437,6 +468,65 @@ mod tests {
         let big = Bytes::from(vec![0u8; QUEUE_BYTES]);
         assert!(outbox.push(big.clone()));
         assert!(!outbox.push(Bytes::from_static(b"m")));
+    }
+
+    /// A REP serving on a local port with short timeouts, and a connected REQ client that
+    /// completed the handshake.
+    fn rep_and_client(timeouts: Timeouts) -> (Arc<Shared>, std::net::TcpStream) {
+        use std::io::{Read, Write};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let shared = serve(listener, Kind::Rep, "test", None, timeouts).unwrap();
+        let mut client = std::net::TcpStream::connect(addr).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        client.write_all(&codec::greeting()).unwrap();
+        client.write_all(&codec::ready("REQ")).unwrap();
+        let mut theirs = vec![0u8; 64 + codec::ready("REP").len()];
+        client.read_exact(&mut theirs).unwrap();
+        assert_eq!(theirs[64..], codec::ready("REP"));
+        (shared, client)
+    }
+
+    /// Reads until the server closes `client`; what came before.
+    fn read_to_close(client: &mut std::net::TcpStream) -> Vec<u8> {
+        use std::io::Read;
+        let mut received = Vec::new();
+        client
+            .read_to_end(&mut received)
+            .expect("closed by the server");
+        received
+    }
+
+    #[test]
+    fn an_idle_peer_stays_and_a_stalled_one_goes() {
+        use std::io::{Read, Write};
+        let short = Timeouts {
+            handshake: Duration::from_millis(300),
+            stall: Duration::from_millis(100),
+        };
+        let (_shared, mut client) = rep_and_client(short);
+        // Idle between messages for several stall periods: still served (echoed).
+        std::thread::sleep(Duration::from_millis(500));
+        let ping = codec::message(&[Bytes::new(), Bytes::from_static(b"ping")]);
+        client.write_all(&ping).unwrap();
+        let mut echo = vec![0u8; ping.len()];
+        client.read_exact(&mut echo).unwrap();
+        assert_eq!(echo, ping);
+        // Silent in the middle of a message: dropped.
+        client.write_all(&[0x01, 5, b'a']).unwrap();
+        assert!(read_to_close(&mut client).is_empty());
+
+        // No handshake at all: dropped after the handshake timeout, greeting sent.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _shared = serve(listener, Kind::Rep, "test", None, short).unwrap();
+        let mut silent = std::net::TcpStream::connect(addr).unwrap();
+        silent
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        assert_eq!(read_to_close(&mut silent), codec::greeting());
     }
 
     #[test]
