@@ -405,6 +405,24 @@ fn iopub_sends_each_subscriber_what_it_subscribed_to() {
     assert_eq!(all.recv_command().unwrap(), b"\x04PONGping-ctx");
 }
 
+#[test]
+fn a_subscriber_that_does_not_read_holds_nothing_up() {
+    let mut kernel = kernel_with_x();
+    let _stuck = subscribed(&kernel); // never reads again
+    let mut client = Client::new();
+    let mut shell = kernel.shell();
+    // About 40 MB of output: more than socket buffers and 1000 queued messages hold.
+    let code = "let line = \"x\";\nline.pad(2000, 'x');\nfor i in 0..20000 { print(line); }";
+    let reply = client.execute(&mut shell, code);
+    assert_eq!(reply["status"], "ok", "{reply}");
+    kernel.assert_still_serving();
+    let log = kernel.log();
+    assert!(
+        log.contains("is not reading; dropping messages to it"),
+        "{log}"
+    );
+}
+
 /// A SUB peer subscribed to everything, receiving (the subscription is in place).
 fn subscribed(kernel: &Kernel) -> Peer {
     let mut iopub = Peer::connect(kernel.iopub, "SUB", b"");

@@ -49,6 +49,7 @@ pub(super) fn serve(stream: TcpStream, shared: &Shared) {
         shared,
         addr,
         peer: None,
+        held: 0,
     };
     let result = connection.run();
     connection.close();
@@ -77,27 +78,30 @@ struct Connection<'a> {
     addr: String,
     decoder: Decoder,
     peer: Option<Registered>,
+    /// Bytes this connection counts in the socket's budget: its decoder's buffers and the
+    /// messages decoded but not yet handled.
+    held: usize,
 }
 
 impl Connection<'_> {
     /// Greets, then reads until the peer closes (`Ok`) or fails.
     fn run(&mut self) -> Result<(), Failure> {
         self.stream.set_nodelay(true)?;
-        let timeouts = self.shared.timeouts;
-        self.stream.set_write_timeout(Some(timeouts.handshake))?;
+        let bounds = self.shared.bounds;
+        self.stream.set_write_timeout(Some(bounds.handshake))?;
         self.stream.write_all(&codec::greeting())?;
-        let deadline = Instant::now() + timeouts.handshake;
+        let deadline = Instant::now() + bounds.handshake;
         let mut chunk = vec![0u8; READ_CHUNK];
         let mut events = Vec::new();
         loop {
             let timeout = if self.peer.is_some() {
-                timeouts.stall
+                bounds.stall
             } else {
                 let left = deadline.saturating_duration_since(Instant::now());
                 if left.is_zero() {
                     return Err(ZmtpError::Timeout(format!(
                         "no greeting and READY within {:?}",
-                        timeouts.handshake
+                        bounds.handshake
                     ))
                     .into());
                 }
@@ -117,7 +121,7 @@ impl Connection<'_> {
                     if self.peer.is_some() && !self.decoder.between_messages() {
                         return Err(ZmtpError::Timeout(format!(
                             "silent for {:?} in the middle of a message",
-                            timeouts.stall
+                            bounds.stall
                         ))
                         .into());
                     }
@@ -126,13 +130,42 @@ impl Connection<'_> {
                 Err(err) => return Err(err.into()),
             };
             self.decoder.decode(&chunk[..n], &mut events)?;
+            let messages: usize = events.iter().map(message_bytes).sum();
+            self.hold(self.decoder.buffered() + messages)?;
             for event in events.drain(..) {
-                self.handle(event)?;
+                let bytes = message_bytes(&event);
+                self.handle(event, bytes)?;
+                // Handled, or delivered to the kernel, which releases it when taking it.
+                self.held -= bytes;
+                if self.shared.kind != Kind::Router {
+                    self.shared.release(bytes);
+                }
             }
         }
     }
 
-    fn handle(&mut self, event: Event) -> Result<(), Failure> {
+    /// Counts `bytes` in the socket's budget for this connection from now on.
+    fn hold(&mut self, bytes: usize) -> Result<(), ZmtpError> {
+        let within = if bytes >= self.held {
+            self.shared.hold(bytes - self.held)
+        } else {
+            self.shared.release(self.held - bytes);
+            true
+        };
+        self.held = bytes;
+        if within {
+            Ok(())
+        } else {
+            Err(ZmtpError::TooLarge(format!(
+                "the {} socket's peers hold more than {} bytes of unfinished messages",
+                self.shared.channel, self.shared.bounds.budget
+            )))
+        }
+    }
+
+    /// Acts on `event`; a ROUTER hands a message with its `bytes` (counted in the budget) to
+    /// the kernel, which releases them when it takes the message.
+    fn handle(&mut self, event: Event, bytes: usize) -> Result<(), Failure> {
         let Some(peer) = &self.peer else {
             // The decoder yields nothing but READY before the handshake.
             return match event {
@@ -151,7 +184,7 @@ impl Connection<'_> {
                 let mut routed = Vec::with_capacity(frames.len() + 1);
                 routed.push(peer.identity.clone());
                 routed.extend(frames);
-                self.shared.deliver(routed);
+                self.shared.deliver(routed, bytes);
             }
             (Kind::Rep, Event::Message(frames)) => {
                 peer.outbox.push(codec::message(&frames));
@@ -194,7 +227,7 @@ impl Connection<'_> {
             ));
         }
         let identity = metadata.get("Identity").unwrap_or_default();
-        let (outbox, queue) = Outbox::new();
+        let (outbox, queue) = Outbox::new(kind);
         let (id, identity) = match self.shared.register(&self.addr, identity, outbox.clone()) {
             Ok(registered) => registered,
             Err(reason) => return self.refuse(reason),
@@ -242,8 +275,9 @@ impl Connection<'_> {
         Err(ZmtpError::Refused(reason).into())
     }
 
-    /// Unregisters the peer, closes the socket and waits for the writer.
+    /// Unregisters the peer, releases its budget, closes the socket and waits for the writer.
     fn close(&mut self) {
+        self.shared.release(std::mem::take(&mut self.held));
         let peer = self.peer.take();
         if let Some(peer) = &peer {
             self.shared.unregister(peer.id);
@@ -255,6 +289,14 @@ impl Connection<'_> {
             drop(outbox);
             let _ = writer.join();
         }
+    }
+}
+
+/// The bytes of `event` if it is a message.
+fn message_bytes(event: &Event) -> usize {
+    match event {
+        Event::Message(frames) => frames.iter().map(Bytes::len).sum(),
+        _ => 0,
     }
 }
 

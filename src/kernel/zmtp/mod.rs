@@ -30,9 +30,13 @@
 //!   that stops for [`STALL_TIMEOUT`] (30 s) in the middle of a message is dropped;
 //! - each socket serves at most [`MAX_CONNECTIONS`] (32) connections at a time, handshakes
 //!   included; more are closed as they arrive;
+//! - the peers of one socket together hold at most [`SOCKET_BUDGET`] (256 MiB) in messages
+//!   not yet received in full or not yet taken by the kernel; the connection that would go
+//!   over it is closed (so 32 peers each sending almost 64 MiB cannot add up);
 //! - a peer that does not read gets at most [`QUEUE_MESSAGES`] messages (1000) or
-//!   [`QUEUE_BYTES`] bytes (256 MiB) queued, beyond which messages to it are dropped, as at
-//!   a ZeroMQ high-water mark: the kernel never waits for a slow peer;
+//!   [`QUEUE_BYTES`] bytes (256 MiB; [`ECHO_QUEUE_BYTES`], 1 MiB, on the heartbeat) queued,
+//!   beyond which messages to it are dropped, as at a ZeroMQ high-water mark: the kernel
+//!   never waits for a slow peer;
 //! - a subscriber holds at most [`MAX_SUBSCRIPTIONS`] subscriptions of
 //!   [`MAX_SUBSCRIPTION_BYTES`] bytes in all.
 
@@ -64,6 +68,10 @@ pub const MAX_CONNECTIONS: usize = 32;
 pub const QUEUE_MESSAGES: usize = 1000;
 /// The most bytes queued for one peer (a single larger message is still sent alone).
 pub const QUEUE_BYTES: usize = 256 << 20;
+/// The most bytes of echoes queued for one heartbeat peer (a REQ waits for each one).
+pub const ECHO_QUEUE_BYTES: usize = 1 << 20;
+/// The most bytes of unfinished or undelivered messages one socket holds for all its peers.
+pub const SOCKET_BUDGET: usize = 256 << 20;
 /// The most distinct subscriptions of one subscriber.
 pub const MAX_SUBSCRIPTIONS: usize = 1024;
 /// The most bytes of one subscriber's subscriptions together.

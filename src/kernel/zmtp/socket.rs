@@ -13,12 +13,13 @@ use bytes::Bytes;
 use super::codec::{self, Limits};
 use super::subscriptions::Subscriptions;
 use super::{
-    HANDSHAKE_TIMEOUT, MAX_COMMAND, MAX_CONNECTIONS, MAX_FRAMES, MAX_MESSAGE, MAX_SMALL_MESSAGE,
-    QUEUE_BYTES, QUEUE_MESSAGES, STALL_TIMEOUT, connection,
+    ECHO_QUEUE_BYTES, HANDSHAKE_TIMEOUT, MAX_COMMAND, MAX_CONNECTIONS, MAX_FRAMES, MAX_MESSAGE,
+    MAX_SMALL_MESSAGE, QUEUE_BYTES, QUEUE_MESSAGES, SOCKET_BUDGET, STALL_TIMEOUT, connection,
 };
 
-/// Received messages a ROUTER holds before its connections wait for the kernel to take them.
-const INCOMING_MESSAGES: usize = 64;
+/// Received messages a ROUTER holds before its connections wait for the kernel to take them
+/// (their bytes count in the socket's budget until taken).
+const INCOMING_MESSAGES: usize = 16;
 
 /// The socket types this transport implements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +49,14 @@ impl Kind {
         peers.contains(&socket_type)
     }
 
+    /// The most bytes queued for one peer: little for echoes, which a REQ waits for.
+    fn queue_bytes(self) -> usize {
+        match self {
+            Kind::Router | Kind::Pub => QUEUE_BYTES,
+            Kind::Rep => ECHO_QUEUE_BYTES,
+        }
+    }
+
     /// What one peer may send: full-size messages only where Jupyter sends requests.
     pub(super) fn limits(self) -> Limits {
         let max_message = match self {
@@ -62,20 +71,24 @@ impl Kind {
     }
 }
 
-/// How long a peer may take: [`HANDSHAKE_TIMEOUT`] and [`STALL_TIMEOUT`] (shorter in tests).
+/// How long peers may take and how much they may make a socket hold: [`HANDSHAKE_TIMEOUT`],
+/// [`STALL_TIMEOUT`], [`SOCKET_BUDGET`] (smaller in tests).
 #[derive(Clone, Copy, Debug)]
-pub(super) struct Timeouts {
+pub(super) struct Bounds {
     /// From the connection to the peer's READY.
     pub(super) handshake: Duration,
     /// Silence in the middle of a message.
     pub(super) stall: Duration,
+    /// Bytes of unfinished or undelivered messages, all peers together.
+    pub(super) budget: usize,
 }
 
-impl Default for Timeouts {
+impl Default for Bounds {
     fn default() -> Self {
         Self {
             handshake: HANDSHAKE_TIMEOUT,
             stall: STALL_TIMEOUT,
+            budget: SOCKET_BUDGET,
         }
     }
 }
@@ -86,14 +99,24 @@ impl Default for Timeouts {
 pub(super) struct Outbox {
     tx: SyncSender<Bytes>,
     queued: Arc<AtomicUsize>,
+    max_bytes: usize,
 }
 
 impl Outbox {
-    /// An empty outbox and the receiving end its writer drains (calling [`Outbox::written`]).
-    pub(super) fn new() -> (Self, Receiver<Bytes>) {
+    /// An empty outbox for a peer of a `kind` socket and the receiving end its writer drains
+    /// (calling [`Outbox::written`]).
+    pub(super) fn new(kind: Kind) -> (Self, Receiver<Bytes>) {
         let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE_MESSAGES);
         let queued = Arc::new(AtomicUsize::new(0));
-        (Self { tx, queued }, rx)
+        let max_bytes = kind.queue_bytes();
+        (
+            Self {
+                tx,
+                queued,
+                max_bytes,
+            },
+            rx,
+        )
     }
 
     /// Queues `wire` unless the queue is full (by messages, or by bytes when not empty);
@@ -101,7 +124,7 @@ impl Outbox {
     pub(super) fn push(&self, wire: Bytes) -> bool {
         let len = wire.len();
         let before = self.queued.fetch_add(len, Ordering::SeqCst);
-        if before > 0 && before + len > QUEUE_BYTES {
+        if before > 0 && before + len > self.max_bytes {
             self.queued.fetch_sub(len, Ordering::SeqCst);
             return false;
         }
@@ -161,13 +184,15 @@ pub(super) struct Shared {
     pub(super) kind: Kind,
     /// The Jupyter channel's name in log lines (`shell`, `iopub`, ...).
     pub(super) channel: &'static str,
-    pub(super) timeouts: Timeouts,
+    pub(super) bounds: Bounds,
     peers: Mutex<Vec<Peer>>,
+    /// Bytes of unfinished or undelivered messages, counted against `bounds.budget`.
+    held: AtomicUsize,
     /// Open connections, handshakes included.
     connections: AtomicUsize,
     next_id: AtomicU64,
-    /// Where a ROUTER's connections deliver what they receive.
-    incoming: Option<SyncSender<Vec<Bytes>>>,
+    /// Where a ROUTER's connections deliver what they receive (with the bytes it holds).
+    incoming: Option<SyncSender<(Vec<Bytes>, usize)>>,
 }
 
 impl Shared {
@@ -243,12 +268,29 @@ impl Shared {
             .map(|p| f(&mut p.subscriptions))
     }
 
+    /// Counts `bytes` more against the socket's budget; false when that goes over it (the
+    /// bytes are counted either way, and must be released).
+    pub(super) fn hold(&self, bytes: usize) -> bool {
+        self.held.fetch_add(bytes, Ordering::SeqCst) + bytes <= self.bounds.budget
+    }
+
+    /// Releases `bytes` counted by [`Shared::hold`].
+    pub(super) fn release(&self, bytes: usize) {
+        self.held.fetch_sub(bytes, Ordering::SeqCst);
+    }
+
     /// Hands a ROUTER's received message (identity first) to the kernel, waiting while the
-    /// kernel is behind (the peer's TCP window then fills, slowing it down).
-    pub(super) fn deliver(&self, frames: Vec<Bytes>) {
-        if let Some(incoming) = &self.incoming {
-            // Fails only once the kernel is shutting down, when nothing is received anymore.
-            let _ = incoming.send(frames);
+    /// kernel is behind (the peer's TCP window then fills, slowing it down). The `held`
+    /// bytes it counts in the budget are released when the kernel takes it.
+    pub(super) fn deliver(&self, frames: Vec<Bytes>, held: usize) {
+        match &self.incoming {
+            Some(incoming) => {
+                // Fails only once the kernel is shutting down and receives nothing more.
+                if incoming.send((frames, held)).is_err() {
+                    self.release(held);
+                }
+            }
+            None => self.release(held),
         }
     }
 
@@ -276,10 +318,10 @@ fn bind(
     channel: &'static str,
     host: &str,
     port: u16,
-    incoming: Option<SyncSender<Vec<Bytes>>>,
+    incoming: Option<SyncSender<(Vec<Bytes>, usize)>>,
 ) -> io::Result<Arc<Shared>> {
     let listener = TcpListener::bind((host, port))?;
-    serve(listener, kind, channel, incoming, Timeouts::default())
+    serve(listener, kind, channel, incoming, Bounds::default())
 }
 
 /// Starts the accept loop of a socket of `kind` on `listener`.
@@ -287,14 +329,15 @@ fn serve(
     listener: TcpListener,
     kind: Kind,
     channel: &'static str,
-    incoming: Option<SyncSender<Vec<Bytes>>>,
-    timeouts: Timeouts,
+    incoming: Option<SyncSender<(Vec<Bytes>, usize)>>,
+    bounds: Bounds,
 ) -> io::Result<Arc<Shared>> {
     let shared = Arc::new(Shared {
         kind,
         channel,
-        timeouts,
+        bounds,
         peers: Mutex::new(Vec::new()),
+        held: AtomicUsize::new(0),
         connections: AtomicUsize::new(0),
         next_id: AtomicU64::new(1),
         incoming,
@@ -350,7 +393,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
 #[derive(Clone)]
 pub struct RouterSocket {
     shared: Arc<Shared>,
-    incoming: Arc<Mutex<Receiver<Vec<Bytes>>>>,
+    incoming: Arc<Mutex<Receiver<(Vec<Bytes>, usize)>>>,
 }
 
 impl RouterSocket {
@@ -367,7 +410,9 @@ impl RouterSocket {
     /// arrives.
     pub fn recv(&self) -> Option<Vec<Bytes>> {
         let incoming = self.incoming.lock().unwrap_or_else(|e| e.into_inner());
-        incoming.recv().ok()
+        let (frames, held) = incoming.recv().ok()?;
+        self.shared.release(held);
+        Some(frames)
     }
 
     /// Sends `frames[1..]` to the peer whose identity is `frames[0]`; dropped when no such
@@ -451,7 +496,7 @@ mod tests {
 
     #[test]
     fn an_outbox_refuses_instead_of_blocking() {
-        let (outbox, rx) = Outbox::new();
+        let (outbox, rx) = Outbox::new(Kind::Pub);
         for _ in 0..QUEUE_MESSAGES {
             assert!(outbox.push(Bytes::from_static(b"m")));
         }
@@ -464,19 +509,24 @@ mod tests {
         assert!(!outbox.push(Bytes::from_static(b"m")), "the writer is gone");
 
         // By bytes: one large message alone is queued, a second one is not.
-        let (outbox, _rx) = Outbox::new();
+        let (outbox, _rx) = Outbox::new(Kind::Pub);
         let big = Bytes::from(vec![0u8; QUEUE_BYTES]);
         assert!(outbox.push(big.clone()));
         assert!(!outbox.push(Bytes::from_static(b"m")));
+        // Echoes to a heartbeat peer that does not read stop at 1 MiB.
+        let (outbox, _rx) = Outbox::new(Kind::Rep);
+        let ping = Bytes::from(vec![0u8; 64 << 10]);
+        let queued = (0..100).filter(|_| outbox.push(ping.clone())).count();
+        assert_eq!(queued, ECHO_QUEUE_BYTES / ping.len());
     }
 
     /// A REP serving on a local port with short timeouts, and a connected REQ client that
     /// completed the handshake.
-    fn rep_and_client(timeouts: Timeouts) -> (Arc<Shared>, std::net::TcpStream) {
+    fn rep_and_client(bounds: Bounds) -> (Arc<Shared>, std::net::TcpStream) {
         use std::io::{Read, Write};
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let shared = serve(listener, Kind::Rep, "test", None, timeouts).unwrap();
+        let shared = serve(listener, Kind::Rep, "test", None, bounds).unwrap();
         let mut client = std::net::TcpStream::connect(addr).unwrap();
         client
             .set_read_timeout(Some(Duration::from_secs(30)))
@@ -502,9 +552,10 @@ mod tests {
     #[test]
     fn an_idle_peer_stays_and_a_stalled_one_goes() {
         use std::io::{Read, Write};
-        let short = Timeouts {
+        let short = Bounds {
             handshake: Duration::from_millis(300),
             stall: Duration::from_millis(100),
+            budget: SOCKET_BUDGET,
         };
         let (_shared, mut client) = rep_and_client(short);
         // Idle between messages for several stall periods: still served (echoed).
@@ -530,9 +581,58 @@ mod tests {
     }
 
     #[test]
+    fn a_sockets_budget_bounds_what_all_its_peers_hold() {
+        use std::io::{Read, Write};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = std::sync::mpsc::sync_channel(INCOMING_MESSAGES);
+        let bounds = Bounds {
+            budget: 10_000,
+            ..Bounds::default()
+        };
+        let shared = serve(listener, Kind::Router, "test", Some(tx), bounds).unwrap();
+        let router = RouterSocket {
+            shared: shared.clone(),
+            incoming: Arc::new(Mutex::new(rx)),
+        };
+        let dealer = || {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(30)))
+                .unwrap();
+            stream.write_all(&codec::greeting()).unwrap();
+            stream.write_all(&codec::ready("DEALER")).unwrap();
+            let mut theirs = vec![0u8; 64 + codec::ready("ROUTER").len()];
+            stream.read_exact(&mut theirs).unwrap();
+            stream
+        };
+        let held = || shared.held.load(Ordering::SeqCst);
+        // A received message counts until the kernel takes it.
+        let mut a = dealer();
+        a.write_all(&codec::message(&[Bytes::from(vec![1u8; 6000])]))
+            .unwrap();
+        while held() < 6000 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Another peer's unfinished message would go over the budget: that peer is dropped.
+        let mut b = dealer();
+        b.write_all(&[0x02, 0, 0, 0, 0, 0, 0, 0x13, 0x88]).unwrap(); // 5000 bytes follow
+        b.write_all(&[2u8; 4500]).unwrap();
+        assert!(read_to_close(&mut b).is_empty());
+        // Once the kernel took the first message, a peer may send as much again.
+        assert_eq!(router.recv().unwrap()[1].len(), 6000);
+        let mut c = dealer();
+        c.write_all(&codec::message(&[Bytes::from(vec![3u8; 6000])]))
+            .unwrap();
+        assert_eq!(router.recv().unwrap()[1][..], [3u8; 6000]);
+        assert_eq!(held(), 0, "everything taken is released");
+        drop((a, c));
+    }
+
+    #[test]
     fn router_identities_are_unique_and_not_reserved() {
         let shared = bind(Kind::Router, "test", "127.0.0.1", 0, None).unwrap();
-        let outbox = || Outbox::new().0;
+        let outbox = || Outbox::new(Kind::Router).0;
         let (a, identity) = shared.register("a", b"alice", outbox()).unwrap();
         assert_eq!(identity, Bytes::from_static(b"alice"));
         let err = shared.register("b", b"alice", outbox()).unwrap_err();
