@@ -10,7 +10,7 @@
 //! signature).
 //!
 //! A received message is accepted only if its signature is right and new (a replayed
-//! message is refused, see [`DigestHistory`]), its header is a JSON object with string
+//! message is refused, see `replay.rs`), its header is a JSON object with string
 //! `msg_id` and `msg_type`, and its parent header and metadata are JSON objects. Its content
 //! may be any JSON value here: the handlers answer a request whose content is not an object
 //! with an error reply.

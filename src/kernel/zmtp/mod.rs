@@ -10,7 +10,7 @@
 //!   `\x00topic` messages both count);
 //! - [`RepSocket`] (heartbeat): echoes every message to its sender.
 //!
-//! Every connection has a thread that reads and a thread that writes ([`connection`]); the
+//! Every connection has a thread that reads and a thread that writes (`connection.rs`); the
 //! wire format lives in [`codec`], sans I/O.
 //!
 //! # Limits
