@@ -21,6 +21,9 @@ use super::{
 /// (their bytes count in the socket's budget until taken).
 const INCOMING_MESSAGES: usize = 16;
 
+/// A ROUTER's received message (identity first) and the bytes it counts in the budget.
+type Delivery = (Vec<Bytes>, usize);
+
 /// The socket types this transport implements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -192,7 +195,7 @@ pub(super) struct Shared {
     connections: AtomicUsize,
     next_id: AtomicU64,
     /// Where a ROUTER's connections deliver what they receive (with the bytes it holds).
-    incoming: Option<SyncSender<(Vec<Bytes>, usize)>>,
+    incoming: Option<SyncSender<Delivery>>,
 }
 
 impl Shared {
@@ -318,7 +321,7 @@ fn bind(
     channel: &'static str,
     host: &str,
     port: u16,
-    incoming: Option<SyncSender<(Vec<Bytes>, usize)>>,
+    incoming: Option<SyncSender<Delivery>>,
 ) -> io::Result<Arc<Shared>> {
     let listener = TcpListener::bind((host, port))?;
     serve(listener, kind, channel, incoming, Bounds::default())
@@ -329,7 +332,7 @@ fn serve(
     listener: TcpListener,
     kind: Kind,
     channel: &'static str,
-    incoming: Option<SyncSender<(Vec<Bytes>, usize)>>,
+    incoming: Option<SyncSender<Delivery>>,
     bounds: Bounds,
 ) -> io::Result<Arc<Shared>> {
     let shared = Arc::new(Shared {
@@ -393,7 +396,7 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
 #[derive(Clone)]
 pub struct RouterSocket {
     shared: Arc<Shared>,
-    incoming: Arc<Mutex<Receiver<(Vec<Bytes>, usize)>>>,
+    incoming: Arc<Mutex<Receiver<Delivery>>>,
 }
 
 impl RouterSocket {
