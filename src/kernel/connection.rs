@@ -60,9 +60,9 @@ impl ConnectionInfo {
         Ok(info)
     }
 
-    /// The ZeroMQ endpoint of `port`, e.g. `tcp://127.0.0.1:5555`.
-    pub fn endpoint(&self, port: u16) -> String {
-        format!("{}://{}:{port}", self.transport, self.ip)
+    /// The address to bind: `ip`, with ZeroMQ's `*` (every interface) as `0.0.0.0`.
+    pub fn host(&self) -> &str {
+        if self.ip == "*" { "0.0.0.0" } else { &self.ip }
     }
 }
 
@@ -79,7 +79,9 @@ mod tests {
         let info = ConnectionInfo::parse(FILE).unwrap();
         assert_eq!(info.shell_port, 5001);
         assert_eq!(info.key, "abc");
-        assert_eq!(info.endpoint(info.hb_port), "tcp://127.0.0.1:5005");
+        assert_eq!(info.host(), "127.0.0.1");
+        let any = ConnectionInfo::parse(&FILE.replace("127.0.0.1", "*")).unwrap();
+        assert_eq!(any.host(), "0.0.0.0");
     }
 
     #[test]

@@ -1,14 +1,17 @@
 //! The kernel's session thread: owns the [`Session`] and answers the shell requests that need
-//! it (execute, complete, inspect, is_complete, history), one at a time and in order, sending
-//! every reply and broadcast to the socket task.
+//! it (execute, complete, inspect, is_complete, history), one at a time and in order, handing
+//! every reply and broadcast to the kernel's [`Sink`].
+//!
+//! A request whose content the handler reads must have a JSON object as content (and an
+//! `execute_request` a string `code`); otherwise the reply is an error (`BadRequest`) and
+//! nothing runs.
 
 use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
-use serde_json::{Value, json};
-use tokio::sync::mpsc::UnboundedSender;
+use serde_json::{Map, Value, json};
 
-use super::wire::{Headers, Message};
+use super::wire::{Headers, Message, json_kind};
 use crate::interrupt::Interrupt;
 use crate::script::{ErrorKind, Session, catalog::Catalog, complete, input};
 
@@ -21,14 +24,15 @@ pub enum Channel {
     IoPub,
 }
 
-/// A message on its way out.
-pub type Outgoing = (Channel, Message);
+/// Where the kernel's messages leave: signed and queued on their channel's socket (never
+/// blocking).
+pub type Sink = Arc<dyn Fn(Channel, &Message) + Send + Sync>;
 
 /// Sends the kernel's messages, tagging broadcasts with the request being served.
 #[derive(Clone)]
 pub struct Publisher {
     headers: Arc<Headers>,
-    out: UnboundedSender<Outgoing>,
+    out: Sink,
     /// The request whose outputs are being produced (the parent of every broadcast).
     current: Arc<Mutex<Option<Message>>>,
     /// Progress bars already shown (later redraws update them in place).
@@ -36,8 +40,8 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    /// A publisher sending on `out`.
-    pub fn new(headers: Arc<Headers>, out: UnboundedSender<Outgoing>) -> Self {
+    /// A publisher sending to `out`.
+    pub fn new(headers: Arc<Headers>, out: Sink) -> Self {
         Self {
             headers,
             out,
@@ -47,8 +51,7 @@ impl Publisher {
     }
 
     fn send(&self, channel: Channel, message: Message) {
-        // The socket task only goes away when the kernel shuts down.
-        let _ = self.out.send((channel, message));
+        (self.out)(channel, &message);
     }
 
     /// Broadcasts `msg_type` on IOPub with `parent` as its parent.
@@ -195,7 +198,20 @@ impl Executor {
     }
 
     fn execute(&mut self, content: &Value) -> Value {
-        let code = content["code"].as_str().unwrap_or("");
+        let fields = match request_fields("execute_request", content) {
+            Ok(fields) => fields,
+            Err(reply) => return self.with_count(reply),
+        };
+        let code = match fields.get("code") {
+            Some(Value::String(code)) => code.as_str(),
+            Some(other) => {
+                return self.with_count(bad_request(format!(
+                    "the code of execute_request is {}, not a string",
+                    json_kind(other)
+                )));
+            }
+            None => return self.with_count(bad_request("execute_request has no code".into())),
+        };
         let silent = content["silent"].as_bool().unwrap_or(false);
         let store = content["store_history"].as_bool().unwrap_or(true) && !silent;
         if store {
@@ -251,7 +267,16 @@ impl Executor {
         }
     }
 
+    /// An error reply to an execute request with the current execution count.
+    fn with_count(&self, mut reply: Value) -> Value {
+        reply["execution_count"] = json!(self.execution_count);
+        reply
+    }
+
     fn complete(&self, content: &Value) -> Value {
+        if let Err(reply) = request_fields("complete_request", content) {
+            return reply;
+        }
         let code = content["code"].as_str().unwrap_or("");
         let cursor = byte_offset(code, content["cursor_pos"].as_u64().unwrap_or(0) as usize);
         let found = complete::complete(
@@ -270,6 +295,9 @@ impl Executor {
     }
 
     fn inspect(&self, content: &Value) -> Value {
+        if let Err(reply) = request_fields("inspect_request", content) {
+            return reply;
+        }
         let code = content["code"].as_str().unwrap_or("");
         let cursor = byte_offset(code, content["cursor_pos"].as_u64().unwrap_or(0) as usize);
         let name = complete::word_at(code, cursor);
@@ -317,12 +345,39 @@ pub fn kernel_info() -> Value {
 }
 
 fn is_complete(content: &Value) -> Value {
+    if let Err(reply) = request_fields("is_complete_request", content) {
+        return reply;
+    }
     let code = content["code"].as_str().unwrap_or("");
     if input::is_complete(code) {
         json!({ "status": "complete" })
     } else {
         json!({ "status": "incomplete", "indent": "    " })
     }
+}
+
+/// The content of a `msg_type` request as a JSON object, or the error reply saying it is not.
+pub fn request_fields<'a>(
+    msg_type: &str,
+    content: &'a Value,
+) -> Result<&'a Map<String, Value>, Value> {
+    content.as_object().ok_or_else(|| {
+        bad_request(format!(
+            "the content of {msg_type} is {}, not a JSON object",
+            json_kind(content)
+        ))
+    })
+}
+
+/// The content of an error reply to a request that cannot be served as sent.
+pub fn bad_request(problem: String) -> Value {
+    eprintln!("bumplab kernel: {problem}");
+    json!({
+        "status": "error",
+        "ename": "BadRequest",
+        "evalue": problem,
+        "traceback": [format!("BadRequest: {problem}")],
+    })
 }
 
 /// The byte offset of the `chars`-th character of `text` (Jupyter counts cursor positions
@@ -341,6 +396,30 @@ fn char_offset(text: &str, byte: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn requests_without_an_object_content_get_an_error_reply() {
+        let reply = request_fields("execute_request", &Value::Null).unwrap_err();
+        assert_eq!(reply["status"], "error");
+        assert_eq!(reply["ename"], "BadRequest");
+        assert_eq!(
+            reply["evalue"],
+            "the content of execute_request is null, not a JSON object"
+        );
+        assert!(
+            request_fields("x", &json!([1])).unwrap_err()["evalue"]
+                .as_str()
+                .unwrap()
+                .contains("is an array")
+        );
+        assert!(request_fields("x", &json!({})).is_ok());
+        let reply = is_complete(&json!("let a = 1;"));
+        assert_eq!(reply["status"], "error", "{reply}");
+        assert_eq!(
+            is_complete(&json!({"code": "let a = 1;"}))["status"],
+            "complete"
+        );
+    }
 
     #[test]
     fn cursor_offsets_count_code_points() {

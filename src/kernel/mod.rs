@@ -1,7 +1,8 @@
 //! A Jupyter kernel for Rhai cells: `bumplab kernel --connection-file F`.
 //!
 //! Jupyter starts the kernel with a connection file ([`connection`]) naming five ZeroMQ
-//! sockets, bound here with the pure-Rust `zeromq` crate on a small tokio runtime:
+//! sockets, bound here with the kernel's own ZMTP 3 transport ([`zmtp`], std threads and
+//! `std::net`):
 //!
 //! - **shell** (ROUTER): requests from the notebook, served in order by the session thread
 //!   ([`executor`]), which owns the [`crate::script::Session`] so variables persist across
@@ -14,25 +15,32 @@
 //! - **stdin** (ROUTER): bound but unused (cells cannot ask for input);
 //! - **heartbeat** (REP): echoes every ping.
 //!
-//! Messages follow the wire protocol of [`wire`]. `bumplab kernel install` writes the
-//! kernelspec ([`install`]).
+//! Messages follow the wire protocol of [`wire`]: wrongly signed, replayed or malformed
+//! messages are dropped with a line on stderr. Nothing a peer sends can stop the kernel: the
+//! transport's limits (64 MiB per message, a 10 s handshake, 32 connections per socket,
+//! bounded queues for slow peers) are listed in [`zmtp`]. `bumplab kernel install` writes
+//! the kernelspec ([`install`]).
 
 mod connection;
 pub mod executor;
 pub mod install;
+mod replay;
 pub mod wire;
+pub mod zmtp;
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::sync::mpsc;
-use zeromq::{PubSocket, RepSocket, RouterSocket, Socket, SocketRecv, SocketSend};
 
 pub use connection::ConnectionInfo;
-use executor::{Channel, Executor, Outgoing, Publisher};
+use executor::{Channel, Executor, Publisher};
 use wire::{Headers, Message, Signer};
+use zmtp::{PubSocket, RepSocket, RouterSocket};
+
+/// How long a shutdown waits for its reply and the last broadcasts to be written.
+const LINGER: Duration = Duration::from_secs(1);
 
 /// A failure that stops the kernel.
 #[derive(Debug, thiserror::Error)]
@@ -40,13 +48,20 @@ pub enum KernelError {
     /// Reading the connection file or another library failure.
     #[error(transparent)]
     Library(#[from] crate::Error),
-    /// A socket could not be bound or failed.
-    #[error("ZeroMQ: {0}")]
-    Zmq(#[from] zeromq::ZmqError),
+    /// A socket could not be bound.
+    #[error("cannot bind the {channel} socket to {address}: {source}")]
+    Bind {
+        /// The channel (`shell`, `iopub`, ...).
+        channel: &'static str,
+        /// `host:port`.
+        address: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// A peer sent something that is not a valid Jupyter message.
     #[error("protocol error: {0}")]
     Protocol(String),
-    /// The async runtime or the session thread could not start.
+    /// The session thread could not start.
     #[error("cannot start the kernel: {0}")]
     Start(#[from] std::io::Error),
 }
@@ -54,31 +69,41 @@ pub enum KernelError {
 /// Runs the kernel described by `connection_file` until a shutdown request.
 pub fn run(connection_file: &Path) -> Result<(), KernelError> {
     let info = ConnectionInfo::read(connection_file)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(serve(info))
-}
-
-async fn serve(info: ConnectionInfo) -> Result<(), KernelError> {
     let signer = Signer::new(&info.key);
     let headers = Arc::new(Headers::new());
 
-    let mut shell = RouterSocket::new();
-    shell.bind(&info.endpoint(info.shell_port)).await?;
-    let mut control = RouterSocket::new();
-    control.bind(&info.endpoint(info.control_port)).await?;
-    let mut stdin = RouterSocket::new();
-    stdin.bind(&info.endpoint(info.stdin_port)).await?;
-    let mut iopub = PubSocket::new();
-    iopub.bind(&info.endpoint(info.iopub_port)).await?;
-    let mut heartbeat = RepSocket::new();
-    heartbeat.bind(&info.endpoint(info.hb_port)).await?;
+    let host = info.host();
+    let bound = |channel: &'static str, port: u16| {
+        move |source| KernelError::Bind {
+            channel,
+            address: format!("{host}:{port}"),
+            source,
+        }
+    };
+    let shell = RouterSocket::bind("shell", host, info.shell_port)
+        .map_err(bound("shell", info.shell_port))?;
+    let control = RouterSocket::bind("control", host, info.control_port)
+        .map_err(bound("control", info.control_port))?;
+    let stdin = RouterSocket::bind("stdin", host, info.stdin_port)
+        .map_err(bound("stdin", info.stdin_port))?;
+    let iopub =
+        PubSocket::bind("iopub", host, info.iopub_port).map_err(bound("iopub", info.iopub_port))?;
+    RepSocket::bind("heartbeat", host, info.hb_port).map_err(bound("heartbeat", info.hb_port))?;
 
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Outgoing>();
-    let publisher = Publisher::new(headers.clone(), out_tx);
+    let out_signer = signer.clone();
+    let (out_shell, out_iopub) = (shell.clone(), iopub.clone());
+    let publisher = Publisher::new(
+        headers.clone(),
+        Arc::new(move |channel, message: &Message| {
+            let frames = out_signer.encode(message);
+            match channel {
+                Channel::Shell => out_shell.send(&frames),
+                Channel::IoPub => out_iopub.send(&frames),
+            }
+        }),
+    );
 
-    // The session thread: shell requests in, messages out through `out_tx`.
+    // The session thread: shell requests in, messages out through the publisher.
     let (request_tx, request_rx) = std::sync::mpsc::channel::<Message>();
     let (interrupt_tx, interrupt_rx) = std::sync::mpsc::channel();
     let session_publisher = publisher.clone();
@@ -96,85 +121,67 @@ async fn serve(info: ConnectionInfo) -> Result<(), KernelError> {
         .map_err(|_| KernelError::Protocol("the session thread did not start".into()))?;
     publisher.status("starting", None);
 
-    tokio::spawn(async move {
-        while let Ok(ping) = heartbeat.recv().await {
-            if heartbeat.send(ping).await.is_err() {
-                break;
-            }
-        }
-    });
-    tokio::spawn(async move {
+    std::thread::Builder::new()
+        .name("bumplab-stdin".into())
         // Held so that the socket stays bound; nothing is ever asked on stdin.
-        while stdin.recv().await.is_ok() {}
-    });
+        .spawn(move || while stdin.recv().is_some() {})?;
 
-    let (mut shell_send, mut shell_recv) = shell.split();
     let shell_signer = signer.clone();
-    tokio::spawn(async move {
-        while let Ok(frames) = shell_recv.recv().await {
-            match shell_signer.decode(frames) {
-                Ok(request) => {
-                    if request_tx.send(request).is_err() {
-                        break;
+    std::thread::Builder::new()
+        .name("bumplab-shell".into())
+        .spawn(move || {
+            while let Some(frames) = shell.recv() {
+                match shell_signer.decode(frames) {
+                    Ok(request) => {
+                        if request_tx.send(request).is_err() {
+                            break;
+                        }
                     }
+                    Err(err) => eprintln!("bumplab kernel: shell: {err}; dropped"),
                 }
-                Err(err) => eprintln!("bumplab kernel: shell: {err}"),
             }
-        }
-    });
-
-    let out_signer = signer.clone();
-    tokio::spawn(async move {
-        while let Some((channel, message)) = out_rx.recv().await {
-            let frames = out_signer.encode(&message);
-            let sent = match channel {
-                Channel::Shell => shell_send.send(frames).await,
-                Channel::IoPub => iopub.send(frames).await,
-            };
-            if let Err(err) = sent {
-                eprintln!("bumplab kernel: sending {}: {err}", message.msg_type());
-            }
-        }
-    });
+        })?;
 
     // The control channel runs here, so that interrupt and shutdown are served at once.
-    loop {
-        let request = match signer.decode(control.recv().await?) {
+    while let Some(frames) = control.recv() {
+        let request = match signer.decode(frames) {
             Ok(request) => request,
             Err(err) => {
-                eprintln!("bumplab kernel: control: {err}");
+                eprintln!("bumplab kernel: control: {err}; dropped");
                 continue;
             }
         };
-        let reply =
-            |msg_type: &str, content| signer.encode(&headers.reply(msg_type, &request, content));
+        let reply = |msg_type: &str, content| {
+            control.send(&signer.encode(&headers.reply(msg_type, &request, content)));
+        };
         match request.msg_type() {
             "interrupt_request" => {
                 interrupt.trigger();
-                control
-                    .send(reply("interrupt_reply", json!({ "status": "ok" })))
-                    .await?;
+                reply("interrupt_reply", json!({ "status": "ok" }));
             }
-            "kernel_info_request" => {
-                control
-                    .send(reply("kernel_info_reply", executor::kernel_info()))
-                    .await?;
-            }
+            "kernel_info_request" => reply("kernel_info_reply", executor::kernel_info()),
             "shutdown_request" => {
+                let fields = match executor::request_fields("shutdown_request", &request.content) {
+                    Ok(fields) => fields,
+                    Err(error) => {
+                        reply("shutdown_reply", error);
+                        continue;
+                    }
+                };
                 interrupt.trigger();
-                let restart = request.content["restart"].as_bool().unwrap_or(false);
-                control
-                    .send(reply(
-                        "shutdown_reply",
-                        json!({ "status": "ok", "restart": restart }),
-                    ))
-                    .await?;
+                let restart = fields.get("restart").and_then(|r| r.as_bool());
+                reply(
+                    "shutdown_reply",
+                    json!({ "status": "ok", "restart": restart.unwrap_or(false) }),
+                );
                 publisher.status("dead", Some(&request));
-                // Let the reply and the last broadcasts leave before the sockets close.
-                tokio::time::sleep(Duration::from_millis(100)).await;
+                // Let the reply and the last broadcasts leave before the process ends.
+                control.flush(LINGER);
+                iopub.flush(LINGER);
                 return Ok(());
             }
             other => eprintln!("bumplab kernel: control: ignoring '{other}'"),
         }
     }
+    Ok(())
 }

@@ -8,17 +8,24 @@
 //! The signature is the lowercase hex HMAC of header, parent header, metadata and content in
 //! that order, with the connection file's key; an empty key means unsigned messages (empty
 //! signature).
+//!
+//! A received message is accepted only if its signature is right and new (a replayed
+//! message is refused, see `replay.rs`), its header is a JSON object with string
+//! `msg_id` and `msg_type`, and its parent header and metadata are JSON objects. Its content
+//! may be any JSON value here: the handlers answer a request whose content is not an object
+//! with an error reply.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use zeromq::ZmqMessage;
 
 use super::KernelError;
+use super::replay::DigestHistory;
 
 /// The frame separating routing identities from the message.
 const DELIMITER: &[u8] = b"<IDS|MSG>";
@@ -48,10 +55,12 @@ impl Message {
     }
 }
 
-/// Signs and verifies messages with the connection key.
+/// Signs and verifies messages with the connection key; clones share the history of
+/// accepted signatures, so a message accepted on one channel is a replay on any other.
 #[derive(Clone)]
 pub struct Signer {
     key: Option<Hmac<Sha256>>,
+    history: Arc<Mutex<DigestHistory>>,
 }
 
 impl Signer {
@@ -60,28 +69,29 @@ impl Signer {
         let key = (!key.is_empty()).then(|| {
             Hmac::<Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes keys of any length")
         });
-        Self { key }
+        Self {
+            key,
+            history: Arc::default(),
+        }
     }
 
-    /// The hex signature of the four JSON parts.
-    pub fn sign(&self, parts: [&[u8]; 4]) -> String {
-        let Some(key) = &self.key else {
-            return String::new();
-        };
-        let mut mac = key.clone();
+    /// The HMAC of the four JSON parts; `None` without a key.
+    fn mac(&self, parts: [&[u8]; 4]) -> Option<[u8; 32]> {
+        let mut mac = self.key.clone()?;
         for part in parts {
             mac.update(part);
         }
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        Some(mac.finalize().into_bytes().into())
     }
 
-    /// Decodes the frames of a received multipart message, checking its signature.
-    pub fn decode(&self, message: ZmqMessage) -> Result<Message, KernelError> {
-        let frames = message.into_vec();
+    /// The hex signature of the four JSON parts (empty without a key).
+    pub fn sign(&self, parts: [&[u8]; 4]) -> String {
+        self.mac(parts).map_or_else(String::new, |mac| hex(&mac))
+    }
+
+    /// Decodes the frames of a received multipart message, checking its signature (right,
+    /// and not seen before) and the shape of its JSON parts.
+    pub fn decode(&self, frames: Vec<Bytes>) -> Result<Message, KernelError> {
         let split = frames
             .iter()
             .position(|f| f.as_ref() == DELIMITER)
@@ -95,27 +105,55 @@ impl Signer {
                 parts.len()
             )));
         }
-        let expected = self.sign([&parts[1], &parts[2], &parts[3], &parts[4]]);
+        let mac = self.mac([&parts[1], &parts[2], &parts[3], &parts[4]]);
+        let expected = mac.map_or_else(String::new, |mac| hex(&mac));
         if !constant_time_eq(expected.as_bytes(), &parts[0]) {
             return Err(KernelError::Protocol(
                 "a message with a wrong signature".into(),
             ));
         }
+        if let Some(mac) = mac {
+            let mut history = self.history.lock().unwrap_or_else(|e| e.into_inner());
+            if !history.insert(mac) {
+                return Err(KernelError::Protocol(
+                    "a replayed message (its signature was accepted before)".into(),
+                ));
+            }
+        }
         let json = |i: usize, what: &str| {
             serde_json::from_slice::<Value>(&parts[i])
                 .map_err(|err| KernelError::Protocol(format!("the {what} is not JSON: {err}")))
         };
+        let object = |i: usize, what: &str| {
+            let value = json(i, what)?;
+            if !value.is_object() {
+                return Err(KernelError::Protocol(format!(
+                    "the {what} is {}, not a JSON object",
+                    json_kind(&value)
+                )));
+            }
+            Ok(value)
+        };
+        let header = object(1, "header")?;
+        for field in ["msg_id", "msg_type"] {
+            if !header[field].is_string() {
+                return Err(KernelError::Protocol(format!(
+                    "the header's {field} is {}, not a string",
+                    json_kind(&header[field])
+                )));
+            }
+        }
         Ok(Message {
             identities: frames[..split].to_vec(),
-            header: json(1, "header")?,
-            parent_header: json(2, "parent header")?,
-            metadata: json(3, "metadata")?,
+            header,
+            parent_header: object(2, "parent header")?,
+            metadata: object(3, "metadata")?,
             content: json(4, "content")?,
         })
     }
 
     /// The frames of `message`, signed.
-    pub fn encode(&self, message: &Message) -> ZmqMessage {
+    pub fn encode(&self, message: &Message) -> Vec<Bytes> {
         let parts = [
             &message.header,
             &message.parent_header,
@@ -128,8 +166,24 @@ impl Signer {
         frames.push(Bytes::from_static(DELIMITER));
         frames.push(Bytes::from(signature));
         frames.extend(parts.into_iter().map(Bytes::from));
-        ZmqMessage::try_from(frames).expect("a message has frames")
+        frames
     }
+}
+
+/// What kind of JSON value `value` is, for error messages ("an array", "null").
+pub fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -253,23 +307,92 @@ mod tests {
         );
         let reply = headers.reply("kernel_info_reply", &request, json!({"status": "ok"}));
         let frames = signer.encode(&reply);
-        let decoded = signer.decode(frames.clone()).unwrap();
+        let decoded = Signer::new("k3y").decode(frames.clone()).unwrap();
         assert_eq!(decoded, reply);
         assert_eq!(decoded.msg_type(), "kernel_info_reply");
         assert_eq!(decoded.parent_header["msg_type"], "kernel_info_request");
         assert_eq!(decoded.identities, vec![Bytes::from("peer")]);
 
-        let mut tampered = frames.into_vec();
+        let mut tampered = frames;
         let last = tampered.len() - 1;
         tampered[last] = Bytes::from(r#"{"status":"error"}"#);
-        let err = signer
-            .decode(ZmqMessage::try_from(tampered).unwrap())
-            .unwrap_err();
+        let err = signer.decode(tampered).unwrap_err();
         assert!(err.to_string().contains("wrong signature"), "{err}");
         let err = Signer::new("other")
             .decode(signer.encode(&reply))
             .unwrap_err();
         assert!(err.to_string().contains("wrong signature"), "{err}");
+    }
+
+    /// The frames of a message with these JSON parts, signed by `signer`.
+    fn signed(signer: &Signer, parts: [&str; 4]) -> Vec<Bytes> {
+        let signature = signer.sign(parts.map(str::as_bytes));
+        let mut frames = vec![Bytes::from("peer"), Bytes::from_static(DELIMITER)];
+        frames.push(Bytes::from(signature));
+        frames.extend(parts.map(|p| Bytes::from(p.to_string())));
+        frames
+    }
+
+    #[test]
+    fn a_replayed_message_is_refused_on_every_channel() {
+        let shell = Signer::new("k3y");
+        let control = shell.clone();
+        let header = r#"{"msg_id":"1","msg_type":"execute_request"}"#;
+        let frames = signed(&shell, [header, "{}", "{}", r#"{"code":"1"}"#]);
+        assert!(shell.decode(frames.clone()).is_ok());
+        let err = shell.decode(frames.clone()).unwrap_err().to_string();
+        assert!(err.contains("replayed"), "{err}");
+        let err = control.decode(frames).unwrap_err().to_string();
+        assert!(err.contains("replayed"), "{err}");
+        let other = r#"{"msg_id":"2","msg_type":"execute_request"}"#;
+        assert!(
+            shell
+                .decode(signed(&shell, [other, "{}", "{}", "{}"]))
+                .is_ok()
+        );
+        // Without a key there is nothing to tell a replay by.
+        let unsigned = Signer::new("");
+        let frames = signed(&unsigned, [header, "{}", "{}", "{}"]);
+        assert!(unsigned.decode(frames.clone()).is_ok());
+        assert!(unsigned.decode(frames).is_ok());
+    }
+
+    #[test]
+    fn json_parts_must_have_the_protocols_shape() {
+        let signer = Signer::new("k3y");
+        let ok = r#"{"msg_id":"1","msg_type":"kernel_info_request"}"#;
+        let cases = [
+            (
+                [r#"["msg_id","msg_type"]"#, "{}", "{}", "{}"],
+                "header is an array",
+            ),
+            ([r#"{"msg_type":"x"}"#, "{}", "{}", "{}"], "msg_id is null"),
+            (
+                [r#"{"msg_id":1,"msg_type":"x"}"#, "{}", "{}", "{}"],
+                "msg_id is a number",
+            ),
+            (
+                [r#"{"msg_id":"1","msg_type":[]}"#, "{}", "{}", "{}"],
+                "msg_type is an array",
+            ),
+            ([ok, "[]", "{}", "{}"], "parent header is an array"),
+            ([ok, "{}", "null", "{}"], "metadata is null"),
+            ([ok, "{}", "{}", "{"], "content is not JSON"),
+        ];
+        for (parts, expected) in cases {
+            let err = signer
+                .decode(signed(&signer, parts))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(expected), "{parts:?}: {err}");
+        }
+        let message = signer
+            .decode(signed(&signer, [ok, "{}", "{}", "null"]))
+            .unwrap();
+        assert!(
+            message.content.is_null(),
+            "content is checked by the handlers"
+        );
     }
 
     #[test]

@@ -2,11 +2,13 @@
 
 Run by tests/jupyter.rs with JUPYTER_PATH pointing at a freshly installed kernelspec:
 kernel_info, execute (stream, execute_result, display_data image/png, positioned errors),
-is_complete, complete, inspect, interrupt during a long cell (the session survives) and
-shutdown. Exits non-zero with a message on the first failed check.
+is_complete, complete, inspect, interrupt during a long cell (the session survives), a raw
+socket claiming a 2^62-byte frame on shell and control (issue 18: the kernel and this client
+carry on) and shutdown. Exits non-zero with a message on the first failed check.
 """
 import base64
 import queue
+import socket
 import sys
 import time
 
@@ -73,6 +75,24 @@ def main():
         reply, outputs = run(kc, "x * 2")
         check(of_type(outputs, "execute_result")[0]["data"]["text/plain"] == "84",
               "variables persist across cells")
+
+        # Issue 18: a ZMTP greeting and one frame header claiming 2^62 bytes, before any
+        # authentication, used to abort the kernel. Now only that connection is closed.
+        for port in (km.shell_port, km.control_port):
+            attack = socket.create_connection((km.ip, port))
+            attack.sendall(b"\xff" + b"\0" * 8 + b"\x7f\x03\x00NULL" + b"\0" * 48
+                           + b"\x06" + (2**62).to_bytes(8, "big"))
+            attack.settimeout(TIMEOUT)
+            try:
+                while attack.recv(4096):
+                    pass
+            except ConnectionResetError:
+                pass
+            attack.close()
+        check(km.is_alive(), "a frame claiming 2^62 bytes does not kill the kernel")
+        reply, outputs = run(kc, "x")
+        check(of_type(outputs, "execute_result")[0]["data"]["text/plain"] == "42",
+              "the session and its client survive the attack")
 
         reply, outputs = run(kc, "let h = [1.0, 2.0, 2.5, 3.0].hist(linear_bins(0.0, 4.0, 4));\nh.plot()")
         displays = of_type(outputs, "display_data")

@@ -1,0 +1,655 @@
+//! The listening sockets: an accept loop per socket (capped connections), the table of peers
+//! that completed their handshake, and the ROUTER / PUB / REP rules for what goes where.
+
+use std::io;
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use super::codec::{self, Limits};
+use super::subscriptions::Subscriptions;
+use super::{
+    ECHO_QUEUE_BYTES, HANDSHAKE_TIMEOUT, MAX_COMMAND, MAX_CONNECTIONS, MAX_FRAMES, MAX_MESSAGE,
+    MAX_SMALL_MESSAGE, QUEUE_BYTES, QUEUE_MESSAGES, SOCKET_BUDGET, STALL_TIMEOUT, connection,
+};
+
+/// Received messages a ROUTER holds before its connections wait for the kernel to take them
+/// (their bytes count in the socket's budget until taken).
+const INCOMING_MESSAGES: usize = 16;
+
+/// A ROUTER's received message (identity first) and the bytes it counts in the budget.
+type Delivery = (Vec<Bytes>, usize);
+
+/// The socket types this transport implements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    Router,
+    Pub,
+    Rep,
+}
+
+impl Kind {
+    /// The name in READY's `Socket-Type`.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Kind::Router => "ROUTER",
+            Kind::Pub => "PUB",
+            Kind::Rep => "REP",
+        }
+    }
+
+    /// Whether a peer announcing `socket_type` may talk to this socket (ZMTP's table).
+    pub(super) fn accepts(self, socket_type: &[u8]) -> bool {
+        let peers: &[&[u8]] = match self {
+            Kind::Router => &[b"DEALER", b"REQ", b"ROUTER"],
+            Kind::Pub => &[b"SUB", b"XSUB"],
+            Kind::Rep => &[b"REQ", b"DEALER"],
+        };
+        peers.contains(&socket_type)
+    }
+
+    /// The most bytes queued for one peer: little for echoes, which a REQ waits for.
+    fn queue_bytes(self) -> usize {
+        match self {
+            Kind::Router | Kind::Pub => QUEUE_BYTES,
+            Kind::Rep => ECHO_QUEUE_BYTES,
+        }
+    }
+
+    /// What one peer may send: full-size messages only where Jupyter sends requests.
+    pub(super) fn limits(self) -> Limits {
+        let max_message = match self {
+            Kind::Router => MAX_MESSAGE,
+            Kind::Pub | Kind::Rep => MAX_SMALL_MESSAGE,
+        };
+        Limits {
+            max_message,
+            max_frames: MAX_FRAMES,
+            max_command: MAX_COMMAND,
+        }
+    }
+}
+
+/// How long peers may take and how much they may make a socket hold: [`HANDSHAKE_TIMEOUT`],
+/// [`STALL_TIMEOUT`], [`SOCKET_BUDGET`] (smaller in tests).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Bounds {
+    /// From the connection to the peer's READY.
+    pub(super) handshake: Duration,
+    /// Silence in the middle of a message.
+    pub(super) stall: Duration,
+    /// Bytes of unfinished or undelivered messages, all peers together.
+    pub(super) budget: usize,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Self {
+            handshake: HANDSHAKE_TIMEOUT,
+            stall: STALL_TIMEOUT,
+            budget: SOCKET_BUDGET,
+        }
+    }
+}
+
+/// A connection's queue of encoded messages for its writing thread, bounded like a ZeroMQ
+/// high-water mark: a full queue refuses more instead of blocking the sender.
+#[derive(Clone)]
+pub(super) struct Outbox {
+    tx: SyncSender<Bytes>,
+    queued: Arc<AtomicUsize>,
+    max_bytes: usize,
+}
+
+impl Outbox {
+    /// An empty outbox for a peer of a `kind` socket and the receiving end its writer drains
+    /// (calling [`Outbox::written`]).
+    pub(super) fn new(kind: Kind) -> (Self, Receiver<Bytes>) {
+        let (tx, rx) = std::sync::mpsc::sync_channel(QUEUE_MESSAGES);
+        let queued = Arc::new(AtomicUsize::new(0));
+        let max_bytes = kind.queue_bytes();
+        (
+            Self {
+                tx,
+                queued,
+                max_bytes,
+            },
+            rx,
+        )
+    }
+
+    /// Queues `wire` unless the queue is full (by messages, or by bytes when not empty);
+    /// whether it was queued.
+    pub(super) fn push(&self, wire: Bytes) -> bool {
+        let len = wire.len();
+        let before = self.queued.fetch_add(len, Ordering::SeqCst);
+        if before > 0 && before + len > self.max_bytes {
+            self.queued.fetch_sub(len, Ordering::SeqCst);
+            return false;
+        }
+        if self.tx.try_send(wire).is_err() {
+            self.queued.fetch_sub(len, Ordering::SeqCst);
+            return false;
+        }
+        true
+    }
+
+    /// The writer is done with `len` queued bytes (written, or abandoned).
+    pub(super) fn written(queued: &AtomicUsize, len: usize) {
+        queued.fetch_sub(len, Ordering::SeqCst);
+    }
+
+    /// The byte counter the writer decrements.
+    pub(super) fn counter(&self) -> Arc<AtomicUsize> {
+        self.queued.clone()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.queued.load(Ordering::SeqCst) == 0
+    }
+}
+
+/// A peer that completed its handshake.
+struct Peer {
+    id: u64,
+    /// Its address, for log lines.
+    addr: String,
+    /// A ROUTER peer's routing identity (empty for other sockets).
+    identity: Bytes,
+    outbox: Outbox,
+    /// A PUB peer's subscriptions.
+    subscriptions: Subscriptions,
+    /// Whether messages to it are being dropped (logged once per episode).
+    dropping: bool,
+}
+
+impl Peer {
+    /// Queues `wire` for this peer, logging when it starts to drop messages.
+    fn offer(&mut self, wire: Bytes, channel: &str) {
+        if self.outbox.push(wire) {
+            self.dropping = false;
+        } else if !self.dropping {
+            self.dropping = true;
+            eprintln!(
+                "bumplab kernel: {channel}: {} is not reading; dropping messages to it",
+                self.addr
+            );
+        }
+    }
+}
+
+/// What a socket's accept loop, its connections and its handle share.
+pub(super) struct Shared {
+    pub(super) kind: Kind,
+    /// The Jupyter channel's name in log lines (`shell`, `iopub`, ...).
+    pub(super) channel: &'static str,
+    pub(super) bounds: Bounds,
+    peers: Mutex<Vec<Peer>>,
+    /// Bytes of unfinished or undelivered messages, counted against `bounds.budget`.
+    held: AtomicUsize,
+    /// Open connections, handshakes included.
+    connections: AtomicUsize,
+    next_id: AtomicU64,
+    /// Where a ROUTER's connections deliver what they receive (with the bytes it holds).
+    incoming: Option<SyncSender<Delivery>>,
+}
+
+impl Shared {
+    fn peers(&self) -> MutexGuard<'_, Vec<Peer>> {
+        self.peers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// One line on the kernel's stderr about this socket.
+    pub(super) fn log(&self, message: &str) {
+        eprintln!("bumplab kernel: {}: {message}", self.channel);
+    }
+
+    /// Adds a peer whose READY was accepted. For a ROUTER, `identity` is the one it announced
+    /// (empty: one is generated, as libzmq does: a zero octet and a counter). Returns the
+    /// peer's id and routing identity, or why it is refused.
+    pub(super) fn register(
+        &self,
+        addr: &str,
+        identity: &[u8],
+        outbox: Outbox,
+    ) -> Result<(u64, Bytes), String> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let identity = match (self.kind, identity) {
+            (Kind::Pub | Kind::Rep, _) => Bytes::new(),
+            (Kind::Router, []) => {
+                let mut generated = vec![0u8];
+                generated.extend_from_slice(&(id as u32).to_be_bytes());
+                Bytes::from(generated)
+            }
+            (Kind::Router, [0, ..]) => {
+                return Err("identities starting with a zero octet are reserved".into());
+            }
+            (Kind::Router, named) if named.len() > 255 => {
+                return Err(format!(
+                    "an identity of {} octets (255 at most)",
+                    named.len()
+                ));
+            }
+            (Kind::Router, named) => Bytes::copy_from_slice(named),
+        };
+        let mut peers = self.peers();
+        if self.kind == Kind::Router && peers.iter().any(|p| p.identity == identity) {
+            return Err(format!(
+                "identity \"{}\" is in use by another connection",
+                identity.escape_ascii()
+            ));
+        }
+        peers.push(Peer {
+            id,
+            addr: addr.to_string(),
+            identity: identity.clone(),
+            outbox,
+            subscriptions: Subscriptions::default(),
+            dropping: false,
+        });
+        Ok((id, identity))
+    }
+
+    /// Removes the peer `id` (its connection closed).
+    pub(super) fn unregister(&self, id: u64) {
+        self.peers().retain(|p| p.id != id);
+    }
+
+    /// Runs `f` on the subscriptions of peer `id`.
+    pub(super) fn subscriptions<T>(
+        &self,
+        id: u64,
+        f: impl FnOnce(&mut Subscriptions) -> T,
+    ) -> Option<T> {
+        self.peers()
+            .iter_mut()
+            .find(|p| p.id == id)
+            .map(|p| f(&mut p.subscriptions))
+    }
+
+    /// Counts `bytes` more against the socket's budget; false when that goes over it (the
+    /// bytes are counted either way, and must be released).
+    pub(super) fn hold(&self, bytes: usize) -> bool {
+        self.held.fetch_add(bytes, Ordering::SeqCst) + bytes <= self.bounds.budget
+    }
+
+    /// Releases `bytes` counted by [`Shared::hold`].
+    pub(super) fn release(&self, bytes: usize) {
+        self.held.fetch_sub(bytes, Ordering::SeqCst);
+    }
+
+    /// Hands a ROUTER's received message (identity first) to the kernel, waiting while the
+    /// kernel is behind (the peer's TCP window then fills, slowing it down). The `held`
+    /// bytes it counts in the budget are released when the kernel takes it.
+    pub(super) fn deliver(&self, frames: Vec<Bytes>, held: usize) {
+        match &self.incoming {
+            Some(incoming) => {
+                // Fails only once the kernel is shutting down and receives nothing more.
+                if incoming.send((frames, held)).is_err() {
+                    self.release(held);
+                }
+            }
+            None => self.release(held),
+        }
+    }
+
+    /// Waits until every peer's outbox is written, or `timeout` passes.
+    fn flush(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline && !self.peers().iter().all(|p| p.outbox.is_empty()) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// Counts a connection as open for as long as it lives.
+struct Open(Arc<Shared>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.connections.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Binds `host:port` and starts the accept loop of a socket of `kind`.
+fn bind(
+    kind: Kind,
+    channel: &'static str,
+    host: &str,
+    port: u16,
+    incoming: Option<SyncSender<Delivery>>,
+) -> io::Result<Arc<Shared>> {
+    let listener = TcpListener::bind((host, port))?;
+    serve(listener, kind, channel, incoming, Bounds::default())
+}
+
+/// Starts the accept loop of a socket of `kind` on `listener`.
+fn serve(
+    listener: TcpListener,
+    kind: Kind,
+    channel: &'static str,
+    incoming: Option<SyncSender<Delivery>>,
+    bounds: Bounds,
+) -> io::Result<Arc<Shared>> {
+    let shared = Arc::new(Shared {
+        kind,
+        channel,
+        bounds,
+        peers: Mutex::new(Vec::new()),
+        held: AtomicUsize::new(0),
+        connections: AtomicUsize::new(0),
+        next_id: AtomicU64::new(1),
+        incoming,
+    });
+    let accepting = shared.clone();
+    std::thread::Builder::new()
+        .name(format!("zmtp-{channel}"))
+        .spawn(move || accept_loop(&listener, &accepting))?;
+    Ok(shared)
+}
+
+/// Accepts connections for ever, each served on its own thread, at most
+/// [`MAX_CONNECTIONS`] at a time.
+fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
+    let (mut refusing, mut failing) = (false, false);
+    for stream in listener.incoming() {
+        let stream = match stream {
+            Ok(stream) => stream,
+            Err(err) => {
+                if !failing {
+                    shared.log(&format!("accepting a connection failed: {err}"));
+                }
+                failing = true;
+                // Out of descriptors, say: give the open connections time to end.
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
+        failing = false;
+        if shared.connections.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+            if !refusing {
+                shared.log(&format!(
+                    "{MAX_CONNECTIONS} connections are open; refusing more until some close"
+                ));
+            }
+            refusing = true;
+            continue;
+        }
+        refusing = false;
+        shared.connections.fetch_add(1, Ordering::SeqCst);
+        let open = Open(shared.clone());
+        let spawned = std::thread::Builder::new()
+            .name(format!("zmtp-{}-conn", shared.channel))
+            .spawn(move || connection::serve(stream, &open.0));
+        if let Err(err) = spawned {
+            shared.log(&format!("cannot start a connection thread: {err}"));
+        }
+    }
+}
+
+/// A ROUTER socket: receives from any peer (the peer's identity first), sends to the peer
+/// a message's first frame names.
+#[derive(Clone)]
+pub struct RouterSocket {
+    shared: Arc<Shared>,
+    incoming: Arc<Mutex<Receiver<Delivery>>>,
+}
+
+impl RouterSocket {
+    /// Binds a ROUTER on `host:port` (`channel` names it in log lines).
+    pub fn bind(channel: &'static str, host: &str, port: u16) -> io::Result<Self> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(INCOMING_MESSAGES);
+        Ok(Self {
+            shared: bind(Kind::Router, channel, host, port, Some(tx))?,
+            incoming: Arc::new(Mutex::new(rx)),
+        })
+    }
+
+    /// The next message from any peer: its identity, then its frames. Blocks until one
+    /// arrives.
+    pub fn recv(&self) -> Option<Vec<Bytes>> {
+        let incoming = self.incoming.lock().unwrap_or_else(|e| e.into_inner());
+        let (frames, held) = incoming.recv().ok()?;
+        self.shared.release(held);
+        Some(frames)
+    }
+
+    /// Sends `frames[1..]` to the peer whose identity is `frames[0]`; dropped when no such
+    /// peer is connected (it left) or its queue is full.
+    pub fn send(&self, frames: &[Bytes]) {
+        let Some((identity, message)) = frames.split_first() else {
+            return;
+        };
+        if message.is_empty() {
+            return;
+        }
+        let wire = codec::message(message);
+        let mut peers = self.shared.peers();
+        if let Some(peer) = peers.iter_mut().find(|p| p.identity == identity) {
+            peer.offer(wire, self.shared.channel);
+        }
+    }
+
+    /// Waits up to `timeout` for everything queued to be written.
+    pub fn flush(&self, timeout: Duration) {
+        self.shared.flush(timeout);
+    }
+}
+
+/// A PUB socket: sends each message to the peers subscribed to a prefix of its first frame.
+#[derive(Clone)]
+pub struct PubSocket {
+    shared: Arc<Shared>,
+}
+
+impl PubSocket {
+    /// Binds a PUB on `host:port` (`channel` names it in log lines).
+    pub fn bind(channel: &'static str, host: &str, port: u16) -> io::Result<Self> {
+        Ok(Self {
+            shared: bind(Kind::Pub, channel, host, port, None)?,
+        })
+    }
+
+    /// Sends `frames` (the first is the topic) to every matching subscriber that keeps up.
+    pub fn send(&self, frames: &[Bytes]) {
+        let Some(topic) = frames.first() else {
+            return;
+        };
+        let wire = codec::message(frames);
+        let mut peers = self.shared.peers();
+        for peer in peers.iter_mut().filter(|p| p.subscriptions.matches(topic)) {
+            peer.offer(wire.clone(), self.shared.channel);
+        }
+    }
+
+    /// Waits up to `timeout` for everything queued to be written.
+    pub fn flush(&self, timeout: Duration) {
+        self.shared.flush(timeout);
+    }
+}
+
+/// A REP socket that answers every request with the request itself: the heartbeat.
+pub struct RepSocket;
+
+impl RepSocket {
+    /// Binds an echoing REP on `host:port` (`channel` names it in log lines); it serves
+    /// until the process ends.
+    pub fn bind(channel: &'static str, host: &str, port: u16) -> io::Result<()> {
+        bind(Kind::Rep, channel, host, port, None).map(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_types_pair_as_zmtp_says() {
+        assert!(Kind::Router.accepts(b"DEALER") && Kind::Router.accepts(b"REQ"));
+        assert!(!Kind::Router.accepts(b"SUB") && !Kind::Router.accepts(b"dealer"));
+        assert!(Kind::Pub.accepts(b"SUB") && Kind::Pub.accepts(b"XSUB"));
+        assert!(!Kind::Pub.accepts(b"PUB"));
+        assert!(Kind::Rep.accepts(b"REQ") && !Kind::Rep.accepts(b"ROUTER"));
+        assert!(Kind::Pub.limits().max_message < Kind::Router.limits().max_message);
+    }
+
+    #[test]
+    fn an_outbox_refuses_instead_of_blocking() {
+        let (outbox, rx) = Outbox::new(Kind::Pub);
+        for _ in 0..QUEUE_MESSAGES {
+            assert!(outbox.push(Bytes::from_static(b"m")));
+        }
+        assert!(!outbox.push(Bytes::from_static(b"m")), "the queue is full");
+        assert_eq!(outbox.counter().load(Ordering::SeqCst), QUEUE_MESSAGES);
+        let first = rx.recv().unwrap();
+        Outbox::written(&outbox.counter(), first.len());
+        assert!(outbox.push(Bytes::from_static(b"m")));
+        drop(rx);
+        assert!(!outbox.push(Bytes::from_static(b"m")), "the writer is gone");
+
+        // By bytes: one large message alone is queued, a second one is not.
+        let (outbox, _rx) = Outbox::new(Kind::Pub);
+        let big = Bytes::from(vec![0u8; QUEUE_BYTES]);
+        assert!(outbox.push(big.clone()));
+        assert!(!outbox.push(Bytes::from_static(b"m")));
+        // Echoes to a heartbeat peer that does not read stop at 1 MiB.
+        let (outbox, _rx) = Outbox::new(Kind::Rep);
+        let ping = Bytes::from(vec![0u8; 64 << 10]);
+        let queued = (0..100).filter(|_| outbox.push(ping.clone())).count();
+        assert_eq!(queued, ECHO_QUEUE_BYTES / ping.len());
+    }
+
+    /// A REP serving on a local port with short timeouts, and a connected REQ client that
+    /// completed the handshake.
+    fn rep_and_client(bounds: Bounds) -> (Arc<Shared>, std::net::TcpStream) {
+        use std::io::{Read, Write};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let shared = serve(listener, Kind::Rep, "test", None, bounds).unwrap();
+        let mut client = std::net::TcpStream::connect(addr).unwrap();
+        client
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        client.write_all(&codec::greeting()).unwrap();
+        client.write_all(&codec::ready("REQ")).unwrap();
+        let mut theirs = vec![0u8; 64 + codec::ready("REP").len()];
+        client.read_exact(&mut theirs).unwrap();
+        assert_eq!(theirs[64..], codec::ready("REP"));
+        (shared, client)
+    }
+
+    /// Reads until the server closes `client`; what came before.
+    fn read_to_close(client: &mut std::net::TcpStream) -> Vec<u8> {
+        use std::io::Read;
+        let mut received = Vec::new();
+        client
+            .read_to_end(&mut received)
+            .expect("closed by the server");
+        received
+    }
+
+    #[test]
+    fn an_idle_peer_stays_and_a_stalled_one_goes() {
+        use std::io::{Read, Write};
+        let short = Bounds {
+            handshake: Duration::from_millis(300),
+            stall: Duration::from_millis(100),
+            budget: SOCKET_BUDGET,
+        };
+        let (_shared, mut client) = rep_and_client(short);
+        // Idle between messages for several stall periods: still served (echoed).
+        std::thread::sleep(Duration::from_millis(500));
+        let ping = codec::message(&[Bytes::new(), Bytes::from_static(b"ping")]);
+        client.write_all(&ping).unwrap();
+        let mut echo = vec![0u8; ping.len()];
+        client.read_exact(&mut echo).unwrap();
+        assert_eq!(echo, ping);
+        // Silent in the middle of a message: dropped.
+        client.write_all(&[0x01, 5, b'a']).unwrap();
+        assert!(read_to_close(&mut client).is_empty());
+
+        // No handshake at all: dropped after the handshake timeout, greeting sent.
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _shared = serve(listener, Kind::Rep, "test", None, short).unwrap();
+        let mut silent = std::net::TcpStream::connect(addr).unwrap();
+        silent
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        assert_eq!(read_to_close(&mut silent), codec::greeting());
+    }
+
+    #[test]
+    fn a_sockets_budget_bounds_what_all_its_peers_hold() {
+        use std::io::{Read, Write};
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = std::sync::mpsc::sync_channel(INCOMING_MESSAGES);
+        let bounds = Bounds {
+            budget: 10_000,
+            ..Bounds::default()
+        };
+        let shared = serve(listener, Kind::Router, "test", Some(tx), bounds).unwrap();
+        let router = RouterSocket {
+            shared: shared.clone(),
+            incoming: Arc::new(Mutex::new(rx)),
+        };
+        let dealer = || {
+            let mut stream = std::net::TcpStream::connect(addr).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(30)))
+                .unwrap();
+            stream.write_all(&codec::greeting()).unwrap();
+            stream.write_all(&codec::ready("DEALER")).unwrap();
+            let mut theirs = vec![0u8; 64 + codec::ready("ROUTER").len()];
+            stream.read_exact(&mut theirs).unwrap();
+            stream
+        };
+        let held = || shared.held.load(Ordering::SeqCst);
+        // A received message counts until the kernel takes it.
+        let mut a = dealer();
+        a.write_all(&codec::message(&[Bytes::from(vec![1u8; 6000])]))
+            .unwrap();
+        while held() < 6000 {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        // Another peer's unfinished message would go over the budget: that peer is dropped.
+        let mut b = dealer();
+        b.write_all(&[0x02, 0, 0, 0, 0, 0, 0, 0x13, 0x88]).unwrap(); // 5000 bytes follow
+        b.write_all(&[2u8; 4500]).unwrap();
+        assert!(read_to_close(&mut b).is_empty());
+        // Once the kernel took the first message, a peer may send as much again.
+        assert_eq!(router.recv().unwrap()[1].len(), 6000);
+        let mut c = dealer();
+        c.write_all(&codec::message(&[Bytes::from(vec![3u8; 6000])]))
+            .unwrap();
+        assert_eq!(router.recv().unwrap()[1][..], [3u8; 6000]);
+        assert_eq!(held(), 0, "everything taken is released");
+        drop((a, c));
+    }
+
+    #[test]
+    fn router_identities_are_unique_and_not_reserved() {
+        let shared = bind(Kind::Router, "test", "127.0.0.1", 0, None).unwrap();
+        let outbox = || Outbox::new(Kind::Router).0;
+        let (a, identity) = shared.register("a", b"alice", outbox()).unwrap();
+        assert_eq!(identity, Bytes::from_static(b"alice"));
+        let err = shared.register("b", b"alice", outbox()).unwrap_err();
+        assert!(err.contains("in use"), "{err}");
+        assert!(
+            shared
+                .register("c", b"\0x", outbox())
+                .unwrap_err()
+                .contains("reserved")
+        );
+        let (_, generated) = shared.register("d", b"", outbox()).unwrap();
+        assert_eq!(generated.len(), 5);
+        assert_eq!(generated[0], 0);
+        shared.unregister(a);
+        assert!(shared.register("e", b"alice", outbox()).is_ok());
+    }
+}
