@@ -124,6 +124,31 @@ fn item_7_impossible_sizes_are_errors_naming_the_request() {
             &["Size of array/BLOB too large"],
         ),
         ("fn f(n) { f(n + 1) } f(0)", &["deeper than 1000 levels"]),
+        (
+            "deep_svdd(#{ inputs: 4, hidden: [10000000000] })",
+            &["parameter", "needs"],
+        ),
+        (
+            "vae(#{ inputs: 4, hidden: [1000000000000] })",
+            &["parameter", "needs"],
+        ),
+        (
+            "flow(#{ inputs: 2, hidden: 100000000 })",
+            &["flow of 5 layers", "needs"],
+        ),
+        (
+            "flow(#{ inputs: 2, knots: 100000000 })",
+            &["flow of 5 layers", "needs"],
+        ),
+        (
+            "flow(#{ inputs: 2, layers: 100000000 })",
+            &["flow of 100000000 layers", "needs"],
+        ),
+        (
+            "anode(lhco_toy(#{ background: 1000, signal: 10 }), #{ signal_region: [3300.0, 3700.0],
+                samples: 100000000000, epochs: 1, average: 1 })",
+            &["samples per signal-region event", "needs"],
+        ),
     ];
     for (code, expected) in cases {
         refused(&mut s, code, expected);

@@ -238,6 +238,11 @@ pub fn anode(
     // background events drawn at their masses.
     let folds = MemberData::k_folds(sr.len(), opts.folds, stream_seed(opts.seed, 3))?;
     let mut scores = vec![f64::NAN; sr.len()];
+    // Every drawn background event keeps its score and weight (and a sorted copy).
+    crate::memory::check(
+        &format!("{} samples per signal-region event", opts.samples),
+        opts.samples as f64 * sr.len() as f64 * 24.0,
+    )?;
     let mut background_scores = Vec::new();
     let mut signal_region_loss = Vec::new();
     for (k, fold) in folds.iter().enumerate() {
@@ -268,6 +273,9 @@ pub fn anode(
         }
         // Background events at these masses, from each kept sideband epoch in turn.
         for s in 0..opts.samples {
+            if let Some(interrupt) = interrupt {
+                interrupt.check()?;
+            }
             sb_flow.params().restore(&snapshots[s % snapshots.len()])?;
             let drawn = sb_flow.sample(
                 scored.len(),

@@ -359,6 +359,7 @@ pub fn fit_ensemble(
 ) -> Result<Vec<History>> {
     tune_allocator();
     data.check_for(ensemble.target_range())?;
+    super::params::check_trainable(ensemble.params())?;
     check_options(opts)?;
     let k = ensemble.members();
     if members.len() != k {

@@ -91,6 +91,17 @@ impl Flow {
     pub fn new(config: FlowConfig, device: &Device, seed: u64) -> Result<Self> {
         config.check()?;
         let spline = RqSpline::new(config.knots, config.bound)?;
+        let per_made = Made::connections(
+            config.inputs,
+            config.context,
+            config.hidden,
+            MADE_HIDDEN_LAYERS,
+            spline.params_per_dim(),
+        );
+        crate::memory::check(
+            &format!("flow of {} layers", config.layers),
+            config.layers as f64 * per_made * 8.0,
+        )?;
         let mut params = Params::new(device, seed);
         let mades = (0..config.layers)
             .map(|l| {

@@ -58,6 +58,20 @@ pub struct Made {
 }
 
 impl Made {
+    /// The weights of a MADE of this shape (in f64: absurd sizes must not overflow). Each
+    /// costs 8 bytes once made (weight and mask) and 13 while it is made.
+    pub fn connections(
+        inputs: usize,
+        context: usize,
+        hidden: usize,
+        hidden_layers: usize,
+        per_input: usize,
+    ) -> f64 {
+        let (i, c, h) = (inputs as f64, context as f64, hidden as f64);
+        let layers = hidden_layers.saturating_sub(1) as f64;
+        (i + c + 1.0) * h + layers * (h + 1.0) * h + (h + 1.0) * i * per_input as f64
+    }
+
     /// A MADE with `hidden_layers` (>= 1) masked hidden layers of `hidden` units, parameters
     /// named `{name}.*`. Hidden unit `j` gets degree `j mod inputs` and sees the inputs
     /// `0..degree` and the context; output block `i` sees the hidden units of degree <= `i`.
@@ -79,6 +93,10 @@ impl Made {
                 "inputs, hidden units, hidden layers and outputs per input must be at least 1",
             ));
         }
+        crate::memory::check(
+            &format!("{name}: a masked network of {hidden} units"),
+            Self::connections(inputs, context, hidden, hidden_layers, per_input) * 13.0,
+        )?;
         let input_degrees: Vec<usize> = (1..=inputs).collect();
         // Degree-0 units see no inputs (only the context), so block 0 depends on the context.
         let hidden_degrees: Vec<usize> = (0..hidden).map(|j| j % inputs).collect();

@@ -131,13 +131,21 @@ impl Params {
     }
 }
 
-/// Refuses a parameter of `shape` too large for the memory available (f32 values).
+/// Refuses a parameter of `shape` too large for the memory available: its f32 values exist
+/// twice while it is made (the initial values and the trained variable).
 fn check_size(name: &str, shape: &[usize]) -> Result<()> {
     let values: f64 = shape.iter().map(|&d| d as f64).product();
     crate::memory::check(
         &format!("parameter '{name}' of shape {shape:?}"),
-        values * 4.0,
+        values * 4.0 * 2.0,
     )
+}
+
+/// Refuses to train `params` when their gradients, optimizer moments and best-weights
+/// snapshot (four more copies of the f32 parameters) do not fit in the memory available.
+pub(crate) fn check_trainable(params: &Params) -> Result<()> {
+    let values: f64 = params.vars().map(|v| v.elem_count() as f64).sum();
+    crate::memory::check(&format!("training {values} parameters"), values * 4.0 * 4.0)
 }
 
 #[cfg(test)]

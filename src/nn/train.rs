@@ -576,6 +576,7 @@ pub fn fit_observed(
 ) -> Result<History> {
     tune_allocator();
     data.check_for(model.target_range())?;
+    super::params::check_trainable(model.params())?;
     if data.is_empty() {
         return Err(Error::invalid(
             "training data",
