@@ -14,7 +14,7 @@ use bumplab::script::{ErrorKind, Session};
 /// A quiet session holding `kept = 42`.
 fn session() -> Session {
     let mut s = Session::with_output(Arc::new(|_: &str| {}));
-    s.eval("<setup>", "let kept = 42;").unwrap();
+    let _ = s.eval("<setup>", "let kept = 42;").unwrap();
     s
 }
 
@@ -66,7 +66,7 @@ fn item_5_a_log_plot_beyond_the_float_range_returns() {
         "hist_from_counts([0.0, 1.0, 2.0], [1e150, 1e-150]).plot(\"{}\", #{{ log_y: true }})",
         png.display()
     );
-    s.eval("<repl>", &code).unwrap();
+    let _ = s.eval("<repl>", &code).unwrap();
     assert!(std::fs::metadata(&png).unwrap().len() > 1000);
 }
 
@@ -75,7 +75,7 @@ fn item_6_bumphunter_counts_beyond_32_bits_and_no_pseudo_experiments() {
     let mut s = session();
     let setup = "let e = linear_bins(0.0, 10.0, 10);
         let h = hist_from_counts(e, [5e9, 5e9, 5e9, 5e9, 5e9, 5e9, 5e9, 5e9, 5e9, 5e9]);";
-    s.eval("<repl>", setup).unwrap();
+    let _ = s.eval("<repl>", setup).unwrap();
     let r = s
         .eval(
             "<repl>",
@@ -192,7 +192,7 @@ fn item_8_networks_refuse_non_finite_inputs_and_impossible_labels() {
         let five = e.with_column("label", labels);
         let m = mlp(#{ inputs: 2, hidden: [8] });
     "#;
-    s.eval("<setup>", setup).unwrap();
+    let _ = s.eval("<setup>", setup).unwrap();
     let fit = |data: &str| format!("m.fit({data}, #{{ features: [\"mj1\", \"dmj\"], epochs: 1 }})");
     refused(
         &mut s,
@@ -202,12 +202,12 @@ fn item_8_networks_refuse_non_finite_inputs_and_impossible_labels() {
     refused(&mut s, &fit("inf"), &["column 'dmj', row 5 is inf"]);
     refused(&mut s, &fit("five"), &["row 7 holds 5", "[0, 1]"]);
     // A linear output regresses: any finite target is fine.
-    s.eval(
+    let _ = s.eval(
         "<repl>",
         "mlp(#{ inputs: 2, hidden: [8], output: \"linear\" }).fit(five, #{ features: [\"mj1\", \"dmj\"], epochs: 1 })",
     )
     .unwrap();
-    s.eval("<repl>", &fit("e")).unwrap();
+    let _ = s.eval("<repl>", &fit("e")).unwrap();
     refused(&mut s, "m.predict(nan)", &["column 'mj1', row 3 is NaN"]);
     refused(
         &mut s,
@@ -245,13 +245,14 @@ fn item_9_a_zero_prediction_is_not_a_discovery() {
 #[test]
 fn item_13_ctrl_c_during_fit_keeps_a_usable_model() {
     let mut s = session();
-    s.eval(
-        "<setup>",
-        "let e = lhco_toy(#{ background: 5000, signal: 500, seed: 2 });
+    let _ = s
+        .eval(
+            "<setup>",
+            "let e = lhco_toy(#{ background: 5000, signal: 500, seed: 2 });
          let m = mlp(#{ inputs: 2, hidden: [16] });
          let k = ensemble(#{ inputs: 2, hidden: [8] }, 2);",
-    )
-    .unwrap();
+        )
+        .unwrap();
     for fit in [
         "m.fit(e, #{ features: [\"mj1\", \"dmj\"], epochs: 100000 })",
         "k.fit(e, #{ features: [\"mj1\", \"dmj\"], epochs: 100000 })",
@@ -298,7 +299,7 @@ fn item_15_saved_results_are_byte_identical_run_to_run() {
             "#,
             dir = dir.path().display()
         );
-        s.eval("<script>", &code).unwrap();
+        let _ = s.eval("<script>", &code).unwrap();
     };
     run("a");
     run("b");

@@ -307,7 +307,7 @@ mod tests {
         // Untested cuts are never the most significant.
         let best = most_significant(&[none_pass.clone(), enough.clone()]).unwrap();
         assert_eq!(best.local_p, enough.p_value);
-        assert!(most_significant(&[none_pass.clone()]).is_none());
+        assert!(most_significant(std::slice::from_ref(&none_pass)).is_none());
         assert_eq!(untested_notes(&[none_pass, enough]).len(), 1);
     }
 }
