@@ -411,10 +411,15 @@ fn a_subscriber_that_does_not_read_holds_nothing_up() {
     let _stuck = subscribed(&kernel); // never reads again
     let mut client = Client::new();
     let mut shell = kernel.shell();
-    // About 40 MB of output: more than socket buffers and 1000 queued messages hold.
-    let code = "let line = \"x\";\nline.pad(2000, 'x');\nfor i in 0..20000 { print(line); }";
-    let reply = client.execute(&mut shell, code);
-    assert_eq!(reply["status"], "ok", "{reply}");
+    // 500 cells of five broadcasts each (busy, input, 20 kB printed, result, idle): 10 MB,
+    // more than socket buffers hold, in more than the 1000 messages queued for a peer.
+    // (Printed lines are gathered into few messages, so one cell's output alone would need
+    // hundreds of megabytes to get there.)
+    for i in 0..500 {
+        let code = format!("let l = \"x\";\nl.pad(20000, 'x');\nprint(l);\n{i}");
+        let reply = client.execute(&mut shell, &code);
+        assert_eq!(reply["status"], "ok", "{reply}");
+    }
     kernel.assert_still_serving();
     let log = kernel.log();
     assert!(

@@ -7,6 +7,7 @@
 //! nothing runs.
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
@@ -28,54 +29,133 @@ pub enum Channel {
 /// blocking).
 pub type Sink = Arc<dyn Fn(Channel, &Message) + Send + Sync>;
 
+/// How long printed text may wait before it is sent: lines printed within this time travel
+/// in one `stream` message (as in ipykernel), so a loop printing thousands of lines sends a
+/// few messages rather than thousands (which a front end cannot take in before the kernel's
+/// outgoing queue, like ZeroMQ's high-water mark, starts dropping them).
+pub const STREAM_INTERVAL: Duration = Duration::from_millis(100);
+
+/// Printed text beyond which the gathered lines are sent at once.
+const STREAM_MAX_BYTES: usize = 1 << 20;
+
 /// Sends the kernel's messages, tagging broadcasts with the request being served.
 #[derive(Clone)]
 pub struct Publisher {
+    inner: Arc<Inner>,
+}
+
+/// What the clones of a [`Publisher`] share.
+struct Inner {
     headers: Arc<Headers>,
     out: Sink,
     /// The request whose outputs are being produced (the parent of every broadcast).
-    current: Arc<Mutex<Option<Message>>>,
+    current: Mutex<Option<Message>>,
     /// Progress bars already shown (later redraws update them in place).
-    bars: Arc<Mutex<std::collections::HashSet<u64>>>,
+    bars: Mutex<std::collections::HashSet<u64>>,
+    /// Printed text not sent yet, and when its first line was printed.
+    pending: Mutex<(String, Option<Instant>)>,
 }
 
 impl Publisher {
-    /// A publisher sending to `out`.
+    /// A publisher sending to `out`. A background thread sends printed text that has waited
+    /// [`STREAM_INTERVAL`] (it ends with the last clone of the publisher).
     pub fn new(headers: Arc<Headers>, out: Sink) -> Self {
-        Self {
+        let inner = Arc::new(Inner {
             headers,
             out,
-            current: Arc::new(Mutex::new(None)),
-            bars: Arc::default(),
-        }
+            current: Mutex::new(None),
+            bars: Mutex::default(),
+            pending: Mutex::new((String::new(), None)),
+        });
+        let weak = Arc::downgrade(&inner);
+        let _ = std::thread::Builder::new()
+            .name("bumplab-stream".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(STREAM_INTERVAL / 2);
+                    let Some(inner) = weak.upgrade() else {
+                        return;
+                    };
+                    let publisher = Publisher { inner };
+                    if publisher
+                        .pending_since()
+                        .is_some_and(|t| t.elapsed() >= STREAM_INTERVAL)
+                    {
+                        publisher.flush_stream();
+                    }
+                }
+            });
+        Self { inner }
     }
 
     fn send(&self, channel: Channel, message: Message) {
-        (self.out)(channel, &message);
+        (self.inner.out)(channel, &message);
     }
 
-    /// Broadcasts `msg_type` on IOPub with `parent` as its parent.
-    pub fn broadcast(&self, msg_type: &str, parent: Option<&Message>, content: Value) {
+    fn pending_since(&self) -> Option<Instant> {
+        self.inner
+            .pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+    }
+
+    /// Sends the printed text gathered so far as one `stream` message.
+    pub fn flush_stream(&self) {
+        let text = {
+            let mut pending = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+            pending.1 = None;
+            std::mem::take(&mut pending.0)
+        };
+        if !text.is_empty() {
+            self.send_broadcast(
+                "stream",
+                self.current().as_ref(),
+                json!({ "name": "stdout", "text": text }),
+            );
+        }
+    }
+
+    /// Makes `request` the parent of the broadcasts that follow (`None`: no request).
+    fn set_current(&self, request: Option<Message>) {
+        *self.inner.current.lock().unwrap_or_else(|e| e.into_inner()) = request;
+    }
+
+    fn current(&self) -> Option<Message> {
+        self.inner
+            .current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn send_broadcast(&self, msg_type: &str, parent: Option<&Message>, content: Value) {
         let topic = bytes::Bytes::from(format!("kernel.bumplab.{msg_type}"));
-        let message = self.headers.message(msg_type, parent, vec![topic], content);
+        let message = self
+            .inner
+            .headers
+            .message(msg_type, parent, vec![topic], content);
         self.send(Channel::IoPub, message);
+    }
+
+    /// Broadcasts `msg_type` on IOPub with `parent` as its parent (after any printed text
+    /// still waiting, so that outputs keep their order).
+    pub fn broadcast(&self, msg_type: &str, parent: Option<&Message>, content: Value) {
+        self.flush_stream();
+        self.send_broadcast(msg_type, parent, content);
     }
 
     /// Broadcasts on behalf of the request being served.
     fn broadcast_current(&self, msg_type: &str, content: Value) {
-        let current = self
-            .current
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        self.broadcast(msg_type, current.as_ref(), content);
+        self.broadcast(msg_type, self.current().as_ref(), content);
     }
 
-    /// Replies `msg_type` to `request` on the shell channel.
+    /// Replies `msg_type` to `request` on the shell channel (after the printed text).
     pub fn reply(&self, msg_type: &str, request: &Message, content: Value) {
+        self.flush_stream();
         self.send(
             Channel::Shell,
-            self.headers.reply(msg_type, request, content),
+            self.inner.headers.reply(msg_type, request, content),
         );
     }
 
@@ -84,12 +164,19 @@ impl Publisher {
         self.broadcast("status", parent, json!({ "execution_state": state }));
     }
 
-    /// Text the running cell printed.
+    /// Text the running cell printed: gathered, and sent within [`STREAM_INTERVAL`], before
+    /// any other output, or once a megabyte has gathered.
     pub fn stream(&self, text: &str) {
-        self.broadcast_current(
-            "stream",
-            json!({ "name": "stdout", "text": format!("{text}\n") }),
-        );
+        let full = {
+            let mut pending = self.inner.pending.lock().unwrap_or_else(|e| e.into_inner());
+            pending.0.push_str(text);
+            pending.0.push('\n');
+            pending.1.get_or_insert_with(Instant::now);
+            pending.0.len() >= STREAM_MAX_BYTES
+        };
+        if full {
+            self.flush_stream();
+        }
     }
 
     /// A figure the running cell drew without a path.
@@ -112,6 +199,7 @@ impl Publisher {
     pub fn progress(&self, id: u64, line: Option<&str>) {
         let display_id = format!("bumplab-progress-{}-{id}", std::process::id());
         let first = self
+            .inner
             .bars
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -168,11 +256,7 @@ impl Executor {
     /// Serves one shell request, between `busy` and `idle`.
     pub fn handle(&mut self, request: Message) {
         self.publisher.status("busy", Some(&request));
-        *self
-            .publisher
-            .current
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = Some(request.clone());
+        self.publisher.set_current(Some(request.clone()));
         let (reply_type, content) = match request.msg_type() {
             "execute_request" => ("execute_reply", self.execute(&request.content)),
             "complete_request" => ("complete_reply", self.complete(&request.content)),
@@ -189,11 +273,7 @@ impl Executor {
         if !reply_type.is_empty() {
             self.publisher.reply(reply_type, &request, content);
         }
-        *self
-            .publisher
-            .current
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = None;
+        self.publisher.set_current(None);
         self.publisher.status("idle", Some(&request));
     }
 
@@ -418,6 +498,61 @@ mod tests {
         assert_eq!(
             is_complete(&json!({"code": "let a = 1;"}))["status"],
             "complete"
+        );
+    }
+
+    /// A publisher whose messages are recorded as (type, stream text).
+    fn recording() -> (Publisher, Arc<Mutex<Vec<(String, String)>>>) {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let sink: Sink = Arc::new(move |_, m: &Message| {
+            let text = m.content["text"].as_str().unwrap_or("").to_string();
+            log.lock().unwrap().push((m.msg_type().to_string(), text));
+        });
+        (Publisher::new(Arc::new(Headers::new()), sink), seen)
+    }
+
+    #[test]
+    fn printed_lines_travel_together_and_before_other_outputs() {
+        // 20 000 prints were 20 000 messages; the front end fell behind, the outgoing queue
+        // dropped the rest, the final "idle" with it, and the notebook waited forever.
+        let (publisher, seen) = recording();
+        for i in 0..20_000 {
+            publisher.stream(&i.to_string());
+        }
+        publisher.status("idle", None);
+        let seen = seen.lock().unwrap();
+        let streams: Vec<&String> = seen
+            .iter()
+            .filter(|(t, _)| t == "stream")
+            .map(|(_, text)| text)
+            .collect();
+        assert!(streams.len() <= 3, "{} stream messages", streams.len());
+        let text: String = streams.into_iter().cloned().collect();
+        let expected: String = (0..20_000).map(|i| format!("{i}\n")).collect();
+        assert!(
+            text == expected,
+            "the printed text arrives whole and in order"
+        );
+        assert_eq!(
+            seen.last().unwrap().0,
+            "status",
+            "the status comes after the text"
+        );
+    }
+
+    #[test]
+    fn a_lone_printed_line_is_sent_after_the_interval() {
+        let (publisher, seen) = recording();
+        publisher.stream("still working");
+        let deadline = Instant::now() + 50 * STREAM_INTERVAL;
+        while seen.lock().unwrap().is_empty() && Instant::now() < deadline {
+            std::thread::sleep(STREAM_INTERVAL / 4);
+        }
+        let seen = seen.lock().unwrap();
+        assert_eq!(
+            seen.as_slice(),
+            [("stream".to_string(), "still working\n".to_string())]
         );
     }
 
