@@ -501,8 +501,11 @@ mod tests {
         );
     }
 
-    /// A publisher whose messages are recorded as (type, stream text).
-    fn recording() -> (Publisher, Arc<Mutex<Vec<(String, String)>>>) {
+    /// The (type, stream text) of every message sent.
+    type Record = Arc<Mutex<Vec<(String, String)>>>;
+
+    /// A publisher whose messages are recorded.
+    fn recording() -> (Publisher, Record) {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = seen.clone();
         let sink: Sink = Arc::new(move |_, m: &Message| {
