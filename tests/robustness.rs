@@ -310,3 +310,35 @@ fn item_15_saved_results_are_byte_identical_run_to_run() {
         assert!(!String::from_utf8_lossy(&a).contains("seconds"), "{name}");
     }
 }
+
+#[test]
+fn item_8_a_diverging_training_is_an_error_and_keeps_the_weights() {
+    // With lr 1e300 the last step of the only epoch broke the weights after the loss was
+    // taken: no error, val_loss NaN marked best, and predictions all NaN.
+    let mut s = session();
+    let _ = s
+        .eval(
+            "<setup>",
+            "let e = lhco_toy(#{ background: 500, signal: 50, seed: 3 });
+             let m = mlp(#{ inputs: 2, hidden: [8] });
+             let k = ensemble(#{ inputs: 2, hidden: [8] }, 2);
+             m.fit(e, #{ features: [\"mj1\", \"dmj\"], epochs: 1 });
+             let before = m.predict(e.head(3));",
+        )
+        .unwrap();
+    for fit in [
+        "m.fit(e, #{ features: [\"mj1\", \"dmj\"], epochs: 1, lr: 1e300 })",
+        "m.fit(e, #{ features: [\"mj1\", \"dmj\"], epochs: 1, lr: 1e300, validation: 0 })",
+        "k.fit(e, #{ features: [\"mj1\", \"dmj\"], epochs: 1, lr: 1e300 })",
+    ] {
+        refused(&mut s, fit, &["became", "keeps its best weights"]);
+    }
+    // No diverging training had a finite epoch: the network keeps its weights from before.
+    let same = s
+        .eval(
+            "<repl>",
+            "let after = m.predict(e.head(3)); after == before",
+        )
+        .unwrap();
+    assert!(same.as_bool().unwrap(), "the weights changed");
+}

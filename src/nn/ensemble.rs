@@ -24,7 +24,7 @@ use super::optim::Optimizer;
 use super::params::Params;
 use super::train::{
     Dataset, Epoch, History, Tracker, TrainOptions, Validation, check_options, monitor_name,
-    monitor_value, non_finite_loss, tune_allocator, unknown_monitor,
+    monitor_value, non_finite, non_finite_loss, tune_allocator, unknown_monitor,
 };
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
@@ -478,6 +478,7 @@ pub fn fit_ensemble(
                 if active[m] {
                     let value = f64::from(values[m]);
                     if !value.is_finite() {
+                        ensemble.params().restore(&best)?;
                         return Err(non_finite_loss(value, epoch));
                     }
                     s.sums.0 += value * stacked.weight_sums[m];
@@ -512,6 +513,14 @@ pub fn fit_ensemble(
             };
             let value =
                 monitor_value(&record, &s.history.monitor).ok_or_else(|| unknown_monitor(opts))?;
+            if !value.is_finite() {
+                ensemble.params().restore(&best)?;
+                return Err(non_finite(
+                    &format!("{} of member {m}", s.history.monitor),
+                    value,
+                    epoch,
+                ));
+            }
             s.history.epochs.push(record);
             let verdict = s.tracker.update(value, epoch, opts);
             if verdict.improved {

@@ -64,6 +64,7 @@ impl FlowConfig {
     }
 
     fn check(&self) -> Result<()> {
+        super::layers::check_depth("flow", self.layers)?;
         if self.inputs == 0 || self.layers == 0 || self.hidden == 0 {
             return Err(Error::invalid(
                 "flow",

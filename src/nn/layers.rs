@@ -44,6 +44,26 @@ impl Dense {
 /// Matrix products with at most this many multiply-adds per matrix run on one thread.
 const SMALL_PRODUCT: usize = 1 << 24;
 
+/// The most hidden layers a network may have (and layers a flow): far beyond any network of
+/// the papers (at most 10), and short enough that building, training and back-propagating
+/// through it stay fast and within the stacks of the threads that do it.
+pub const MAX_LAYERS: usize = 256;
+
+/// Fails when `layers` (of `what`) exceeds [`MAX_LAYERS`].
+pub(crate) fn check_depth(what: &str, layers: usize) -> Result<()> {
+    if layers > MAX_LAYERS {
+        return Err(Error::invalid(
+            what,
+            format!("{layers} layers; at most {MAX_LAYERS} are supported"),
+        ));
+    }
+    Ok(())
+}
+
+/// Stack of the one-thread pool: back-propagation walks the graph recursively, so a deep
+/// network needs more than rayon's default 2 MiB.
+const POOL_STACK: usize = 64 << 20;
+
 /// Runs `f` (CPU tensor work of about `work` multiply-adds per matrix product) on a dedicated
 /// one-thread rayon pool when the work is small, else where it is called. Handing work to the
 /// pool costs a thread wake-up, so callers wrap whole passes, not single products.
@@ -59,7 +79,13 @@ pub(crate) fn on_one_thread<R: Send>(
     f: impl FnOnce() -> R + Send,
 ) -> R {
     static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
-    let pool = POOL.get_or_init(|| rayon::ThreadPoolBuilder::new().num_threads(1).build().ok());
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .stack_size(POOL_STACK)
+            .build()
+            .ok()
+    });
     match pool {
         Some(pool)
             if device.is_cpu() && work <= SMALL_PRODUCT && rayon::current_num_threads() > 1 =>

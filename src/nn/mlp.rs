@@ -91,6 +91,7 @@ impl MlpConfig {
     }
 
     fn check(&self) -> Result<()> {
+        super::layers::check_depth("mlp", self.hidden.len())?;
         if self.inputs == 0 || self.outputs == 0 || self.hidden.contains(&0) {
             return Err(Error::invalid(
                 "mlp",

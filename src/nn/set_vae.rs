@@ -114,6 +114,7 @@ impl SetVaeConfig {
     }
 
     fn check(&self) -> Result<()> {
+        super::layers::check_depth("deep set vae", self.hidden.len().max(self.decoder.len()))?;
         let widths = self.hidden.iter().chain(&self.decoder);
         if self.types == 0
             || self.latent == 0

@@ -48,6 +48,7 @@ impl SvddConfig {
     }
 
     fn check(&self) -> Result<()> {
+        super::layers::check_depth("deep_svdd", self.hidden.len())?;
         if self.inputs == 0 || self.out_dim == 0 || self.hidden.contains(&0) {
             return Err(Error::invalid(
                 "deep_svdd",

@@ -337,10 +337,19 @@ pub(crate) fn unknown_monitor(opts: &TrainOptions) -> Error {
 
 /// The error for a loss that is NaN or infinite.
 pub(crate) fn non_finite_loss(value: f64, epoch: usize) -> Error {
+    non_finite("loss", value, epoch)
+}
+
+/// The error for a monitored quantity `what` (a loss, a validation loss) that became `value`
+/// (NaN or infinite) in `epoch`; the network then holds its best weights so far, or those it
+/// had before training.
+pub(crate) fn non_finite(what: &str, value: f64, epoch: usize) -> Error {
     Error::invalid(
         "training",
         format!(
-            "the loss became {value} in epoch {}; lower the learning rate or check the inputs for extreme values",
+            "the {what} became {value} in epoch {}; the network keeps its best weights so far \
+             (or its weights before training); lower the learning rate or check the inputs \
+             for extreme values",
             epoch + 1
         ),
     )
@@ -626,7 +635,13 @@ pub fn fit_observed(
         best_epoch: 0,
         stopped_early: false,
     };
+    // The weights to go back to when the training diverges: the best so far, else these.
+    let initial = model.params().snapshot()?;
     let mut best: Option<Vec<Tensor>> = None;
+    let diverged = |best: &Option<Vec<Tensor>>, err: Error| -> Result<History> {
+        model.params().restore(best.as_ref().unwrap_or(&initial))?;
+        Err(err)
+    };
     let mut tracker = Tracker::new();
     let mut order: Vec<u32> = (0..n as u32).collect();
     for epoch in 0..opts.epochs {
@@ -651,7 +666,7 @@ pub fn fit_observed(
             let loss = weighted_mean(&model.loss(&batch, &mut step)?, weights.as_ref())?;
             let value = scalar(&loss)?;
             if !value.is_finite() {
-                return Err(non_finite_loss(value, epoch));
+                return diverged(&best, non_finite_loss(value, epoch));
             }
             // The backward pass's products are about batch x (largest parameter) multiply-adds:
             // small models run it on one thread (see `layers::on_one_thread`).
@@ -693,6 +708,16 @@ pub fn fit_observed(
             seconds: started.elapsed().as_secs_f64(),
         };
         let value = monitor_value(&record, &monitor).ok_or_else(|| unknown_monitor(opts))?;
+        // The last step of an epoch can break the weights after its loss was taken: the
+        // validation loss (or monitor) then shows it.
+        for (what, v) in [
+            ("validation loss", record.val_loss.unwrap_or(0.0)),
+            (&monitor, value),
+        ] {
+            if !v.is_finite() {
+                return diverged(&best, non_finite(what, v, epoch));
+            }
+        }
         history.epochs.push(record);
         after_epoch(epoch)?;
         let verdict = tracker.update(value, epoch, opts);

@@ -53,6 +53,7 @@ impl VaeConfig {
     }
 
     fn check(&self) -> Result<()> {
+        super::layers::check_depth("vae", self.hidden.len())?;
         if self.inputs == 0 || self.latent == 0 || self.hidden.contains(&0) {
             return Err(Error::invalid(
                 "vae",
