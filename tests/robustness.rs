@@ -142,7 +142,11 @@ fn item_7_impossible_sizes_are_errors_naming_the_request() {
         ),
         (
             "flow(#{ inputs: 2, layers: 100000000 })",
-            &["flow of 100000000 layers", "needs"],
+            &["100000000 layers", "at most 256"],
+        ),
+        (
+            "hist2d([0.5], [0.5], linear_bins(0.0, 1.0, 1000000), linear_bins(0.0, 1.0, 1000000))",
+            &["1000000 x 1000000 bins", "needs"],
         ),
         (
             "anode(lhco_toy(#{ background: 1000, signal: 10 }), #{ signal_region: [3300.0, 3700.0],
@@ -156,23 +160,34 @@ fn item_7_impossible_sizes_are_errors_naming_the_request() {
 }
 
 #[test]
-fn item_14_generating_a_large_sample_stops_at_ctrl_c() {
+fn item_14_long_built_ins_stop_at_ctrl_c() {
     let mut s = session();
-    let interrupt = s.interrupt();
-    let trigger = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(100));
-        interrupt.trigger();
-    });
-    // 10 million events take seconds; the flag is polled between chunks of 16 384.
-    let err = s
-        .eval(
-            "<repl>",
-            "let big = lhco_toy(#{ background: 10_000_000, signal: 0 });",
-        )
-        .unwrap_err();
-    trigger.join().unwrap();
-    assert!(err.is_interrupted(), "{err}");
-    assert_eq!(s.eval("<repl>", "kept").unwrap().as_int().unwrap(), 42);
+    let _ = s.eval("<setup>", "let f = flow(#{ inputs: 2 });").unwrap();
+    // Each takes seconds to minutes; the flag is polled between chunks.
+    for code in [
+        "let big = lhco_toy(#{ background: 10_000_000, signal: 0 });",
+        "let big = darkmachines_toy(#{ background: 2_000_000, signal: 0 });",
+        "let drawn = f.sample(20_000_000);",
+    ] {
+        let interrupt = s.interrupt();
+        let trigger = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            interrupt.trigger();
+        });
+        let err = s.eval("<repl>", code).unwrap_err();
+        trigger.join().unwrap();
+        assert!(err.is_interrupted(), "{code}: {err}");
+        assert_eq!(s.eval("<repl>", "kept").unwrap().as_int().unwrap(), 42);
+    }
+    // A BumpHunter width far beyond the histogram scans only the windows that fit (it once
+    // counted widths up to 1e12 one by one).
+    let r = s.eval(
+        "<repl>",
+        "let e = linear_bins(0.0, 1.0, 100); let c = []; c.pad(100, 50.0);
+         let h = hist_from_counts(e, c);
+         bump_hunter(h, h, #{ npe: 10, width_max: 1000000000000 }).windows_tested",
+    );
+    assert!(r.unwrap().as_int().unwrap() > 0);
 }
 
 #[test]

@@ -281,6 +281,7 @@ pub fn anode(
                 scored.len(),
                 Some(&c),
                 stream_seed(opts.seed, 1000 + (k * opts.samples + s) as u64),
+                interrupt,
             )?;
             background_scores.extend(log_ratio(&flow, &sb_flow, &snapshots, &drawn, &c)?);
         }

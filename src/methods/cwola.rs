@@ -332,6 +332,18 @@ fn hunt(
         edges: &opts.edges,
     };
     let inputs = Inputs::new(events, &spec, None, &opts.device)?;
+    // One region's ensemble at a time: (folds - 1) x inits members, each with its event
+    // indices, weights, gradients and optimizer moments.
+    let members = opts.folds.saturating_sub(1) as f64 * opts.inits as f64;
+    let network = MlpConfig {
+        inputs: opts.features.len(),
+        ..opts.network.clone()
+    }
+    .parameter_count();
+    crate::memory::check(
+        &format!("{members} networks per signal region"),
+        members * (inputs.len() as f64 * 8.0 + network * 4.0 * 6.0),
+    )?;
     let sim = sim
         .map(|(s, lambda)| {
             Inputs::new(s, &spec, Some(&inputs.scaling), &opts.device)

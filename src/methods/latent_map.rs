@@ -290,6 +290,11 @@ fn check_options(opts: &LatentMapOptions) -> Result<()> {
             "give at least 2 points along z and along the mass",
         ));
     }
+    // Decoder inputs and outputs (a few f32 and f64 per point) for every grid point.
+    crate::memory::check(
+        &format!("a grid of {} x {} points", opts.grid.0, opts.grid.1),
+        opts.grid.0 as f64 * opts.grid.1 as f64 * 64.0,
+    )?;
     if opts.draws == 0 {
         return Err(Error::invalid("draws", "draw at least once per event"));
     }

@@ -213,6 +213,16 @@ pub fn latent_vae(
         inputs: opts.features.len(),
         ..opts.vae.clone()
     };
+    // Each run keeps its network and three scores per event.
+    let params = VaeConfig {
+        inputs: opts.features.len(),
+        ..opts.vae.clone()
+    }
+    .parameter_count();
+    crate::memory::check(
+        &format!("{} runs", opts.runs),
+        opts.runs as f64 * (params * 4.0 + events.len() as f64 * 24.0),
+    )?;
     let progress = Progress::new("latent-space VAE (runs)", opts.runs as u64);
     let mut runs = Vec::with_capacity(opts.runs);
     for r in 0..opts.runs as u64 {

@@ -20,6 +20,7 @@ use super::model::{Batch, Step, Trainable};
 use super::params::Params;
 use super::spline::RqSpline;
 use crate::error::{Error, Result};
+use crate::interrupt::Interrupt;
 
 /// Rows per inverse pass when sampling: bounds the memory of the spline parameters and hidden
 /// activations however many samples are asked for.
@@ -239,9 +240,16 @@ impl Flow {
     }
 
     /// `n` events [n, inputs] drawn from the flow (given `context` [n, context] or
-    /// [1, context] for a conditional flow), the base noise from `seed`.
-    pub fn sample(&self, n: usize, context: Option<&Tensor>, seed: u64) -> Result<Tensor> {
-        Ok(self.sample_with_log_prob(n, context, seed)?.0)
+    /// [1, context] for a conditional flow), the base noise from `seed`. `interrupt` is
+    /// polled between chunks of [`SAMPLE_CHUNK`] events.
+    pub fn sample(
+        &self,
+        n: usize,
+        context: Option<&Tensor>,
+        seed: u64,
+        interrupt: Option<&Interrupt>,
+    ) -> Result<Tensor> {
+        Ok(self.sample_with_log_prob(n, context, seed, interrupt)?.0)
     }
 
     /// Like [`Flow::sample`], also returning each sample's log density computed along the
@@ -251,6 +259,7 @@ impl Flow {
         n: usize,
         context: Option<&Tensor>,
         seed: u64,
+        interrupt: Option<&Interrupt>,
     ) -> Result<(Tensor, Tensor)> {
         if n == 0 {
             return Err(Error::invalid("sample", "ask for at least one event"));
@@ -268,6 +277,9 @@ impl Flow {
         let z = Tensor::from_vec(noise, (n, d), self.params.device())?;
         let (mut xs, mut log_probs) = (Vec::new(), Vec::new());
         for start in (0..n).step_by(SAMPLE_CHUNK) {
+            if let Some(interrupt) = interrupt {
+                interrupt.check()?;
+            }
             let rows = SAMPLE_CHUNK.min(n - start);
             let z = z.narrow(0, start, rows)?;
             let context = context
@@ -405,17 +417,17 @@ mod tests {
     #[test]
     fn samples_invert_and_their_log_density_agrees() {
         let flow = perturbed(3, 21);
-        let (x, lp_inverse) = flow.sample_with_log_prob(200, None, 4).unwrap();
+        let (x, lp_inverse) = flow.sample_with_log_prob(200, None, 4, None).unwrap();
         let lp = flow.log_prob(&x, None).unwrap();
         for (a, b) in vec1(&lp).iter().zip(vec1(&lp_inverse)) {
             assert!((a - b).abs() < 1e-3, "{a} vs {b}");
         }
         // Same seed, same samples; another seed, other samples.
-        let again = flow.sample(200, None, 4).unwrap();
+        let again = flow.sample(200, None, 4, None).unwrap();
         assert_eq!(x.to_vec2::<f32>().unwrap(), again.to_vec2::<f32>().unwrap());
-        let other = flow.sample(200, None, 5).unwrap();
+        let other = flow.sample(200, None, 5, None).unwrap();
         assert_ne!(x.to_vec2::<f32>().unwrap(), other.to_vec2::<f32>().unwrap());
-        assert!(flow.sample(0, None, 1).is_err());
+        assert!(flow.sample(0, None, 1, None).is_err());
         assert!(flow.log_prob(&rows(vec![0.0, 1.0], 2), None).is_err());
     }
 
@@ -519,7 +531,7 @@ mod tests {
         for c in [-1.5f32, 0.0, 1.0] {
             let ctx = rows(vec![c], 1);
             let s: Vec<f32> = flow
-                .sample(4000, Some(&ctx), 11)
+                .sample(4000, Some(&ctx), 11, None)
                 .unwrap()
                 .flatten_all()
                 .unwrap()

@@ -44,6 +44,13 @@ impl Dense {
 /// Matrix products with at most this many multiply-adds per matrix run on one thread.
 const SMALL_PRODUCT: usize = 1 << 24;
 
+/// The weights and biases of dense layers through `widths` (in f64: absurd widths must not
+/// overflow).
+pub fn dense_parameters(widths: impl IntoIterator<Item = usize>) -> f64 {
+    let widths: Vec<f64> = widths.into_iter().map(|w| w as f64).collect();
+    widths.windows(2).map(|w| (w[0] + 1.0) * w[1]).sum()
+}
+
 /// The most hidden layers a network may have (and layers a flow): far beyond any network of
 /// the papers (at most 10), and short enough that building, training and back-propagating
 /// through it stay fast and within the stacks of the threads that do it.

@@ -82,12 +82,11 @@ impl MlpConfig {
 
     /// The number of weights and biases (in f64: absurd widths must not overflow).
     pub fn parameter_count(&self) -> f64 {
-        let widths: Vec<f64> = std::iter::once(self.inputs)
-            .chain(self.hidden.iter().copied())
-            .chain([self.outputs])
-            .map(|w| w as f64)
-            .collect();
-        widths.windows(2).map(|w| (w[0] + 1.0) * w[1]).sum()
+        super::layers::dense_parameters(
+            std::iter::once(self.inputs)
+                .chain(self.hidden.iter().copied())
+                .chain([self.outputs]),
+        )
     }
 
     fn check(&self) -> Result<()> {

@@ -175,9 +175,16 @@ impl Network {
     }
 
     /// `n` events [n, features] drawn from a flow, given its context ([n, context] or
-    /// [1, context]) if conditional; the base noise comes from `seed`.
-    pub fn sample(&self, n: usize, context: Option<&Tensor>, seed: u64) -> Result<Tensor> {
-        self.flow("sample")?.sample(n, context, seed)
+    /// [1, context]) if conditional; the base noise comes from `seed`; `interrupt` stops it
+    /// between chunks.
+    pub fn sample(
+        &self,
+        n: usize,
+        context: Option<&Tensor>,
+        seed: u64,
+        interrupt: Option<&crate::interrupt::Interrupt>,
+    ) -> Result<Tensor> {
+        self.flow("sample")?.sample(n, context, seed, interrupt)
     }
 
     /// The model as the training loop sees it.
@@ -535,7 +542,7 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers.len(), 2, "no temporary files: {leftovers:?}");
-        assert!(net.log_prob(&x, None).is_err() && net.sample(3, None, 1).is_err());
+        assert!(net.log_prob(&x, None).is_err() && net.sample(3, None, 1, None).is_err());
     }
 
     #[test]
@@ -599,11 +606,11 @@ mod tests {
         );
         let one = Tensor::new(&[[0.3f32]], &Device::Cpu).unwrap();
         assert_eq!(
-            net.sample(4, Some(&one), 2)
+            net.sample(4, Some(&one), 2, None)
                 .unwrap()
                 .to_vec2::<f32>()
                 .unwrap(),
-            back.sample(4, Some(&one), 2)
+            back.sample(4, Some(&one), 2, None)
                 .unwrap()
                 .to_vec2::<f32>()
                 .unwrap()

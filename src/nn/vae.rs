@@ -12,7 +12,7 @@
 use candle_core::{DType, Device, Tensor};
 use rand_distr::{Distribution, StandardNormal};
 
-use super::layers::{Activation, Dense};
+use super::layers::{Activation, Dense, dense_parameters};
 use super::loss::{gaussian_kl, mse};
 use super::model::{Batch, Step, Trainable};
 use super::params::Params;
@@ -38,6 +38,19 @@ pub struct VaeConfig {
 }
 
 impl VaeConfig {
+    /// The number of weights and biases: encoder, latent means and log-variances, decoder
+    /// (in f64: absurd widths must not overflow).
+    pub fn parameter_count(&self) -> f64 {
+        let last = self.hidden.last().copied().unwrap_or(self.inputs);
+        let encoder = std::iter::once(self.inputs).chain(self.hidden.iter().copied());
+        let decoder = std::iter::once(self.latent + self.conditional_decoder_inputs)
+            .chain(self.hidden.iter().rev().copied())
+            .chain([self.inputs]);
+        dense_parameters(encoder)
+            + 2.0 * dense_parameters([last, self.latent])
+            + dense_parameters(decoder)
+    }
+
     /// The defaults for `inputs` features: one latent dimension, hidden [64, 64, 64], SELU,
     /// beta = recon_weight = 1, no conditional decoder inputs.
     pub fn new(inputs: usize) -> Self {

@@ -967,7 +967,8 @@ mod nn_api {
             (Some(v), _) => Some(sample_context(v, n, c, net.device())?),
         };
         let seed = o.seed_or_session(&ctx)?;
-        let x = net.sample(n, context.as_ref(), seed)?;
+        let interrupt = session_state(&ctx)?.interrupt.clone();
+        let x = net.sample(n, context.as_ref(), seed, Some(&interrupt))?;
         let names = net
             .features
             .clone()

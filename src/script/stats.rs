@@ -633,6 +633,18 @@ mod stats_api {
         r.n_extreme as INT
     }
 
+    /// How many windows the scan tested (widths beyond the histogram are not counted).
+    #[rhai_fn(get = "windows_tested", pure)]
+    pub fn windows_tested(r: &mut BumpHunterResult) -> INT {
+        r.windows_tested as INT
+    }
+
+    /// How many rectangles the 2D scan tested.
+    #[rhai_fn(get = "windows_tested", pure)]
+    pub fn windows_tested_2d(r: &mut BumpHunter2DResult) -> INT {
+        r.windows_tested as INT
+    }
+
     /// The global p-value of the 2D scan.
     #[rhai_fn(get = "global_p", pure)]
     pub fn global_p_2d(r: &mut BumpHunter2DResult) -> FLOAT {

@@ -333,6 +333,14 @@ fn windows_1d(reference: &[f64], opts: &BumpHunterOptions) -> Result<Vec<Window>
     if let ScanStep::Bins(0) = opts.scan_step {
         return Err(Error::invalid("scan_step", "must be at least 1 bin"));
     }
+    // No window is wider than the scan range.
+    let width_max = width_max.min(hi - lo);
+    check_window_count(
+        (opts.width_min..=width_max)
+            .step_by(opts.width_step)
+            .map(|w| ((hi - lo - w) / opts.scan_step.for_width(w) + 1) as f64)
+            .sum(),
+    )?;
     let mut windows = Vec::new();
     let mut width = opts.width_min;
     while width <= width_max {
@@ -355,6 +363,11 @@ fn windows_1d(reference: &[f64], opts: &BumpHunterOptions) -> Result<Vec<Window>
         ));
     }
     Ok(windows)
+}
+
+/// Refuses a scan of more windows than memory holds (each keeps its place and threshold).
+fn check_window_count(windows: f64) -> Result<()> {
+    crate::memory::check(&format!("a scan of {windows:e} windows"), windows * 40.0)
 }
 
 fn check_widths(min: usize, max: usize, step: usize, range: usize) -> Result<()> {
@@ -918,6 +931,29 @@ pub fn bump_hunter_2d(
             "must be at least 1 bin on each axis",
         ));
     }
+    // No window is wider than the histogram.
+    let (wmx, wmy) = (wmx.min(nx), wmy.min(ny));
+    let count = |n: usize, min: usize, max: usize, step: usize, scan: usize| -> f64 {
+        (min..=max)
+            .step_by(step)
+            .map(|w| ((n - w) / scan + 1) as f64)
+            .sum()
+    };
+    check_window_count(
+        count(
+            nx,
+            opts.width_min.0,
+            wmx,
+            opts.width_step.0,
+            opts.scan_step.0,
+        ) * count(
+            ny,
+            opts.width_min.1,
+            wmy,
+            opts.width_step.1,
+            opts.scan_step.1,
+        ),
+    )?;
     let windows = windows_2d(nx, ny, opts, (wmx, wmy));
     let sum_b = prefix_2d(reference.counts(), nx, ny);
     let sum_d = prefix_2d(data.counts(), nx, ny);

@@ -361,6 +361,7 @@ impl Hist2D {
             ));
         }
         let (nx, ny) = (x_edges.len() - 1, y_edges.len() - 1);
+        check_cells(nx, ny)?;
         let mut h = Hist2D {
             counts: vec![0.0; nx * ny],
             sumw2: vec![0.0; nx * ny],
@@ -388,6 +389,7 @@ impl Hist2D {
     pub fn from_counts(x_edges: Vec<f64>, y_edges: Vec<f64>, counts: Vec<f64>) -> Result<Self> {
         check_edges(&x_edges)?;
         check_edges(&y_edges)?;
+        check_cells(x_edges.len() - 1, y_edges.len() - 1)?;
         let n = (x_edges.len() - 1) * (y_edges.len() - 1);
         if counts.len() != n || counts.iter().any(|c| !c.is_finite()) {
             return Err(Error::invalid(
@@ -462,6 +464,11 @@ impl Hist2D {
         first_edge_difference(&self.x_edges, &other.x_edges, "x ")?;
         first_edge_difference(&self.y_edges, &other.y_edges, "y ")
     }
+}
+
+/// Refuses a 2D binning whose cells (counts and squared weights) do not fit in memory.
+fn check_cells(nx: usize, ny: usize) -> Result<()> {
+    crate::memory::check(&format!("{nx} x {ny} bins"), nx as f64 * ny as f64 * 16.0)
 }
 
 /// Fails naming the first of `axis` edges `a` and `b` that differ (to 1e-9 relative), or
