@@ -231,6 +231,12 @@ fn item_8_networks_refuse_non_finite_inputs_and_impossible_labels() {
     );
     let scores = s.eval("<repl>", "m.predict(e)").unwrap();
     assert_eq!(scores.into_array().unwrap().len(), 330);
+    // A conditional flow samples only at a finite context.
+    refused(
+        &mut s,
+        "flow(#{ inputs: 2, context: 1 }).sample(10, #{ context: 1e308 * 10.0 })",
+        &["sampling context value", "row 0, column 0 is inf"],
+    );
 }
 
 #[test]

@@ -184,7 +184,11 @@ impl Network {
         seed: u64,
         interrupt: Option<&crate::interrupt::Interrupt>,
     ) -> Result<Tensor> {
-        self.flow("sample")?.sample(n, context, seed, interrupt)
+        let flow = self.flow("sample")?;
+        if let Some(c) = context {
+            super::train::require_finite("sampling context value", c)?;
+        }
+        flow.sample(n, context, seed, interrupt)
     }
 
     /// The model as the training loop sees it.

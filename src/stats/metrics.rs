@@ -402,12 +402,19 @@ pub fn pearson(a: &[f64], b: &[f64]) -> Result<f64> {
             ));
         }
     }
+    // The coefficient does not depend on the scale of either input; dividing by the largest
+    // magnitude keeps sums and squares of values near the float range (1e300) finite.
+    let scale = |x: &[f64]| {
+        let m = x.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        if m > 0.0 { m } else { 1.0 }
+    };
+    let (scale_a, scale_b) = (scale(a), scale(b));
     let n = a.len() as f64;
-    let mean_a = a.iter().sum::<f64>() / n;
-    let mean_b = b.iter().sum::<f64>() / n;
+    let mean_a = a.iter().map(|x| x / scale_a).sum::<f64>() / n;
+    let mean_b = b.iter().map(|y| y / scale_b).sum::<f64>() / n;
     let (mut cov, mut var_a, mut var_b) = (0.0, 0.0, 0.0);
     for (&x, &y) in a.iter().zip(b) {
-        let (dx, dy) = (x - mean_a, y - mean_b);
+        let (dx, dy) = (x / scale_a - mean_a, y / scale_b - mean_b);
         cov += dx * dy;
         var_a += dx * dx;
         var_b += dy * dy;
@@ -859,6 +866,9 @@ mod tests {
         let z: Vec<f64> = x.iter().map(|v| -v).collect();
         assert!((pearson(&x, &z).unwrap() + 1.0).abs() < 1e-12);
         assert!((pearson(&[1.0, 2.0, 3.0], &[1.0, 3.0, 2.0]).unwrap() - 0.5).abs() < 1e-12);
+        // Values near the float range: squares would overflow without scaling.
+        let r = pearson(&[1e300, 2e300, 3e300], &[-1e-300, -3e-300, -2e-300]).unwrap();
+        assert!((r + 0.5).abs() < 1e-12, "{r}");
         assert!(is_invalid(pearson(&[1.0, 2.0], &[1.0]), "pearson"));
         assert!(is_invalid(
             pearson(&[1.0, 1.0, 1.0], &[1.0, 2.0, 3.0]),

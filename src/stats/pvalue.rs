@@ -15,14 +15,17 @@ const PRIOR_REACH: f64 = 12.0;
 ///
 /// i.e. the Poisson tail averaged over the background prior, truncated to positive means
 /// (the prior-predictive, or Cousins–Highland, p-value). With `sigma_b = 0` it is the plain
-/// Poisson tail P(N ≥ n_obs | b); `n_obs <= 0` gives 1. A non-integer `n_obs` (a weighted
+/// Poisson tail P(N ≥ n_obs | b); `n_obs = 0` gives 1. A non-integer `n_obs` (a weighted
 /// count) uses the continuous form P(N ≥ n | λ) = P(n, λ), the regularised lower incomplete
 /// gamma function. The integral is done by Gauss–Legendre quadrature over the region where
 /// the integrand matters, so p-values far in the tail (10⁻³⁰ and below) keep their relative
 /// accuracy.
 pub fn poisson_pvalue(n_obs: f64, b: f64, sigma_b: f64) -> Result<f64> {
-    if n_obs.is_nan() {
-        return Err(Error::invalid("n_obs", "the observed count is NaN"));
+    if !(n_obs.is_finite() && n_obs >= 0.0) {
+        return Err(Error::invalid(
+            "n_obs",
+            format!("the observed count must be finite and >= 0, not {n_obs}"),
+        ));
     }
     if !(b.is_finite() && b >= 0.0) {
         return Err(Error::invalid(
@@ -235,6 +238,8 @@ mod tests {
     #[test]
     fn bad_inputs_are_errors() {
         assert!(poisson_pvalue(f64::NAN, 1.0, 0.1).is_err());
+        assert!(poisson_pvalue(-3.0, 1.0, 0.1).is_err());
+        assert!(poisson_pvalue(f64::INFINITY, 1.0, 0.0).is_err());
         assert!(poisson_pvalue(3.0, -1.0, 0.1).is_err());
         assert!(poisson_pvalue(3.0, 1.0, -0.1).is_err());
         assert!(poisson_pvalue(3.0, f64::INFINITY, 0.1).is_err());

@@ -146,6 +146,10 @@ fn upper_fraction(a: f64, x: f64) -> f64 {
 
 /// The complementary error function, with full relative precision in the upper tail.
 pub fn erfc(x: f64) -> f64 {
+    // erfc(27.3) is below the smallest subnormal; beyond, x² could overflow to infinity.
+    if x.abs() >= 40.0 {
+        return if x > 0.0 { 0.0 } else { 2.0 };
+    }
     if x >= 0.0 {
         gamma_q(0.5, x * x)
     } else {
@@ -431,6 +435,12 @@ mod tests {
         }
         assert_eq!(z_from_p(1.0).unwrap(), 0.0);
         assert!(z_from_p(0.0).is_err() && z_from_p(1.5).is_err() && z_from_p(f64::NAN).is_err());
+        // Infinite and huge significances are limits, not NaN.
+        assert_eq!(p_from_z(f64::INFINITY).unwrap(), 0.0);
+        assert_eq!(p_from_z(f64::NEG_INFINITY).unwrap(), 1.0);
+        assert_eq!(p_from_z(1e200).unwrap(), 0.0);
+        assert_eq!(p_from_z(-1e200).unwrap(), 1.0);
+        assert!(p_from_z(f64::NAN).is_err());
         let saturated = z_from_p_saturating(0.0);
         assert!((37.0..38.0).contains(&saturated), "{saturated}");
         assert_eq!(z_from_p_saturating(0.5), 0.0);
