@@ -58,6 +58,12 @@ impl Scaler {
                 ));
             }
             let (o, s) = fitted_parameters(kind, &values);
+            if !s.is_finite() {
+                return Err(Error::invalid(
+                    "scaler",
+                    format!("column '{name}' spans more than the float range; rescale it first"),
+                ));
+            }
             offset.push(o);
             scale.push(s);
         }
@@ -97,11 +103,21 @@ impl Scaler {
     fn apply(&self, events: &EventSet, f: impl Fn(f64, f64, f64) -> f64) -> Result<EventSet> {
         let mut out = events.clone();
         for (i, name) in self.columns.iter().enumerate() {
-            let values = events
+            let values: Vec<f64> = events
                 .column(name)?
                 .into_iter()
                 .map(|x| f(x, self.offset[i], self.scale[i]))
                 .collect();
+            if let Some(e) = values.iter().position(|v| !v.is_finite()) {
+                return Err(Error::invalid(
+                    "scaler",
+                    format!(
+                        "column '{name}', event {e}: the scaled value is {} (the input is \
+                         non-finite or too far outside the fitted range)",
+                        values[e]
+                    ),
+                ));
+            }
             out = out.with_column(name, values)?;
         }
         Ok(out)
@@ -120,9 +136,16 @@ fn parameters(kind: ScalerKind, values: &[f64]) -> (f64, f64) {
     match kind {
         ScalerKind::MaxAbs => (0.0, values.iter().fold(0.0_f64, |m, v| m.max(v.abs()))),
         ScalerKind::Standard => {
-            let mean = values.iter().sum::<f64>() / n;
-            let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
-            (mean, var.sqrt())
+            // In units of the largest magnitude, so that sums of values near 1e300 stay finite.
+            let unit = values.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+            let unit = if unit > 0.0 { unit } else { 1.0 };
+            let mean = values.iter().map(|v| v / unit).sum::<f64>() / n;
+            let var = values
+                .iter()
+                .map(|v| (v / unit - mean).powi(2))
+                .sum::<f64>()
+                / n;
+            (mean * unit, var.sqrt() * unit)
         }
         ScalerKind::MinMax => {
             let min = values.iter().copied().fold(f64::INFINITY, f64::min);
@@ -215,5 +238,34 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("non-finite value at event 1"), "{err}");
+    }
+
+    #[test]
+    fn values_near_the_float_range_scale_or_are_refused() {
+        let a = vec!["a".to_string()];
+        let huge =
+            EventSet::from_columns(vec![("a".into(), vec![1e308, 1.5e308, 1.7e308])]).unwrap();
+        // The sum overflowed: the mean was inf and every scaled value NaN.
+        let standard = Scaler::fit(ScalerKind::Standard, &huge, &a).unwrap();
+        let scaled = standard.transform(&huge).unwrap().column("a").unwrap();
+        assert!(scaled.iter().all(|v| v.is_finite()), "{scaled:?}");
+        assert!(scaled.iter().sum::<f64>().abs() < 1e-12);
+        // max - min overflows.
+        let wide = EventSet::from_columns(vec![("a".into(), vec![-1e308, 1e308])]).unwrap();
+        let err = Scaler::fit(ScalerKind::MinMax, &wide, &a)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("column 'a' spans more than the float range"),
+            "{err}"
+        );
+        // An event far outside the fitted range cannot become an infinity silently.
+        let small = EventSet::from_columns(vec![("a".into(), vec![0.0, 1e-300])]).unwrap();
+        let tiny = Scaler::fit(ScalerKind::MinMax, &small, &a).unwrap();
+        let err = tiny.transform(&huge).unwrap_err().to_string();
+        assert!(
+            err.contains("column 'a', event 0: the scaled value is inf"),
+            "{err}"
+        );
     }
 }
