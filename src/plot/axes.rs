@@ -4,7 +4,7 @@
 
 /// The largest magnitude an axis end may have (and, on log axes, the smallest): every tick
 /// and position computed from the range stays finite.
-const LIMIT: f64 = 1e300;
+const LIMIT: f64 = 1e307;
 
 /// How values map onto an axis.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,7 +40,7 @@ pub(crate) struct Ticks {
 impl Axis {
     /// An axis over `[lo, hi]`; a degenerate or non-finite range is widened to something
     /// drawable (around the value, or `[0, 1]` / `[1, 10]`), and ends are kept within
-    /// ±1e300 (log axes: within [1e-300, 1e300]).
+    /// ±1e307 (log axes: within [1e-307, 1e307]).
     pub fn new(scale: Scale, lo: f64, hi: f64) -> Axis {
         match scale {
             Scale::Linear => {
@@ -112,7 +112,7 @@ impl Axis {
             Scale::Log => {
                 // In exponents: the stretched ends may lie beyond the float range.
                 let (e_lo, span) = (self.lo.log10(), self.hi.log10() - self.lo.log10());
-                let end = |f: f64| 10f64.powf((e_lo + f * span).clamp(-300.0, 300.0));
+                let end = |f: f64| 10f64.powf((e_lo + f * span).clamp(-307.0, 307.0));
                 Axis::new(self.scale, end(f_lo), end(f_hi))
             }
         }
@@ -386,6 +386,16 @@ mod tests {
         assert_eq!((a.lo, a.hi), (0.0, 20.0));
         let l = Axis::new(Scale::Log, 1.0, 100.0).stretched(0.0, 0.5);
         assert!((l.hi - 1e4).abs() < 1e-6);
+    }
+
+    #[test]
+    fn ranges_near_the_float_range_are_shown_whole() {
+        // The ends were clamped to 1e300, hiding data at 2e300.
+        let a = Axis::new(Scale::Linear, 0.0, 2e300);
+        assert_eq!((a.lo, a.hi), (0.0, 2e300));
+        let l = Axis::new(Scale::Log, 1e-305, 1e305);
+        assert_eq!((l.lo, l.hi), (1e-305, 1e305));
+        assert!(a.ticks(6).major.len() >= 2);
     }
 
     #[test]

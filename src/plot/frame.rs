@@ -254,11 +254,15 @@ impl Margins<'_> {
             left += line_height(t.label_size()) + t.gap();
         }
         let mut right = t.pad() + self.right;
+        // Half the last label may stick out past the panel; the multiplier follows it.
+        let mut last_overhang = 0.0;
         if let Some((_, last)) = x_ticks.major.last() {
-            right = right.max(t.pad() + 0.5 * canvas.text_width(last, font)?);
+            last_overhang = 0.5 * canvas.text_width(last, font)?;
+            right = right.max(t.pad() + last_overhang);
         }
         if let Some(m) = &x_ticks.multiplier {
-            right = right.max(t.pad() + t.gap() + canvas.text_width(m, font)? + self.right);
+            right = right
+                .max(t.pad() + last_overhang + t.gap() + canvas.text_width(m, font)? + self.right);
         }
         let (top, bottom) = self.vertical(canvas);
         let (w, h) = canvas.size();
@@ -380,15 +384,18 @@ impl Frame<'_> {
         let label_font = label_font(canvas);
         if self.x_tick_labels {
             let row = r.y1 + 1.3 * t.gap();
+            // The right end of the labels: the multiplier starts after it.
+            let mut labels_end = r.x1;
             for (v, label) in &self.x_ticks.major {
                 if let Some(x) = panel.px(*v) {
                     canvas.text(label, (x, row), font, (HAlign::Center, VAlign::Top), false)?;
+                    labels_end = labels_end.max(x + 0.5 * canvas.text_width(label, font)?);
                 }
             }
             if let Some(m) = &self.x_ticks.multiplier {
                 canvas.text(
                     m,
-                    (r.x1 + t.gap(), row),
+                    (labels_end + t.gap(), row),
                     font,
                     (HAlign::Left, VAlign::Top),
                     false,
