@@ -13,6 +13,18 @@ use plotters::style::{
 use super::output::DrawResult;
 use super::style::{FONT_FAMILY, TextEngine, Theme};
 
+/// The most characters of one text drawn: more cannot fit on the largest canvas (4000 px), and
+/// measuring and rasterising millions of glyphs took minutes.
+const MAX_TEXT_CHARS: usize = 1000;
+
+/// `text` cut to [`MAX_TEXT_CHARS`] characters, ending in "…" when cut.
+fn visible(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_TEXT_CHARS) {
+        None => text.into(),
+        Some((end, _)) => format!("{}…", &text[..end]).into(),
+    }
+}
+
 /// A point in pixels (x to the right, y down).
 pub(crate) type Pt = (f64, f64);
 
@@ -96,7 +108,7 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
     /// The width of `text` in pixels.
     pub fn text_width(&self, text: &str, font: Font) -> DrawResult<f64> {
         let style = self.style(font, font.size, false, HPos::Left);
-        Ok(self.area.estimate_text_size(text, &style)?.0 as f64)
+        Ok(self.area.estimate_text_size(&visible(text), &style)?.0 as f64)
     }
 
     /// Draws `text` at `at`, aligned as asked; `rotated` text reads upwards (its top faces
@@ -134,8 +146,11 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
             HAlign::Center => HPos::Center,
             HAlign::Right => HPos::Right,
         };
-        self.area
-            .draw_text(text, &self.style(font, size, rotated, h), round(pos))?;
+        self.area.draw_text(
+            &visible(text),
+            &self.style(font, size, rotated, h),
+            round(pos),
+        )?;
         Ok(())
     }
 
@@ -188,5 +203,20 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
             color.filled(),
         ))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn very_long_texts_are_cut() {
+        assert_eq!(visible("m_jj [GeV]"), "m_jj [GeV]");
+        let exact = "é".repeat(MAX_TEXT_CHARS);
+        assert_eq!(visible(&exact), exact);
+        let long = visible(&"é".repeat(10_000_000)).into_owned();
+        assert_eq!(long.chars().count(), MAX_TEXT_CHARS + 1);
+        assert!(long.ends_with("é…"));
     }
 }
