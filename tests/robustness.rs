@@ -35,6 +35,20 @@ fn refused(s: &mut Session, code: &str, expected: &[&str]) -> String {
     text
 }
 
+/// Evaluates `code`, pressing Ctrl-C 300 ms in; expects it to stop with an interruption and
+/// the session to survive.
+fn interrupted(s: &mut Session, code: &str) {
+    let interrupt = s.interrupt();
+    let trigger = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        interrupt.trigger();
+    });
+    let err = s.eval("<repl>", code).unwrap_err();
+    trigger.join().unwrap();
+    assert!(err.is_interrupted(), "{code}: {err}");
+    assert_eq!(s.eval("<repl>", "kept").unwrap().as_int().unwrap(), 42);
+}
+
 #[test]
 fn item_4_endless_nesting_is_an_error_not_a_stack_overflow() {
     let mut s = session();
@@ -169,15 +183,7 @@ fn item_14_long_built_ins_stop_at_ctrl_c() {
         "let big = darkmachines_toy(#{ background: 2_000_000, signal: 0 });",
         "let drawn = f.sample(20_000_000);",
     ] {
-        let interrupt = s.interrupt();
-        let trigger = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(300));
-            interrupt.trigger();
-        });
-        let err = s.eval("<repl>", code).unwrap_err();
-        trigger.join().unwrap();
-        assert!(err.is_interrupted(), "{code}: {err}");
-        assert_eq!(s.eval("<repl>", "kept").unwrap().as_int().unwrap(), 42);
+        interrupted(&mut s, code);
     }
     // A BumpHunter width far beyond the histogram scans only the windows that fit (it once
     // counted widths up to 1e12 one by one).
@@ -278,14 +284,7 @@ fn item_13_ctrl_c_during_fit_keeps_a_usable_model() {
         "m.fit(e, #{ features: [\"mj1\", \"dmj\"], epochs: 100000 })",
         "k.fit(e, #{ features: [\"mj1\", \"dmj\"], epochs: 100000 })",
     ] {
-        let interrupt = s.interrupt();
-        let trigger = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(300));
-            interrupt.trigger();
-        });
-        let err = s.eval("<repl>", fit).unwrap_err();
-        trigger.join().unwrap();
-        assert!(err.is_interrupted(), "{err}");
+        interrupted(&mut s, fit);
     }
     // The interrupted networks know their input columns and predict.
     for net in ["m", "k"] {
