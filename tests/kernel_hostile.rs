@@ -1,6 +1,7 @@
 //! The Jupyter kernel against hostile and broken peers on raw TCP sockets (issue 18, items 1
 //! and 11): whatever arrives, only the offending connection or message is dropped, and the
-//! session (a variable set before the attack) is still there afterwards.
+//! session (a variable set before the attack) is still there afterwards, and floods leave a
+//! short log (QA's M10).
 
 #[path = "jupyter/kernel_client.rs"]
 mod kernel_client;
@@ -215,6 +216,52 @@ fn connections_beyond_the_cap_are_refused_and_the_kernel_lives_on() {
             .log()
             .contains("32 connections are open; refusing more")
     );
+}
+
+#[test]
+fn floods_of_bad_messages_and_bad_greetings_leave_a_short_log() {
+    let mut kernel = kernel_with_x();
+    let mut client = Client::new();
+    // QA's M10: one connection sending wrongly signed messages as fast as it can.
+    let mut shell = kernel.shell();
+    let (_, mut forged) = client.request("kernel_info_request", json!({}));
+    forged[1] = vec![b'0'; 64];
+    let forged: Vec<&[u8]> = forged.iter().map(Vec::as_slice).collect();
+    shell.send_raw(&message(&forged).repeat(50_000));
+    // Its next request is served after all of them.
+    let info = client.roundtrip(&mut shell, "kernel_info_request", json!({}));
+    assert_eq!(info["content"]["status"], "ok", "{info}");
+    // And a peer reconnecting with a bad greeting, again and again.
+    for _ in 0..1000 {
+        let mut peer = Peer::tcp(kernel.control);
+        peer.send_raw(b"GET / HTTP/1.1\r\n\r\n");
+        peer.read_to_close();
+    }
+    kernel.assert_still_serving();
+    let lines = |needle: &str| {
+        let log = kernel.log();
+        log.lines().filter(|l| l.contains(needle)).count()
+    };
+    // At most ten lines a window, windows of 1, 2, 4, ... seconds.
+    assert!(lines("a wrong signature") <= 100, "{}", kernel.log());
+    assert!(lines("bad greeting") <= 100, "{}", kernel.log());
+    // The lines left out are counted once their window ends.
+    for summary in [
+        "shell: ... and ",
+        "more lines about dropped messages",
+        "control: ... and ",
+        "more lines about bad greetings",
+    ] {
+        let summarised = (0..600).any(|_| {
+            let found = kernel.log().contains(summary);
+            if !found {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            found
+        });
+        assert!(summarised, "no '{summary}' in:\n{}", kernel.log());
+    }
+    assert!(kernel.log().len() < 100_000, "{}", kernel.log());
 }
 
 #[test]

@@ -16,7 +16,8 @@
 //! - **heartbeat** (REP): echoes every ping.
 //!
 //! Messages follow the wire protocol of [`wire`]: wrongly signed, replayed or malformed
-//! messages are dropped with a line on stderr. Nothing a peer sends can stop the kernel: the
+//! messages are dropped with a line on stderr (lines of one kind are limited, with a summary
+//! of those left out, so that no peer can flood the log). Nothing a peer sends can stop the kernel: the
 //! transport's limits (64 MiB per message, a 10 s handshake, 32 connections per socket,
 //! bounded queues for slow peers) are listed in [`zmtp`]. `bumplab kernel install` writes
 //! the kernelspec ([`install`]).
@@ -24,6 +25,7 @@
 mod connection;
 pub mod executor;
 pub mod install;
+mod log;
 mod replay;
 pub mod wire;
 pub mod zmtp;
@@ -137,7 +139,7 @@ pub fn run(connection_file: &Path) -> Result<(), KernelError> {
                             break;
                         }
                     }
-                    Err(err) => eprintln!("bumplab kernel: shell: {err}; dropped"),
+                    Err(err) => log::line("shell", "dropped messages", &format!("{err}; dropped")),
                 }
             }
         })?;
@@ -147,7 +149,7 @@ pub fn run(connection_file: &Path) -> Result<(), KernelError> {
         let request = match signer.decode(frames) {
             Ok(request) => request,
             Err(err) => {
-                eprintln!("bumplab kernel: control: {err}; dropped");
+                log::line("control", "dropped messages", &format!("{err}; dropped"));
                 continue;
             }
         };
@@ -180,7 +182,11 @@ pub fn run(connection_file: &Path) -> Result<(), KernelError> {
                 iopub.flush(LINGER);
                 return Ok(());
             }
-            other => eprintln!("bumplab kernel: control: ignoring '{other}'"),
+            other => log::line(
+                "control",
+                "ignored requests",
+                &format!("ignoring '{other}'"),
+            ),
         }
     }
     Ok(())

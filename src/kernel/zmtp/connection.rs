@@ -29,6 +29,23 @@ enum Failure {
     Io(#[from] io::Error),
 }
 
+impl Failure {
+    /// What the log line about it is about (lines of one kind are limited together).
+    fn kind(&self) -> &'static str {
+        match self {
+            Failure::Protocol(ZmtpError::Greeting(_)) => "bad greetings",
+            Failure::Protocol(ZmtpError::Handshake(_)) => "bad handshakes",
+            Failure::Protocol(ZmtpError::Frame(_)) => "bad frames",
+            Failure::Protocol(ZmtpError::Command(_)) => "bad commands",
+            Failure::Protocol(ZmtpError::TooLarge(_)) => "limits broken",
+            Failure::Protocol(ZmtpError::PeerError(_)) => "errors from peers",
+            Failure::Protocol(ZmtpError::Refused(_)) => "refused peers",
+            Failure::Protocol(ZmtpError::Timeout(_)) => "timeouts",
+            Failure::Io(_) => "socket errors",
+        }
+    }
+}
+
 /// The peer, once its READY was accepted.
 struct Registered {
     id: u64,
@@ -57,7 +74,10 @@ pub(super) fn serve(stream: TcpStream, shared: &Shared) {
         // A peer that goes away is no news, whenever it does.
         Ok(()) => {}
         Err(Failure::Io(err)) if is_disconnect(&err) => {}
-        Err(err) => shared.log(&format!("{}: {err}; connection closed", connection.addr)),
+        Err(err) => shared.log(
+            err.kind(),
+            &format!("{}: {err}; connection closed", connection.addr),
+        ),
     }
 }
 

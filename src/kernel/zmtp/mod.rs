@@ -24,8 +24,9 @@
 //!   huge frame is disconnected at once;
 //! - a bad greeting (signature, version below 3, a mechanism other than NULL, as-server set),
 //!   a malformed or misplaced command, or a limit broken closes that connection with one log
-//!   line on stderr; a peer of the wrong socket type, or a ROUTER peer whose identity is in
-//!   use or reserved, gets an ERROR command first;
+//!   line on stderr (lines of one kind limited per window, see the kernel's `log.rs`); a
+//!   peer of the wrong socket type, or a ROUTER peer whose identity is in use or reserved,
+//!   gets an ERROR command first;
 //! - a peer must finish the greeting and READY within [`HANDSHAKE_TIMEOUT`] (10 s), and one
 //!   that stops for [`STALL_TIMEOUT`] (30 s) in the middle of a message is dropped;
 //! - each socket serves at most [`MAX_CONNECTIONS`] (32) connections at a time, handshakes

@@ -16,6 +16,7 @@ use super::{
     ECHO_QUEUE_BYTES, HANDSHAKE_TIMEOUT, MAX_COMMAND, MAX_CONNECTIONS, MAX_FRAMES, MAX_MESSAGE,
     MAX_SMALL_MESSAGE, QUEUE_BYTES, QUEUE_MESSAGES, SOCKET_BUDGET, STALL_TIMEOUT, connection,
 };
+use crate::kernel::log;
 
 /// Received messages a ROUTER holds before its connections wait for the kernel to take them
 /// (their bytes count in the socket's budget until taken).
@@ -169,14 +170,15 @@ struct Peer {
 
 impl Peer {
     /// Queues `wire` for this peer, logging when it starts to drop messages.
-    fn offer(&mut self, wire: Bytes, channel: &str) {
+    fn offer(&mut self, wire: Bytes, channel: &'static str) {
         if self.outbox.push(wire) {
             self.dropping = false;
         } else if !self.dropping {
             self.dropping = true;
-            eprintln!(
-                "bumplab kernel: {channel}: {} is not reading; dropping messages to it",
-                self.addr
+            log::line(
+                channel,
+                "peers not reading",
+                &format!("{} is not reading; dropping messages to it", self.addr),
             );
         }
     }
@@ -203,9 +205,9 @@ impl Shared {
         self.peers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// One line on the kernel's stderr about this socket.
-    pub(super) fn log(&self, message: &str) {
-        eprintln!("bumplab kernel: {}: {message}", self.channel);
+    /// One line on the kernel's stderr about this socket, about `kind` (see `log.rs`).
+    pub(super) fn log(&self, kind: &'static str, message: &str) {
+        log::line(self.channel, kind, message);
     }
 
     /// Adds a peer whose READY was accepted. For a ROUTER, `identity` is the one it announced
@@ -361,7 +363,10 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
             Ok(stream) => stream,
             Err(err) => {
                 if !failing {
-                    shared.log(&format!("accepting a connection failed: {err}"));
+                    shared.log(
+                        "failed accepts",
+                        &format!("accepting a connection failed: {err}"),
+                    );
                 }
                 failing = true;
                 // Out of descriptors, say: give the open connections time to end.
@@ -372,9 +377,12 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
         failing = false;
         if shared.connections.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
             if !refusing {
-                shared.log(&format!(
-                    "{MAX_CONNECTIONS} connections are open; refusing more until some close"
-                ));
+                shared.log(
+                    "refused connections",
+                    &format!(
+                        "{MAX_CONNECTIONS} connections are open; refusing more until some close"
+                    ),
+                );
             }
             refusing = true;
             continue;
@@ -386,7 +394,10 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
             .name(format!("zmtp-{}-conn", shared.channel))
             .spawn(move || connection::serve(stream, &open.0));
         if let Err(err) = spawned {
-            shared.log(&format!("cannot start a connection thread: {err}"));
+            shared.log(
+                "failed accepts",
+                &format!("cannot start a connection thread: {err}"),
+            );
         }
     }
 }
