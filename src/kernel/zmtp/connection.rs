@@ -12,6 +12,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::ZmtpError;
+use super::admission::Activity;
 use super::codec::{self, Decoder, Event, Metadata};
 use super::socket::{Kind, Outbox, Shared};
 
@@ -48,15 +49,14 @@ impl Failure {
 
 /// The peer, once its READY was accepted.
 struct Registered {
-    id: u64,
     identity: Bytes,
     outbox: Outbox,
     writer: JoinHandle<()>,
 }
 
-/// Serves the connection `stream` of the socket `shared` until it closes; problems are
-/// logged in one line.
-pub(super) fn serve(stream: TcpStream, shared: &Shared) {
+/// Serves the connection `id` of the socket `shared` on `stream` until it closes, telling
+/// `activity` whenever it reads; problems are logged in one line.
+pub(super) fn serve(stream: TcpStream, shared: &Shared, id: u64, activity: &Activity) {
     let addr = stream
         .peer_addr()
         .map_or_else(|_| "a peer".to_string(), |a| a.to_string());
@@ -64,6 +64,8 @@ pub(super) fn serve(stream: TcpStream, shared: &Shared) {
         decoder: Decoder::new(shared.kind.limits()),
         stream,
         shared,
+        id,
+        activity,
         addr,
         peer: None,
         held: 0,
@@ -95,6 +97,10 @@ fn is_disconnect(err: &io::Error) -> bool {
 struct Connection<'a> {
     stream: TcpStream,
     shared: &'a Shared,
+    /// The connection's id in its socket.
+    id: u64,
+    /// When it was last heard from, for the socket's admission of newcomers.
+    activity: &'a Activity,
     addr: String,
     decoder: Decoder,
     peer: Option<Registered>,
@@ -149,6 +155,7 @@ impl Connection<'_> {
                 }
                 Err(err) => return Err(err.into()),
             };
+            self.activity.touch();
             self.decoder.decode(&chunk[..n], &mut events)?;
             let messages: usize = events.iter().map(message_bytes).sum();
             self.hold(self.decoder.buffered() + messages)?;
@@ -204,19 +211,19 @@ impl Connection<'_> {
                 let mut routed = Vec::with_capacity(frames.len() + 1);
                 routed.push(peer.identity.clone());
                 routed.extend(frames);
-                self.shared.deliver(routed, bytes);
+                self.shared.deliver(self.id, routed, bytes);
             }
             (Kind::Rep, Event::Message(frames)) => {
                 peer.outbox.push(codec::message(&frames));
             }
             (Kind::Pub, Event::Message(frames)) => {
-                self.subscriptions(peer.id, |s| s.apply_message(&frames))?;
+                self.subscriptions(|s| s.apply_message(&frames))?;
             }
             (Kind::Pub, Event::Subscribe(prefix)) => {
-                self.subscriptions(peer.id, |s| s.subscribe(&prefix))?;
+                self.subscriptions(|s| s.subscribe(&prefix))?;
             }
             (Kind::Pub, Event::Cancel(prefix)) => {
-                self.subscriptions(peer.id, |s| {
+                self.subscriptions(|s| {
                     s.cancel(&prefix);
                     Ok(())
                 })?;
@@ -229,10 +236,9 @@ impl Connection<'_> {
 
     fn subscriptions(
         &self,
-        id: u64,
         f: impl FnOnce(&mut super::subscriptions::Subscriptions) -> Result<(), ZmtpError>,
     ) -> Result<(), ZmtpError> {
-        self.shared.subscriptions(id, f).unwrap_or(Ok(()))
+        self.shared.subscriptions(self.id, f).unwrap_or(Ok(()))
     }
 
     /// The peer's READY: check its socket type, register it, answer READY, start writing.
@@ -248,7 +254,10 @@ impl Connection<'_> {
         }
         let identity = metadata.get("Identity").unwrap_or_default();
         let (outbox, queue) = Outbox::new(kind);
-        let (id, identity) = match self.shared.register(&self.addr, identity, outbox.clone()) {
+        let registered = self
+            .shared
+            .register(self.id, &self.addr, identity, outbox.clone());
+        let identity = match registered {
             Ok(registered) => registered,
             Err(reason) => return self.refuse(reason),
         };
@@ -258,7 +267,6 @@ impl Connection<'_> {
         match started {
             Ok(writer) => {
                 self.peer = Some(Registered {
-                    id,
                     identity,
                     outbox,
                     writer,
@@ -266,7 +274,7 @@ impl Connection<'_> {
                 Ok(())
             }
             Err(err) => {
-                self.shared.unregister(id);
+                self.shared.unregister(self.id);
                 Err(err.into())
             }
         }
@@ -299,8 +307,8 @@ impl Connection<'_> {
     fn close(&mut self) {
         self.shared.release(std::mem::take(&mut self.held));
         let peer = self.peer.take();
-        if let Some(peer) = &peer {
-            self.shared.unregister(peer.id);
+        if peer.is_some() {
+            self.shared.unregister(self.id);
         }
         // Also wakes a writer blocked on a peer that does not read.
         let _ = self.stream.shutdown(Shutdown::Both);
