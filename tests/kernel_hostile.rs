@@ -249,6 +249,38 @@ fn a_client_that_sent_a_signed_message_outlasts_unsigned_newcomers() {
     kernel.assert_still_serving();
 }
 
+#[test]
+fn a_subscriber_and_a_pinging_heartbeat_outlast_idle_peers_reconnecting_from_their_address() {
+    let kernel = kernel_with_x();
+    // A client's subscriber and heartbeat, which has pinged once.
+    let mut iopub = subscribed(&kernel);
+    let mut hb = Peer::connect(kernel.hb, "REQ", b"");
+    hb.send(&[b"", b"ping"]);
+    assert_eq!(hb.recv().unwrap(), vec![b"".to_vec(), b"ping".to_vec()]);
+    // Idle peers from the same address fill both sockets and reconnect as each is closed
+    // (as libzmq sockets do), three times the cap: they only close one another.
+    let sockets = [(kernel.iopub, "SUB"), (kernel.hb, "REQ")];
+    let mut held = std::collections::VecDeque::new();
+    for _ in 0..4 * zmtp::MAX_CONNECTIONS {
+        for (port, socket_type) in sockets {
+            held.push_back(Peer::connect(port, socket_type, b""));
+        }
+        if held.len() > zmtp::MAX_CONNECTIONS * sockets.len() {
+            held.drain(..sockets.len());
+        }
+    }
+    hb.send(&[b"", b"again"]);
+    assert_eq!(hb.recv().unwrap(), vec![b"".to_vec(), b"again".to_vec()]);
+    let mut client = Client::new();
+    let reply = client.roundtrip(&mut kernel.shell(), "kernel_info_request", json!({}));
+    let id = &reply["parent_header"]["msg_id"];
+    while parse(&iopub.recv().expect("iopub still open"))["parent_header"]["msg_id"] != *id {}
+    let log = kernel.log();
+    assert!(log.contains("that never subscribed"), "{log}");
+    assert!(log.contains("that never sent a ping"), "{log}");
+    drop(held);
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_peer_reconnecting_from_another_address_closes_only_its_own_connections() {

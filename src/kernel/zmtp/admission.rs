@@ -3,10 +3,13 @@
 //! (handshakes included), one of them is closed to make room, chosen so that peers which
 //! only hold slots cannot keep a legitimate client out:
 //!
-//! 1. connections that never delivered a correctly signed message (all of them on IOPub and
-//!    the heartbeat, which carry no signatures) go first; a connection the kernel vouched
-//!    for ([`Admission::vouch`]) goes only when every connection of the socket is vouched
-//!    for, so a peer without the key cannot close one;
+//! 1. connections not vouched for ([`Admission::vouch`]) go first; a vouched connection
+//!    goes only when every connection of the socket is vouched for. On shell, control and
+//!    stdin the kernel vouches for a connection that delivered a correctly signed message,
+//!    so a peer without the key cannot close one; on IOPub (no signatures) a connection is
+//!    vouched for once it subscribes, on the heartbeat once it pings, so peers that only
+//!    hold slots (handshake, then silence) give way to a client's subscriber and
+//!    heartbeat, even when they reconnect as libzmq sockets do;
 //! 2. among those, the connections from the source with the most of them (an IPv4 address,
 //!    or the /64 network of an IPv6 address, which one host usually owns whole), so a peer
 //!    reconnecting from one address only ever closes its own connections while it holds

@@ -68,6 +68,7 @@ pub(super) fn serve(stream: TcpStream, shared: &Shared, id: u64, activity: &Acti
         activity,
         addr,
         peer: None,
+        vouched: false,
         held: 0,
     };
     let result = connection.run();
@@ -104,6 +105,9 @@ struct Connection<'a> {
     addr: String,
     decoder: Decoder,
     peer: Option<Registered>,
+    /// Whether the socket vouched for it already (IOPub: it subscribed; heartbeat: it
+    /// pinged; on a ROUTER the kernel vouches, after a signed message).
+    vouched: bool,
     /// Bytes this connection counts in the socket's budget: its decoder's buffers and the
     /// messages decoded but not yet handled.
     held: usize,
@@ -215,12 +219,19 @@ impl Connection<'_> {
             }
             (Kind::Rep, Event::Message(frames)) => {
                 peer.outbox.push(codec::message(&frames));
+                self.vouch();
             }
             (Kind::Pub, Event::Message(frames)) => {
                 self.subscriptions(|s| s.apply_message(&frames))?;
+                if let [only] = &frames[..]
+                    && only.first() == Some(&1)
+                {
+                    self.vouch();
+                }
             }
             (Kind::Pub, Event::Subscribe(prefix)) => {
                 self.subscriptions(|s| s.subscribe(&prefix))?;
+                self.vouch();
             }
             (Kind::Pub, Event::Cancel(prefix)) => {
                 self.subscriptions(|s| {
@@ -232,6 +243,14 @@ impl Connection<'_> {
             (Kind::Router | Kind::Rep, Event::Subscribe(_) | Event::Cancel(_)) => {}
         }
         Ok(())
+    }
+
+    /// The peer did what a client of this socket does (a ping, a subscription): from now on
+    /// it is closed to admit a newcomer only once every connection is vouched for.
+    fn vouch(&mut self) {
+        if !std::mem::replace(&mut self.vouched, true) {
+            self.shared.vouch(self.id);
+        }
     }
 
     fn subscriptions(

@@ -31,12 +31,13 @@
 //!   that stops for [`STALL_TIMEOUT`] (30 s) in the middle of a message is dropped;
 //! - each socket serves at most [`MAX_CONNECTIONS`] (32) connections at a time, handshakes
 //!   included. A newcomer is always admitted: when the socket is full, one connection is
-//!   closed to make room (`admission.rs`): one that never delivered a correctly signed
-//!   message ([`RouterSocket::vouch`]; on IOPub and the heartbeat, any), from the address
-//!   holding the most of those, heard from least recently. So peers that only hold slots
-//!   cannot keep a client out, a peer without the key cannot close a connection that sent
-//!   a signed message, and a peer reconnecting from one address closes only its own
-//!   connections while it holds more than any other address. Connections closed this way
+//!   closed to make room (`admission.rs`): one not vouched for (on shell, control and stdin:
+//!   that never delivered a correctly signed message, [`RouterSocket::vouch`]; on IOPub:
+//!   that never subscribed; on the heartbeat: that never pinged), from the address holding
+//!   the most of those, heard from least recently. So peers that only hold slots cannot
+//!   keep a client out, a peer without the key cannot close a connection that sent a signed
+//!   message, and a peer reconnecting from one address closes only its own connections
+//!   while it holds more than any other address. Connections closed this way
 //!   and not yet finished count too: beyond 64 connection threads, newcomers are refused;
 //! - the peers of one socket together hold at most [`SOCKET_BUDGET`] (256 MiB) in messages
 //!   not yet received in full or not yet taken by the kernel; the connection that would go

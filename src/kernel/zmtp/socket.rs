@@ -230,6 +230,11 @@ impl Shared {
         self.admission.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Vouches for connection `id` (`admission.rs`; nothing if it has closed since).
+    pub(super) fn vouch(&self, id: u64) {
+        self.admission().vouch(id);
+    }
+
     /// One line on the kernel's stderr about this socket, about `kind` (see `log.rs`).
     pub(super) fn log(&self, kind: &'static str, message: &str) {
         log::line(self.channel, kind, message);
@@ -439,18 +444,18 @@ fn admit(shared: &Arc<Shared>, stream: TcpStream) {
     if let Some(evicted) = evicted {
         // Its thread sees the end of the stream and ends, freeing its peer's identity.
         let _ = evicted.handle.shutdown(Shutdown::Both);
+        // What vouches for a connection on this socket.
+        let proof = match shared.kind {
+            Kind::Router => "sent a signed message",
+            Kind::Pub => "subscribed",
+            Kind::Rep => "sent a ping",
+        };
         let why = if evicted.vouched {
-            "every connection has sent a signed message; this one was heard from least \
-             recently"
-                .to_string()
+            format!("every connection has {proof}; this one was heard from least recently")
         } else {
-            let unsigned = match shared.kind {
-                Kind::Router => " that never sent a signed message",
-                Kind::Pub | Kind::Rep => "",
-            };
             format!(
-                "of the {} connections from its address{unsigned}, the one heard from least \
-                 recently",
+                "of the {} connections from its address that never {proof}, the one heard \
+                 from least recently",
                 evicted.from_source
             )
         };
@@ -509,7 +514,7 @@ impl RouterSocket {
     /// closed to admit a newcomer only once every connection of this socket is vouched for
     /// (nothing if it has closed since).
     pub fn vouch(&self, peer: PeerId) {
-        self.shared.admission().vouch(peer.0);
+        self.shared.vouch(peer.0);
     }
 
     /// Sends `frames[1..]` to the peer whose identity is `frames[0]`; dropped when no such
