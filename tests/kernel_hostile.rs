@@ -1,10 +1,15 @@
 //! The Jupyter kernel against hostile and broken peers on raw TCP sockets (issue 18, items 1
-//! and 11): whatever arrives, only the offending connection or message is dropped, and the
-//! session (a variable set before the attack) is still there afterwards.
+//! and 11; QA's H1 and M10): whatever arrives, only the offending connection or message is
+//! dropped, the session (a variable set before the attack) is still there afterwards, peers
+//! holding every connection slot cannot keep a client out (a real jupyter_client included,
+//! `jupyter/crowded_kernel.py`), and floods leave a short log.
 
 #[path = "jupyter/kernel_client.rs"]
 mod kernel_client;
 
+use std::process::Command;
+
+use bumplab::kernel::zmtp;
 use kernel_client::{Client, Kernel, Peer, command, greeting, message, parse, ready, send_frames};
 use serde_json::json;
 
@@ -162,59 +167,233 @@ fn silent_and_half_greeting_peers_are_dropped_after_the_handshake_timeout() {
     );
 }
 
+/// Each socket's cap of idle peers, of the socket type jupyter_client uses there, that
+/// completed the handshake and then stay silent (QA's H1).
+fn fill_every_socket(kernel: &Kernel) -> Vec<Peer> {
+    let sockets = [
+        (kernel.shell, "DEALER"),
+        (kernel.control, "DEALER"),
+        (kernel.stdin, "DEALER"),
+        (kernel.iopub, "SUB"),
+        (kernel.hb, "REQ"),
+    ];
+    sockets
+        .into_iter()
+        .flat_map(|(port, socket_type)| {
+            (0..zmtp::MAX_CONNECTIONS).map(move |_| Peer::connect(port, socket_type, b""))
+        })
+        .collect()
+}
+
 #[test]
-fn connections_beyond_the_cap_are_refused_and_the_kernel_lives_on() {
+fn idle_peers_at_every_sockets_cap_cannot_lock_a_client_out() {
     let mut kernel = kernel_with_x();
-    // Fill the shell socket with handshaken peers (no timeout applies to them). The kernel
-    // notices earlier closes a moment later, so a holder may have to try again.
-    let mut holders: Vec<Peer> = (0..32)
-        .map(|i| {
-            let identity = format!("holder-{i}");
-            (0..600)
-                .find_map(|_| {
-                    let peer = Peer::try_connect(kernel.shell, "DEALER", identity.as_bytes());
-                    if peer.is_none() {
-                        std::thread::sleep(std::time::Duration::from_millis(50));
-                    }
-                    peer
-                })
-                .expect("a free connection slot")
+    let holders = fill_every_socket(&kernel);
+    // A client on all five sockets, as jupyter_client connects: each is admitted.
+    let mut hb = Peer::connect(kernel.hb, "REQ", b"");
+    let _stdin = Peer::dealer(kernel.stdin);
+    let mut iopub = subscribed(&kernel);
+    // Served: kernel_info on shell and control, a cell reading x set before.
+    kernel.assert_still_serving();
+    hb.send(&[b"", b"ping"]);
+    assert_eq!(hb.recv().unwrap(), vec![b"".to_vec(), b"ping".to_vec()]);
+    let mut client = Client::new();
+    let id = client.roundtrip(&mut kernel.shell(), "kernel_info_request", json!({}))
+        ["parent_header"]["msg_id"]
+        .clone();
+    // IOPub sends it the status of that request.
+    loop {
+        let message = parse(&iopub.recv().unwrap());
+        if message["parent_header"]["msg_id"] == id {
+            break;
+        }
+    }
+    let log = kernel.log();
+    assert!(
+        log.contains("32 connections are open; to admit 127.0.0.1:"),
+        "{log}"
+    );
+    assert!(log.contains("never sent a signed message"), "{log}");
+    drop(holders);
+}
+
+#[test]
+fn a_client_that_sent_a_signed_message_outlasts_unsigned_newcomers() {
+    let mut kernel = kernel_with_x();
+    let mut client = Client::new();
+    let mut shell = kernel.shell();
+    let mut control = Peer::dealer(kernel.control);
+    for peer in [&mut shell, &mut control] {
+        let info = client.roundtrip(peer, "kernel_info_request", json!({}));
+        assert_eq!(info["content"]["status"], "ok", "{info}");
+    }
+    // Three times each socket's cap of newcomers, all kept open, each sending a wrongly
+    // signed request (which vouches for nothing): each is admitted by closing another.
+    let (_, mut forged) = client.request("kernel_info_request", json!({}));
+    forged[1] = vec![b'0'; 64];
+    let forged: Vec<&[u8]> = forged.iter().map(Vec::as_slice).collect();
+    let newcomers: Vec<Peer> = (0..3 * zmtp::MAX_CONNECTIONS)
+        .flat_map(|_| [kernel.shell, kernel.control])
+        .map(|port| {
+            let mut peer = Peer::connect(port, "DEALER", b"");
+            peer.send(&forged);
+            peer
         })
         .collect();
-    for _ in 0..20 {
-        let mut extra = Peer::tcp(kernel.shell);
-        assert!(
-            extra.read_to_close().is_empty(),
-            "a connection beyond the cap got a greeting"
-        );
-    }
-    // Other sockets have their own cap: control and the heartbeat still answer.
-    let mut client = Client::new();
-    let mut control = Peer::dealer(kernel.control);
+    // The client's connections are still open and served.
+    let reply = client.execute(&mut shell, "if x != 42 { throw `x is ${x}`; }");
+    assert_eq!(reply["status"], "ok", "{reply}");
     let info = client.roundtrip(&mut control, "kernel_info_request", json!({}));
-    assert_eq!(info["content"]["status"], "ok");
+    assert_eq!(info["content"]["status"], "ok", "{info}");
+    drop(newcomers);
+    kernel.assert_still_serving();
+}
+
+#[test]
+fn a_subscriber_and_a_pinging_heartbeat_outlast_idle_peers_reconnecting_from_their_address() {
+    let kernel = kernel_with_x();
+    // A client's subscriber and heartbeat, which has pinged once.
+    let mut iopub = subscribed(&kernel);
     let mut hb = Peer::connect(kernel.hb, "REQ", b"");
     hb.send(&[b"", b"ping"]);
     assert_eq!(hb.recv().unwrap(), vec![b"".to_vec(), b"ping".to_vec()]);
-    // A holder still gets its replies.
-    let reply = client.execute(&mut holders[0], "x + 1");
-    assert_eq!(reply["status"], "ok");
-    // Once the holders are gone (the kernel notices their closes), new peers are served.
-    drop(holders);
-    let served = (0..600).any(|_| {
-        let greeted = Peer::try_connect(kernel.shell, "DEALER", b"after").is_some();
-        if !greeted {
-            std::thread::sleep(std::time::Duration::from_millis(50));
+    // Idle peers from the same address fill both sockets and reconnect as each is closed
+    // (as libzmq sockets do), three times the cap: they only close one another.
+    let sockets = [(kernel.iopub, "SUB"), (kernel.hb, "REQ")];
+    let mut held = std::collections::VecDeque::new();
+    for _ in 0..4 * zmtp::MAX_CONNECTIONS {
+        for (port, socket_type) in sockets {
+            held.push_back(Peer::connect(port, socket_type, b""));
         }
-        greeted
-    });
-    assert!(served, "the kernel never served the shell again");
-    kernel.assert_still_serving();
+        if held.len() > zmtp::MAX_CONNECTIONS * sockets.len() {
+            held.drain(..sockets.len());
+        }
+    }
+    hb.send(&[b"", b"again"]);
+    assert_eq!(hb.recv().unwrap(), vec![b"".to_vec(), b"again".to_vec()]);
+    let mut client = Client::new();
+    let reply = client.roundtrip(&mut kernel.shell(), "kernel_info_request", json!({}));
+    let id = &reply["parent_header"]["msg_id"];
+    while parse(&iopub.recv().expect("iopub still open"))["parent_header"]["msg_id"] != *id {}
+    let log = kernel.log();
+    assert!(log.contains("that never subscribed"), "{log}");
+    assert!(log.contains("that never sent a ping"), "{log}");
+    drop(held);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_peer_reconnecting_from_another_address_closes_only_its_own_connections() {
+    let kernel = kernel_with_x();
+    // A client on the sockets without signatures (IOPub, heartbeat) and on stdin, where
+    // jupyter_client never sends.
+    let mut iopub = subscribed(&kernel);
+    let mut hb = Peer::connect(kernel.hb, "REQ", b"");
+    let stdin = Peer::dealer(kernel.stdin);
+    // Another address fills those sockets and keeps reconnecting, three times their cap,
+    // always holding more connections than the client.
+    let attacker = std::net::Ipv4Addr::new(127, 0, 0, 2);
+    let sockets = [
+        (kernel.iopub, "SUB"),
+        (kernel.hb, "REQ"),
+        (kernel.stdin, "DEALER"),
+    ];
+    let mut held = std::collections::VecDeque::new();
+    for _ in 0..3 * zmtp::MAX_CONNECTIONS {
+        for (port, socket_type) in sockets {
+            held.push_back(Peer::connect_from(attacker, port, socket_type, b""));
+        }
+        if held.len() > 40 * sockets.len() {
+            held.drain(..sockets.len());
+        }
+    }
+    // None of the client's connections was closed (the log names each one closed for a
+    // newcomer), and they still work: an echo, the status of a request.
+    hb.send(&[b"", b"ping"]);
+    assert_eq!(hb.recv().unwrap(), vec![b"".to_vec(), b"ping".to_vec()]);
+    let mut client = Client::new();
+    let reply = client.roundtrip(&mut kernel.shell(), "kernel_info_request", json!({}));
+    let id = &reply["parent_header"]["msg_id"];
+    while parse(&iopub.recv().expect("iopub still open"))["parent_header"]["msg_id"] != *id {}
+    let log = kernel.log();
     assert!(
-        kernel
-            .log()
-            .contains("32 connections are open; refusing more")
+        !log.contains("closed 127.0.0.1:"),
+        "a connection from the client's address was closed:\n{log}"
     );
+    assert!(log.contains("closed 127.0.0.2:"), "{log}");
+    drop((held, stdin));
+}
+
+#[test]
+fn a_real_jupyter_client_is_served_past_idle_peers_at_every_cap() {
+    let mut kernel = kernel_with_x();
+    let holders = fill_every_socket(&kernel);
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let env = Command::new(repo.join("scripts/jupyter-env"))
+        .output()
+        .expect("scripts/jupyter-env runs");
+    assert!(
+        env.status.success(),
+        "scripts/jupyter-env failed:\n{}",
+        String::from_utf8_lossy(&env.stderr)
+    );
+    let bin = String::from_utf8(env.stdout).unwrap();
+    let out = Command::new(std::path::Path::new(bin.trim()).join("python"))
+        .arg(repo.join("tests/jupyter/crowded_kernel.py"))
+        .arg(kernel.connection_file())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}\n{}", kernel.log());
+    drop(holders);
+    kernel.assert_still_serving();
+}
+
+#[test]
+fn floods_of_bad_messages_and_bad_greetings_leave_a_short_log() {
+    let mut kernel = kernel_with_x();
+    let mut client = Client::new();
+    // QA's M10: one connection sending wrongly signed messages as fast as it can.
+    let mut shell = kernel.shell();
+    let (_, mut forged) = client.request("kernel_info_request", json!({}));
+    forged[1] = vec![b'0'; 64];
+    let forged: Vec<&[u8]> = forged.iter().map(Vec::as_slice).collect();
+    shell.send_raw(&message(&forged).repeat(50_000));
+    // Its next request is served after all of them.
+    let info = client.roundtrip(&mut shell, "kernel_info_request", json!({}));
+    assert_eq!(info["content"]["status"], "ok", "{info}");
+    // And a peer reconnecting with a bad greeting, again and again.
+    for _ in 0..1000 {
+        let mut peer = Peer::tcp(kernel.control);
+        peer.send_raw(b"GET / HTTP/1.1\r\n\r\n");
+        peer.read_to_close();
+    }
+    kernel.assert_still_serving();
+    let lines = |needle: &str| {
+        let log = kernel.log();
+        log.lines().filter(|l| l.contains(needle)).count()
+    };
+    // At most ten lines a window, windows of 1, 2, 4, ... seconds.
+    assert!(lines("a wrong signature") <= 100, "{}", kernel.log());
+    assert!(lines("bad greeting") <= 100, "{}", kernel.log());
+    // The lines left out are counted once their window ends.
+    for summary in [
+        "shell: ... and ",
+        "more lines about dropped messages",
+        "control: ... and ",
+        "more lines about bad greetings",
+    ] {
+        let summarised = (0..600).any(|_| {
+            let found = kernel.log().contains(summary);
+            if !found {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            found
+        });
+        assert!(summarised, "no '{summary}' in:\n{}", kernel.log());
+    }
+    assert!(kernel.log().len() < 100_000, "{}", kernel.log());
 }
 
 #[test]

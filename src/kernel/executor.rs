@@ -266,7 +266,11 @@ impl Executor {
             "comm_info_request" => ("comm_info_reply", json!({ "status": "ok", "comms": {} })),
             "kernel_info_request" => ("kernel_info_reply", kernel_info()),
             other => {
-                eprintln!("bumplab kernel: ignoring an unknown request '{other}'");
+                super::log::line(
+                    "shell",
+                    "ignored requests",
+                    &format!("ignoring an unknown request '{other}'"),
+                );
                 ("", Value::Null)
             }
         };
@@ -451,7 +455,7 @@ pub fn request_fields<'a>(
 
 /// The content of an error reply to a request that cannot be served as sent.
 pub fn bad_request(problem: String) -> Value {
-    eprintln!("bumplab kernel: {problem}");
+    super::log::line("", "bad requests", &problem);
     json!({
         "status": "error",
         "ename": "BadRequest",

@@ -16,14 +16,19 @@
 //! - **heartbeat** (REP): echoes every ping.
 //!
 //! Messages follow the wire protocol of [`wire`]: wrongly signed, replayed or malformed
-//! messages are dropped with a line on stderr. Nothing a peer sends can stop the kernel: the
-//! transport's limits (64 MiB per message, a 10 s handshake, 32 connections per socket,
+//! messages are dropped with a line on stderr (lines of one kind are limited, with a summary
+//! of those left out, so that no peer can flood the log). A connection that delivers a
+//! correctly signed message is vouched for ([`zmtp::RouterSocket::vouch`]): when its socket
+//! is full, peers without the key are closed to admit a newcomer, never it. Nothing a peer
+//! sends can stop the kernel or keep a client out: the transport's limits (64 MiB per
+//! message, a 10 s handshake, 32 connections per socket and who gives way for a newcomer,
 //! bounded queues for slow peers) are listed in [`zmtp`]. `bumplab kernel install` writes
 //! the kernelspec ([`install`]).
 
 mod connection;
 pub mod executor;
 pub mod install;
+mod log;
 mod replay;
 pub mod wire;
 pub mod zmtp;
@@ -37,7 +42,7 @@ use serde_json::json;
 pub use connection::ConnectionInfo;
 use executor::{Channel, Executor, Publisher};
 use wire::{Headers, Message, Signer};
-use zmtp::{PubSocket, RepSocket, RouterSocket};
+use zmtp::{PubSocket, Received, RepSocket, RouterSocket};
 
 /// How long a shutdown waits for its reply and the last broadcasts to be written.
 const LINGER: Duration = Duration::from_secs(1);
@@ -121,35 +126,34 @@ pub fn run(connection_file: &Path) -> Result<(), KernelError> {
         .map_err(|_| KernelError::Protocol("the session thread did not start".into()))?;
     publisher.status("starting", None);
 
+    let stdin_signer = signer.clone();
     std::thread::Builder::new()
         .name("bumplab-stdin".into())
-        // Held so that the socket stays bound; nothing is ever asked on stdin.
-        .spawn(move || while stdin.recv().is_some() {})?;
+        // Held so that the socket stays bound; nothing is ever asked on stdin, so what
+        // arrives is only checked (a signed message vouches for its connection).
+        .spawn(move || {
+            while let Some(received) = stdin.recv() {
+                verified(&stdin, &stdin_signer, "stdin", received);
+            }
+        })?;
 
     let shell_signer = signer.clone();
     std::thread::Builder::new()
         .name("bumplab-shell".into())
         .spawn(move || {
-            while let Some(frames) = shell.recv() {
-                match shell_signer.decode(frames) {
-                    Ok(request) => {
-                        if request_tx.send(request).is_err() {
-                            break;
-                        }
-                    }
-                    Err(err) => eprintln!("bumplab kernel: shell: {err}; dropped"),
+            while let Some(received) = shell.recv() {
+                if let Some(request) = verified(&shell, &shell_signer, "shell", received)
+                    && request_tx.send(request).is_err()
+                {
+                    break;
                 }
             }
         })?;
 
     // The control channel runs here, so that interrupt and shutdown are served at once.
-    while let Some(frames) = control.recv() {
-        let request = match signer.decode(frames) {
-            Ok(request) => request,
-            Err(err) => {
-                eprintln!("bumplab kernel: control: {err}; dropped");
-                continue;
-            }
+    while let Some(received) = control.recv() {
+        let Some(request) = verified(&control, &signer, "control", received) else {
+            continue;
         };
         let reply = |msg_type: &str, content| {
             control.send(&signer.encode(&headers.reply(msg_type, &request, content)));
@@ -180,8 +184,33 @@ pub fn run(connection_file: &Path) -> Result<(), KernelError> {
                 iopub.flush(LINGER);
                 return Ok(());
             }
-            other => eprintln!("bumplab kernel: control: ignoring '{other}'"),
+            other => log::line(
+                "control",
+                "ignored requests",
+                &format!("ignoring '{other}'"),
+            ),
         }
     }
     Ok(())
+}
+
+/// The message `received` on the ROUTER `socket` if its signature is right and new and its
+/// parts well formed ([`Signer::decode`]); its connection is then vouched for. Otherwise
+/// it is dropped with a line in the log about `channel`.
+fn verified(
+    socket: &RouterSocket,
+    signer: &Signer,
+    channel: &'static str,
+    received: Received,
+) -> Option<Message> {
+    match signer.decode(received.frames) {
+        Ok(message) => {
+            socket.vouch(received.from);
+            Some(message)
+        }
+        Err(err) => {
+            log::line(channel, "dropped messages", &format!("{err}; dropped"));
+            None
+        }
+    }
 }

@@ -85,6 +85,11 @@ impl Kernel {
         panic!("the kernel never listened:\n{}", kernel.log());
     }
 
+    /// The connection file the kernel was started with (for a real Jupyter client).
+    pub fn connection_file(&self) -> PathBuf {
+        self.dir.path().join("connection.json")
+    }
+
     /// What the kernel wrote on stderr so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
@@ -205,18 +210,56 @@ impl Peer {
 
     /// As [`Peer::connect`], announcing ZMTP 3.`minor`.
     pub fn connect_version(port: u16, minor: u8, socket_type: &str, identity: &[u8]) -> Peer {
-        Self::handshake(port, minor, socket_type, identity)
+        Self::handshake(Peer::tcp(port), minor, socket_type, identity)
             .expect("the kernel closed the connection during the handshake")
     }
 
-    /// As [`Peer::connect`]; `None` when the kernel closes the connection instead (it is
-    /// serving as many connections as it allows).
-    pub fn try_connect(port: u16, socket_type: &str, identity: &[u8]) -> Option<Peer> {
-        Self::handshake(port, 1, socket_type, identity)
+    /// A plain TCP connection from the local address `source` (any of 127.0.0.0/8, which
+    /// Linux routes to the loopback interface): to the kernel, a peer on another host.
+    #[cfg(target_os = "linux")]
+    pub fn tcp_from(source: std::net::Ipv4Addr, port: u16) -> Peer {
+        use std::net::Ipv4Addr;
+        use std::os::fd::FromRawFd;
+        let address = |ip: Ipv4Addr, port: u16| libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: port.to_be(),
+            sin_addr: libc::in_addr {
+                s_addr: u32::from(ip).to_be(),
+            },
+            sin_zero: [0; 8],
+        };
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        let (from, to) = (address(source, 0), address(Ipv4Addr::LOCALHOST, port));
+        // SAFETY: a new socket, owned by the stream from here on; the addresses outlive
+        // the calls that read them, with their true length.
+        let stream = unsafe {
+            let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+            assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+            let stream = TcpStream::from_raw_fd(fd);
+            let bound = libc::bind(fd, (&raw const from).cast(), len);
+            assert_eq!(bound, 0, "bind: {}", std::io::Error::last_os_error());
+            let connected = libc::connect(fd, (&raw const to).cast(), len);
+            assert_eq!(connected, 0, "connect: {}", std::io::Error::last_os_error());
+            stream
+        };
+        stream.set_read_timeout(Some(PATIENCE)).unwrap();
+        Peer { stream }
     }
 
-    fn handshake(port: u16, minor: u8, socket_type: &str, identity: &[u8]) -> Option<Peer> {
-        let mut peer = Peer::tcp(port);
+    /// As [`Peer::connect`], from the local address `source` ([`Peer::tcp_from`]).
+    #[cfg(target_os = "linux")]
+    pub fn connect_from(
+        source: std::net::Ipv4Addr,
+        port: u16,
+        socket_type: &str,
+        identity: &[u8],
+    ) -> Peer {
+        Self::handshake(Peer::tcp_from(source, port), 1, socket_type, identity)
+            .expect("the kernel closed the connection during the handshake")
+    }
+
+    /// Greets and sends READY on `peer`; `None` if the kernel closes it instead.
+    fn handshake(mut peer: Peer, minor: u8, socket_type: &str, identity: &[u8]) -> Option<Peer> {
         peer.send_raw(&greeting(3, minor));
         let mut theirs = [0u8; 64];
         peer.stream.read_exact(&mut theirs).ok()?;

@@ -12,6 +12,7 @@ use std::time::Instant;
 use bytes::Bytes;
 
 use super::ZmtpError;
+use super::admission::Activity;
 use super::codec::{self, Decoder, Event, Metadata};
 use super::socket::{Kind, Outbox, Shared};
 
@@ -29,17 +30,33 @@ enum Failure {
     Io(#[from] io::Error),
 }
 
+impl Failure {
+    /// What the log line about it is about (lines of one kind are limited together).
+    fn kind(&self) -> &'static str {
+        match self {
+            Failure::Protocol(ZmtpError::Greeting(_)) => "bad greetings",
+            Failure::Protocol(ZmtpError::Handshake(_)) => "bad handshakes",
+            Failure::Protocol(ZmtpError::Frame(_)) => "bad frames",
+            Failure::Protocol(ZmtpError::Command(_)) => "bad commands",
+            Failure::Protocol(ZmtpError::TooLarge(_)) => "limits broken",
+            Failure::Protocol(ZmtpError::PeerError(_)) => "errors from peers",
+            Failure::Protocol(ZmtpError::Refused(_)) => "refused peers",
+            Failure::Protocol(ZmtpError::Timeout(_)) => "timeouts",
+            Failure::Io(_) => "socket errors",
+        }
+    }
+}
+
 /// The peer, once its READY was accepted.
 struct Registered {
-    id: u64,
     identity: Bytes,
     outbox: Outbox,
     writer: JoinHandle<()>,
 }
 
-/// Serves the connection `stream` of the socket `shared` until it closes; problems are
-/// logged in one line.
-pub(super) fn serve(stream: TcpStream, shared: &Shared) {
+/// Serves the connection `id` of the socket `shared` on `stream` until it closes, telling
+/// `activity` whenever it reads; problems are logged in one line.
+pub(super) fn serve(stream: TcpStream, shared: &Shared, id: u64, activity: &Activity) {
     let addr = stream
         .peer_addr()
         .map_or_else(|_| "a peer".to_string(), |a| a.to_string());
@@ -47,8 +64,11 @@ pub(super) fn serve(stream: TcpStream, shared: &Shared) {
         decoder: Decoder::new(shared.kind.limits()),
         stream,
         shared,
+        id,
+        activity,
         addr,
         peer: None,
+        vouched: false,
         held: 0,
     };
     let result = connection.run();
@@ -57,7 +77,10 @@ pub(super) fn serve(stream: TcpStream, shared: &Shared) {
         // A peer that goes away is no news, whenever it does.
         Ok(()) => {}
         Err(Failure::Io(err)) if is_disconnect(&err) => {}
-        Err(err) => shared.log(&format!("{}: {err}; connection closed", connection.addr)),
+        Err(err) => shared.log(
+            err.kind(),
+            &format!("{}: {err}; connection closed", connection.addr),
+        ),
     }
 }
 
@@ -75,9 +98,16 @@ fn is_disconnect(err: &io::Error) -> bool {
 struct Connection<'a> {
     stream: TcpStream,
     shared: &'a Shared,
+    /// The connection's id in its socket.
+    id: u64,
+    /// When it was last heard from, for the socket's admission of newcomers.
+    activity: &'a Activity,
     addr: String,
     decoder: Decoder,
     peer: Option<Registered>,
+    /// Whether the socket vouched for it already (IOPub: it subscribed; heartbeat: it
+    /// pinged; on a ROUTER the kernel vouches, after a signed message).
+    vouched: bool,
     /// Bytes this connection counts in the socket's budget: its decoder's buffers and the
     /// messages decoded but not yet handled.
     held: usize,
@@ -129,6 +159,7 @@ impl Connection<'_> {
                 }
                 Err(err) => return Err(err.into()),
             };
+            self.activity.touch();
             self.decoder.decode(&chunk[..n], &mut events)?;
             let messages: usize = events.iter().map(message_bytes).sum();
             self.hold(self.decoder.buffered() + messages)?;
@@ -184,19 +215,26 @@ impl Connection<'_> {
                 let mut routed = Vec::with_capacity(frames.len() + 1);
                 routed.push(peer.identity.clone());
                 routed.extend(frames);
-                self.shared.deliver(routed, bytes);
+                self.shared.deliver(self.id, routed, bytes);
             }
             (Kind::Rep, Event::Message(frames)) => {
                 peer.outbox.push(codec::message(&frames));
+                self.vouch();
             }
             (Kind::Pub, Event::Message(frames)) => {
-                self.subscriptions(peer.id, |s| s.apply_message(&frames))?;
+                self.subscriptions(|s| s.apply_message(&frames))?;
+                if let [only] = &frames[..]
+                    && only.first() == Some(&1)
+                {
+                    self.vouch();
+                }
             }
             (Kind::Pub, Event::Subscribe(prefix)) => {
-                self.subscriptions(peer.id, |s| s.subscribe(&prefix))?;
+                self.subscriptions(|s| s.subscribe(&prefix))?;
+                self.vouch();
             }
             (Kind::Pub, Event::Cancel(prefix)) => {
-                self.subscriptions(peer.id, |s| {
+                self.subscriptions(|s| {
                     s.cancel(&prefix);
                     Ok(())
                 })?;
@@ -207,12 +245,19 @@ impl Connection<'_> {
         Ok(())
     }
 
+    /// The peer did what a client of this socket does (a ping, a subscription): from now on
+    /// it is closed to admit a newcomer only once every connection is vouched for.
+    fn vouch(&mut self) {
+        if !std::mem::replace(&mut self.vouched, true) {
+            self.shared.vouch(self.id);
+        }
+    }
+
     fn subscriptions(
         &self,
-        id: u64,
         f: impl FnOnce(&mut super::subscriptions::Subscriptions) -> Result<(), ZmtpError>,
     ) -> Result<(), ZmtpError> {
-        self.shared.subscriptions(id, f).unwrap_or(Ok(()))
+        self.shared.subscriptions(self.id, f).unwrap_or(Ok(()))
     }
 
     /// The peer's READY: check its socket type, register it, answer READY, start writing.
@@ -228,7 +273,10 @@ impl Connection<'_> {
         }
         let identity = metadata.get("Identity").unwrap_or_default();
         let (outbox, queue) = Outbox::new(kind);
-        let (id, identity) = match self.shared.register(&self.addr, identity, outbox.clone()) {
+        let registered = self
+            .shared
+            .register(self.id, &self.addr, identity, outbox.clone());
+        let identity = match registered {
             Ok(registered) => registered,
             Err(reason) => return self.refuse(reason),
         };
@@ -238,7 +286,6 @@ impl Connection<'_> {
         match started {
             Ok(writer) => {
                 self.peer = Some(Registered {
-                    id,
                     identity,
                     outbox,
                     writer,
@@ -246,7 +293,7 @@ impl Connection<'_> {
                 Ok(())
             }
             Err(err) => {
-                self.shared.unregister(id);
+                self.shared.unregister(self.id);
                 Err(err.into())
             }
         }
@@ -279,8 +326,8 @@ impl Connection<'_> {
     fn close(&mut self) {
         self.shared.release(std::mem::take(&mut self.held));
         let peer = self.peer.take();
-        if let Some(peer) = &peer {
-            self.shared.unregister(peer.id);
+        if peer.is_some() {
+            self.shared.unregister(self.id);
         }
         // Also wakes a writer blocked on a peer that does not read.
         let _ = self.stream.shutdown(Shutdown::Both);

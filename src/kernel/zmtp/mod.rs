@@ -24,12 +24,21 @@
 //!   huge frame is disconnected at once;
 //! - a bad greeting (signature, version below 3, a mechanism other than NULL, as-server set),
 //!   a malformed or misplaced command, or a limit broken closes that connection with one log
-//!   line on stderr; a peer of the wrong socket type, or a ROUTER peer whose identity is in
-//!   use or reserved, gets an ERROR command first;
+//!   line on stderr (lines of one kind limited per window, see the kernel's `log.rs`); a
+//!   peer of the wrong socket type, or a ROUTER peer whose identity is in use or reserved,
+//!   gets an ERROR command first;
 //! - a peer must finish the greeting and READY within [`HANDSHAKE_TIMEOUT`] (10 s), and one
 //!   that stops for [`STALL_TIMEOUT`] (30 s) in the middle of a message is dropped;
 //! - each socket serves at most [`MAX_CONNECTIONS`] (32) connections at a time, handshakes
-//!   included; more are closed as they arrive;
+//!   included. A newcomer is always admitted: when the socket is full, one connection is
+//!   closed to make room (`admission.rs`): one not vouched for (on shell, control and stdin:
+//!   that never delivered a correctly signed message, [`RouterSocket::vouch`]; on IOPub:
+//!   that never subscribed; on the heartbeat: that never pinged), from the address holding
+//!   the most of those, heard from least recently. So peers that only hold slots cannot
+//!   keep a client out, a peer without the key cannot close a connection that sent a signed
+//!   message, and a peer reconnecting from one address closes only its own connections
+//!   while it holds more than any other address. Connections closed this way
+//!   and not yet finished count too: beyond 64 connection threads, newcomers are refused;
 //! - the peers of one socket together hold at most [`SOCKET_BUDGET`] (256 MiB) in messages
 //!   not yet received in full or not yet taken by the kernel; the connection that would go
 //!   over it is closed (so 32 peers each sending almost 64 MiB cannot add up);
@@ -40,6 +49,7 @@
 //! - a subscriber holds at most [`MAX_SUBSCRIPTIONS`] subscriptions of
 //!   [`MAX_SUBSCRIPTION_BYTES`] bytes in all.
 
+mod admission;
 pub mod codec;
 mod connection;
 mod socket;
@@ -48,7 +58,7 @@ mod subscriptions;
 use std::time::Duration;
 
 pub use codec::{Decoder, Event, Limits, Metadata};
-pub use socket::{PubSocket, RepSocket, RouterSocket};
+pub use socket::{PeerId, PubSocket, Received, RepSocket, RouterSocket};
 
 /// The most bytes of one message on the shell, control and stdin channels.
 pub const MAX_MESSAGE: usize = 64 << 20;

@@ -1,8 +1,9 @@
-//! The listening sockets: an accept loop per socket (capped connections), the table of peers
-//! that completed their handshake, and the ROUTER / PUB / REP rules for what goes where.
+//! The listening sockets: an accept loop per socket (a full socket closes a connection to
+//! admit a newcomer, `admission.rs`), the table of peers that completed their handshake, and
+//! the ROUTER / PUB / REP rules for what goes where.
 
 use std::io;
-use std::net::TcpListener;
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -10,19 +11,38 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
+use super::admission::Admission;
 use super::codec::{self, Limits};
 use super::subscriptions::Subscriptions;
 use super::{
     ECHO_QUEUE_BYTES, HANDSHAKE_TIMEOUT, MAX_COMMAND, MAX_CONNECTIONS, MAX_FRAMES, MAX_MESSAGE,
     MAX_SMALL_MESSAGE, QUEUE_BYTES, QUEUE_MESSAGES, SOCKET_BUDGET, STALL_TIMEOUT, connection,
 };
+use crate::kernel::log;
 
 /// Received messages a ROUTER holds before its connections wait for the kernel to take them
 /// (their bytes count in the socket's budget until taken).
 const INCOMING_MESSAGES: usize = 16;
 
-/// A ROUTER's received message (identity first) and the bytes it counts in the budget.
-type Delivery = (Vec<Bytes>, usize);
+/// The most connection threads of one socket, those of connections closed to admit a
+/// newcomer and not finished yet included; beyond it newcomers are refused until some end.
+const MAX_THREADS: usize = 2 * MAX_CONNECTIONS;
+
+/// A ROUTER's received message and the bytes it counts in the budget.
+type Delivery = (Received, usize);
+
+/// One connection of a socket, as the kernel names it to [`RouterSocket::vouch`] for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerId(u64);
+
+/// A message a ROUTER received.
+#[derive(Debug)]
+pub struct Received {
+    /// The sending peer's routing identity, then the message's frames.
+    pub frames: Vec<Bytes>,
+    /// The connection it came on.
+    pub from: PeerId,
+}
 
 /// The socket types this transport implements.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,14 +189,15 @@ struct Peer {
 
 impl Peer {
     /// Queues `wire` for this peer, logging when it starts to drop messages.
-    fn offer(&mut self, wire: Bytes, channel: &str) {
+    fn offer(&mut self, wire: Bytes, channel: &'static str) {
         if self.outbox.push(wire) {
             self.dropping = false;
         } else if !self.dropping {
             self.dropping = true;
-            eprintln!(
-                "bumplab kernel: {channel}: {} is not reading; dropping messages to it",
-                self.addr
+            log::line(
+                channel,
+                "peers not reading",
+                &format!("{} is not reading; dropping messages to it", self.addr),
             );
         }
     }
@@ -189,10 +210,12 @@ pub(super) struct Shared {
     pub(super) channel: &'static str,
     pub(super) bounds: Bounds,
     peers: Mutex<Vec<Peer>>,
+    /// Every open connection, handshakes included, and what closes it.
+    admission: Mutex<Admission<TcpStream>>,
     /// Bytes of unfinished or undelivered messages, counted against `bounds.budget`.
     held: AtomicUsize,
-    /// Open connections, handshakes included.
-    connections: AtomicUsize,
+    /// Connection threads still running (those closed to admit a newcomer included).
+    threads: AtomicUsize,
     next_id: AtomicU64,
     /// Where a ROUTER's connections deliver what they receive (with the bytes it holds).
     incoming: Option<SyncSender<Delivery>>,
@@ -203,21 +226,30 @@ impl Shared {
         self.peers.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// One line on the kernel's stderr about this socket.
-    pub(super) fn log(&self, message: &str) {
-        eprintln!("bumplab kernel: {}: {message}", self.channel);
+    fn admission(&self) -> MutexGuard<'_, Admission<TcpStream>> {
+        self.admission.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Adds a peer whose READY was accepted. For a ROUTER, `identity` is the one it announced
-    /// (empty: one is generated, as libzmq does: a zero octet and a counter). Returns the
-    /// peer's id and routing identity, or why it is refused.
+    /// Vouches for connection `id` (`admission.rs`; nothing if it has closed since).
+    pub(super) fn vouch(&self, id: u64) {
+        self.admission().vouch(id);
+    }
+
+    /// One line on the kernel's stderr about this socket, about `kind` (see `log.rs`).
+    pub(super) fn log(&self, kind: &'static str, message: &str) {
+        log::line(self.channel, kind, message);
+    }
+
+    /// Adds connection `id`'s peer, whose READY was accepted. For a ROUTER, `identity` is
+    /// the one it announced (empty: one is generated, as libzmq does: a zero octet and a
+    /// counter). Returns the peer's routing identity, or why it is refused.
     pub(super) fn register(
         &self,
+        id: u64,
         addr: &str,
         identity: &[u8],
         outbox: Outbox,
-    ) -> Result<(u64, Bytes), String> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+    ) -> Result<Bytes, String> {
         let identity = match (self.kind, identity) {
             (Kind::Pub | Kind::Rep, _) => Bytes::new(),
             (Kind::Router, []) => {
@@ -251,7 +283,7 @@ impl Shared {
             subscriptions: Subscriptions::default(),
             dropping: false,
         });
-        Ok((id, identity))
+        Ok(identity)
     }
 
     /// Removes the peer `id` (its connection closed).
@@ -282,14 +314,18 @@ impl Shared {
         self.held.fetch_sub(bytes, Ordering::SeqCst);
     }
 
-    /// Hands a ROUTER's received message (identity first) to the kernel, waiting while the
-    /// kernel is behind (the peer's TCP window then fills, slowing it down). The `held`
-    /// bytes it counts in the budget are released when the kernel takes it.
-    pub(super) fn deliver(&self, frames: Vec<Bytes>, held: usize) {
+    /// Hands a ROUTER's message received on connection `id` (identity first) to the kernel,
+    /// waiting while the kernel is behind (the peer's TCP window then fills, slowing it
+    /// down). The `held` bytes it counts in the budget are released when the kernel takes it.
+    pub(super) fn deliver(&self, id: u64, frames: Vec<Bytes>, held: usize) {
         match &self.incoming {
             Some(incoming) => {
+                let received = Received {
+                    frames,
+                    from: PeerId(id),
+                };
                 // Fails only once the kernel is shutting down and receives nothing more.
-                if incoming.send((frames, held)).is_err() {
+                if incoming.send((received, held)).is_err() {
                     self.release(held);
                 }
             }
@@ -306,12 +342,16 @@ impl Shared {
     }
 }
 
-/// Counts a connection as open for as long as it lives.
-struct Open(Arc<Shared>);
+/// A connection's thread: counted while it runs, its slot freed when it ends.
+struct Open {
+    shared: Arc<Shared>,
+    id: u64,
+}
 
 impl Drop for Open {
     fn drop(&mut self) {
-        self.0.connections.fetch_sub(1, Ordering::SeqCst);
+        self.shared.admission().remove(self.id);
+        self.shared.threads.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -340,8 +380,9 @@ fn serve(
         channel,
         bounds,
         peers: Mutex::new(Vec::new()),
+        admission: Mutex::new(Admission::new(MAX_CONNECTIONS)),
         held: AtomicUsize::new(0),
-        connections: AtomicUsize::new(0),
+        threads: AtomicUsize::new(0),
         next_id: AtomicU64::new(1),
         incoming,
     });
@@ -352,8 +393,8 @@ fn serve(
     Ok(shared)
 }
 
-/// Accepts connections for ever, each served on its own thread, at most
-/// [`MAX_CONNECTIONS`] at a time.
+/// Accepts connections for ever, each served on its own thread (see [`admit`]), refusing
+/// them only while [`MAX_THREADS`] connection threads are still running.
 fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
     let (mut refusing, mut failing) = (false, false);
     for stream in listener.incoming() {
@@ -361,7 +402,10 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
             Ok(stream) => stream,
             Err(err) => {
                 if !failing {
-                    shared.log(&format!("accepting a connection failed: {err}"));
+                    shared.log(
+                        "failed accepts",
+                        &format!("accepting a connection failed: {err}"),
+                    );
                 }
                 failing = true;
                 // Out of descriptors, say: give the open connections time to end.
@@ -370,24 +414,72 @@ fn accept_loop(listener: &TcpListener, shared: &Arc<Shared>) {
             }
         };
         failing = false;
-        if shared.connections.load(Ordering::SeqCst) >= MAX_CONNECTIONS {
+        if shared.threads.load(Ordering::SeqCst) >= MAX_THREADS {
             if !refusing {
-                shared.log(&format!(
-                    "{MAX_CONNECTIONS} connections are open; refusing more until some close"
-                ));
+                shared.log(
+                    "refused connections",
+                    &format!(
+                        "{MAX_THREADS} connections are still open or closing; refusing more \
+                         until some have closed"
+                    ),
+                );
             }
             refusing = true;
             continue;
         }
         refusing = false;
-        shared.connections.fetch_add(1, Ordering::SeqCst);
-        let open = Open(shared.clone());
-        let spawned = std::thread::Builder::new()
-            .name(format!("zmtp-{}-conn", shared.channel))
-            .spawn(move || connection::serve(stream, &open.0));
-        if let Err(err) = spawned {
-            shared.log(&format!("cannot start a connection thread: {err}"));
-        }
+        admit(shared, stream);
+    }
+}
+
+/// Serves `stream` on a thread of its own; when the socket is full, first closes the
+/// connection its admission table names (`admission.rs`).
+fn admit(shared: &Arc<Shared>, stream: TcpStream) {
+    // Either fails only when the peer is already gone or descriptors ran out.
+    let (Ok(addr), Ok(handle)) = (stream.peer_addr(), stream.try_clone()) else {
+        return;
+    };
+    let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    let (activity, evicted) = shared.admission().admit(id, addr, handle);
+    if let Some(evicted) = evicted {
+        // Its thread sees the end of the stream and ends, freeing its peer's identity.
+        let _ = evicted.handle.shutdown(Shutdown::Both);
+        // What vouches for a connection on this socket.
+        let proof = match shared.kind {
+            Kind::Router => "sent a signed message",
+            Kind::Pub => "subscribed",
+            Kind::Rep => "sent a ping",
+        };
+        let why = if evicted.vouched {
+            format!("every connection has {proof}; this one was heard from least recently")
+        } else {
+            format!(
+                "of the {} connections from its address that never {proof}, the one heard \
+                 from least recently",
+                evicted.from_source
+            )
+        };
+        shared.log(
+            "connections closed for newcomers",
+            &format!(
+                "{MAX_CONNECTIONS} connections are open; to admit {addr}, closed {} ({why})",
+                evicted.addr
+            ),
+        );
+    }
+    shared.threads.fetch_add(1, Ordering::SeqCst);
+    let open = Open {
+        shared: shared.clone(),
+        id,
+    };
+    let spawned = std::thread::Builder::new()
+        .name(format!("zmtp-{}-conn", shared.channel))
+        .spawn(move || connection::serve(stream, &open.shared, open.id, &activity));
+    if let Err(err) = spawned {
+        shared.log(
+            "failed accepts",
+            &format!("cannot start a connection thread: {err}"),
+        );
     }
 }
 
@@ -409,13 +501,20 @@ impl RouterSocket {
         })
     }
 
-    /// The next message from any peer: its identity, then its frames. Blocks until one
-    /// arrives.
-    pub fn recv(&self) -> Option<Vec<Bytes>> {
+    /// The next message from any peer (its identity, then its frames) and the connection it
+    /// came on. Blocks until one arrives.
+    pub fn recv(&self) -> Option<Received> {
         let incoming = self.incoming.lock().unwrap_or_else(|e| e.into_inner());
-        let (frames, held) = incoming.recv().ok()?;
+        let (received, held) = incoming.recv().ok()?;
         self.shared.release(held);
-        Some(frames)
+        Some(received)
+    }
+
+    /// Vouches for the connection `peer`: it delivered a correctly signed message, so it is
+    /// closed to admit a newcomer only once every connection of this socket is vouched for
+    /// (nothing if it has closed since).
+    pub fn vouch(&self, peer: PeerId) {
+        self.shared.vouch(peer.0);
     }
 
     /// Sends `frames[1..]` to the peer whose identity is `frames[0]`; dropped when no such
@@ -583,9 +682,56 @@ mod tests {
         assert_eq!(read_to_close(&mut silent), codec::greeting());
     }
 
+    /// A DEALER connected to `addr` that completed the handshake.
+    fn dealer(addr: std::net::SocketAddr) -> TcpStream {
+        use std::io::{Read, Write};
+        let mut stream = TcpStream::connect(addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        stream.write_all(&codec::greeting()).unwrap();
+        stream.write_all(&codec::ready("DEALER")).unwrap();
+        let mut theirs = vec![0u8; 64 + codec::ready("ROUTER").len()];
+        stream.read_exact(&mut theirs).unwrap();
+        stream
+    }
+
+    #[test]
+    fn a_full_router_closes_peers_it_did_not_vouch_for_to_admit_newcomers() {
+        use std::io::Write;
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = std::sync::mpsc::sync_channel(INCOMING_MESSAGES);
+        let shared = serve(listener, Kind::Router, "test", Some(tx), Bounds::default()).unwrap();
+        let router = RouterSocket {
+            shared,
+            incoming: Arc::new(Mutex::new(rx)),
+        };
+        let send = |stream: &mut TcpStream, body: &'static [u8]| {
+            let wire = codec::message(&[Bytes::from_static(body)]);
+            stream.write_all(&wire).unwrap();
+        };
+        // A peer whose message the kernel vouched for, and an older one it did not.
+        let mut unvouched = dealer(addr);
+        send(&mut unvouched, b"forged");
+        assert_eq!(router.recv().unwrap().frames[1][..], *b"forged");
+        let mut vouched = dealer(addr);
+        send(&mut vouched, b"signed");
+        let received = router.recv().unwrap();
+        assert_eq!(received.frames[1][..], *b"signed");
+        router.vouch(received.from);
+        // Twice as many newcomers as the socket serves are all admitted...
+        let newcomers: Vec<TcpStream> = (0..2 * MAX_CONNECTIONS).map(|_| dealer(addr)).collect();
+        // ...by closing the others, never the peer vouched for.
+        assert!(read_to_close(&mut unvouched).is_empty());
+        send(&mut vouched, b"still here");
+        assert_eq!(router.recv().unwrap().frames[1][..], *b"still here");
+        drop(newcomers);
+    }
+
     #[test]
     fn a_sockets_budget_bounds_what_all_its_peers_hold() {
-        use std::io::{Read, Write};
+        use std::io::Write;
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = std::sync::mpsc::sync_channel(INCOMING_MESSAGES);
@@ -598,17 +744,7 @@ mod tests {
             shared: shared.clone(),
             incoming: Arc::new(Mutex::new(rx)),
         };
-        let dealer = || {
-            let mut stream = std::net::TcpStream::connect(addr).unwrap();
-            stream
-                .set_read_timeout(Some(Duration::from_secs(30)))
-                .unwrap();
-            stream.write_all(&codec::greeting()).unwrap();
-            stream.write_all(&codec::ready("DEALER")).unwrap();
-            let mut theirs = vec![0u8; 64 + codec::ready("ROUTER").len()];
-            stream.read_exact(&mut theirs).unwrap();
-            stream
-        };
+        let dealer = || dealer(addr);
         let held = || shared.held.load(Ordering::SeqCst);
         // A received message counts until the kernel takes it.
         let mut a = dealer();
@@ -623,11 +759,11 @@ mod tests {
         b.write_all(&[2u8; 4500]).unwrap();
         assert!(read_to_close(&mut b).is_empty());
         // Once the kernel took the first message, a peer may send as much again.
-        assert_eq!(router.recv().unwrap()[1].len(), 6000);
+        assert_eq!(router.recv().unwrap().frames[1].len(), 6000);
         let mut c = dealer();
         c.write_all(&codec::message(&[Bytes::from(vec![3u8; 6000])]))
             .unwrap();
-        assert_eq!(router.recv().unwrap()[1][..], [3u8; 6000]);
+        assert_eq!(router.recv().unwrap().frames[1][..], [3u8; 6000]);
         assert_eq!(held(), 0, "everything taken is released");
         drop((a, c));
     }
@@ -636,20 +772,19 @@ mod tests {
     fn router_identities_are_unique_and_not_reserved() {
         let shared = bind(Kind::Router, "test", "127.0.0.1", 0, None).unwrap();
         let outbox = || Outbox::new(Kind::Router).0;
-        let (a, identity) = shared.register("a", b"alice", outbox()).unwrap();
+        let identity = shared.register(1, "a", b"alice", outbox()).unwrap();
         assert_eq!(identity, Bytes::from_static(b"alice"));
-        let err = shared.register("b", b"alice", outbox()).unwrap_err();
+        let err = shared.register(2, "b", b"alice", outbox()).unwrap_err();
         assert!(err.contains("in use"), "{err}");
         assert!(
             shared
-                .register("c", b"\0x", outbox())
+                .register(3, "c", b"\0x", outbox())
                 .unwrap_err()
                 .contains("reserved")
         );
-        let (_, generated) = shared.register("d", b"", outbox()).unwrap();
-        assert_eq!(generated.len(), 5);
-        assert_eq!(generated[0], 0);
-        shared.unregister(a);
-        assert!(shared.register("e", b"alice", outbox()).is_ok());
+        let generated = shared.register(4, "d", b"", outbox()).unwrap();
+        assert_eq!(generated[..], [0, 0, 0, 0, 4]);
+        shared.unregister(1);
+        assert!(shared.register(5, "e", b"alice", outbox()).is_ok());
     }
 }
