@@ -89,3 +89,50 @@ fn a3_m4_long_conditions_are_refused_quickly_with_a_short_message() {
     let chain = format!("mjj > 0{}", " and mjj > 0".repeat(250));
     assert_eq!(int(&mut s, &format!("e.filter(\"{chain}\").len()")), 1000);
 }
+
+/// A named pipe with no writer at `path`.
+#[cfg(unix)]
+fn fifo(path: &std::path::Path) {
+    let made = std::process::Command::new("mkfifo").arg(path).status();
+    assert!(made.unwrap().success(), "mkfifo {}", path.display());
+}
+
+#[cfg(unix)]
+#[test]
+fn h2_pipes_and_devices_are_refused_at_once_naming_the_file() {
+    // Each of these waited forever for a writer (deaf to Ctrl-C), or read /dev/zero until
+    // the process aborted; a hang here is this test never finishing.
+    let mut s = session();
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["zf", "zf.safetensors", "zf.rhai"] {
+        fifo(&dir.path().join(name));
+    }
+    let zf = dir.path().join("zf").display().to_string();
+    let pipe = |file: &str| format!("{file}': it is a named pipe; only regular files");
+    for call in ["read_csv", "read_parquet", "read_darkmachines", "read_lhco"] {
+        refused(&mut s, &format!("{call}(\"{zf}\")"), &[&pipe("zf")]);
+    }
+    refused(
+        &mut s,
+        &format!("load_model(\"{zf}.safetensors\")"),
+        &[&pipe("zf.safetensors")],
+    );
+    refused(
+        &mut s,
+        &format!("import \"{zf}\" as m;"),
+        &[&pipe("zf.rhai")],
+    );
+    for call in ["read_csv", "read_darkmachines", "read_parquet", "read_lhco"] {
+        refused(
+            &mut s,
+            &format!("{call}(\"/dev/zero\")"),
+            &["'/dev/zero': it is a character device"],
+        );
+    }
+    // A link to a regular file is read as the file.
+    let file = dir.path().join("events.csv");
+    std::fs::write(&file, "a,b\n1,2\n3,4\n").unwrap();
+    std::os::unix::fs::symlink(&file, dir.path().join("link.csv")).unwrap();
+    let link = dir.path().join("link.csv").display().to_string();
+    assert_eq!(int(&mut s, &format!("read_csv(\"{link}\").len()")), 2);
+}

@@ -14,8 +14,13 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::eventset::EventSet;
+use super::input;
 use crate::error::{Error, Result, quoted};
 use crate::fsutil::write_atomic_with;
+
+/// Memory a CSV file may need for each of its bytes once read: a number (8 bytes) takes at
+/// least two characters with its separator.
+const CSV_BYTES_PER_CHARACTER: f64 = 4.0;
 
 /// Characters of a polars error message kept when nothing better explains it.
 const MESSAGE_CHARS: usize = 200;
@@ -25,13 +30,13 @@ const MESSAGE_CHARS: usize = 200;
 /// a numeric column is an error naming its line and column; so is a line with more fields
 /// than the header, an unclosed quote or text that is not UTF-8.
 pub fn read_csv(path: &Path) -> Result<EventSet> {
-    require_file(path)?;
+    let input = input::open_within_memory(path, CSV_BYTES_PER_CHARACTER)?;
     let read = || {
         CsvReadOptions::default()
             .with_has_header(true)
             .with_infer_schema_length(None)
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .and_then(|reader| reader.finish())
+            .into_reader_with_file_handle(input.file)
+            .finish()
     };
     let frame = guarded(path, "CSV", read)?.map_err(|e| csv_error(path, &e))?;
     if frame.width() == 0 {
@@ -53,8 +58,7 @@ pub fn read_csv(path: &Path) -> Result<EventSet> {
 /// Reads a Parquet file. Numeric columns become f64; a missing (null), NaN or infinite value
 /// is an error naming its row (counted from 0) and column.
 pub fn read_parquet(path: &Path) -> Result<EventSet> {
-    require_file(path)?;
-    let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let file = input::open(path)?.file;
     let unreadable = |e: PolarsError| {
         Error::format(
             path,
@@ -68,7 +72,7 @@ pub fn read_parquet(path: &Path) -> Result<EventSet> {
         let columns = reader.schema().map_err(unreadable)?.len();
         let groups = metadata.row_groups.iter().map(|g| g.num_rows());
         check_claimed_rows(path, metadata.num_rows, groups, columns)?;
-        let mut pages = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+        let mut pages = input::open(path)?.file;
         for (g, group) in metadata.row_groups.iter().enumerate() {
             for (c, column) in group.parquet_columns().iter().enumerate() {
                 let chunk = parquet_pages::Chunk {
@@ -154,12 +158,6 @@ pub fn write_parquet(events: &EventSet, path: &Path) -> Result<()> {
             .map_err(std::io::Error::other)?;
         out.flush()
     })
-}
-
-fn require_file(path: &Path) -> Result<()> {
-    std::fs::metadata(path)
-        .map(|_| ())
-        .map_err(|e| Error::io("read", path, e))
 }
 
 /// Runs a polars reader, turning a panic inside polars (a damaged file it does not check)

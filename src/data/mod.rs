@@ -8,6 +8,7 @@ pub mod describe;
 pub mod encode;
 pub mod eventset;
 pub mod generate;
+pub mod input;
 pub mod io;
 pub mod lhco_features;
 pub mod lhco_h5;
