@@ -31,14 +31,28 @@ const MESSAGE_CHARS: usize = 200;
 /// than the header, an unclosed quote or text that is not UTF-8.
 pub fn read_csv(path: &Path) -> Result<EventSet> {
     let input = input::open_within_memory(path, CSV_BYTES_PER_CHARACTER)?;
-    let read = || {
-        CsvReadOptions::default()
+    // `None`: polars infers each column's type from all its values; `Some(0)`: all are text.
+    let read = |input: input::Input, infer: Option<usize>| {
+        let options = CsvReadOptions::default()
             .with_has_header(true)
-            .with_infer_schema_length(None)
-            .into_reader_with_file_handle(input.file)
-            .finish()
+            .with_infer_schema_length(infer);
+        guarded(path, "CSV", || {
+            options.into_reader_with_file_handle(input.file).finish()
+        })
     };
-    let frame = guarded(path, "CSV", read)?.map_err(|e| csv_error(path, &e))?;
+    let frame = match read(input, None)? {
+        Ok(frame) => frame,
+        Err(error) => {
+            if let Some((line, problem)) = csv_scan::structural_problem(path) {
+                return Err(Error::format(path, format!("line {line}"), problem));
+            }
+            // Polars infers a column of whole numbers as 64-bit integers and then fails on
+            // one beyond their range: read every column as text, which `numeric_columns`
+            // parses as numbers (as floats), naming the line of any bad value.
+            read(input::open(path)?, Some(0))?
+                .map_err(|_| Error::format(path, "CSV", polars_message(&error)))?
+        }
+    };
     if frame.width() == 0 {
         return Err(Error::format(
             path,
@@ -183,13 +197,6 @@ fn guarded<T>(path: &Path, what: &str, read: impl FnOnce() -> T) -> Result<T> {
 /// The error for a CSV file polars could not read: the line at fault when a scan of the
 /// file's structure finds it, else polars' own explanation (its first line, without the
 /// advice about options of the Python library).
-fn csv_error(path: &Path, error: &PolarsError) -> Error {
-    match csv_scan::structural_problem(path) {
-        Some((line, problem)) => Error::format(path, format!("line {line}"), problem),
-        None => Error::format(path, "CSV", polars_message(error)),
-    }
-}
-
 /// The first line of a polars error message, cut to [`MESSAGE_CHARS`] characters.
 fn polars_message(error: &PolarsError) -> String {
     let text = error.to_string();
@@ -463,6 +470,28 @@ mod tests {
         );
         let err = csv_error("a,b\n1,2\n\n3,4\n");
         assert!(err.ends_with("line 3, column 'a': missing value"), "{err}");
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_read_as_floats() {
+        // Found by QA: polars typed the column as i64 and refused the value, with no line.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.csv");
+        let beyond_i128 = format!("1{}", "0".repeat(40));
+        let text = format!("a,b,tag\n1,99999999999999999999999999,x\n2,{beyond_i128},y\n");
+        std::fs::write(&path, text).unwrap();
+        let ev = read_csv(&path).unwrap();
+        assert_eq!(ev.column("a").unwrap(), [1.0, 2.0]);
+        assert_eq!(ev.column("b").unwrap(), [1e26, 1e40]);
+        assert_eq!(ev.columns(), ["a", "b", "tag"]);
+        // A bad value in such a file is still located.
+        let err = csv_error("a,b\n1,99999999999999999999999999\n2,x\n");
+        assert!(
+            err.ends_with("line 3, column 'b': 'x' is not a number"),
+            "{err}"
+        );
+        let err = csv_error("a,b\n1,99999999999999999999999999\n2,\n");
+        assert!(err.ends_with("line 3, column 'b': missing value"), "{err}");
     }
 
     #[test]
