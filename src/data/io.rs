@@ -149,9 +149,11 @@ fn memory_bytes() -> Option<u64> {
     kib.checked_mul(1024)
 }
 
-/// Writes `events` as CSV with a header line, atomically, streaming to disk.
+/// Writes `events` as CSV with a header line, atomically, streaming to disk. Events with a
+/// value that is not a finite number are refused (see [`require_readable_values`]).
 pub fn write_csv(events: &EventSet, path: &Path) -> Result<()> {
     let mut frame = events.frame()?;
+    require_readable_values(&frame, path)?;
     write_atomic_with(path, |file| {
         let mut out = std::io::BufWriter::new(file);
         CsvWriter::new(&mut out)
@@ -162,9 +164,11 @@ pub fn write_csv(events: &EventSet, path: &Path) -> Result<()> {
     })
 }
 
-/// Writes `events` as Parquet, atomically, streaming to disk.
+/// Writes `events` as Parquet, atomically, streaming to disk. Events with a value that is
+/// not a finite number are refused (see [`require_readable_values`]).
 pub fn write_parquet(events: &EventSet, path: &Path) -> Result<()> {
     let mut frame = events.frame()?;
+    require_readable_values(&frame, path)?;
     write_atomic_with(path, |file| {
         let mut out = std::io::BufWriter::new(file);
         ParquetWriter::new(&mut out)
@@ -172,6 +176,42 @@ pub fn write_parquet(events: &EventSet, path: &Path) -> Result<()> {
             .map_err(std::io::Error::other)?;
         out.flush()
     })
+}
+
+/// Refuses to write `frame` to `path` if a numeric column holds a value the readers refuse
+/// (NaN, an infinity, a missing value), naming its row (counted from 0) and column: a file
+/// bumplab writes must be one it reads back. Nothing is written then.
+fn require_readable_values(frame: &DataFrame, path: &Path) -> Result<()> {
+    for column in frame.columns() {
+        let series = column.as_materialized_series();
+        if !(series.dtype().is_primitive_numeric() || series.dtype() == &DataType::Boolean) {
+            continue;
+        }
+        let refuse = |row: usize, problem: String| {
+            Error::invalid(
+                format!("events to write to '{}'", path.display()),
+                format!(
+                    "row {row}, column {}: {problem}; remove or replace such values first (a \
+                     file bumplab writes must be one it reads)",
+                    quoted(series.name())
+                ),
+            )
+        };
+        let values = series
+            .cast(&DataType::Float64)
+            .map_err(|e| refuse(0, polars_message(&e)))?;
+        let floats = values.f64().map_err(|e| refuse(0, polars_message(&e)))?;
+        for (row, v) in floats.iter().enumerate() {
+            let problem = match v {
+                None => Some("missing value".to_string()),
+                Some(x) => non_finite(x),
+            };
+            if let Some(problem) = problem {
+                return Err(refuse(row, problem));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs a polars reader, turning a panic inside polars (a damaged file it does not check)
@@ -363,9 +403,12 @@ mod tests {
             (f64::INFINITY, "inf"),
             (-f64::INFINITY, "-inf"),
         ] {
-            let events = EventSet::from_columns(vec![("x".into(), vec![1.0, 2.0, value])]).unwrap();
+            // Written by polars directly: bumplab's writer refuses such values.
+            let column = Column::new("x".into(), vec![1.0, 2.0, value]);
+            let mut frame = DataFrame::new(3, vec![column]).unwrap();
             let path = dir.path().join("bad.parquet");
-            write_parquet(&events, &path).unwrap();
+            let file = std::fs::File::create(&path).unwrap();
+            ParquetWriter::new(file).finish(&mut frame).unwrap();
             let err = read_parquet(&path).unwrap_err().to_string();
             assert!(
                 err.ends_with(&format!(
@@ -470,6 +513,45 @@ mod tests {
         );
         let err = csv_error("a,b\n1,2\n\n3,4\n");
         assert!(err.ends_with("line 3, column 'a': missing value"), "{err}");
+    }
+
+    #[test]
+    fn writers_refuse_values_their_readers_refuse() {
+        // Found by QA: NaN and inf were written, and reading the file back failed.
+        let dir = tempfile::tempdir().unwrap();
+        let ev = sample();
+        for (bad, shown) in [
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+        ] {
+            let mut values = ev.column("mjj").unwrap();
+            values[1] = bad;
+            let poisoned = ev.with_column("mjj", values).unwrap();
+            for (name, write) in [
+                ("ev.csv", write_csv as fn(&EventSet, &Path) -> Result<()>),
+                ("ev.parquet", write_parquet),
+            ] {
+                let path = dir.path().join(name);
+                let err = write(&poisoned, &path).unwrap_err().to_string();
+                assert!(
+                    err.contains(&format!(
+                        "row 1, column 'mjj': value is {shown}: only finite"
+                    )),
+                    "{err}"
+                );
+                assert!(err.contains(name), "{err}");
+                assert!(!path.exists(), "{name} was written");
+            }
+        }
+        // A view is checked as its rows: the bad event left out, the rest is written.
+        let mut values = ev.column("mjj").unwrap();
+        values[2] = f64::NAN;
+        let poisoned = ev.with_column("mjj", values).unwrap();
+        let rest = poisoned.head(2);
+        let path = dir.path().join("rest.csv");
+        write_csv(&rest, &path).unwrap();
+        assert_eq!(read_csv(&path).unwrap().len(), ev.len() - 1);
     }
 
     #[test]
