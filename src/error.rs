@@ -115,6 +115,20 @@ pub fn quoted(text: &str) -> String {
     out
 }
 
+/// Characters of a dependency's error message kept by [`brief`].
+const BRIEF_CHARS: usize = 200;
+
+/// The gist of a dependency's error message (polars, a decoder) for one of ours: its first
+/// non-empty line, cut after 200 characters, so that neither advice meant for another
+/// language's users nor a quoted copy of a huge input ends up in the message.
+pub fn brief(message: &str) -> String {
+    let line = message.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    match line.char_indices().nth(BRIEF_CHARS) {
+        Some((end, _)) => format!("{}…", &line[..end]),
+        None => line.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +141,14 @@ mod tests {
         let message = quoted(&big);
         assert!(message.len() < 100, "{message}");
         assert!(message.ends_with("…' (10485760 bytes)"), "{message}");
+    }
+
+    #[test]
+    fn brief_messages_keep_the_first_line_and_cut_it() {
+        assert_eq!(brief("\nfirst line\nHint: try this\n"), "first line");
+        let long = brief(&"y".repeat(5000));
+        assert_eq!(long.chars().count(), 201, "{long}");
+        assert!(long.ends_with('…'));
+        assert_eq!(brief(""), "");
     }
 }

@@ -17,7 +17,6 @@
 //! strings in order of first appearance ([`read_darkmachines_with_processes`] returns the
 //! names). A malformed line is an error naming the file, the line and the field.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
@@ -41,7 +40,8 @@ pub fn read_darkmachines(path: &Path) -> Result<NamedColumns> {
 /// Like [`read_darkmachines`], also returning the process names: `names[c]` is the
 /// `process_id` string of the events whose `process` column holds `c`.
 pub fn read_darkmachines_with_processes(path: &Path) -> Result<(NamedColumns, Vec<String>)> {
-    let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
+    // A line's numbers (8 bytes each) take at least two characters each.
+    let file = super::input::open_within_memory(path, 4.0)?.file;
     let mut parsed = Parsed::default();
     for (index, line) in BufReader::new(file).split(b'\n').enumerate() {
         let line_number = index + 1;

@@ -14,7 +14,7 @@ use rand::seq::SliceRandom;
 
 use super::NamedColumns;
 use super::generate::rng_for;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, brief};
 
 /// The role a column plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -436,40 +436,53 @@ impl EventSet {
             .collect())
     }
 
-    /// Events for which the SQL-style boolean expression `expression` holds, e.g.
-    /// `"mjj > 3000 and tau21_1 < 0.5"` (parsed by polars' SQL expression parser).
-    pub fn filter(&self, expression: &str) -> Result<EventSet> {
-        let invalid = |e: PolarsError| {
-            // Rhai's && and || mean something else in SQL; say what to write instead.
-            let hint = if expression.contains("&&") || expression.contains("||") {
-                " (write 'and' / 'or' instead of '&&' / '||')"
-            } else {
-                ""
-            };
-            Error::invalid("filter expression", format!("'{expression}': {e}{hint}"))
-        };
-        let expr = polars::sql::sql_expr(expression).map_err(invalid)?;
-        let mask_frame = self
-            .frame()?
+    /// Events for which `condition` holds, e.g. `"mjj > 3000 and tau21_1 < 0.5"`: an SQL-like
+    /// condition in the language of [`super::condition`] (which also gives its size limits).
+    /// A condition naming no column (`"true"`, `"1 > 0"`) keeps every event or none; an event
+    /// for which it is `null` is not kept.
+    pub fn filter(&self, condition: &str) -> Result<EventSet> {
+        let parsed = super::condition::parse(condition)?;
+        let failed = |e: PolarsError| super::condition::invalid(condition, brief(&e.to_string()));
+        // Only the columns the condition reads are gathered through a view.
+        let frame = self.select(&parsed.columns)?.frame()?;
+        let result = frame
             .lazy()
-            .select([expr.alias("__mask")])
+            .select([parsed.expr.alias("__mask")])
             .collect()
-            .map_err(invalid)?;
-        let mask = mask_frame
-            .column("__mask")
-            .and_then(|c| c.bool().cloned())
-            .map_err(|_| {
-                Error::invalid(
-                    "filter expression",
-                    format!("'{expression}' is not a true/false condition"),
-                )
-            })?;
-        let keep: Vec<usize> = mask
-            .iter()
-            .enumerate()
-            .filter(|(_, m)| *m == Some(true))
-            .map(|(i, _)| i)
-            .collect();
+            .map_err(failed)?;
+        let mask = result.column("__mask").map_err(failed)?;
+        let keep: Vec<usize> = match mask.dtype() {
+            DataType::Boolean => {
+                let mask = mask.bool().map_err(failed)?;
+                match mask.len() {
+                    // A constant condition gives one value, true or false for every event.
+                    1 if self.len() != 1 => match mask.get(0) {
+                        Some(true) => (0..self.len()).collect(),
+                        _ => Vec::new(),
+                    },
+                    n if n == self.len() => mask
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, m)| *m == Some(true))
+                        .map(|(i, _)| i)
+                        .collect(),
+                    n => {
+                        return Err(super::condition::invalid(
+                            condition,
+                            format!("it gives {n} values for {} events", self.len()),
+                        ));
+                    }
+                }
+            }
+            // `null` (and anything made of it alone) keeps no event, as in SQL.
+            DataType::Null => Vec::new(),
+            other => {
+                return Err(super::condition::invalid(
+                    condition,
+                    format!("it is not a true/false condition: it gives values of type {other}"),
+                ));
+            }
+        };
         Ok(self.view(keep))
     }
 
@@ -751,21 +764,92 @@ mod tests {
             .filter("label = 1")
             .unwrap();
         assert_eq!(on_view.column("mjj").unwrap(), vec![3200.0, 3600.0]);
+        let err = ev.filter("mjj >").unwrap_err().to_string();
         assert!(
-            ev.filter("mjj >")
-                .unwrap_err()
-                .to_string()
-                .contains("filter expression")
+            err.starts_with("invalid filter condition: 'mjj >'"),
+            "{err}"
         );
+        let err = ev.filter("mjj + 1").unwrap_err().to_string();
         assert!(
-            ev.filter("mjj + 1")
-                .unwrap_err()
-                .to_string()
-                .contains("not a true/false condition")
+            err.ends_with("it is not a true/false condition: it gives values of type f64"),
+            "{err}"
         );
-        assert!(ev.filter("nope > 1").is_err());
+        let err = ev.filter("nope > 1").unwrap_err().to_string();
+        assert!(err.contains("no column 'nope'"), "{err}");
         let rhai_style = ev.filter("mjj > 1 && mjj < 5").unwrap_err().to_string();
         assert!(rhai_style.contains("write 'and'"), "{rhai_style}");
+    }
+
+    #[test]
+    fn constant_conditions_keep_every_event_or_none() {
+        // Found by QA: polars gives a constant one value, and one event was kept.
+        let ev = events(20);
+        for always in [
+            "1 > 0",
+            "true",
+            "1 = 1",
+            "TRUE or false",
+            "mjj > 0 or 1 = 1",
+        ] {
+            assert_eq!(ev.filter(always).unwrap().len(), 20, "{always}");
+        }
+        for never in [
+            "false",
+            "1 = 2",
+            "null",
+            "NULL and true",
+            "mjj > 0 and null",
+            "null = 1",
+        ] {
+            assert_eq!(ev.filter(never).unwrap().len(), 0, "{never}");
+        }
+        assert_eq!(ev.filter("mjj > 0 or null").unwrap().len(), 20);
+        let view = ev.window("mjj", 2000.0, 2250.0).unwrap();
+        assert_eq!(view.filter("true").unwrap().len(), 3);
+        assert_eq!(view.head(1).filter("1 < 2").unwrap().len(), 1);
+        assert_eq!(view.head(0).filter("true").unwrap().len(), 0);
+        let err = ev.filter("1 + 1").unwrap_err().to_string();
+        assert!(err.contains("not a true/false condition"), "{err}");
+        let err = ev.filter("mjj").unwrap_err().to_string();
+        assert!(err.contains("not a true/false condition"), "{err}");
+    }
+
+    #[test]
+    fn conditions_compute_like_sql() {
+        let ev = events(10);
+        let mjj = |f: &str| ev.filter(f).unwrap().column("mjj").unwrap();
+        assert_eq!(mjj("mjj between 2100 and 2300"), [2100.0, 2200.0, 2300.0]);
+        assert_eq!(mjj("not mjj between 2100 and 2800"), [2000.0, 2900.0]);
+        assert_eq!(mjj("mjj in (2000, 2500, 1)"), [2000.0, 2500.0]);
+        assert_eq!(mjj("mjj not in (2000, 2500)").len(), 8);
+        assert_eq!(mjj("mjj / 1000 % 1 = 0.5"), [2500.0]);
+        assert_eq!(mjj("abs(tau21_1 - 0.45) < 0.1"), [2400.0, 2500.0]);
+        assert_eq!(mjj("-mjj >= -2100 AND label == 1"), [2000.0]);
+        assert_eq!(mjj("1 / 2 = 0.5 and sqrt(mjj) = 50"), [2500.0]);
+        assert_eq!(mjj("greatest(tau21_1, 0.8) = tau21_1"), [2800.0, 2900.0]);
+        assert_eq!(
+            mjj("round(log10(mjj) * 100) = 334 and ln(exp(1)) = 1"),
+            [2200.0]
+        );
+        let tagged = ev.with_column("mjj", ev.column("mjj").unwrap()).unwrap();
+        assert_eq!(tagged.filter("\"mjj\" <> 2000").unwrap().len(), 9);
+    }
+
+    #[test]
+    fn the_largest_conditions_allowed_run_on_a_small_stack() {
+        // Test threads have 2 MiB of stack; the limits must keep polars' recursion within it.
+        let ev = events(10);
+        let chain = format!("mjj > 0{}", " and mjj > 0".repeat(250));
+        assert_eq!(ev.filter(&chain).unwrap().len(), 10);
+        let sum = format!("mjj{} > 0", " + mjj".repeat(500));
+        assert_eq!(ev.filter(&sum).unwrap().len(), 10);
+        let depth = super::super::condition::MAX_DEPTH;
+        let nested = format!(
+            "{}mjj > 0{}",
+            "not (not (".repeat(depth / 4),
+            "))".repeat(depth / 4)
+        );
+        assert_eq!(ev.filter(&nested).unwrap().len(), 10);
     }
 
     #[test]

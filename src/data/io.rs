@@ -14,8 +14,13 @@ use std::path::Path;
 use polars::prelude::*;
 
 use super::eventset::EventSet;
+use super::input;
 use crate::error::{Error, Result, quoted};
 use crate::fsutil::write_atomic_with;
+
+/// Memory a CSV file may need for each of its bytes once read: a number (8 bytes) takes at
+/// least two characters with its separator.
+const CSV_BYTES_PER_CHARACTER: f64 = 4.0;
 
 /// Characters of a polars error message kept when nothing better explains it.
 const MESSAGE_CHARS: usize = 200;
@@ -25,15 +30,29 @@ const MESSAGE_CHARS: usize = 200;
 /// a numeric column is an error naming its line and column; so is a line with more fields
 /// than the header, an unclosed quote or text that is not UTF-8.
 pub fn read_csv(path: &Path) -> Result<EventSet> {
-    require_file(path)?;
-    let read = || {
-        CsvReadOptions::default()
+    let input = input::open_within_memory(path, CSV_BYTES_PER_CHARACTER)?;
+    // `None`: polars infers each column's type from all its values; `Some(0)`: all are text.
+    let read = |input: input::Input, infer: Option<usize>| {
+        let options = CsvReadOptions::default()
             .with_has_header(true)
-            .with_infer_schema_length(None)
-            .try_into_reader_with_file_path(Some(path.to_path_buf()))
-            .and_then(|reader| reader.finish())
+            .with_infer_schema_length(infer);
+        guarded(path, "CSV", || {
+            options.into_reader_with_file_handle(input.file).finish()
+        })
     };
-    let frame = guarded(path, "CSV", read)?.map_err(|e| csv_error(path, &e))?;
+    let frame = match read(input, None)? {
+        Ok(frame) => frame,
+        Err(error) => {
+            if let Some((line, problem)) = csv_scan::structural_problem(path) {
+                return Err(Error::format(path, format!("line {line}"), problem));
+            }
+            // Polars infers a column of whole numbers as 64-bit integers and then fails on
+            // one beyond their range: read every column as text, which `numeric_columns`
+            // parses as numbers (as floats), naming the line of any bad value.
+            read(input::open(path)?, Some(0))?
+                .map_err(|_| Error::format(path, "CSV", polars_message(&error)))?
+        }
+    };
     if frame.width() == 0 {
         return Err(Error::format(
             path,
@@ -53,8 +72,7 @@ pub fn read_csv(path: &Path) -> Result<EventSet> {
 /// Reads a Parquet file. Numeric columns become f64; a missing (null), NaN or infinite value
 /// is an error naming its row (counted from 0) and column.
 pub fn read_parquet(path: &Path) -> Result<EventSet> {
-    require_file(path)?;
-    let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let file = input::open(path)?.file;
     let unreadable = |e: PolarsError| {
         Error::format(
             path,
@@ -68,7 +86,7 @@ pub fn read_parquet(path: &Path) -> Result<EventSet> {
         let columns = reader.schema().map_err(unreadable)?.len();
         let groups = metadata.row_groups.iter().map(|g| g.num_rows());
         check_claimed_rows(path, metadata.num_rows, groups, columns)?;
-        let mut pages = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+        let mut pages = input::open(path)?.file;
         for (g, group) in metadata.row_groups.iter().enumerate() {
             for (c, column) in group.parquet_columns().iter().enumerate() {
                 let chunk = parquet_pages::Chunk {
@@ -131,9 +149,11 @@ fn memory_bytes() -> Option<u64> {
     kib.checked_mul(1024)
 }
 
-/// Writes `events` as CSV with a header line, atomically, streaming to disk.
+/// Writes `events` as CSV with a header line, atomically, streaming to disk. Events with a
+/// value that is not a finite number are refused (see [`require_readable_values`]).
 pub fn write_csv(events: &EventSet, path: &Path) -> Result<()> {
     let mut frame = events.frame()?;
+    require_readable_values(&frame, path)?;
     write_atomic_with(path, |file| {
         let mut out = std::io::BufWriter::new(file);
         CsvWriter::new(&mut out)
@@ -144,9 +164,11 @@ pub fn write_csv(events: &EventSet, path: &Path) -> Result<()> {
     })
 }
 
-/// Writes `events` as Parquet, atomically, streaming to disk.
+/// Writes `events` as Parquet, atomically, streaming to disk. Events with a value that is
+/// not a finite number are refused (see [`require_readable_values`]).
 pub fn write_parquet(events: &EventSet, path: &Path) -> Result<()> {
     let mut frame = events.frame()?;
+    require_readable_values(&frame, path)?;
     write_atomic_with(path, |file| {
         let mut out = std::io::BufWriter::new(file);
         ParquetWriter::new(&mut out)
@@ -156,10 +178,40 @@ pub fn write_parquet(events: &EventSet, path: &Path) -> Result<()> {
     })
 }
 
-fn require_file(path: &Path) -> Result<()> {
-    std::fs::metadata(path)
-        .map(|_| ())
-        .map_err(|e| Error::io("read", path, e))
+/// Refuses to write `frame` to `path` if a numeric column holds a value the readers refuse
+/// (NaN, an infinity, a missing value), naming its row (counted from 0) and column: a file
+/// bumplab writes must be one it reads back. Nothing is written then.
+fn require_readable_values(frame: &DataFrame, path: &Path) -> Result<()> {
+    for column in frame.columns() {
+        let series = column.as_materialized_series();
+        if !(series.dtype().is_primitive_numeric() || series.dtype() == &DataType::Boolean) {
+            continue;
+        }
+        let refuse = |row: usize, problem: String| {
+            Error::invalid(
+                format!("events to write to '{}'", path.display()),
+                format!(
+                    "row {row}, column {}: {problem}; remove or replace such values first (a \
+                     file bumplab writes must be one it reads)",
+                    quoted(series.name())
+                ),
+            )
+        };
+        let values = series
+            .cast(&DataType::Float64)
+            .map_err(|e| refuse(0, polars_message(&e)))?;
+        let floats = values.f64().map_err(|e| refuse(0, polars_message(&e)))?;
+        for (row, v) in floats.iter().enumerate() {
+            let problem = match v {
+                None => Some("missing value".to_string()),
+                Some(x) => non_finite(x),
+            };
+            if let Some(problem) = problem {
+                return Err(refuse(row, problem));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs a polars reader, turning a panic inside polars (a damaged file it does not check)
@@ -185,13 +237,6 @@ fn guarded<T>(path: &Path, what: &str, read: impl FnOnce() -> T) -> Result<T> {
 /// The error for a CSV file polars could not read: the line at fault when a scan of the
 /// file's structure finds it, else polars' own explanation (its first line, without the
 /// advice about options of the Python library).
-fn csv_error(path: &Path, error: &PolarsError) -> Error {
-    match csv_scan::structural_problem(path) {
-        Some((line, problem)) => Error::format(path, format!("line {line}"), problem),
-        None => Error::format(path, "CSV", polars_message(error)),
-    }
-}
-
 /// The first line of a polars error message, cut to [`MESSAGE_CHARS`] characters.
 fn polars_message(error: &PolarsError) -> String {
     let text = error.to_string();
@@ -358,9 +403,12 @@ mod tests {
             (f64::INFINITY, "inf"),
             (-f64::INFINITY, "-inf"),
         ] {
-            let events = EventSet::from_columns(vec![("x".into(), vec![1.0, 2.0, value])]).unwrap();
+            // Written by polars directly: bumplab's writer refuses such values.
+            let column = Column::new("x".into(), vec![1.0, 2.0, value]);
+            let mut frame = DataFrame::new(3, vec![column]).unwrap();
             let path = dir.path().join("bad.parquet");
-            write_parquet(&events, &path).unwrap();
+            let file = std::fs::File::create(&path).unwrap();
+            ParquetWriter::new(file).finish(&mut frame).unwrap();
             let err = read_parquet(&path).unwrap_err().to_string();
             assert!(
                 err.ends_with(&format!(
@@ -465,6 +513,67 @@ mod tests {
         );
         let err = csv_error("a,b\n1,2\n\n3,4\n");
         assert!(err.ends_with("line 3, column 'a': missing value"), "{err}");
+    }
+
+    #[test]
+    fn writers_refuse_values_their_readers_refuse() {
+        // Found by QA: NaN and inf were written, and reading the file back failed.
+        let dir = tempfile::tempdir().unwrap();
+        let ev = sample();
+        for (bad, shown) in [
+            (f64::NAN, "NaN"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+        ] {
+            let mut values = ev.column("mjj").unwrap();
+            values[1] = bad;
+            let poisoned = ev.with_column("mjj", values).unwrap();
+            for (name, write) in [
+                ("ev.csv", write_csv as fn(&EventSet, &Path) -> Result<()>),
+                ("ev.parquet", write_parquet),
+            ] {
+                let path = dir.path().join(name);
+                let err = write(&poisoned, &path).unwrap_err().to_string();
+                assert!(
+                    err.contains(&format!(
+                        "row 1, column 'mjj': value is {shown}: only finite"
+                    )),
+                    "{err}"
+                );
+                assert!(err.contains(name), "{err}");
+                assert!(!path.exists(), "{name} was written");
+            }
+        }
+        // A view is checked as its rows: the bad event left out, the rest is written.
+        let mut values = ev.column("mjj").unwrap();
+        values[2] = f64::NAN;
+        let poisoned = ev.with_column("mjj", values).unwrap();
+        let rest = poisoned.head(2);
+        let path = dir.path().join("rest.csv");
+        write_csv(&rest, &path).unwrap();
+        assert_eq!(read_csv(&path).unwrap().len(), ev.len() - 1);
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_read_as_floats() {
+        // Found by QA: polars typed the column as i64 and refused the value, with no line.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.csv");
+        let beyond_i128 = format!("1{}", "0".repeat(40));
+        let text = format!("a,b,tag\n1,99999999999999999999999999,x\n2,{beyond_i128},y\n");
+        std::fs::write(&path, text).unwrap();
+        let ev = read_csv(&path).unwrap();
+        assert_eq!(ev.column("a").unwrap(), [1.0, 2.0]);
+        assert_eq!(ev.column("b").unwrap(), [1e26, 1e40]);
+        assert_eq!(ev.columns(), ["a", "b", "tag"]);
+        // A bad value in such a file is still located.
+        let err = csv_error("a,b\n1,99999999999999999999999999\n2,x\n");
+        assert!(
+            err.ends_with("line 3, column 'b': 'x' is not a number"),
+            "{err}"
+        );
+        let err = csv_error("a,b\n1,99999999999999999999999999\n2,\n");
+        assert!(err.ends_with("line 3, column 'b': missing value"), "{err}");
     }
 
     #[test]

@@ -126,11 +126,10 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     /// Opens `path` for streaming reads: metadata and data are read on demand.
     fn open(path: &'a Path) -> Result<Self> {
-        let handle = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
-        let length = handle
-            .metadata()
-            .map_err(|e| Error::io("read", path, e))?
-            .len();
+        let super::input::Input {
+            file: handle,
+            len: length,
+        } = super::input::open(path)?;
         let header_error = |e: &dyn std::fmt::Display| {
             Error::format(
                 path,

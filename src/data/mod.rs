@@ -2,11 +2,13 @@
 //! writers, object-level layouts and encodings, scalers and binning helpers.
 
 pub mod binning;
+pub mod condition;
 pub mod darkmachines;
 pub mod describe;
 pub mod encode;
 pub mod eventset;
 pub mod generate;
+pub mod input;
 pub mod io;
 pub mod lhco_features;
 pub mod lhco_h5;

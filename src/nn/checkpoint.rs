@@ -69,7 +69,7 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// Reads the checkpoint at `path`.
     pub fn read(path: &Path) -> Result<Self> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+        let bytes = crate::data::input::read(path)?;
         Ok(Checkpoint {
             path: path.to_path_buf(),
             bytes,
@@ -120,7 +120,7 @@ impl Checkpoint {
 /// Reads the description from the JSON file beside `path` (checkpoints of older versions).
 fn read_json_description<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     let json_path = description_path(path);
-    let text = std::fs::read_to_string(&json_path).map_err(|e| Error::io("read", &json_path, e))?;
+    let text = crate::data::input::read_text(&json_path)?;
     serde_json::from_str(&text)
         .map_err(|e| Error::format(&json_path, format!("line {}", e.line()), e.to_string()))
 }

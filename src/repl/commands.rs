@@ -3,7 +3,9 @@
 use std::path::Path;
 use std::time::Instant;
 
-use crate::script::Session;
+use rhai::Dynamic;
+
+use crate::script::{ScriptError, Session};
 
 /// Every command with a one-line description, as `:help` and completion show them.
 pub const COMMANDS: &[(&str, &str)] = &[
@@ -57,10 +59,10 @@ pub fn run(session: &mut Session, line: &str) -> Flow {
             super::show_outcome(session, argument, outcome);
             println!("time: {}", format_duration(elapsed.as_secs_f64()));
         }
-        ":load" if !argument.is_empty() => {
-            let outcome = session.run_file(Path::new(argument));
-            super::show_outcome(session, ";", outcome);
-        }
+        ":load" if !argument.is_empty() => match load(session, Path::new(argument)) {
+            Ok(outcome) => super::show_outcome(session, ";", outcome),
+            Err(err) => eprintln!("error: {err}"),
+        },
         ":save" if !argument.is_empty() => match save(session, Path::new(argument)) {
             Ok(count) => println!("saved {count} inputs to {argument}"),
             Err(err) => eprintln!("error: {err}"),
@@ -94,6 +96,14 @@ fn list_variables(session: &Session) {
             v.name, v.type_name, v.preview
         );
     }
+}
+
+/// Runs the script at `path` in `session`. The file is read here, through
+/// [`crate::data::input`], so that a named pipe or a device is refused at once rather than
+/// waited on (opening a pipe with no writer blocked the REPL, deaf to Ctrl-C).
+fn load(session: &mut Session, path: &Path) -> crate::Result<Result<Dynamic, ScriptError>> {
+    let code = crate::data::input::read_text(path)?;
+    Ok(session.eval(&path.display().to_string(), &code))
 }
 
 /// Writes the session's accepted inputs to `path` atomically; returns how many were written.
@@ -145,5 +155,21 @@ mod tests {
         let mut replay = Session::with_output(std::sync::Arc::new(|_: &str| {}));
         let _ = replay.run_file(&path).unwrap();
         assert_eq!(replay.eval("<test>", "x").unwrap().as_int().unwrap(), 3);
+        let mut loaded = Session::with_output(std::sync::Arc::new(|_: &str| {}));
+        let _ = load(&mut loaded, &path).unwrap().unwrap();
+        assert_eq!(loaded.eval("<test>", "x").unwrap().as_int().unwrap(), 3);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn load_refuses_a_named_pipe_at_once() {
+        // `:load zf.rhai` on a pipe with no writer blocked the REPL forever.
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("zf.rhai");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        assert!(made.unwrap().success());
+        let mut session = Session::with_output(std::sync::Arc::new(|_: &str| {}));
+        let err = load(&mut session, &fifo).unwrap_err().to_string();
+        assert!(err.contains("zf.rhai': it is a named pipe"), "{err}");
     }
 }

@@ -2,7 +2,7 @@
 //! highlighting, multi-line validation and the prompt.
 
 use std::borrow::Cow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use reedline::Color;
@@ -29,6 +29,18 @@ pub fn history_path() -> Option<PathBuf> {
         return Some(PathBuf::from(path));
     }
     dirs::data_dir().map(|dir| dir.join("bumplab").join("history.txt"))
+}
+
+/// Whether `path` can serve as the history file: a regular file (or a link to one) whose
+/// content fits in memory, or no file yet. A named pipe kept the prompt from ever showing
+/// (reading it waited for a writer, deaf to Ctrl-C) and a device never ends.
+fn usable_history(path: &Path) -> crate::Result<()> {
+    match crate::data::input::open_within_memory(path, 1.0) {
+        Err(crate::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(())
+        }
+        opened => opened.map(drop),
+    }
 }
 
 /// Builds the line editor. `context` is refreshed by the REPL after every evaluation so that
@@ -59,12 +71,15 @@ pub fn build(catalog: Arc<Catalog>, context: Arc<Mutex<CompletionContext>>) -> R
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        match FileBackedHistory::with_file(HISTORY_CAPACITY, path.clone()) {
+        let opened = usable_history(&path)
+            .map_err(|err| err.to_string())
+            .and_then(|()| {
+                FileBackedHistory::with_file(HISTORY_CAPACITY, path.clone())
+                    .map_err(|err| format!("cannot use {}: {err}", path.display()))
+            });
+        match opened {
             Ok(history) => editor = editor.with_history(Box::new(history)),
-            Err(err) => eprintln!(
-                "warning: history disabled, cannot use {}: {err}",
-                path.display()
-            ),
+            Err(err) => eprintln!("warning: history disabled, {err}"),
         }
     }
     editor
@@ -181,5 +196,32 @@ impl Prompt for ReplPrompt {
             PromptHistorySearchStatus::Failing => "failing ",
         };
         Cow::Owned(format!("({status}reverse-search: {}) ", search.term))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_regular_history_file_or_none_is_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("history.txt");
+        assert!(usable_history(&file).is_ok());
+        std::fs::write(&file, "let x = 1;\n").unwrap();
+        assert!(usable_history(&file).is_ok());
+        let err = usable_history(dir.path()).unwrap_err().to_string();
+        assert!(err.contains("is a directory"), "{err}");
+        #[cfg(unix)]
+        {
+            // BUMPLAB_HISTORY naming a pipe: the REPL never showed its prompt.
+            let fifo = dir.path().join("fifo");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            assert!(made.unwrap().success());
+            let err = usable_history(&fifo).unwrap_err().to_string();
+            assert!(err.contains("fifo': it is a named pipe"), "{err}");
+            let err = usable_history(Path::new("/dev/zero")).unwrap_err();
+            assert!(err.to_string().contains("character device"), "{err}");
+        }
     }
 }

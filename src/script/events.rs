@@ -202,7 +202,8 @@ mod events_api {
     }
 
     /// The events passing an SQL-style condition such as `"mjj > 3000 and tau21_1 < 0.5"`
-    /// (polars' SQL expression syntax: and, or, not, comparisons, arithmetic, abs(), ...).
+    /// (and, or, not, comparisons, between, in, arithmetic, abs(), ...: the language and size
+    /// limits of `bumplab::data::condition`).
     #[rhai_fn(pure, return_raw)]
     pub fn filter(events: &mut EventSet, condition: &str) -> Out<EventSet> {
         Ok(events.filter(condition)?)

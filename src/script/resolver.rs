@@ -30,14 +30,17 @@ impl ModuleResolver for ScriptResolver {
             Some(text) => (text.to_string(), format!("stdlib/{path}.rhai")),
             None => {
                 let file = file_path(source, path);
-                let text = std::fs::read_to_string(&file).map_err(|err| {
-                    let what = if err.kind() == std::io::ErrorKind::NotFound {
-                        format!(
-                            "{path} (no shipped script of that name, and no file {})",
-                            file.display()
-                        )
-                    } else {
-                        format!("{path} ({}: {err})", file.display())
+                let text = crate::data::input::read_text(&file).map_err(|err| {
+                    let what = match &err {
+                        crate::Error::Io { source, .. }
+                            if source.kind() == std::io::ErrorKind::NotFound =>
+                        {
+                            format!(
+                                "{path} (no shipped script of that name, and no file {})",
+                                file.display()
+                            )
+                        }
+                        _ => format!("{path} ({err})"),
                     };
                     Box::new(EvalAltResult::ErrorModuleNotFound(what, pos))
                 })?;

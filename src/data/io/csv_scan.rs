@@ -68,7 +68,7 @@ enum Walk<T> {
 
 /// Calls `visit` on each record of the file at `path`; None if it cannot be read.
 fn walk<T>(path: &Path, mut visit: impl FnMut(Record) -> ControlFlow<T>) -> Option<Walk<T>> {
-    let file = std::fs::File::open(path).ok()?;
+    let file = crate::data::input::open(path).ok()?.file;
     let mut reader = BufReader::with_capacity(1 << 16, file);
     let mut bytes = Vec::new();
     let (mut line, mut start, mut fields, mut index) = (1, 1, 1, 0);
