@@ -97,7 +97,18 @@ pub const FUNCTIONS: &[(&str, Function)] = &[
         "round",
         Function::One(|x| float(x).round(0, RoundMode::HalfAwayFromZero)),
     ),
-    ("sign", Function::One(|x| float(x).sign())),
+    // -1, 0 or 1 (NaN stays NaN); polars' own `sign` needs its decimal types compiled in.
+    (
+        "sign",
+        Function::One(|x| {
+            let x = float(x);
+            when(x.clone().gt(lit(0.0)))
+                .then(lit(1.0))
+                .when(x.clone().lt(lit(0.0)))
+                .then(lit(-1.0))
+                .otherwise(x)
+        }),
+    ),
     (
         "least",
         Function::Two(|x, y| when(x.clone().lt_eq(y.clone())).then(x).otherwise(y)),

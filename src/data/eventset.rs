@@ -165,10 +165,35 @@ impl EventSet {
         self.roles.get(role)
     }
 
-    /// Assigns `role` to `column` (which must exist), or clears it with `None`.
+    /// Assigns `role` to `column` (which must exist and suit the role: labels are 0 or 1,
+    /// weights and masses finite numbers), or clears it with `None`.
     pub fn set_role(&mut self, role: Role, column: Option<&str>) -> Result<()> {
         if let Some(name) = column {
             self.require_column(name)?;
+            let values = self.column(name).map_err(|_| {
+                Error::invalid(
+                    "set_role",
+                    format!("column '{name}' is not numeric; a {} must be", role.name()),
+                )
+            })?;
+            let unfit = |v: f64| match role {
+                Role::Label => v != 0.0 && v != 1.0,
+                Role::Weight | Role::Mass => !v.is_finite(),
+            };
+            if let Some(i) = values.iter().position(|&v| unfit(v)) {
+                let wanted = match role {
+                    Role::Label => "labels must be 0 (background) or 1 (signal)",
+                    Role::Weight | Role::Mass => "it must be a finite number",
+                };
+                return Err(Error::invalid(
+                    "set_role",
+                    format!(
+                        "column '{name}' cannot be the {}: event {i} holds {}; {wanted}",
+                        role.name(),
+                        values[i]
+                    ),
+                ));
+            }
         }
         *self.roles.slot(role) = column.map(str::to_string);
         Ok(())
@@ -656,6 +681,25 @@ mod tests {
         ev.set_role(Role::Weight, Some("tau21_1")).unwrap();
         assert_eq!(ev.weights().unwrap(), ev.column("tau21_1").unwrap());
         assert!(ev.set_role(Role::Mass, Some("nope")).is_err());
+        // A role's column must suit it: nothing is silently dropped or misbinned later.
+        let err = ev
+            .set_role(Role::Label, Some("mjj"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("event 0 holds 2000; labels must be 0"),
+            "{err}"
+        );
+        let mut bad = ev.clone();
+        let mut m = bad.column("mjj").unwrap();
+        m[3] = f64::NAN;
+        bad = bad.with_column("mjj", m).unwrap();
+        let err = bad
+            .set_role(Role::Mass, Some("mjj"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("event 3 holds NaN"), "{err}");
+        assert!(bad.set_role(Role::Weight, Some("tau21_1")).is_ok());
         ev.set_role(Role::Label, None).unwrap();
         assert!(
             ev.signal()
@@ -827,6 +871,9 @@ mod tests {
         assert_eq!(mjj("-mjj >= -2100 AND label == 1"), [2000.0]);
         assert_eq!(mjj("1 / 2 = 0.5 and sqrt(mjj) = 50"), [2500.0]);
         assert_eq!(mjj("greatest(tau21_1, 0.8) = tau21_1"), [2800.0, 2900.0]);
+        assert_eq!(mjj("sign(mjj - 2500) = -1").len(), 5);
+        assert_eq!(mjj("sign(mjj - 2500) = 0"), [2500.0]);
+        assert_eq!(mjj("sign(mjj - 2500) = 1").len(), 4);
         assert_eq!(
             mjj("round(log10(mjj) * 100) = 334 and ln(exp(1)) = 1"),
             [2200.0]

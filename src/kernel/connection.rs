@@ -39,7 +39,7 @@ fn default_scheme() -> String {
 impl ConnectionInfo {
     /// Reads and checks the connection file at `path`.
     pub fn read(path: &Path) -> Result<Self, Error> {
-        let text = std::fs::read_to_string(path).map_err(|err| Error::io("read", path, err))?;
+        let text = crate::data::input::read_text(path)?;
         Self::parse(&text).map_err(|problem| Error::format(path, "connection file", problem))
     }
 
