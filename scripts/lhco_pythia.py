@@ -46,6 +46,7 @@ def physics_settings(args):
         "Next:numberShowEvent = 0",
         "Next:numberShowProcess = 0",
         "Next:numberShowInfo = 0",
+        "PartonLevel:MPI = off",  # the R&D set has no multiparton interactions, no pileup
     ]
     if args.process == "qcd":
         lines += ["HardQCD:all = on", f"PhaseSpace:pTHatMin = {args.pthat_min:g}"]
@@ -55,22 +56,28 @@ def physics_settings(args):
     return lines
 
 
-# The "simulation" variants differ from "data" (Pythia's defaults, the Monash tune) the
-# way two generators differ: in the final-state shower and the hadronisation, so that jet
-# masses, substructure and multiplicities move while the process, PDF and MPI stay.
-# "sim": the default shower with a lower final-state alpha_s (0.120 instead of Monash's
-# 0.1365) and another Lund fragmentation function and hadron pT width. "sim-vincia":
-# Vincia's antenna shower instead of the default one, with the same hadronisation
-# changes (about ten times slower per event).
-HADRONISATION_CHANGES = [
-    "StringZ:aLund = 0.55",
-    "StringZ:bLund = 0.80",
-    "StringPT:sigma = 0.30",
-]
+# The variants. "data" is the R&D set's: Pythia's defaults (Monash tune, PDF:pSet 13).
+# "sim" is Black Box 1's Pythia settings (LHCO paper, seeds/002, table 1: another tune and
+# PDF, lower alpha_s, other scale factors), which differ from the R&D ones the way the
+# organisers made their background differ. "vincia": Vincia's antenna shower instead of the
+# default one, everything else as "data" (another shower algorithm, closer to how Herwig
+# differs from Pythia; about ten times slower per event).
+# Tune:pp comes first: selecting a tune resets the parameters the others set.
 VARIANT_SETTINGS = {
     "data": [],
-    "sim": ["TimeShower:alphaSvalue = 0.120"] + HADRONISATION_CHANGES,
-    "sim-vincia": ["PartonShowers:model = 2"] + HADRONISATION_CHANGES,
+    "sim": [
+        "Tune:pp = 3",
+        "PDF:pSet = 12",
+        "TimeShower:alphaSvalue = 0.118",
+        "SpaceShower:alphaSvalue = 0.118",
+        "TimeShower:renormMultFac = 0.5",
+        "SpaceShower:renormMultFac = 0.5",
+        "TimeShower:factorMultFac = 1.5",
+        "SpaceShower:factorMultFac = 1.5",
+        "TimeShower:pTmaxMatch = 2",
+        "SpaceShower:pTmaxMatch = 2",
+    ],
+    "vincia": ["PartonShowers:model = 2"],
 }
 
 
@@ -116,9 +123,8 @@ def parse_args(argv):
                         help="number of selected events to write")
     parser.add_argument("--out", required=True, help="output HDF5 file (pandas, key 'df')")
     parser.add_argument("--variant", choices=list(VARIANT_SETTINGS), default="data",
-                        help="data: Pythia's defaults (Monash tune); sim: lower shower "
-                        "alpha_s and other fragmentation parameters; sim-vincia: Vincia "
-                        "shower and the same fragmentation changes (default: data)")
+                        help="data: Pythia's defaults (the R&D set's); sim: Black Box 1's "
+                        "Pythia settings; vincia: Vincia's shower (default: data)")
     parser.add_argument("--jobs", type=int, default=1, help="processes in parallel (default 1)")
     parser.add_argument("--seed", type=int, default=1,
                         help="seed of job 0; job i uses seed + i (default 1)")
