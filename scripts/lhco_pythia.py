@@ -131,8 +131,9 @@ def parse_args(argv):
     parser.add_argument("--mz", type=float, default=3500.0, help="W' mass in GeV (default 3500)")
     parser.add_argument("--mx", type=float, default=500.0, help="X mass in GeV (default 500)")
     parser.add_argument("--my", type=float, default=100.0, help="Y mass in GeV (default 100)")
-    parser.add_argument("--pthat-min", type=float, default=1000.0,
-                        help="qcd: PhaseSpace:pTHatMin in GeV (default 1000)")
+    parser.add_argument("--pthat-min", type=float, default=800.0,
+                        help="qcd: PhaseSpace:pTHatMin in GeV (default 800: about 3%% of "
+                        "the selected events have a lower pTHat)")
     parser.add_argument("--jet-pt-min", type=float, default=1200.0,
                         help="keep events with an anti-kT R=1 jet above this pT in GeV, "
                         "|eta| < --eta-max; 0 keeps every event (default 1200)")
