@@ -10,6 +10,7 @@ pub mod eventset;
 pub mod generate;
 pub mod input;
 pub mod io;
+pub mod jets;
 pub mod lhco_features;
 pub mod lhco_h5;
 pub mod objects;

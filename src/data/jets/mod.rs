@@ -1,0 +1,13 @@
+//! Jets from particles: generalised-kT clustering (kT, Cambridge/Aachen, anti-kT) with
+//! E-scheme recombination giving the same jets as FastJet 3, and jet substructure
+//! (N-subjettiness). Checked against FastJet on committed reference events
+//! (`tests/jets_reference.rs`, made by `scripts/jets_reference.py`).
+
+mod cluster;
+mod momentum;
+mod nearest;
+mod nsubjettiness;
+
+pub use cluster::{Algorithm, ClusterSequence, Jet, JetDefinition, MAX_R, cluster, cluster_events};
+pub use momentum::Particle;
+pub use nsubjettiness::{Axes, NsubOptions, Substructure, nsubjettiness, substructure};
