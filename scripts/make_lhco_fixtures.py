@@ -24,8 +24,9 @@ files were saved (`DataFrame.to_hdf`), in every layout the Rust reader supports:
 - `mixed.h5`                generic DataFrames with float32/bool/uint8/int32/float64 columns
                             under three keys: `grp/mix` (fixed), `other` (table),
                             `dc` (table with data_columns=True)
-- `features_blosc.h5`       the features in table format compressed with blosc, a filter
-                            the reader does not support (only written when PyTables has it)
+- `features_blosc.h5`       the features in table format compressed with blosc (only
+                            written when PyTables has it; every blosc codec and shuffle is
+                            covered by `make_blosc_fixtures.py`)
 - `expected.json`           what the Rust tests compare against: for every file and key,
                             the column names, the number of rows, some cells, some column
                             sums and the sum of all values

@@ -2,6 +2,7 @@
 //! writers, object-level layouts and encodings, scalers and binning helpers.
 
 pub mod binning;
+pub mod blosc;
 pub mod condition;
 pub mod darkmachines;
 pub mod describe;
