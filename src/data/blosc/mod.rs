@@ -218,7 +218,7 @@ impl Header {
             && out.len() / self.typesize >= MIN_SPLIT_ELEMENTS
             && !last_short;
         let streams = if split { self.typesize } else { 1 };
-        if out.len() % streams != 0 {
+        if !out.len().is_multiple_of(streams) {
             return Err(format!(
                 "{} bytes do not split into {streams} streams (the type size)",
                 out.len()

@@ -29,7 +29,7 @@ pub fn unshuffle(typesize: usize, src: &[u8], dest: &mut [u8]) {
 /// Undoes the bit shuffle of a block: `src` shuffled, `dest` the same length.
 pub fn bit_unshuffle(typesize: usize, src: &[u8], dest: &mut [u8]) {
     let elements = src.len() / typesize;
-    if typesize == 0 || elements % 8 != 0 {
+    if typesize == 0 || !elements.is_multiple_of(8) {
         dest.copy_from_slice(src);
         return;
     }
@@ -83,7 +83,7 @@ mod tests {
     fn bit_shuffle(typesize: usize, src: &[u8]) -> Vec<u8> {
         let n = src.len() / typesize;
         let mut out = src.to_vec();
-        if n % 8 != 0 {
+        if !n.is_multiple_of(8) {
             return out;
         }
         out[..n * typesize].fill(0);
