@@ -95,6 +95,17 @@ pub fn read_lhco(
     Ok(classify(columns))
 }
 
+/// The number of rows (events) of the DataFrame under `key` (None: the first DataFrame), read
+/// from its index and shapes without reading any values: what a reader of row windows needs.
+///
+/// # Errors
+/// As [`read_lhco`], for the file, the key and the DataFrame's layout.
+pub fn lhco_rows(path: &Path, key: Option<&str>) -> Result<usize> {
+    let reader = Reader::open(path)?;
+    let (key, group) = reader.frame_group(key)?;
+    reader.row_count(&key, &group)
+}
+
 /// Tells the raw-particle layout from the others and names its columns.
 fn classify(columns: NamedColumns) -> (LhcoLayout, NamedColumns) {
     let raw = columns.len() == RAW_COLUMNS
@@ -317,14 +328,28 @@ impl<'a> Reader<'a> {
         match attr_text(&attrs, "pandas_type").unwrap_or_default() {
             "frame" => self.read_fixed(key, group, &attrs, rows),
             "frame_table" => self.read_table(key, group, &attrs, rows),
-            other => {
-                let problem = format!(
-                    "pandas_type '{other}' is not supported: only DataFrames are read \
-                     ('frame': fixed format, 'frame_table': table format)"
-                );
-                Err(self.fail(location, problem))
-            }
+            other => Err(self.fail(location, unsupported_type(other))),
         }
+    }
+
+    /// The number of rows of the DataFrame group at `key`.
+    fn row_count(&self, key: &str, group: &Group) -> Result<usize> {
+        let location = format!("group {key}");
+        let attrs = self.attrs(group, &location)?;
+        let count = match attr_text(&attrs, "pandas_type").unwrap_or_default() {
+            "frame" => self.axis_length(group, key, "axis1")?,
+            "frame_table" => {
+                let (dataset, table) = self.dataset(group, key, "table")?;
+                self.table_length(&dataset, &table)?
+            }
+            other => return Err(self.fail(location, unsupported_type(other))),
+        };
+        usize::try_from(count).map_err(|_| {
+            self.fail(
+                location,
+                format!("{count} rows are more than this machine can address"),
+            )
+        })
     }
 
     /// The rows to read of a table of `count` rows.
@@ -541,15 +566,7 @@ impl<'a> Reader<'a> {
         let Datatype::Compound { size, members } = datatype else {
             return Err(self.fail(location, "not a compound (PyTables table) dataset"));
         };
-        let count = match dataset.shape().map_err(self.h5(&location))?.as_slice() {
-            [count] => *count,
-            shape => {
-                return Err(self.fail(
-                    location,
-                    format!("expected a 1-D table, found shape {shape:?}"),
-                ));
-            }
-        };
+        let count = self.table_length(&dataset, &location)?;
         let window = self.window(rows, count, &format!("group {key}"))?;
         let member_attrs = dataset.attrs().map_err(self.h5(&location))?;
         let index = self.index_columns(attrs, key)?;
@@ -565,6 +582,17 @@ impl<'a> Reader<'a> {
         match self.column_order(attrs, key)? {
             Some(order) => self.arrange(&order, found, &format!("group {key}")),
             None => Ok(found),
+        }
+    }
+
+    /// The number of records of the PyTables `table` dataset at `location`.
+    fn table_length(&self, dataset: &Dataset, location: &str) -> Result<u64> {
+        match dataset.shape().map_err(self.h5(location))?.as_slice() {
+            [count] => Ok(*count),
+            shape => Err(self.fail(
+                location,
+                format!("expected a 1-D table, found shape {shape:?}"),
+            )),
         }
     }
 
@@ -788,6 +816,14 @@ impl<'a> Reader<'a> {
             })
             .collect()
     }
+}
+
+/// Why a group with this `pandas_type` is not read.
+fn unsupported_type(pandas_type: &str) -> String {
+    format!(
+        "pandas_type '{pandas_type}' is not supported: only DataFrames are read \
+         ('frame': fixed format, 'frame_table': table format)"
+    )
 }
 
 /// Says in words what an `hdf5-pure` error means for the user.
@@ -1292,6 +1328,8 @@ mod tests {
         ];
         for (file, rows) in cases {
             let (layout, full) = read_lhco(&fixture(file), Some("df"), None).unwrap();
+            let count = lhco_rows(&fixture(file), Some("df")).unwrap();
+            assert_eq!(count, full[0].1.len(), "{file}");
             let (slice_layout, slice) =
                 read_lhco(&fixture(file), Some("df"), Some(rows.clone())).unwrap();
             assert_eq!(layout, slice_layout, "{file}");

@@ -14,6 +14,7 @@ pub mod io;
 pub mod jets;
 pub mod lhco_features;
 pub mod lhco_h5;
+pub mod lhco_jets;
 pub mod objects;
 pub mod scaler;
 

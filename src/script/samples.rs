@@ -51,13 +51,82 @@ fn vector_events(
     events(columns)
 }
 
+/// A features table as an event set: with `derive`, the papers' high-level columns
+/// (`lhco_features::derive`) first, then the table's own columns not among them.
+fn features_events(columns: crate::data::NamedColumns, derive: bool) -> Out<crate::data::EventSet> {
+    use crate::data::lhco_features;
+    if derive && lhco_features::is_features_table(&columns) {
+        let mut derived = lhco_features::derive(&columns)?;
+        let names: Vec<String> = derived.iter().map(|(n, _)| n.clone()).collect();
+        derived.extend(columns.into_iter().filter(|(n, _)| !names.contains(n)));
+        return events(derived);
+    }
+    events(columns)
+}
+
+/// The options of `jet_features` (all but `key`, which only the file form takes).
+fn jet_feature_options(
+    o: &super::options::Options,
+) -> crate::error::Result<crate::data::lhco_jets::JetFeatureOptions> {
+    use crate::data::jets::{Algorithm, Axes};
+    use crate::error::Error;
+    let defaults = crate::data::lhco_jets::JetFeatureOptions::default();
+    let algorithm = match o.string("algorithm", "anti_kt")?.as_str() {
+        "anti_kt" => Algorithm::AntiKt,
+        "kt" => Algorithm::Kt,
+        "cambridge_aachen" | "ca" => Algorithm::CambridgeAachen,
+        other => {
+            return Err(Error::invalid(
+                "option 'algorithm' of jet_features",
+                format!("'{other}' is not one of anti_kt, kt, cambridge_aachen (ca)"),
+            ));
+        }
+    };
+    let axes = match o.string("axes", "kt")?.as_str() {
+        "kt" => Axes::ExclusiveKt,
+        "cambridge_aachen" | "ca" => Axes::ExclusiveCa,
+        other => {
+            return Err(Error::invalid(
+                "option 'axes' of jet_features",
+                format!("'{other}' is not one of kt, cambridge_aachen (ca)"),
+            ));
+        }
+    };
+    let r0 = o.float("r0", defaults.nsub.r0.unwrap_or(1.0))?;
+    Ok(crate::data::lhco_jets::JetFeatureOptions {
+        jets: crate::data::jets::JetDefinition {
+            algorithm,
+            r: o.float("r", defaults.jets.r)?,
+        },
+        ptmin: o.float("ptmin", defaults.ptmin)?,
+        nsub: crate::data::jets::NsubOptions {
+            beta: o.float("beta", defaults.nsub.beta)?,
+            r0: o.flag("normalise", true)?.then_some(r0),
+            axes,
+        },
+        window: o.count("window", defaults.window)?,
+    })
+}
+
+/// The keys `jet_features` takes (the file form also `key` and `window`).
+const JET_FEATURE_KEYS: [&str; 8] = [
+    "algorithm",
+    "r",
+    "ptmin",
+    "beta",
+    "r0",
+    "normalise",
+    "axes",
+    "derive",
+];
+
 #[export_module]
 mod samples_api {
     use std::path::Path;
 
     use rhai::{INT, Map};
 
-    use super::{Out, events, vector_events};
+    use super::{JET_FEATURE_KEYS, Out, events, features_events, vector_events};
     use crate::data::EventSet;
     use crate::data::encode::{self, SetEncoding};
     use crate::data::generate::darkmachines::{
@@ -66,7 +135,7 @@ mod samples_api {
     use crate::data::generate::lhco::{
         LhcoToyOptions, Preset, Variant, lhco_toy_interruptible as generate_lhco,
     };
-    use crate::data::{darkmachines, lhco_features, lhco_h5};
+    use crate::data::{darkmachines, lhco_h5, lhco_jets};
     use crate::error::Error;
     use crate::script::options::Options;
     use crate::script::state::session_state;
@@ -180,13 +249,55 @@ mod samples_api {
             }
         };
         let (_, columns) = lhco_h5::read_lhco(Path::new(path), key.as_deref(), rows)?;
-        if o.flag("derive", true)? && lhco_features::is_features_table(&columns) {
-            let mut derived = lhco_features::derive(&columns)?;
-            let names: Vec<String> = derived.iter().map(|(n, _)| n.clone()).collect();
-            derived.extend(columns.into_iter().filter(|(n, _)| !names.contains(n)));
-            return events(derived);
-        }
-        events(columns)
+        features_events(columns, o.flag("derive", true)?)
+    }
+
+    /// The LHC Olympics features of raw-particle events (`read_lhco` of a raw file): each
+    /// event's particles (massless, from pt_i, eta_i, phi_i) are clustered into jets and the
+    /// two leading jets by pT give pxj1, pyj1, pzj1, mj1, tau1j1, tau2j1, tau3j1 (and the
+    /// same for jet 2; zeros for a missing jet), from which the papers' columns mjj, mj1, mj2,
+    /// tau21_1, ..., dmj are derived as `read_lhco` derives them; `label` is kept. Options:
+    /// `algorithm` ("anti_kt", "kt", "ca"), `r` (1.0), `ptmin` (0 GeV: jets considered),
+    /// `beta` (1), `axes` ("kt": exclusive-kT axes, or "ca"), `r0` (1) and `normalise`
+    /// (true: tau_N divided by sum pT R0^beta), `derive` (true). Events run in parallel.
+    #[rhai_fn(name = "jet_features", return_raw)]
+    pub fn jet_features(ctx: NativeCallContext, raw: EventSet, opts: Map) -> Out<EventSet> {
+        let o = Options::new("jet_features", opts, &JET_FEATURE_KEYS)?;
+        let options = super::jet_feature_options(&o)?;
+        let interrupt = session_state(&ctx)?.interrupt.clone();
+        let columns = raw.numeric_columns();
+        let progress = crate::progress::Progress::new("jet features", raw.len() as u64);
+        let features = lhco_jets::raw_features(&columns, &options, 0, &progress, Some(&interrupt))?;
+        features_events(features, o.flag("derive", true)?)
+    }
+
+    /// `jet_features(raw, #{})`: anti-kT R = 1 jets, tau_N with beta = 1 on exclusive-kT axes.
+    #[rhai_fn(name = "jet_features", return_raw)]
+    pub fn jet_features_default(ctx: NativeCallContext, raw: EventSet) -> Out<EventSet> {
+        jet_features(ctx, raw, Map::new())
+    }
+
+    /// The features of the raw-particle LHC Olympics file at `path` (HDF5, as published),
+    /// read `window` rows at a time (default 10 000) so that a file of a million events never
+    /// holds its 2101 raw columns in memory at once; with a progress bar. Takes the options
+    /// of `jet_features(raw, opts)` and `key` (the pandas key, default the first table).
+    #[rhai_fn(name = "jet_features", return_raw)]
+    pub fn jet_features_file(ctx: NativeCallContext, path: &str, opts: Map) -> Out<EventSet> {
+        let mut allowed = JET_FEATURE_KEYS.to_vec();
+        allowed.extend(["key", "window"]);
+        let o = Options::new("jet_features", opts, &allowed)?;
+        let options = super::jet_feature_options(&o)?;
+        let key = o.optional_string("key")?;
+        let interrupt = session_state(&ctx)?.interrupt.clone();
+        let features =
+            lhco_jets::file_features(Path::new(path), key.as_deref(), &options, Some(&interrupt))?;
+        features_events(features, o.flag("derive", true)?)
+    }
+
+    /// `jet_features(path, #{})` for a raw-particle LHC Olympics file.
+    #[rhai_fn(name = "jet_features", return_raw)]
+    pub fn jet_features_file_default(ctx: NativeCallContext, path: &str) -> Out<EventSet> {
+        jet_features_file(ctx, path, Map::new())
     }
 
     /// The fixed-length event vector of "Rare and Different" (class bits for the object
