@@ -370,6 +370,18 @@ fn the_anomaly_detectors_example_compares_three_scores() {
 }
 
 #[test]
+fn the_raw_file_example_clusters_particles_into_the_features_table() {
+    let (scratch, stdout) = run_in_scratch("examples/raw_cwola_hunt.rhai");
+    assert!(stdout.contains("20 events"), "{stdout}");
+    for column in ["mjj", "tau21_1", "pxj1", "tau3j2"] {
+        assert!(stdout.contains(&format!("\"{column}\"")), "{column}: {stdout}");
+    }
+    for file in ["features.parquet", "mjj.png"] {
+        assert!(scratch.path().join(file).exists(), "{file}");
+    }
+}
+
+#[test]
 fn the_cwola_hunt_example_finds_the_black_box_1_signal_in_quick_mode() {
     let (scratch, stdout) = run_example_quick("examples/cwola_hunt.rhai");
     assert!(stdout.contains("CWoLa hunt in mjj: 3 regions"), "{stdout}");
