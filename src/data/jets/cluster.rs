@@ -4,13 +4,14 @@
 //!
 //! Distances: d_ij = min(kT_i^2p, kT_j^2p) ΔR_ij² / R², d_iB = kT_i^2p, with ΔR in
 //! rapidity and azimuth, p = 1 (kT), 0 (C/A), -1 (anti-kT). Recombination is the E-scheme.
-//! The search keeps each jet's geometric nearest neighbour within R (see [`super::nearest`]),
-//! so the smallest distance of a step is found among one candidate per jet.
+//! The search keeps each jet's geometric nearest neighbour within R, so the smallest distance
+//! of a step is found among one candidate per jet: [`super::plain`] for small events (FastJet's
+//! order), [`super::nearest`] (neighbour searches pruned by rapidity) for the others.
 
 use rayon::prelude::*;
 
 use super::momentum::Particle;
-use super::nearest;
+use super::{nearest, plain};
 use crate::{Error, Result};
 
 /// The largest jet radius accepted, FastJet's `max_allowable_R`.
@@ -133,8 +134,19 @@ pub fn cluster(particles: &[Particle], definition: &JetDefinition) -> Result<Clu
             max_dij: 0.0,
         });
     }
-    nearest::run(&mut seq);
+    if uses_plain(n, definition.r) {
+        plain::run(&mut seq);
+    } else {
+        nearest::run(&mut seq);
+    }
     Ok(seq)
+}
+
+/// Whether an event of `n` particles is small enough for FastJet's plain strategy (FastJet's
+/// own choice of strategy for R below 2π), so that ties between equal distances resolve as in
+/// FastJet.
+fn uses_plain(n: usize, r: f64) -> bool {
+    n <= 30 || (n as f64) <= 39.0 / (r.min(std::f64::consts::TAU) + 0.6)
 }
 
 /// Clusters many events in parallel (rayon); an error names the event it came from.
@@ -456,6 +468,56 @@ mod tests {
                 .collect();
             all.sort_unstable();
             assert_eq!(all, (0..particles.len()).collect::<Vec<_>>());
+        }
+    }
+
+    #[test]
+    fn both_loops_give_the_same_history() {
+        for (seed, n, algorithm) in [
+            (12, 25, Algorithm::AntiKt),
+            (13, 200, Algorithm::Kt),
+            (14, 120, Algorithm::CambridgeAachen),
+        ] {
+            let particles = event(seed, n);
+            let def = JetDefinition { algorithm, r: 0.8 };
+            let mut a = cluster(&[], &def).unwrap();
+            let mut b = a.clone();
+            for seq in [&mut a, &mut b] {
+                for (i, p) in particles.iter().enumerate() {
+                    seq.momenta.push(*p);
+                    seq.step_of.push(i);
+                    seq.history.push(Step {
+                        parent1: NONE,
+                        parent2: NONE,
+                        jet: i,
+                        dij: 0.0,
+                        max_dij: 0.0,
+                    });
+                }
+                seq.n_inputs = n;
+            }
+            plain::run(&mut a);
+            nearest::run(&mut b);
+            // Pairwise merges come in the same order; merges with the beam may tie (C/A gives
+            // every jet d_iB = 1), so those are compared as a set.
+            assert!(a.momenta == b.momenta, "{algorithm:?}: momenta differ");
+            let merges = |s: &ClusterSequence| {
+                let pairs: Vec<_> = s
+                    .history
+                    .iter()
+                    .filter(|h| h.parent2 < BEAM)
+                    .map(|h| (h.parent1, h.parent2, h.dij))
+                    .collect();
+                let mut beam: Vec<_> = s
+                    .history
+                    .iter()
+                    .filter(|h| h.parent2 == BEAM)
+                    .map(|h| h.parent1)
+                    .collect();
+                beam.sort_unstable();
+                (pairs, beam)
+            };
+            assert!(merges(&a) == merges(&b), "{algorithm:?}: histories differ");
         }
     }
 

@@ -7,6 +7,7 @@ mod cluster;
 mod momentum;
 mod nearest;
 mod nsubjettiness;
+mod plain;
 
 pub use cluster::{Algorithm, ClusterSequence, Jet, JetDefinition, MAX_R, cluster, cluster_events};
 pub use momentum::Particle;

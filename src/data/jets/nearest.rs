@@ -1,10 +1,13 @@
-//! The clustering loop: each active jet keeps its geometric nearest neighbour within R and
-//! the generalised-kT distance to it (or to the beam when none is within R). A step takes
-//! the smallest of these; afterwards only jets whose neighbour was merged look again, and
-//! every jet is compared with the new one. The smallest d_ij of an event is always between
-//! a jet and its geometric nearest neighbour, so this finds the same sequence as comparing
-//! all pairs. Jets live in slots 0..n; a removed jet's slot takes the last one, as in
-//! FastJet's plain strategy (same scan order, so ties resolve the same way there).
+//! The clustering loop. Each active jet keeps its geometric nearest neighbour within R and
+//! its generalised-kT distance: to that neighbour, or to the beam when none is within R. A
+//! step takes the smallest of these (the smallest d_ij of an event is always between a jet
+//! and its geometric nearest neighbour, so this is the all-pairs minimum); afterwards only
+//! jets whose neighbour was merged look again, and jets are compared with the new one.
+//!
+//! Used for events larger than [`super::plain`] handles. Active jets are kept sorted by
+//! rapidity, so a neighbour search walks outwards from the
+//! jet and stops once the rapidity gap alone exceeds the best distance so far: in the dense
+//! core of a jet a search looks at a handful of particles instead of the whole event.
 
 use super::cluster::ClusterSequence;
 use super::momentum::delta_r2;
@@ -12,35 +15,44 @@ use super::momentum::delta_r2;
 /// No neighbour within R.
 const NONE: usize = usize::MAX;
 
-/// The active jets, one slot per jet, as parallel arrays.
-struct Slots {
+/// Per-jet state, indexed by the jet's momentum index in the sequence.
+struct State {
     rap: Vec<f64>,
     phi: Vec<f64>,
     /// kT^2p of the jet.
     scale: Vec<f64>,
-    /// Index of the jet's momentum in the sequence.
-    jet: Vec<usize>,
-    /// Slot of the nearest neighbour within R, or NONE.
+    /// Nearest neighbour within R, or NONE.
     nn: Vec<usize>,
     /// ΔR² to the nearest neighbour, R² when none.
     nn_dist: Vec<f64>,
     /// The jet's smallest distance times R².
     d: Vec<f64>,
+    /// The active jets, sorted by (rapidity, index).
+    order: Vec<usize>,
+    r2: f64,
 }
 
-impl Slots {
-    fn set(&mut self, slot: usize, seq: &ClusterSequence, jet: usize, r2: f64) {
-        let p = seq.momentum(jet);
-        self.rap[slot] = p.rapidity();
-        self.phi[slot] = p.phi();
-        self.scale[slot] = seq.definition().algorithm.scale(p.pt2());
-        self.jet[slot] = jet;
-        self.nn[slot] = NONE;
-        self.nn_dist[slot] = r2;
-    }
-
+impl State {
     fn dist(&self, a: usize, b: usize) -> f64 {
         delta_r2(self.rap[a], self.phi[a], self.rap[b], self.phi[b])
+    }
+
+    /// Where `id` is, or belongs, in `order`.
+    fn position(&self, id: usize) -> usize {
+        let key = (self.rap[id], id);
+        self.order
+            .partition_point(|&j| self.rap[j].total_cmp(&key.0).then(j.cmp(&key.1)).is_lt())
+    }
+
+    fn insert(&mut self, id: usize) {
+        let at = self.position(id);
+        self.order.insert(at, id);
+    }
+
+    fn remove(&mut self, id: usize) {
+        let at = self.position(id);
+        debug_assert_eq!(self.order[at], id);
+        self.order.remove(at);
     }
 
     /// min(kT_a^2p, kT_nn^2p) ΔR², or kT_a^2p R² without a neighbour.
@@ -54,109 +66,137 @@ impl Slots {
         self.nn_dist[a] * scale
     }
 
-    /// Looks for `a`'s nearest neighbour among slots 0..n afresh.
-    fn find_nn(&mut self, a: usize, n: usize, r2: f64) {
-        self.nn[a] = NONE;
-        self.nn_dist[a] = r2;
-        for b in 0..n {
-            if b != a {
-                let d = self.dist(a, b);
-                if d < self.nn_dist[a] {
-                    self.nn_dist[a] = d;
-                    self.nn[a] = b;
+    /// Finds `a`'s nearest active neighbour within R afresh, walking outwards in rapidity.
+    fn find_nn(&mut self, a: usize) {
+        let at = self.position(a);
+        let (rap, mut best, mut nn) = (self.rap[a], self.r2, NONE);
+        for &j in &self.order[at + 1..] {
+            let dy = self.rap[j] - rap;
+            if dy * dy >= best {
+                break;
+            }
+            let d = self.dist(a, j);
+            if d < best {
+                best = d;
+                nn = j;
+            }
+        }
+        for &j in self.order[..at].iter().rev() {
+            let dy = self.rap[j] - rap;
+            if dy * dy >= best {
+                break;
+            }
+            let d = self.dist(a, j);
+            if d < best {
+                best = d;
+                nn = j;
+            }
+        }
+        self.nn[a] = nn;
+        self.nn_dist[a] = best;
+        self.d[a] = self.distance(a);
+    }
+
+    /// Jets within R in rapidity of the new jet `k` take it as neighbour if it is closer.
+    fn offer(&mut self, k: usize) {
+        let at = self.position(k);
+        let rap = self.rap[k];
+        let check = |s: &mut State, j: usize| -> bool {
+            let dy = s.rap[j] - rap;
+            if dy * dy >= s.r2 {
+                return false;
+            }
+            if dy * dy < s.nn_dist[j] {
+                let d = s.dist(j, k);
+                if d < s.nn_dist[j] {
+                    s.nn_dist[j] = d;
+                    s.nn[j] = k;
+                    s.d[j] = s.distance(j);
                 }
             }
+            true
+        };
+        let mut i = at + 1;
+        while i < self.order.len() && check(self, self.order[i]) {
+            i += 1;
+        }
+        let mut i = at;
+        while i > 0 && check(self, self.order[i - 1]) {
+            i -= 1;
         }
     }
 
-    /// Moves slot `from` into slot `to`.
-    fn copy(&mut self, from: usize, to: usize) {
-        self.rap[to] = self.rap[from];
-        self.phi[to] = self.phi[from];
-        self.scale[to] = self.scale[from];
-        self.jet[to] = self.jet[from];
-        self.nn[to] = self.nn[from];
-        self.nn_dist[to] = self.nn_dist[from];
-        self.d[to] = self.d[from];
+    /// Sets up jet `id` (momentum index) from the sequence.
+    fn load(&mut self, seq: &ClusterSequence, id: usize) {
+        let p = seq.momentum(id);
+        self.rap[id] = p.rapidity();
+        self.phi[id] = p.phi();
+        self.scale[id] = seq.definition().algorithm.scale(p.pt2());
     }
 }
 
 /// Clusters the input particles of `seq` to the end, recording every step in it.
 pub(crate) fn run(seq: &mut ClusterSequence) {
-    let mut n = seq.n_particles();
+    let n = seq.n_particles();
+    if n == 0 {
+        return;
+    }
     let r = seq.definition().r;
     let r2 = r * r;
     let inv_r2 = 1.0 / r2;
-    let mut s = Slots {
-        rap: vec![0.0; n],
-        phi: vec![0.0; n],
-        scale: vec![0.0; n],
-        jet: vec![0; n],
-        nn: vec![NONE; n],
-        nn_dist: vec![r2; n],
-        d: vec![0.0; n],
+    let size = 2 * n;
+    let mut s = State {
+        rap: vec![0.0; size],
+        phi: vec![0.0; size],
+        scale: vec![0.0; size],
+        nn: vec![NONE; size],
+        nn_dist: vec![r2; size],
+        d: vec![0.0; size],
+        order: (0..n).collect(),
+        r2,
     };
     for i in 0..n {
-        s.set(i, seq, i, r2);
-        for j in 0..i {
-            let d = s.dist(i, j);
-            if d < s.nn_dist[i] {
-                s.nn_dist[i] = d;
-                s.nn[i] = j;
-            }
-            if d < s.nn_dist[j] {
-                s.nn_dist[j] = d;
-                s.nn[j] = i;
-            }
-        }
+        s.load(seq, i);
     }
+    s.order
+        .sort_by(|&a, &b| s.rap[a].total_cmp(&s.rap[b]).then(a.cmp(&b)));
     for i in 0..n {
-        s.d[i] = s.distance(i);
+        s.find_nn(i);
     }
-    while n > 0 {
-        let mut a = 0;
-        for i in 1..n {
+    let mut again = Vec::new();
+    while !s.order.is_empty() {
+        let mut a = s.order[0];
+        for &i in &s.order[1..] {
             if s.d[i] < s.d[a] {
                 a = i;
             }
         }
         let dmin = s.d[a] * inv_r2;
-        let mut b = s.nn[a];
-        if b == NONE {
-            seq.merge_with_beam(s.jet[a], dmin);
+        let b = s.nn[a];
+        s.remove(a);
+        let k = if b == NONE {
+            seq.merge_with_beam(a, dmin);
+            NONE
         } else {
-            if a < b {
-                std::mem::swap(&mut a, &mut b);
-            }
-            let k = seq.merge(s.jet[a], s.jet[b], dmin);
-            s.set(b, seq, k, r2);
+            s.remove(b);
+            let k = seq.merge(a, b, dmin);
+            s.load(seq, k);
+            s.insert(k);
+            s.find_nn(k);
+            k
+        };
+        again.clear();
+        again.extend(
+            s.order
+                .iter()
+                .copied()
+                .filter(|&i| s.nn[i] == a || (b != NONE && s.nn[i] == b)),
+        );
+        if k != NONE {
+            s.offer(k);
         }
-        let tail = n - 1;
-        n = tail;
-        s.copy(tail, a);
-        for i in 0..n {
-            if s.nn[i] == a || (b != NONE && s.nn[i] == b) {
-                s.find_nn(i, n, r2);
-                s.d[i] = s.distance(i);
-            }
-            if b != NONE && i != b {
-                let d = s.dist(i, b);
-                if d < s.nn_dist[i] {
-                    s.nn_dist[i] = d;
-                    s.nn[i] = b;
-                    s.d[i] = s.distance(i);
-                }
-                if d < s.nn_dist[b] {
-                    s.nn_dist[b] = d;
-                    s.nn[b] = i;
-                }
-            }
-            if s.nn[i] == tail {
-                s.nn[i] = a;
-            }
-        }
-        if b != NONE {
-            s.d[b] = s.distance(b);
+        for &i in &again {
+            s.find_nn(i);
         }
     }
 }
