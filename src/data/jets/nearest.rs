@@ -7,7 +7,11 @@
 //! Used for events larger than [`super::plain`] handles. Active jets are kept sorted by
 //! rapidity, so a neighbour search walks outwards from the
 //! jet and stops once the rapidity gap alone exceeds the best distance so far: in the dense
-//! core of a jet a search looks at a handful of particles instead of the whole event.
+//! core of a jet a search looks at a handful of particles instead of the whole event. The
+//! smallest distance comes from a priority queue with lazy deletion.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
 
 use super::cluster::ClusterSequence;
 use super::momentum::delta_r2;
@@ -29,7 +33,37 @@ struct State {
     d: Vec<f64>,
     /// The active jets, sorted by (rapidity, index).
     order: Vec<usize>,
+    /// Whether each jet is active.
+    active: Vec<bool>,
+    /// How often each jet's distance was set; a queue entry with an older count is stale.
+    version: Vec<u32>,
+    /// Jets by distance, smallest first (stale entries are skipped when they surface).
+    queue: BinaryHeap<Reverse<Entry>>,
     r2: f64,
+}
+
+/// A queue entry: a jet's distance when it was set, the jet, and its version then.
+#[derive(Debug, Clone, Copy)]
+struct Entry(f64, usize, u32);
+
+impl PartialEq for Entry {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Entry {}
+
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Entry {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0).then(self.1.cmp(&other.1))
+    }
 }
 
 impl State {
@@ -47,12 +81,32 @@ impl State {
     fn insert(&mut self, id: usize) {
         let at = self.position(id);
         self.order.insert(at, id);
+        self.active[id] = true;
     }
 
     fn remove(&mut self, id: usize) {
         let at = self.position(id);
         debug_assert_eq!(self.order[at], id);
         self.order.remove(at);
+        self.active[id] = false;
+    }
+
+    /// Sets jet `a`'s distance from its neighbour and queues it.
+    fn set_distance(&mut self, a: usize) {
+        self.d[a] = self.distance(a);
+        self.version[a] = self.version[a].wrapping_add(1);
+        self.queue
+            .push(Reverse(Entry(self.d[a], a, self.version[a])));
+    }
+
+    /// The active jet with the smallest distance (the smaller index among equals).
+    fn smallest(&mut self) -> Option<usize> {
+        while let Some(Reverse(Entry(_, id, version))) = self.queue.pop() {
+            if self.active[id] && self.version[id] == version {
+                return Some(id);
+            }
+        }
+        None
     }
 
     /// min(kT_a^2p, kT_nn^2p) ΔR², or kT_a^2p R² without a neighbour.
@@ -94,7 +148,7 @@ impl State {
         }
         self.nn[a] = nn;
         self.nn_dist[a] = best;
-        self.d[a] = self.distance(a);
+        self.set_distance(a);
     }
 
     /// Jets within R in rapidity of the new jet `k` take it as neighbour if it is closer.
@@ -111,7 +165,7 @@ impl State {
                 if d < s.nn_dist[j] {
                     s.nn_dist[j] = d;
                     s.nn[j] = k;
-                    s.d[j] = s.distance(j);
+                    s.set_distance(j);
                 }
             }
             true
@@ -153,6 +207,9 @@ pub(crate) fn run(seq: &mut ClusterSequence) {
         nn_dist: vec![r2; size],
         d: vec![0.0; size],
         order: (0..n).collect(),
+        active: (0..size).map(|i| i < n).collect(),
+        version: vec![0; size],
+        queue: BinaryHeap::with_capacity(4 * n),
         r2,
     };
     for i in 0..n {
@@ -164,13 +221,7 @@ pub(crate) fn run(seq: &mut ClusterSequence) {
         s.find_nn(i);
     }
     let mut again = Vec::new();
-    while !s.order.is_empty() {
-        let mut a = s.order[0];
-        for &i in &s.order[1..] {
-            if s.d[i] < s.d[a] {
-                a = i;
-            }
-        }
+    while let Some(a) = s.smallest() {
         let dmin = s.d[a] * inv_r2;
         let b = s.nn[a];
         s.remove(a);
