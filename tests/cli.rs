@@ -374,7 +374,10 @@ fn the_raw_file_example_clusters_particles_into_the_features_table() {
     let (scratch, stdout) = run_in_scratch("examples/raw_cwola_hunt.rhai");
     assert!(stdout.contains("20 events"), "{stdout}");
     for column in ["mjj", "tau21_1", "pxj1", "tau3j2"] {
-        assert!(stdout.contains(&format!("\"{column}\"")), "{column}: {stdout}");
+        assert!(
+            stdout.contains(&format!("\"{column}\"")),
+            "{column}: {stdout}"
+        );
     }
     for file in ["features.parquet", "mjj.png"] {
         assert!(scratch.path().join(file).exists(), "{file}");
