@@ -116,24 +116,7 @@ pub fn cluster(particles: &[Particle], definition: &JetDefinition) -> Result<Clu
         p.check(&format!("particle {i}"))?;
     }
     let n = particles.len();
-    let mut seq = ClusterSequence {
-        definition: *definition,
-        n_inputs: n,
-        momenta: Vec::with_capacity(2 * n),
-        step_of: Vec::with_capacity(2 * n),
-        history: Vec::with_capacity(2 * n),
-    };
-    for (i, p) in particles.iter().enumerate() {
-        seq.momenta.push(*p);
-        seq.step_of.push(i);
-        seq.history.push(Step {
-            parent1: NONE,
-            parent2: NONE,
-            jet: i,
-            dij: 0.0,
-            max_dij: 0.0,
-        });
-    }
+    let mut seq = ClusterSequence::of_inputs(particles, definition);
     if uses_plain(n, definition.r) {
         plain::run(&mut seq);
     } else {
@@ -174,6 +157,30 @@ fn in_event(e: Error, event: usize) -> Error {
 }
 
 impl ClusterSequence {
+    /// The sequence before any merge: one history step per input particle.
+    fn of_inputs(particles: &[Particle], definition: &JetDefinition) -> ClusterSequence {
+        let n = particles.len();
+        let mut seq = ClusterSequence {
+            definition: *definition,
+            n_inputs: n,
+            momenta: Vec::with_capacity(2 * n),
+            step_of: Vec::with_capacity(2 * n),
+            history: Vec::with_capacity(2 * n),
+        };
+        for (i, p) in particles.iter().enumerate() {
+            seq.momenta.push(*p);
+            seq.step_of.push(i);
+            seq.history.push(Step {
+                parent1: NONE,
+                parent2: NONE,
+                jet: i,
+                dij: 0.0,
+                max_dij: 0.0,
+            });
+        }
+        seq
+    }
+
     /// The definition the event was clustered with.
     pub fn definition(&self) -> &JetDefinition {
         &self.definition
@@ -480,22 +487,8 @@ mod tests {
         ] {
             let particles = event(seed, n);
             let def = JetDefinition { algorithm, r: 0.8 };
-            let mut a = cluster(&[], &def).unwrap();
+            let mut a = ClusterSequence::of_inputs(&particles, &def);
             let mut b = a.clone();
-            for seq in [&mut a, &mut b] {
-                for (i, p) in particles.iter().enumerate() {
-                    seq.momenta.push(*p);
-                    seq.step_of.push(i);
-                    seq.history.push(Step {
-                        parent1: NONE,
-                        parent2: NONE,
-                        jet: i,
-                        dij: 0.0,
-                        max_dij: 0.0,
-                    });
-                }
-                seq.n_inputs = n;
-            }
             plain::run(&mut a);
             nearest::run(&mut b);
             // Pairwise merges come in the same order; merges with the beam may tie (C/A gives
