@@ -48,42 +48,7 @@ def ensure_venv():
     os.execv(python, [python, os.path.abspath(__file__), *sys.argv[1:]])
 
 
-FEATURE_COLUMNS = [
-    "pxj1", "pyj1", "pzj1", "mj1", "tau1j1", "tau2j1", "tau3j1",
-    "pxj2", "pyj2", "pzj2", "mj2", "tau1j2", "tau2j2", "tau3j2",
-]
 CODECS = ["blosclz", "lz4", "lz4hc", "zlib", "zstd"]
-
-
-def features_frame(np, pd, rng, n):
-    """High-level features like events_anomalydetection_v2.features.h5 (int label)."""
-    data = {}
-    for jet in ("j1", "j2"):
-        data["px" + jet] = rng.normal(0.0, 1200.0, n)
-        data["py" + jet] = rng.normal(0.0, 1200.0, n)
-        data["pz" + jet] = rng.normal(0.0, 2000.0, n)
-        data["m" + jet] = rng.gamma(2.0, 120.0, n)
-        tau1 = rng.uniform(0.1, 0.9, n)
-        tau2 = tau1 * rng.uniform(0.2, 1.0, n)
-        data["tau1" + jet] = tau1
-        data["tau2" + jet] = tau2
-        data["tau3" + jet] = tau2 * rng.uniform(0.3, 1.0, n)
-    frame = pd.DataFrame({name: data[name] for name in FEATURE_COLUMNS})
-    frame["label"] = (rng.uniform(size=n) < 0.2).astype(np.int64)
-    return frame
-
-
-def raw_frame(np, pd, rng, n):
-    """Raw particles like events_anomalydetection.h5: mostly zero-padded particle slots."""
-    values = np.zeros((n, 2101))
-    for event in range(n):
-        count = int(rng.integers(3, 60))
-        pt = np.sort(rng.exponential(30.0, count))[::-1] + 1.0
-        values[event, 0:3 * count:3] = pt
-        values[event, 1:3 * count:3] = rng.uniform(-2.5, 2.5, count)
-        values[event, 2:3 * count:3] = rng.uniform(-np.pi, np.pi, count)
-        values[event, 2100] = float(event % 3 == 0)
-    return pd.DataFrame(values)  # integer column names 0..2100, as in the real file
 
 
 def write(pd, tables, frame, path, fmt, codec, shuffle):
@@ -105,9 +70,13 @@ def main():
     import pandas as pd
     import tables
 
+    # The frames of the plain LHCO fixtures, with more particles per raw event.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from make_lhco_fixtures import features_frame, raw_frame
+
     os.makedirs(OUT, exist_ok=True)
     rng = np.random.default_rng(20200119)
-    frames = {"features": features_frame(np, pd, rng, 203), "raw": raw_frame(np, pd, rng, 24)}
+    frames = {"features": features_frame(rng, 203), "raw": raw_frame(rng, 24, max_particles=60)}
     plan = []
     for codec in CODECS:
         plan.append(("features", "table", codec, "shuffle"))

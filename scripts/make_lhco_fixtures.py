@@ -67,11 +67,12 @@ def features_frame(rng, n):
     return frame
 
 
-def raw_frame(rng, n):
-    """Raw particles like events_anomalydetection.h5: mostly zero-padded particle slots."""
+def raw_frame(rng, n, max_particles=40):
+    """Raw particles like events_anomalydetection.h5: mostly zero-padded particle slots
+    (3 to `max_particles` - 1 particles per event)."""
     values = np.zeros((n, 2101))
     for event in range(n):
-        count = int(rng.integers(3, 40))
+        count = int(rng.integers(3, max_particles))
         pt = np.sort(rng.exponential(30.0, count))[::-1] + 1.0
         values[event, 0:3 * count:3] = pt
         values[event, 1:3 * count:3] = rng.uniform(-2.5, 2.5, count)
