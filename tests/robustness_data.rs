@@ -2,16 +2,15 @@
 //! cases as a script writes them, each an exact answer or an error naming what went wrong,
 //! never a wrong count, a hang, an abort or a lost session.
 
-use std::sync::Arc;
+use bumplab::script::Session;
 
-use bumplab::script::{ErrorKind, Session};
+#[path = "support/hostile.rs"]
+mod hostile;
+use hostile::refused;
 
 /// A quiet session holding `kept = 42` and `e`, 1000 background events.
 fn session() -> Session {
-    let mut s = Session::with_output(Arc::new(|_: &str| {}));
-    let setup = "let kept = 42; let e = lhco_toy(#{ background: 1000, signal: 0 });";
-    let _ = s.eval("<setup>", setup).unwrap();
-    s
+    hostile::session_with("let e = lhco_toy(#{ background: 1000, signal: 0 });")
 }
 
 /// The integer `code` evaluates to.
@@ -22,19 +21,6 @@ fn int(s: &mut Session, code: &str) -> i64 {
     value
         .as_int()
         .unwrap_or_else(|t| panic!("{code}: gave a {t}"))
-}
-
-/// Evaluates `code`, expecting an error whose message contains every one of `expected`; then
-/// checks the session survived.
-fn refused(s: &mut Session, code: &str, expected: &[&str]) -> String {
-    let err = s.eval("<repl>", code).unwrap_err();
-    let text = err.to_string();
-    assert_ne!(err.kind, ErrorKind::Internal, "{code}: a panic: {text}");
-    for e in expected {
-        assert!(text.contains(e), "{code}: expected '{e}' in: {text}");
-    }
-    assert_eq!(int(s, "kept"), 42, "{code}: the session lost its variables");
-    text
 }
 
 #[test]
