@@ -225,13 +225,7 @@ pub fn file_features(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
-
-    fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/lhco")
-            .join(name)
-    }
+    use crate::data::lhco_h5::tests::fixture;
 
     /// A raw table of `events`, each a list of (pT, eta, phi), in `slots` particle slots.
     fn raw(events: &[Vec<(f64, f64, f64)>], slots: usize, label: bool) -> NamedColumns {

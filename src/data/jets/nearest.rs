@@ -123,32 +123,35 @@ impl State {
     /// Finds `a`'s nearest active neighbour within R afresh, walking outwards in rapidity.
     fn find_nn(&mut self, a: usize) {
         let at = self.position(a);
-        let (rap, mut best, mut nn) = (self.rap[a], self.r2, NONE);
-        for &j in &self.order[at + 1..] {
-            let dy = self.rap[j] - rap;
-            if dy * dy >= best {
-                break;
-            }
-            let d = self.dist(a, j);
-            if d < best {
-                best = d;
-                nn = j;
-            }
-        }
-        for &j in self.order[..at].iter().rev() {
-            let dy = self.rap[j] - rap;
-            if dy * dy >= best {
-                break;
-            }
-            let d = self.dist(a, j);
-            if d < best {
-                best = d;
-                nn = j;
-            }
-        }
+        let (best, nn) = self.closest_along(a, &self.order[at + 1..], (self.r2, NONE));
+        let (best, nn) = self.closest_along(a, self.order[..at].iter().rev(), (best, nn));
         self.nn[a] = nn;
         self.nn_dist[a] = best;
         self.set_distance(a);
+    }
+
+    /// The closest of `side` (jets in rapidity order, walking away from `a`) to `a` if closer
+    /// than `found` (a squared distance and its jet); the walk stops once the rapidity gap
+    /// alone is too large.
+    fn closest_along<'o>(
+        &self,
+        a: usize,
+        side: impl IntoIterator<Item = &'o usize>,
+        found: (f64, usize),
+    ) -> (f64, usize) {
+        let (mut best, mut nn) = found;
+        for &j in side {
+            let dy = self.rap[j] - self.rap[a];
+            if dy * dy >= best {
+                break;
+            }
+            let d = self.dist(a, j);
+            if d < best {
+                best = d;
+                nn = j;
+            }
+        }
+        (best, nn)
     }
 
     /// Jets within R in rapidity of the new jet `k` take it as neighbour if it is closer.
