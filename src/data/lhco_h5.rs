@@ -54,7 +54,7 @@ pub enum LhcoLayout {
 /// Particle slots per event in the raw-particle file.
 const RAW_PARTICLES: usize = 700;
 /// Columns of the raw-particle file: three per particle, then the truth bit.
-const RAW_COLUMNS: usize = 3 * RAW_PARTICLES + 1;
+pub(crate) const RAW_COLUMNS: usize = 3 * RAW_PARTICLES + 1;
 /// Bytes of raw storage decoded per read, so a large window never holds its whole raw
 /// copy next to the decoded columns.
 const READ_BYTES: usize = 8 << 20;

@@ -153,12 +153,7 @@ pub fn raw_features(
                 .map(|row| {
                     let event = first_row + row;
                     let particles = layout.particles(columns, row, event)?;
-                    event_features(&particles, options).map_err(|e| match e {
-                        Error::InvalidArgument { name, problem } => {
-                            Error::invalid(format!("{name} of event {event}"), problem)
-                        }
-                        other => other,
-                    })
+                    event_features(&particles, options).map_err(|e| jets::in_event(e, event))
                 })
                 .collect::<Result<Vec<_>>>();
             progress.advance(range.len() as u64);
@@ -194,7 +189,7 @@ pub fn file_features(
     // A window of raw columns is decoded next to its stored bytes.
     crate::memory::check(
         &format!("a window of {} raw events", options.window),
-        options.window.min(total) as f64 * 2101.0 * 16.0,
+        options.window.min(total) as f64 * lhco_h5::RAW_COLUMNS as f64 * 16.0,
     )?;
     let progress = Progress::new("jet features", total as u64);
     let mut out: Option<NamedColumns> = None;

@@ -146,7 +146,7 @@ pub fn cluster_events(
 }
 
 /// `e` with the event number added to the name of the invalid argument.
-fn in_event(e: Error, event: usize) -> Error {
+pub(crate) fn in_event(e: Error, event: usize) -> Error {
     match e {
         Error::InvalidArgument { name, problem } => Error::InvalidArgument {
             name: format!("{name} of event {event}"),

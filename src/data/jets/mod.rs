@@ -9,6 +9,7 @@ mod nearest;
 mod nsubjettiness;
 mod plain;
 
+pub(crate) use cluster::in_event;
 pub use cluster::{Algorithm, ClusterSequence, Jet, JetDefinition, MAX_R, cluster, cluster_events};
 pub use momentum::Particle;
 pub use nsubjettiness::{Axes, NsubOptions, Substructure, nsubjettiness, substructure};
