@@ -361,7 +361,9 @@ fn ctrl_c_stops_a_training_with_status_130() {
 fn the_anomaly_detectors_example_compares_three_scores() {
     let (dir, stdout) = run_in_scratch("examples/anomaly_detectors.rhai");
     let auc = |label: &str| auc_after(&stdout, label);
-    assert!(auc("VAE (KL)") > 0.8, "{stdout}");
+    // On Pythia events with the same selection, signal fraction and training the three give
+    // AUC 0.34, 0.75 and 0.78 (docs/realistic-samples.md); lhco_toy gives about the same.
+    assert!(auc("VAE (KL)") > 0.7, "{stdout}");
     assert!(auc("Flow (-log p)") > 0.6, "{stdout}");
     assert!((0.0..=1.0).contains(&auc("Deep SVDD")), "{stdout}");
     for file in ["anomaly_rejection.png", "anomaly_sic.png"] {
@@ -382,6 +384,44 @@ fn the_raw_file_example_clusters_particles_into_the_features_table() {
     for file in ["features.parquet", "mjj.png"] {
         assert!(scratch.path().join(file).exists(), "{file}");
     }
+}
+
+/// The number after `key ` in the line of `stdout` starting with `label`.
+fn number_after(stdout: &str, label: &str, key: &str) -> f64 {
+    stdout
+        .lines()
+        .find(|l| l.starts_with(label))
+        .and_then(|l| l.split(&format!("{key} ")).nth(1))
+        .and_then(|s| s.split(',').next())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no '{key}' after '{label}' in {stdout}"))
+}
+
+#[test]
+fn the_toy_is_as_hard_as_pythia_events_for_a_supervised_classifier() {
+    let (scratch, stdout) = run_in_scratch("examples/toy_vs_pythia.rhai");
+    assert!(
+        stdout.contains("7700 QCD and 2483 signal events"),
+        "{stdout}"
+    );
+    for key in ["AUC", "SIC(1e-2)", "max SIC"] {
+        let (pythia, toy) = (
+            number_after(&stdout, "pythia:", key),
+            number_after(&stdout, "lhco_toy:", key),
+        );
+        assert!(
+            (0.7..=1.3).contains(&(toy / pythia)),
+            "{key}: toy {toy}, Pythia {pythia}"
+        );
+    }
+    // The toy once gave AUC 0.9996 and SIC(1e-2) 10 on these counts, and a single jet mass
+    // separated the signal with AUC 0.97; Pythia's best single feature reaches 0.79.
+    assert!(number_after(&stdout, "lhco_toy:", "AUC") < 0.97, "{stdout}");
+    assert!(
+        number_after(&stdout, "lhco_toy:", "best single") < 0.87,
+        "{stdout}"
+    );
+    assert!(scratch.path().join("toy_vs_pythia_sic.png").exists());
 }
 
 #[test]
@@ -464,20 +504,22 @@ fn the_anode_example_scores_the_signal_in_quick_mode() {
 }
 
 #[test]
-fn the_latent_vae_example_separates_the_signal_by_its_kl_in_quick_mode() {
+fn the_latent_vae_example_scores_the_signal_in_quick_mode() {
     let (scratch, stdout) = run_example_quick("examples/latent_vae.rhai");
     assert!(
         stdout.contains("Latent-space VAE on 60600 events"),
         "{stdout}"
     );
-    // Seed 003: the KL beats the reconstruction error as an anomaly score.
-    let (kl, recon) = (auc_after(&stdout, "kl:"), auc_after(&stdout, "recon:"));
-    assert!(kl > 0.9 && kl > recon, "{stdout}");
-    let (kl, recon) = (
-        auc_after(&stdout, "kl: test"),
-        auc_after(&stdout, "recon: test"),
-    );
-    assert!(kl > 0.9 && kl > recon, "on the test sample: {stdout}");
+    // The best of the three scores finds the signal, on the training and on the test sample.
+    // Which one wins changes with the seed, on lhco_toy as on Pythia events (a KL AUC from 0.2
+    // to 0.8 over seeds on both): seed 003's clean KL result needs its easier sample.
+    for prefix in ["", " test"] {
+        let best = ["kl", "latent", "recon"]
+            .map(|score| auc_after(&stdout, &format!("{score}:{prefix}")))
+            .into_iter()
+            .fold(0.0, f64::max);
+        assert!(best > 0.6, "best AUC{prefix} {best}: {stdout}");
+    }
     let kept = stdout
         .lines()
         .find_map(|l| l.strip_prefix("kept at 0.5%: "))
@@ -486,8 +528,8 @@ fn the_latent_vae_example_separates_the_signal_by_its_kl_in_quick_mode() {
         .split(|c: char| !c.is_ascii_digit())
         .filter_map(|s| s.parse().ok())
         .collect();
-    // 1 % of the events are signal; the top 0.5 % by KL are mostly signal.
-    assert!(numbers[1] / numbers[0] > 0.5, "{kept}");
+    // The top 0.5 % by KL, of 60600 events.
+    assert!((numbers[0] - 303.0).abs() <= 3.0, "{kept}");
     for figure in [
         "latent_vae_kl.png",
         "latent_vae_training.png",
