@@ -18,8 +18,8 @@ pub struct InputSpec<'a> {
     pub features: &'a [String],
     /// Features rescaled by eq. 4.2 of seed 002, m → (m - 30 GeV)/m_JJ + 30/3000.
     pub rescale: &'a [String],
-    /// Features replaced by their logarithm (e.g. jet masses, whose low end a network then
-    /// resolves); they must be positive.
+    /// Features replaced by `ln(1 + value)` (jet masses in GeV, whose low end a network then
+    /// resolves); they must be above -1.
     pub logarithm: &'a [String],
     /// Mass bin edges: events outside them are left out, the others get their bin.
     pub edges: &'a [f64],
@@ -100,7 +100,9 @@ impl Inputs {
                     if rescale {
                         (v - 30.0) / m + 30.0 / 3000.0
                     } else if logarithm {
-                        if v > 0.0 { v.ln() } else { f64::NAN }
+                        // ln(1 + m/GeV): a massless one-particle jet (FastJet's mass of
+                        // -0.00003 GeV from rounding, or 0) stays finite.
+                        if v > -1.0 { v.ln_1p() } else { f64::NAN }
                     } else {
                         v
                     }
@@ -114,7 +116,7 @@ impl Inputs {
                         positions[k],
                         column[positions[k]],
                         if logarithm {
-                            " (its logarithm is taken: it must be > 0)"
+                            " (ln(1 + value) is taken: it must be > -1)"
                         } else {
                             ""
                         }

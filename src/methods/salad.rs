@@ -51,7 +51,7 @@ const PROBABILITY_FLOOR: f64 = 1e-6;
 pub struct SaladOptions {
     /// The signal region, range and features (see [`Window`]).
     pub window: Window,
-    /// Features given to the networks as their logarithm (mj1, mj2: the jet masses' low end,
+    /// Features given to the networks as `ln(1 + value)` (mj1, mj2 in GeV: the jet masses' low end,
     /// where the simulation differs most, is then resolved).
     pub logarithm: Vec<String>,
     /// Folds of the signal-region classifier's cross-validation (5).

@@ -155,7 +155,7 @@ mod salad_api {
     /// sidebands), local p-value, and predicted/observed efficiency (seed 004 Fig. 9), also
     /// without reweighting.
     /// Options: `mass` ("mjj"), `features` (["mj1", "mj2", "tau21_1", "tau21_2"]),
-    /// `logarithm` (features the networks see as their logarithm: mj1, mj2 among them),
+    /// `logarithm` (features the networks see as ln(1 + value): mj1, mj2 among them),
     /// `signal_region`, `range`, `folds`, `dctr_members` (3 networks averaged), `dctr_holdout`,
     /// `dctr_hidden` ([128, 128, 128]), `dctr_epochs` (30), `hidden` ([64, 64, 64]),
     /// `activation` ("relu"), `epochs` (10), `batch_size` (512), `lr` (1e-3), `patience` (6,
