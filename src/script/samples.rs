@@ -154,7 +154,8 @@ mod samples_api {
     /// only, alternative shower), `background`, `signal`, `mz`, `mx`, `my` (GeV), `variant`
     /// ("data" or "sim": Herwig-like shower differences), `mj_mjj_slope` (adds slope * mjj to
     /// the jet masses; 0.1 for the SA-CWoLa study), `seed` (default: the session seed).
-    /// The model is documented in docs/generators.md.
+    /// The model, tuned to Pythia 8 events (signal jets that miss a prong, tau up to 1.5), is
+    /// documented in docs/generators.md.
     #[rhai_fn(return_raw)]
     pub fn lhco_toy(ctx: NativeCallContext, opts: Map) -> Out<EventSet> {
         let allowed = [
