@@ -45,13 +45,18 @@ fn run_in_scratch(script: &str) -> (tempfile::TempDir, String) {
 
 /// The AUC in a line of `stdout` starting with `label` (a printed ROC curve).
 fn auc_after(stdout: &str, label: &str) -> f64 {
+    number_after(stdout, label, "AUC")
+}
+
+/// The number after `key ` in the line of `stdout` starting with `label`.
+fn number_after(stdout: &str, label: &str, key: &str) -> f64 {
     stdout
         .lines()
         .find(|l| l.starts_with(label))
-        .and_then(|l| l.split("AUC ").nth(1))
+        .and_then(|l| l.split(&format!("{key} ")).nth(1))
         .and_then(|s| s.split(',').next())
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no AUC after '{label}' in {stdout}"))
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no '{key}' after '{label}' in {stdout}"))
 }
 
 /// Runs an example in its quick mode with a scratch output directory; it must succeed.
@@ -384,17 +389,6 @@ fn the_raw_file_example_clusters_particles_into_the_features_table() {
     for file in ["features.parquet", "mjj.png"] {
         assert!(scratch.path().join(file).exists(), "{file}");
     }
-}
-
-/// The number after `key ` in the line of `stdout` starting with `label`.
-fn number_after(stdout: &str, label: &str, key: &str) -> f64 {
-    stdout
-        .lines()
-        .find(|l| l.starts_with(label))
-        .and_then(|l| l.split(&format!("{key} ")).nth(1))
-        .and_then(|s| s.split(',').next())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no '{key}' after '{label}' in {stdout}"))
 }
 
 #[test]
