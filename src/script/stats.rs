@@ -347,6 +347,7 @@ mod stats_api {
             sqrt_s: o.float("sqrt_s", d.sqrt_s)?,
             exclude,
             max_iterations: o.count("max_iterations", d.max_iterations)?,
+            ..d.clone()
         };
         Ok(crate::stats::fit::fit_dijet_hist(&h, &options)?)
     }
