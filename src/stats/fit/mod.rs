@@ -2,7 +2,8 @@
 //! (4 is seed 002 eq. 4.3) and the UA2 function ([`Function`]), fitted to a histogram by a
 //! binned Poisson likelihood within an optional range, optionally leaving out a window (the
 //! signal region), with the covariance from the likelihood's curvature and predictions with
-//! propagated uncertainties.
+//! propagated uncertainties; and the nested selection among the dijet functions by Wilks'
+//! test, with the spread between functions as an uncertainty ([`fit_family`]).
 //!
 //! Every function is log-linear in its parameters: ln f = θ · φ(y) with y = m / √s and
 //! θ = (ln p0, p1, ...). The fit works in θ, where the likelihood is smooth and every
@@ -11,11 +12,16 @@
 //! the formulas, conventions and numbers.
 
 mod engine;
+mod family;
 mod function;
 
 use std::fmt;
 
 use self::engine::{NODES_PER_BIN, Problem, dot, invert};
+pub use self::family::{
+    FamilyMember, FamilyOptions, FamilyPrediction, FitFamily, WilksStep, fit_family,
+    fit_family_hist,
+};
 pub use self::function::{Function, MAX_PARAMS};
 use super::quadrature::Composite;
 use super::special::gamma_q;
