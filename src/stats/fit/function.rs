@@ -54,15 +54,16 @@ impl Function {
         }
     }
 
-    /// The function called `name`; an error listing the names otherwise.
-    pub fn parse(name: &str) -> Result<Self> {
+    /// The function called `name`; otherwise an error for the argument `what` (e.g.
+    /// "option 'function' of fit_dijet") listing the names.
+    pub fn parse(name: &str, what: &str) -> Result<Self> {
         Self::ALL
             .into_iter()
             .find(|f| f.name() == name)
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|f| f.name()).collect();
                 Error::invalid(
-                    "fit function",
+                    what,
                     format!(
                         "unknown function '{name}'; the functions are {}",
                         names.join(", ")
@@ -129,11 +130,14 @@ mod tests {
     #[test]
     fn names_round_trip_and_unknown_names_list_the_allowed_ones() {
         for f in Function::ALL {
-            assert_eq!(Function::parse(f.name()).unwrap(), f);
+            assert_eq!(Function::parse(f.name(), "function").unwrap(), f);
         }
-        let err = Function::parse("dijet6").unwrap_err().to_string();
+        let err = Function::parse("dijet6", "option 'function' of f")
+            .unwrap_err()
+            .to_string();
         assert!(
-            err.contains("'dijet6'") && err.contains("dijet3, dijet4, dijet5, ua2"),
+            err.starts_with("invalid option 'function' of f: unknown function 'dijet6'")
+                && err.contains("dijet3, dijet4, dijet5, ua2"),
             "{err}"
         );
         assert_eq!(Function::default(), Function::Dijet4);
