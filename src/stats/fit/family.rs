@@ -300,7 +300,8 @@ impl fmt::Display for FitFamily {
                         f,
                         "{mark} {:<8} {:>10.2} {:>16} {:>9.3}  [{}]{}",
                         m.function.name(),
-                        fit.neg2_log_l,
+                        // The deviance is a sum of non-negative terms; rounding can leave -1e-12.
+                        fit.neg2_log_l.max(0.0),
                         format!("{:.2}/{}", fit.chi2, fit.ndf),
                         fit.chi2_pvalue,
                         params.join(", "),
