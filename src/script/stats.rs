@@ -1,4 +1,4 @@
-//! The `stats` domain: histograms, p-values and significances, BumpHunter.
+//! The `stats` domain: histograms, background fits, p-values and significances, BumpHunter.
 
 use rhai::plugin::*;
 
@@ -7,7 +7,7 @@ use super::domain::Domain;
 /// The `stats` domain.
 pub const DOMAIN: Domain = Domain {
     name: "stats",
-    about: "histograms, the dijet background fit, p-values and significances, BumpHunter with the look-elsewhere effect",
+    about: "histograms, the background fits (dijet family, UA2, nested selection), p-values and significances, BumpHunter with the look-elsewhere effect",
     module: || {
         use crate::stats::bumphunter::{BumpHunter2DResult, BumpHunterResult, InjectionResult};
         use crate::stats::hist::{Hist1D, Hist2D};
@@ -30,7 +30,11 @@ pub const DOMAIN: Domain = Domain {
         );
         module.set_custom_type_with_comments::<crate::stats::fit::DijetFit>(
             "DijetFit",
-            &["/// A dijet background fit (seed 002 eq. 4.3)."],
+            &["/// A background fit: a dijet function (3, 4 or 5 parameters; 4 is seed 002 eq. 4.3) or UA2."],
+        );
+        module.set_custom_type_with_comments::<crate::stats::fit::FitFamily>(
+            "FitFamily",
+            &["/// The fits of a nested selection among the dijet functions, its Wilks tests and the choice."],
         );
         module.set_custom_type_with_comments::<InjectionResult>(
             "InjectionResult",
@@ -94,21 +98,55 @@ fn bump_options(
     })
 }
 
+/// The fit options of the built-in `builtin` from a Rhai map: `range` and `exclude`
+/// ([lo, hi]), `sqrt_s`, `max_iterations` and `function` (a name), each where `allowed`
+/// lists it; returns them with the map's other options, checked against `allowed`.
+fn fit_options<'a>(
+    builtin: &'a str,
+    opts: rhai::Map,
+    allowed: &[&str],
+) -> Out<(crate::stats::fit::FitOptions, super::options::Options<'a>)> {
+    use crate::stats::fit::{FitOptions, Function};
+    let mut opts = opts;
+    let mut window = |key: &str| {
+        opts.remove(key)
+            .map(|v| {
+                super::options::number_pair(&format!("option '{key}' of {builtin}"), v, "[lo, hi]")
+            })
+            .transpose()
+    };
+    let (range, exclude) = (window("range")?, window("exclude")?);
+    let o = super::options::Options::new(builtin, opts, allowed)?;
+    let d = FitOptions::default();
+    let function = match o.optional_string("function")? {
+        None => d.function,
+        Some(name) => Function::parse(&name, &format!("option 'function' of {builtin}"))?,
+    };
+    let options = FitOptions {
+        function,
+        sqrt_s: o.float("sqrt_s", d.sqrt_s)?,
+        range,
+        exclude,
+        max_iterations: o.count("max_iterations", d.max_iterations)?,
+    };
+    Ok((options, o))
+}
+
 #[export_module]
 mod stats_api {
     use rhai::{Array, FLOAT, INT, Map};
 
-    use super::bump_options;
+    use super::{bump_options, fit_options};
     use crate::data::EventSet;
     use crate::error::Error;
-    use crate::script::options::{Options, floats, number_pair};
+    use crate::script::options::{Options, floats, strings};
     use crate::script::state::session_state;
     use crate::script::values::{Out, array, save_json};
     use crate::stats::bumphunter::{
         self, BumpHunter2DOptions, BumpHunter2DResult, BumpHunterResult, InjectionOptions,
         InjectionResult, Mode,
     };
-    use crate::stats::fit::{DijetFit, FitOptions};
+    use crate::stats::fit::{DijetFit, FamilyOptions, FitFamily, Function, WilksStep};
     use crate::stats::hist::{Hist1D, Hist2D};
     use crate::stats::special;
 
@@ -321,37 +359,91 @@ mod stats_api {
         Ok(crate::stats::pvalue::poisson_pvalue(n_obs, b, sigma_b)?)
     }
 
-    /// The dijet function fitted to `h` with defaults (sqrt_s 13000). See
-    /// `fit_dijet(h, opts)`.
+    /// The dijet function (4 parameters, seed 002 eq. 4.3) fitted to `h` with defaults
+    /// (sqrt_s 13000). See `fit_dijet(h, opts)`.
     #[rhai_fn(name = "fit_dijet", return_raw)]
     pub fn fit_dijet_default(h: Hist1D) -> Out<DijetFit> {
         fit_dijet(h, Map::new())
     }
 
-    /// Fits dN/dm = p0 (1-y)^p1 / y^(p2 + p3 ln y), y = m/sqrt_s (seed 002 eq. 4.3) to the
-    /// histogram by a binned Poisson likelihood. Options: `exclude` ([lo, hi]: bins whose
-    /// centre lies inside are left out, e.g. the signal region), `sqrt_s` (13000),
-    /// `max_iterations` (200). Start the binning above the trigger turn-on. A fit that does
-    /// not converge is an error.
+    /// Fits a background function of y = m/sqrt_s to the histogram by a binned Poisson
+    /// likelihood. `function`: "dijet4" (default, seed 002 eq. 4.3: p0 (1-y)^p1 /
+    /// y^(p2 + p3 ln y)), "dijet3" (p3 = 0), "dijet5" (adds p4 ln^2 y to the exponent) or
+    /// "ua2" (p0 y^-p1 exp(-p2 y - p3 y^2)). Other options: `range` ([lo, hi]: only bins whose
+    /// centre lies inside are fitted), `exclude` ([lo, hi]: bins whose centre lies inside are
+    /// left out, e.g. the signal region), `sqrt_s` (13000), `max_iterations` (200). Start the
+    /// binning or the range above the trigger turn-on. A fit that does not converge is an
+    /// error. See docs/fits.md.
     #[rhai_fn(return_raw)]
     pub fn fit_dijet(h: Hist1D, opts: Map) -> Out<DijetFit> {
-        let exclude = opts
-            .get("exclude")
-            .map(|v| number_pair("option 'exclude' of fit_dijet", v.clone(), "[lo, hi]"))
-            .transpose()?;
-        let mut rest = opts;
-        rest.remove("exclude");
-        let o = Options::new("fit_dijet", rest, &["exclude", "sqrt_s", "max_iterations"])?;
-        let d = FitOptions::default();
-        let options = FitOptions {
-            sqrt_s: o.float("sqrt_s", d.sqrt_s)?,
-            exclude,
-            max_iterations: o.count("max_iterations", d.max_iterations)?,
-        };
+        let keys = ["function", "range", "exclude", "sqrt_s", "max_iterations"];
+        let (options, _) = fit_options("fit_dijet", opts, &keys)?;
         Ok(crate::stats::fit::fit_dijet_hist(&h, &options)?)
     }
 
-    /// The fitted parameters [p0, p1, p2, p3].
+    /// The nested selection with defaults: dijet3, dijet4, dijet5 by Wilks' test at 0.05.
+    /// See `fit_family(h, opts)`.
+    #[rhai_fn(name = "fit_family", return_raw)]
+    pub fn fit_family_default(h: Hist1D) -> Out<FitFamily> {
+        fit_family(h, Map::new())
+    }
+
+    /// Fits the nested dijet functions to `h` and chooses among them as the ATLAS dijet
+    /// searches do: from the smallest, take the next larger function while Wilks' test
+    /// (2 dlnL, chi2 with 1 dof per added parameter) gives a p-value below `threshold`.
+    /// Options: `functions` (["dijet3", "dijet4", "dijet5"]; "ua2" is fitted beside the chain
+    /// and never chosen), `threshold` (0.05), and `range`, `exclude`, `sqrt_s`,
+    /// `max_iterations` as for `fit_dijet`. A function that fails is reported, not raised.
+    /// `.chosen` is the chosen fit; `.predict(lo, hi)` adds the function-choice uncertainty.
+    #[rhai_fn(return_raw)]
+    pub fn fit_family(h: Hist1D, opts: Map) -> Out<FitFamily> {
+        let what = "option 'functions' of fit_family";
+        let mut opts = opts;
+        let functions = opts
+            .remove("functions")
+            .map(|v| -> crate::Result<Vec<Function>> {
+                let names = v.into_array().map_err(|t| {
+                    Error::invalid(what, format!("must be an array of names, not {t}"))
+                })?;
+                strings(what, &names)?
+                    .iter()
+                    .map(|name| Function::parse(name, what))
+                    .collect()
+            })
+            .transpose()?;
+        let keys = [
+            "functions",
+            "threshold",
+            "range",
+            "exclude",
+            "sqrt_s",
+            "max_iterations",
+        ];
+        let (fit, o) = fit_options("fit_family", opts, &keys)?;
+        let d = FamilyOptions::default();
+        let options = FamilyOptions {
+            functions: functions.unwrap_or(d.functions),
+            threshold: o.float("threshold", d.threshold)?,
+            fit,
+        };
+        Ok(crate::stats::fit::fit_family_hist(&h, &options)?)
+    }
+
+    /// The function fitted: "dijet3", "dijet4", "dijet5" or "ua2".
+    #[rhai_fn(get = "function", pure)]
+    pub fn fit_function(f: &mut DijetFit) -> String {
+        f.function.name().into()
+    }
+
+    /// The fit range [lo, hi], or () when every bin was in range.
+    #[rhai_fn(get = "range", pure)]
+    pub fn fit_range(f: &mut DijetFit) -> Dynamic {
+        f.range.map_or(Dynamic::UNIT, |(lo, hi)| {
+            Dynamic::from_array(array(&[lo, hi]))
+        })
+    }
+
+    /// The fitted parameters [p0, p1, ...] of the function's formula.
     #[rhai_fn(get = "params", pure)]
     pub fn fit_params(f: &mut DijetFit) -> Array {
         array(&f.params)
@@ -384,7 +476,7 @@ mod stats_api {
         f.chi2
     }
 
-    /// Degrees of freedom: fitted bins minus 4.
+    /// Degrees of freedom: fitted bins minus the number of parameters.
     #[rhai_fn(get = "ndf", pure)]
     pub fn fit_ndf(f: &mut DijetFit) -> INT {
         f.ndf as INT
@@ -427,6 +519,120 @@ mod stats_api {
     #[rhai_fn(global, name = "to_string", pure)]
     pub fn fit_to_string(f: &mut DijetFit) -> String {
         f.to_string()
+    }
+
+    /// The converged fits, in the order of the chain (dijet3, dijet4, dijet5), then UA2.
+    #[rhai_fn(get = "fits", pure)]
+    pub fn family_fits(r: &mut FitFamily) -> Array {
+        r.members
+            .iter()
+            .filter_map(|m| m.fit.clone().map(Dynamic::from))
+            .collect()
+    }
+
+    /// The functions that failed, each with why: `#{ dijet5: "..." }`.
+    #[rhai_fn(get = "failures", pure)]
+    pub fn family_failures(r: &mut FitFamily) -> Map {
+        r.members
+            .iter()
+            .filter_map(|m| Some((m.function.name().into(), m.error.clone()?.into())))
+            .collect()
+    }
+
+    /// The chosen fit.
+    #[rhai_fn(get = "chosen", pure)]
+    pub fn family_chosen(r: &mut FitFamily) -> DijetFit {
+        r.chosen_fit().clone()
+    }
+
+    /// The chosen function's name.
+    #[rhai_fn(get = "chosen_function", pure)]
+    pub fn family_chosen_function(r: &mut FitFamily) -> String {
+        r.chosen.name().into()
+    }
+
+    /// The fit the choice uncertainty compares with (the next function of the chain, or the
+    /// previous one when the largest was chosen), or () when only one function converged.
+    #[rhai_fn(get = "alternative", pure)]
+    pub fn family_alternative(r: &mut FitFamily) -> Dynamic {
+        r.alternative_fit()
+            .cloned()
+            .map_or(Dynamic::UNIT, Dynamic::from)
+    }
+
+    /// The Wilks tests made, in order, each `#{ from, to, statistic, dof, p_value, accepted }`
+    /// (statistic: 2 dlnL; accepted: p_value < threshold, the larger function is taken).
+    #[rhai_fn(get = "steps", pure)]
+    pub fn family_steps(r: &mut FitFamily) -> Array {
+        let step = |s: &WilksStep| {
+            let mut m = Map::new();
+            m.insert("from".into(), s.from.name().into());
+            m.insert("to".into(), s.to.name().into());
+            m.insert("statistic".into(), Dynamic::from_float(s.statistic));
+            m.insert("dof".into(), Dynamic::from_int(s.dof as INT));
+            m.insert("p_value".into(), Dynamic::from_float(s.p_value));
+            m.insert("accepted".into(), Dynamic::from_bool(s.accepted));
+            Dynamic::from_map(m)
+        };
+        r.steps.iter().map(step).collect()
+    }
+
+    /// The Wilks p-value threshold.
+    #[rhai_fn(get = "threshold", pure)]
+    pub fn family_threshold(r: &mut FitFamily) -> FLOAT {
+        r.threshold
+    }
+
+    /// The fit of the function called `name`; an error if it was not requested or failed.
+    #[rhai_fn(name = "fit", pure, return_raw)]
+    pub fn family_fit(r: &mut FitFamily, name: &str) -> Out<DijetFit> {
+        let function = Function::parse(name, "function")?;
+        let member = r.members.iter().find(|m| m.function == function);
+        match member {
+            None => Err(Error::invalid(
+                "function",
+                format!("{name} was not among the functions fitted"),
+            )
+            .into()),
+            Some(m) => m.fit.clone().ok_or_else(|| {
+                Error::invalid(
+                    "function",
+                    format!(
+                        "the {name} fit failed: {}",
+                        m.error.as_deref().unwrap_or("unknown reason")
+                    ),
+                )
+                .into()
+            }),
+        }
+    }
+
+    /// The function-choice uncertainty of the expected count in [lo, hi): |chosen -
+    /// alternative|. An error when only one function of the chain converged.
+    #[rhai_fn(pure, return_raw)]
+    pub fn choice_uncertainty(r: &mut FitFamily, lo: FLOAT, hi: FLOAT) -> Out<FLOAT> {
+        Ok(r.choice_uncertainty(lo, hi)?)
+    }
+
+    /// The chosen fit's expected count in [lo, hi) with its fit and function-choice
+    /// uncertainties, as `[value, fit_error, choice_error]`; add the errors in quadrature for
+    /// `poisson_pvalue`.
+    #[rhai_fn(name = "predict", pure, return_raw)]
+    pub fn family_predict(r: &mut FitFamily, lo: FLOAT, hi: FLOAT) -> Out<Array> {
+        let p = r.predict(lo, hi)?;
+        Ok(array(&[p.value, p.fit_error, p.choice_error]))
+    }
+
+    /// Writes every fit, the tests and the choice as JSON, atomically.
+    #[rhai_fn(name = "save", pure, return_raw)]
+    pub fn save_family(r: &mut FitFamily, path: &str) -> Out<()> {
+        save_json(r, path)
+    }
+
+    /// A table of the fits, the tests and the choice.
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn family_to_string(r: &mut FitFamily) -> String {
+        r.to_string()
     }
 
     /// BumpHunter with pyBumpHunter's defaults (excess, widths 2 to half the bins, 10 000
