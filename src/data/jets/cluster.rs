@@ -6,12 +6,12 @@
 //! rapidity and azimuth, p = 1 (kT), 0 (C/A), -1 (anti-kT). Recombination is the E-scheme.
 //! The search keeps each jet's geometric nearest neighbour within R, so the smallest distance
 //! of a step is found among one candidate per jet: [`super::plain`] for small events (FastJet's
-//! order), [`super::nearest`] (neighbour searches pruned by rapidity) for the others.
+//! order), [`super::tiled`] (neighbour searches over tiles of the (y, φ) plane) for the others.
 
 use rayon::prelude::*;
 
 use super::momentum::Particle;
-use super::{nearest, plain};
+use super::{plain, tiled};
 use crate::{Error, Result};
 
 /// The largest jet radius accepted, FastJet's `max_allowable_R`.
@@ -113,14 +113,14 @@ pub struct ClusterSequence {
 pub fn cluster(particles: &[Particle], definition: &JetDefinition) -> Result<ClusterSequence> {
     definition.check()?;
     for (i, p) in particles.iter().enumerate() {
-        p.check(&format!("particle {i}"))?;
+        p.check(|| format!("particle {i}"))?;
     }
     let n = particles.len();
     let mut seq = ClusterSequence::of_inputs(particles, definition);
     if uses_plain(n, definition.r) {
         plain::run(&mut seq);
     } else {
-        nearest::run(&mut seq);
+        tiled::run(&mut seq);
     }
     Ok(seq)
 }
@@ -384,6 +384,8 @@ fn sort_by_pt(jets: &mut [Jet]) {
 
 #[cfg(test)]
 mod tests {
+    use std::f64::consts::TAU;
+
     use rand::RngExt;
     use rand_xoshiro::Xoshiro256PlusPlus;
     use rand_xoshiro::rand_core::SeedableRng;
@@ -478,22 +480,51 @@ mod tests {
         }
     }
 
+    /// Events that reach every path of the tiled search: `n` particles spread over the whole
+    /// rapidity range, a dense core (tiles of many jets), particles on both sides of the
+    /// φ = 0 seam, and a few far forward.
+    fn spread_event(seed: u64, n: usize) -> Vec<Particle> {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        (0..n)
+            .map(|i| {
+                let u = |rng: &mut Xoshiro256PlusPlus| rng.random::<f64>() - 0.5;
+                let pt = 50.0 * rng.random::<f64>().powi(4) + 0.01;
+                let (eta, phi) = match i % 5 {
+                    0 => (0.05 * u(&mut rng), 2.0 + 0.05 * u(&mut rng)),
+                    1 => (3.0 * u(&mut rng), 0.02 * u(&mut rng)),
+                    2 => (6.0 + 2.0 * rng.random::<f64>(), TAU * rng.random::<f64>()),
+                    _ => (9.0 * u(&mut rng), TAU * rng.random::<f64>()),
+                };
+                Particle::from_pt_eta_phi(pt, eta, phi).unwrap()
+            })
+            .collect()
+    }
+
     #[test]
     fn both_loops_give_the_same_history() {
-        for (seed, n, algorithm) in [
-            (12, 25, Algorithm::AntiKt),
-            (13, 200, Algorithm::Kt),
-            (14, 120, Algorithm::CambridgeAachen),
-        ] {
-            let particles = event(seed, n);
-            let def = JetDefinition { algorithm, r: 0.8 };
+        let mut cases = vec![
+            (event(12, 25), Algorithm::AntiKt, 0.8),
+            (event(13, 200), Algorithm::Kt, 0.8),
+            (event(14, 120), Algorithm::CambridgeAachen, 0.8),
+            (event(15, 700), Algorithm::AntiKt, 1.0),
+        ];
+        for (seed, n) in [(20, 60), (21, 700), (22, 1500)] {
+            for algorithm in [Algorithm::AntiKt, Algorithm::Kt, Algorithm::CambridgeAachen] {
+                for r in [0.4, 1.0, 3.0, MAX_R] {
+                    cases.push((spread_event(seed, n), algorithm, r));
+                }
+            }
+        }
+        for (particles, algorithm, r) in cases {
+            let def = JetDefinition { algorithm, r };
             let mut a = ClusterSequence::of_inputs(&particles, &def);
             let mut b = a.clone();
             plain::run(&mut a);
-            nearest::run(&mut b);
+            tiled::run(&mut b);
             // Pairwise merges come in the same order; merges with the beam may tie (C/A gives
             // every jet d_iB = 1), so those are compared as a set.
-            assert!(a.momenta == b.momenta, "{algorithm:?}: momenta differ");
+            let case = format!("{algorithm:?}, R = {r}, {} particles", particles.len());
+            assert!(a.momenta == b.momenta, "{case}: momenta differ");
             let merges = |s: &ClusterSequence| {
                 let pairs: Vec<_> = s
                     .history
@@ -510,7 +541,7 @@ mod tests {
                 beam.sort_unstable();
                 (pairs, beam)
             };
-            assert!(merges(&a) == merges(&b), "{algorithm:?}: histories differ");
+            assert!(merges(&a) == merges(&b), "{case}: histories differ");
         }
     }
 

@@ -5,9 +5,9 @@
 
 mod cluster;
 mod momentum;
-mod nearest;
 mod nsubjettiness;
 mod plain;
+mod tiled;
 
 pub(crate) use cluster::in_event;
 pub use cluster::{Algorithm, ClusterSequence, Jet, JetDefinition, MAX_R, cluster, cluster_events};

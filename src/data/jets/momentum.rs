@@ -27,7 +27,7 @@ impl Particle {
     /// A particle from its four-momentum; every component must be finite.
     pub fn new(px: f64, py: f64, pz: f64, e: f64) -> Result<Self> {
         let p = Particle { px, py, pz, e };
-        p.check("particle")?;
+        p.check(|| "particle".to_string())?;
         Ok(p)
     }
 
@@ -55,8 +55,9 @@ impl Particle {
         )
     }
 
-    /// An error naming `what` if a component is NaN or infinite.
-    pub(crate) fn check(&self, what: &str) -> Result<()> {
+    /// An error naming `what()` if a component is NaN or infinite (`what` is only called
+    /// then, so a caller checking many particles formats no names).
+    pub(crate) fn check(&self, what: impl FnOnce() -> String) -> Result<()> {
         if [self.px, self.py, self.pz, self.e]
             .iter()
             .all(|v| v.is_finite())
@@ -64,7 +65,7 @@ impl Particle {
             Ok(())
         } else {
             Err(Error::invalid(
-                what,
+                what(),
                 format!(
                     "four-momentum ({}, {}, {}, {}) has a non-finite component",
                     self.px, self.py, self.pz, self.e
