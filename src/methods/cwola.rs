@@ -39,7 +39,7 @@ use serde::Serialize;
 use super::estimate::Significance;
 use super::inputs::{InputSpec, Inputs};
 use super::regions::{Region, Side, cwola_weights, sliding_regions};
-use super::window_test::{WindowTest, window_test};
+use super::window_test::{WindowTest, WindowTestOptions, window_test};
 use crate::data::binning::log_bins;
 use crate::data::eventset::EventSet;
 use crate::error::{Error, Result};
@@ -78,6 +78,8 @@ pub struct CwolaOptions {
     pub efficiencies: Vec<f64>,
     /// Which signal regions to scan, by index (`None`: all).
     pub regions: Option<Vec<usize>>,
+    /// The window tests' background fit (the nested dijet family) and fit-quality threshold.
+    pub window_test: WindowTestOptions,
     /// The members' shape (`inputs` is set from `features`): 3 × 32, ReLU (the paper: 4 × 128).
     pub network: MlpConfig,
     /// Training (the seed is derived from `seed`): 10 epochs, batch 2048, Adam 1e-3,
@@ -106,6 +108,7 @@ impl Default for CwolaOptions {
             eps_cut: 0.01,
             efficiencies: vec![0.1, 0.01, 0.002],
             regions: None,
+            window_test: WindowTestOptions::default(),
             network: MlpConfig {
                 hidden: vec![32, 32, 32],
                 ..MlpConfig::new(4)
@@ -160,6 +163,8 @@ pub struct CwolaHunt {
     pub efficiencies: Vec<f64>,
     /// The scanned regions, lowest first.
     pub regions: Vec<RegionResult>,
+    /// Tests whose sideband fit has a χ² p-value below this are flagged, not ranked.
+    pub min_fit_pvalue: f64,
     /// Events in the hunt range.
     pub events_in_range: usize,
     /// Wall-clock seconds the hunt took (shown, not saved: result files are reproducible).
@@ -185,14 +190,16 @@ pub struct GlobalSignificance {
 
 impl CwolaHunt {
     /// The most significant selected test (the inclusive tests are not counted) with its
-    /// trials-corrected global p-value; `None` if no fit succeeded.
+    /// trials-corrected global p-value over every selected test; tests with a poor sideband
+    /// fit count as trials but are not ranked ([`WindowTest::is_ranked`]). `None` if no test
+    /// can be ranked.
     pub fn global(&self) -> Option<GlobalSignificance> {
         let mut best: Option<(usize, &WindowTest)> = None;
         let mut trials = 0;
         for (r, region) in self.regions.iter().enumerate() {
             for t in &region.tests {
                 trials += 1;
-                if t.p_value.is_finite() && best.is_none_or(|(_, b)| t.p_value < b.p_value) {
+                if t.is_ranked() && best.is_none_or(|(_, b)| t.p_value < b.p_value) {
                     best = Some((r, t));
                 }
             }
@@ -254,12 +261,15 @@ impl CwolaHunt {
         let e = self.efficiency_index(efficiency)?;
         self.regions
             .iter()
-            .filter(|r| r.tests[e].p_value.is_finite())
+            .filter(|r| r.tests[e].is_ranked())
             .min_by(|a, b| a.tests[e].p_value.total_cmp(&b.tests[e].p_value))
             .ok_or_else(|| {
                 Error::invalid(
                     "efficiency",
-                    format!("no fit succeeded at efficiency {efficiency}"),
+                    format!(
+                        "no region has a ranked test at efficiency {efficiency} (every fit failed, \
+                         was untested or described its sidebands poorly)"
+                    ),
                 )
             })
     }
@@ -420,6 +430,7 @@ fn hunt(
         edges: opts.edges.clone(),
         efficiencies: opts.efficiencies.clone(),
         regions: results,
+        min_fit_pvalue: opts.window_test.min_fit_pvalue,
         events_in_range: inputs.len(),
         seconds: started.elapsed().as_secs_f64(),
         in_range: inputs.positions,
@@ -470,7 +481,7 @@ fn check_options(opts: &CwolaOptions) -> Result<()> {
     for &e in &opts.efficiencies {
         check_efficiency("efficiencies", e)?;
     }
-    Ok(())
+    opts.window_test.check()
 }
 
 fn chosen_regions(all: &[Region], chosen: Option<&[usize]>) -> Result<Vec<Region>> {
@@ -760,7 +771,7 @@ fn test_region(
     validation_efficiency: Vec<f64>,
     opts: &CwolaOptions,
 ) -> Result<RegionResult> {
-    let inclusive = window_test(&opts.edges, &region, &inputs.mass, 1.0)?;
+    let inclusive = window_test(&opts.edges, &region, &inputs.mass, 1.0, &opts.window_test)?;
     let mut by_fold: Vec<Vec<usize>> = vec![Vec::new(); opts.folds];
     for (r, &f) in fold.iter().enumerate() {
         by_fold[f].push(r);
@@ -782,7 +793,13 @@ fn test_region(
         }
         rows.sort_unstable();
         let masses: Vec<f64> = rows.iter().map(|&r| inputs.mass[r]).collect();
-        tests.push(window_test(&opts.edges, &region, &masses, eff)?);
+        tests.push(window_test(
+            &opts.edges,
+            &region,
+            &masses,
+            eff,
+            &opts.window_test,
+        )?);
         selected.push(rows.iter().map(|&r| inputs.positions[r]).collect());
     }
     Ok(RegionResult {

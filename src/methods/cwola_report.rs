@@ -26,10 +26,25 @@ fn cell(t: &WindowTest) -> String {
             t.observed, t.expected, t.expected_error
         );
     }
+    let mark = if t.poor_fit.is_some() { "!" } else { "" };
     format!(
-        "{:>6.0} / {:>7.1} ± {:<5.1} {:>5.2}σ",
+        "{:>6.0} / {:>7.1} ± {:<5.1} {:>5.2}σ{mark}",
         t.observed, t.expected, t.expected_error, t.significance
     )
+}
+
+/// The chosen sideband fit of a test: function, χ²/ndf and its p-value.
+fn fit_cell(t: &WindowTest) -> String {
+    match t.fit() {
+        Some(fit) => format!(
+            "{:<6} {:>6.1}/{:<3} {:>7.3}",
+            fit.function.name(),
+            fit.chi2,
+            fit.ndf,
+            fit.chi2_pvalue
+        ),
+        None => "fit failed".into(),
+    }
 }
 
 impl fmt::Display for CwolaHunt {
@@ -61,17 +76,43 @@ impl fmt::Display for CwolaHunt {
             }
             writeln!(f)?;
         }
-        let untested = self
-            .regions
-            .iter()
-            .flat_map(|r| std::iter::once(&r.inclusive).chain(&r.tests))
-            .any(|t| t.untested.is_some());
-        if untested {
+        let tests = || {
+            self.regions
+                .iter()
+                .flat_map(|r| std::iter::once(&r.inclusive).chain(&r.tests))
+        };
+        if tests().any(|t| t.untested.is_some()) {
             writeln!(
                 f,
-                "  n/a: fewer than {MIN_REFERENCE_EVENTS} selected events in the sidebands, or no \
-                 predicted background: not tested"
+                "  n/a: fewer than {MIN_REFERENCE_EVENTS} selected events in the sidebands, a \
+                 single fitted function or no predicted background: not tested"
             )?;
+        }
+        if tests().any(|t| t.poor_fit.is_some()) {
+            writeln!(
+                f,
+                "  !: the sideband fit's χ² p-value is below {}: shown, not ranked",
+                self.min_fit_pvalue
+            )?;
+        }
+        writeln!(
+            f,
+            "  sideband fits (chosen function by Wilks' test, χ²/ndf, p-value; errors above \
+             include the function choice)"
+        )?;
+        write!(f, "  {:<11} {:>9}", "SR", "")?;
+        for label in std::iter::once("no cut".to_string())
+            .chain(self.efficiencies.iter().map(|&e| efficiency_label(e)))
+        {
+            write!(f, "  {label:<30}")?;
+        }
+        writeln!(f)?;
+        for r in &self.regions {
+            write!(f, "  {:<11} {:>9}", r.region.label(), "")?;
+            for t in std::iter::once(&r.inclusive).chain(&r.tests) {
+                write!(f, "  {:<30}", fit_cell(t))?;
+            }
+            writeln!(f)?;
         }
         match self.global() {
             Some(g) => write!(
@@ -83,7 +124,8 @@ impl fmt::Display for CwolaHunt {
             ),
             None => write!(
                 f,
-                "  no test: no sideband fit succeeded with at least {MIN_REFERENCE_EVENTS} events"
+                "  no test: no selected test has a good sideband fit with at least \
+                 {MIN_REFERENCE_EVENTS} events"
             ),
         }
     }
@@ -134,7 +176,7 @@ pub fn plot_mass(hunt: &CwolaHunt, region: &RegionResult, path: &Path) -> Result
             format!("ε = {}", efficiency_label(t.efficiency))
         };
         owned.push((name.clone(), t.hist.clone()));
-        if let Some(fit) = &t.fit {
+        if let Some(fit) = t.fit() {
             owned.push((format!("{name}: fit"), fit.prediction(&hunt.edges)?));
         }
     }

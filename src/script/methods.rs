@@ -9,14 +9,15 @@ use crate::error::Error;
 use crate::methods::cwola::{CwolaHunt, CwolaOptions, RegionResult};
 use crate::methods::estimate::Significance;
 use crate::methods::window::Window;
-use crate::methods::window_test::WindowTest;
+use crate::methods::window_test::{WindowTest, WindowTestOptions};
 use crate::nn::layers::Activation;
 use crate::nn::optim::Kind;
 use crate::script::nn::widths;
 use crate::script::options::{Options, floats, number_pair, strings};
 use crate::script::state::session_state;
+use crate::script::stats::functions_option;
 use crate::script::values::{Out, array};
-use crate::stats::fit::DijetFit;
+use crate::stats::fit::{DijetFit, FamilyOptions};
 
 /// The `methods` domain.
 pub const DOMAIN: Domain = Domain {
@@ -35,8 +36,10 @@ pub const DOMAIN: Domain = Domain {
 };
 
 /// The keys `cwola_hunt` accepts.
-const CWOLA_KEYS: [&str; 20] = [
+const CWOLA_KEYS: [&str; 22] = [
     "mass",
+    "fit_functions",
+    "min_fit_pvalue",
     "features",
     "rescale",
     "bins",
@@ -193,6 +196,10 @@ fn hunt_options<'a>(
         given("regions"),
         given("hidden"),
     );
+    let what = format!("option 'fit_functions' of {function}");
+    let fit_functions = given("fit_functions")
+        .map(|v| functions_option(&what, v))
+        .transpose()?;
     let o = Options::new(function, opts, keys)?;
     let features = match array_option(function, "features", features)? {
         Some(a) => strings("features", &a)?,
@@ -244,6 +251,13 @@ fn hunt_options<'a>(
         eps_cut: o.float("eps_cut", d.eps_cut)?,
         efficiencies,
         regions,
+        window_test: WindowTestOptions {
+            family: FamilyOptions {
+                functions: fit_functions.unwrap_or(d.window_test.family.functions.clone()),
+                ..d.window_test.family.clone()
+            },
+            min_fit_pvalue: o.float("min_fit_pvalue", d.window_test.min_fit_pvalue)?,
+        },
         network,
         training,
         device: session_state(ctx)?.device(),
@@ -276,7 +290,7 @@ fn fit_of(h: &CwolaHunt, region: &RegionResult, eff: f64) -> Out<DijetFit> {
     } else {
         &region.tests[h.efficiency_index(eff)?]
     };
-    test.fit.clone().ok_or_else(|| {
+    test.fit().cloned().ok_or_else(|| {
         Error::invalid(
             "background_fit",
             format!(
@@ -312,7 +326,10 @@ mod methods_api {
     /// event is scored by the ensemble that did not see it; for each of `efficiencies` [0.1,
     /// 0.01, 0.002] the highest-scoring fraction of each fold is kept and the dijet function
     /// fitted outside the SR predicts the background inside: observed, predicted ± error, local
-    /// p-value and Z per region. Options: `mass` ("mjj"), `features` (["mj1", "dmj", "tau21_1",
+    /// p-value and Z per region. The fit is the nested dijet family (`fit_functions` ["dijet3",
+    /// "dijet4", "dijet5"], chosen by Wilks' test) and the error includes the function choice;
+    /// a test whose chosen fit has a χ² p-value below `min_fit_pvalue` (0.01) is marked "!" and
+    /// not ranked (`fit_p_values(eff)` lists them). Options: `mass` ("mjj"), `features` (["mj1", "dmj", "tau21_1",
     /// "tau21_2"]), `rescale` (features given eq. 4.2's (m - 30)/mjj + 0.01: mj1, mj2, dmj among
     /// them), `bins` (edges, e.g. `log_bins(2632.0, 6000.0, 16)`), `sr_bins` (3), `sb_bins` (2),
     /// `folds`, `inits`, `eps_cut`, `efficiencies`, `regions` (indices to scan, default all),
@@ -410,6 +427,22 @@ mod methods_api {
     #[rhai_fn(pure, return_raw)]
     pub fn expected(h: &mut CwolaHunt, eff: FLOAT) -> Out<Array> {
         per_region(h, eff, |t| t.expected)
+    }
+
+    /// The predictions' total uncertainties per region at efficiency `eff` (1.0: no
+    /// selection): the chosen fit's statistical error and the function-choice error in
+    /// quadrature.
+    #[rhai_fn(pure, return_raw)]
+    pub fn expected_errors(h: &mut CwolaHunt, eff: FLOAT) -> Out<Array> {
+        per_region(h, eff, |t| t.expected_error)
+    }
+
+    /// The sideband fits' χ² p-values per region at efficiency `eff` (1.0: no selection); a
+    /// test below the hunt's `min_fit_pvalue` is shown but not ranked. NaN where the fit
+    /// failed.
+    #[rhai_fn(pure, return_raw)]
+    pub fn fit_p_values(h: &mut CwolaHunt, eff: FLOAT) -> Out<Array> {
+        per_region(h, eff, |t| t.fit_pvalue)
     }
 
     /// The most significant test and its look-elsewhere correction, as a map: `region` (scan

@@ -132,14 +132,28 @@ fn fit_options<'a>(
     Ok((options, o))
 }
 
+/// A list of fit-function names (an option named `what`) as functions.
+pub(super) fn functions_option(
+    what: &str,
+    value: rhai::Dynamic,
+) -> crate::Result<Vec<crate::stats::fit::Function>> {
+    let names = value.into_array().map_err(|t| {
+        crate::error::Error::invalid(what, format!("must be an array of names, not {t}"))
+    })?;
+    super::options::strings(what, &names)?
+        .iter()
+        .map(|name| crate::stats::fit::Function::parse(name, what))
+        .collect()
+}
+
 #[export_module]
 mod stats_api {
     use rhai::{Array, FLOAT, INT, Map};
 
-    use super::{bump_options, fit_options};
+    use super::{bump_options, fit_options, functions_option};
     use crate::data::EventSet;
     use crate::error::Error;
-    use crate::script::options::{Options, floats, strings};
+    use crate::script::options::{Options, floats};
     use crate::script::state::session_state;
     use crate::script::values::{Out, array, save_json};
     use crate::stats::bumphunter::{
@@ -397,19 +411,10 @@ mod stats_api {
     /// `.chosen` is the chosen fit; `.predict(lo, hi)` adds the function-choice uncertainty.
     #[rhai_fn(return_raw)]
     pub fn fit_family(h: Hist1D, opts: Map) -> Out<FitFamily> {
-        let what = "option 'functions' of fit_family";
         let mut opts = opts;
         let functions = opts
             .remove("functions")
-            .map(|v| -> crate::Result<Vec<Function>> {
-                let names = v.into_array().map_err(|t| {
-                    Error::invalid(what, format!("must be an array of names, not {t}"))
-                })?;
-                strings(what, &names)?
-                    .iter()
-                    .map(|name| Function::parse(name, what))
-                    .collect()
-            })
+            .map(|v| functions_option("option 'functions' of fit_family", v))
             .transpose()?;
         let keys = [
             "functions",
@@ -476,10 +481,18 @@ mod stats_api {
         f.chi2
     }
 
-    /// Degrees of freedom: fitted bins minus the number of parameters.
+    /// Degrees of freedom of `chi2`: groups of bins (adjacent bins merged until each
+    /// expects at least 5 events) minus the number of parameters.
     #[rhai_fn(get = "ndf", pure)]
     pub fn fit_ndf(f: &mut DijetFit) -> INT {
         f.ndf as INT
+    }
+
+    /// The number of bins in the likelihood (those in the range and outside the excluded
+    /// window).
+    #[rhai_fn(get = "fitted_bins", pure)]
+    pub fn fit_fitted_bins(f: &mut DijetFit) -> INT {
+        f.fitted.iter().filter(|f| **f).count() as INT
     }
 
     /// The chi2 probability of the fit.

@@ -37,6 +37,19 @@ pub(super) struct Minimum<const K: usize> {
     pub iterations: usize,
 }
 
+/// The least expected count of a group of bins in Pearson's χ² (Cochran's rule).
+pub(super) const MIN_GROUP_EXPECTED: f64 = 5.0;
+
+/// Goodness of fit at a point (see [`Problem::quality`]).
+pub(super) struct Quality {
+    /// The Poisson deviance over the bins.
+    pub deviance: f64,
+    /// Pearson's χ² over the groups.
+    pub chi2: f64,
+    /// The number of groups.
+    pub groups: usize,
+}
+
 /// The expectation of a bin, its gradient and Hessian in θ.
 fn bin_moments<const K: usize>(
     rule: &BinRule<K>,
@@ -155,15 +168,37 @@ impl<const K: usize> Problem<K> {
         (nll, grad, hess)
     }
 
-    /// The Poisson deviance 2 Σ [μ - n + n ln(n/μ)] and Pearson's χ² = Σ (n - μ)² / μ at θ.
-    pub(super) fn quality(&self, theta: &[f64; K]) -> (f64, f64) {
-        let (mut deviance, mut chi2) = (0.0, 0.0);
+    /// The goodness of fit at θ: the Poisson deviance 2 Σ [μ - n + n ln(n/μ)] over the bins,
+    /// and Pearson's χ² = Σ (n - μ)² / μ over groups of adjacent bins, each expecting at
+    /// least [`MIN_GROUP_EXPECTED`] events (a remainder joins the last group), with the
+    /// number of groups. Grouping keeps χ² near its asymptotic distribution where bins
+    /// expect few events: a bin expecting 0.01 that holds one event alone adds 98.
+    pub(super) fn quality(&self, theta: &[f64; K]) -> Quality {
+        let mut deviance = 0.0;
+        let mut groups: Vec<(f64, f64)> = Vec::new();
+        let mut open = (0.0, 0.0);
         for (rule, &n) in self.rules.iter().zip(&self.counts) {
             let mu = bin_moments(rule, theta).0;
             deviance += 2.0 * (mu - n + if n > 0.0 { n * (n / mu).ln() } else { 0.0 });
-            chi2 += (n - mu).powi(2) / mu;
+            open = (open.0 + n, open.1 + mu);
+            if open.1 >= MIN_GROUP_EXPECTED {
+                groups.push(std::mem::take(&mut open));
+            }
         }
-        (deviance, chi2)
+        match groups.last_mut() {
+            Some(last) => *last = (last.0 + open.0, last.1 + open.1),
+            None => groups.push(open),
+        }
+        let chi2 = groups
+            .iter()
+            .filter(|(_, mu)| *mu > 0.0)
+            .map(|(n, mu)| (n - mu).powi(2) / mu)
+            .sum();
+        Quality {
+            deviance,
+            chi2,
+            groups: groups.len(),
+        }
     }
 
     /// A weighted least-squares fit of ln(n / Δm) on φ at the bin centres (weights n, the

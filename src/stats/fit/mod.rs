@@ -70,11 +70,14 @@ pub struct DijetFit {
     /// The Poisson deviance -2 ln(L / L_saturated) = 2 Σ [μ - n + n ln(n/μ)] over the fitted
     /// bins: -2 ln L up to a constant, asymptotically χ²-distributed.
     pub neg2_log_l: f64,
-    /// Pearson's χ² = Σ (n - μ)² / μ over the fitted bins.
+    /// Pearson's χ² = Σ (n - μ)² / μ over the fitted bins, adjacent bins merged until each
+    /// group expects at least 5 events (where every bin expects 5 or more, bin by bin).
     pub chi2: f64,
-    /// Degrees of freedom: fitted bins minus the number of parameters.
+    /// Degrees of freedom: groups of bins in `chi2` minus the number of parameters (0: no
+    /// test of the fit's quality is possible).
     pub ndf: usize,
-    /// The probability of a χ² at least this large with `ndf` degrees of freedom.
+    /// The probability of a χ² at least this large with `ndf` degrees of freedom (1 when
+    /// `ndf` is 0).
     pub chi2_pvalue: f64,
     /// Newton iterations used.
     pub iterations: usize,
@@ -275,8 +278,9 @@ fn fit_with<const K: usize>(
                 .collect()
         })
         .collect();
-    let (deviance, chi2) = problem.quality(&best.theta);
-    let ndf = fitted.iter().filter(|f| **f).count() - K;
+    let quality = problem.quality(&best.theta);
+    let (deviance, chi2) = (quality.deviance, quality.chi2);
+    let ndf = quality.groups.saturating_sub(K);
     Ok(DijetFit {
         function,
         params: (0..K)
@@ -471,8 +475,42 @@ mod tests {
         for (b, want) in fit.bin_predictions(&e).unwrap().iter().zip(&truth) {
             assert!((b - want).abs() < 1e-6 * want, "{b} vs {want}");
         }
-        assert!(fit.neg2_log_l < 1e-8 && fit.chi2 < 1e-8 && fit.ndf == 38);
+        // Every bin is fitted; bins of the sparse tail are grouped in χ² (ndf below 42 - 4).
+        assert!(fit.neg2_log_l < 1e-8 && fit.chi2 < 1e-8 && fit.fitted.iter().all(|f| *f));
+        assert!(fit.ndf > 30 && fit.ndf < 38, "ndf {}", fit.ndf);
         assert!(fit.to_string().contains("chi2/ndf"));
+    }
+
+    /// A falling spectrum with a few hundred events leaves its last bins expecting far
+    /// below one event. Bin by bin, a single event there would make Pearson's χ² huge and
+    /// flag good fits; grouped, the p-values of true-model toys stay near uniform.
+    #[test]
+    fn chi2_of_sparse_toys_is_calibrated() {
+        let e = edges(30);
+        let mu = expected(&e, TRUE, 400.0);
+        assert!(mu[mu.len() - 1] < 0.5, "the tail is sparse: {mu:?}");
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let toys = 400;
+        let mut ps = Vec::new();
+        for _ in 0..toys {
+            let n = poisson_toy(&mu, &mut rng);
+            if let Ok(fit) = fit_dijet(&e, &n, &FitOptions::default()) {
+                assert!(fit.ndf > 0 && fit.ndf < 30 - 4, "grouped: ndf {}", fit.ndf);
+                ps.push(fit.chi2_pvalue);
+            }
+        }
+        assert!(ps.len() > toys * 9 / 10, "{} fits converged", ps.len());
+        for alpha in [0.01, 0.05, 0.2] {
+            let rate = ps.iter().filter(|&&p| p < alpha).count() as f64 / ps.len() as f64;
+            let error = (alpha * (1.0 - alpha) / ps.len() as f64).sqrt();
+            // Measured (400 toys): 0.023, 0.083, 0.245. Fitted to the ungrouped bins, the
+            // grouped χ² runs a little above χ²(groups - 4): a good fit is flagged slightly
+            // more often than α, the cautious side for a gate on discoveries.
+            assert!(
+                rate < alpha + 3.0 * error + 0.02 && rate > alpha / 4.0,
+                "P(p < {alpha}) = {rate}: not near α"
+            );
+        }
     }
 
     #[test]
@@ -549,7 +587,7 @@ mod tests {
             "{b} vs {bkg_in_window}"
         );
         assert!(
-            s > 0.0 && excluded.ndf == 36 && excluded.fitted.iter().filter(|f| !**f).count() == 2
+            s > 0.0 && excluded.ndf < 36 && excluded.fitted.iter().filter(|f| !**f).count() == 2
         );
         let included = fit_dijet(&e, &n, &FitOptions::default()).unwrap();
         let (biased, _) = included.predict(3500.0, 3700.0).unwrap();
@@ -668,7 +706,8 @@ mod tests {
             let mu = expected_of(function, &e, &theta, 1e5);
             let fit = fit_dijet(&e, &mu, &options).unwrap();
             assert_eq!(fit.params.len(), function.n_params());
-            assert_eq!(fit.ndf, 42 - function.n_params());
+            assert_eq!(fit.fitted.len(), 42);
+            assert!(fit.ndf > 0 && fit.ndf <= 42 - function.n_params());
             let errors = fit.param_errors();
             // The exact expectation gives back the shape to a small fraction of its error.
             for i in 1..theta.len() {
@@ -734,7 +773,8 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(both.ndf, 30 - 1 - 4);
+        assert_eq!(both.fitted.iter().filter(|f| **f).count(), 30 - 1);
+        assert!(both.ndf <= 30 - 1 - 4);
     }
 
     #[test]
