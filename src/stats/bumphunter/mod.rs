@@ -15,8 +15,12 @@
 //! fixed blocks, block `k` drawing from stream `k` of the seed, so the result does not depend
 //! on the number of threads.
 
+mod refit;
+
 use rand::RngExt;
 use rayon::prelude::*;
+
+pub use self::refit::{BackgroundModel, RefitSummary, bump_hunter_refit, reference_of};
 
 use super::hist::{Hist1D, Hist2D};
 use super::special::{poisson_lower_tail, poisson_upper_tail, z_from_p};
@@ -159,6 +163,10 @@ pub struct BumpHunterResult {
     pub reference: Hist1D,
     /// The mode used.
     pub mode: Mode,
+    /// With [`bump_hunter_refit`]: how the refitted pseudo-experiments went (`n_extreme` and
+    /// `global_p` then count failed refits as extreme).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refit: Option<RefitSummary>,
 }
 
 /// A window: first bin and width.
@@ -185,7 +193,7 @@ pub fn bump_hunter(
         let thresholds = thresholds(&scan.windows, &prefix(b), scan.best_p, opts.mode);
         count_extreme(b, &scan.windows, &thresholds, opts, interrupt)?
     };
-    scan.result(data, reference, opts, n_extreme)
+    scan.result(data, reference, opts, n_extreme, None)
 }
 
 /// The data's side of a 1D scan: the windows, the most significant one and its p-value.
@@ -243,6 +251,7 @@ impl Scan {
         reference: &Hist1D,
         opts: &BumpHunterOptions,
         n_extreme: usize,
+        refit: Option<RefitSummary>,
     ) -> Result<BumpHunterResult> {
         let (d, b) = (data.counts(), reference.counts());
         let sideband = opts.use_sideband.then_some(self.span);
@@ -275,6 +284,7 @@ impl Scan {
             data: data.clone(),
             reference: reference.clone(),
             mode: opts.mode,
+            refit,
         })
     }
 }
@@ -1148,7 +1158,33 @@ impl std::fmt::Display for BumpHunterResult {
             f,
             "  global        p = {:.4} +- {:.4}   Z = {z}  ({} of {} pseudo-experiments at least as extreme)",
             self.global_p, self.global_p_error, self.n_extreme, self.npe
-        )
+        )?;
+        if let Some(r) = &self.refit {
+            write!(
+                f,
+                "\n  reference     refitted in every pseudo-experiment: {} (data: {})",
+                r.model, r.function
+            )?;
+            if r.chosen.len() > 1 {
+                let counts: Vec<String> = r
+                    .chosen
+                    .iter()
+                    .map(|(function, n)| format!("{function} {n}"))
+                    .collect();
+                write!(f, "\n  refit choices {}", counts.join(", "))?;
+            }
+            if r.n_failed > 0 {
+                write!(
+                    f,
+                    "\n  failed refits {} of {}, counted as extreme above (among the rest p = {:.4}); first: {}",
+                    r.n_failed,
+                    self.npe,
+                    r.global_p_converged,
+                    r.first_failure.as_deref().unwrap_or("")
+                )?;
+            }
+        }
+        Ok(())
     }
 }
 
