@@ -51,12 +51,18 @@ impl BackgroundModel {
         })
     }
 
-    /// The settings `family` was made with: its functions (failed ones included), threshold,
-    /// √s, range and excluded window; `max_iterations` is the default, as for
-    /// [`BackgroundModel::of_fit`].
+    /// The settings `family` was made with: its dijet functions (failed ones included),
+    /// threshold, √s, range and excluded window; `max_iterations` is the default, as for
+    /// [`BackgroundModel::of_fit`]. UA2, fitted beside the chain and never chosen, is left
+    /// out: it cannot change the choice.
     pub fn of_family(family: &FitFamily) -> Self {
         BackgroundModel::Family(FamilyOptions {
-            functions: family.members.iter().map(|m| m.function).collect(),
+            functions: family
+                .members
+                .iter()
+                .map(|m| m.function)
+                .filter(|f| f.is_dijet())
+                .collect(),
             threshold: family.threshold,
             fit: recorded_options(family.chosen_fit()),
         })
