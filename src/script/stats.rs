@@ -230,6 +230,44 @@ mod stats_api {
         )?)
     }
 
+    /// A histogram from a table of bins, as HEPData publishes spectra: bin `i` spans
+    /// [`lo[i]`, `hi[i]`) and holds `counts[i]` (Poisson uncertainties). The bins must be
+    /// contiguous (each `hi` is the next `lo`) and the three arrays equally long; an error
+    /// names the first row that breaks this. E.g. from a CSV table:
+    /// `let t = read_csv(path); hist_from_bins(t.col("lo"), t.col("hi"), t.col("events"))`.
+    #[rhai_fn(return_raw)]
+    pub fn hist_from_bins(lo: Array, hi: Array, counts: Array) -> Out<Hist1D> {
+        let (lo, hi) = (floats("bin lows", &lo)?, floats("bin highs", &hi)?);
+        let counts = floats("counts", &counts)?;
+        if lo.len() != hi.len() || lo.len() != counts.len() {
+            return Err(Error::invalid(
+                "hist_from_bins",
+                format!(
+                    "{} bin lows, {} bin highs and {} counts: give one of each per bin",
+                    lo.len(),
+                    hi.len(),
+                    counts.len()
+                ),
+            )
+            .into());
+        }
+        if let Some(i) = (1..lo.len()).find(|&i| hi[i - 1] != lo[i]) {
+            return Err(Error::invalid(
+                "hist_from_bins",
+                format!(
+                    "bin {} ends at {} but bin {i} starts at {}: the bins must be contiguous",
+                    i - 1,
+                    hi[i - 1],
+                    lo[i]
+                ),
+            )
+            .into());
+        }
+        let mut edges = lo;
+        edges.extend(hi.last());
+        Ok(Hist1D::from_counts(edges, counts)?)
+    }
+
     /// The 2D histogram of the points `(x[i], y[i])`.
     #[rhai_fn(return_raw)]
     pub fn hist2d(x: Array, y: Array, x_edges: Array, y_edges: Array) -> Out<Hist2D> {
