@@ -557,3 +557,77 @@ fn the_dark_machines_example_evaluates_rare_and_different_in_quick_mode() {
     );
     assert!(scratch.path().join("dm_total_improvement.png").exists());
 }
+
+#[test]
+fn the_hepdata_example_selects_and_matches_atlas_on_the_excerpts() {
+    // The public CMS and ATLAS spectra, cut to the excerpts of tests/fixtures/hepdata/.
+    let scratch = tempfile::tempdir().unwrap();
+    let fixture = |name: &str| repo().join("tests/fixtures/hepdata").join(name);
+    let (cms, atlas) = (
+        fixture("cms_dijet_137fb_excerpt.csv"),
+        fixture("atlas_dijet_139fb_excerpt.csv"),
+    );
+    let out = bumplab(
+        &[
+            "run",
+            repo().join("examples/hepdata_dijet.rhai").to_str().unwrap(),
+            "--",
+            scratch.path().to_str().unwrap(),
+            "quick",
+            cms.to_str().unwrap(),
+            atlas.to_str().unwrap(),
+        ],
+        &repo(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    // Wilks' test keeps dijet3 on the CMS bins (p = 0.96 for dijet4) and takes dijet4 on the
+    // ATLAS ones (p = 0.0012 for dijet4, 0.65 for dijet5).
+    assert!(stdout.contains("CMS: chosen dijet3,"), "{stdout}");
+    assert!(stdout.contains("ATLAS: chosen dijet4,"), "{stdout}");
+    // bumplab's fit reproduces ATLAS's published one: measured 0.23 for the sum of squared
+    // pulls over the 40 bins and 0.16 for the largest (in Poisson errors of the prediction).
+    let line = |label: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no '{label}' in {stdout}"))
+            .to_string()
+    };
+    let number = |line: &str, key: &str| -> f64 {
+        line.split(key)
+            .nth(1)
+            .and_then(|s| s.split([',', ' ']).find(|w| !w.is_empty()))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("no number after '{key}' in {line}"))
+    };
+    let agreement = line("ATLAS vs bumplab:");
+    assert!(number(&agreement, "squared pulls ") < 1.0, "{agreement}");
+    assert!(
+        number(&agreement, "largest pull ").abs() < 0.5,
+        "{agreement}"
+    );
+    // BumpHunter ran for both with refitted pseudo-experiments, none of them failing.
+    for name in ["CMS", "ATLAS"] {
+        let bh = line(&format!("{name}: BumpHunter window"));
+        let global = number(&bh, "global p ");
+        assert!(
+            (0.0..=1.0).contains(&global)
+                && bh.contains("100 refitted pseudo-experiments, 0 failed"),
+            "{bh}"
+        );
+        assert!(number(&bh, "local p ") < 0.1, "{bh}");
+        for figure in ["fit", "bumphunter"] {
+            let path = scratch
+                .path()
+                .join(format!("hepdata_{}_{figure}.png", name.to_lowercase()));
+            assert!(path.exists(), "{}", path.display());
+        }
+    }
+    assert!(
+        scratch
+            .path()
+            .join("hepdata_atlas_vs_published.png")
+            .exists()
+    );
+}

@@ -46,13 +46,16 @@ pub const DOMAIN: Domain = Domain {
 
 use super::values::Out;
 
-/// BumpHunter options from a Rhai map; the seed defaults to a fresh session stream.
+/// BumpHunter options from a Rhai map; the seed defaults to a fresh session stream. With
+/// `fitted` (the reference is a fit) the map may also hold `refit` (default true), returned
+/// beside the options.
 fn bump_options(
     ctx: &NativeCallContext,
     opts: rhai::Map,
-) -> Out<crate::stats::bumphunter::BumpHunterOptions> {
+    fitted: bool,
+) -> Out<(crate::stats::bumphunter::BumpHunterOptions, bool)> {
     use crate::stats::bumphunter::{BumpHunterOptions, Mode, ScanStep};
-    let allowed = [
+    let mut allowed = vec![
         "mode",
         "width_min",
         "width_max",
@@ -63,6 +66,15 @@ fn bump_options(
         "use_sideband",
         "sideband_width",
     ];
+    if fitted {
+        allowed.push("refit");
+    } else if opts.contains_key("refit") {
+        return Err(crate::Error::invalid(
+            "option 'refit' of bump_hunter",
+            "refitting needs the fit itself, not a histogram: pass the DijetFit or FitFamily as the reference, e.g. bump_hunter(data, fit_dijet(data), #{ refit: true })",
+        )
+        .into());
+    }
     let step = opts.get("scan_step").cloned();
     let o = super::options::Options::new("bump_hunter", opts, &allowed)?;
     let defaults = BumpHunterOptions::default();
@@ -81,7 +93,7 @@ fn bump_options(
         },
         Some(_) => ScanStep::Bins(o.count("scan_step", 1)?),
     };
-    Ok(BumpHunterOptions {
+    let options = BumpHunterOptions {
         mode: Mode::parse(&o.string("mode", "excess")?)?,
         width_min: o.count("width_min", defaults.width_min)?,
         width_max: if o.has("width_max") {
@@ -95,7 +107,35 @@ fn bump_options(
         seed: o.seed_or_session(ctx)?,
         use_sideband: o.flag("use_sideband", false)?,
         sideband_width: o.count("sideband_width", 0)?,
-    })
+    };
+    Ok((options, o.flag("refit", true)?))
+}
+
+/// BumpHunter against `fit`, the background fitted to `data` with the settings `model` (a
+/// family's chosen fit): with the option `refit` (default true) every pseudo-experiment
+/// refits `model` after checking that `fit` is `model` fitted to `data`; without it the
+/// pseudo-experiments use the fit's fixed prediction.
+fn bump_hunter_fitted(
+    ctx: &NativeCallContext,
+    data: &crate::stats::hist::Hist1D,
+    fit: &crate::stats::fit::DijetFit,
+    model: crate::stats::bumphunter::BackgroundModel,
+    opts: rhai::Map,
+) -> Out<crate::stats::bumphunter::BumpHunterResult> {
+    use crate::stats::bumphunter::{bump_hunter, bump_hunter_refit, reference_of};
+    let (options, refit) = bump_options(ctx, opts, true)?;
+    let interrupt = super::state::session_state(ctx)?.interrupt.clone();
+    if refit {
+        model.check_made_on(data, fit)?;
+        Ok(bump_hunter_refit(data, &model, &options, Some(&interrupt))?)
+    } else {
+        Ok(bump_hunter(
+            data,
+            &reference_of(fit)?,
+            &options,
+            Some(&interrupt),
+        )?)
+    }
 }
 
 /// The fit options of the built-in `builtin` from a Rhai map: `range` and `exclude`
@@ -150,15 +190,15 @@ pub(super) fn functions_option(
 mod stats_api {
     use rhai::{Array, FLOAT, INT, Map};
 
-    use super::{bump_options, fit_options, functions_option};
+    use super::{bump_hunter_fitted, bump_options, fit_options, functions_option};
     use crate::data::EventSet;
     use crate::error::Error;
     use crate::script::options::{Options, floats};
     use crate::script::state::session_state;
     use crate::script::values::{Out, array, save_json};
     use crate::stats::bumphunter::{
-        self, BumpHunter2DOptions, BumpHunter2DResult, BumpHunterResult, InjectionOptions,
-        InjectionResult, Mode,
+        self, BackgroundModel, BumpHunter2DOptions, BumpHunter2DResult, BumpHunterResult,
+        InjectionOptions, InjectionResult, Mode,
     };
     use crate::stats::fit::{DijetFit, FamilyOptions, FitFamily, Function, WilksStep};
     use crate::stats::hist::{Hist1D, Hist2D};
@@ -202,6 +242,44 @@ mod stats_api {
             floats("bin edges", &edges)?,
             floats("counts", &counts)?,
         )?)
+    }
+
+    /// A histogram from a table of bins, as HEPData publishes spectra: bin `i` spans
+    /// [`lo[i]`, `hi[i]`) and holds `counts[i]` (Poisson uncertainties). The bins must be
+    /// contiguous (each `hi` is the next `lo`) and the three arrays equally long; an error
+    /// names the first row that breaks this. E.g. from a CSV table:
+    /// `let t = read_csv(path); hist_from_bins(t.col("lo"), t.col("hi"), t.col("events"))`.
+    #[rhai_fn(return_raw)]
+    pub fn hist_from_bins(lo: Array, hi: Array, counts: Array) -> Out<Hist1D> {
+        let (lo, hi) = (floats("bin lows", &lo)?, floats("bin highs", &hi)?);
+        let counts = floats("counts", &counts)?;
+        if lo.len() != hi.len() || lo.len() != counts.len() {
+            return Err(Error::invalid(
+                "hist_from_bins",
+                format!(
+                    "{} bin lows, {} bin highs and {} counts: give one of each per bin",
+                    lo.len(),
+                    hi.len(),
+                    counts.len()
+                ),
+            )
+            .into());
+        }
+        if let Some(i) = (1..lo.len()).find(|&i| hi[i - 1] != lo[i]) {
+            return Err(Error::invalid(
+                "hist_from_bins",
+                format!(
+                    "bin {} ends at {} but bin {i} starts at {}: the bins must be contiguous",
+                    i - 1,
+                    hi[i - 1],
+                    lo[i]
+                ),
+            )
+            .into());
+        }
+        let mut edges = lo;
+        edges.extend(hi.last());
+        Ok(Hist1D::from_counts(edges, counts)?)
     }
 
     /// The 2D histogram of the points `(x[i], y[i])`.
@@ -663,7 +741,9 @@ mod stats_api {
     /// (step `width_step`) slide by `scan_step` (bins, "full" or "half") over `data`; the
     /// most significant window against `reference` (same binning, used as given) is the bump;
     /// `npe` pseudo-experiments (10 000) give its global p-value. Options also: `mode`
-    /// ("excess"/"deficit"), `seed`, `use_sideband`, `sideband_width`. Ctrl-C stops it.
+    /// ("excess"/"deficit"), `seed`, `use_sideband`, `sideband_width`. Ctrl-C stops it. For a
+    /// reference fitted to the same data, pass the fit (`fit_dijet`, `fit_family`) instead of
+    /// its prediction to refit it in every pseudo-experiment: `bump_hunter(data, fit, opts)`.
     #[rhai_fn(return_raw)]
     pub fn bump_hunter(
         ctx: NativeCallContext,
@@ -671,7 +751,7 @@ mod stats_api {
         reference: Hist1D,
         opts: Map,
     ) -> Out<BumpHunterResult> {
-        let options = bump_options(&ctx, opts)?;
+        let (options, _) = bump_options(&ctx, opts, false)?;
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(bumphunter::bump_hunter(
             &data,
@@ -679,6 +759,66 @@ mod stats_api {
             &options,
             Some(&interrupt),
         )?)
+    }
+
+    /// BumpHunter against a background fit, refitted in every pseudo-experiment. See
+    /// `bump_hunter(data, fit, opts)`.
+    #[rhai_fn(name = "bump_hunter", return_raw)]
+    pub fn bump_hunter_fit_default(
+        ctx: NativeCallContext,
+        data: Hist1D,
+        fit: DijetFit,
+    ) -> Out<BumpHunterResult> {
+        bump_hunter_fit(ctx, data, fit, Map::new())
+    }
+
+    /// BumpHunter against `fit`, a background fitted to `data` (`fit_dijet(data, ...)`): the
+    /// reference is the fit's prediction in the bins of its range (no window is scanned
+    /// outside it). `refit` (default true): every pseudo-experiment is drawn from the
+    /// prediction, the same fit (function, range, exclude, sqrt_s; max_iterations 200) is
+    /// redone on it and its scan is taken against its own refit, so the global p-value
+    /// accounts for the fit following the data (plain pseudo-experiments of a fitted
+    /// reference give too large global p-values). `fit` must be the fit of `data`: an error
+    /// otherwise. A pseudo-experiment whose refit fails counts as extreme (the global p is an
+    /// upper bound); `.refit` reports them. `refit: false` uses the fixed prediction (faster).
+    /// Other options as for `bump_hunter(data, reference, opts)`. Ctrl-C stops it.
+    #[rhai_fn(name = "bump_hunter", return_raw)]
+    pub fn bump_hunter_fit(
+        ctx: NativeCallContext,
+        data: Hist1D,
+        fit: DijetFit,
+        opts: Map,
+    ) -> Out<BumpHunterResult> {
+        let model = BackgroundModel::of_fit(&fit);
+        bump_hunter_fitted(&ctx, &data, &fit, model, opts)
+    }
+
+    /// BumpHunter against a fit family's chosen fit, the selection redone in every
+    /// pseudo-experiment. See `bump_hunter(data, family, opts)`.
+    #[rhai_fn(name = "bump_hunter", return_raw)]
+    pub fn bump_hunter_family_default(
+        ctx: NativeCallContext,
+        data: Hist1D,
+        family: FitFamily,
+    ) -> Out<BumpHunterResult> {
+        bump_hunter_family(ctx, data, family, Map::new())
+    }
+
+    /// BumpHunter against `family`, the nested selection fitted to `data`
+    /// (`fit_family(data, ...)`): the reference is the chosen fit's prediction in its range.
+    /// `refit` (default true): every pseudo-experiment redoes the whole selection (the same
+    /// functions, threshold, range, exclude, sqrt_s) and is scanned against the function it
+    /// chooses; `.refit.chosen` counts the choices. Otherwise as for
+    /// `bump_hunter(data, fit, opts)`.
+    #[rhai_fn(name = "bump_hunter", return_raw)]
+    pub fn bump_hunter_family(
+        ctx: NativeCallContext,
+        data: Hist1D,
+        family: FitFamily,
+        opts: Map,
+    ) -> Out<BumpHunterResult> {
+        let model = BackgroundModel::of_family(&family);
+        bump_hunter_fitted(&ctx, &data, family.chosen_fit(), model, opts)
     }
 
     /// BumpHunter on 2D histograms: rectangular windows of all width pairs. Options: `mode`,
@@ -776,7 +916,7 @@ mod stats_api {
         let (inject_map, scan_map): (Map, Map) = opts
             .into_iter()
             .partition(|(k, _)| injection_keys.contains(&k.as_str()));
-        let options = bump_options(&ctx, scan_map)?;
+        let (options, _) = bump_options(&ctx, scan_map, false)?;
         let strengths = inject_map
             .get("strengths")
             .map(|v| floats("strengths", &v.clone().into_array().unwrap_or_default()))
@@ -838,6 +978,35 @@ mod stats_api {
     #[rhai_fn(get = "signal", pure)]
     pub fn signal(r: &mut BumpHunterResult) -> FLOAT {
         r.signal
+    }
+
+    /// How the refitted pseudo-experiments went, or () without refits: `#{ model, function,
+    /// n_failed, first_failure, global_p_converged, chosen }` (`function`: the fit to the
+    /// data; failed refits count as extreme in `global_p`, `global_p_converged` leaves them
+    /// out; `chosen`: refits per function).
+    #[rhai_fn(get = "refit", pure)]
+    pub fn refit(r: &mut BumpHunterResult) -> Dynamic {
+        let Some(s) = &r.refit else {
+            return Dynamic::UNIT;
+        };
+        let mut chosen = Map::new();
+        for (function, n) in &s.chosen {
+            chosen.insert(function.name().into(), Dynamic::from_int(*n as INT));
+        }
+        let mut map = Map::new();
+        map.insert("model".into(), s.model.clone().into());
+        map.insert("function".into(), s.function.name().into());
+        map.insert("n_failed".into(), Dynamic::from_int(s.n_failed as INT));
+        map.insert(
+            "first_failure".into(),
+            s.first_failure.clone().map_or(Dynamic::UNIT, Dynamic::from),
+        );
+        map.insert(
+            "global_p_converged".into(),
+            Dynamic::from_float(s.global_p_converged),
+        );
+        map.insert("chosen".into(), chosen.into());
+        map.into()
     }
 
     /// The number of pseudo-experiments.

@@ -15,8 +15,12 @@
 //! fixed blocks, block `k` drawing from stream `k` of the seed, so the result does not depend
 //! on the number of threads.
 
+mod refit;
+
 use rand::RngExt;
 use rayon::prelude::*;
+
+pub use self::refit::{BackgroundModel, RefitSummary, bump_hunter_refit, reference_of};
 
 use super::hist::{Hist1D, Hist2D};
 use super::special::{poisson_lower_tail, poisson_upper_tail, z_from_p};
@@ -113,7 +117,7 @@ impl Default for BumpHunterOptions {
 /// The smallest p-value reported (pyBumpHunter's floor).
 pub const P_FLOOR: f64 = 1e-300;
 
-/// Pseudo-experiments per random stream (and per parallel task).
+/// Pseudo-experiments per random stream (and per parallel task) of the fixed-reference loops.
 const BLOCK: usize = 2048;
 
 /// The outcome of a 1D BumpHunter scan.
@@ -159,6 +163,10 @@ pub struct BumpHunterResult {
     pub reference: Hist1D,
     /// The mode used.
     pub mode: Mode,
+    /// With [`bump_hunter_refit`]: how the refitted pseudo-experiments went (`n_extreme` and
+    /// `global_p` then count failed refits as extreme).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refit: Option<RefitSummary>,
 }
 
 /// A window: first bin and width.
@@ -176,65 +184,131 @@ pub fn bump_hunter(
     opts: &BumpHunterOptions,
     interrupt: Option<&Interrupt>,
 ) -> Result<BumpHunterResult> {
-    data.check_same_binning(reference)?;
-    check_npe(opts.npe, "npe")?;
-    check_counts(data.counts(), "data")?;
-    check_counts(reference.counts(), "reference")?;
-    let (d, b) = (data.counts(), reference.counts());
-    let windows = windows_1d(b, opts)?;
-    let prefix_d = prefix(d);
-    let prefix_b = prefix(b);
-    let (d_tot, b_tot) = (prefix_d[d.len()], prefix_b[b.len()]);
-    let sums = |w: &Window, pd: &[f64]| -> (f64, f64) {
-        let nd = pd[w.start + w.width] - pd[w.start];
-        let mut nb = prefix_b[w.start + w.width] - prefix_b[w.start];
-        if opts.use_sideband {
-            let (outside_b, outside_d) = (b_tot - nb, d_tot - nd);
-            if outside_b > 0.0 {
-                nb *= outside_d / outside_b;
-            }
-        }
-        (nd, nb)
-    };
-    let (best, best_p) = best_window(&windows, |w| {
-        let (nd, nb) = sums(w, &prefix_d);
-        local_p(opts.mode, nd, nb)
-    });
-    let (nd, nb) = sums(&best, &prefix_d);
+    let scan = Scan::new(data, reference, opts)?;
+    let b = reference.counts();
     let n_extreme = if opts.use_sideband {
-        count_extreme_direct(b, &windows, best_p, opts, interrupt, |w, pd| sums(w, pd))?
+        let prefix_b = prefix(b);
+        count_extreme_direct(b, opts, interrupt, |pd| scan.hit(pd, &prefix_b, opts))?
     } else {
-        let thresholds = thresholds(&windows, &prefix_b, best_p, opts.mode);
-        count_extreme(b, &windows, &thresholds, opts, interrupt)?
+        let thresholds = thresholds(&scan.windows, &prefix(b), scan.best_p, opts.mode);
+        count_extreme(b, &scan.windows, &thresholds, opts, interrupt)?
     };
-    let global = global_statistics(n_extreme, opts.npe)?;
-    let edges = data.edges();
-    Ok(BumpHunterResult {
-        start: best.start,
-        width: best.width,
-        window_edges: (edges[best.start], edges[best.start + best.width]),
-        n_data: nd,
-        n_reference: nb,
-        signal: nd - nb,
-        local_p: best_p,
-        local_z: z_from_p(best_p)?,
-        t: -best_p.ln(),
-        windows_tested: windows.len(),
-        npe: opts.npe,
-        n_extreme,
-        global_p: global.0,
-        global_z: global.1,
-        global_z_is_lower_limit: global.2,
-        global_p_error: global.3,
-        bin_significance: d
-            .iter()
-            .zip(b)
-            .map(|(&d, &b)| signed_significance(d, b))
-            .collect(),
-        data: data.clone(),
-        reference: reference.clone(),
-        mode: opts.mode,
-    })
+    scan.result(data, reference, opts, n_extreme, None)
+}
+
+/// The data's side of a 1D scan: the windows, the most significant one and its p-value.
+struct Scan {
+    /// The windows scanned, in scan order.
+    windows: Vec<Window>,
+    /// The first window with the smallest p-value.
+    best: Window,
+    /// Its p-value.
+    best_p: f64,
+    /// The bins `[first, last)` from the first to the last non-empty reference bin: the
+    /// totals of sideband normalisation (pyBumpHunter's `Hinf..Hsup`).
+    span: (usize, usize),
+}
+
+impl Scan {
+    /// Checks the inputs and scans `data` against `reference`.
+    fn new(data: &Hist1D, reference: &Hist1D, opts: &BumpHunterOptions) -> Result<Scan> {
+        data.check_same_binning(reference)?;
+        check_npe(opts.npe, "npe")?;
+        check_counts(data.counts(), "data")?;
+        check_counts(reference.counts(), "reference")?;
+        let b = reference.counts();
+        let span = reference_span(b)?;
+        let windows = windows_1d(b, opts)?;
+        let (prefix_d, prefix_b) = (prefix(data.counts()), prefix(b));
+        let sideband = opts.use_sideband.then_some(span);
+        let (best, best_p) = best_window(&windows, |w| {
+            let (nd, nb) = window_counts(w, &prefix_d, &prefix_b, sideband);
+            local_p(opts.mode, nd, nb)
+        });
+        Ok(Scan {
+            windows,
+            best,
+            best_p,
+            span,
+        })
+    }
+
+    /// Whether data with prefix sums `pd` has a window at least as extreme as the best one,
+    /// against the reference with prefix sums `pb` (p-values computed window by window).
+    fn hit(&self, pd: &[f64], pb: &[f64], opts: &BumpHunterOptions) -> bool {
+        let sideband = opts.use_sideband.then_some(self.span);
+        self.windows.iter().any(|w| {
+            let (nd, nb) = window_counts(w, pd, pb, sideband);
+            local_p(opts.mode, nd, nb) <= self.best_p
+        })
+    }
+
+    /// The result, given how many of the `opts.npe` pseudo-experiments were at least as
+    /// extreme as the data.
+    fn result(
+        &self,
+        data: &Hist1D,
+        reference: &Hist1D,
+        opts: &BumpHunterOptions,
+        n_extreme: usize,
+        refit: Option<RefitSummary>,
+    ) -> Result<BumpHunterResult> {
+        let (d, b) = (data.counts(), reference.counts());
+        let sideband = opts.use_sideband.then_some(self.span);
+        let (nd, nb) = window_counts(&self.best, &prefix(d), &prefix(b), sideband);
+        let global = global_statistics(n_extreme, opts.npe)?;
+        let edges = data.edges();
+        let best = self.best;
+        Ok(BumpHunterResult {
+            start: best.start,
+            width: best.width,
+            window_edges: (edges[best.start], edges[best.start + best.width]),
+            n_data: nd,
+            n_reference: nb,
+            signal: nd - nb,
+            local_p: self.best_p,
+            local_z: z_from_p(self.best_p)?,
+            t: -self.best_p.ln(),
+            windows_tested: self.windows.len(),
+            npe: opts.npe,
+            n_extreme,
+            global_p: global.0,
+            global_z: global.1,
+            global_z_is_lower_limit: global.2,
+            global_p_error: global.3,
+            bin_significance: d
+                .iter()
+                .zip(b)
+                .map(|(&d, &b)| signed_significance(d, b))
+                .collect(),
+            data: data.clone(),
+            reference: reference.clone(),
+            mode: opts.mode,
+            refit,
+        })
+    }
+}
+
+/// The data and reference counts in window `w` from their prefix sums `pd` and `pb`. With
+/// `sideband = Some(span)` the reference is scaled to the data outside the window within
+/// `span`, each histogram's own events counted (pyBumpHunter's `use_sideband`).
+fn window_counts(
+    w: &Window,
+    pd: &[f64],
+    pb: &[f64],
+    sideband: Option<(usize, usize)>,
+) -> (f64, f64) {
+    let (lo, hi) = (w.start, w.start + w.width);
+    let nd = pd[hi] - pd[lo];
+    let mut nb = pb[hi] - pb[lo];
+    if let Some((first, last)) = sideband {
+        let outside_b = pb[last] - pb[first] - nb;
+        let outside_d = pd[last] - pd[first] - nd;
+        if outside_b > 0.0 {
+            nb *= outside_d / outside_b;
+        }
+    }
+    (nd, nb)
 }
 
 /// The local p-value of `nd` observed over `nb` expected, floored at [`P_FLOOR`].
@@ -310,13 +384,7 @@ fn prefix(values: &[f64]) -> Vec<f64> {
 /// which the first strict minimum is the best window (pyBumpHunter's tie-breaking).
 fn windows_1d(reference: &[f64], opts: &BumpHunterOptions) -> Result<Vec<Window>> {
     let n = reference.len();
-    let first = reference.iter().position(|&b| b > 0.0).ok_or_else(|| {
-        Error::invalid(
-            "reference",
-            "the reference histogram is empty: there is nothing to compare the data with",
-        )
-    })?;
-    let last = reference.iter().rposition(|&b| b > 0.0).unwrap_or(first) + 1;
+    let (first, last) = reference_span(reference)?;
     let k = if opts.use_sideband {
         opts.sideband_width
     } else {
@@ -363,6 +431,19 @@ fn windows_1d(reference: &[f64], opts: &BumpHunterOptions) -> Result<Vec<Window>
         ));
     }
     Ok(windows)
+}
+
+/// The bins `[first, last)` from the first to the last bin with a reference above 0; an error
+/// when the reference is empty.
+fn reference_span(reference: &[f64]) -> Result<(usize, usize)> {
+    let first = reference.iter().position(|&b| b > 0.0).ok_or_else(|| {
+        Error::invalid(
+            "reference",
+            "the reference histogram is empty: there is nothing to compare the data with",
+        )
+    })?;
+    let last = reference.iter().rposition(|&b| b > 0.0).unwrap_or(first) + 1;
+    Ok((first, last))
 }
 
 /// Refuses a scan of more windows than memory holds (each keeps its place and threshold).
@@ -544,22 +625,24 @@ impl PoissonTable {
     }
 }
 
-/// Runs `npe` pseudo-experiments in parallel blocks of [`BLOCK`]: `work(block, n)` throws `n`
-/// of them on the random stream of `block`, so results do not depend on the thread count.
-/// Polls `interrupt` between blocks and shows a progress bar when the work is long.
+/// Runs `npe` pseudo-experiments in parallel blocks of `size`: `work(block, n)` throws the `n`
+/// of block `block` (pseudo-experiments `block * size ..`), on random streams fixed by the
+/// block or the pseudo-experiment, so results do not depend on the thread count. Polls
+/// `interrupt` between blocks and shows a progress bar when the work is long.
 fn in_blocks<T: Send>(
+    size: usize,
     npe: usize,
     interrupt: Option<&Interrupt>,
     work: impl Fn(usize, usize) -> T + Sync,
 ) -> Result<Vec<T>> {
     let progress = Progress::new("pseudo-experiments", npe as u64);
-    (0..npe.div_ceil(BLOCK))
+    (0..npe.div_ceil(size))
         .into_par_iter()
         .map(|block| {
             if let Some(i) = interrupt {
                 i.check()?;
             }
-            let n = BLOCK.min(npe - block * BLOCK);
+            let n = size.min(npe - block * size);
             let out = work(block, n);
             progress.advance(n as u64);
             Ok(out)
@@ -577,7 +660,7 @@ fn count_extreme(
     interrupt: Option<&Interrupt>,
 ) -> Result<usize> {
     let samplers = BinSampler::for_bins(reference)?;
-    let counts = in_blocks(opts.npe, interrupt, |block, n| {
+    let counts = in_blocks(BLOCK, opts.npe, interrupt, |block, n| {
         let mut rng = rng_for(opts.seed, block as u64);
         let mut prefix = vec![0_i64; reference.len() + 1];
         let mut extreme = 0;
@@ -599,18 +682,17 @@ fn count_extreme(
     Ok(counts.into_iter().sum())
 }
 
-/// Counts extreme pseudo-experiments by recomputing every window's p-value (needed when the
-/// reference in a window depends on the data, as with sideband normalisation).
+/// Counts extreme pseudo-experiments drawn from `reference` with `hit(prefix sums)`, which
+/// recomputes every window's p-value (needed when the reference in a window depends on the
+/// data, as with sideband normalisation).
 fn count_extreme_direct(
     reference: &[f64],
-    windows: &[Window],
-    best_p: f64,
     opts: &BumpHunterOptions,
     interrupt: Option<&Interrupt>,
-    sums: impl Fn(&Window, &[f64]) -> (f64, f64) + Sync,
+    hit: impl Fn(&[f64]) -> bool + Sync,
 ) -> Result<usize> {
     let samplers = BinSampler::for_bins(reference)?;
-    let counts = in_blocks(opts.npe, interrupt, |block, n| {
+    let counts = in_blocks(BLOCK, opts.npe, interrupt, |block, n| {
         let mut rng = rng_for(opts.seed, block as u64);
         let mut extreme = 0;
         let mut draws = vec![0.0; reference.len()];
@@ -618,12 +700,7 @@ fn count_extreme_direct(
             for (d, sampler) in draws.iter_mut().zip(&samplers) {
                 *d = sampler.sample(&mut rng) as f64;
             }
-            let pd = prefix(&draws);
-            let hit = windows.iter().any(|w| {
-                let (nd, nb) = sums(w, &pd);
-                local_p(opts.mode, nd, nb) <= best_p
-            });
-            extreme += usize::from(hit);
+            extreme += usize::from(hit(&prefix(&draws)));
         }
         extreme
     })?;
@@ -724,7 +801,7 @@ fn pseudo_t(
 ) -> Result<Vec<f64>> {
     check_total(means, "reference + signal")?;
     let samplers = BinSampler::for_bins(means)?;
-    let blocks = in_blocks(npe, interrupt, |block, n| {
+    let blocks = in_blocks(BLOCK, npe, interrupt, |block, n| {
         let mut rng = rng_for(opts.seed, stream_base + block as u64);
         let mut draws = vec![0.0; means.len()];
         (0..n)
@@ -966,7 +1043,7 @@ pub fn bump_hunter_2d(
         .map(|w| threshold(p_of(w, &sum_b), best_p, opts.mode))
         .collect();
     let samplers = BinSampler::for_bins(reference.counts())?;
-    let counts = in_blocks(opts.npe, interrupt, |block, n| {
+    let counts = in_blocks(BLOCK, opts.npe, interrupt, |block, n| {
         let mut rng = rng_for(opts.seed, block as u64);
         let mut draws = vec![0.0; nx * ny];
         let mut extreme = 0;
@@ -1081,7 +1158,33 @@ impl std::fmt::Display for BumpHunterResult {
             f,
             "  global        p = {:.4} +- {:.4}   Z = {z}  ({} of {} pseudo-experiments at least as extreme)",
             self.global_p, self.global_p_error, self.n_extreme, self.npe
-        )
+        )?;
+        if let Some(r) = &self.refit {
+            write!(
+                f,
+                "\n  reference     refitted in every pseudo-experiment: {} (data: {})",
+                r.model, r.function
+            )?;
+            if r.chosen.len() > 1 {
+                let counts: Vec<String> = r
+                    .chosen
+                    .iter()
+                    .map(|(function, n)| format!("{function} {n}"))
+                    .collect();
+                write!(f, "\n  refit choices {}", counts.join(", "))?;
+            }
+            if r.n_failed > 0 {
+                write!(
+                    f,
+                    "\n  failed refits {} of {}, counted as extreme above (among the rest p = {:.4}); first: {}",
+                    r.n_failed,
+                    self.npe,
+                    r.global_p_converged,
+                    r.first_failure.as_deref().unwrap_or("")
+                )?;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -1329,15 +1432,9 @@ mod tests {
             ..Default::default()
         };
         let fast = bump_hunter(&hd, &hb, &opts, None).unwrap();
-        let windows = windows_1d(&b, &opts).unwrap();
+        let scan = Scan::new(&hd, &hb, &opts).unwrap();
         let pb = prefix(&b);
-        let direct = count_extreme_direct(&b, &windows, fast.local_p, &opts, None, |w, pd| {
-            (
-                pd[w.start + w.width] - pd[w.start],
-                pb[w.start + w.width] - pb[w.start],
-            )
-        })
-        .unwrap();
+        let direct = count_extreme_direct(&b, &opts, None, |pd| scan.hit(pd, &pb, &opts)).unwrap();
         assert_eq!(fast.n_extreme, direct);
     }
 
@@ -1402,6 +1499,43 @@ mod tests {
         };
         let r = bump_hunter(&hd, &scaled, &side, None).unwrap();
         assert!(r.n_reference < scaled.total() && r.start >= 1);
+    }
+
+    #[test]
+    fn sideband_pseudo_experiments_normalise_to_their_own_events() {
+        // With use_sideband the reference's normalisation is free. Pseudo-experiments were
+        // normalised to the observed data's total instead of their own: against a reference
+        // at a tenth of the data, no pseudo-experiment ever showed an excess and background-only
+        // data came out "global p = 0".
+        let b: Vec<f64> = (0..30)
+            .map(|i| 100.0 * (-(i as f64) / 12.0).exp())
+            .collect();
+        let opts = BumpHunterOptions {
+            use_sideband: true,
+            sideband_width: 1,
+            width_max: Some(5),
+            npe: 400,
+            ..Default::default()
+        };
+        let ps: Vec<f64> = (0..20)
+            .map(|k| {
+                let tenfold: Vec<f64> = b.iter().map(|x| x * 10.0).collect();
+                let (hd, hb) = hists(poisson_draw(&tenfold, 600 + k), b.clone());
+                bump_hunter(
+                    &hd,
+                    &hb,
+                    &BumpHunterOptions {
+                        seed: k,
+                        ..opts.clone()
+                    },
+                    None,
+                )
+                .unwrap()
+                .global_p
+            })
+            .collect();
+        let mean = ps.iter().sum::<f64>() / ps.len() as f64;
+        assert!(mean > 0.25 && mean < 0.75, "global p-values {ps:?}");
     }
 
     #[test]
