@@ -28,7 +28,9 @@ pub use crate::methods::salad::{SaladOptions, salad};
 pub use crate::plot::{
     BumpPlotOptions, Curve, CurveOptions, HistOptions, plot_bumphunter, plot_curves, plot_hists,
 };
-pub use crate::stats::bumphunter::{BumpHunterOptions, bump_hunter};
+pub use crate::stats::bumphunter::{
+    BackgroundModel, BumpHunterOptions, bump_hunter, bump_hunter_refit, reference_of,
+};
 pub use crate::stats::fit::{FamilyOptions, FitOptions, Function, fit_dijet_hist, fit_family_hist};
 pub use crate::stats::hist::{Hist1D, Hist2D};
 pub use crate::stats::metrics::{roc, sic};

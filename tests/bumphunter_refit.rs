@@ -263,3 +263,17 @@ fn ctrl_c_stops_the_refits_and_a_fit_of_other_data_is_refused() {
         .to_string();
     assert!(err.contains("not made on these data"), "{err}");
 }
+
+#[test]
+fn a_fit_is_refitted_with_its_own_settings() {
+    let data = toy(&truth(5_000.0), 3);
+    let options = FitOptions {
+        range: Some((2900.0, 5600.0)),
+        exclude: Some((3500.0, 3800.0)),
+        max_iterations: 57,
+        ..FitOptions::default()
+    };
+    let fit = fit_dijet(data.edges(), data.counts(), &options).unwrap();
+    assert_eq!(fit.max_iterations, 57);
+    assert_eq!(BackgroundModel::of_fit(&fit), BackgroundModel::Function(options));
+}

@@ -42,8 +42,8 @@ pub enum BackgroundModel {
 }
 
 impl BackgroundModel {
-    /// The settings `fit` was made with: its function, √s, range and excluded window.
-    /// `max_iterations` is the default (200): a [`DijetFit`] does not record it.
+    /// The settings `fit` was made with: its function, √s, range, excluded window and
+    /// iteration limit.
     pub fn of_fit(fit: &DijetFit) -> Self {
         BackgroundModel::Function(FitOptions {
             function: fit.function,
@@ -52,8 +52,7 @@ impl BackgroundModel {
     }
 
     /// The settings `family` was made with: its dijet functions (failed ones included),
-    /// threshold, √s, range and excluded window; `max_iterations` is the default, as for
-    /// [`BackgroundModel::of_fit`]. UA2, fitted beside the chain and never chosen, is left
+    /// threshold, √s, range, excluded window and iteration limit. UA2, fitted beside the chain and never chosen, is left
     /// out: it cannot change the choice.
     pub fn of_family(family: &FitFamily) -> Self {
         BackgroundModel::Family(FamilyOptions {
@@ -159,14 +158,14 @@ impl BackgroundModel {
     }
 }
 
-/// The fit options recorded in `fit` (its function, √s, range and excluded window).
+/// The fit options recorded in `fit` (its function, √s, range, excluded window, iteration limit).
 fn recorded_options(fit: &DijetFit) -> FitOptions {
     FitOptions {
         function: fit.function,
         sqrt_s: fit.sqrt_s,
         range: fit.range,
         exclude: fit.exclude,
-        ..FitOptions::default()
+        max_iterations: fit.max_iterations,
     }
 }
 

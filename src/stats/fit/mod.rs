@@ -81,6 +81,9 @@ pub struct DijetFit {
     pub chi2_pvalue: f64,
     /// Newton iterations used.
     pub iterations: usize,
+    /// The most Newton iterations the fit was allowed (its options' `max_iterations`), kept so
+    /// the fit can be redone with its own settings.
+    pub max_iterations: usize,
     /// √s used to form y = m / √s.
     pub sqrt_s: f64,
     /// The fit range, if one was given.
@@ -296,6 +299,7 @@ fn fit_with<const K: usize>(
             1.0
         },
         iterations: best.iterations,
+        max_iterations: options.max_iterations,
         sqrt_s,
         range: options.range,
         exclude: options.exclude,
