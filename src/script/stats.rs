@@ -40,6 +40,10 @@ pub const DOMAIN: Domain = Domain {
             "InjectionResult",
             &["/// The outcome of a signal-injection test."],
         );
+        module.set_custom_type_with_comments::<crate::stats::calibration::NullCalibration>(
+            "NullCalibration",
+            &["/// How a search's p-values on background-only runs compare with uniform ones."],
+        );
         module
     },
 };
@@ -196,6 +200,7 @@ mod stats_api {
     use crate::script::options::{Options, floats};
     use crate::script::state::session_state;
     use crate::script::values::{Out, array, save_json};
+    use crate::stats::calibration::{self, NullCalibration};
     use crate::stats::bumphunter::{
         self, BackgroundModel, BumpHunter2DOptions, BumpHunter2DResult, BumpHunterResult,
         InjectionOptions, InjectionResult, Mode,
@@ -449,6 +454,69 @@ mod stats_api {
     #[rhai_fn(return_raw)]
     pub fn poisson_pvalue(n_obs: FLOAT, b: FLOAT, sigma_b: FLOAT) -> Out<FLOAT> {
         Ok(crate::stats::pvalue::poisson_pvalue(n_obs, b, sigma_b)?)
+    }
+
+    /// The calibration of a search from the global p-values of its background-only runs
+    /// (leave out runs that gave none, and say how many): for each cut 0.01, 0.05, 0.2, 0.5
+    /// the fraction at or below it with its Clopper–Pearson interval (68 %), the one-sided
+    /// 95 % upper limit these runs put on it, and the binomial probability of at least that
+    /// many if the p-values were uniform (below 0.01: the search overstates significance).
+    /// `print` shows the table; `.rows` has it as maps; `.save(path)` writes JSON.
+    #[rhai_fn(name = "null_calibration", return_raw)]
+    pub fn null_calibration_default(p_values: Array) -> Out<NullCalibration> {
+        Ok(calibration::null_calibration(
+            &floats("p_values", &p_values)?,
+            &calibration::DEFAULT_CUTS,
+        )?)
+    }
+
+    /// `null_calibration(p_values)` at the cuts `cuts` (each in (0, 1)).
+    #[rhai_fn(name = "null_calibration", return_raw)]
+    pub fn null_calibration_at(p_values: Array, cuts: Array) -> Out<NullCalibration> {
+        Ok(calibration::null_calibration(
+            &floats("p_values", &p_values)?,
+            &floats("cuts", &cuts)?,
+        )?)
+    }
+
+    /// One map per cut: `cut`, `below`, `runs`, `fraction`, `low` and `high` (the 68 %
+    /// interval), `upper_95`, `excess_pvalue` (P(at least `below` | uniform)).
+    #[rhai_fn(get = "rows", pure)]
+    pub fn calibration_rows(c: &mut NullCalibration) -> Array {
+        c.rows
+            .iter()
+            .map(|r| {
+                let mut m = Map::new();
+                m.insert("cut".into(), r.cut.into());
+                m.insert("below".into(), (r.below as INT).into());
+                m.insert("runs".into(), (r.runs as INT).into());
+                m.insert("fraction".into(), r.fraction.into());
+                m.insert("low".into(), r.interval.0.into());
+                m.insert("high".into(), r.interval.1.into());
+                m.insert("upper_95".into(), r.upper_95.into());
+                m.insert("excess_pvalue".into(), r.excess_pvalue.into());
+                Dynamic::from_map(m)
+            })
+            .collect()
+    }
+
+    /// True where some cut has P(at least that many | uniform) below 0.01: the p-values are
+    /// smaller than uniform.
+    #[rhai_fn(get = "overstated", pure)]
+    pub fn calibration_overstated(c: &mut NullCalibration) -> bool {
+        !c.overstated(0.01).is_empty()
+    }
+
+    /// Writes the p-values and the table as JSON, atomically.
+    #[rhai_fn(name = "save", pure, return_raw)]
+    pub fn save_calibration(c: &mut NullCalibration, path: &str) -> Out<()> {
+        save_json(c, path)
+    }
+
+    /// The table of fractions below each cut.
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn calibration_to_string(c: &mut NullCalibration) -> String {
+        c.to_string()
     }
 
     /// The dijet function (4 parameters, seed 002 eq. 4.3) fitted to `h` with defaults
