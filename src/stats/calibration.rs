@@ -218,7 +218,7 @@ mod tests {
         assert!((binomial_upper_tail(2, 3, 0.5) - 0.5).abs() < 1e-14);
         assert!((binomial_upper_tail(3, 3, 0.5) - 0.125).abs() < 1e-14);
         // P(X >= 1) = 1 - (1 - p)^n.
-        let p = 0.05;
+        let p: f64 = 0.05;
         let exact = 1.0 - (1.0 - p).powi(40);
         assert!((binomial_upper_tail(1, 40, p) - exact).abs() < 1e-12);
         assert_eq!(binomial_upper_tail(0, 10, 0.3), 1.0);
