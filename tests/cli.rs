@@ -302,6 +302,33 @@ fn the_bumphunt_example_finds_the_injected_resonance_and_draws_it() {
 }
 
 #[test]
+fn the_null_calibration_example_tabulates_background_only_runs() {
+    let scratch = tempfile::tempdir().unwrap();
+    let dir = scratch.path().to_str().unwrap();
+    let script = repo().join("examples/null_calibration.rhai");
+    let out = bumplab(
+        &["run", script.to_str().unwrap(), "--", dir, "cwola", "2", "30000"],
+        &repo(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("cwola: 2 background-only runs of 30000 events"),
+        "{stdout}"
+    );
+    let saved: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(scratch.path().join("null_calibration_cwola.json")).unwrap(),
+    )
+    .unwrap();
+    let rows = saved["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    assert_eq!(saved["p_values"].as_array().unwrap().len(), 2);
+    let out = bumplab(&["run", script.to_str().unwrap(), "--", dir, "bumps"], &repo());
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("METHOD must be"), "{}", text(&out.stderr));
+}
+
+#[test]
 fn the_classifier_example_trains_and_evaluates() {
     let (dir, stdout) = run_in_scratch("examples/classifier.rhai");
     let auc = auc_after(&stdout, "ROC curve");

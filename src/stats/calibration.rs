@@ -178,7 +178,7 @@ impl fmt::Display for NullCalibration {
         writeln!(f, "Null calibration: {runs} background-only runs")?;
         writeln!(
             f,
-            "  {:>6}  {:>11}  {:>8}  {:>16}  {:>9}  {:>16}",
+            "  {:>6}  {:>11}  {:>8}  {:>14}  {:>9}  {:>16}",
             "p <=", "below/runs", "fraction", "68% interval", "95% upper", "P(>= | uniform)"
         )?;
         for r in &self.rows {
