@@ -289,6 +289,8 @@ fn the_bumphunt_example_finds_the_injected_resonance_and_draws_it() {
     let (dir, stdout) = run_in_scratch("examples/bumphunt.rhai");
     assert!(stdout.contains("Dijet fit dN/dm"), "{stdout}");
     assert!(stdout.contains("BumpHunter (excess)"), "{stdout}");
+    // The background was fitted to the same data: every pseudo-experiment refits it.
+    assert!(stdout.contains("refitted in every pseudo-experiment"), "{stdout}");
     // The Z' sits at 3.5 TeV: the window BumpHunter picks must contain it.
     let result: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("bumphunt.json")).unwrap())
