@@ -176,6 +176,8 @@ pub struct CwolaHunt {
     pub edges: Vec<f64>,
     /// The selection efficiencies.
     pub efficiencies: Vec<f64>,
+    /// The classifiers' features and how the jet masses among them were rescaled, in words.
+    pub inputs: String,
     /// The scanned regions, lowest first.
     pub regions: Vec<RegionResult>,
     /// Tests whose sideband fit has a χ² p-value below this are flagged, not ranked.
@@ -450,6 +452,7 @@ fn hunt(
         mass: opts.mass.clone(),
         edges: opts.edges.clone(),
         efficiencies: opts.efficiencies.clone(),
+        inputs: inputs_in_words(opts),
         regions: results,
         min_fit_pvalue: opts.window_test.min_fit_pvalue,
         events_in_range: inputs.len(),
@@ -457,6 +460,22 @@ fn hunt(
         in_range: inputs.positions,
         events: events.clone(),
     })
+}
+
+/// The features of `opts` and their rescaling, e.g. "features mj1, dmj, tau21_1, tau21_2; mj1,
+/// dmj rescaled "ratio": m/mjj".
+fn inputs_in_words(opts: &CwolaOptions) -> String {
+    let features = format!("features {}", opts.features.join(", "));
+    if opts.rescale.is_empty() {
+        format!("{features}; none rescaled")
+    } else {
+        format!(
+            "{features}; {} rescaled \"{}\": {}",
+            opts.rescale.join(", "),
+            opts.rescaling.name(),
+            opts.rescaling.formula()
+        )
+    }
 }
 
 fn check_options(opts: &CwolaOptions) -> Result<()> {

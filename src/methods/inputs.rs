@@ -55,6 +55,14 @@ impl Rescaling {
             })
     }
 
+    /// The rescaled value as a formula of the jet mass m and the event's mass mjj.
+    pub fn formula(self) -> &'static str {
+        match self {
+            Rescaling::Ratio => "m/mjj",
+            Rescaling::Eq42 => "(m - 30 GeV)/mjj + 0.01",
+        }
+    }
+
     /// The rescaled value of a jet mass `value` (GeV) in an event of mass `mass`.
     pub fn apply(self, value: f64, mass: f64) -> f64 {
         match self {
