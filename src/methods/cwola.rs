@@ -1050,7 +1050,9 @@ mod tests {
         };
         let inputs =
             Inputs::with_rescaling(events, &spec, opts.rescaling, None, &opts.device).unwrap();
-        let region = sliding_regions(&opts.edges, opts.sr_bins, opts.sb_bins).unwrap()[index];
+        let region = sliding_regions(&opts.edges, opts.sr_bins, opts.sb_bins)
+            .unwrap()
+            .swap_remove(index);
         let rows: Vec<usize> = (0..inputs.len()).collect();
         let x = inputs.tensor(&rows).unwrap().to_vec2::<f32>().unwrap();
         let (mut sr, mut sb) = (Vec::new(), Vec::new());
@@ -1116,15 +1118,16 @@ mod tests {
 
     /// The measurement of docs/cwola.md: on 1M background-only events of the toy with jet
     /// masses proportional to mjj (and, for comparison, today's toy), each rescaling's feature
-    /// tail pulls and the global p-value of a background-only CWoLa hunt. Slow (two hunts of
-    /// 1M events): `nice cargo test --release --lib cwola_rescaling_measurement -- --ignored
-    /// --nocapture`.
+    /// tail pulls and the global p-value of a background-only CWoLa hunt (3 folds, one
+    /// initialisation, `CWOLA_EPOCHS` epochs, default 5: the layout of scripts/pythia_study.rhai).
+    /// Slow (two hunts of 1M events): `nice cargo test --release --lib
+    /// cwola_rescaling_measurement -- --ignored --nocapture`.
     #[test]
     #[ignore = "slow: two 1M-event CWoLa hunts"]
     fn cwola_rescaling_measurement() {
         let epochs: usize = std::env::var("CWOLA_EPOCHS")
             .ok()
-            .map_or(10, |e| e.parse().unwrap());
+            .map_or(5, |e| e.parse().unwrap());
         for (label, power) in [("today's toy", 0.0), ("mass-scaling toy", MJ_PROPORTIONAL_POWER)]
         {
             let events = EventSet::from_columns(
@@ -1171,6 +1174,8 @@ mod tests {
             for rescaling in Rescaling::ALL {
                 let mut opts = CwolaOptions {
                     rescaling,
+                    folds: 3,
+                    inits: 1,
                     ..CwolaOptions::default()
                 };
                 opts.training.epochs = epochs;
