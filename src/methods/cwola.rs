@@ -39,8 +39,8 @@ use candle_core::{Device, Tensor};
 use serde::Serialize;
 
 use super::estimate::Significance;
-use super::inputs::{InputSpec, Inputs};
 pub use super::inputs::Rescaling;
+use super::inputs::{InputSpec, Inputs};
 use super::regions::{Region, Side, cwola_weights, sliding_regions};
 use super::window_test::{WindowTest, WindowTestOptions, window_test};
 use crate::data::binning::log_bins;
@@ -380,8 +380,8 @@ fn hunt(
                 Some(&inputs.scaling),
                 &opts.device,
             )
-                .map(|i| (i, lambda))
-                .map_err(|e| e.in_sample("simulation"))
+            .map(|i| (i, lambda))
+            .map_err(|e| e.in_sample("simulation"))
         })
         .transpose()?;
     let folds = MemberData::fold_of_each(inputs.len(), opts.folds, stream_seed(opts.seed, 0))?;
@@ -1084,7 +1084,11 @@ mod tests {
         let events = mass_scaling(300_000, 31);
         let ratio = CwolaOptions::default();
         assert_eq!(ratio.rescaling, Rescaling::Ratio, "the default");
-        assert_eq!(ratio.rescale, ["mj1", "dmj"], "the default features' jet masses");
+        assert_eq!(
+            ratio.rescale,
+            ["mj1", "dmj"],
+            "the default features' jet masses"
+        );
         let eq42 = CwolaOptions {
             rescaling: Rescaling::Eq42,
             ..CwolaOptions::default()
@@ -1128,8 +1132,10 @@ mod tests {
         let epochs: usize = std::env::var("CWOLA_EPOCHS")
             .ok()
             .map_or(5, |e| e.parse().unwrap());
-        for (label, power) in [("today's toy", 0.0), ("mass-scaling toy", MJ_PROPORTIONAL_POWER)]
-        {
+        for (label, power) in [
+            ("today's toy", 0.0),
+            ("mass-scaling toy", MJ_PROPORTIONAL_POWER),
+        ] {
             let events = EventSet::from_columns(
                 lhco_toy(&LhcoToyOptions {
                     background: 1_000_000,
@@ -1146,11 +1152,8 @@ mod tests {
                     rescaling,
                     ..CwolaOptions::default()
                 };
-                let mut worst: Vec<(String, f64)> = opts
-                    .features
-                    .iter()
-                    .map(|f| (f.clone(), 0.0f64))
-                    .collect();
+                let mut worst: Vec<(String, f64)> =
+                    opts.features.iter().map(|f| (f.clone(), 0.0f64)).collect();
                 for index in 0..10 {
                     for q in [0.1, 0.9] {
                         for (j, (_, pull)) in

@@ -6,8 +6,8 @@ use super::domain::Domain;
 use rhai::{Array, Dynamic, INT, Map};
 
 use crate::error::Error;
-use crate::methods::cwola::{CwolaHunt, CwolaOptions, RESCALED_BY_DEFAULT, RegionResult};
 use crate::methods::cwola::Rescaling;
+use crate::methods::cwola::{CwolaHunt, CwolaOptions, RESCALED_BY_DEFAULT, RegionResult};
 use crate::methods::estimate::Significance;
 use crate::methods::window::Window;
 use crate::methods::window_test::{WindowTest, WindowTestOptions};
@@ -219,7 +219,13 @@ fn hunt_options<'a>(
         None => d.features.clone(),
     };
     let rescaled_by_default = RESCALED_BY_DEFAULT.map(String::from);
-    let rescale = feature_subset(function, "rescale", rescale, &rescaled_by_default, &features)?;
+    let rescale = feature_subset(
+        function,
+        "rescale",
+        rescale,
+        &rescaled_by_default,
+        &features,
+    )?;
     let edges = match array_option(function, "bins", bins)? {
         Some(a) => floats("bins", &a)?,
         None => d.edges.clone(),

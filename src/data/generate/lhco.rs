@@ -1187,16 +1187,23 @@ mod tests {
                 .collect();
             median(&r)
         };
-        let today_growth = (today(4_000.0, 4_500.0) / today(2_800.0, 3_000.0)).ln()
-            / (4_250.0f64 / 2_900.0).ln();
-        assert!(today_growth < -0.6, "today mj/mjj grows as mjj^{today_growth}");
+        let today_growth =
+            (today(4_000.0, 4_500.0) / today(2_800.0, 3_000.0)).ln() / (4_250.0f64 / 2_900.0).ln();
+        assert!(
+            today_growth < -0.6,
+            "today mj/mjj grows as mjj^{today_growth}"
+        );
         // Substructure and signal jets are left alone: tau21 of the whole sample barely moves
         // and the signal's heavier jet still peaks at mx.
         let signal_mj1: Vec<f64> = (0..mjj.len())
             .filter(|&i| label[i] == 1.0)
             .map(|i| column(&scaled, "mj1")[i])
             .collect();
-        assert!((median(&signal_mj1) - 500.0).abs() < 40.0, "{}", median(&signal_mj1));
+        assert!(
+            (median(&signal_mj1) - 500.0).abs() < 40.0,
+            "{}",
+            median(&signal_mj1)
+        );
         let tau_shift = mean(column(&scaled, "tau21_2")) - mean(column(&plain, "tau21_2"));
         assert!(tau_shift.abs() < 0.02, "tau21 shift {tau_shift}");
     }
