@@ -23,7 +23,7 @@ pub use crate::data::describe::describe;
 pub use crate::data::generate::darkmachines::{DarkMachinesToyOptions, darkmachines_toy};
 pub use crate::data::generate::lhco::{LhcoToyOptions, lhco_toy};
 pub use crate::error::{Error, Result};
-pub use crate::methods::cwola::{CwolaOptions, cwola_hunt};
+pub use crate::methods::cwola::{CwolaOptions, Rescaling, cwola_hunt};
 pub use crate::methods::salad::{SaladOptions, salad};
 pub use crate::plot::{
     BumpPlotOptions, Curve, CurveOptions, HistOptions, plot_bumphunter, plot_curves, plot_hists,

@@ -60,6 +60,7 @@ impl fmt::Display for CwolaHunt {
             self.edges[self.edges.len() - 1],
             self.seconds
         )?;
+        writeln!(f, "  {}", self.inputs)?;
         write!(f, "  {:<11} {:>9}", "SR", "val. eff")?;
         for label in std::iter::once("no cut".to_string())
             .chain(self.efficiencies.iter().map(|&e| efficiency_label(e)))

@@ -10,13 +10,76 @@ use crate::data::scaler::{ScalerKind, fitted_parameters};
 use crate::error::{Error, Result};
 use crate::nn::layers::matrix;
 
+/// How [`InputSpec::rescale`]'s features (jet masses in GeV: mj1, mj2, dmj) are divided by the
+/// event's mass m_JJ so that their background distribution depends less on it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Rescaling {
+    /// `m → m / m_JJ`. If the background's jet masses scale with m_JJ (m_J = m_JJ · u with u
+    /// independent of m_JJ), the ratio's distribution does not depend on m_JJ at all, at every
+    /// value including the low end where a classifier's cut sits. CWoLa's default.
+    #[default]
+    Ratio,
+    /// Eq. 4.2 of seed 002, `m → (m - 30 GeV)/m_JJ + 30/3000`. The offset's share, -30 GeV /
+    /// m_JJ, moves with m_JJ: for a jet-mass difference dmj, whose density is largest near 0,
+    /// the lower edge of the rescaled values is at -30/m_JJ + 0.01, so a cut there keeps a
+    /// different fraction of signal-region and sideband background (see docs/cwola.md).
+    Eq42,
+}
+
+impl Rescaling {
+    /// Every rescaling, in the order their names are listed in error messages.
+    pub const ALL: [Rescaling; 2] = [Rescaling::Ratio, Rescaling::Eq42];
+
+    /// The name scripts use: `"ratio"` or `"eq4.2"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Rescaling::Ratio => "ratio",
+            Rescaling::Eq42 => "eq4.2",
+        }
+    }
+
+    /// The rescaling called `name`; an [`Error::InvalidArgument`] naming `rescaling` and the
+    /// allowed names otherwise.
+    pub fn parse(name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|r| r.name() == name)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "rescaling",
+                    format!(
+                        "unknown rescaling '{name}'; the rescalings are {}",
+                        Self::ALL.map(|r| format!("\"{}\"", r.name())).join(", ")
+                    ),
+                )
+            })
+    }
+
+    /// The rescaled value as a formula of the jet mass m and the event's mass mjj.
+    pub fn formula(self) -> &'static str {
+        match self {
+            Rescaling::Ratio => "m/mjj",
+            Rescaling::Eq42 => "(m - 30 GeV)/mjj + 0.01",
+        }
+    }
+
+    /// The rescaled value of a jet mass `value` (GeV) in an event of mass `mass`.
+    pub fn apply(self, value: f64, mass: f64) -> f64 {
+        match self {
+            Rescaling::Ratio => value / mass,
+            Rescaling::Eq42 => (value - 30.0) / mass + 30.0 / 3000.0,
+        }
+    }
+}
+
 /// Which columns make the inputs, and the mass range.
 pub struct InputSpec<'a> {
     /// The resonant variable.
     pub mass: &'a str,
     /// The classifier's features.
     pub features: &'a [String],
-    /// Features rescaled by eq. 4.2 of seed 002, m → (m - 30 GeV)/m_JJ + 30/3000.
+    /// Features divided by the mass, as [`Inputs::with_rescaling`]'s [`Rescaling`] says
+    /// ([`Inputs::new`]: the default, [`Rescaling::Ratio`]).
     pub rescale: &'a [String],
     /// Features replaced by `ln(1 + value)` (jet masses in GeV, whose low end a network then
     /// resolves); they must be above -1.
@@ -48,9 +111,21 @@ impl Inputs {
     /// The inputs of `events` whose `spec.mass` lies within `spec.edges`, standardised with
     /// `scaling` if given (simulation takes the data's), with their own means and deviations
     /// otherwise. A missing column, a NaN mass or a non-finite feature is an error naming it.
+    /// `spec.rescale`'s features are rescaled by the default [`Rescaling::Ratio`].
     pub fn new(
         events: &EventSet,
         spec: &InputSpec,
+        scaling: Option<&[(f64, f64)]>,
+        device: &Device,
+    ) -> Result<Self> {
+        Self::with_rescaling(events, spec, Rescaling::default(), scaling, device)
+    }
+
+    /// [`Inputs::new`] with `spec.rescale`'s features rescaled by `rescaling`.
+    pub fn with_rescaling(
+        events: &EventSet,
+        spec: &InputSpec,
+        rescaling: Rescaling,
         scaling: Option<&[(f64, f64)]>,
         device: &Device,
     ) -> Result<Self> {
@@ -98,7 +173,7 @@ impl Inputs {
                 .map(|(&i, &m)| {
                     let v = column[i];
                     if rescale {
-                        (v - 30.0) / m + 30.0 / 3000.0
+                        rescaling.apply(v, m)
                     } else if logarithm {
                         // ln(1 + m/GeV): a massless one-particle jet (FastJet's mass of
                         // -0.00003 GeV from rounding, or 0) stays finite.

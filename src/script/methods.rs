@@ -6,7 +6,8 @@ use super::domain::Domain;
 use rhai::{Array, Dynamic, INT, Map};
 
 use crate::error::Error;
-use crate::methods::cwola::{CwolaHunt, CwolaOptions, RegionResult};
+use crate::methods::cwola::Rescaling;
+use crate::methods::cwola::{CwolaHunt, CwolaOptions, RESCALED_BY_DEFAULT, RegionResult};
 use crate::methods::estimate::Significance;
 use crate::methods::window::Window;
 use crate::methods::window_test::{WindowTest, WindowTestOptions};
@@ -36,12 +37,13 @@ pub const DOMAIN: Domain = Domain {
 };
 
 /// The keys `cwola_hunt` accepts.
-const CWOLA_KEYS: [&str; 22] = [
+const CWOLA_KEYS: [&str; 23] = [
     "mass",
     "fit_functions",
     "min_fit_pvalue",
     "features",
     "rescale",
+    "rescaling",
     "bins",
     "sr_bins",
     "sb_bins",
@@ -103,6 +105,17 @@ pub(super) fn feature_subset(
             .cloned()
             .collect()),
     }
+}
+
+/// The rescaling called `name`, given as option `rescaling` of `function`; an error naming the
+/// option and the allowed names otherwise.
+fn rescaling_option(function: &str, name: &str) -> Out<Rescaling> {
+    Rescaling::parse(name).map_err(|e| match e {
+        Error::InvalidArgument { problem, .. } => {
+            Error::invalid(format!("option 'rescaling' of {function}"), problem).into()
+        }
+        other => other.into(),
+    })
 }
 
 /// The `[low, high]` pair given as option `key` of `function`, or `default`.
@@ -205,7 +218,14 @@ fn hunt_options<'a>(
         Some(a) => strings("features", &a)?,
         None => d.features.clone(),
     };
-    let rescale = feature_subset(function, "rescale", rescale, &d.rescale, &features)?;
+    let rescaled_by_default = RESCALED_BY_DEFAULT.map(String::from);
+    let rescale = feature_subset(
+        function,
+        "rescale",
+        rescale,
+        &rescaled_by_default,
+        &features,
+    )?;
     let edges = match array_option(function, "bins", bins)? {
         Some(a) => floats("bins", &a)?,
         None => d.edges.clone(),
@@ -243,6 +263,7 @@ fn hunt_options<'a>(
         mass: o.string("mass", &d.mass)?,
         features,
         rescale,
+        rescaling: rescaling_option(function, &o.string("rescaling", d.rescaling.name())?)?,
         edges,
         sr_bins: o.count("sr_bins", d.sr_bins)?,
         sb_bins: o.count("sb_bins", d.sb_bins)?,
@@ -330,8 +351,10 @@ mod methods_api {
     /// "dijet4", "dijet5"], chosen by Wilks' test) and the error includes the function choice;
     /// a test whose chosen fit has a χ² p-value below `min_fit_pvalue` (0.01) is marked "!" and
     /// not ranked (`fit_p_values(eff)` lists them). Options: `mass` ("mjj"), `features` (["mj1", "dmj", "tau21_1",
-    /// "tau21_2"]), `rescale` (features given eq. 4.2's (m - 30)/mjj + 0.01: mj1, mj2, dmj among
-    /// them), `bins` (edges, e.g. `log_bins(2632.0, 6000.0, 16)`), `sr_bins` (3), `sb_bins` (2),
+    /// "tau21_2"]), `rescale` (features divided by mjj: mj1, mj2, dmj among them), `rescaling`
+    /// ("ratio": m/mjj, whose background distribution does not depend on mjj when the jet
+    /// masses scale with it; "eq4.2": seed 002's (m - 30)/mjj + 0.01, which leaves dmj
+    /// dependent on mjj near its lower edge, see docs/cwola.md), `bins` (edges, e.g. `log_bins(2632.0, 6000.0, 16)`), `sr_bins` (3), `sb_bins` (2),
     /// `folds`, `inits`, `eps_cut`, `efficiencies`, `regions` (indices to scan, default all),
     /// `hidden` ([32, 32, 32]), `activation` ("relu"), `dropout` (0), `epochs` (10),
     /// `batch_size` (2048), `lr` (1e-3), `optimizer` ("adam"), `patience` (3), `seed` (from the

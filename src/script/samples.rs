@@ -153,7 +153,9 @@ mod samples_api {
     /// 3500/500/100 GeV; "bb1": 834 signal at 3823/732/378 GeV in 1M events; "bb2": background
     /// only, alternative shower), `background`, `signal`, `mz`, `mx`, `my` (GeV), `variant`
     /// ("data" or "sim": Herwig-like shower differences), `mj_mjj_slope` (adds slope * mjj to
-    /// the jet masses; 0.1 for the SA-CWoLa study), `seed` (default: the session seed).
+    /// the jet masses; 0.1 for the SA-CWoLa study), `mj_mjj_power` (0: multiplies the
+    /// background jet masses by (mjj / 3500 GeV)^power; 0.93 makes them proportional to mjj,
+    /// the sample on which CWoLa's features are checked), `seed` (default: the session seed).
     /// The model, tuned to Pythia 8 events (signal jets that miss a prong, tau up to 1.5), is
     /// documented in docs/generators.md.
     #[rhai_fn(return_raw)]
@@ -167,6 +169,7 @@ mod samples_api {
             "my",
             "variant",
             "mj_mjj_slope",
+            "mj_mjj_power",
             "seed",
         ];
         let o = Options::new("lhco_toy", opts, &allowed)?;
@@ -180,6 +183,7 @@ mod samples_api {
             toy.variant = Variant::parse(&v)?;
         }
         toy.mj_mjj_slope = o.float("mj_mjj_slope", toy.mj_mjj_slope)?;
+        toy.mj_mjj_power = o.float("mj_mjj_power", toy.mj_mjj_power)?;
         toy.seed = o.seed_or_session(&ctx)?;
         let interrupt = session_state(&ctx)?.interrupt.clone();
         events(generate_lhco(&toy, Some(&interrupt))?)

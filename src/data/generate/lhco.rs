@@ -73,6 +73,9 @@ const MJJ_CELLS: usize = 8_192;
 const QCD_MASS_MEDIAN: f64 = 165.0;
 /// Power of `mjj` with which the median QCD jet mass grows.
 const QCD_MASS_MJJ_POWER: f64 = 0.07;
+/// The [`LhcoToyOptions::mj_mjj_power`] that makes the QCD jet masses proportional to `mjj`
+/// (the median's power becomes 1 and the truncation a fixed fraction of `mjj`).
+pub const MJ_PROPORTIONAL_POWER: f64 = 1.0 - QCD_MASS_MJJ_POWER;
 /// Standard deviation of the QCD `ln m_J` (before the truncation).
 const QCD_MASS_LOG_SIGMA: f64 = 0.85;
 /// Largest QCD jet mass as a fraction of `mjj` (the log-normal is truncated there).
@@ -232,6 +235,14 @@ pub struct LhcoToyOptions {
     /// Adds `mj_mjj_slope * mjj` to every jet mass (background and signal), strengthening the
     /// dependence of the jet masses on `mjj` as in the SA-CWoLa study (which uses 0.1).
     pub mj_mjj_slope: f64,
+    /// Makes the background's jet masses scale with `mjj` as a power law: each QCD jet mass is
+    /// multiplied by `(mjj / 3500 GeV)^mj_mjj_power` (and its truncation at 23 % of `mjj`
+    /// divided by the same factor, before it), so the median grows as
+    /// `mjj^(0.07 + mj_mjj_power)`; the N-subjettiness ratios keep the distribution of today's
+    /// jets (substructure depends on m/pT, which the factor leaves alone). 0 (the default)
+    /// changes nothing; [`MJ_PROPORTIONAL_POWER`] makes the jet masses proportional to `mjj`,
+    /// so that `mj/mjj` does not depend on `mjj`. Signal jets keep the X and Y masses.
+    pub mj_mjj_power: f64,
     /// Seed of the random streams: the same seed gives the same events.
     pub seed: u64,
 }
@@ -254,6 +265,7 @@ impl LhcoToyOptions {
             my: 100.0,
             variant: Variant::Data,
             mj_mjj_slope: 0.0,
+            mj_mjj_power: 0.0,
             seed: crate::seed::DEFAULT_SEED,
         };
         match p {
@@ -276,10 +288,21 @@ impl LhcoToyOptions {
 
     /// Checks that the options can be generated: at least one event and at most
     /// [`MAX_EVENTS`], finite masses of at least [`MIN_SIGNAL_MASS`] with
-    /// `mx + my < mz < 13000` GeV, and a finite non-negative `mj_mjj_slope`.
+    /// `mx + my < mz < 13000` GeV, a finite non-negative `mj_mjj_slope` and an
+    /// `mj_mjj_power` within [-2, 2].
     pub fn validate(&self) -> Result<()> {
         self.validate_counts()?;
         self.validate_masses()?;
+        if !(self.mj_mjj_power.is_finite() && self.mj_mjj_power.abs() <= 2.0) {
+            return Err(Error::invalid(
+                "mj_mjj_power",
+                format!(
+                    "{}; it must be within [-2, 2] ({MJ_PROPORTIONAL_POWER} makes the jet masses \
+                     proportional to mjj)",
+                    self.mj_mjj_power
+                ),
+            ));
+        }
         if !(self.mj_mjj_slope.is_finite() && self.mj_mjj_slope >= 0.0) {
             return Err(Error::invalid(
                 "mj_mjj_slope",
@@ -504,24 +527,31 @@ fn background_event<R: Rng + ?Sized>(
     opts: &LhcoToyOptions,
 ) -> Row {
     let mjj = spectrum.sample(rng);
-    let a = qcd_jet(rng, mjj, opts.variant);
-    let b = qcd_jet(rng, mjj, opts.variant);
+    // 1 (exactly) when the power is 0: today's jets, bit for bit.
+    let scale = (mjj / COMPONENT_PIVOT).powf(opts.mj_mjj_power);
+    let a = qcd_jet(rng, mjj, scale, opts.variant);
+    let b = qcd_jet(rng, mjj, scale, opts.variant);
     row(mjj, a, b, opts.mj_mjj_slope, 0.0)
 }
 
 /// A QCD (one-prong) jet in an event of dijet mass `mjj`: a log-normal mass whose median grows
 /// slowly with `mjj`, truncated at [`QCD_MASS_MAX_FRACTION`] of `mjj`, and N-subjettiness
-/// ratios that fall with the jet mass.
-fn qcd_jet<R: Rng + ?Sized>(rng: &mut R, mjj: f64, variant: Variant) -> Jet {
+/// ratios that fall with the jet mass; then the mass is multiplied by `scale` (the truncation
+/// is divided by it first, so that it stays at the same fraction of `mjj`).
+fn qcd_jet<R: Rng + ?Sized>(rng: &mut R, mjj: f64, scale: f64, variant: Variant) -> Jet {
     let median = QCD_MASS_MEDIAN * (mjj / COMPONENT_PIVOT).powf(QCD_MASS_MJJ_POWER);
-    let z_max = (QCD_MASS_MAX_FRACTION * mjj / median).ln() / QCD_MASS_LOG_SIGMA;
+    let z_max = (QCD_MASS_MAX_FRACTION * mjj / (median * scale)).ln() / QCD_MASS_LOG_SIGMA;
     let z = loop {
         let z: f64 = rng.sample(StandardNormal);
         if z <= z_max {
             break z;
         }
     };
-    one_prong_jet(rng, median * (QCD_MASS_LOG_SIGMA * z).exp(), variant)
+    let jet = one_prong_jet(rng, median * (QCD_MASS_LOG_SIGMA * z).exp(), variant);
+    Jet {
+        mass: jet.mass * scale,
+        ..jet
+    }
 }
 
 /// A one-prong jet of mass `mass` before the shower's pull ([`shower_mass`]): `tau21` and
@@ -1116,6 +1146,69 @@ mod tests {
     }
 
     #[test]
+    fn power_scales_the_background_jet_masses_with_mjj() {
+        let plain = lhco_toy(&options(20_000, 1_000, 14)).unwrap();
+        let same = lhco_toy(&LhcoToyOptions {
+            mj_mjj_power: 0.0,
+            ..options(20_000, 1_000, 14)
+        })
+        .unwrap();
+        assert_eq!(plain, same, "power 0 is today's sample");
+        let scaled = lhco_toy(&LhcoToyOptions {
+            mj_mjj_power: MJ_PROPORTIONAL_POWER,
+            ..options(200_000, 1_000, 14)
+        })
+        .unwrap();
+        let (mjj, label) = (column(&scaled, "mjj"), column(&scaled, "label"));
+        // The background's mj/mjj: the same median and upper end at 2.8-3 TeV and 4-4.5 TeV.
+        let ratios = |lo: f64, hi: f64| -> Vec<f64> {
+            (0..mjj.len())
+                .filter(|&i| label[i] == 0.0 && (lo..hi).contains(&mjj[i]))
+                .flat_map(|i| {
+                    [
+                        column(&scaled, "mj1")[i] / mjj[i],
+                        column(&scaled, "mj2")[i] / mjj[i],
+                    ]
+                })
+                .collect()
+        };
+        let (low, high) = (ratios(2_800.0, 3_000.0), ratios(4_000.0, 4_500.0));
+        let growth = (median(&high) / median(&low)).ln() / (4_250.0f64 / 2_900.0).ln();
+        assert!(growth.abs() < 0.1, "mj/mjj median grows as mjj^{growth}");
+        for r in low.iter().chain(&high) {
+            assert!(*r <= QCD_MASS_MAX_FRACTION + 1e-12, "mj/mjj = {r}");
+        }
+        // Today's jets: mj/mjj falls almost as 1/mjj.
+        let mjj0 = column(&plain, "mjj");
+        let today = |lo: f64, hi: f64| -> f64 {
+            let r: Vec<f64> = (0..mjj0.len())
+                .filter(|&i| column(&plain, "label")[i] == 0.0 && (lo..hi).contains(&mjj0[i]))
+                .map(|i| column(&plain, "mj2")[i] / mjj0[i])
+                .collect();
+            median(&r)
+        };
+        let today_growth =
+            (today(4_000.0, 4_500.0) / today(2_800.0, 3_000.0)).ln() / (4_250.0f64 / 2_900.0).ln();
+        assert!(
+            today_growth < -0.6,
+            "today mj/mjj grows as mjj^{today_growth}"
+        );
+        // Substructure and signal jets are left alone: tau21 of the whole sample barely moves
+        // and the signal's heavier jet still peaks at mx.
+        let signal_mj1: Vec<f64> = (0..mjj.len())
+            .filter(|&i| label[i] == 1.0)
+            .map(|i| column(&scaled, "mj1")[i])
+            .collect();
+        assert!(
+            (median(&signal_mj1) - 500.0).abs() < 40.0,
+            "{}",
+            median(&signal_mj1)
+        );
+        let tau_shift = mean(column(&scaled, "tau21_2")) - mean(column(&plain, "tau21_2"));
+        assert!(tau_shift.abs() < 0.02, "tau21 shift {tau_shift}");
+    }
+
+    #[test]
     fn presets_have_the_documented_contents() {
         let rnd = LhcoToyOptions::preset(Preset::Rnd);
         assert_eq!(
@@ -1231,6 +1324,20 @@ mod tests {
                     ..ok.clone()
                 },
                 "mj_mjj_slope",
+            ),
+            (
+                LhcoToyOptions {
+                    mj_mjj_power: 2.5,
+                    ..ok.clone()
+                },
+                "mj_mjj_power",
+            ),
+            (
+                LhcoToyOptions {
+                    mj_mjj_power: f64::NAN,
+                    ..ok.clone()
+                },
+                "mj_mjj_power",
             ),
         ];
         for (opts, name) in cases {
