@@ -381,7 +381,7 @@ pub fn anode(
         )?;
         signal_region_loss.push(history.epochs.iter().map(|e| e.loss).collect());
         let (x, c) = (inputs.tensor(&scored)?, context(&scored)?);
-        let numerator = |x: &Tensor| log_density(std::slice::from_ref(&flow), &[], x, &c);
+        let numerator = |x: &Tensor| log_density(&[&flow], &[], x, &c);
         let score = |x: &Tensor| -> Result<Vec<f64>> {
             let top = numerator(x)?;
             let bottom = log_density(&[&main.flow], &main.snapshots, x, &c)?;
