@@ -189,7 +189,10 @@ impl Anode {
                     "efficiency",
                     format!(
                         "{eff} was not tested; the efficiencies are {:?}",
-                        self.estimates.iter().map(|e| e.efficiency).collect::<Vec<_>>()
+                        self.estimates
+                            .iter()
+                            .map(|e| e.efficiency)
+                            .collect::<Vec<_>>()
                     ),
                 )
             })?;
@@ -869,7 +872,10 @@ mod tests {
         };
         // 100 observed against 80 ± 3 predicted: 25 % non-closure ⊕ sqrt(109)/80.
         let c = closure_systematic(&v(100.0, 80.0, 3.0));
-        assert!((c - 0.25f64.hypot(109f64.sqrt() / 80.0)).abs() < 1e-12, "{c}");
+        assert!(
+            (c - 0.25f64.hypot(109f64.sqrt() / 80.0)).abs() < 1e-12,
+            "{c}"
+        );
         // An untested or empty closure is no measurement.
         let untested = Estimate {
             untested: Some("few".into()),

@@ -323,7 +323,11 @@ mod tests {
         let stat_only = poisson_pvalue(2.0, 5.0, stat).unwrap();
         assert!(e.p_value != stat_only);
         // The row shows both errors.
-        assert!(e.row().contains("± 0.9") && e.row().contains("± 1.5"), "{}", e.row());
+        assert!(
+            e.row().contains("± 0.9") && e.row().contains("± 1.5"),
+            "{}",
+            e.row()
+        );
         // No systematic: the reason is kept and no p-value given.
         let why = "no validation windows".to_string();
         let u = estimate_with_systematic(0.2, &data, &sim, &w, Err(why.clone())).unwrap();
