@@ -17,15 +17,34 @@
 //! mismodelled background shows up as an excess. The predicted/observed efficiency ratio is
 //! reported for checking this on signal-free data, as the paper stresses ("challenging to
 //! obtain precise estimates of the background density").
+//!
+//! The background model's uncertainty (issue 20 item 3) is measured on the data, per cut:
+//! - **Validation-window closure**: a flow trained on the sidebands outside the two
+//!   [validation windows](Window::validation_windows) (`validation_width` 0.5 of the signal
+//!   region's width each side) is interpolated across the gap into the windows. There, the
+//!   events are scored like the signal region's (the signal-region flows over this flow), cut
+//!   at the same data efficiency, and counted against events drawn from it. Its relative
+//!   non-closure |pred − obs| / pred, added in quadrature to the statistical precision of that
+//!   check sqrt(obs + σ_pred²) / pred (a closure known to ±σ still allows a bias of σ; SALAD
+//!   uses the same rule), is one part of the systematic.
+//! - **Flow spread**: `sideband_flows` (3) independently seeded sideband flows, each drawing
+//!   background at the signal-region masses, predict the count passing the same cut; the
+//!   standard deviation of their predictions over the main one's is the other part.
+//!
+//! Their quadrature sum, times the prediction, is the estimate's systematic error, added in
+//! quadrature to the statistical one before the p-value. Without both parts (windows that do
+//! not fit in the range, too few events in them, `sideband_flows` 1) no p-value is given.
 
 use std::time::Instant;
 
 use candle_core::{DType, Device, Tensor};
 use serde::Serialize;
 
-use super::estimate::{Estimate, Significance, checked_window, estimate, most_significant};
+use super::estimate::{
+    Estimate, Significance, checked_window, estimate_with_systematic, most_significant,
+};
 use super::inputs::{InputSpec, Inputs};
-use super::window::Window;
+use super::window::{ValidationWindows, Window};
 use crate::data::eventset::EventSet;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
@@ -58,6 +77,12 @@ pub struct AnodeOptions {
     pub samples: usize,
     /// Signal-region data efficiencies at which the background estimate is tested.
     pub efficiencies: Vec<f64>,
+    /// Width of each validation window, in signal-region widths (0.5): the closure test of
+    /// the sideband flow's interpolation (see the module documentation).
+    pub validation_width: f64,
+    /// Independently seeded sideband flows whose predictions' spread is a systematic (3,
+    /// the main one included); 1 measures no spread, so no p-value is given.
+    pub sideband_flows: usize,
     /// Where the flows live (CPU).
     pub device: Device,
     /// Seed of the folds, the initial weights, the shuffles and the sampling.
@@ -83,6 +108,8 @@ impl Default for AnodeOptions {
             folds: 2,
             samples: 10,
             efficiencies: vec![0.5, 0.2, 0.1, 0.05, 0.02, 0.01],
+            validation_width: 0.5,
+            sideband_flows: 3,
             device: Device::Cpu,
             seed: crate::seed::DEFAULT_SEED,
         }
@@ -102,8 +129,10 @@ pub struct Anode {
     pub signal_region_loss: Vec<Vec<f64>>,
     /// Sideband epochs averaged.
     pub averaged_epochs: usize,
-    /// The tests, one per efficiency.
+    /// The tests, one per efficiency, with the background model's systematic.
     pub estimates: Vec<Estimate>,
+    /// The background model's uncertainty behind the estimates' systematic errors.
+    pub systematics: Systematics,
     /// Wall-clock seconds (shown, not saved: result files are reproducible).
     #[serde(skip)]
     pub seconds: f64,
@@ -121,7 +150,61 @@ pub struct Anode {
     pub events: EventSet,
 }
 
+/// How ANODE's background-model systematic was measured, one entry per efficiency in each
+/// list (see the module documentation).
+#[derive(Clone, Debug, Serialize)]
+pub struct Systematics {
+    /// The validation windows, `None` where they do not fit in the range.
+    pub windows: Option<ValidationWindows>,
+    /// Events in the windows and in the sidebands outside them (the validation flow's
+    /// training events).
+    pub validation_counts: [usize; 2],
+    /// The closure tests in the windows: observed vs predicted by the validation flow at the
+    /// same data efficiency (no systematic of their own). Empty without windows.
+    pub validation: Vec<Estimate>,
+    /// The relative closure systematic, |pred − obs| / pred ⊕ its statistical precision
+    /// (NaN where unmeasured).
+    pub closure: Vec<f64>,
+    /// Each sideband flow's prediction of the signal-region count passing the cut (the main
+    /// flow first): per efficiency, one per flow.
+    pub flow_predictions: Vec<Vec<f64>>,
+    /// Their standard deviation over the main prediction (NaN with one flow).
+    pub spread: Vec<f64>,
+    /// closure ⊕ spread: the estimates' relative systematic (NaN where unmeasured).
+    pub relative: Vec<f64>,
+    /// Why there is no systematic, if there is none.
+    pub missing: Option<String>,
+}
+
 impl Anode {
+    /// The background-model systematic at data efficiency `eff` (one of the efficiencies):
+    /// `(closure, spread, relative, events)`, the first three relative to the prediction.
+    pub fn systematic_at(&self, eff: f64) -> Result<(f64, f64, f64, f64)> {
+        let i = self
+            .estimates
+            .iter()
+            .position(|e| e.efficiency == eff)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "efficiency",
+                    format!(
+                        "{eff} was not tested; the efficiencies are {:?}",
+                        self.estimates
+                            .iter()
+                            .map(|e| e.efficiency)
+                            .collect::<Vec<_>>()
+                    ),
+                )
+            })?;
+        let s = &self.systematics;
+        Ok((
+            s.closure[i],
+            s.spread[i],
+            s.relative[i],
+            self.estimates[i].systematic_error,
+        ))
+    }
+
     /// The most significant test with Šidák's correction; `None` if no p-value is finite.
     pub fn global(&self) -> Option<Significance> {
         most_significant(&self.estimates)
@@ -189,6 +272,12 @@ pub fn anode(
             ),
         ));
     }
+    // Every drawn background event keeps its score and weight (and a sorted copy), for each
+    // sideband flow.
+    crate::memory::check(
+        &format!("{} samples per signal-region event", opts.samples),
+        opts.samples as f64 * sr.len() as f64 * 24.0 * opts.sideband_flows as f64,
+    )?;
     let mass_scaling = inputs.log_mass_scaling();
     let context = |rows: &[usize]| inputs.log_mass(rows, mass_scaling);
     let config = FlowConfig {
@@ -205,46 +294,74 @@ pub fn anode(
         seed,
         ..opts.training.clone()
     };
+    // The validation windows and the events in and outside them, or why there are none.
+    let validation_rows = validation_rows(&inputs, opts);
     let progress = Progress::new(
-        "ANODE (sideband flow, signal-region flows, background estimate)",
-        (opts.folds + 2) as u64,
+        "ANODE (sideband flows, validation flow, signal-region flows, background estimate)",
+        (opts.folds + opts.sideband_flows + 2) as u64,
     );
-
-    // The sideband density, its last epochs kept for averaging.
-    let sb_flow = Flow::new(config.clone(), &opts.device, stream_seed(opts.seed, 1))?;
     let first_kept = opts.training.epochs.saturating_sub(opts.average);
-    let mut snapshots = Vec::new();
-    let history = fit_observed(
-        &sb_flow,
-        &Dataset {
-            x: inputs.tensor(&sb)?,
-            y: None,
-            weights: None,
-            context: Some(context(&sb)?),
-        },
-        &train_opts(stream_seed(opts.seed, 2)),
-        interrupt,
-        &mut |epoch| {
-            if epoch >= first_kept {
-                snapshots.push(sb_flow.params().snapshot()?);
-            }
-            Ok(())
-        },
-    )?;
-    let sideband_loss: Vec<f64> = history.epochs.iter().map(|e| e.loss).collect();
-    progress.advance(1);
+    // A sideband density trained on `rows`, its last epochs kept for averaging.
+    let train_sideband = |rows: &[usize], init: u64, shuffle: u64| -> Result<SidebandFlow> {
+        let flow = Flow::new(config.clone(), &opts.device, init)?;
+        let mut snapshots = Vec::new();
+        let history = fit_observed(
+            &flow,
+            &Dataset {
+                x: inputs.tensor(rows)?,
+                y: None,
+                weights: None,
+                context: Some(context(rows)?),
+            },
+            &train_opts(shuffle),
+            interrupt,
+            &mut |epoch| {
+                if epoch >= first_kept {
+                    snapshots.push(flow.params().snapshot()?);
+                }
+                Ok(())
+            },
+        )?;
+        progress.advance(1);
+        Ok(SidebandFlow {
+            flow,
+            snapshots,
+            loss: history.epochs.iter().map(|e| e.loss).collect(),
+        })
+    };
+
+    // The sideband density, and the independently seeded ones for the spread.
+    let main = train_sideband(&sb, stream_seed(opts.seed, 1), stream_seed(opts.seed, 2))?;
+    let others = (1..opts.sideband_flows as u64)
+        .map(|j| {
+            train_sideband(
+                &sb,
+                stream_seed(opts.seed, 100 + j),
+                stream_seed(opts.seed, 200 + j),
+            )
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // The validation density, trained outside the windows.
+    let validation_flow = match &validation_rows {
+        Ok((_, outside, _)) => Some(train_sideband(
+            outside,
+            stream_seed(opts.seed, 4),
+            stream_seed(opts.seed, 5),
+        )?),
+        Err(_) => {
+            progress.advance(1);
+            None
+        }
+    };
 
     // Per fold: the signal-region flow of the other folds scores this fold's events and the
-    // background events drawn at their masses.
+    // background events drawn at their masses, from each sideband flow.
     let folds = MemberData::k_folds(sr.len(), opts.folds, stream_seed(opts.seed, 3))?;
     let mut scores = vec![f64::NAN; sr.len()];
-    // Every drawn background event keeps its score and weight (and a sorted copy).
-    crate::memory::check(
-        &format!("{} samples per signal-region event", opts.samples),
-        opts.samples as f64 * sr.len() as f64 * 24.0,
-    )?;
     let mut background_scores = Vec::new();
+    let mut other_scores = vec![Vec::new(); others.len()];
     let mut signal_region_loss = Vec::new();
+    let mut signal_region_flows = Vec::new();
     for (k, fold) in folds.iter().enumerate() {
         let train: Vec<usize> = fold.train.iter().map(|&p| sr[p as usize]).collect();
         let held: Vec<u32> = fold.validation.clone().unwrap_or_default();
@@ -267,42 +384,145 @@ pub fn anode(
         )?;
         signal_region_loss.push(history.epochs.iter().map(|e| e.loss).collect());
         let (x, c) = (inputs.tensor(&scored)?, context(&scored)?);
-        let log_r = log_ratio(&flow, &sb_flow, &snapshots, &x, &c)?;
-        for (&p, r) in held.iter().zip(log_r) {
+        let numerator = |x: &Tensor| log_density(&[&flow], &[], x, &c);
+        let score = |x: &Tensor| -> Result<Vec<f64>> {
+            let top = numerator(x)?;
+            let bottom = log_density(&[&main.flow], &main.snapshots, x, &c)?;
+            Ok(ratio(&top, &bottom))
+        };
+        for (&p, r) in held.iter().zip(score(&x)?) {
             scores[p as usize] = r;
         }
-        // Background events at these masses, from each kept sideband epoch in turn.
-        for s in 0..opts.samples {
-            if let Some(interrupt) = interrupt {
-                interrupt.check()?;
+        // Background events at these masses, from each kept sideband epoch in turn; the
+        // other sideband flows' events are scored with the same R, so that they predict
+        // the same cut.
+        for (j, sideband) in std::iter::once(&main).chain(&others).enumerate() {
+            for s in 0..opts.samples {
+                if let Some(interrupt) = interrupt {
+                    interrupt.check()?;
+                }
+                let index = (k * opts.samples + s) as u64;
+                let stream = if j == 0 {
+                    1000 + index
+                } else {
+                    (1 << 40) + ((j as u64) << 32) + index
+                };
+                let drawn = sideband.draw(
+                    s,
+                    scored.len(),
+                    &c,
+                    stream_seed(opts.seed, stream),
+                    interrupt,
+                )?;
+                let r = score(&drawn)?;
+                if j == 0 {
+                    background_scores.extend(r);
+                } else {
+                    other_scores[j - 1].extend(r);
+                }
             }
-            sb_flow.params().restore(&snapshots[s % snapshots.len()])?;
-            let drawn = sb_flow.sample(
-                scored.len(),
-                Some(&c),
-                stream_seed(opts.seed, 1000 + (k * opts.samples + s) as u64),
-                interrupt,
-            )?;
-            background_scores.extend(log_ratio(&flow, &sb_flow, &snapshots, &drawn, &c)?);
         }
+        signal_region_flows.push(flow);
         progress.advance(1);
     }
     let weight = 1.0 / opts.samples as f64;
     let weights = vec![weight; background_scores.len()];
-    let estimates = opts
-        .efficiencies
-        .iter()
-        .map(|&eff| estimate(eff, &scores, &background_scores, &weights, Some(0.0)))
-        .collect::<Result<Vec<_>>>()?;
+    let n_sr = sr.len() as f64;
+
+    // The closure in the validation windows: their events scored with the signal-region flows
+    // over the validation flow, against events drawn from it.
+    let validation = match (&validation_rows, &validation_flow) {
+        (Ok((_, _, inside)), Some(v)) => {
+            let (x, c) = (inputs.tensor(inside)?, context(inside)?);
+            let flows: Vec<&Flow> = signal_region_flows.iter().collect();
+            let score = |x: &Tensor| -> Result<Vec<f64>> {
+                let top = log_density(&flows, &[], x, &c)?;
+                let bottom = log_density(&[&v.flow], &v.snapshots, x, &c)?;
+                Ok(ratio(&top, &bottom))
+            };
+            let data = score(&x)?;
+            let mut drawn_scores = Vec::new();
+            for s in 0..opts.samples {
+                let drawn = v.draw(
+                    s,
+                    inside.len(),
+                    &c,
+                    stream_seed(opts.seed, (1 << 41) + s as u64),
+                    interrupt,
+                )?;
+                drawn_scores.extend(score(&drawn)?);
+            }
+            let w = vec![weight; drawn_scores.len()];
+            opts.efficiencies
+                .iter()
+                .map(|&eff| estimate_with_systematic(eff, &data, &drawn_scores, &w, Ok(0.0)))
+                .collect::<Result<Vec<_>>>()?
+        }
+        _ => Vec::new(),
+    };
+
+    let mut systematics = Systematics {
+        windows: validation_rows.as_ref().ok().map(|(w, _, _)| *w),
+        validation_counts: validation_rows
+            .as_ref()
+            .map_or([0, 0], |(_, outside, inside)| [inside.len(), outside.len()]),
+        validation: validation.clone(),
+        closure: Vec::new(),
+        flow_predictions: Vec::new(),
+        spread: Vec::new(),
+        relative: Vec::new(),
+        missing: match (&validation_rows, opts.sideband_flows) {
+            (Err(why), _) => Some(why.clone()),
+            (_, 1) => Some(
+                "one sideband flow (sideband_flows 1) has no spread to measure; use at least 2"
+                    .into(),
+            ),
+            _ => None,
+        },
+    };
+    let mut estimates = Vec::new();
+    for (i, &eff) in opts.efficiencies.iter().enumerate() {
+        let threshold = threshold_for_efficiency(&scores, eff)?;
+        let passing = |r: &[f64]| {
+            r.iter().filter(|&&s| s >= threshold).count() as f64 / r.len() as f64 * n_sr
+        };
+        let predictions: Vec<f64> = std::iter::once(&background_scores)
+            .chain(&other_scores)
+            .map(|r| passing(r))
+            .collect();
+        let spread = relative_spread(&predictions);
+        let closure = validation.get(i).map_or(f64::NAN, closure_systematic);
+        let relative = closure.hypot(spread);
+        let systematic = match &systematics.missing {
+            Some(why) => Err(why.clone()),
+            None if !relative.is_finite() => Err(format!(
+                "the background model's systematic is undefined at this cut (validation-window \
+                 closure {closure:.3}, flow spread {spread:.3}): too few events pass it"
+            )),
+            None => Ok(relative),
+        };
+        estimates.push(estimate_with_systematic(
+            eff,
+            &scores,
+            &background_scores,
+            &weights,
+            systematic,
+        )?);
+        systematics.closure.push(closure);
+        systematics.spread.push(spread);
+        systematics.relative.push(relative);
+        systematics.flow_predictions.push(predictions);
+    }
     progress.advance(1);
     drop(progress);
     Ok(Anode {
         window: opts.window.clone(),
         counts: [sb.len(), sr.len()],
-        sideband_loss,
+        sideband_loss: main.loss.clone(),
         signal_region_loss,
-        averaged_epochs: snapshots.len(),
+        averaged_epochs: main.snapshots.len(),
         estimates,
+        systematics,
         seconds: started.elapsed().as_secs_f64(),
         scores,
         background_scores,
@@ -311,12 +531,96 @@ pub fn anode(
     })
 }
 
-/// ln p_sr(x|c) - ln p̄_sb(x|c), p̄_sb the point-wise mean of the sideband flow's densities
-/// over `snapshots`; non-finite values (far outside the training data) become -∞ or +∞
-/// consistently so that thresholds stay defined.
-fn log_ratio(
-    sr_flow: &Flow,
-    sb_flow: &Flow,
+/// A trained sideband density and its kept epochs.
+struct SidebandFlow {
+    flow: Flow,
+    snapshots: Vec<Vec<Tensor>>,
+    loss: Vec<f64>,
+}
+
+impl SidebandFlow {
+    /// `n` events at the masses `c`, from kept epoch `s` (cyclically).
+    fn draw(
+        &self,
+        s: usize,
+        n: usize,
+        c: &Tensor,
+        seed: u64,
+        interrupt: Option<&Interrupt>,
+    ) -> Result<Tensor> {
+        self.flow
+            .params()
+            .restore(&self.snapshots[s % self.snapshots.len()])?;
+        self.flow.sample(n, Some(c), seed, interrupt)
+    }
+}
+
+/// The validation windows, the rows outside them (the validation flow's training events) and
+/// the rows inside them; or why the closure test cannot be made.
+#[allow(clippy::type_complexity)]
+fn validation_rows(
+    inputs: &Inputs,
+    opts: &AnodeOptions,
+) -> std::result::Result<(ValidationWindows, Vec<usize>, Vec<usize>), String> {
+    let windows = opts
+        .window
+        .validation_windows(opts.validation_width)
+        .map_err(|e| format!("no validation windows: {e}"))?;
+    let (lo, hi) = windows.masked();
+    let inside = |m: f64| {
+        (windows.lower.0 <= m && m < windows.lower.1)
+            || (windows.upper.0 <= m && m < windows.upper.1)
+    };
+    let (mut outside_rows, mut inside_rows) = (Vec::new(), Vec::new());
+    for r in 0..inputs.len() {
+        let m = inputs.mass[r];
+        if inputs.bin[r] == 1 {
+            continue;
+        }
+        if inside(m) {
+            inside_rows.push(r);
+        } else if m < lo || m >= hi {
+            outside_rows.push(r);
+        }
+    }
+    if outside_rows.len() < 2 || inside_rows.len() < 2 {
+        return Err(format!(
+            "{} events in the validation windows and {} outside them: too few for the closure test",
+            inside_rows.len(),
+            outside_rows.len()
+        ));
+    }
+    Ok((windows, outside_rows, inside_rows))
+}
+
+/// The relative closure systematic of one validation-window test: the non-closure
+/// |pred − obs| / pred in quadrature with the test's statistical precision
+/// sqrt(obs + σ_pred²) / pred. NaN where the test is untested or predicts nothing.
+fn closure_systematic(v: &Estimate) -> f64 {
+    if v.untested.is_some() || !(v.predicted > 0.0) {
+        return f64::NAN;
+    }
+    let non_closure = (v.predicted - v.observed).abs() / v.predicted;
+    let precision = (v.observed + v.predicted_error.powi(2)).sqrt() / v.predicted;
+    non_closure.hypot(precision)
+}
+
+/// The standard deviation (n − 1) of `predictions` over the first one; NaN with fewer than
+/// two or a first of zero.
+fn relative_spread(predictions: &[f64]) -> f64 {
+    let n = predictions.len();
+    if n < 2 || !(predictions[0] > 0.0) {
+        return f64::NAN;
+    }
+    let mean = predictions.iter().sum::<f64>() / n as f64;
+    let var = predictions.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    var.sqrt() / predictions[0]
+}
+
+/// ln of the point-wise mean density of `flows` (each with its own current weights), or, with
+/// `snapshots`, of the single flow over its kept epochs.
+fn log_density(
+    flows: &[&Flow],
     snapshots: &[Vec<Tensor>],
     x: &Tensor,
     c: &Tensor,
@@ -325,23 +629,43 @@ fn log_ratio(
         let t = batched_along(0, x, Some(c), |chunk, ctx| flow.log_prob(chunk, ctx))?;
         Ok(t.to_dtype(DType::F64)?.to_vec1::<f64>()?)
     };
-    let sr = log_prob(sr_flow)?;
-    let mut per_epoch = Vec::with_capacity(snapshots.len());
-    for snapshot in snapshots {
-        sb_flow.params().restore(snapshot)?;
-        per_epoch.push(log_prob(sb_flow)?);
+    let mut terms = Vec::new();
+    if snapshots.is_empty() {
+        for flow in flows {
+            terms.push(log_prob(flow)?);
+        }
+    } else {
+        for snapshot in snapshots {
+            flows[0].params().restore(snapshot)?;
+            terms.push(log_prob(flows[0])?);
+        }
     }
-    Ok((0..sr.len())
+    let n = terms.len() as f64;
+    Ok((0..terms[0].len())
         .map(|i| {
-            let terms = per_epoch.iter().map(|lp| lp[i]);
-            let top = terms.clone().fold(f64::NEG_INFINITY, f64::max);
-            let sb =
-                top + (terms.map(|t| (t - top).exp()).sum::<f64>() / snapshots.len() as f64).ln();
-            let r = sr[i] - sb;
-            if r.is_nan() { f64::NEG_INFINITY } else { r }
+            let top = terms.iter().map(|t| t[i]).fold(f64::NEG_INFINITY, f64::max);
+            if top == f64::NEG_INFINITY {
+                return top;
+            }
+            top + (terms.iter().map(|t| (t[i] - top).exp()).sum::<f64>() / n).ln()
         })
         .collect())
 }
+
+/// ln R = ln p_sr − ln p̄_sb; non-finite values (far outside the training data) become −∞ or
+/// +∞ consistently so that thresholds stay defined.
+fn ratio(top: &[f64], bottom: &[f64]) -> Vec<f64> {
+    top.iter()
+        .zip(bottom)
+        .map(|(t, b)| {
+            let r = t - b;
+            if r.is_nan() { f64::NEG_INFINITY } else { r }
+        })
+        .collect()
+}
+
+/// The most sideband flows `sideband_flows` may ask for (each is a full training).
+pub const MAX_SIDEBAND_FLOWS: usize = 100;
 
 fn check_options(opts: &AnodeOptions) -> Result<[f64; 4]> {
     let edges = checked_window(&opts.window, opts.folds, &opts.efficiencies)?;
@@ -358,6 +682,24 @@ fn check_options(opts: &AnodeOptions) -> Result<[f64; 4]> {
         return Err(Error::invalid(
             "samples",
             "draw at least one background event per signal-region event",
+        ));
+    }
+    if !(opts.validation_width.is_finite() && opts.validation_width > 0.0) {
+        return Err(Error::invalid(
+            "validation_width",
+            format!(
+                "{} must be a positive fraction of the signal region's width",
+                opts.validation_width
+            ),
+        ));
+    }
+    if opts.sideband_flows == 0 || opts.sideband_flows > MAX_SIDEBAND_FLOWS {
+        return Err(Error::invalid(
+            "sideband_flows",
+            format!(
+                "{} sideband flows: train 1 to {MAX_SIDEBAND_FLOWS} (2 or more measure their spread)",
+                opts.sideband_flows
+            ),
         ));
     }
     Ok(edges)
@@ -458,6 +800,147 @@ mod tests {
         assert!(small as f64 <= 0.1 * p_values.len() as f64);
     }
 
+    /// Background only, with both jet masses scaled by 1 + `amplitude` × a Gaussian in mjj
+    /// centred on the signal region (σ 400 GeV): a feature whose distribution changes with the
+    /// mass in a way the sideband flows cannot interpolate across the signal region.
+    fn mismodelled(background: usize, amplitude: f64, seed: u64) -> EventSet {
+        let events = sample(background, 0, seed);
+        let mjj = events.column("mjj").unwrap();
+        let scale: Vec<f64> = mjj
+            .iter()
+            .map(|m| 1.0 + amplitude * (-0.5 * ((m - 3500.0) / 400.0).powi(2)).exp())
+            .collect();
+        let scaled = |name: &str| -> Vec<f64> {
+            let v = events.column(name).unwrap();
+            v.iter().zip(&scale).map(|(x, s)| x * s).collect()
+        };
+        let (mj1, dmj) = (scaled("mj1"), scaled("dmj"));
+        events
+            .with_column("mj1", mj1)
+            .unwrap()
+            .with_column("dmj", dmj)
+            .unwrap()
+    }
+
+    #[test]
+    fn the_systematic_covers_the_bias_of_a_mismodelled_sideband_density() {
+        // No signal: every event is background, so observed − predicted in the signal region
+        // is the background model's bias (plus noise). Without the systematic the bias reads
+        // as a significant excess; the systematic must be at least as large as the bias.
+        let events = mismodelled(40_000, 0.3, 5);
+        let opts = AnodeOptions {
+            efficiencies: vec![0.5, 0.2, 0.1],
+            ..quick()
+        };
+        let result = anode(&events, &opts, None).unwrap();
+        eprintln!("{result}");
+        let mut biased = 0;
+        for e in &result.estimates {
+            assert!(e.untested.is_none(), "{e:?}");
+            let bias = (e.predicted - e.observed).abs();
+            let noise = (e.observed + e.predicted_error.powi(2)).sqrt();
+            if bias > 3.0 * noise {
+                biased += 1;
+                assert!(
+                    e.systematic_error >= bias,
+                    "systematic {} below the bias {bias}: {e:?}",
+                    e.systematic_error
+                );
+            }
+        }
+        assert!(biased > 0, "the distortion induced no bias:\n{result}");
+        // The quoted significance stays modest, as it should on background alone.
+        let g = result.global().unwrap();
+        assert!(g.local_z < 3.0, "{g:?}\n{result}");
+    }
+
+    #[test]
+    fn closure_and_spread_are_relative_and_combine_in_quadrature() {
+        let v = |observed: f64, predicted: f64, predicted_error: f64| Estimate {
+            efficiency: 0.1,
+            threshold: 0.0,
+            observed,
+            predicted,
+            predicted_error,
+            systematic_error: 0.0,
+            efficiency_ratio: 1.0,
+            efficiency_ratio_error: 0.0,
+            reference_events: 100.0,
+            untested: None,
+            p_value: 0.5,
+            significance: 0.0,
+        };
+        // 100 observed against 80 ± 3 predicted: 25 % non-closure ⊕ sqrt(109)/80.
+        let c = closure_systematic(&v(100.0, 80.0, 3.0));
+        assert!(
+            (c - 0.25f64.hypot(109f64.sqrt() / 80.0)).abs() < 1e-12,
+            "{c}"
+        );
+        // An untested or empty closure is no measurement.
+        let untested = Estimate {
+            untested: Some("few".into()),
+            ..v(100.0, 80.0, 3.0)
+        };
+        assert!(closure_systematic(&untested).is_nan());
+        assert!(closure_systematic(&v(3.0, 0.0, 0.0)).is_nan());
+        // Predictions 100, 110, 90: standard deviation 10, relative to the main one.
+        assert!((relative_spread(&[100.0, 110.0, 90.0]) - 0.1).abs() < 1e-12);
+        assert!(relative_spread(&[100.0]).is_nan());
+        assert!(relative_spread(&[0.0, 1.0]).is_nan());
+    }
+
+    #[test]
+    fn without_windows_or_a_second_flow_no_z_is_given() {
+        let events = sample(6_000, 0, 2);
+        let tiny = AnodeOptions {
+            training: TrainOptions {
+                epochs: 2,
+                ..quick().training
+            },
+            average: 1,
+            samples: 2,
+            ..quick()
+        };
+        let check = |opts: AnodeOptions, why: &str| {
+            let result = anode(&events, &opts, None).unwrap();
+            for e in &result.estimates {
+                let reason = e.untested.as_deref().unwrap_or("");
+                assert!(reason.contains(why), "{reason}");
+                assert!(e.p_value.is_nan() && e.systematic_error.is_nan(), "{e:?}");
+            }
+            assert!(result.global().is_none());
+            assert!(result.to_string().contains("no Z"), "{result}");
+            result
+        };
+        // 1.7 signal-region widths reach below 2632 GeV.
+        let wide = check(
+            AnodeOptions {
+                validation_width: 1.7,
+                ..tiny.clone()
+            },
+            "no validation windows",
+        );
+        assert!(wide.systematics.windows.is_none() && wide.systematics.validation.is_empty());
+        let single = check(
+            AnodeOptions {
+                sideband_flows: 1,
+                ..tiny.clone()
+            },
+            "no spread",
+        );
+        // The closure is still measured and shown.
+        assert_eq!(single.systematics.validation.len(), 2);
+        assert!(single.systematics.closure.iter().all(|c| c.is_finite()));
+        // With both, the cuts are tested.
+        let both = anode(&events, &tiny, None).unwrap();
+        assert!(both.systematics.missing.is_none());
+        assert_eq!(both.systematics.flow_predictions[0].len(), 3);
+        let (closure, spread, relative, events) = both.systematic_at(0.5).unwrap();
+        assert!((closure.hypot(spread) - relative).abs() < 1e-12);
+        assert!((events - relative * both.estimates[0].predicted).abs() < 1e-9);
+        assert!(both.systematic_at(0.3).is_err());
+    }
+
     #[test]
     fn bad_options_are_errors_before_any_training() {
         let events = sample(3_000, 0, 1);
@@ -482,6 +965,22 @@ mod tests {
                 ..quick()
             })
             .contains("samples")
+        );
+        for width in [0.0, -0.5, f64::NAN] {
+            assert!(
+                err(AnodeOptions {
+                    validation_width: width,
+                    ..quick()
+                })
+                .contains("validation_width")
+            );
+        }
+        assert!(
+            err(AnodeOptions {
+                sideband_flows: 0,
+                ..quick()
+            })
+            .contains("sideband_flows")
         );
         assert!(
             err(AnodeOptions {

@@ -44,17 +44,60 @@ impl fmt::Display for Anode {
         for e in &self.estimates {
             writeln!(f, "  {}", e.row())?;
         }
+        let sys = &self.systematics;
+        match &sys.windows {
+            Some(w) => {
+                writeln!(
+                    f,
+                    "  background-model systematic = validation-window closure ⊕ spread of {} sideband flows; windows {:.0}–{:.0} and {:.0}–{:.0} GeV ({} events), validation flow trained on the {} sideband events outside them",
+                    self.systematics
+                        .flow_predictions
+                        .first()
+                        .map_or(0, Vec::len),
+                    w.lower.0,
+                    w.lower.1,
+                    w.upper.0,
+                    w.upper.1,
+                    sys.validation_counts[0],
+                    sys.validation_counts[1]
+                )?;
+                writeln!(
+                    f,
+                    "  data eff   window obs   window pred ± stat   closure   flow spread   syst (rel.)"
+                )?;
+                for (i, v) in sys.validation.iter().enumerate() {
+                    writeln!(
+                        f,
+                        "  {:>8}  {:>11.0}  {:>11.1} ± {:<6.1}  {:>8.3}  {:>12.3}  {:>12.3}",
+                        format!("{}%", v.efficiency * 100.0),
+                        v.observed,
+                        v.predicted,
+                        v.predicted_error,
+                        sys.closure[i],
+                        sys.spread[i],
+                        sys.relative[i]
+                    )?;
+                }
+            }
+            None => writeln!(f, "  no validation windows")?,
+        }
+        if let Some(why) = &sys.missing {
+            writeln!(f, "  no background-model systematic, so no Z: {why}")?;
+        }
         for note in untested_notes(&self.estimates) {
             writeln!(f, "  {note}")?;
         }
         match self.global() {
             Some(g) => write!(
                 f,
-                "  most significant: {} data efficiency: {}; assumes the background density is right — check pred/obs on signal-free data",
+                "  most significant: {} data efficiency: {}; with the background model's systematic (what it does not cover: docs/anode.md)",
                 efficiency_label(g.efficiency),
                 g.summary()
             ),
-            None => write!(f, "  no cut has the statistics for a test"),
+            None => write!(
+                f,
+                "  no cut has a test (too few drawn events or no systematic; see above)"
+            ),
         }
     }
 }

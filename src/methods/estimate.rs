@@ -63,6 +63,38 @@ pub fn estimate(
     reference_weights: &[f64],
     systematic: Option<f64>,
 ) -> Result<Estimate> {
+    estimate_with_systematic(
+        eff,
+        data_scores,
+        reference_scores,
+        reference_weights,
+        systematic.ok_or_else(|| {
+            "the cut's systematic could not be measured (its sideband closure is undefined)"
+                .to_string()
+        }),
+    )
+}
+
+/// [`estimate`] with the reason why the systematic is unknown: `Ok(relative)` is the
+/// prediction's relative systematic uncertainty (the estimate records `relative × predicted`
+/// events beside the statistical error and adds both in quadrature before the p-value),
+/// `Err(why)` leaves the cut untested with `why` as its reason (ANODE: no validation windows,
+/// a single sideband flow).
+pub fn estimate_with_systematic(
+    eff: f64,
+    data_scores: &[f64],
+    reference_scores: &[f64],
+    reference_weights: &[f64],
+    systematic: std::result::Result<f64, String>,
+) -> Result<Estimate> {
+    if let Ok(s) = systematic
+        && !(s.is_finite() && s >= 0.0)
+    {
+        return Err(Error::invalid(
+            "systematic",
+            format!("{s} is not a relative uncertainty (finite, at least 0)"),
+        ));
+    }
     let threshold = threshold_for_efficiency(data_scores, eff)?;
     let observed = data_scores.iter().filter(|&&s| s >= threshold).count() as f64;
     let (mut passed, mut sumw2, mut total) = (0.0, 0.0, 0.0);
@@ -76,7 +108,7 @@ pub fn estimate(
     let norm = data_scores.len() as f64 / total;
     let predicted = passed * norm;
     let predicted_error = sumw2.sqrt() * norm;
-    let systematic_error = systematic.map_or(f64::NAN, |s| s * predicted);
+    let systematic_error = systematic.as_ref().map_or(f64::NAN, |s| s * predicted);
     let data_eff = observed / data_scores.len() as f64;
     let ratio = (passed / total) / data_eff;
     let relative = (sumw2 / (passed * passed) + 1.0 / observed).sqrt();
@@ -90,12 +122,8 @@ pub fn estimate(
             "only {reference_events:.1} effective reference events pass the cut; a prediction \
              needs at least {MIN_REFERENCE_EVENTS}"
         ))
-    } else if systematic.is_none() {
-        Some(
-            "the cut's systematic could not be measured (its sideband closure is undefined)".into(),
-        )
     } else {
-        None
+        systematic.as_ref().err().cloned()
     };
     let p_value = match untested {
         Some(_) => f64::NAN,
@@ -221,7 +249,8 @@ pub(crate) fn checked_window(
 }
 
 /// The header of [`Estimate::row`]'s columns.
-pub const ROW_HEADER: &str = "data eff   observed    predicted ± error      pred/obs eff        Z";
+pub const ROW_HEADER: &str =
+    "data eff   observed    predicted ± stat    ± syst     pred/obs eff        Z";
 
 impl Estimate {
     /// One line of a summary table, in the columns of [`ROW_HEADER`].
@@ -277,6 +306,37 @@ mod tests {
         assert!((s.systematic_error - 0.5).abs() < 1e-12);
         let want = poisson_pvalue(2.0, 5.0, (error * error + 0.25).sqrt()).unwrap();
         assert_eq!(s.p_value, want);
+    }
+
+    #[test]
+    fn a_systematic_with_its_reason_adds_in_quadrature_or_leaves_the_cut_untested() {
+        let data: Vec<f64> = (1..=10).map(|i| f64::from(i) / 10.0).collect();
+        let sim: Vec<f64> = [0.95, 0.5, 0.92, 0.1].repeat(20);
+        let w: Vec<f64> = [2.0, 1.0, 0.5, 1.5].repeat(20);
+        // 5 predicted ± 0.922 (stat) ± 1.5 (30 %, syst): the p-value sees both.
+        let e = estimate_with_systematic(0.2, &data, &sim, &w, Ok(0.3)).unwrap();
+        let stat = 85f64.sqrt() / 10.0;
+        assert!((e.predicted_error - stat).abs() < 1e-12);
+        assert!((e.systematic_error - 1.5).abs() < 1e-12);
+        let want = poisson_pvalue(2.0, 5.0, stat.hypot(1.5)).unwrap();
+        assert_eq!(e.p_value, want);
+        let stat_only = poisson_pvalue(2.0, 5.0, stat).unwrap();
+        assert!(e.p_value != stat_only);
+        // The row shows both errors.
+        assert!(
+            e.row().contains("± 0.9") && e.row().contains("± 1.5"),
+            "{}",
+            e.row()
+        );
+        // No systematic: the reason is kept and no p-value given.
+        let why = "no validation windows".to_string();
+        let u = estimate_with_systematic(0.2, &data, &sim, &w, Err(why.clone())).unwrap();
+        assert_eq!(u.untested, Some(why));
+        assert!(u.p_value.is_nan() && u.systematic_error.is_nan());
+        // Not a relative uncertainty.
+        for bad in [-0.1, f64::NAN, f64::INFINITY] {
+            assert!(estimate_with_systematic(0.2, &data, &sim, &w, Ok(bad)).is_err());
+        }
     }
 
     #[test]

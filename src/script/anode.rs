@@ -12,7 +12,7 @@ use crate::script::state::session_state;
 use crate::script::values::Out;
 
 /// The keys `anode` accepts.
-const ANODE_KEYS: [&str; 16] = [
+const ANODE_KEYS: [&str; 18] = [
     "mass",
     "features",
     "signal_region",
@@ -28,6 +28,8 @@ const ANODE_KEYS: [&str; 16] = [
     "folds",
     "samples",
     "efficiencies",
+    "validation_width",
+    "sideband_flows",
     "seed",
 ];
 
@@ -66,6 +68,8 @@ fn anode_options(ctx: &NativeCallContext, mut opts: Map) -> Out<AnodeOptions> {
         average: o.count("average", d.average)?,
         folds: o.count("folds", d.folds)?,
         samples: o.count("samples", d.samples)?,
+        validation_width: o.float("validation_width", d.validation_width)?,
+        sideband_flows: o.count("sideband_flows", d.sideband_flows)?,
         efficiencies,
         window,
         device: session_state(ctx)?.device(),
@@ -96,11 +100,16 @@ mod anode_api {
     /// averaged over its last `average` (10) epochs. Score: R = p_data/p_bkg. For each data
     /// efficiency of `efficiencies` ([0.5, 0.2, 0.1, 0.05, 0.02, 0.01]) the events with the
     /// highest R are counted against background drawn from the sideband flow (`samples` 10 per
-    /// event): a local p-value that assumes the background density is right. Options: `mass`
-    /// ("mjj"), `features` (["mj1", "dmj", "tau21_1", "tau21_2"]), `signal_region`, `range`,
-    /// `layers` (5), `hidden` (64), `knots` (8), `bound` (4.0), `epochs` (20), `batch_size`
-    /// (512), `lr` (1e-3), `average`, `folds`, `samples`, `efficiencies`, `seed` (from the
-    /// session). Ctrl-C stops it.
+    /// event). The prediction carries a systematic measured on the data, per cut: the
+    /// non-closure (⊕ its statistical precision) of a flow trained outside two validation
+    /// windows (`validation_width` 0.5 signal-region widths each side of it) and
+    /// interpolated into them, in quadrature with the spread of `sideband_flows` (3)
+    /// independently seeded sideband flows' predictions. Without both (windows that do not
+    /// fit, `sideband_flows` 1) no p-value is given. Options: `mass` ("mjj"), `features`
+    /// (["mj1", "dmj", "tau21_1", "tau21_2"]), `signal_region`, `range`, `layers` (5),
+    /// `hidden` (64), `knots` (8), `bound` (4.0), `epochs` (20), `batch_size` (512), `lr`
+    /// (1e-3), `average`, `folds`, `samples`, `efficiencies`, `validation_width`,
+    /// `sideband_flows`, `seed` (from the session). Ctrl-C stops it.
     #[rhai_fn(return_raw)]
     pub fn anode(ctx: NativeCallContext, events: EventSet, opts: Map) -> Out<Anode> {
         let options = anode_options(&ctx, opts)?;
@@ -108,20 +117,80 @@ mod anode_api {
         Ok(run_anode(&events, &options, Some(&interrupt))?)
     }
 
-    /// The summary table: per data efficiency observed, predicted ± error, predicted/observed
-    /// efficiency and Z, and the most significant test.
+    /// The summary table: per data efficiency observed, predicted ± stat ± syst,
+    /// predicted/observed efficiency and Z; the validation windows' closure and the flows'
+    /// spread behind the systematic; the most significant test.
     #[rhai_fn(global, name = "to_string", pure)]
     pub fn anode_to_string(a: &mut Anode) -> String {
         a.to_string()
     }
 
     /// The tests, one map per data efficiency: `efficiency`, `threshold` (on ln R),
-    /// `observed`, `predicted`, `predicted_error`, `systematic_error` (0: none is estimated),
+    /// `observed`, `predicted`, `predicted_error` (statistical), `systematic_error` (the
+    /// background model's, in events; NaN where unmeasured),
     /// `ratio`, `ratio_error`, `reference_events` (effective drawn background events passing),
     /// `p_value`, `significance`, `untested` (why there is no p-value, or ()).
     #[rhai_fn(get = "estimates", pure)]
     pub fn estimates(a: &mut Anode) -> Array {
         a.estimates.iter().map(estimate_map).collect()
+    }
+
+    /// The background model's systematic at data efficiency `eff` (one of `efficiencies`):
+    /// `#{ closure, spread, relative, events, statistical }`: the validation windows'
+    /// relative non-closure (⊕ its precision), the sideband flows' relative spread, their
+    /// quadrature sum, that times the prediction in events, and the prediction's statistical
+    /// error in events. NaN where unmeasured.
+    #[rhai_fn(pure, return_raw)]
+    pub fn systematic_errors(a: &mut Anode, eff: FLOAT) -> Out<Map> {
+        let (closure, spread, relative, events) = a.systematic_at(eff)?;
+        let statistical = a
+            .estimates
+            .iter()
+            .find(|e| e.efficiency == eff)
+            .map_or(FLOAT::NAN, |e| e.predicted_error);
+        let mut m = Map::new();
+        for (k, v) in [
+            ("closure", closure),
+            ("spread", spread),
+            ("relative", relative),
+            ("events", events),
+            ("statistical", statistical),
+        ] {
+            m.insert(k.into(), v.into());
+        }
+        Ok(m)
+    }
+
+    /// The closure tests in the validation windows, one estimate map per data efficiency
+    /// (as `estimates`: observed and predicted there; no systematic of their own). Empty
+    /// without windows.
+    #[rhai_fn(get = "validation", pure)]
+    pub fn validation(a: &mut Anode) -> Array {
+        a.systematics.validation.iter().map(estimate_map).collect()
+    }
+
+    /// The validation windows, `#{ lower: [lo, hi], upper: [lo, hi] }`, or () where they do
+    /// not fit in the range.
+    #[rhai_fn(get = "validation_windows", pure)]
+    pub fn validation_windows(a: &mut Anode) -> Dynamic {
+        a.systematics.windows.map_or(Dynamic::UNIT, |w| {
+            let pair = |(lo, hi): (f64, f64)| -> Dynamic {
+                vec![Dynamic::from(lo), Dynamic::from(hi)].into()
+            };
+            let mut m = Map::new();
+            m.insert("lower".into(), pair(w.lower));
+            m.insert("upper".into(), pair(w.upper));
+            m.into()
+        })
+    }
+
+    /// Why the estimates carry no systematic (and so no p-value), or ().
+    #[rhai_fn(get = "systematic_missing", pure)]
+    pub fn systematic_missing(a: &mut Anode) -> Dynamic {
+        a.systematics
+            .missing
+            .clone()
+            .map_or(Dynamic::UNIT, Dynamic::from)
     }
 
     /// The events per part: `#{ sidebands, signal_region }`.
