@@ -133,7 +133,10 @@ mod tests {
         // 2632 is 668 GeV below the signal region: 1.67 widths fit, 1.7 do not.
         assert!(w.validation_windows(1.6).is_ok());
         let err = w.validation_windows(1.7).unwrap_err().to_string();
-        assert!(err.contains("validation_width") && err.contains("no sideband"), "{err}");
+        assert!(
+            err.contains("validation_width") && err.contains("no sideband"),
+            "{err}"
+        );
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             assert!(w.validation_windows(bad).is_err(), "{bad}");
         }
