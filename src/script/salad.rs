@@ -216,7 +216,7 @@ mod salad_api {
     /// `systematics` times `predicted`), `ratio` (predicted/observed efficiency),
     /// `ratio_error`, `reference_events` (effective simulated events passing), `p_value`,
     /// `significance`, `untested` (why there is no p-value — fewer than 10 effective
-    /// reference events, an undefined sideband closure — or ()).
+    /// reference events, an undefined closure, an untested interpolation — or ()).
     #[rhai_fn(get = "estimates", pure)]
     pub fn estimates(s: &mut Salad) -> Array {
         s.reweighted.estimates.iter().map(estimate_map).collect()
@@ -239,8 +239,9 @@ mod salad_api {
     }
 
     /// The interpolation test: `#{ lower: [lo, hi], upper: [lo, hi], data: [n lower, n upper],
-    /// sim: [n lower, n upper], untested }` — the validation windows (() where they do not
-    /// fit), their events, and why the test was not made (() when it was).
+    /// sim: [n lower, n upper], untested, dctr_loss }` — the validation windows (() where they
+    /// do not fit), their events, why the test was not made (() when it was) and the
+    /// validation loss of the DCTR trained outside them.
     #[rhai_fn(get = "validation", pure)]
     pub fn validation(s: &mut Salad) -> Map {
         let mut m = Map::new();
@@ -271,7 +272,7 @@ mod salad_api {
         m.insert("untested".into(), why);
         m.insert(
             "dctr_loss".into(),
-            float_or_unit(Some(s.validation_dctr_loss)),
+            float_or_unit(Some(s.validation_dctr_loss).filter(|l| l.is_finite())),
         );
         m
     }
