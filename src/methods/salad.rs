@@ -944,7 +944,7 @@ fn chain(
         let held_closure = closure(&held, holdout);
         let window_closures = windows
             .as_ref()
-            .map(|[(l, lc), (u, uc)]| [closure(l, *lc), closure(u, *uc)]);
+            .map(|[(l, lc), (u, uc)]| [closure(l, lc), closure(u, uc)]);
         let holdout_part = held_closure.non_closure();
         // The larger window's non-closure: where the mis-modelling changes with the mass the
         // two windows can err in opposite directions, which a pooled ratio would cancel.
