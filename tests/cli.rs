@@ -448,7 +448,7 @@ fn the_salad_example_reweights_the_simulation_and_finds_the_signal_in_quick_mode
         "{stdout}"
     );
     assert!(auc_after(&stdout, "signal-region data:") > 0.8, "{stdout}");
-    assert!(stdout.contains("syst. at 50%: SB "), "{stdout}");
+    assert!(stdout.contains("syst. at 50.0%: SB "), "{stdout}");
     let result: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(scratch.path().join("salad.json")).unwrap())
             .unwrap();
