@@ -477,9 +477,15 @@ fn the_salad_example_reweights_the_simulation_and_finds_the_signal_in_quick_mode
         "{stdout}"
     );
     assert!(auc_after(&stdout, "signal-region data:") > 0.8, "{stdout}");
+    assert!(stdout.contains("syst. at 50.0%: SB "), "{stdout}");
     let result: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(scratch.path().join("salad.json")).unwrap())
             .unwrap();
+    // The systematic's two parts are saved, the interpolation was tested.
+    let sys = &result["salad"]["reweighted"]["systematics"][0];
+    assert!(sys["holdout_part"].as_f64().unwrap() > 0.0, "{sys}");
+    assert!(sys["validation_part"].as_f64().unwrap() > 0.0, "{sys}");
+    assert!(result["salad"]["validation_untested"].is_null(), "{result}");
     // Half the signal-region data: the reweighted simulation predicts within 10 %, the plain
     // simulation does not.
     let ratio = |chain: &str| {

@@ -32,19 +32,48 @@ impl fmt::Display for Salad {
             "  DCTR: hold-out loss {:.4}; Σw of the SR simulation / SR data = {:.4}",
             self.dctr_loss, self.normalisation
         )?;
-        writeln!(f, "  {ROW_HEADER}   SB pred/obs   without DCTR")?;
-        for ((r, u), sb) in self
+        match (&self.validation_windows, &self.validation_untested) {
+            (Some(v), None) => {
+                let [dl, du, sl, su] = self.validation_counts;
+                writeln!(
+                    f,
+                    "  validation windows {:.0}–{:.0} and {:.0}–{:.0} GeV (data {dl} / {du}, simulation {sl} / {su}): DCTR trained outside {:.0}–{:.0}, hold-out loss {:.4}",
+                    v.lower.0,
+                    v.lower.1,
+                    v.upper.0,
+                    v.upper.1,
+                    v.masked().0,
+                    v.masked().1,
+                    self.validation_dctr_loss
+                )?;
+            }
+            (_, Some(why)) => writeln!(f, "  interpolation not tested: {why}")?,
+            (None, None) => {}
+        }
+        writeln!(
+            f,
+            "  {ROW_HEADER}   SB hold-out pred/obs   val. windows pred/obs   syst: SB  VW   without DCTR"
+        )?;
+        for ((r, u), sys) in self
             .reweighted
             .estimates
             .iter()
             .zip(&self.unweighted.estimates)
-            .zip(&self.reweighted.sideband_ratios)
+            .zip(&self.reweighted.systematics)
         {
+            let windows = match &sys.windows {
+                Some([l, h]) => format!("{:.3}, {:.3}", l.ratio, h.ratio),
+                None => "n/a".into(),
+            };
             writeln!(
                 f,
-                "  {}  {:>11.3}  {:>7.3} ± {:<6.3}",
+                "  {}  {:>7.3} ± {:<6.3}  {:>22}  {:>5}  {:>5}  {:>7.3} ± {:<6.3}",
                 r.row(),
-                sb,
+                sys.holdout.ratio,
+                sys.holdout.error,
+                windows,
+                percent(sys.holdout_part),
+                percent(sys.validation_part),
                 u.efficiency_ratio,
                 u.efficiency_ratio_error
             )?;
@@ -52,16 +81,28 @@ impl fmt::Display for Salad {
         for note in untested_notes(&self.reweighted.estimates) {
             writeln!(f, "  {note}")?;
         }
+        writeln!(
+            f,
+            "  syst. = SB (non-closure of the same cut on the sideband hold-out, never trained or early-stopped on) ⊕ VW (larger non-closure in the validation windows, DCTR trained outside them), each ⊕ its statistical error"
+        )?;
         match self.global() {
             Some(g) => write!(
                 f,
-                "  most significant: {} data efficiency: {}; syst. = non-closure of the same cut in the held-out sidebands",
+                "  most significant: {} data efficiency: {}",
                 efficiency_label(g.efficiency),
                 g.summary()
             ),
-            None => write!(f, "  no estimate has the statistics for a test"),
+            None => write!(
+                f,
+                "  no estimate has the statistics and the systematic for a test"
+            ),
         }
     }
+}
+
+/// A relative uncertainty as "12%" ("n/a" when missing).
+fn percent(part: Option<f64>) -> String {
+    part.map_or("n/a".into(), |p| format!("{:.0}%", p * 100.0))
 }
 
 /// Seed 004 Fig. 9: predicted over observed signal-region efficiency against the data
@@ -110,11 +151,15 @@ pub fn plot_closure_estimate(salad: &Salad, path: &Path) -> Result<()> {
 }
 
 /// Seed 004 Figs. 4–7: the distribution of `what` — a feature, or "dctr" for the DCTR
-/// classifier's output — for data, simulation and DCTR-reweighted simulation in the held-out
-/// sidebands or the signal region, unit-normalised, with the data / reweighted ratio.
+/// classifier's output — for data, simulation and DCTR-reweighted simulation in the sideband
+/// closure hold-out or the signal region, unit-normalised, with the data / reweighted ratio.
 pub fn plot_reweighting(salad: &Salad, what: &str, part: Part, path: &Path) -> Result<()> {
     let (data_group, sim_group, where_) = match part {
-        Part::Sidebands => (&salad.groups[0], &salad.groups[1], "sidebands (held out)"),
+        Part::Sidebands => (
+            &salad.groups[0],
+            &salad.groups[1],
+            "sidebands (closure hold-out)",
+        ),
         Part::SignalRegion => (&salad.groups[2], &salad.groups[3], "signal region"),
     };
     let values = |events: &crate::data::eventset::EventSet,

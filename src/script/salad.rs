@@ -5,7 +5,7 @@ use rhai::plugin::*;
 use rhai::{Dynamic, Map};
 
 use crate::methods::estimate::Estimate;
-use crate::methods::salad::SaladOptions;
+use crate::methods::salad::{Closure, SaladOptions, Systematic};
 use crate::nn::layers::Activation;
 use crate::script::methods::{feature_subset, take_efficiencies, take_window};
 use crate::script::nn::widths;
@@ -14,7 +14,7 @@ use crate::script::state::session_state;
 use crate::script::values::Out;
 
 /// The keys `salad` accepts.
-const SALAD_KEYS: [&str; 18] = [
+const SALAD_KEYS: [&str; 20] = [
     "mass",
     "features",
     "logarithm",
@@ -23,6 +23,8 @@ const SALAD_KEYS: [&str; 18] = [
     "folds",
     "dctr_members",
     "dctr_holdout",
+    "closure_share",
+    "validation_width",
     "dctr_hidden",
     "dctr_epochs",
     "hidden",
@@ -81,6 +83,8 @@ fn salad_options(ctx: &NativeCallContext, mut opts: Map) -> Out<SaladOptions> {
         folds: o.count("folds", d.folds)?,
         dctr_members: o.count("dctr_members", d.dctr_members)?,
         dctr_holdout: o.float("dctr_holdout", d.dctr_holdout)?,
+        closure_share: o.float("closure_share", d.closure_share)?,
+        validation_width: o.float("validation_width", d.validation_width)?,
         dctr_network,
         dctr_training: crate::nn::train::TrainOptions {
             epochs: o.count("dctr_epochs", d.dctr_training.epochs)?,
@@ -126,13 +130,39 @@ pub(super) fn estimate_map(e: &Estimate) -> Dynamic {
     m.into()
 }
 
+/// A float as a Rhai value, unit when missing.
+fn float_or_unit(v: Option<f64>) -> Dynamic {
+    v.map_or(Dynamic::UNIT, Dynamic::from)
+}
+
+/// One estimate's systematic parts as a Rhai map.
+fn systematic_map(s: &Systematic) -> Dynamic {
+    let mut m = Map::new();
+    for (k, v) in [
+        ("efficiency", s.efficiency),
+        ("holdout_ratio", s.holdout.ratio),
+        ("holdout_ratio_error", s.holdout.error),
+    ] {
+        m.insert(k.into(), v.into());
+    }
+    let window = |i: usize, f: fn(&Closure) -> f64| float_or_unit(s.windows.map(|w| f(&w[i])));
+    m.insert("lower_ratio".into(), window(0, |c| c.ratio));
+    m.insert("lower_ratio_error".into(), window(0, |c| c.error));
+    m.insert("upper_ratio".into(), window(1, |c| c.ratio));
+    m.insert("upper_ratio_error".into(), window(1, |c| c.error));
+    m.insert("holdout".into(), float_or_unit(s.holdout_part));
+    m.insert("validation".into(), float_or_unit(s.validation_part));
+    m.insert("total".into(), float_or_unit(s.total));
+    m.into()
+}
+
 #[export_module]
 mod salad_api {
     use std::path::Path;
 
     use rhai::{Array, Dynamic, FLOAT, INT, Map};
 
-    use super::{estimate_map, salad_options};
+    use super::{estimate_map, float_or_unit, salad_options, systematic_map};
     use crate::data::EventSet;
     use crate::methods::salad::{Part, Salad, salad as run_salad};
     use crate::methods::salad_report::{
@@ -145,18 +175,24 @@ mod salad_api {
     /// SALAD (seed 004): `salad(data, sim, #{ signal_region: [3300.0, 3700.0], ... })`.
     /// 1) DCTR: classifiers f(x, m) parameterised in the mass learn data (1) against background
     /// simulation `sim` (0) in the sidebands (the rest of `range`, 2632–6000 GeV), trained on
-    /// all but `dctr_holdout` (0.2) of them; w = f/(1-f) reweights the simulation to the data
+    /// `1 - dctr_holdout - closure_share` (0.6) of them, early-stopped on `dctr_holdout` (0.2),
+    /// `closure_share` (0.2) held out of both; w = f/(1-f) reweights the simulation to the data
     /// and, evaluated at signal-region masses, interpolates into the signal region. 2) A
     /// classifier g(x) learns signal-region data against the reweighted simulation (eq. 2.2),
     /// every event scored out of sample (`folds` 5). 3) For each data efficiency of
     /// `efficiencies` ([0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005]) the reweighted simulation
     /// predicts the data passing the cut (eq. 2.4, normalised to the signal-region data):
-    /// observed vs predicted ± stat. ± syst. (the same cut's non-closure on held-out
-    /// sidebands), local p-value, and predicted/observed efficiency (seed 004 Fig. 9), also
-    /// without reweighting.
+    /// observed vs predicted ± stat. ± syst., local p-value, and predicted/observed efficiency
+    /// (seed 004 Fig. 9), also without reweighting. The systematic (`systematics`) is, in
+    /// quadrature, the same cut's non-closure on the `closure_share` hold-out and in two
+    /// validation windows `validation_width` (0.5) signal-region widths wide beside the signal
+    /// region, where a second DCTR trained only outside them reweights the simulation (the
+    /// interpolation test); each non-closure ⊕ its statistical error, the larger window's.
+    /// Where the windows do not fit in `range`, no estimate gets a p-value.
     /// Options: `mass` ("mjj"), `features` (["mj1", "mj2", "tau21_1", "tau21_2"]),
     /// `logarithm` (features the networks see as ln(1 + value): mj1, mj2 among them),
     /// `signal_region`, `range`, `folds`, `dctr_members` (3 networks averaged), `dctr_holdout`,
+    /// `closure_share`, `validation_width`,
     /// `dctr_hidden` ([128, 128, 128]), `dctr_epochs` (30), `hidden` ([64, 64, 64]),
     /// `activation` ("relu"), `epochs` (10), `batch_size` (512), `lr` (1e-3), `patience` (6,
     /// DCTR's early stopping), `efficiencies`, `seed` (from the session). Ctrl-C stops it.
@@ -176,14 +212,69 @@ mod salad_api {
 
     /// The background estimates with DCTR reweighting, one map per data efficiency:
     /// `efficiency`, `threshold`, `observed`, `predicted` (simulation normalised to the
-    /// signal-region data), `predicted_error` (statistical), `systematic_error` (non-closure of
-    /// the same cut on held-out sidebands), `ratio` (predicted/observed efficiency),
+    /// signal-region data), `predicted_error` (statistical), `systematic_error` (`total` of
+    /// `systematics` times `predicted`), `ratio` (predicted/observed efficiency),
     /// `ratio_error`, `reference_events` (effective simulated events passing), `p_value`,
     /// `significance`, `untested` (why there is no p-value — fewer than 10 effective
-    /// reference events, an undefined sideband closure — or ()).
+    /// reference events, an undefined closure, an untested interpolation — or ()).
     #[rhai_fn(get = "estimates", pure)]
     pub fn estimates(s: &mut Salad) -> Array {
         s.reweighted.estimates.iter().map(estimate_map).collect()
+    }
+
+    /// The systematic's parts, one map per data efficiency: `efficiency`, `holdout_ratio` ±
+    /// `holdout_ratio_error` (the cut's predicted/observed efficiency on the sideband
+    /// hold-out), `lower_ratio` ± `lower_ratio_error` and `upper_ratio` ± `upper_ratio_error`
+    /// (the same in the validation windows, the simulation weighted by the DCTR trained
+    /// outside them), and the relative uncertainties `holdout` (sqrt((holdout_ratio − 1)² +
+    /// error²)), `validation` (the larger window's) and `total` (both in quadrature). A part
+    /// that was not measured is ().
+    #[rhai_fn(get = "systematics", pure)]
+    pub fn systematics(s: &mut Salad) -> Array {
+        s.reweighted
+            .systematics
+            .iter()
+            .map(systematic_map)
+            .collect()
+    }
+
+    /// The interpolation test: `#{ lower: [lo, hi], upper: [lo, hi], data: [n lower, n upper],
+    /// sim: [n lower, n upper], untested, dctr_loss }` — the validation windows (() where they
+    /// do not fit), their events, why the test was not made (() when it was) and the
+    /// validation loss of the DCTR trained outside them.
+    #[rhai_fn(get = "validation", pure)]
+    pub fn validation(s: &mut Salad) -> Map {
+        let mut m = Map::new();
+        let interval = |(a, b): (f64, f64)| -> Dynamic {
+            let v: Array = vec![a.into(), b.into()];
+            v.into()
+        };
+        let w = s.validation_windows;
+        m.insert(
+            "lower".into(),
+            w.map_or(Dynamic::UNIT, |w| interval(w.lower)),
+        );
+        m.insert(
+            "upper".into(),
+            w.map_or(Dynamic::UNIT, |w| interval(w.upper)),
+        );
+        let [dl, du, sl, su] = s.validation_counts;
+        let pair = |a: usize, b: usize| -> Dynamic {
+            let v: Array = vec![(a as INT).into(), (b as INT).into()];
+            v.into()
+        };
+        m.insert("data".into(), pair(dl, du));
+        m.insert("sim".into(), pair(sl, su));
+        let why = s
+            .validation_untested
+            .clone()
+            .map_or(Dynamic::UNIT, Dynamic::from);
+        m.insert("untested".into(), why);
+        m.insert(
+            "dctr_loss".into(),
+            float_or_unit(Some(s.validation_dctr_loss).filter(|l| l.is_finite())),
+        );
+        m
     }
 
     /// The same estimates without reweighting (simulation normalised to the signal-region
