@@ -311,7 +311,10 @@ mod tests {
         let poor = format!("p = {p:.2e} !");
         assert!(svg.contains(&poor), "lacks '{poor}'");
         let good = h.regions[0].inclusive.fit().unwrap().chi2_pvalue;
-        assert!(svg.contains(&format!("p = {good:.2e}<")), "the good fit is unmarked");
+        assert!(
+            svg.contains(&format!("p = {good:.2e}<")),
+            "the good fit is unmarked"
+        );
         for text in ["Signal region", "Pull", "! sideband fit p", "ε = 10%"] {
             assert!(svg.contains(text), "lacks '{text}'");
         }

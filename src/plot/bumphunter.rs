@@ -12,11 +12,11 @@ use super::frame::{Frame, Margins, Panel, Rect, fit_below_box, tick_count};
 use super::legend::{Corner, Entry, Handle, Legend};
 use super::marks;
 use super::output::{DrawResult, Figure, save};
-use super::style::{DEFAULT_SIZE, GUIDE, INK, PALETTE};
 use super::spectrum::garwood_errors;
+use super::style::{DEFAULT_SIZE, GUIDE, INK, PALETTE};
 use crate::error::{Error, Result};
-use crate::stats::special::one_sigma_cl;
 use crate::stats::bumphunter::{BumpHunterResult, Mode};
+use crate::stats::special::one_sigma_cl;
 
 /// Options of [`plot_bumphunter`].
 #[derive(Clone, Debug, PartialEq)]

@@ -421,11 +421,7 @@ impl<'a> SpectrumFigure<'a> {
         Ok(())
     }
 
-    fn draw_pulls<DB: DrawingBackend>(
-        &self,
-        canvas: &Canvas<'_, DB>,
-        panel: &Panel,
-    ) -> DrawResult {
+    fn draw_pulls<DB: DrawingBackend>(&self, canvas: &Canvas<'_, DB>, panel: &Panel) -> DrawResult {
         self.shade(canvas, panel)?;
         for y in [-2.0, 2.0] {
             marks::hline(canvas, panel, y, GUIDE.to_rgba(), true)?;
@@ -433,7 +429,10 @@ impl<'a> SpectrumFigure<'a> {
         let fitted: Vec<&Layer> = self.layers.iter().filter(|l| l.pulls.is_some()).collect();
         for l in &fitted {
             let Some(p) = &l.pulls else { continue };
-            let p: Vec<f64> = p.iter().map(|v| if v.is_finite() { *v } else { 0.0 }).collect();
+            let p: Vec<f64> = p
+                .iter()
+                .map(|v| if v.is_finite() { *v } else { 0.0 })
+                .collect();
             if fitted.len() == 1 {
                 let color = if l.poor {
                     PALETTE[2].mix(0.75)
@@ -552,9 +551,7 @@ mod tests {
     /// A falling spectrum with an empty bin (index 3) and its exact expectation.
     fn spectrum(scale: f64) -> (Hist1D, Hist1D) {
         let edges: Vec<f64> = (0..=12).map(|i| 2000.0 + 250.0 * i as f64).collect();
-        let mu: Vec<f64> = (0..12)
-            .map(|i| scale * (-(i as f64) / 2.5).exp())
-            .collect();
+        let mu: Vec<f64> = (0..12).map(|i| scale * (-(i as f64) / 2.5).exp()).collect();
         let mut n: Vec<f64> = mu.iter().map(|m| m.round()).collect();
         n[3] = 0.0;
         (
@@ -638,7 +635,14 @@ mod tests {
         plot_spectrum(&svg_path, &one, &opts).unwrap();
         check_svg(
             &svg_path,
-            &["m_jj [GeV]", "Data", "Fit", "Signal region", "Pull", "!: fit"],
+            &[
+                "m_jj [GeV]",
+                "Data",
+                "Fit",
+                "Signal region",
+                "Pull",
+                "!: fit",
+            ],
         );
         let svg = std::fs::read_to_string(&svg_path).unwrap();
         // One marker per non-empty bin (the empty bin has none) plus the legend's.
@@ -651,12 +655,7 @@ mod tests {
         // The pull panel: one bar per bin with a non-zero pull, in the fit's colour.
         let blue = "#3F90DA";
         let bars = elements(&svg, "rect", blue);
-        let pulls = pull_values(
-            data.counts(),
-            fit.counts(),
-            PullError::Expected,
-            (&[], &[]),
-        );
+        let pulls = pull_values(data.counts(), fit.counts(), PullError::Expected, (&[], &[]));
         assert_eq!(bars.len(), pulls.iter().filter(|p| **p != 0.0).count());
         let png = dir.path().join("one.png");
         plot_spectrum(&png, &one, &opts).unwrap();

@@ -399,7 +399,8 @@ mod plot_api {
                 }
             },
         };
-        let (o, size) = figure_options("plot", opts, &["log_x", "log_y", "pulls", "min_fit_pvalue"])?;
+        let (o, size) =
+            figure_options("plot", opts, &["log_x", "log_y", "pulls", "min_fit_pvalue"])?;
         let threshold = o.float("min_fit_pvalue", 0.01)?;
         if !(0.0..1.0).contains(&threshold) {
             return Err(Error::invalid(

@@ -603,7 +603,10 @@ mod tests {
         assert!(close(cl, 0.682_689_492_137_086, 1e-12));
         let check = |n: f64, lo: f64, hi: f64| {
             let (l, h) = poisson_interval(n, cl).unwrap();
-            assert!((l - lo).abs() < 5e-4 && (h - hi).abs() < 5e-4, "n={n}: [{l}, {h}]");
+            assert!(
+                (l - lo).abs() < 5e-4 && (h - hi).abs() < 5e-4,
+                "n={n}: [{l}, {h}]"
+            );
         };
         check(0.0, 0.0, 1.8410);
         check(1.0, 0.1728, 3.2995);
@@ -612,7 +615,11 @@ mod tests {
         // Closed forms: n = 0 upper edge -ln(α/2); n = 1 lower edge -ln(1 - α/2).
         for cl in [0.5, 0.6827, 0.9, 0.95] {
             let a = 1.0 - cl;
-            assert!(close(poisson_interval(0.0, cl).unwrap().1, -(0.5 * a as f64).ln(), 1e-12));
+            assert!(close(
+                poisson_interval(0.0, cl).unwrap().1,
+                -(0.5 * a as f64).ln(),
+                1e-12
+            ));
             assert!(close(
                 poisson_interval(1.0, cl).unwrap().0,
                 -(-0.5 * a as f64).ln_1p(),
@@ -631,7 +638,10 @@ mod tests {
             assert!(close(poisson_lower_tail(n, hi), half, 1e-9), "n={n}");
             // Large counts approach n ± sqrt(n).
             if n >= 1_000.0 {
-                assert!(((hi - n) / n.sqrt() - 1.0).abs() < 0.02 && ((n - lo) / n.sqrt() - 1.0).abs() < 0.02);
+                assert!(
+                    ((hi - n) / n.sqrt() - 1.0).abs() < 0.02
+                        && ((n - lo) / n.sqrt() - 1.0).abs() < 0.02
+                );
             }
         }
         assert!(poisson_interval(-1.0, cl).is_err());
