@@ -561,7 +561,7 @@ mod tests {
         // a = 1: P(1, x) = 1 - exp(-x).
         for p in [1e-10, 0.01, 0.3, 0.5, 0.9, 0.999_999] {
             let x = gamma_p_inv(1.0, p);
-            assert!(close(x, -(-p as f64).ln_1p(), 1e-12), "p={p}: {x}");
+            assert!(close(x, -(-p).ln_1p(), 1e-12), "p={p}: {x}");
         }
         // a = 1/2: P(1/2, x) = erf(sqrt(x)), so the χ²(1) quantile is the squared normal
         // quantile: 2 P⁻¹(1/2, p) = Φ⁻¹((1 + p)/2)².
@@ -617,12 +617,12 @@ mod tests {
             let a = 1.0 - cl;
             assert!(close(
                 poisson_interval(0.0, cl).unwrap().1,
-                -(0.5 * a as f64).ln(),
+                -(0.5 * a).ln(),
                 1e-12
             ));
             assert!(close(
                 poisson_interval(1.0, cl).unwrap().0,
-                -(-0.5 * a as f64).ln_1p(),
+                -(-0.5 * a).ln_1p(),
                 1e-12
             ));
         }
