@@ -12,9 +12,11 @@ use super::frame::{Frame, Margins, Panel, Rect, fit_below_box, tick_count};
 use super::legend::{Corner, Entry, Handle, Legend};
 use super::marks;
 use super::output::{DrawResult, Figure, save};
+use super::spectrum::garwood_errors;
 use super::style::{DEFAULT_SIZE, GUIDE, INK, PALETTE};
 use crate::error::{Error, Result};
 use crate::stats::bumphunter::{BumpHunterResult, Mode};
+use crate::stats::special::one_sigma_cl;
 
 /// Options of [`plot_bumphunter`].
 #[derive(Clone, Debug, PartialEq)]
@@ -44,7 +46,7 @@ impl Default for BumpPlotOptions {
 }
 
 /// Plots a BumpHunter result to `path` (`.png` or `.svg`). Upper panel: the data (points
-/// with sqrt(N) errors) over the reference (filled steps), the selected window shaded
+/// with Garwood 68 % Poisson error bars, [`super::garwood_errors`]) over the reference (filled steps), the selected window shaded
 /// between dashed lines, and a box with the window, local and global significance ("≥" when
 /// the global one is a lower limit). Lower panel: the signed significance of each bin, the
 /// window's bins highlighted.
@@ -73,12 +75,23 @@ pub fn plot_bumphunter(
             "bin significances do not match the histogram's bins",
         ));
     }
-    save(path, opts.size, &BumpFigure { r: result, opts })
+    let bars = garwood_errors(result.data.counts(), one_sigma_cl())?;
+    save(
+        path,
+        opts.size,
+        &BumpFigure {
+            r: result,
+            opts,
+            bars,
+        },
+    )
 }
 
 struct BumpFigure<'a> {
     r: &'a BumpHunterResult,
     opts: &'a BumpPlotOptions,
+    /// The data's Garwood error bars (down, up).
+    bars: (Vec<f64>, Vec<f64>),
 }
 
 /// Fill colour of the reference, colour of the window and of its bins.
@@ -168,7 +181,7 @@ impl BumpFigure<'_> {
         let (d, b, e) = (
             self.r.data.counts(),
             self.r.reference.counts(),
-            self.r.data.errors(),
+            &self.bars.1,
         );
         let edges = self.r.data.edges();
         (0..d.len()).map(move |i| (edges[i], edges[i + 1], (d[i] + e[i]).max(b[i])))
@@ -262,12 +275,12 @@ impl Figure for BumpFigure<'_> {
             blue.mix(0.35),
         )?;
         marks::steps(canvas, &main, edges, r.reference.counts(), None, blue)?;
-        marks::points(
+        marks::points_asymmetric(
             canvas,
             &main,
             edges,
             r.data.counts(),
-            &r.data.errors(),
+            (&self.bars.0, &self.bars.1),
             INK.to_rgba(),
         )?;
         Frame {

@@ -11,7 +11,7 @@ use super::draw::{Canvas, Pt};
 use super::frame::{Frame, Margins, Panel, Rect, tick_count};
 use super::legend::{Corner, Entry, Handle, Legend};
 use super::output::{DrawResult, Figure, save};
-use super::style::{DEFAULT_SIZE, GUIDE, series_color};
+use super::style::{DEFAULT_SIZE, GUIDE, PALETTE, series_color};
 use crate::error::{Error, Result};
 
 /// A line through the points `(x[i], y[i])`, in order.
@@ -66,6 +66,11 @@ pub struct CurveOptions {
     pub y_range: Option<(f64, f64)>,
     /// The random classifier's curve, if wanted (labelled "Random").
     pub diagonal: Option<RandomClassifier>,
+    /// Points marked with a red cross over the curves, e.g. results that are shown but not
+    /// trusted (a poor background fit); points the axes cannot show are skipped (none).
+    pub marked: Vec<(f64, f64)>,
+    /// The legend label of the marks (empty: no entry).
+    pub marked_label: String,
     /// Figure size in pixels (width, height); 800×600.
     pub size: (u32, u32),
 }
@@ -81,6 +86,8 @@ impl Default for CurveOptions {
             x_range: None,
             y_range: None,
             diagonal: None,
+            marked: Vec::new(),
+            marked_label: String::new(),
             size: DEFAULT_SIZE,
         }
     }
@@ -259,6 +266,15 @@ impl Figure for CurveFigure<'_> {
                 });
             }
         }
+        let red = PALETTE[2].to_rgba();
+        let mut any_marked = false;
+        for &(x, y) in &opts.marked {
+            if let Some(p) = panel.point(x, y).filter(|&p| rect.contains(p)) {
+                canvas.cross(p, 1.8 * t.marker(), red, t.line_width())?;
+                drawn.push(p);
+                any_marked = true;
+            }
+        }
         Frame {
             x_ticks: &x_ticks,
             y_ticks: &y_ticks,
@@ -269,8 +285,14 @@ impl Figure for CurveFigure<'_> {
         }
         .draw(canvas, &panel, t.pad())?;
 
-        // The random line goes last in the legend, the curves first.
+        // The random line goes last in the legend, the curves first, the marks after them.
         entries.rotate_left(usize::from(opts.diagonal.is_some()));
+        if any_marked && !opts.marked_label.is_empty() {
+            entries.push(Entry {
+                handle: Handle::Cross(red),
+                label: opts.marked_label.clone(),
+            });
+        }
         let legend = Legend::new(entries);
         let mut best: Option<(usize, Rect)> = None;
         for corner in Corner::ALL {

@@ -195,6 +195,13 @@ impl<DB: DrawingBackend> Canvas<'_, DB> {
         Ok(())
     }
 
+    /// A diagonal cross ("×") of half-width `r` centred on `center`.
+    pub fn cross(&self, center: Pt, r: f64, color: RGBAColor, width: u32) -> DrawResult {
+        let (x, y) = center;
+        self.line(&[(x - r, y - r), (x + r, y + r)], color, width)?;
+        self.line(&[(x - r, y + r), (x + r, y - r)], color, width)
+    }
+
     /// A filled circle of radius `r`.
     pub fn dot(&self, center: Pt, r: f64, color: RGBAColor) -> DrawResult {
         self.area.draw(&Circle::new(

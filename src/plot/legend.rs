@@ -25,6 +25,8 @@ pub(crate) enum Handle {
     },
     /// A marker with a vertical error bar.
     Points(RGBAColor),
+    /// A cross (a marked point).
+    Cross(RGBAColor),
     /// Nothing: a line of text.
     Text,
 }
@@ -176,6 +178,10 @@ impl Legend {
                         t.line_width(),
                     )?;
                     canvas.dot((xm, yc), t.marker(), c)?;
+                }
+                Handle::Cross(c) => {
+                    let xm = 0.5 * (a.0 + b.0);
+                    canvas.cross((xm, yc), 1.8 * t.marker(), c, t.line_width())?;
                 }
                 Handle::Text => {}
             }

@@ -95,6 +95,62 @@ pub(crate) fn points<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Points at the bin centres with asymmetric vertical error bars from `values - down` to
+/// `values + up` (Poisson intervals). A bin whose value is zero gets its bar (from the bottom
+/// of a log axis) but no marker, as the particle-physics convention draws empty bins.
+pub(crate) fn points_asymmetric<DB: DrawingBackend>(
+    canvas: &Canvas<'_, DB>,
+    panel: &Panel,
+    edges: &[f64],
+    values: &[f64],
+    (down, up): (&[f64], &[f64]),
+    color: RGBAColor,
+) -> DrawResult {
+    let t = canvas.theme;
+    for (i, &v) in values.iter().enumerate() {
+        let Some(x) = panel.px(0.5 * (edges[i] + edges[i + 1])) else {
+            continue;
+        };
+        if down[i] > 0.0 || up[i] > 0.0 {
+            let bar = [
+                Some((x, panel.py_floor(v - down[i]))),
+                Some((x, panel.py_floor(v + up[i]))),
+            ];
+            for piece in panel.clip(&bar) {
+                canvas.line(&piece, color, t.line_width())?;
+            }
+        }
+        if v == 0.0 {
+            continue;
+        }
+        if let Some(y) = panel.py(v).filter(|&y| panel.rect.contains((x, y))) {
+            canvas.dot((x, y), t.marker(), color)?;
+        }
+    }
+    Ok(())
+}
+
+/// A line through `(x[i], y[i])`, broken where a point cannot be shown, clipped to the panel;
+/// dashed if asked.
+pub(crate) fn polyline<DB: DrawingBackend>(
+    canvas: &Canvas<'_, DB>,
+    panel: &Panel,
+    x: &[f64],
+    y: &[f64],
+    color: RGBAColor,
+    dashed: bool,
+) -> DrawResult {
+    let pts: Vec<Option<Pt>> = x.iter().zip(y).map(|(&x, &y)| panel.point(x, y)).collect();
+    for piece in panel.clip(&pts) {
+        if dashed {
+            canvas.dashed(&piece, color, canvas.theme.line_width())?;
+        } else {
+            canvas.line(&piece, color, canvas.theme.line_width())?;
+        }
+    }
+    Ok(())
+}
+
 /// Bars from zero to each value, coloured per bin.
 pub(crate) fn bars<DB: DrawingBackend>(
     canvas: &Canvas<'_, DB>,

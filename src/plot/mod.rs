@@ -10,6 +10,8 @@
 //! - [`plot_hists`]: 1D histograms, overlaid or stacked, a data series with error bars, a
 //!   ratio panel.
 //! - [`plot_curves`]: ROC, rejection and SIC curves (any y(x) lines).
+//! - [`plot_spectrum`]: mass spectra with their fits in the particle-physics convention
+//!   (Garwood error bars, fits as lines, the signal region shaded, a pull panel).
 //! - [`plot_bumphunter`]: a BumpHunter result.
 //! - [`plot_heatmap`]: a 2D histogram as a colour map.
 //! - [`plot_boxes`]: box plots side by side; [`plot_dm_boxes`] for Dark Machines evaluations.
@@ -25,6 +27,7 @@ mod hist;
 mod legend;
 mod marks;
 mod output;
+mod spectrum;
 mod style;
 
 pub use boxplot::{BoxOptions, BoxSeries, plot_boxes, plot_dm_boxes};
@@ -32,6 +35,9 @@ pub use bumphunter::{BumpPlotOptions, plot_bumphunter};
 pub use curves::{Curve, CurveOptions, RandomClassifier, plot_curves};
 pub use heatmap::{HeatmapOptions, plot_heatmap};
 pub use hist::{HistOptions, plot_hists};
+pub use spectrum::{
+    PullError, Spectrum, SpectrumOptions, garwood_errors, plot_spectrum, pull_values,
+};
 pub use style::{DEFAULT_SIZE, PALETTE, series_color, viridis};
 
 #[cfg(test)]

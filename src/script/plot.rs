@@ -184,10 +184,12 @@ fn elements<T: Clone + 'static>(items: &Array, what: &str, type_name: &str) -> O
 mod plot_api {
     use rhai::{Array, Map};
 
-    use super::{CurveKind, elements, figure_options, series_labels, write_curves};
+    use super::{CurveKind, elements, figure_options, number_pair, series_labels, write_curves};
+    use crate::error::Error;
     use crate::nn::train::History;
     use crate::plot::{
-        BumpPlotOptions, HeatmapOptions, HistOptions, plot_bumphunter, plot_heatmap,
+        BumpPlotOptions, HeatmapOptions, HistOptions, PullError, Spectrum, SpectrumOptions,
+        plot_bumphunter, plot_heatmap, plot_spectrum,
     };
     use crate::script::values::Out;
     use crate::stats::bumphunter::BumpHunterResult;
@@ -341,31 +343,112 @@ mod plot_api {
         Ok(plot_bumphunter(std::path::Path::new(path), r, &options)?)
     }
 
-    /// Draws `data` (points) against the fit's prediction in its bins, with a data/fit
-    /// ratio panel.
+    /// Draws `data` (points with Poisson error bars) against the fit's expected counts in its
+    /// bins (a line), the window the fit left out shaded, with a pull panel; log y.
     #[rhai_fn(name = "plot", pure, return_raw)]
     pub fn plot_fit_default(f: &mut DijetFit, path: &str, data: Hist1D) -> Out<()> {
         plot_fit(f, path, data, Map::new())
     }
 
-    /// Draws `data` (points) against the fit's prediction in its bins, with a data/fit
-    /// ratio panel whose band is the fit uncertainty. Options: as for `plot_hists`
-    /// (`log_y`, `title`, `x_label`, `labels`, ...).
+    /// Draws `data` against the fit in the particle-physics convention: the data as points
+    /// with Garwood (68 % central Poisson) error bars, the fit's expected counts per bin as a
+    /// line, the signal region shaded, and below the pulls (data - fit) / σ. The legend gives
+    /// the fit's function, χ²/ndf and p-value; a fit whose p-value is below `min_fit_pvalue`
+    /// (0.01) is dashed and marked "!". Options: `labels` ([data, fit] legend labels),
+    /// `signal_region` ([lo, hi]; default the window the fit left out, if any), `pulls`
+    /// (true), `pull_error` ("expected": σ = √fit, or "data": the data's error bar facing
+    /// the fit), `min_fit_pvalue`, `log_x` (false), `log_y` (true), `title`, `x_label`,
+    /// `y_label`, `size`. The options of the earlier ratio figure (`ratio`, `data`,
+    /// `stacked`, `filled`, `density`) are refused with an explanation.
     #[rhai_fn(name = "plot", pure, return_raw)]
     pub fn plot_fit(f: &mut DijetFit, path: &str, data: Hist1D, opts: Map) -> Out<()> {
-        let prediction = f.prediction(data.edges())?;
         let mut opts = opts;
-        if !opts.contains_key("labels") {
-            let labels: Array = vec!["Data".into(), "Dijet fit".into()];
-            opts.insert("labels".into(), Dynamic::from_array(labels));
+        if let Some(old) = ["ratio", "data", "stacked", "filled", "density"]
+            .into_iter()
+            .find(|k| opts.contains_key(*k))
+        {
+            return Err(Error::invalid(
+                format!("option '{old}'"),
+                "a fit's figure draws the data with Poisson error bars over the fit and a \
+                 pull panel below; it no longer takes 'ratio', 'data', 'stacked', 'filled' or \
+                 'density' (leave the pulls out with `pulls: false`; `plot_hists` draws a ratio \
+                 panel)",
+            )
+            .into());
         }
-        opts.entry("data".into()).or_insert(Dynamic::from_int(0));
-        opts.entry("ratio".into()).or_insert(Dynamic::TRUE);
-        plot_hists(
-            path,
-            vec![Dynamic::from(data), Dynamic::from(prediction)],
-            opts,
-        )
+        let labels = if opts.contains_key("labels") {
+            series_labels(&mut opts, 2)?
+        } else {
+            vec!["Data".to_string(), format!("{} fit", f.function.name())]
+        };
+        let signal_region = match opts.remove("signal_region") {
+            None => f.exclude,
+            Some(v) => Some(number_pair("option 'signal_region'", v, "[lo, hi]")?),
+        };
+        let pull_error = match opts.remove("pull_error") {
+            None => PullError::Expected,
+            Some(v) => match v.into_string().as_deref() {
+                Ok("expected") => PullError::Expected,
+                Ok("data") => PullError::Data,
+                _ => {
+                    return Err(Error::invalid(
+                        "option 'pull_error'",
+                        "use \"expected\" (σ = √fit) or \"data\" (the data's Poisson error bar)",
+                    )
+                    .into());
+                }
+            },
+        };
+        let (o, size) =
+            figure_options("plot", opts, &["log_x", "log_y", "pulls", "min_fit_pvalue"])?;
+        let threshold = o.float("min_fit_pvalue", 0.01)?;
+        if !(0.0..1.0).contains(&threshold) {
+            return Err(Error::invalid(
+                "option 'min_fit_pvalue'",
+                format!("{threshold} is not a p-value threshold: give a number in [0, 1)"),
+            )
+            .into());
+        }
+        let prediction = f.prediction(data.edges())?;
+        let poor = f.chi2_pvalue < threshold;
+        let spectrum = Spectrum {
+            label: labels[0].clone(),
+            data,
+            fit: Some(prediction),
+            fit_label: if labels[1].is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "{}, χ²/ndf = {:.1}/{}, p = {:.2e}",
+                    labels[1], f.chi2, f.ndf, f.chi2_pvalue
+                )
+            },
+            poor_fit: poor,
+        };
+        let d = SpectrumOptions::default();
+        let notes = if poor {
+            vec![format!("! fit p-value below {threshold}")]
+        } else {
+            Vec::new()
+        };
+        let options = SpectrumOptions {
+            title: o.string("title", "")?,
+            x_label: o.string("x_label", "")?,
+            y_label: o.string("y_label", &d.y_label)?,
+            log_x: o.flag("log_x", false)?,
+            log_y: o.flag("log_y", true)?,
+            signal_region,
+            pulls: o.flag("pulls", true)?,
+            pull_error,
+            notes,
+            size: size.unwrap_or(d.size),
+            ..d
+        };
+        Ok(plot_spectrum(
+            std::path::Path::new(path),
+            &[spectrum],
+            &options,
+        )?)
     }
 
     /// Draws the training and validation loss of each epoch to `path`, the best epoch marked

@@ -447,6 +447,22 @@ mod stats_api {
         Ok(special::p_from_z(z)?)
     }
 
+    /// The central (Garwood) 68.27 % confidence interval `[lo, hi]` of a Poisson mean given
+    /// `n` observed events: the error bar the figures draw on counts (n = 0: [0, 1.841];
+    /// n = 1: [0.173, 3.300]).
+    #[rhai_fn(return_raw)]
+    pub fn poisson_interval(n: FLOAT) -> Out<Array> {
+        poisson_interval_cl(n, special::one_sigma_cl())
+    }
+
+    /// The central (Garwood) confidence interval `[lo, hi]` of a Poisson mean given `n`
+    /// observed events at confidence level `cl` (in (0, 1), e.g. 0.95).
+    #[rhai_fn(name = "poisson_interval", return_raw)]
+    pub fn poisson_interval_cl(n: FLOAT, cl: FLOAT) -> Out<Array> {
+        let (lo, hi) = special::poisson_interval(n, cl)?;
+        Ok(vec![Dynamic::from_float(lo), Dynamic::from_float(hi)])
+    }
+
     /// One-sided p-value of observing at least `n_obs` events over a background `b` with
     /// Gaussian uncertainty `sigma_b` (the Poisson tail averaged over the background's
     /// prior, truncated at zero); `sigma_b = 0` gives the plain Poisson tail. Use with

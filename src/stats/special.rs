@@ -1,5 +1,6 @@
 //! Special functions and p-value conversions: log-gamma, the regularised incomplete gamma
-//! functions (Poisson and chi-square tails), the normal distribution and its quantile.
+//! functions (Poisson and chi-square tails) and their inverse, the Garwood interval of a Poisson
+//! mean, the normal distribution and its quantile.
 //!
 //! Tail probabilities are computed directly (never as `1 - small`), so p-values down to about
 //! 1e-300 keep their relative precision: 5 sigma and beyond are exact, not rounded to zero.
@@ -142,6 +143,113 @@ fn upper_fraction(a: f64, x: f64) -> f64 {
         }
     }
     (-x + a * x.ln() - ln_gamma(a)).exp() * h
+}
+
+/// The inverse of [`gamma_p`] in x: the x >= 0 with P(a, x) = p, for a > 0 and p in [0, 1]
+/// (0 for p = 0, infinity for p = 1, NaN for arguments outside these ranges). `2 gamma_p_inv(k
+/// / 2, p)` is the p-quantile of a χ² with k degrees of freedom; `gamma_p_inv(n + 1, p)` the
+/// Poisson mean whose probability of at most n events is 1 - p (the Garwood interval's edges,
+/// [`poisson_interval`]).
+///
+/// Newton steps from Numerical Recipes' starting point (§6.2.1), kept inside a bracket that
+/// every evaluation narrows, bisecting where a step would leave it; above p = 0.5 the residual
+/// is taken on Q so the upper tail keeps its precision. Relative accuracy about 1e-14.
+pub fn gamma_p_inv(a: f64, p: f64) -> f64 {
+    if !(a > 0.0 && a.is_finite() && (0.0..=1.0).contains(&p)) {
+        return f64::NAN;
+    }
+    if p == 0.0 {
+        return 0.0;
+    }
+    if p == 1.0 {
+        return f64::INFINITY;
+    }
+    let gln = ln_gamma(a);
+    let mut x = if a > 1.0 {
+        let pp = if p < 0.5 { p } else { 1.0 - p };
+        let t = (-2.0 * pp.ln()).sqrt();
+        let z = (2.30753 + t * 0.27061) / (1.0 + t * (0.99229 + t * 0.04481)) - t;
+        let z = if p < 0.5 { z } else { -z };
+        (a * (1.0 - 1.0 / (9.0 * a) + z / (3.0 * a.sqrt())).powi(3)).max(1e-3)
+    } else {
+        let t = 1.0 - a * (0.253 + a * 0.12);
+        if p < t {
+            (p / t).powf(1.0 / a)
+        } else {
+            1.0 - (1.0 - (p - t) / (1.0 - t)).ln()
+        }
+    };
+    let upper = p > 0.5;
+    let q = 1.0 - p;
+    // The residual, increasing in x, and the bracket [lo, hi] around the root.
+    let residual = |x: f64| {
+        if upper {
+            q - gamma_q(a, x)
+        } else {
+            gamma_p(a, x) - p
+        }
+    };
+    let (mut lo, mut hi) = (0.0_f64, f64::INFINITY);
+    for _ in 0..300 {
+        let f = residual(x);
+        if f == 0.0 {
+            return x;
+        }
+        if f < 0.0 {
+            lo = x;
+        } else {
+            hi = x;
+        }
+        let density = ((a - 1.0) * x.ln() - x - gln).exp();
+        let newton = x - f / density;
+        let next = if newton > lo && newton < hi && newton.is_finite() {
+            newton
+        } else if hi.is_finite() {
+            0.5 * (lo + hi)
+        } else {
+            2.0 * x + 1.0
+        };
+        if (next - x).abs() <= 1e-15 * x.abs() || (hi.is_finite() && hi - lo <= 1e-15 * hi) {
+            return next;
+        }
+        x = next;
+    }
+    x
+}
+
+/// The one-standard-deviation coverage of a Gaussian, erf(1/√2) = 0.6827: the confidence
+/// level of the error bars on counts.
+pub fn one_sigma_cl() -> f64 {
+    1.0 - 2.0 * normal_sf(1.0)
+}
+
+/// The central (Garwood) confidence interval [lo, hi] of a Poisson mean given `n` observed
+/// events at confidence level `cl`: P(N >= n | lo) = P(N <= n | hi) = (1 - cl) / 2, i.e.
+/// lo = P⁻¹(n, (1 - cl)/2) and hi = P⁻¹(n + 1, (1 + cl)/2); for n = 0 the lower edge is 0
+/// (hi is then -ln((1 - cl)/2), 1.841 at 68.27 %). These are the error bars the particle-physics
+/// convention draws on counts. `n` may be a non-integer (the formula continues in n).
+/// Errors: `n` negative or not finite, `cl` outside (0, 1).
+pub fn poisson_interval(n: f64, cl: f64) -> Result<(f64, f64)> {
+    if !(n >= 0.0 && n.is_finite()) {
+        return Err(Error::invalid(
+            "poisson_interval",
+            format!("{n} is not a count: give a finite number >= 0"),
+        ));
+    }
+    if !(cl > 0.0 && cl < 1.0) {
+        return Err(Error::invalid(
+            "poisson_interval",
+            format!("the confidence level {cl} is not in (0, 1)"),
+        ));
+    }
+    let alpha = 1.0 - cl;
+    let lo = if n == 0.0 {
+        0.0
+    } else {
+        gamma_p_inv(n, 0.5 * alpha)
+    };
+    let hi = gamma_p_inv(n + 1.0, 1.0 - 0.5 * alpha);
+    Ok((lo, hi))
 }
 
 /// The complementary error function, with full relative precision in the upper tail.
@@ -447,5 +555,97 @@ mod tests {
         assert!(z_from_p_saturating(f64::NAN).is_nan());
         assert!(close(normal_cdf(0.0), 0.5, 1e-15));
         assert!(close(erfc(-1.0), 2.0 - erfc(1.0), 1e-15));
+    }
+    #[test]
+    fn gamma_p_inv_matches_closed_forms_and_chi2_quantiles() {
+        // a = 1: P(1, x) = 1 - exp(-x).
+        for p in [1e-10, 0.01, 0.3, 0.5, 0.9, 0.999_999] {
+            let x = gamma_p_inv(1.0, p);
+            assert!(close(x, -(-p).ln_1p(), 1e-12), "p={p}: {x}");
+        }
+        // a = 1/2: P(1/2, x) = erf(sqrt(x)), so the χ²(1) quantile is the squared normal
+        // quantile: 2 P⁻¹(1/2, p) = Φ⁻¹((1 + p)/2)².
+        for p in [0.1, 0.6827, 0.95, 0.99] {
+            let z = normal_quantile(0.5 * (1.0 + p));
+            assert!(close(2.0 * gamma_p_inv(0.5, p), z * z, 1e-11), "p={p}");
+        }
+        // Tabulated χ² quantiles (k, p, value).
+        for (k, p, q) in [
+            (1.0, 0.95, 3.841_458_820_694_124),
+            (2.0, 0.95, 5.991_464_547_107_979),
+            (10.0, 0.99, 23.209_251_158_954_356),
+            (10.0, 0.05, 3.940_299_136_119_254),
+            (100.0, 0.5, 99.334_129_235_988_6),
+        ] {
+            let x = 2.0 * gamma_p_inv(0.5 * k, p);
+            assert!(close(x, q, 1e-10), "k={k} p={p}: {x} vs {q}");
+        }
+        // Round trips across small, large and Temme-range a, both tails.
+        for a in [0.05, 0.7, 1.0, 3.5, 40.0, 2_000.0, 3e4, 1e7] {
+            for p in [1e-12, 1e-4, 0.158_655, 0.5, 0.841_345, 1.0 - 1e-6] {
+                let x = gamma_p_inv(a, p);
+                let back = if p > 0.5 {
+                    1.0 - gamma_q(a, x)
+                } else {
+                    gamma_p(a, x)
+                };
+                assert!(close(back, p, 1e-9), "a={a} p={p}: x={x} gives {back}");
+            }
+        }
+        assert_eq!(gamma_p_inv(3.0, 0.0), 0.0);
+        assert_eq!(gamma_p_inv(3.0, 1.0), f64::INFINITY);
+        assert!(gamma_p_inv(0.0, 0.5).is_nan() && gamma_p_inv(2.0, 1.5).is_nan());
+    }
+
+    #[test]
+    fn garwood_intervals_match_known_values() {
+        let cl = one_sigma_cl();
+        assert!(close(cl, 0.682_689_492_137_086, 1e-12));
+        let check = |n: f64, lo: f64, hi: f64| {
+            let (l, h) = poisson_interval(n, cl).unwrap();
+            assert!(
+                (l - lo).abs() < 5e-4 && (h - hi).abs() < 5e-4,
+                "n={n}: [{l}, {h}]"
+            );
+        };
+        check(0.0, 0.0, 1.8410);
+        check(1.0, 0.1728, 3.2995);
+        check(2.0, 0.7083, 4.6379);
+        check(10.0, 6.8913, 14.2669);
+        // Closed forms: n = 0 upper edge -ln(α/2); n = 1 lower edge -ln(1 - α/2).
+        for cl in [0.5, 0.6827, 0.9, 0.95] {
+            let a = 1.0 - cl;
+            assert!(close(
+                poisson_interval(0.0, cl).unwrap().1,
+                -(0.5 * a).ln(),
+                1e-12
+            ));
+            assert!(close(
+                poisson_interval(1.0, cl).unwrap().0,
+                -(-0.5 * a).ln_1p(),
+                1e-12
+            ));
+        }
+        // The edges are χ² quantiles: lo = χ²_{α/2}(2n)/2, hi = χ²_{1-α/2}(2n+2)/2; at 95 %
+        // and n = 5 the tables give χ²_{0.025}(10) = 3.2470 and χ²_{0.975}(12) = 23.3367.
+        let (lo, hi) = poisson_interval(5.0, 0.95).unwrap();
+        assert!((2.0 * lo - 3.246_97).abs() < 1e-4 && (2.0 * hi - 23.336_66).abs() < 1e-4);
+        // The definition: the tails beyond the edges are α/2 each.
+        for n in [1.0, 4.0, 37.0, 1_000.0, 2e5] {
+            let (lo, hi) = poisson_interval(n, cl).unwrap();
+            let half = 0.5 * (1.0 - cl);
+            assert!(close(poisson_upper_tail(n, lo), half, 1e-9), "n={n}");
+            assert!(close(poisson_lower_tail(n, hi), half, 1e-9), "n={n}");
+            // Large counts approach [n - sqrt(n), n + 1 + sqrt(n)].
+            if n >= 1_000.0 {
+                assert!(
+                    ((hi - n - 1.0) / n.sqrt() - 1.0).abs() < 0.02
+                        && ((n - lo) / n.sqrt() - 1.0).abs() < 0.02
+                );
+            }
+        }
+        assert!(poisson_interval(-1.0, cl).is_err());
+        assert!(poisson_interval(f64::NAN, cl).is_err());
+        assert!(poisson_interval(3.0, 1.0).is_err() && poisson_interval(3.0, 0.0).is_err());
     }
 }
