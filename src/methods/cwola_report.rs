@@ -286,6 +286,7 @@ mod tests {
             mass: "mjj".into(),
             edges: edges.clone(),
             efficiencies: vec![0.1],
+            inputs: "mj1/mjj".into(),
             regions: vec![RegionResult {
                 region,
                 counts: [0; 3],
