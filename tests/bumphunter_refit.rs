@@ -275,5 +275,8 @@ fn a_fit_is_refitted_with_its_own_settings() {
     };
     let fit = fit_dijet(data.edges(), data.counts(), &options).unwrap();
     assert_eq!(fit.max_iterations, 57);
-    assert_eq!(BackgroundModel::of_fit(&fit), BackgroundModel::Function(options));
+    assert_eq!(
+        BackgroundModel::of_fit(&fit),
+        BackgroundModel::Function(options)
+    );
 }

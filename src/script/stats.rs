@@ -200,11 +200,11 @@ mod stats_api {
     use crate::script::options::{Options, floats};
     use crate::script::state::session_state;
     use crate::script::values::{Out, array, save_json};
-    use crate::stats::calibration::{self, NullCalibration};
     use crate::stats::bumphunter::{
         self, BackgroundModel, BumpHunter2DOptions, BumpHunter2DResult, BumpHunterResult,
         InjectionOptions, InjectionResult, Mode,
     };
+    use crate::stats::calibration::{self, NullCalibration};
     use crate::stats::fit::{DijetFit, FamilyOptions, FitFamily, Function, WilksStep};
     use crate::stats::hist::{Hist1D, Hist2D};
     use crate::stats::special;

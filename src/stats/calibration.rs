@@ -124,17 +124,16 @@ pub fn null_calibration(p_values: &[f64], cuts: &[f64]) -> Result<NullCalibratio
     {
         return Err(Error::invalid(
             "p_values",
-            format!("p-value {i} is {p}, not in [0, 1] (leave out runs that gave none and say how many)"),
+            format!(
+                "p-value {i} is {p}, not in [0, 1] (leave out runs that gave none and say how many)"
+            ),
         ));
     }
     if cuts.is_empty() {
         return Err(Error::invalid("cuts", "give at least one cut"));
     }
     if let Some(c) = cuts.iter().find(|c| !(**c > 0.0 && **c < 1.0)) {
-        return Err(Error::invalid(
-            "cuts",
-            format!("{c} is not in (0, 1)"),
-        ));
+        return Err(Error::invalid("cuts", format!("{c} is not in (0, 1)")));
     }
     let mut cuts = cuts.to_vec();
     cuts.sort_by(f64::total_cmp);
@@ -231,13 +230,19 @@ mod tests {
         let (n, cl) = (20, 0.9);
         let (lo, hi) = clopper_pearson(0, n, cl);
         assert_eq!(lo, 0.0);
-        assert!((hi - (1.0 - 0.05_f64.powf(1.0 / n as f64))).abs() < 1e-10, "{hi}");
+        assert!(
+            (hi - (1.0 - 0.05_f64.powf(1.0 / n as f64))).abs() < 1e-10,
+            "{hi}"
+        );
         let (lo, hi) = clopper_pearson(n, n, cl);
         assert_eq!(hi, 1.0);
         assert!((lo - 0.05_f64.powf(1.0 / n as f64)).abs() < 1e-10, "{lo}");
         // The interval of 5 in 100 at 95 %: [0.0164, 0.1128] (the standard table values).
         let (lo, hi) = clopper_pearson(5, 100, 0.95);
-        assert!((lo - 0.01643).abs() < 5e-5 && (hi - 0.11284).abs() < 5e-5, "{lo} {hi}");
+        assert!(
+            (lo - 0.01643).abs() < 5e-5 && (hi - 0.11284).abs() < 5e-5,
+            "{lo} {hi}"
+        );
     }
 
     #[test]
@@ -257,15 +262,25 @@ mod tests {
         let c = null_calibration(&small, &DEFAULT_CUTS).unwrap();
         let bad = c.overstated(0.01);
         assert_eq!(bad.len(), 4, "{c}");
-        assert!(c.to_string().contains("smaller than uniform: 20 of 200"), "{c}");
+        assert!(
+            c.to_string().contains("smaller than uniform: 20 of 200"),
+            "{c}"
+        );
         // Conservative p-values (all large) are not flagged.
         let large: Vec<f64> = uniform.iter().map(|p| p.sqrt()).collect();
-        assert!(null_calibration(&large, &DEFAULT_CUTS).unwrap().overstated(0.01).is_empty());
+        assert!(
+            null_calibration(&large, &DEFAULT_CUTS)
+                .unwrap()
+                .overstated(0.01)
+                .is_empty()
+        );
     }
 
     #[test]
     fn bad_input_is_refused_by_name() {
-        let err = null_calibration(&[], &DEFAULT_CUTS).unwrap_err().to_string();
+        let err = null_calibration(&[], &DEFAULT_CUTS)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("p_values"), "{err}");
         let err = null_calibration(&[0.5, f64::NAN], &DEFAULT_CUTS)
             .unwrap_err()
@@ -273,7 +288,12 @@ mod tests {
         assert!(err.contains("p-value 1 is NaN"), "{err}");
         assert!(null_calibration(&[0.5, 1.5], &DEFAULT_CUTS).is_err());
         assert!(null_calibration(&[0.5], &[]).is_err());
-        let err = null_calibration(&[0.5], &[0.05, 1.0]).unwrap_err().to_string();
-        assert!(err.contains("cuts") && err.contains("1 is not in (0, 1)"), "{err}");
+        let err = null_calibration(&[0.5], &[0.05, 1.0])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("cuts") && err.contains("1 is not in (0, 1)"),
+            "{err}"
+        );
     }
 }
