@@ -290,7 +290,10 @@ fn the_bumphunt_example_finds_the_injected_resonance_and_draws_it() {
     assert!(stdout.contains("Dijet fit dN/dm"), "{stdout}");
     assert!(stdout.contains("BumpHunter (excess)"), "{stdout}");
     // The background was fitted to the same data: every pseudo-experiment refits it.
-    assert!(stdout.contains("refitted in every pseudo-experiment"), "{stdout}");
+    assert!(
+        stdout.contains("refitted in every pseudo-experiment"),
+        "{stdout}"
+    );
     // The Z' sits at 3.5 TeV: the window BumpHunter picks must contain it.
     let result: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("bumphunt.json")).unwrap())
@@ -309,7 +312,15 @@ fn the_null_calibration_example_tabulates_background_only_runs() {
     let dir = scratch.path().to_str().unwrap();
     let script = repo().join("examples/null_calibration.rhai");
     let out = bumplab(
-        &["run", script.to_str().unwrap(), "--", dir, "cwola", "2", "30000"],
+        &[
+            "run",
+            script.to_str().unwrap(),
+            "--",
+            dir,
+            "cwola",
+            "2",
+            "30000",
+        ],
         &repo(),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -325,9 +336,16 @@ fn the_null_calibration_example_tabulates_background_only_runs() {
     let rows = saved["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 4);
     assert_eq!(saved["p_values"].as_array().unwrap().len(), 2);
-    let out = bumplab(&["run", script.to_str().unwrap(), "--", dir, "bumps"], &repo());
+    let out = bumplab(
+        &["run", script.to_str().unwrap(), "--", dir, "bumps"],
+        &repo(),
+    );
     assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("METHOD must be"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("METHOD must be"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -497,6 +515,7 @@ fn the_salad_example_reweights_the_simulation_and_finds_the_signal_in_quick_mode
     assert!((ratio("unweighted") - 1.0).abs() > 0.15, "{result}");
     for figure in [
         "salad_estimate.png",
+        "salad_mass.png",
         "salad_dctr_sidebands.png",
         "salad_mj1_signal_region.png",
         "salad_sic.png",
@@ -527,7 +546,12 @@ fn the_anode_example_scores_the_signal_in_quick_mode() {
         result["global"]["local_z"].as_f64().unwrap() > 5.0,
         "{result}"
     );
-    for figure in ["anode_log_r.png", "anode_losses.png", "anode_sic.png"] {
+    for figure in [
+        "anode_log_r.png",
+        "anode_losses.png",
+        "anode_mass.png",
+        "anode_sic.png",
+    ] {
         assert!(scratch.path().join(figure).exists(), "{figure}");
     }
 }

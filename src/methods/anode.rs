@@ -142,12 +142,33 @@ pub struct Anode {
     /// ln R of the background events drawn for the estimate.
     #[serde(skip)]
     pub background_scores: Vec<f64>,
+    /// For each drawn background event, the signal-region event (its index in `positions`)
+    /// at whose mass it was drawn.
+    #[serde(skip)]
+    pub background_events: Vec<usize>,
+    /// The validation windows' events and the validation flow's draws, scored (`None`
+    /// without windows).
+    #[serde(skip)]
+    pub window_scores: Option<WindowScores>,
     /// The signal-region events' positions in the event set.
     #[serde(skip)]
     pub positions: Vec<usize>,
     /// The events.
     #[serde(skip)]
     pub events: EventSet,
+}
+
+/// The validation windows' events, scored with the signal-region flows over the validation
+/// flow, and the events drawn from the validation flow at their masses.
+#[derive(Clone, Debug)]
+pub struct WindowScores {
+    /// The windows' events' positions in the event set.
+    pub positions: Vec<usize>,
+    /// Their ln R.
+    pub scores: Vec<f64>,
+    /// ln R of the drawn events, `samples` rounds over the windows' events: draw i was made
+    /// at the mass of event i mod `positions.len()`.
+    pub drawn: Vec<f64>,
 }
 
 /// How ANODE's background-model systematic was measured, one entry per efficiency in each
@@ -359,6 +380,7 @@ pub fn anode(
     let folds = MemberData::k_folds(sr.len(), opts.folds, stream_seed(opts.seed, 3))?;
     let mut scores = vec![f64::NAN; sr.len()];
     let mut background_scores = Vec::new();
+    let mut background_events = Vec::new();
     let mut other_scores = vec![Vec::new(); others.len()];
     let mut signal_region_loss = Vec::new();
     let mut signal_region_flows = Vec::new();
@@ -417,6 +439,7 @@ pub fn anode(
                 let r = score(&drawn)?;
                 if j == 0 {
                     background_scores.extend(r);
+                    background_events.extend(held.iter().map(|&p| p as usize));
                 } else {
                     other_scores[j - 1].extend(r);
                 }
@@ -431,6 +454,7 @@ pub fn anode(
 
     // The closure in the validation windows: their events scored with the signal-region flows
     // over the validation flow, against events drawn from it.
+    let mut window_scores = None;
     let validation = match (&validation_rows, &validation_flow) {
         (Ok((_, _, inside)), Some(v)) => {
             let (x, c) = (inputs.tensor(inside)?, context(inside)?);
@@ -453,10 +477,17 @@ pub fn anode(
                 drawn_scores.extend(score(&drawn)?);
             }
             let w = vec![weight; drawn_scores.len()];
-            opts.efficiencies
+            let tests = opts
+                .efficiencies
                 .iter()
                 .map(|&eff| estimate_with_systematic(eff, &data, &drawn_scores, &w, Ok(0.0)))
-                .collect::<Result<Vec<_>>>()?
+                .collect::<Result<Vec<_>>>()?;
+            window_scores = Some(WindowScores {
+                positions: inside.iter().map(|&r| inputs.positions[r]).collect(),
+                scores: data,
+                drawn: drawn_scores,
+            });
+            tests
         }
         _ => Vec::new(),
     };
@@ -526,6 +557,8 @@ pub fn anode(
         seconds: started.elapsed().as_secs_f64(),
         scores,
         background_scores,
+        background_events,
+        window_scores,
         positions: sr.iter().map(|&r| inputs.positions[r]).collect(),
         events: events.clone(),
     })
@@ -757,6 +790,24 @@ mod tests {
         assert_eq!(result.scores.len(), sr);
         assert!(result.scores.iter().all(|s| !s.is_nan()));
         assert_eq!(result.background_scores.len(), 3 * sr);
+        // Every signal-region event's mass was drawn at `samples` times, for the mass figure.
+        let mut drawn_at = vec![0; sr];
+        for &i in &result.background_events {
+            drawn_at[i] += 1;
+        }
+        assert!(drawn_at.iter().all(|&n| n == 3));
+        let windows = result.systematics.windows.unwrap();
+        let w = result.window_scores.as_ref().unwrap();
+        assert_eq!(w.scores.len(), w.positions.len());
+        assert_eq!(w.drawn.len(), 3 * w.positions.len());
+        let mjj = events.column("mjj").unwrap();
+        let (lo, hi) = windows.masked();
+        assert!(w.positions.iter().all(|&p| {
+            let m = mjj[p];
+            lo <= m && m < hi && !(3300.0..3700.0).contains(&m)
+        }));
+        let dir = tempfile::tempdir().unwrap();
+        super::super::anode_report::plot_mass(&result, &dir.path().join("mass.png")).unwrap();
         assert_eq!(result.averaged_epochs, 3);
         assert_eq!(result.sideband_loss.len(), 8);
         assert_eq!(result.signal_region_loss.len(), 2);

@@ -1,6 +1,6 @@
 //! How an [`Anode`] result is shown: a summary table (`Display`), the density ratio of the
-//! signal-region data against the background drawn from the sideband flow, and the flows'
-//! training curves.
+//! signal-region data against the background drawn from the sideband flow, the estimate in
+//! the mass, and the flows' training curves.
 
 use std::fmt;
 use std::path::Path;
@@ -8,6 +8,7 @@ use std::path::Path;
 use super::anode::Anode;
 use super::cwola_report::efficiency_label;
 use super::estimate::{ROW_HEADER, untested_notes};
+use super::estimate_report::{EstimateFigure, ScoredPart, mass_edges, plot_estimate_mass};
 use crate::error::{Error, Result};
 use crate::plot::{Curve, CurveOptions, HistOptions, plot_curves, plot_hists};
 use crate::stats::hist::Hist1D;
@@ -148,6 +149,72 @@ pub fn plot_scores(anode: &Anode, path: &Path) -> Result<()> {
         ],
         &opts,
     )
+}
+
+/// Bins of the mass figure in the signal region (the validation windows get bins of the same
+/// width: two each at the default width of half a signal region).
+const MASS_SR_BINS: usize = 4;
+
+/// ANODE's background estimate in the mass, in the particle-physics convention: at each
+/// tested efficiency the signal-region data passing the ln R cut as points and the events
+/// drawn from the sideband flow at their masses, passing the same cut, as a line (normalised
+/// to the data); beside the signal region, the validation windows' closure test (their data
+/// against the validation flow's draws, each window test at its own cut keeping the same
+/// fraction). Pulls below.
+pub fn plot_mass(anode: &Anode, path: &Path) -> Result<()> {
+    let column = anode.events.column(&anode.window.mass)?;
+    let masses = |positions: &[usize]| positions.iter().map(|&p| column[p]).collect::<Vec<f64>>();
+    let sr_mass = masses(&anode.positions);
+    let mut parts = vec![ScoredPart {
+        reference_mass: anode
+            .background_events
+            .iter()
+            .map(|&i| sr_mass[i])
+            .collect(),
+        data_mass: sr_mass.clone(),
+        data_score: anode.scores.clone(),
+        reference_score: anode.background_scores.clone(),
+        reference_weight: vec![1.0; anode.background_scores.len()],
+        thresholds: anode.estimates.iter().map(|e| e.threshold).collect(),
+    }];
+    let (span, notes) = match (&anode.window_scores, &anode.systematics.windows) {
+        (Some(w), Some(windows)) => {
+            let window_mass = masses(&w.positions);
+            parts.push(ScoredPart {
+                reference_mass: (0..w.drawn.len())
+                    .map(|i| window_mass[i % window_mass.len()])
+                    .collect(),
+                data_mass: window_mass,
+                data_score: w.scores.clone(),
+                reference_score: w.drawn.clone(),
+                reference_weight: vec![1.0; w.drawn.len()],
+                thresholds: anode
+                    .systematics
+                    .validation
+                    .iter()
+                    .map(|e| e.threshold)
+                    .collect(),
+            });
+            (
+                windows.masked(),
+                vec![
+                    "outside the signal region: the validation windows,".into(),
+                    "predicted by a flow trained outside them".into(),
+                ],
+            )
+        }
+        _ => (anode.window.signal_region, Vec::new()),
+    };
+    let figure = EstimateFigure {
+        title: format!("ANODE: {}", anode.window.describe()),
+        mass: anode.window.mass.clone(),
+        edges: mass_edges(anode.window.signal_region, span, MASS_SR_BINS)?,
+        signal_region: anode.window.signal_region,
+        efficiencies: anode.estimates.iter().map(|e| e.efficiency).collect(),
+        reference: "sideband flow samples".into(),
+        notes,
+    };
+    plot_estimate_mass(path, &figure, &parts)
 }
 
 /// The flows' mean negative log-likelihood per epoch, the averaged sideband epochs marked by

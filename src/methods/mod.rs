@@ -6,6 +6,7 @@
 //! - [`cwola`]: CWoLa hunting and SA-CWoLa (seed 002 §4.1, §4.5).
 //! - [`deep_set_vae`]: the Deep Set VAE anomaly score on object-level events (seed 000).
 //! - [`estimate`]: cut-and-count against a weighted reference sample (SALAD, ANODE).
+//! - [`estimate_report`]: the mass figure of such an estimate, data against the reference.
 //! - [`inputs`]: the events in a mass range as standardised feature rows.
 //! - [`latent_vae`]: bump hunting in latent space, a VAE's KL as anomaly score (seed 003).
 //! - [`latent_vae_report`]: the latent VAE's table and figures.
@@ -25,6 +26,7 @@ pub mod cwola;
 pub mod cwola_report;
 pub mod deep_set_vae;
 pub mod estimate;
+pub mod estimate_report;
 pub(crate) mod inputs;
 pub mod latent_map;
 pub mod latent_vae;

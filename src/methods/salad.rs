@@ -198,6 +198,10 @@ pub struct Chain {
     /// The simulation's weights in this chain.
     #[serde(skip)]
     pub sim_weights: Vec<f64>,
+    /// The classifier output (mean of the fold networks, none trained on them) of the
+    /// sideband closure hold-out's data and simulation, in the order of `Salad::groups`.
+    #[serde(skip)]
+    pub holdout_scores: [Vec<f64>; 2],
 }
 
 /// Which part of the mass range.
@@ -981,6 +985,7 @@ fn chain(
         data_scores: scores,
         sim_scores,
         sim_weights,
+        holdout_scores: [held.0, held.1],
     })
 }
 
@@ -1110,6 +1115,23 @@ mod tests {
         }
         let held = (result.groups[0].positions.len() + result.groups[1].positions.len()) as f64;
         assert!((held / (d_sb + s_sb) as f64 - 0.2).abs() < 1e-3, "{held}");
+        // The hold-out's stored scores, with its groups' weights, give the closure behind the
+        // systematic (what the mass figure draws in the sidebands).
+        let chain = &result.reweighted;
+        let [held_data, held_sim] = &chain.holdout_scores;
+        assert_eq!(held_data.len(), result.groups[0].positions.len());
+        assert_eq!(held_sim.len(), result.groups[1].positions.len());
+        for (e, sys) in chain.estimates.iter().zip(&chain.systematics) {
+            let again = closure_ratio(
+                e.threshold,
+                held_data,
+                held_sim,
+                &result.groups[1].weights(),
+            );
+            assert_eq!(again, sys.holdout);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        super::super::salad_report::plot_mass(&result, &dir.path().join("mass.png")).unwrap();
         // Selected and scored views.
         assert_eq!(result.scored().unwrap().len(), d_sr);
         let kept = result.selected(0.1).unwrap().len() as f64;

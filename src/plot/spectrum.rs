@@ -471,7 +471,7 @@ impl Figure for SpectrumFigure<'_> {
         let x_ticks = x.ticks(tick_count(w - 150.0 * t.scale, 90.0, t.scale));
         let pull_axis = self.pull_axis();
         let pull_ticks = if has_pulls {
-            pull_axis.ticks(3)
+            pull_axis.ticks(5)
         } else {
             Ticks {
                 major: vec![],

@@ -86,7 +86,9 @@ mod anode_api {
     use super::anode_options;
     use crate::data::EventSet;
     use crate::methods::anode::{Anode, anode as run_anode};
-    use crate::methods::anode_report::{plot_losses as draw_losses, plot_scores};
+    use crate::methods::anode_report::{
+        plot_losses as draw_losses, plot_mass as draw_mass, plot_scores,
+    };
     use crate::script::methods::significance_map;
     use crate::script::salad::estimate_map;
     use crate::script::state::session_state;
@@ -226,6 +228,15 @@ mod anode_api {
     #[rhai_fn(name = "plot", pure, return_raw)]
     pub fn plot(a: &mut Anode, path: &str) -> Out<()> {
         Ok(plot_scores(a, Path::new(path))?)
+    }
+
+    /// Plots the background estimate in the mass to `path`: at each tested efficiency the
+    /// signal-region data passing the ln R cut (points with Poisson errors) against the
+    /// sideband flow's draws passing it (line), and the validation windows' closure beside
+    /// the signal region, with pulls.
+    #[rhai_fn(pure, return_raw)]
+    pub fn plot_mass(a: &mut Anode, path: &str) -> Out<()> {
+        Ok(draw_mass(a, Path::new(path))?)
     }
 
     /// Plots the flows' negative log-likelihood per epoch to `path`.

@@ -166,7 +166,7 @@ mod salad_api {
     use crate::data::EventSet;
     use crate::methods::salad::{Part, Salad, salad as run_salad};
     use crate::methods::salad_report::{
-        plot_closure_estimate, plot_reweighting as draw_reweighting,
+        plot_closure_estimate, plot_mass as draw_mass, plot_reweighting as draw_reweighting,
     };
     use crate::script::methods::significance_map;
     use crate::script::state::session_state;
@@ -335,6 +335,15 @@ mod salad_api {
     #[rhai_fn(name = "plot", pure, return_raw)]
     pub fn plot(s: &mut Salad, path: &str) -> Out<()> {
         Ok(plot_closure_estimate(s, Path::new(path))?)
+    }
+
+    /// Plots the background estimate in the mass to `path`: at each tested efficiency the
+    /// signal-region data passing the classifier's cut (points with Poisson errors) against
+    /// the reweighted simulation passing it (line), and the same cut on the sideband closure
+    /// hold-out, with pulls.
+    #[rhai_fn(pure, return_raw)]
+    pub fn plot_mass(s: &mut Salad, path: &str) -> Out<()> {
+        Ok(draw_mass(s, Path::new(path))?)
     }
 
     /// Plots the reweighting closure (seed 004 Figs. 4–7): the distribution of `what` (a
