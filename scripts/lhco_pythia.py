@@ -57,7 +57,7 @@ def physics_settings(args):
 
 
 # The variants. "data" is the R&D set's: Pythia's defaults (Monash tune, PDF:pSet 13).
-# "sim" is Black Box 1's Pythia settings (LHCO paper, seeds/002, table 1: another tune and
+# "sim" is Black Box 1's Pythia settings (LHC Olympics 2020, table 1: another tune and
 # PDF, lower alpha_s, other scale factors), which differ from the R&D ones the way the
 # organisers made their background differ. "vincia": Vincia's antenna shower instead of the
 # default one, everything else as "data" (another shower algorithm, closer to how Herwig

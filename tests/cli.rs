@@ -565,7 +565,7 @@ fn the_latent_vae_example_scores_the_signal_in_quick_mode() {
     );
     // The best of the three scores finds the signal, on the training and on the test sample.
     // Which one wins changes with the seed, on lhco_toy as on Pythia events (a KL AUC from 0.2
-    // to 0.8 over seeds on both): seed 003's clean KL result needs its easier sample.
+    // to 0.8 over seeds on both): Bortolato et al. 2021's clean KL result needs its easier sample.
     for prefix in ["", " test"] {
         let best = ["kl", "latent", "recon"]
             .map(|score| auc_after(&stdout, &format!("{score}:{prefix}")))

@@ -133,10 +133,10 @@ pub fn set_encoding(cols: &NamedColumns) -> Result<SetEncoding> {
     })
 }
 
-/// Jets or b-jets (hardest first) kept in the flow encoding (7, seed 001).
+/// Jets or b-jets (hardest first) kept in the flow encoding (7, Caron et al. 2021).
 pub const FLOW_JETS: usize = 7;
 
-/// Leptons (e-, e+, mu-, mu+; hardest first) kept in the flow encoding (4, seed 001).
+/// Leptons (e-, e+, mu-, mu+; hardest first) kept in the flow encoding (4, Caron et al. 2021).
 pub const FLOW_LEPTONS: usize = 4;
 
 /// The counts in the flow encoding, in this order: jets, b-jets, photons, e-, e+, mu-, mu+.

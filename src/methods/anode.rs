@@ -1,4 +1,4 @@
-//! ANODE, anomaly detection with density estimation (seed 002 §3.2).
+//! ANODE, anomaly detection with density estimation (LHC Olympics 2020 §3.2).
 //!
 //! Two conditional densities of the features x given the mass m are learned with normalising
 //! flows (masked autoregressive, rational-quadratic splines):

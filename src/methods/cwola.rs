@@ -1,9 +1,9 @@
-//! CWoLa hunting (seed 002 §4.1): for each signal region of a sliding scan, classifiers learn
+//! CWoLa hunting (LHC Olympics 2020 §4.1): for each signal region of a sliding scan, classifiers learn
 //! to tell signal-region events from sideband events with features that carry no mass
 //! information; a signal localised in mass and different in those features is what they can
 //! learn. Each event is scored by classifiers that never saw it (nested cross-validation), the
 //! highest-scoring fraction is kept, and the kept events' mass spectrum is tested for a bump in
-//! the signal region ([`window_test`]).
+//! the signal region ([`window_significance`]).
 //!
 //! Nested cross-validation, as the paper does it:
 //! - **k** — every event in the hunt range is dealt into `folds` folds. Events of fold k are
@@ -21,10 +21,10 @@
 //! that depend on the mass break that: the classifiers learn the background's own signal
 //! region/sideband difference, and the selected spectrum grows a bump (or a dip) that the
 //! sideband fit reads as a signal. Dividing the jet masses by the mass
-//! ([`Rescaling::Ratio`], the default) is the guard; seed 002's eq. 4.2 ([`Rescaling::Eq42`])
+//! ([`Rescaling::Ratio`], the default) is the guard; LHC Olympics 2020's eq. 4.2 ([`Rescaling::Eq42`])
 //! leaves the jet-mass difference dependent on the mass near its lower edge (docs/cwola.md).
 //!
-//! [`sa_cwola`] is the simulation-augmented variant (seed 002 §4.5): background simulation
+//! [`sa_cwola`] is the simulation-augmented variant (LHC Olympics 2020 §4.5): background simulation
 //! joins every member's training set with its labels reversed (signal region 0, sidebands 1),
 //! so a classifier that learns the background's own difference between signal region and
 //! sidebands is penalised. Eq. 4.11 adds λ times the simulation's log-likelihood to the loss;
@@ -42,7 +42,9 @@ use super::estimate::Significance;
 pub use super::inputs::Rescaling;
 use super::inputs::{InputSpec, Inputs};
 use super::regions::{Region, Side, cwola_weights, sliding_regions};
-use super::window_test::{WindowTest, WindowTestOptions, window_test};
+use super::window_significance::{
+    WindowSignificance, WindowSignificanceOptions, window_significance,
+};
 use crate::data::binning::log_bins;
 use crate::data::eventset::EventSet;
 use crate::error::{Error, Result};
@@ -54,7 +56,7 @@ use crate::progress::Progress;
 use crate::seed::stream_seed;
 use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
 
-/// Options of [`cwola_hunt`]; the defaults follow seed 002 §4.1 where the paper is specific,
+/// Options of [`cwola_hunt`]; the defaults follow LHC Olympics 2020 §4.1 where the paper is specific,
 /// and are chosen to finish a 1M-event hunt in minutes on a laptop where it is not.
 #[derive(Clone, Debug)]
 pub struct CwolaOptions {
@@ -66,7 +68,7 @@ pub struct CwolaOptions {
     /// (those of [`RESCALED_BY_DEFAULT`] among the default features: mj1, dmj).
     pub rescale: Vec<String>,
     /// How `rescale`'s features are divided by the mass: m/m_JJ ([`Rescaling::Ratio`], the
-    /// default) or seed 002's eq. 4.2 ([`Rescaling::Eq42`]).
+    /// default) or LHC Olympics 2020's eq. 4.2 ([`Rescaling::Eq42`]).
     pub rescaling: Rescaling,
     /// Bin edges of the mass (16 log-spaced bins over 2632–6000 GeV).
     pub edges: Vec<f64>,
@@ -85,7 +87,7 @@ pub struct CwolaOptions {
     /// Which signal regions to scan, by index (`None`: all).
     pub regions: Option<Vec<usize>>,
     /// The window tests' background fit (the nested dijet family) and fit-quality threshold.
-    pub window_test: WindowTestOptions,
+    pub window_significance: WindowSignificanceOptions,
     /// The members' shape (`inputs` is set from `features`): 3 × 32, ReLU (the paper: 4 × 128).
     pub network: MlpConfig,
     /// Training (the seed is derived from `seed`): 10 epochs, batch 2048, Adam 1e-3,
@@ -123,7 +125,7 @@ impl Default for CwolaOptions {
             eps_cut: 0.01,
             efficiencies: vec![0.1, 0.01, 0.002],
             regions: None,
-            window_test: WindowTestOptions::default(),
+            window_significance: WindowSignificanceOptions::default(),
             network: MlpConfig {
                 hidden: vec![32, 32, 32],
                 ..MlpConfig::new(4)
@@ -149,9 +151,9 @@ pub struct RegionResult {
     /// Events in the lower sideband, the signal region and the upper sideband.
     pub counts: [usize; 3],
     /// The test without any selection (the inclusive bump hunt).
-    pub inclusive: WindowTest,
+    pub inclusive: WindowSignificance,
     /// One test per selection efficiency, in the order of the options.
-    pub tests: Vec<WindowTest>,
+    pub tests: Vec<WindowSignificance>,
     /// Per outer fold, the kept members' mean validation signal-region efficiency at
     /// `eps_cut` sideband efficiency (about `eps_cut` when nothing was learned); for SA-CWoLa
     /// less the same efficiency on the simulation (about 0 when nothing beyond the simulated
@@ -208,10 +210,10 @@ pub struct GlobalSignificance {
 impl CwolaHunt {
     /// The most significant selected test (the inclusive tests are not counted) with its
     /// trials-corrected global p-value over every selected test; tests with a poor sideband
-    /// fit count as trials but are not ranked ([`WindowTest::is_ranked`]). `None` if no test
+    /// fit count as trials but are not ranked ([`WindowSignificance::is_ranked`]). `None` if no test
     /// can be ranked.
     pub fn global(&self) -> Option<GlobalSignificance> {
-        let mut best: Option<(usize, &WindowTest)> = None;
+        let mut best: Option<(usize, &WindowSignificance)> = None;
         let mut trials = 0;
         for (r, region) in self.regions.iter().enumerate() {
             for t in &region.tests {
@@ -319,7 +321,7 @@ pub fn cwola_hunt(
     hunt(events, None, opts, interrupt)
 }
 
-/// Runs SA-CWoLa hunting (seed 002 §4.5, see the module documentation): CWoLa hunting on
+/// Runs SA-CWoLa hunting (LHC Olympics 2020 §4.5, see the module documentation): CWoLa hunting on
 /// `data` whose classifiers are also trained on the background simulation `sim` with reversed
 /// labels, weighted so that the simulation's total weight is `lambda` times the data's (the
 /// paper: λ = 0.5). Only data events are scored and tested. `sim` needs the mass and feature
@@ -454,7 +456,7 @@ fn hunt(
         efficiencies: opts.efficiencies.clone(),
         inputs: inputs_in_words(opts),
         regions: results,
-        min_fit_pvalue: opts.window_test.min_fit_pvalue,
+        min_fit_pvalue: opts.window_significance.min_fit_pvalue,
         events_in_range: inputs.len(),
         seconds: started.elapsed().as_secs_f64(),
         in_range: inputs.positions,
@@ -521,7 +523,7 @@ fn check_options(opts: &CwolaOptions) -> Result<()> {
     for &e in &opts.efficiencies {
         check_efficiency("efficiencies", e)?;
     }
-    opts.window_test.check()
+    opts.window_significance.check()
 }
 
 fn chosen_regions(all: &[Region], chosen: Option<&[usize]>) -> Result<Vec<Region>> {
@@ -811,7 +813,13 @@ fn test_region(
     validation_efficiency: Vec<f64>,
     opts: &CwolaOptions,
 ) -> Result<RegionResult> {
-    let inclusive = window_test(&opts.edges, &region, &inputs.mass, 1.0, &opts.window_test)?;
+    let inclusive = window_significance(
+        &opts.edges,
+        &region,
+        &inputs.mass,
+        1.0,
+        &opts.window_significance,
+    )?;
     let mut by_fold: Vec<Vec<usize>> = vec![Vec::new(); opts.folds];
     for (r, &f) in fold.iter().enumerate() {
         by_fold[f].push(r);
@@ -833,12 +841,12 @@ fn test_region(
         }
         rows.sort_unstable();
         let masses: Vec<f64> = rows.iter().map(|&r| inputs.mass[r]).collect();
-        tests.push(window_test(
+        tests.push(window_significance(
             &opts.edges,
             &region,
             &masses,
             eff,
-            &opts.window_test,
+            &opts.window_significance,
         )?);
         selected.push(rows.iter().map(|&r| inputs.positions[r]).collect());
     }

@@ -1,4 +1,4 @@
-//! How a [`CwolaHunt`] is shown: a summary table (`Display`) and the two figures of seed 002
+//! How a [`CwolaHunt`] is shown: a summary table (`Display`) and the two figures of LHC Olympics 2020
 //! §4.1, the local p-value against the signal-region centre per efficiency (Fig. 34) and the
 //! selected mass spectra of one region with their sideband fits (Fig. 35).
 
@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::cwola::{CwolaHunt, RegionResult};
 use super::estimate::MIN_REFERENCE_EVENTS;
-use super::window_test::WindowTest;
+use super::window_significance::WindowSignificance;
 use crate::error::Result;
 use crate::plot::{Curve, CurveOptions, Spectrum, SpectrumOptions, plot_curves, plot_spectrum};
 
@@ -16,7 +16,7 @@ pub fn efficiency_label(eff: f64) -> String {
     format!("{}%", eff * 100.0)
 }
 
-fn cell(t: &WindowTest) -> String {
+fn cell(t: &WindowSignificance) -> String {
     if t.fit_error.is_some() {
         return format!("{:>6.0} / fit failed", t.observed);
     }
@@ -34,7 +34,7 @@ fn cell(t: &WindowTest) -> String {
 }
 
 /// The chosen sideband fit of a test: function, χ²/ndf and its p-value.
-fn fit_cell(t: &WindowTest) -> String {
+fn fit_cell(t: &WindowSignificance) -> String {
     match t.fit() {
         Some(fit) => format!(
             "{:<6} {:>6.1}/{:<3} {:>7.3}",
@@ -186,7 +186,7 @@ fn poor_fit_note(threshold: f64) -> String {
 }
 
 /// The legend label of a test's sideband fit: function, χ²/ndf and p-value.
-fn fit_label(name: &str, t: &WindowTest) -> String {
+fn fit_label(name: &str, t: &WindowSignificance) -> String {
     match t.fit() {
         Some(fit) => format!(
             "{name}: {} fit, χ²/ndf = {:.1}/{}, p = {:.2e}",
@@ -249,7 +249,7 @@ mod tests {
     use crate::data::EventSet;
     use crate::data::binning::log_bins;
     use crate::methods::regions::sliding_regions;
-    use crate::methods::window_test::{WindowTestOptions, window_test};
+    use crate::methods::window_significance::{WindowSignificanceOptions, window_significance};
     use rand::RngExt;
     use rand_xoshiro::Xoshiro256PlusPlus;
     use rand_xoshiro::rand_core::SeedableRng;
@@ -273,13 +273,13 @@ mod tests {
     fn hunt() -> CwolaHunt {
         let edges = log_bins(2632.0, 6000.0, 16).unwrap();
         let region = sliding_regions(&edges, 3, 2).unwrap()[2].clone();
-        let opts = WindowTestOptions::default();
+        let opts = WindowSignificanceOptions::default();
         let smooth = masses(60_000, 1, |_| 1.0);
         let sculpted = masses(100_000, 4, |m| {
             0.4 + 0.6 * (-((m / 4300.0).ln() / 0.05).powi(2)).exp()
         });
-        let inclusive = window_test(&edges, &region, &smooth, 1.0, &opts).unwrap();
-        let tight = window_test(&edges, &region, &sculpted, 0.1, &opts).unwrap();
+        let inclusive = window_significance(&edges, &region, &smooth, 1.0, &opts).unwrap();
+        let tight = window_significance(&edges, &region, &sculpted, 0.1, &opts).unwrap();
         assert!(inclusive.poor_fit.is_none() && tight.poor_fit.is_some());
         CwolaHunt {
             method: "CWoLa".into(),

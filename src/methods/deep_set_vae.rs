@@ -1,4 +1,4 @@
-//! The Deep Set VAE workflow (seed 000): train [`SetVae`] on background events in the object
+//! The Deep Set VAE workflow (Ostdiek 2021): train [`SetVae`] on background events in the object
 //! layout of [`crate::data::objects`] and score events by their loss.
 //!
 //! The events are encoded as sets ([`encode::set_encoding`]: MET and up to 19 objects, each
@@ -392,7 +392,7 @@ mod tests {
         assert!(deep_set_vae(&lhco, &quick(1.0), None).is_err());
     }
 
-    /// The acceptance measurement of seed 000 on the toy: β = 1, trained per channel on
+    /// The acceptance measurement of Ostdiek 2021 on the toy: β = 1, trained per channel on
     /// background, SI = max over eps_B in {1e-2, 1e-3, 1e-4} of eps_S / sqrt(eps_B) on fresh
     /// background plus each signal of the channel; at least one signal per channel must reach
     /// SI > 2. Channels 2a, 2b and 3 pass; channel 1 does not (best SI about 0.4 although HT

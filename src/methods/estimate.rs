@@ -1,5 +1,5 @@
 //! Cut-and-count against a weighted reference sample: the background estimate of SALAD (the
-//! DCTR-reweighted simulation, seed 004 eq. 2.4) and of ANODE (events drawn from the
+//! DCTR-reweighted simulation, Andreassen et al. 2020 eq. 2.4) and of ANODE (events drawn from the
 //! sideband density). A threshold on the score keeps a fraction of the data; the reference
 //! events above it, weighted, predict how many data events should pass.
 
@@ -27,7 +27,7 @@ pub struct Estimate {
     pub predicted_error: f64,
     /// Its systematic uncertainty (e.g. from the closure of the same cut in the sidebands).
     pub systematic_error: f64,
-    /// Predicted over observed efficiency (seed 004 Fig. 9): 1 where the estimate closes.
+    /// Predicted over observed efficiency (Andreassen et al. 2020 Fig. 9): 1 where the estimate closes.
     pub efficiency_ratio: f64,
     /// Its statistical uncertainty (both samples' counts).
     pub efficiency_ratio_error: f64,

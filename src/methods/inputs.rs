@@ -19,7 +19,7 @@ pub enum Rescaling {
     /// value including the low end where a classifier's cut sits. CWoLa's default.
     #[default]
     Ratio,
-    /// Eq. 4.2 of seed 002, `m → (m - 30 GeV)/m_JJ + 30/3000`. The offset's share, -30 GeV /
+    /// Eq. 4.2 of LHC Olympics 2020, `m → (m - 30 GeV)/m_JJ + 30/3000`. The offset's share, -30 GeV /
     /// m_JJ, moves with m_JJ: for a jet-mass difference dmj, whose density is largest near 0,
     /// the lower edge of the rescaled values is at -30/m_JJ + 0.01, so a cut there keeps a
     /// different fraction of signal-region and sideband background (see docs/cwola.md).

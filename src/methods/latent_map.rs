@@ -1,4 +1,4 @@
-//! The latent-space characterisation of seed 003 §V: with a trained VAE's encoder frozen, a
+//! The latent-space characterisation of Bortolato et al. 2021 §V: with a trained VAE's encoder frozen, a
 //! second decoder learns to reconstruct the jet observables from the latent point z and the
 //! dijet mass, and evaluating it on a grid of (z, m_jj) draws each observable as a heat map
 //! (the paper's Figs. 7–8). A signal shows up as a localised feature in the mass direction.

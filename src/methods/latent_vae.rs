@@ -1,4 +1,4 @@
-//! Bump hunting in latent space (BuHuLaSpa, seed 003; seed 002 §3.3): a variational
+//! Bump hunting in latent space (BuHuLaSpa, Bortolato et al. 2021; LHC Olympics 2020 §3.3): a variational
 //! autoencoder on the jet observables, with the per-event KL divergence of the latent
 //! posterior to the prior as the anomaly score.
 //!
@@ -99,7 +99,7 @@ pub struct LatentVaeOptions {
     pub seed: u64,
 }
 
-/// The default inputs of seed 003.
+/// The default inputs of Bortolato et al. 2021.
 pub const DEFAULT_FEATURES: [&str; 6] = ["mj1", "mj2", "tau21_1", "tau21_2", "tau32_1", "tau32_2"];
 
 impl Default for LatentVaeOptions {

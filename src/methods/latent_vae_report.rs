@@ -24,7 +24,7 @@ pub struct TruthPerformance {
     pub score: LatentScore,
     /// Area under the ROC curve.
     pub auc: f64,
-    /// ε_S / sqrt(ε_B) at the first cut keeping at least half the signal (seed 003 Fig. 4).
+    /// ε_S / sqrt(ε_B) at the first cut keeping at least half the signal (Bortolato et al. 2021 Fig. 4).
     pub sic_at_half: f64,
 }
 

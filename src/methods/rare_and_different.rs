@@ -1,4 +1,4 @@
-//! *Rare and Different* (seed 001): an ensemble of Deep SVDD networks, which flags events
+//! *Rare and Different* (Caron et al. 2021): an ensemble of Deep SVDD networks, which flags events
 //! that are *different* from the training data, and an autoregressive flow, which flags
 //! events that are *rare* under it, combined into one anomaly score.
 //!

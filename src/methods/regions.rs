@@ -1,4 +1,4 @@
-//! Signal regions and sidebands sliding over a binned resonant variable (seed 002 §4.1):
+//! Signal regions and sidebands sliding over a binned resonant variable (LHC Olympics 2020 §4.1):
 //! a signal region is `sr_bins` adjacent bins, its sidebands the `sb_bins` bins on each side,
 //! and the region slides one bin at a time from the first position where both sidebands fit to
 //! the last.
@@ -102,7 +102,7 @@ pub fn sliding_regions(edges: &[f64], sr_bins: usize, sb_bins: usize) -> Result<
         .collect())
 }
 
-/// Per-event training weights of CWoLa (seed 002 §4.1): signal-region events weigh 1, and each
+/// Per-event training weights of CWoLa (LHC Olympics 2020 §4.1): signal-region events weigh 1, and each
 /// sideband is weighted so that the two sidebands have equal total weight and together the
 /// signal region's. `counts` are the events in (lower, signal, upper); an empty one is an
 /// error naming the region.

@@ -1,4 +1,4 @@
-//! SALAD, simulation-assisted likelihood-free anomaly detection (seed 004; seed 002 §4.4–4.5).
+//! SALAD, simulation-assisted likelihood-free anomaly detection (Andreassen et al. 2020; LHC Olympics 2020 §4.4–4.5).
 //!
 //! 1. **DCTR.** A classifier f(x, m), parameterised in the mass, tells data from background
 //!    simulation in the sidebands. Its odds w = f/(1 - f) are the likelihood ratio
@@ -14,13 +14,13 @@
 //!    compared with the observed count: a local p-value per ε, and Šidák's correction over the
 //!    efficiencies tested. The simulation is normalised to the signal-region data count (the
 //!    interpolated normalisation Σw/N is reported, not used: 1 % of 10⁵ events is a many-σ
-//!    effect). The residual bias of the reweighting (seed 004 §6) enters as a systematic
+//!    effect). The residual bias of the reweighting (Andreassen et al. 2020 §6) enters as a systematic
 //!    uncertainty with two parts, per efficiency, added in quadrature:
 //!    - **sideband closure**: |pred/obs − 1| of the same cut on a hold-out of the sidebands
 //!      (`closure_share`, 0.2) that plays no part in DCTR's training or early stopping (the
 //!      sideband events are split three ways: training, early stopping, closure), with that
 //!      ratio's statistical uncertainty in quadrature;
-//!    - **validation windows** (the interpolation, seed 004 §6's crux): a second DCTR, trained
+//!    - **validation windows** (the interpolation, Andreassen et al. 2020 §6's crux): a second DCTR, trained
 //!      only on the sidebands outside [`ValidationWindows::masked`] (`validation_width`, 0.5
 //!      signal-region widths on each side), reweights the simulation in the two windows it
 //!      never saw; the same cut's non-closure there, sqrt((pred/obs − 1)² + σ²) per window, the
@@ -56,7 +56,7 @@ use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
 /// DCTR probabilities are kept within [floor, 1 - floor] so that no weight is infinite.
 const PROBABILITY_FLOOR: f64 = 1e-6;
 
-/// Options of [`salad`]; the defaults follow seeds 002 §4.5 and 004 where they are specific.
+/// Options of [`salad`]; the defaults follow LHC Olympics 2020 §4.5 and Andreassen et al. 2020 where they are specific.
 #[derive(Clone, Debug)]
 pub struct SaladOptions {
     /// The signal region, range and features (see [`Window`]).
@@ -78,13 +78,13 @@ pub struct SaladOptions {
     /// Width of each validation window of the interpolation test, in signal-region widths
     /// (0.5; see [`Window::validation_windows`]).
     pub validation_width: f64,
-    /// The DCTR networks (inputs: features and mass): 3 × 128, ReLU (seed 002 §4.5: 3 × 64).
+    /// The DCTR networks (inputs: features and mass): 3 × 128, ReLU (LHC Olympics 2020 §4.5: 3 × 64).
     pub dctr_network: MlpConfig,
     /// DCTR training: 30 epochs, batch 512, Adam 1e-3, patience 6 on the hold-out loss.
     pub dctr_training: TrainOptions,
     /// The signal-region classifiers: 3 × 64, ReLU.
     pub network: MlpConfig,
-    /// Their training: 10 epochs, batch 512, Adam 1e-3, no early stopping (seed 002 §4.5).
+    /// Their training: 10 epochs, batch 512, Adam 1e-3, no early stopping (LHC Olympics 2020 §4.5).
     pub training: TrainOptions,
     /// Signal-region data efficiencies at which the background estimate is tested.
     pub efficiencies: Vec<f64>,

@@ -1,5 +1,5 @@
 //! How a [`Salad`] result is shown: a summary table (`Display`), the background-estimate
-//! closure of seed 004 Fig. 9, the reweighting closure of Figs. 4–7 and the estimate in the
+//! closure of Andreassen et al. 2020 Fig. 9, the reweighting closure of Figs. 4–7 and the estimate in the
 //! mass.
 
 use std::fmt;

@@ -66,7 +66,7 @@ impl Window {
 /// next to the signal region. A model trained on the sidebands outside
 /// [`masked`](Self::masked) (the signal region and both windows) predicts the windows, which
 /// hold no signal, so its error there measures how well it interpolates across a gap of the
-/// signal region's kind (seed 004 §6: the interpolation is the crux).
+/// signal region's kind (Andreassen et al. 2020 §6: the interpolation is the crux).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct ValidationWindows {
     /// The window just below the signal region.

@@ -1,5 +1,5 @@
 //! The (conditional) masked autoregressive flow with rational-quadratic spline transforms of
-//! seed 001 (*Rare and Different*, sec. III) and the density estimator of ANODE (seed 002,
+//! Caron et al. 2021 (*Rare and Different*, sec. III) and the density estimator of ANODE (LHC Olympics 2020,
 //! sec. 3.2): `layers` autoregressive transforms, each a [`Made`] network giving the
 //! parameters of one [`RqSpline`] per dimension, with the dimension order reversed between
 //! layers, on a standard normal base density.

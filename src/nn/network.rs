@@ -34,12 +34,12 @@ pub enum Architecture {
         /// Its shape.
         config: FlowConfig,
     },
-    /// A variational autoencoder (seed 003).
+    /// A variational autoencoder (Bortolato et al. 2021).
     Vae {
         /// Its shape and loss weights.
         config: VaeConfig,
     },
-    /// A Deep SVDD network (seed 001); its target is saved with the weights.
+    /// A Deep SVDD network (Caron et al. 2021); its target is saved with the weights.
     DeepSvdd {
         /// Its shape.
         config: SvddConfig,

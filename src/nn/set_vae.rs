@@ -1,5 +1,5 @@
 //! The Deep Set β-VAE of *Deep Set Autoencoders for Anomaly Detection in Particle Physics*
-//! (Ostdiek, seed 000, sections 3.1–3.2).
+//! (Ostdiek, Ostdiek 2021, sections 3.1–3.2).
 //!
 //! **Inputs.** A batch is `Batch::x` of shape [events, objects, 5]: per object four standardised
 //! continuous features (log10 E, log10 pT, eta, phi, in the layout of

@@ -1,4 +1,4 @@
-//! Building blocks for networks on sets of objects (the Deep Set VAE of seed 000): a
+//! Building blocks for networks on sets of objects (the Deep Set VAE of Ostdiek 2021): a
 //! per-object network shared by every object of an event, and featurewise sort pooling
 //! (FSPool, Zhang, Hare and Prügel-Bennett 2019) that turns the per-object outputs into one
 //! permutation-invariant vector per event.
@@ -6,7 +6,7 @@
 //! Sets are padded to a common length: values [events, objects, features] with a mask
 //! [events, objects] holding 1 for a real object and 0 for padding. The values held in padded
 //! slots never change a result. Whether the number of slots does is the pool's
-//! [`PoolPadding`]: excluded padding makes it irrelevant; zero padding, as in seed 000's own
+//! [`PoolPadding`]: excluded padding makes it irrelevant; zero padding, as in Ostdiek 2021's own
 //! networks, counts every slot as a member holding 0.
 
 use candle_core::{D, DType, Device, Tensor};
@@ -114,7 +114,7 @@ pub enum PoolPadding {
     Excluded,
     /// Every slot is a member and a padded slot holds the value 0: the values of all `objects`
     /// slots, zeros included, are sorted together and sit at r = i / (objects - 1), so the
-    /// number of real objects decides how many positions hold zeros (seed 000's networks,
+    /// number of real objects decides how many positions hold zeros (Ostdiek 2021's networks,
     /// which call FSPool without set sizes on sets padded with zeros to 20).
     Zeros,
 }
@@ -242,7 +242,7 @@ impl FsPool {
 }
 
 /// A set encoder: an [`ObjectNet`] followed by an [`FsPool`], mapping padded sets to one
-/// vector per event (the encoder half of seed 000's Deep Set VAE before its latent heads).
+/// vector per event (the encoder half of Ostdiek 2021's Deep Set VAE before its latent heads).
 #[derive(Clone, Debug)]
 pub struct SetEncoder {
     /// The per-object network.

@@ -1,10 +1,10 @@
-//! Deep SVDD (Ruff et al. 2018, as used in *Rare and Different*, seed 001): a bias-free dense
+//! Deep SVDD (Ruff et al. 2018, as used in *Rare and Different*, Caron et al. 2021): a bias-free dense
 //! network trained to map every training event onto a fixed target point c; the distance of
 //! an event's output to c is its anomaly score.
 //!
 //! The target is not trained. Set it before training, either from the data with
 //! [`DeepSvdd::set_target_from`] (the mean output of the untrained network, as in Ruff et al.)
-//! or to a chosen point with [`DeepSvdd::set_target`] (seed 001's constant vectors O_n^d);
+//! or to a chosen point with [`DeepSvdd::set_target`] (Caron et al. 2021's constant vectors O_n^d);
 //! [`Trainable::loss`] is an error until then. The target is a fixed tensor of the network's
 //! [`Params`] named [`TARGET_PARAM`]: checkpoints keep it, optimizers never see it.
 
@@ -28,9 +28,9 @@ pub const TARGET_EPS: f64 = 0.1;
 pub struct SvddConfig {
     /// Input features.
     pub inputs: usize,
-    /// Hidden widths ([512, 256, 128], seed 001).
+    /// Hidden widths ([512, 256, 128], Caron et al. 2021).
     pub hidden: Vec<usize>,
-    /// Activation after each hidden layer (elu, seed 001).
+    /// Activation after each hidden layer (elu, Caron et al. 2021).
     pub activation: Activation,
     /// Output dimension d (32).
     pub out_dim: usize,
@@ -153,7 +153,7 @@ impl DeepSvdd {
         })
     }
 
-    /// Sets the target to `c` (out_dim finite numbers), e.g. seed 001's constant vectors.
+    /// Sets the target to `c` (out_dim finite numbers), e.g. Caron et al. 2021's constant vectors.
     pub fn set_target(&self, c: &[f32]) -> Result<()> {
         if c.len() != self.config.out_dim || c.iter().any(|v| !v.is_finite()) {
             return Err(Error::invalid(

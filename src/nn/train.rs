@@ -190,7 +190,7 @@ pub struct TrainOptions {
     pub patience: Option<usize>,
     /// Stop at a turning point of the monitor: once it has improved `rise` epochs in a row and
     /// then worsened `fall` epochs in a row, e.g. (5, 5) on "val_kl" with
-    /// [`Goal::Maximise`] for the KL-peak rule of seed 003 (`None`: never). With
+    /// [`Goal::Maximise`] for the KL-peak rule of Bortolato et al. 2021 (`None`: never). With
     /// `restore_best` the model keeps the best epoch, which is the peak.
     pub stop_at_peak: Option<(usize, usize)>,
     /// The quantity early stopping, best-weights restore and the schedule watch:

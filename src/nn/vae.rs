@@ -1,4 +1,4 @@
-//! The variational autoencoder of *Bump Hunting in Latent Space* (seed 003): an encoder to a
+//! The variational autoencoder of *Bump Hunting in Latent Space* (Bortolato et al. 2021): an encoder to a
 //! Gaussian latent posterior (means and log-variances), a decoder back to the inputs,
 //! optionally conditioned on extra inputs (e.g. the dijet mass), and the per-event KL
 //! divergence to the unit-Gaussian prior as the anomaly score.
@@ -23,15 +23,15 @@ use crate::error::{Error, Result};
 pub struct VaeConfig {
     /// Input features (also the reconstructed outputs).
     pub inputs: usize,
-    /// Latent dimensions (1, as in seed 003).
+    /// Latent dimensions (1, as in Bortolato et al. 2021).
     pub latent: usize,
     /// Hidden widths of the encoder ([64, 64, 64]); the decoder mirrors them.
     pub hidden: Vec<usize>,
-    /// Activation after every hidden layer (selu, as in seed 003).
+    /// Activation after every hidden layer (selu, as in Bortolato et al. 2021).
     pub activation: Activation,
     /// Weight of the KL term (1).
     pub beta: f64,
-    /// Weight of the reconstruction term (1; seed 003 uses 5000).
+    /// Weight of the reconstruction term (1; Bortolato et al. 2021 uses 5000).
     pub recon_weight: f64,
     /// Extra decoder inputs taken from [`Batch::context`] (0: an unconditional decoder).
     pub conditional_decoder_inputs: usize,
@@ -215,7 +215,7 @@ impl Vae {
     }
 
     /// The KL divergence of every event's posterior to the unit Gaussian, [events]: the
-    /// anomaly score of seed 003.
+    /// anomaly score of Bortolato et al. 2021.
     pub fn kl(&self, x: &Tensor) -> Result<Tensor> {
         let (mu, logvar) = self.encode(x)?;
         gaussian_kl(&mu, &logvar)

@@ -1,7 +1,7 @@
 //! Box plots side by side, one box per labelled set of values: the box spans the 25th to
 //! 75th percentile with a line at the median, the whiskers reach the minimum and maximum, and
 //! every value is drawn as a point beside the box. [`plot_dm_boxes`] draws the per-signal
-//! significance improvements of Dark Machines evaluations this way (seed 000 Fig. 6, seed 001
+//! significance improvements of Dark Machines evaluations this way (Ostdiek 2021 Fig. 6, Caron et al. 2021
 //! Fig. 5), one box per method.
 
 use std::path::Path;

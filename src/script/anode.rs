@@ -94,7 +94,7 @@ mod anode_api {
     use crate::script::state::session_state;
     use crate::script::values::{Out, save_json};
 
-    /// ANODE (seed 002 §3.2): `anode(events, #{ signal_region: [3300.0, 3700.0], ... })`.
+    /// ANODE (LHC Olympics 2020 §3.2): `anode(events, #{ signal_region: [3300.0, 3700.0], ... })`.
     /// Conditional normalising flows (masked autoregressive, rational-quadratic splines)
     /// learn p_data(x | m) on the signal-region events (`folds` 2: each event scored by the
     /// flow of the other folds) and p_bkg(x | m) on the sidebands (the rest of `range`,

@@ -1,6 +1,6 @@
 //! The `anomaly` domain: unsupervised anomaly scores trained on background-dominated data
-//! (the latent-space VAE of seed 003, rare and different of seed 001, the Deep Set VAE of
-//! seed 000) and the Dark Machines evaluation of such scores. Each workflow registers its
+//! (the latent-space VAE of Bortolato et al. 2021, rare and different of Caron et al. 2021, the Deep Set VAE of
+//! Ostdiek 2021) and the Dark Machines evaluation of such scores. Each workflow registers its
 //! functions in a module of its own, merged here.
 
 use rhai::Module;

@@ -35,7 +35,7 @@ pub fn module() -> Module {
     let mut module = exported_module!(deep_set_vae_api);
     module.set_custom_type_with_comments::<crate::methods::deep_set_vae::DeepSetVae>(
         "DeepSetVae",
-        &["/// A trained Deep Set VAE (seed 000): the network, the standardisation of its training events and the training history; `score(events)` gives the anomaly score."],
+        &["/// A trained Deep Set VAE (Ostdiek 2021): the network, the standardisation of its training events and the training history; `score(events)` gives the anomaly score."],
     );
     module
 }
@@ -111,7 +111,7 @@ mod deep_set_vae_api {
     use crate::script::state::session_state;
     use crate::script::values::{Out, array, save_json};
 
-    /// The Deep Set VAE (seed 000): `deep_set_vae(events, #{ beta: 1.0, epochs: 30 })` trains
+    /// The Deep Set VAE (Ostdiek 2021): `deep_set_vae(events, #{ beta: 1.0, epochs: 30 })` trains
     /// on `events` (background in the Dark Machines object layout, e.g. from
     /// `darkmachines_toy` or `read_darkmachines`; labels are ignored) and returns a
     /// `DeepSetVae` whose `score(events)` is the anomaly score. Each event is a set: MET and

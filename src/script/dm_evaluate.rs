@@ -94,7 +94,7 @@ mod dm_api {
     use crate::stats::dark_machines::{DmEvaluation, DmOptions, dm_evaluate as evaluate};
     use crate::stats::metrics::Spread;
 
-    /// The Dark Machines evaluation of anomaly scores (seeds 000 and 001):
+    /// The Dark Machines evaluation of anomaly scores (Ostdiek 2021 and Caron et al. 2021):
     /// `dm_evaluate(#{ ch1: #{ background: [...], sig_a: [...] }, ch2a: #{ ... } }, #{})`, or
     /// one channel's `#{ background: [...], sig_a: [...] }`. Higher scores are more
     /// anomalous. Per signal and channel: the AUC, eps_S at each background efficiency and

@@ -60,7 +60,7 @@ pub fn module() -> Module {
     );
     module.set_custom_type_with_comments::<crate::methods::latent_map::LatentMap>(
         "LatentMap",
-        &["/// The jet observables decoded over the (z, m_jj) plane by a mass-aware decoder (seed 003 §V)."],
+        &["/// The jet observables decoded over the (z, m_jj) plane by a mass-aware decoder (Bortolato et al. 2021 §V)."],
     );
     module
 }
@@ -183,7 +183,7 @@ mod latent_vae_api {
     use crate::script::state::session_state;
     use crate::script::values::{Out, array, save_json};
 
-    /// Bump hunting in latent space (seed 003): `latent_vae(events, #{ ... })` trains `runs`
+    /// Bump hunting in latent space (Bortolato et al. 2021): `latent_vae(events, #{ ... })` trains `runs`
     /// VAEs on the jet observables and scores every event by the KL divergence of its latent
     /// posterior to the prior, averaged over the runs. The mass is never an input (a score
     /// that knows m_jj would sculpt the spectrum the bump hunt reads). Options and defaults
@@ -316,7 +316,7 @@ mod latent_vae_api {
         save_json(&v.to_json(), path)
     }
 
-    /// The latent-space characterisation of seed 003 §V: `latent_map(vae, #{ ... })` freezes
+    /// The latent-space characterisation of Bortolato et al. 2021 §V: `latent_map(vae, #{ ... })` freezes
     /// the encoder of one run, trains a second decoder on (z ~ N(z̄, σ_z), m ~ N(m_jj,
     /// 0.025 m_jj)) to reconstruct the observables, and decodes a grid over the (z, m) plane.
     /// Options: `run` (0), `mass_resolution` (0.025), `hidden` ([64, 64, 64]), `draws` (2 per

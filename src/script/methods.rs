@@ -10,7 +10,7 @@ use crate::methods::cwola::Rescaling;
 use crate::methods::cwola::{CwolaHunt, CwolaOptions, RESCALED_BY_DEFAULT, RegionResult};
 use crate::methods::estimate::Significance;
 use crate::methods::window::Window;
-use crate::methods::window_test::{WindowTest, WindowTestOptions};
+use crate::methods::window_significance::{WindowSignificance, WindowSignificanceOptions};
 use crate::nn::layers::Activation;
 use crate::nn::optim::Kind;
 use crate::script::nn::widths;
@@ -272,12 +272,12 @@ fn hunt_options<'a>(
         eps_cut: o.float("eps_cut", d.eps_cut)?,
         efficiencies,
         regions,
-        window_test: WindowTestOptions {
+        window_significance: WindowSignificanceOptions {
             family: FamilyOptions {
-                functions: fit_functions.unwrap_or(d.window_test.family.functions.clone()),
-                ..d.window_test.family.clone()
+                functions: fit_functions.unwrap_or(d.window_significance.family.functions.clone()),
+                ..d.window_significance.family.clone()
             },
-            min_fit_pvalue: o.float("min_fit_pvalue", d.window_test.min_fit_pvalue)?,
+            min_fit_pvalue: o.float("min_fit_pvalue", d.window_significance.min_fit_pvalue)?,
         },
         network,
         training,
@@ -287,7 +287,7 @@ fn hunt_options<'a>(
     Ok((hunt, o))
 }
 
-fn per_region(h: &CwolaHunt, eff: f64, value: impl Fn(&WindowTest) -> f64) -> Out<Array> {
+fn per_region(h: &CwolaHunt, eff: f64, value: impl Fn(&WindowSignificance) -> f64) -> Out<Array> {
     if eff == 1.0 {
         return Ok(array(
             &h.regions
@@ -338,7 +338,7 @@ mod methods_api {
     use crate::script::values::{Out, array, save_json};
     use crate::stats::fit::DijetFit;
 
-    /// CWoLa hunting (seed 002 §4.1) with the paper's layout: `cwola_hunt(events, #{ ... })`.
+    /// CWoLa hunting (LHC Olympics 2020 §4.1) with the paper's layout: `cwola_hunt(events, #{ ... })`.
     /// For each signal region (3 bins) of a sliding scan over 16 log bins of `mass` in
     /// 2632–6000 GeV, classifiers learn signal region (1) against sidebands (2 bins each side,
     /// weighted to equal halves of the SR's weight) on `features` with nested cross-validation
@@ -353,7 +353,7 @@ mod methods_api {
     /// not ranked (`fit_p_values(eff)` lists them). Options: `mass` ("mjj"), `features` (["mj1", "dmj", "tau21_1",
     /// "tau21_2"]), `rescale` (features divided by mjj: mj1, mj2, dmj among them), `rescaling`
     /// ("ratio": m/mjj, whose background distribution does not depend on mjj when the jet
-    /// masses scale with it; "eq4.2": seed 002's (m - 30)/mjj + 0.01, which leaves dmj
+    /// masses scale with it; "eq4.2": LHC Olympics 2020's (m - 30)/mjj + 0.01, which leaves dmj
     /// dependent on mjj near its lower edge, see docs/cwola.md), `bins` (edges, e.g. `log_bins(2632.0, 6000.0, 16)`), `sr_bins` (3), `sb_bins` (2),
     /// `folds`, `inits`, `eps_cut`, `efficiencies`, `regions` (indices to scan, default all),
     /// `hidden` ([32, 32, 32]), `activation` ("relu"), `dropout` (0), `epochs` (10),
@@ -370,7 +370,7 @@ mod methods_api {
         Ok(run_hunt(&events, &options, Some(&interrupt))?)
     }
 
-    /// SA-CWoLa hunting (seed 002 §4.5): `sa_cwola(data, sim, #{ lambda: 0.5, ... })` is
+    /// SA-CWoLa hunting (LHC Olympics 2020 §4.5): `sa_cwola(data, sim, #{ lambda: 0.5, ... })` is
     /// `cwola_hunt(data, ...)` whose classifiers also train on the background simulation `sim`
     /// with reversed labels (signal region 0, sidebands 1), weighted to `lambda` (0.5) times
     /// the data's total weight: a classifier that tells signal region from sidebands in
@@ -546,14 +546,14 @@ mod methods_api {
     }
 
     /// Plots the local p-value against the signal-region centre, one line per efficiency
-    /// (seed 002 Fig. 34), to `path` (.png or .svg).
+    /// (LHC Olympics 2020 Fig. 34), to `path` (.png or .svg).
     #[rhai_fn(name = "plot", pure, return_raw)]
     pub fn plot(h: &mut CwolaHunt, path: &str) -> Out<()> {
         Ok(plot_scan(h, Path::new(path))?)
     }
 
     /// Plots the mass spectra of the most significant region with no selection and after
-    /// each efficiency's, with their sideband fits (seed 002 Fig. 35), to `path`.
+    /// each efficiency's, with their sideband fits (LHC Olympics 2020 Fig. 35), to `path`.
     #[rhai_fn(pure, return_raw)]
     pub fn plot_mass(h: &mut CwolaHunt, path: &str) -> Out<()> {
         Ok(draw_mass(h, h.most_significant(), Path::new(path))?)

@@ -114,7 +114,7 @@ mod metrics_api {
     }
 
     /// The significance-improvement characteristic of `scores` against `labels`: the
-    /// regulated eps_S / sqrt(eps_B + 1e-4) of seed 004 at every cut.
+    /// regulated eps_S / sqrt(eps_B + 1e-4) of Andreassen et al. 2020 at every cut.
     #[rhai_fn(return_raw)]
     pub fn sic(scores: Array, labels: Array) -> Out<SicCurve> {
         Ok(metrics::sic(
@@ -154,7 +154,7 @@ mod metrics_api {
     }
 
     /// The significance improvement eps_S / sqrt(eps_B) at eps_B = 1e-2, 1e-3 and 1e-4
-    /// (seeds 000/001); fields `at_1e2`, `at_1e3`, `at_1e4`, and `best()`. Values where the
+    /// (Ostdiek 2021, Caron et al. 2021); fields `at_1e2`, `at_1e3`, `at_1e4`, and `best()`. Values where the
     /// background sample has fewer than 1/eps_B events are interpolated and marked (*).
     #[rhai_fn(return_raw)]
     pub fn significance_improvement(scores: Array, labels: Array) -> Out<Improvement> {
@@ -189,7 +189,7 @@ mod metrics_api {
     }
 
     /// The minimum, median and maximum of `values` (e.g. significance improvements over a set
-    /// of signals, seed 001's total improvement) as `#{ min, median, max }`.
+    /// of signals, Caron et al. 2021's total improvement) as `#{ min, median, max }`.
     #[rhai_fn(return_raw)]
     pub fn total_improvement(values: Array) -> Out<Map> {
         let spread = metrics::total_improvement(&floats("values", &values)?)?;
@@ -217,7 +217,7 @@ mod metrics_api {
     }
 
     /// Combines uniformised scores event by event: "and" (minimum), "or" (maximum), "prod"
-    /// (product) or "avg" (mean), as seed 001 does, e.g.
+    /// (product) or "avg" (mean), as Caron et al. 2021 does, e.g.
     /// `combine([uniformize(a, a_bkg), uniformize(b, b_bkg)], "prod")`.
     #[rhai_fn(return_raw)]
     pub fn combine(scores: Array, how: &str) -> Out<Array> {

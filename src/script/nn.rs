@@ -631,7 +631,7 @@ mod nn_api {
         new_network(&ctx, Architecture::Mlp { config }, &o)
     }
 
-    /// A variational autoencoder for anomaly detection in latent space (seed 003), e.g.
+    /// A variational autoencoder for anomaly detection in latent space (Bortolato et al. 2021), e.g.
     /// `vae(#{ inputs: 4, latent: 1 })`. Options: `inputs` (required), `latent` (1), `hidden`
     /// (encoder widths, [64, 64, 64]; the decoder mirrors them), `activation` ("selu"; or
     /// "relu", "leaky_relu", "elu", "tanh"), `beta` (weight of the KL term, 1), `recon_weight`
@@ -670,7 +670,7 @@ mod nn_api {
         new_network(&ctx, Architecture::Vae { config }, &o)
     }
 
-    /// A Deep SVDD anomaly detector (seed 001): a dense network without biases trained to map
+    /// A Deep SVDD anomaly detector (Caron et al. 2021): a dense network without biases trained to map
     /// every event onto a fixed target point; the distance to it is the anomaly score
     /// (`score(events)` or `predict`). Options: `inputs` (required), `hidden`
     /// ([512, 256, 128]), `activation` ("elu"), `out_dim` (32), `target` (a number n: the
@@ -710,7 +710,7 @@ mod nn_api {
     }
 
     /// The per-event KL divergence of a VAE's latent posterior to the unit Gaussian (its
-    /// anomaly score in seed 003), from the columns it was trained on.
+    /// anomaly score in Bortolato et al. 2021), from the columns it was trained on.
     #[rhai_fn(name = "kl", pure, return_raw)]
     pub fn kl_events(net: &mut Network, events: EventSet) -> Out<Array> {
         net.vae("kl")?;
@@ -786,7 +786,7 @@ mod nn_api {
     /// `batch_size` (512), `lr` (1e-3), `optimizer` ("adam", "adamw", "sgd", "adagrad",
     /// "adadelta"), `patience` (early stopping, off), `stop_at_peak` ([rise, fall]: stop once
     /// the monitor improved `rise` epochs in a row and then worsened `fall` in a row, e.g.
-    /// [5, 5] with `monitor: "val_kl", mode: "max"` for seed 003's KL peak; off), `monitor`
+    /// [5, 5] with `monitor: "val_kl", mode: "max"` for Bortolato et al. 2021's KL peak; off), `monitor`
     /// ("val_loss"), `mode` ("min"/"max"), `reduce_lr` ([factor, patience]), `restore_best`
     /// (true), `seed`. Returns the history; Ctrl-C stops between batches and keeps the best
     /// weights. For an ensemble: `folds: k` (k = members) trains member i on every fold but i and

@@ -122,7 +122,7 @@ mod rnd_api {
     use crate::script::state::session_state;
     use crate::script::values::{Out, array, save_json};
 
-    /// Rare and different (seed 001): `rare_and_different(train, test, #{ ... })` on
+    /// Rare and different (Caron et al. 2021): `rare_and_different(train, test, #{ ... })` on
     /// object-level events (e.g. `darkmachines_toy`). Trains on `train` (background) an
     /// ensemble of Deep SVDD networks, one per output dimension d and target n (distance to
     /// (n, ..., n) = "different"), and a rational-quadratic-spline autoregressive flow on the

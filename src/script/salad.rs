@@ -172,7 +172,7 @@ mod salad_api {
     use crate::script::state::session_state;
     use crate::script::values::{Out, save_json};
 
-    /// SALAD (seed 004): `salad(data, sim, #{ signal_region: [3300.0, 3700.0], ... })`.
+    /// SALAD (Andreassen et al. 2020): `salad(data, sim, #{ signal_region: [3300.0, 3700.0], ... })`.
     /// 1) DCTR: classifiers f(x, m) parameterised in the mass learn data (1) against background
     /// simulation `sim` (0) in the sidebands (the rest of `range`, 2632–6000 GeV), trained on
     /// `1 - dctr_holdout - closure_share` (0.6) of them, early-stopped on `dctr_holdout` (0.2),
@@ -183,7 +183,7 @@ mod salad_api {
     /// `efficiencies` ([0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005]) the reweighted simulation
     /// predicts the data passing the cut (eq. 2.4, normalised to the signal-region data):
     /// observed vs predicted ± stat. ± syst., local p-value, and predicted/observed efficiency
-    /// (seed 004 Fig. 9), also without reweighting. The systematic (`systematics`) is, in
+    /// (Andreassen et al. 2020 Fig. 9), also without reweighting. The systematic (`systematics`) is, in
     /// quadrature, the same cut's non-closure on the `closure_share` hold-out and in two
     /// validation windows `validation_width` (0.5) signal-region widths wide beside the signal
     /// region, where a second DCTR trained only outside them reweights the simulation (the
@@ -331,7 +331,7 @@ mod salad_api {
     }
 
     /// Plots predicted/observed efficiency against the data efficiency with and without
-    /// reweighting (seed 004 Fig. 9) to `path` (.png or .svg).
+    /// reweighting (Andreassen et al. 2020 Fig. 9) to `path` (.png or .svg).
     #[rhai_fn(name = "plot", pure, return_raw)]
     pub fn plot(s: &mut Salad, path: &str) -> Out<()> {
         Ok(plot_closure_estimate(s, Path::new(path))?)
@@ -346,7 +346,7 @@ mod salad_api {
         Ok(draw_mass(s, Path::new(path))?)
     }
 
-    /// Plots the reweighting closure (seed 004 Figs. 4–7): the distribution of `what` (a
+    /// Plots the reweighting closure (Andreassen et al. 2020 Figs. 4–7): the distribution of `what` (a
     /// feature, or "dctr" for the DCTR output) for data, simulation and reweighted simulation
     /// in `part`, "sb" (held-out sidebands) or "sr" (signal region), with the ratio to data.
     #[rhai_fn(pure, return_raw)]

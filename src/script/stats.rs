@@ -30,7 +30,7 @@ pub const DOMAIN: Domain = Domain {
         );
         module.set_custom_type_with_comments::<crate::stats::fit::DijetFit>(
             "DijetFit",
-            &["/// A background fit: a dijet function (3, 4 or 5 parameters; 4 is seed 002 eq. 4.3) or UA2."],
+            &["/// A background fit: a dijet function (3, 4 or 5 parameters; 4 is LHC Olympics 2020 eq. 4.3) or UA2."],
         );
         module.set_custom_type_with_comments::<crate::stats::fit::FitFamily>(
             "FitFamily",
@@ -535,7 +535,7 @@ mod stats_api {
         c.to_string()
     }
 
-    /// The dijet function (4 parameters, seed 002 eq. 4.3) fitted to `h` with defaults
+    /// The dijet function (4 parameters, LHC Olympics 2020 eq. 4.3) fitted to `h` with defaults
     /// (sqrt_s 13000). See `fit_dijet(h, opts)`.
     #[rhai_fn(name = "fit_dijet", return_raw)]
     pub fn fit_dijet_default(h: Hist1D) -> Out<DijetFit> {
@@ -543,7 +543,7 @@ mod stats_api {
     }
 
     /// Fits a background function of y = m/sqrt_s to the histogram by a binned Poisson
-    /// likelihood. `function`: "dijet4" (default, seed 002 eq. 4.3: p0 (1-y)^p1 /
+    /// likelihood. `function`: "dijet4" (default, LHC Olympics 2020 eq. 4.3: p0 (1-y)^p1 /
     /// y^(p2 + p3 ln y)), "dijet3" (p3 = 0), "dijet5" (adds p4 ln^2 y to the exponent) or
     /// "ua2" (p0 y^-p1 exp(-p2 y - p3 y^2)). Other options: `range` ([lo, hi]: only bins whose
     /// centre lies inside are fitted), `exclude` ([lo, hi]: bins whose centre lies inside are

@@ -1,4 +1,4 @@
-//! The Dark Machines evaluation of an anomaly score (seed 000 §4.1, seed 001 §VI): for every
+//! The Dark Machines evaluation of an anomaly score (Ostdiek 2021 §4.1, Caron et al. 2021 §VI): for every
 //! signal and channel the AUC and the signal efficiency eps_S at fixed background
 //! efficiencies eps_B (1e-2, 1e-3, 1e-4), the significance improvement
 //! SI = max over those cuts of eps_S / sqrt(eps_B); per signal the best channel's SI (the

@@ -215,7 +215,7 @@ impl fmt::Display for Roc {
 }
 
 /// A significance-improvement characteristic: the regulated SIC
-/// eps_S / sqrt(eps_B + [`SIC_REGULATOR`]) against the signal efficiency (seed 004).
+/// eps_S / sqrt(eps_B + [`SIC_REGULATOR`]) against the signal efficiency (Andreassen et al. 2020).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct SicCurve {
     /// The signal efficiency of each point.
@@ -311,7 +311,7 @@ impl fmt::Display for Improvement {
 }
 
 /// The significance improvements of unweighted `scores` with truth `labels` at
-/// eps_B = 1e-2, 1e-3 and 1e-4 (seeds 000 and 001), read off the ROC curve by linear
+/// eps_B = 1e-2, 1e-3 and 1e-4 (Ostdiek 2021 and Caron et al. 2021), read off the ROC curve by linear
 /// interpolation ([`Roc::eps_s_at`]).
 ///
 /// When the background sample has fewer than 1 / eps_B events, no cut has exactly that
@@ -355,7 +355,7 @@ impl fmt::Display for Spread {
     }
 }
 
-/// The total improvement of a method (seed 001): the minimum, median and maximum of its
+/// The total improvement of a method (Caron et al. 2021): the minimum, median and maximum of its
 /// significance improvements over a set of signals (one value per signal and channel,
 /// typically [`Improvement::best`]). `values` must be non-empty and free of NaN.
 pub fn total_improvement(values: &[f64]) -> Result<Spread> {
@@ -432,7 +432,7 @@ pub fn pearson(a: &[f64], b: &[f64]) -> Result<f64> {
 /// Each score mapped to its empirical CDF on the `reference` (background) scores: the
 /// fraction of reference scores `<=` it, in [0, 1]. Applied to the reference itself (without
 /// ties) this gives 1/m, 2/m, ..., 1, a uniform distribution; reference values tied with a
-/// score all count as below it. This is the normalisation seed 001 applies before combining
+/// score all count as below it. This is the normalisation Caron et al. 2021 applies before combining
 /// scores. NaN is rejected in either input. Cost O((n + m) log m).
 pub fn uniformize(scores: &[f64], reference: &[f64]) -> Result<Vec<f64>> {
     if reference.is_empty() {
@@ -449,7 +449,7 @@ pub fn uniformize(scores: &[f64], reference: &[f64]) -> Result<Vec<f64>> {
         .collect())
 }
 
-/// How [`combine`] merges N anomaly scores s_i into one, as in Table IV of seed 001.
+/// How [`combine`] merges N anomaly scores s_i into one, as in Table IV of Caron et al. 2021.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Combination {
     /// `and`: S = min_i s_i (anomalous only if every score says so).
@@ -502,7 +502,7 @@ impl fmt::Display for Combination {
 }
 
 /// Event-by-event combination of several score sets, each already mapped to [0, 1] by
-/// [`uniformize`] on a common background reference (seed 001 normalises before combining,
+/// [`uniformize`] on a common background reference (Caron et al. 2021 normalises before combining,
 /// so that every score is uniform on the background and the combinations are comparable).
 /// All sets must have the same length; values outside [0, 1] or NaN are errors.
 pub fn combine<S: AsRef<[f64]>>(scores: &[S], how: Combination) -> Result<Vec<f64>> {

@@ -11,7 +11,7 @@ pub const MAX_PARAMS: usize = 5;
 
 /// A background fit function of y = m / √s.
 ///
-/// The dijet family keeps the sign convention of seed 002 eq. 4.3, a power of 1/y:
+/// The dijet family keeps the sign convention of LHC Olympics 2020 eq. 4.3, a power of 1/y:
 ///
 /// - `Dijet3`: f = p0 (1 - y)^p1 / y^p2
 /// - `Dijet4`: f = p0 (1 - y)^p1 / y^(p2 + p3 ln y)
@@ -26,7 +26,7 @@ pub const MAX_PARAMS: usize = 5;
 pub enum Function {
     /// The 3-parameter dijet function.
     Dijet3,
-    /// The 4-parameter dijet function of seed 002 eq. 4.3 (the default).
+    /// The 4-parameter dijet function of LHC Olympics 2020 eq. 4.3 (the default).
     #[default]
     Dijet4,
     /// The 5-parameter dijet function.

@@ -1,5 +1,5 @@
 //! Background fits of a falling mass spectrum: the dijet family with 3, 4 and 5 parameters
-//! (4 is seed 002 eq. 4.3) and the UA2 function ([`Function`]), fitted to a histogram by a
+//! (4 is LHC Olympics 2020 eq. 4.3) and the UA2 function ([`Function`]), fitted to a histogram by a
 //! binned Poisson likelihood within an optional range, optionally leaving out a window (the
 //! signal region), with the covariance from the likelihood's curvature and predictions with
 //! propagated uncertainties; and the nested selection among the dijet functions by Wilks'

@@ -1,4 +1,4 @@
-//! The bump test that ends every resonant search (seed 002 §4.1): histogram the selected
+//! The bump test that ends every resonant search (LHC Olympics 2020 §4.1): histogram the selected
 //! events' resonant mass, fit the background outside the signal region, predict it inside
 //! with every uncertainty the fit carries, and compute the local p-value of the observed count
 //! (Poisson, with the prediction's Gaussian uncertainty).
@@ -7,7 +7,7 @@
 //! dijet searches choose; [`fit_family`]), so the prediction carries the chosen fit's
 //! statistical error and the function-choice error (the spread to the next function) in
 //! quadrature. A fit that describes the sidebands badly (χ² p-value below
-//! [`WindowTestOptions::min_fit_pvalue`]) is flagged: its p-value is shown but a hunt does not
+//! [`WindowSignificanceOptions::min_fit_pvalue`]) is flagged: its p-value is shown but a hunt does not
 //! rank it, since a sculpted spectrum shows up as a local excess.
 
 use serde::Serialize;
@@ -20,9 +20,9 @@ use crate::stats::hist::Hist1D;
 use crate::stats::pvalue::poisson_pvalue;
 use crate::stats::special::z_from_p;
 
-/// Options of [`window_test`].
+/// Options of [`window_significance`].
 #[derive(Clone, Debug, PartialEq)]
-pub struct WindowTestOptions {
+pub struct WindowSignificanceOptions {
     /// The functions fitted and the Wilks threshold of the choice (dijet3, dijet4, dijet5;
     /// 0.05); the signal region is excluded by the test itself.
     pub family: FamilyOptions,
@@ -30,7 +30,7 @@ pub struct WindowTestOptions {
     pub min_fit_pvalue: f64,
 }
 
-impl Default for WindowTestOptions {
+impl Default for WindowSignificanceOptions {
     fn default() -> Self {
         Self {
             family: FamilyOptions::default(),
@@ -39,7 +39,7 @@ impl Default for WindowTestOptions {
     }
 }
 
-impl WindowTestOptions {
+impl WindowSignificanceOptions {
     /// An error naming the option if `min_fit_pvalue` is not in [0, 1).
     pub fn check(&self) -> Result<()> {
         let t = self.min_fit_pvalue;
@@ -57,7 +57,7 @@ impl WindowTestOptions {
 
 /// The outcome of one window test.
 #[derive(Clone, Debug, Serialize)]
-pub struct WindowTest {
+pub struct WindowSignificance {
     /// The selection efficiency that produced these events (1 for no selection).
     pub efficiency: f64,
     /// Selected events in the whole fit range.
@@ -99,7 +99,7 @@ pub struct WindowTest {
     pub poor_fit: Option<String>,
 }
 
-impl WindowTest {
+impl WindowSignificance {
     /// The chosen sideband fit, if one converged.
     pub fn fit(&self) -> Option<&DijetFit> {
         self.family.as_ref().map(FitFamily::chosen_fit)
@@ -115,13 +115,13 @@ impl WindowTest {
 /// A fit that cannot be made (too few events, no convergence) is reported in the result, not
 /// as an error: a tight selection of a small sample may leave too little to fit, and the rest
 /// of the scan is still worth reading. Errors: invalid `edges` or options.
-pub fn window_test(
+pub fn window_significance(
     edges: &[f64],
     region: &Region,
     masses: &[f64],
     efficiency: f64,
-    options: &WindowTestOptions,
-) -> Result<WindowTest> {
+    options: &WindowSignificanceOptions,
+) -> Result<WindowSignificance> {
     options.check()?;
     let hist = Hist1D::fill(edges.to_vec(), masses, None)?;
     let observed: f64 = masses
@@ -192,7 +192,7 @@ pub fn window_test(
             family.chosen, fit.chi2, fit.ndf, fit_pvalue, options.min_fit_pvalue
         )
     });
-    Ok(WindowTest {
+    Ok(WindowSignificance {
         efficiency,
         selected: masses.len(),
         observed,
@@ -211,8 +211,14 @@ pub fn window_test(
     })
 }
 
-fn failed(efficiency: f64, selected: usize, observed: f64, hist: Hist1D, why: Error) -> WindowTest {
-    WindowTest {
+fn failed(
+    efficiency: f64,
+    selected: usize,
+    observed: f64,
+    hist: Hist1D,
+    why: Error,
+) -> WindowSignificance {
+    WindowSignificance {
         efficiency,
         selected,
         observed,
@@ -255,7 +261,14 @@ mod tests {
         let edges = log_bins(2632.0, 6000.0, 16).unwrap();
         let region = &sliding_regions(&edges, 3, 2).unwrap()[4];
         let mut masses = power_law(50_000, 2632.0, 6000.0, 1);
-        let t = window_test(&edges, region, &masses, 0.1, &WindowTestOptions::default()).unwrap();
+        let t = window_significance(
+            &edges,
+            region,
+            &masses,
+            0.1,
+            &WindowSignificanceOptions::default(),
+        )
+        .unwrap();
         let inside = masses
             .iter()
             .filter(|&&m| m >= region.lo && m < region.hi)
@@ -273,8 +286,14 @@ mod tests {
         // ~6000) give a large local significance.
         let width = region.hi - region.lo;
         masses.extend((0..1000).map(|i| region.lo + width * (i as f64 + 0.5) / 1000.0));
-        let bumped =
-            window_test(&edges, region, &masses, 0.1, &WindowTestOptions::default()).unwrap();
+        let bumped = window_significance(
+            &edges,
+            region,
+            &masses,
+            0.1,
+            &WindowSignificanceOptions::default(),
+        )
+        .unwrap();
         assert_eq!(bumped.observed, t.observed + 1000.0);
         assert!(bumped.significance > 5.0, "{bumped:?}");
     }
@@ -289,9 +308,15 @@ mod tests {
         let ps: Vec<f64> = (0..toys)
             .map(|seed| {
                 let masses = power_law(20_000, 2632.0, 6000.0, 100 + seed);
-                window_test(&edges, region, &masses, 1.0, &WindowTestOptions::default())
-                    .unwrap()
-                    .p_value
+                window_significance(
+                    &edges,
+                    region,
+                    &masses,
+                    1.0,
+                    &WindowSignificanceOptions::default(),
+                )
+                .unwrap()
+                .p_value
             })
             .collect();
         assert!(ps.iter().all(|p| p.is_finite()));
@@ -316,7 +341,14 @@ mod tests {
             .take(8)
             .collect();
         masses.extend([region.lo + 1.0, region.lo + 2.0]);
-        let t = window_test(&edges, region, &masses, 0.01, &WindowTestOptions::default()).unwrap();
+        let t = window_significance(
+            &edges,
+            region,
+            &masses,
+            0.01,
+            &WindowSignificanceOptions::default(),
+        )
+        .unwrap();
         assert!(
             t.fit().is_some() && t.fit_error.is_none(),
             "{:?}",
@@ -339,12 +371,12 @@ mod tests {
             .enumerate()
             .flat_map(|(i, &n)| std::iter::repeat_n((edges[i] * edges[i + 1]).sqrt(), n))
             .collect();
-        let t = window_test(
+        let t = window_significance(
             &edges,
             region,
             &masses,
             0.002,
-            &WindowTestOptions::default(),
+            &WindowSignificanceOptions::default(),
         )
         .unwrap();
         assert_eq!(t.observed, 3.0);
@@ -365,7 +397,14 @@ mod tests {
         let edges = log_bins(2632.0, 6000.0, 16).unwrap();
         let region = &sliding_regions(&edges, 3, 2).unwrap()[5];
         let masses = power_law(20_000, 2632.0, 6000.0, 3);
-        let t = window_test(&edges, region, &masses, 1.0, &WindowTestOptions::default()).unwrap();
+        let t = window_significance(
+            &edges,
+            region,
+            &masses,
+            1.0,
+            &WindowSignificanceOptions::default(),
+        )
+        .unwrap();
         let family = t.family.as_ref().unwrap();
         let alternative = family.alternative_fit().unwrap();
         let chosen = family.chosen_fit().predict(region.lo, region.hi).unwrap();
@@ -380,14 +419,14 @@ mod tests {
         assert_eq!(t.fit_pvalue, t.fit().unwrap().chi2_pvalue);
         assert!(t.is_ranked() && t.poor_fit.is_none(), "{:?}", t.poor_fit);
         // With a single function there is no choice uncertainty and no test.
-        let single = WindowTestOptions {
+        let single = WindowSignificanceOptions {
             family: FamilyOptions {
                 functions: vec![Function::Dijet4],
                 ..FamilyOptions::default()
             },
-            ..WindowTestOptions::default()
+            ..WindowSignificanceOptions::default()
         };
-        let t = window_test(&edges, region, &masses, 1.0, &single).unwrap();
+        let t = window_significance(&edges, region, &masses, 1.0, &single).unwrap();
         assert!(t.p_value.is_nan() && !t.is_ranked());
         assert!(t.untested.unwrap().contains("function-choice"));
     }
@@ -406,7 +445,14 @@ mod tests {
                 rng.random::<f64>() < 0.4 + 0.6 * bump
             })
             .collect();
-        let t = window_test(&edges, region, &masses, 0.1, &WindowTestOptions::default()).unwrap();
+        let t = window_significance(
+            &edges,
+            region,
+            &masses,
+            0.1,
+            &WindowSignificanceOptions::default(),
+        )
+        .unwrap();
         assert!(t.p_value.is_finite(), "{:?}", t.untested);
         let why = t.poor_fit.as_deref().expect("flagged");
         assert!(
@@ -415,17 +461,17 @@ mod tests {
         );
         assert!(t.fit_pvalue < 0.01 && !t.is_ranked());
         // A threshold of 0 flags nothing; a threshold of 1 is refused.
-        let lenient = WindowTestOptions {
+        let lenient = WindowSignificanceOptions {
             min_fit_pvalue: 0.0,
-            ..WindowTestOptions::default()
+            ..WindowSignificanceOptions::default()
         };
-        let t = window_test(&edges, region, &masses, 0.1, &lenient).unwrap();
+        let t = window_significance(&edges, region, &masses, 0.1, &lenient).unwrap();
         assert!(t.is_ranked());
-        let bad = WindowTestOptions {
+        let bad = WindowSignificanceOptions {
             min_fit_pvalue: 1.0,
-            ..WindowTestOptions::default()
+            ..WindowSignificanceOptions::default()
         };
-        let err = window_test(&edges, region, &masses, 0.1, &bad).unwrap_err();
+        let err = window_significance(&edges, region, &masses, 0.1, &bad).unwrap_err();
         assert!(err.to_string().contains("min_fit_pvalue"), "{err}");
     }
 
@@ -433,12 +479,12 @@ mod tests {
     fn a_fit_without_events_is_reported_not_raised() {
         let edges = log_bins(2632.0, 6000.0, 16).unwrap();
         let region = &sliding_regions(&edges, 3, 2).unwrap()[0];
-        let t = window_test(
+        let t = window_significance(
             &edges,
             region,
             &[3000.0, 3100.0],
             0.002,
-            &WindowTestOptions::default(),
+            &WindowSignificanceOptions::default(),
         )
         .unwrap();
         assert!(t.p_value.is_nan() && t.significance.is_nan());
