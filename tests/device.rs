@@ -51,6 +51,30 @@ fn cuda_without_the_feature_is_an_error_naming_it_and_the_session_goes_on() {
     assert_eq!(text(&mut s, fallback), "cpu");
 }
 
+/// With the feature: on a GPU machine the session moves to it and later networks follow; on
+/// a machine without one (the driver library present, no device) it is an error saying so,
+/// never a crash, and the session stays on the CPU.
+#[cfg(feature = "cuda")]
+#[test]
+fn cuda_opens_the_gpu_or_says_why_and_the_session_goes_on() {
+    let mut s = session();
+    match s.eval("<repl>", "device(\"cuda\")") {
+        Ok(_) => {
+            assert_eq!(text(&mut s, "device()"), "cuda");
+            assert_eq!(text(&mut s, "mlp(#{ inputs: 2 }).device"), "cuda");
+            // Said again, the same GPU context: networks of both times work together.
+            let _ = s.eval("<repl>", "device(\"cuda\")").unwrap();
+            assert_eq!(text(&mut s, "device()"), "cuda");
+        }
+        Err(err) => {
+            assert_eq!(err.kind, ErrorKind::Runtime, "{err}");
+            assert!(err.to_string().contains("cannot open CUDA GPU 0"), "{err}");
+            assert_eq!(text(&mut s, "device()"), "cpu");
+        }
+    }
+    assert_eq!(s.eval("<repl>", "kept").unwrap().as_int().unwrap(), 42);
+}
+
 #[test]
 fn the_session_device_reaches_every_later_network() {
     let dir = tempfile::tempdir().unwrap();
