@@ -6,7 +6,8 @@
 //! `scripts/bench_training.sh` runs both and prints the ratios.
 //!
 //! Run: `cargo bench --bench training [-- EVENTS EPOCHS MEMBERS]` (defaults 500000 3 12).
-//! Threads: `RAYON_NUM_THREADS` (the comparison uses 2).
+//! Threads: `RAYON_NUM_THREADS` (the comparison uses 2). Device: `BUMPLAB_DEVICE` ("cpu", the
+//! default; "cuda" or "cuda:N" with `--features cuda`).
 
 use std::time::Instant;
 
@@ -21,7 +22,7 @@ use rand_xoshiro::rand_core::SeedableRng;
 
 /// `n` events of 6 features: a signal (label 1) shifted in the first three features on top
 /// of a standard-normal background (label 0), like `scripts/bench_training.py` draws them.
-fn synthetic(n: usize, seed: u64) -> Dataset {
+fn synthetic(n: usize, seed: u64, device: &Device) -> Dataset {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let mut x = Vec::with_capacity(6 * n);
     let mut y = Vec::with_capacity(n);
@@ -37,8 +38,8 @@ fn synthetic(n: usize, seed: u64) -> Dataset {
         y.push(if label { 1.0f32 } else { 0.0 });
     }
     Dataset {
-        x: matrix(x, 6, &Device::Cpu).unwrap(),
-        y: Some(Tensor::from_vec(y, n, &Device::Cpu).unwrap()),
+        x: matrix(x, 6, device).unwrap(),
+        y: Some(Tensor::from_vec(y, n, device).unwrap()),
         weights: None,
         context: None,
     }
@@ -66,11 +67,15 @@ fn main() {
     let epochs = args.get(1).copied().unwrap_or(3);
     let members = args.get(2).copied().unwrap_or(12);
     let threads = rayon::current_num_threads();
-    let data = synthetic(events, 1);
+    let device = match std::env::var("BUMPLAB_DEVICE") {
+        Ok(name) => bumplab::nn::device::parse_device(&name).unwrap_or_else(|e| panic!("{e}")),
+        Err(_) => Device::Cpu,
+    };
+    let data = synthetic(events, 1, &device);
     let config = MlpConfig::new(6);
 
     // One network.
-    let model = Mlp::new(config.clone(), &Device::Cpu, 2).unwrap();
+    let model = Mlp::new(config.clone(), &device, 2).unwrap();
     let history = fit(&model, &data, &options(epochs, 3), None).unwrap();
     for (i, e) in history.epochs.iter().enumerate() {
         println!(
@@ -86,7 +91,7 @@ fn main() {
     if members == 0 {
         return;
     }
-    let ensemble = Ensemble::new(config, members, &Device::Cpu, 10).unwrap();
+    let ensemble = Ensemble::new(config, members, &device, 10).unwrap();
     let singles: Vec<Mlp> = (0..members).map(|m| ensemble.member(m).unwrap()).collect();
     let started = Instant::now();
     for (m, single) in singles.iter().enumerate() {

@@ -34,7 +34,17 @@ pub enum Error {
     Interrupted,
     /// A tensor computation failed (shapes, device, or a numerical problem in candle).
     #[error("tensor computation failed: {0}")]
-    Tensor(#[from] candle_core::Error),
+    Tensor(candle_core::Error),
+    /// The GPU had no memory left for a tensor (an allocation in CUDA, cuBLAS or cuRAND
+    /// failed). Candle's errors become this variant when they say so (`From`).
+    #[error(
+        "the GPU ran out of memory ({detail}): use a smaller batch_size, fewer ensemble \
+         members, folds or events at once, or device(\"cpu\")"
+    )]
+    GpuMemory {
+        /// The failing call as CUDA reported it, e.g. `DriverError(CUDA_ERROR_OUT_OF_MEMORY)`.
+        detail: String,
+    },
     /// An argument or option has a value that cannot be used.
     #[error("invalid {name}: {problem}")]
     InvalidArgument {
@@ -47,6 +57,32 @@ pub enum Error {
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// What the CUDA libraries write when an allocation fails: the driver, cuBLAS, cuRAND, cuDNN.
+const GPU_MEMORY_MARKERS: [&str; 5] = [
+    "CUDA_ERROR_OUT_OF_MEMORY",
+    "CUBLAS_STATUS_ALLOC_FAILED",
+    "CURAND_STATUS_ALLOCATION_FAILED",
+    "CUDNN_STATUS_ALLOC_FAILED",
+    "out of memory",
+];
+
+impl From<candle_core::Error> for Error {
+    /// [`Error::GpuMemory`] when candle reports a failed GPU allocation (whatever context
+    /// candle wrapped around it), else [`Error::Tensor`].
+    fn from(err: candle_core::Error) -> Self {
+        let message = err.to_string();
+        match message
+            .lines()
+            .find(|line| GPU_MEMORY_MARKERS.iter().any(|m| line.contains(m)))
+        {
+            Some(line) => Error::GpuMemory {
+                detail: brief(line.trim()),
+            },
+            None => Error::Tensor(err),
+        }
+    }
+}
 
 impl Error {
     /// An [`Error::Io`] for `path`.
@@ -141,6 +177,29 @@ mod tests {
         let message = quoted(&big);
         assert!(message.len() < 100, "{message}");
         assert!(message.ends_with("…' (10485760 bytes)"), "{message}");
+    }
+
+    #[test]
+    fn gpu_allocation_failures_are_memory_errors_saying_what_to_do() {
+        for reported in [
+            "DriverError(CUDA_ERROR_OUT_OF_MEMORY, \"out of memory\")",
+            "CublasError(CUBLAS_STATUS_ALLOC_FAILED)",
+            "CurandError(CURAND_STATUS_ALLOCATION_FAILED)",
+        ] {
+            // As candle's CUDA backend reports it, also under context candle adds.
+            let plain = candle_core::Error::Msg(reported.to_string());
+            let wrapped = candle_core::Error::Msg(reported.to_string()).context("matmul");
+            for err in [plain, wrapped] {
+                let ours = Error::from(err);
+                assert!(matches!(ours, Error::GpuMemory { .. }), "{ours:?}");
+                let text = ours.to_string();
+                assert!(text.contains("ran out of memory"), "{text}");
+                assert!(text.contains(reported), "{text}");
+                assert!(text.contains("batch_size"), "{text}");
+            }
+        }
+        let shapes = Error::from(candle_core::Error::Msg("shape mismatch".into()));
+        assert!(matches!(shapes, Error::Tensor(_)), "{shapes:?}");
     }
 
     #[test]

@@ -577,8 +577,13 @@ mod nn_api {
     use crate::script::state::session_state;
     use crate::script::values::{Out, array, save_json};
 
-    /// Selects where new networks and their data live: "cpu" (default), "cuda" or
-    /// "cuda:N" (needs a binary built with `--features cuda`).
+    /// Selects where the tensor work of the session runs from now on: "cpu" (the default),
+    /// "cuda" (the first GPU) or "cuda:N". Said once, it holds for every later network
+    /// (`mlp`, `ensemble`, `flow`, `vae`, `deep_svdd`, `load_model`) and every search
+    /// (`cwola_hunt`, `sa_cwola`, `salad`, `anode`, `latent_vae`, `deep_set_vae`,
+    /// `rare_and_different`); a network keeps the device it was made on. A GPU needs a
+    /// bumplab built with the `cuda` feature (`cargo build --release --features cuda`); a
+    /// GPU that runs out of memory is an error suggesting a smaller batch.
     #[rhai_fn(name = "device", return_raw)]
     pub fn set_device(ctx: NativeCallContext, name: &str) -> Out<()> {
         let device = crate::nn::device::parse_device(name)?;
@@ -589,7 +594,7 @@ mod nn_api {
         Ok(())
     }
 
-    /// The session's device name.
+    /// The session's device: "cpu", "cuda" or "cuda:N", as `device(name)` set it.
     #[rhai_fn(name = "device", return_raw)]
     pub fn get_device(ctx: NativeCallContext) -> Out<String> {
         Ok(crate::nn::device::device_name(
@@ -1145,6 +1150,13 @@ mod nn_api {
     #[rhai_fn(global, name = "to_string", pure)]
     pub fn history_to_string(h: &mut History) -> String {
         h.to_string()
+    }
+
+    /// The device the network lives on ("cpu", "cuda", "cuda:N"): the session's device
+    /// when it was made or loaded.
+    #[rhai_fn(get = "device", pure)]
+    pub fn network_device(net: &mut Network) -> String {
+        crate::nn::device::device_name(net.device())
     }
 
     /// The architecture, size and device.

@@ -175,10 +175,22 @@ impl Session {
             // Functions defined by a line stay defined even when the rest of it fails.
             *functions = functions.merge(&ast.clone_functions_only());
             let program = functions.merge(&ast);
-            match catch_panic(|| engine.eval_ast_with_scope::<Dynamic>(scope, &program)) {
-                Ok(Ok(value)) => Ok(value),
-                Ok(Err(err)) => Err(ScriptError::from_eval(source, &err)),
-                Err(message) => Err(ScriptError::from_panic(source, &message)),
+            let outcome =
+                match catch_panic(|| engine.eval_ast_with_scope::<Dynamic>(scope, &program)) {
+                    Ok(Ok(value)) => Ok(value),
+                    Ok(Err(err)) => Err(ScriptError::from_eval(source, &err)),
+                    Err(message) => Err(ScriptError::from_panic(source, &message)),
+                };
+            // The next evaluation runs on another thread: the GPU work queued on this one must
+            // be finished first (see `nn::device`).
+            match (outcome, crate::nn::device::synchronize_all()) {
+                (Ok(_), Err(err)) => Err(ScriptError {
+                    kind: super::errors::ErrorKind::Runtime,
+                    message: format!("{source}: {err}"),
+                    location: None,
+                    call_chain: Vec::new(),
+                }),
+                (outcome, _) => outcome,
             }
         })?;
         let value = outcome?;
@@ -290,11 +302,18 @@ impl Session {
         for (path, alias) in imports {
             let engine = &self.engine;
             let module = on_eval_thread(source, || {
-                catch_panic(|| {
+                let module = catch_panic(|| {
                     ScriptResolver.resolve(engine, Some(source), path, rhai::Position::new(1, 1))
                 })
                 .map_err(|message| ScriptError::from_panic(source, &message))?
-                .map_err(|err| ScriptError::from_eval(source, &err))
+                .map_err(|err| ScriptError::from_eval(source, &err))?;
+                crate::nn::device::synchronize_all().map_err(|err| ScriptError {
+                    kind: super::errors::ErrorKind::Runtime,
+                    message: format!("{source}: {err}"),
+                    location: None,
+                    call_chain: Vec::new(),
+                })?;
+                Ok(module)
             })??;
             self.engine.register_static_module(alias.as_str(), module);
         }
