@@ -15,11 +15,11 @@ use rand::seq::SliceRandom;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
+use super::batching::batched_along;
 use super::layers::{add_bias, dropout, on_one_thread};
 use super::loss::{bce_with_logits, mse};
 use super::mlp::{Mlp, MlpConfig, Output};
 use super::model::{Batch, Step, Trainable};
-use super::network::batched_along;
 use super::optim::Optimizer;
 use super::params::Params;
 use super::train::{

@@ -7,6 +7,7 @@
 //! dropout masks, shuffles) comes from explicit seeds, never from candle's global generator, so
 //! the same seed gives the same network.
 
+pub(crate) mod batching;
 pub mod checkpoint;
 pub mod device;
 pub mod ensemble;

@@ -7,6 +7,7 @@ use candle_core::{Device, Tensor};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
+use super::batching::batched_along;
 use super::checkpoint;
 use super::ensemble::Ensemble;
 use super::flow::{Flow, FlowConfig};
@@ -16,9 +17,6 @@ use super::svdd::{DeepSvdd, SvddConfig};
 use super::train::require_finite;
 use super::vae::{Vae, VaeConfig};
 use crate::error::{Error, Result};
-
-/// Events per forward pass when predicting.
-const PREDICT_BATCH: usize = 65_536;
 
 /// The architecture of a network, as saved beside its weights.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -226,7 +224,7 @@ impl Network {
         }
     }
 
-    /// `f` applied to `x` (and `context`, if given) in batches of [`PREDICT_BATCH`] events,
+    /// `f` applied to `x` (and `context`, if given) in batches of [`PREDICT_BATCH`](super::batching::PREDICT_BATCH) events,
     /// the results concatenated along the events; NaN or infinite inputs are refused (a
     /// network maps them to numbers that look like scores).
     fn batched(
@@ -376,41 +374,6 @@ impl Network {
     pub fn parameter_count(&self) -> usize {
         self.trainable().params().count()
     }
-}
-
-/// `f` applied to `x` (and `context`, if given) in batches of [`PREDICT_BATCH`] events, the
-/// results concatenated along dimension `axis` (where they hold the events). No events is an
-/// error.
-pub(crate) fn batched_along(
-    axis: usize,
-    x: &Tensor,
-    context: Option<&Tensor>,
-    f: impl Fn(&Tensor, Option<&Tensor>) -> Result<Tensor>,
-) -> Result<Tensor> {
-    let n = x.dims().first().copied().unwrap_or(0);
-    if let Some(c) = context
-        && c.dims().first() != Some(&n)
-    {
-        return Err(Error::invalid(
-            "context",
-            format!(
-                "{} context rows for {n} events",
-                c.dims().first().unwrap_or(&0)
-            ),
-        ));
-    }
-    let parts = (0..n)
-        .step_by(PREDICT_BATCH)
-        .map(|start| {
-            let len = PREDICT_BATCH.min(n - start);
-            let ctx = context.map(|c| c.narrow(0, start, len)).transpose()?;
-            f(&x.narrow(0, start, len)?, ctx.as_ref())
-        })
-        .collect::<Result<Vec<_>>>()?;
-    if parts.is_empty() {
-        return Err(Error::invalid("inputs", "there are no events to predict"));
-    }
-    Ok(Tensor::cat(&parts, axis)?)
 }
 
 impl std::fmt::Display for Network {

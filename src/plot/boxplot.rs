@@ -11,8 +11,9 @@ use plotters::style::Color;
 
 use super::axes::{Axis, Scale, Ticks};
 use super::draw::Canvas;
+use super::draw::DrawResult;
 use super::frame::{Frame, Margins, Panel, Rect, tick_count};
-use super::output::{DrawResult, Figure, save};
+use super::output::{Figure, save};
 use super::style::{DEFAULT_SIZE, INK, series_color};
 use crate::data::describe::quantile_sorted;
 use crate::error::{Error, Result};

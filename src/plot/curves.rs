@@ -7,10 +7,11 @@ use plotters::prelude::DrawingBackend;
 use plotters::style::{Color, RGBAColor};
 
 use super::axes::{Axis, Scale};
+use super::draw::DrawResult;
 use super::draw::{Canvas, Pt};
 use super::frame::{Frame, Margins, Panel, Rect, tick_count};
 use super::legend::{Corner, Entry, Handle, Legend};
-use super::output::{DrawResult, Figure, save};
+use super::output::{Figure, save};
 use super::style::{DEFAULT_SIZE, GUIDE, PALETTE, series_color};
 use crate::error::{Error, Result};
 

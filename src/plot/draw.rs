@@ -2,7 +2,7 @@
 //! same on both backends), lines, dashes, fills and markers.
 
 use plotters::coord::Shift;
-use plotters::drawing::DrawingArea;
+use plotters::drawing::{DrawingArea, DrawingAreaErrorKind};
 use plotters::element::{Circle, DashedPathElement, PathElement, Polygon, Rectangle};
 use plotters::prelude::DrawingBackend;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -10,8 +10,21 @@ use plotters::style::{
     Color, FontDesc, FontFamily, FontStyle, FontTransform, RGBAColor, ShapeStyle, TextStyle,
 };
 
-use super::output::DrawResult;
 use super::style::{FONT_FAMILY, TextEngine, Theme};
+
+/// A failure while drawing (a backend or font error), reported as an
+/// [`Error::Io`](crate::error::Error::Io) on the figure's path.
+#[derive(Debug)]
+pub(crate) struct DrawError(pub(crate) String);
+
+impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for DrawError {
+    fn from(err: DrawingAreaErrorKind<E>) -> Self {
+        DrawError(err.to_string())
+    }
+}
+
+/// The outcome of drawing.
+pub(crate) type DrawResult<T = ()> = std::result::Result<T, DrawError>;
 
 /// The most characters of one text drawn: more cannot fit on the largest canvas (4000 px), and
 /// measuring and rasterising millions of glyphs took minutes.

@@ -7,8 +7,8 @@ use plotters::prelude::DrawingBackend;
 use plotters::style::Color;
 
 use super::axes::{Axis, Ticks};
+use super::draw::DrawResult;
 use super::draw::{Canvas, Font, HAlign, Pt, VAlign, line_height};
-use super::output::DrawResult;
 use super::style::INK;
 
 /// A rectangle in pixels: `(x0, y0)` top left, `(x1, y1)` bottom right.

@@ -6,9 +6,10 @@ use plotters::prelude::DrawingBackend;
 use plotters::style::Color;
 
 use super::axes::{Axis, Scale};
+use super::draw::DrawResult;
 use super::draw::{Canvas, Font, HAlign, VAlign, line_height};
 use super::frame::{Frame, Margins, Panel, Rect, tick_count};
-use super::output::{DrawResult, Figure, save};
+use super::output::{Figure, save};
 use super::style::{DEFAULT_SIZE, INK, viridis};
 use crate::error::{Error, Result};
 use crate::stats::hist::Hist2D;

@@ -4,9 +4,9 @@
 use plotters::prelude::DrawingBackend;
 use plotters::style::{Color, RGBAColor, WHITE};
 
+use super::draw::DrawResult;
 use super::draw::{Canvas, Font, HAlign, Pt, VAlign};
 use super::frame::Rect;
-use super::output::DrawResult;
 use super::style::INK;
 
 /// What an entry shows next to its label.

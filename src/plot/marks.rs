@@ -5,9 +5,9 @@
 use plotters::prelude::DrawingBackend;
 use plotters::style::RGBAColor;
 
+use super::draw::DrawResult;
 use super::draw::{Canvas, Pt};
 use super::frame::Panel;
-use super::output::DrawResult;
 
 /// The outline of a histogram: steps at `upper`, dropping to `lower` (zero when `None`) at
 /// both ends.

@@ -8,11 +8,11 @@ use std::io;
 use std::path::Path;
 
 use plotters::coord::Shift;
-use plotters::drawing::{DrawingArea, DrawingAreaErrorKind};
+use plotters::drawing::DrawingArea;
 use plotters::prelude::{BitMapBackend, DrawingBackend, IntoDrawingArea, SVGBackend};
 use plotters::style::WHITE;
 
-use super::draw::Canvas;
+use super::draw::{Canvas, DrawError, DrawResult};
 use super::style::{TextEngine, Theme, register_fonts};
 use crate::error::{Error, Result};
 use crate::fsutil::write_atomic;
@@ -23,20 +23,6 @@ const MAX_SIDE: u32 = 4000;
 const MIN_SIDE: u32 = 100;
 /// Figures up to this many pixels are supersampled 2×2.
 const SUPERSAMPLE_MAX_PIXELS: u64 = 4_000_000;
-
-/// A failure while drawing (a backend or font error), reported as an [`Error::Io`] on the
-/// figure's path.
-#[derive(Debug)]
-pub(crate) struct DrawError(String);
-
-impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for DrawError {
-    fn from(err: DrawingAreaErrorKind<E>) -> Self {
-        DrawError(err.to_string())
-    }
-}
-
-/// The outcome of drawing.
-pub(crate) type DrawResult<T = ()> = std::result::Result<T, DrawError>;
 
 /// Something that draws itself on a canvas of any backend.
 pub(crate) trait Figure {

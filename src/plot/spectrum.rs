@@ -10,10 +10,11 @@ use plotters::style::{Color, RGBAColor};
 
 use super::axes::{Axis, Scale, Ticks};
 use super::draw::Canvas;
+use super::draw::DrawResult;
 use super::frame::{Frame, Margins, Panel, Rect, fit_below_box, tick_count};
 use super::legend::{Corner, Entry, Handle, Legend};
 use super::marks;
-use super::output::{DrawResult, Figure, save};
+use super::output::{Figure, save};
 use super::style::{DEFAULT_SIZE, GUIDE, INK, PALETTE, series_color};
 use crate::error::{Error, Result};
 use crate::stats::hist::Hist1D;
