@@ -6,6 +6,12 @@
 //! the requests, so a script run twice with the same `seed(n)` produces the same numbers, and
 //! two operations never share a stream.
 
+use rand::seq::SliceRandom;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rand_xoshiro::rand_core::SeedableRng;
+
+use crate::error::{Error, Result};
+
 /// The session's seed and the number of streams handed out since it was set.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeedSequence {
@@ -55,6 +61,67 @@ pub fn stream_seed(seed: u64, index: u64) -> u64 {
     splitmix64(splitmix64(seed) ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03))
 }
 
+/// The random generator for stream `stream` of `seed` (see [`stream_seed`]).
+pub fn rng_for(seed: u64, stream: u64) -> Xoshiro256PlusPlus {
+    Xoshiro256PlusPlus::seed_from_u64(stream_seed(seed, stream))
+}
+
+/// A k-fold partition of `n` events, shared by event sets (`EventSet::kfold`) and ensembles
+/// (`MemberData::k_folds`): the events in a seeded random order, cut into k consecutive
+/// parts of sizes differing by at most one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KFolds {
+    order: Vec<u32>,
+    bounds: Vec<usize>,
+}
+
+impl KFolds {
+    /// The partition of `n` events into `k` folds with the order drawn from `seed`. `what`
+    /// names the option in the error when `k` is not between 2 and `n`.
+    pub fn new(n: usize, k: usize, seed: u64, what: &str) -> Result<Self> {
+        if k < 2 || k > n {
+            return Err(Error::invalid(
+                what,
+                format!("k = {k} needs 2 <= k <= the number of events ({n})"),
+            ));
+        }
+        if u32::try_from(n).is_err() {
+            return Err(Error::invalid(
+                what,
+                format!("{n} events are more than a k-fold split indexes (2^32)"),
+            ));
+        }
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.shuffle(&mut Xoshiro256PlusPlus::seed_from_u64(seed));
+        let bounds = (0..=k).map(|i| i * n / k).collect();
+        Ok(Self { order, bounds })
+    }
+
+    /// The number of folds.
+    pub fn len(&self) -> usize {
+        self.bounds.len() - 1
+    }
+
+    /// Always false: a partition has at least two folds.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The events of fold `i`.
+    pub fn fold(&self, i: usize) -> &[u32] {
+        &self.order[self.bounds[i]..self.bounds[i + 1]]
+    }
+
+    /// The events of every fold but `i`, in the partition's order.
+    pub fn others(&self, i: usize) -> Vec<u32> {
+        [
+            &self.order[..self.bounds[i]],
+            &self.order[self.bounds[i + 1]..],
+        ]
+        .concat()
+    }
+}
+
 fn splitmix64(x: u64) -> u64 {
     let mut z = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -65,6 +132,29 @@ fn splitmix64(x: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn k_folds_partition_the_events_reproducibly() {
+        let folds = KFolds::new(23, 4, 9, "folds").unwrap();
+        assert_eq!(folds.len(), 4);
+        let mut seen = vec![0; 23];
+        for i in 0..4 {
+            let n = folds.fold(i).len();
+            assert!(n == 5 || n == 6, "{n}");
+            for &e in folds.fold(i) {
+                seen[e as usize] += 1;
+                assert!(!folds.others(i).contains(&e));
+            }
+            assert_eq!(folds.others(i).len() + n, 23);
+        }
+        assert!(seen.iter().all(|&c| c == 1));
+        assert_eq!(folds, KFolds::new(23, 4, 9, "folds").unwrap());
+        assert_ne!(folds, KFolds::new(23, 4, 10, "folds").unwrap());
+        for (n, k) in [(5, 1), (3, 4)] {
+            let err = KFolds::new(n, k, 0, "kfold").unwrap_err().to_string();
+            assert!(err.contains("kfold") && err.contains("2 <= k"), "{err}");
+        }
+    }
 
     #[test]
     fn same_seed_same_streams() {

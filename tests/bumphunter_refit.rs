@@ -8,7 +8,7 @@
 //!     cargo test --release --test bumphunter_refit -- --ignored --nocapture
 //! with `BUMPLAB_REFIT_TOYS` and `BUMPLAB_REFIT_NPE` to change its size.
 
-use bumplab::data::generate::rng_for;
+use bumplab::seed::rng_for;
 use bumplab::stats::bumphunter::{
     BackgroundModel, BumpHunterOptions, bump_hunter, bump_hunter_refit, reference_of,
 };

@@ -13,8 +13,8 @@ use polars::prelude::*;
 use rand::seq::SliceRandom;
 
 use super::NamedColumns;
-use super::generate::rng_for;
 use crate::error::{Error, Result, brief};
+use crate::seed::{KFolds, rng_for};
 
 /// The role a column plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -433,30 +433,18 @@ impl EventSet {
         ))
     }
 
-    /// `k` cross-validation folds: the events are shuffled with stream `seed` and dealt into
-    /// `k` parts of (nearly) equal size; fold `i` tests on part `i` and trains on the others.
+    /// `k` cross-validation folds: the events are shuffled with `seed` and dealt into `k`
+    /// parts of (nearly) equal size ([`KFolds`], the split an ensemble's
+    /// `MemberData::k_folds` makes with the same `k` and seed); fold `i` tests on part `i` and
+    /// trains on the others.
     /// Every event is in exactly one test set, and never in its own fold's training set.
     pub fn kfold(&self, k: usize, seed: u64) -> Result<Vec<Fold>> {
-        if k < 2 || k > self.len() {
-            return Err(Error::invalid(
-                "kfold",
-                format!(
-                    "k = {k} needs 2 <= k <= the number of events ({})",
-                    self.len()
-                ),
-            ));
-        }
-        let order = self.permutation(seed);
-        let n = order.len();
-        let bounds: Vec<usize> = (0..=k).map(|i| i * n / k).collect();
+        let folds = KFolds::new(self.len(), k, seed, "kfold")?;
+        let positions = |rows: &[u32]| rows.iter().map(|&r| r as usize).collect::<Vec<_>>();
         Ok((0..k)
-            .map(|i| {
-                let test = order[bounds[i]..bounds[i + 1]].to_vec();
-                let train = [&order[..bounds[i]], &order[bounds[i + 1]..]].concat();
-                Fold {
-                    train: self.view(train),
-                    test: self.view(test),
-                }
+            .map(|i| Fold {
+                train: self.view(positions(&folds.others(i))),
+                test: self.view(positions(folds.fold(i))),
             })
             .collect())
     }

@@ -29,7 +29,7 @@ use super::train::{
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::progress::Progress;
-use crate::seed::stream_seed;
+use crate::seed::{KFolds, stream_seed};
 
 /// K multilayer perceptrons of one [`MlpConfig`], with stacked weights.
 #[derive(Clone, Debug)]
@@ -289,19 +289,11 @@ impl MemberData {
     /// (nearly) equal size, as `EventSet::kfold` does; member i validates on part i and trains
     /// on the others.
     pub fn k_folds(events: usize, k: usize, seed: u64) -> Result<Vec<Self>> {
-        if k < 2 || k > events {
-            return Err(Error::invalid(
-                "folds",
-                format!("k = {k} needs 2 <= k <= the number of events ({events})"),
-            ));
-        }
-        let mut order: Vec<u32> = (0..events as u32).collect();
-        order.shuffle(&mut Xoshiro256PlusPlus::seed_from_u64(seed));
-        let bounds: Vec<usize> = (0..=k).map(|i| i * events / k).collect();
+        let folds = KFolds::new(events, k, seed, "folds")?;
         Ok((0..k)
             .map(|i| Self {
-                train: [&order[..bounds[i]], &order[bounds[i + 1]..]].concat(),
-                validation: Some(order[bounds[i]..bounds[i + 1]].to_vec()),
+                train: folds.others(i),
+                validation: Some(folds.fold(i).to_vec()),
             })
             .collect())
     }

@@ -30,9 +30,9 @@ use rand::RngExt;
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 
-use super::in_chunks;
 #[cfg(test)]
-use super::{CHUNK, rng_for};
+use super::CHUNK;
+use super::in_chunks;
 use crate::data::NamedColumns;
 use crate::data::objects::{MAX_OBJECTS, Object, ObjectEvent, ObjectType, to_columns};
 use crate::interrupt::Interrupt;
@@ -1299,6 +1299,7 @@ fn order(mut objects: Vec<Object>) -> Vec<Object> {
 mod tests {
     use super::*;
     use crate::data::encode::object_events;
+    use crate::seed::rng_for;
 
     fn column<'a>(cols: &'a NamedColumns, name: &str) -> &'a [f64] {
         &cols.iter().find(|(n, _)| n == name).unwrap().1

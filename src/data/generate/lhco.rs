@@ -32,9 +32,10 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 #[cfg(test)]
 use super::CHUNK;
-use super::{in_chunks, rng_for};
+use super::in_chunks;
 use crate::data::NamedColumns;
 use crate::interrupt::Interrupt;
+use crate::seed::rng_for;
 use crate::{Error, Result};
 
 /// The output columns, in order.

@@ -9,20 +9,15 @@
 pub mod darkmachines;
 pub mod lhco;
 
-use rand::SeedableRng;
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::interrupt::Interrupt;
+use crate::seed::rng_for;
 
 /// Events per chunk of parallel generation.
 pub const CHUNK: usize = 16_384;
-
-/// The random generator for stream `stream` of `seed`.
-pub fn rng_for(seed: u64, stream: u64) -> Xoshiro256PlusPlus {
-    Xoshiro256PlusPlus::seed_from_u64(crate::seed::stream_seed(seed, stream))
-}
 
 /// The chunks of `n` events made in parallel: chunk `k` holds `CHUNK.min(n - k * CHUNK)` events
 /// made by `chunk(rng, len)` with the random stream `first_stream + k` of `seed`. `interrupt`

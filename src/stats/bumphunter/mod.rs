@@ -24,10 +24,10 @@ pub use self::refit::{BackgroundModel, RefitSummary, bump_hunter_refit, referenc
 
 use super::hist::{Hist1D, Hist2D};
 use super::special::{poisson_lower_tail, poisson_upper_tail, z_from_p};
-use crate::data::generate::rng_for;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::progress::Progress;
+use crate::seed::rng_for;
 
 /// Which departures from the reference count as a bump.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -20,9 +20,9 @@ use super::{
     BinSampler, BumpHunterOptions, BumpHunterResult, Scan, check_counts, check_npe, in_blocks,
     prefix,
 };
-use crate::data::generate::rng_for;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
+use crate::seed::rng_for;
 use crate::stats::fit::{
     DijetFit, FamilyOptions, FitFamily, FitOptions, Function, fit_dijet, fit_family,
 };
