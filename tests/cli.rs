@@ -86,18 +86,58 @@ fn the_hello_example_runs_with_arguments() {
     assert!(stdout.contains("Sets the session seed."), "{stdout}");
 }
 
-#[test]
-fn every_rhai_test_script_passes() {
-    let mut count = 0;
-    for entry in std::fs::read_dir(repo().join("tests/scripts")).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "rhai") {
-            run_in_scratch(path.strip_prefix(repo()).unwrap().to_str().unwrap());
-            count += 1;
+/// One test per script of `tests/scripts/` (`script_NAME` runs `tests/scripts/NAME.rhai` with
+/// a scratch directory as its argument), so a failure names its script and the scripts run in
+/// parallel.
+macro_rules! script_tests {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let file = stringify!($name).trim_start_matches("script_");
+                run_in_scratch(&format!("tests/scripts/{file}.rhai"));
+            }
+        )*
+
+        /// Every script in `tests/scripts/` has its test above.
+        #[test]
+        fn every_test_script_has_a_test() {
+            let listed: Vec<&str> = vec![$(stringify!($name).trim_start_matches("script_")),*];
+            let mut found: Vec<String> = std::fs::read_dir(repo().join("tests/scripts"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "rhai"))
+                .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+                .collect();
+            found.sort();
+            assert_eq!(found, listed, "add the new script to script_tests! in tests/cli.rs");
         }
-    }
-    assert!(count >= 2);
+    };
 }
+
+script_tests!(
+    script_bumphunter_refit,
+    script_core,
+    script_deep_set_vae,
+    script_dm_evaluate,
+    script_events,
+    script_fits,
+    script_flow,
+    script_hepdata,
+    script_jet_features,
+    script_latent_vae,
+    script_methods,
+    script_metrics,
+    script_nn,
+    script_nn_ensemble,
+    script_plot,
+    script_rare_and_different,
+    script_salad,
+    script_stats,
+    script_stdlib_arrays,
+    script_stdlib_resonant,
+    script_vae,
+);
 
 #[test]
 fn the_plot_script_writes_every_figure() {
