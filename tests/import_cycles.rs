@@ -12,9 +12,8 @@ use std::path::{Path, PathBuf};
 
 /// The cycles still there (issue 21 items 2 and 3), each allowed to shrink, never to grow;
 /// delete a group when its files import only one way. `src/script/`: every domain imports
-/// the session's `Domain` and the domain list imports every domain. Jets: the clustering
-/// entry point dispatches to the two loops, which build its `ClusterSequence`. ZMTP: a
-/// socket spawns connections, which use the socket's shared state.
+/// the session's `Domain` and the domain list imports every domain. ZMTP: a socket spawns
+/// connections, which use the socket's shared state.
 const KNOWN_CYCLES: &[&[&str]] = &[
     &[
         "script/anode.rs",
@@ -36,11 +35,6 @@ const KNOWN_CYCLES: &[&[&str]] = &[
         "script/samples.rs",
         "script/state.rs",
         "script/stats.rs",
-    ],
-    &[
-        "data/jets/cluster.rs",
-        "data/jets/plain.rs",
-        "data/jets/tiled.rs",
     ],
     &["kernel/zmtp/connection.rs", "kernel/zmtp/socket.rs"],
 ];

@@ -7,9 +7,11 @@ mod cluster;
 mod momentum;
 mod nsubjettiness;
 mod plain;
+mod sequence;
 mod tiled;
 
 pub(crate) use cluster::in_event;
-pub use cluster::{Algorithm, ClusterSequence, Jet, JetDefinition, MAX_R, cluster, cluster_events};
+pub use cluster::{cluster, cluster_events};
 pub use momentum::Particle;
 pub use nsubjettiness::{Axes, NsubOptions, Substructure, nsubjettiness, substructure};
+pub use sequence::{Algorithm, ClusterSequence, Jet, JetDefinition, MAX_R};

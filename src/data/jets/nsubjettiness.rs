@@ -4,8 +4,9 @@
 //! rapidity and azimuth and the N axes the exclusive jets of the constituents clustered
 //! with kT (fjcontrib's `KT_Axes`) or Cambridge/Aachen (`CA_Axes`) at R = 1000.
 
-use super::cluster::{Algorithm, JetDefinition, MAX_R, cluster};
+use super::cluster::cluster;
 use super::momentum::Particle;
+use super::sequence::{Algorithm, JetDefinition, MAX_R};
 use crate::{Error, Result};
 
 /// How the N axes of τ_N are chosen.

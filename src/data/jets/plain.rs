@@ -5,8 +5,8 @@
 //! afterwards only jets whose neighbour was merged look again, and every jet is compared
 //! with the new one. A removed jet's slot takes the last one.
 
-use super::cluster::ClusterSequence;
 use super::momentum::delta_r2;
+use super::sequence::ClusterSequence;
 
 /// No neighbour within R.
 const NONE: usize = usize::MAX;

@@ -23,8 +23,8 @@
 use std::cmp::Ordering;
 use std::f64::consts::TAU;
 
-use super::cluster::ClusterSequence;
 use super::momentum::delta_r2;
+use super::sequence::ClusterSequence;
 
 /// No jet (no neighbour within R, the end of a list).
 const NONE: usize = usize::MAX;
