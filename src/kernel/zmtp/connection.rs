@@ -14,7 +14,7 @@ use bytes::Bytes;
 use super::ZmtpError;
 use super::admission::Activity;
 use super::codec::{self, Decoder, Event, Metadata};
-use super::socket::{Kind, Outbox, Shared};
+use super::shared::{Kind, Outbox, Shared};
 
 /// Bytes read from the socket at a time.
 const READ_CHUNK: usize = 64 << 10;

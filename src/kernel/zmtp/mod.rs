@@ -52,13 +52,15 @@
 mod admission;
 pub mod codec;
 mod connection;
+mod shared;
 mod socket;
 mod subscriptions;
 
 use std::time::Duration;
 
 pub use codec::{Decoder, Event, Limits, Metadata};
-pub use socket::{PeerId, PubSocket, Received, RepSocket, RouterSocket};
+pub use shared::{PeerId, Received};
+pub use socket::{PubSocket, RepSocket, RouterSocket};
 
 /// The most bytes of one message on the shell, control and stdin channels.
 pub const MAX_MESSAGE: usize = 64 << 20;
