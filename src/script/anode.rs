@@ -6,8 +6,8 @@ use rhai::plugin::*;
 
 use crate::methods::anode::AnodeOptions;
 use crate::nn::flow::FlowConfig;
-use crate::script::methods::{take_efficiencies, take_window};
 use crate::script::options::Options;
+use crate::script::options::{take_efficiencies, take_window};
 use crate::script::state::session_state;
 use crate::script::values::Out;
 
@@ -89,9 +89,9 @@ mod anode_api {
     use crate::methods::anode_report::{
         plot_losses as draw_losses, plot_mass as draw_mass, plot_scores,
     };
-    use crate::script::methods::significance_map;
     use crate::script::salad::estimate_map;
     use crate::script::state::session_state;
+    use crate::script::values::significance_map;
     use crate::script::values::{Out, save_json};
 
     /// ANODE (LHC Olympics 2020 §3.2): `anode(events, #{ signal_region: [3300.0, 3700.0], ... })`.

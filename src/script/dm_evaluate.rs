@@ -6,7 +6,7 @@ use rhai::Map;
 use rhai::plugin::*;
 
 use crate::error::Error;
-use crate::script::methods::array_option;
+use crate::script::options::array_option;
 use crate::script::options::{Options, floats};
 use crate::script::values::Out;
 use crate::stats::dark_machines::{ChannelScores, DmEvaluation, DmOptions};

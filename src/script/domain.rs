@@ -2,11 +2,10 @@
 //!
 //! Adding built-ins for a new area of the product means writing one module under
 //! `src/script/` with a `#[export_module]` Rhai module (each function's Rust doc comment is its
-//! `help` text) and a [`Domain`] constant, and adding that constant to [`DOMAINS`].
+//! `help` text) and a [`Domain`] constant, and adding that constant to the session's list
+//! (`session::DOMAINS`).
 
 use rhai::Module;
-
-use super::{anomaly, core, events, methods, metrics, nn, plot, samples, stats};
 
 /// A group of related built-ins.
 pub struct Domain {
@@ -17,16 +16,3 @@ pub struct Domain {
     /// Builds the Rhai module holding the domain's types and functions.
     pub module: fn() -> Module,
 }
-
-/// Every domain, in the order `help()` lists them.
-pub const DOMAINS: &[Domain] = &[
-    core::DOMAIN,
-    events::DOMAIN,
-    samples::DOMAIN,
-    stats::DOMAIN,
-    metrics::DOMAIN,
-    nn::DOMAIN,
-    methods::DOMAIN,
-    anomaly::DOMAIN,
-    plot::DOMAIN,
-];

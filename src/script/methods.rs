@@ -3,21 +3,21 @@
 use rhai::plugin::*;
 
 use super::domain::Domain;
-use rhai::{Array, Dynamic, INT, Map};
+use rhai::{Array, INT, Map};
 
 use crate::error::Error;
 use crate::methods::cwola::Rescaling;
 use crate::methods::cwola::{CwolaHunt, CwolaOptions, RESCALED_BY_DEFAULT, RegionResult};
-use crate::methods::estimate::Significance;
-use crate::methods::window::Window;
 use crate::methods::window_significance::{WindowSignificance, WindowSignificanceOptions};
 use crate::nn::layers::Activation;
 use crate::nn::optim::Kind;
 use crate::script::nn::widths;
-use crate::script::options::{Options, floats, number_pair, strings};
+use crate::script::options::{
+    Options, array_option, feature_subset, floats, strings, take_efficiencies,
+};
 use crate::script::state::session_state;
 use crate::script::stats::functions_option;
-use crate::script::values::{Out, array};
+use crate::script::values::{Out, array, significance_fields};
 use crate::stats::fit::{DijetFit, FamilyOptions};
 
 /// The `methods` domain.
@@ -69,44 +69,6 @@ fn index(what: &str, i: INT) -> Out<usize> {
         .map_err(|_| Error::invalid(what, format!("{i} is not a whole number >= 0")).into())
 }
 
-/// The array given as option `key` of `function`, if any.
-pub(super) fn array_option(
-    function: &str,
-    key: &str,
-    value: Option<Dynamic>,
-) -> Out<Option<Array>> {
-    value
-        .map(|v| {
-            v.into_array().map_err(|t| {
-                Error::invalid(
-                    format!("option '{key}' of {function}"),
-                    format!("must be an array, not {t}"),
-                )
-                .into()
-            })
-        })
-        .transpose()
-}
-
-/// The feature names given as option `key` of `function` (e.g. those to rescale), or those
-/// of `default` that are among `features`.
-pub(super) fn feature_subset(
-    function: &str,
-    key: &str,
-    value: Option<Dynamic>,
-    default: &[String],
-    features: &[String],
-) -> Out<Vec<String>> {
-    match array_option(function, key, value)? {
-        Some(a) => Ok(strings(key, &a)?),
-        None => Ok(default
-            .iter()
-            .filter(|f| features.contains(f))
-            .cloned()
-            .collect()),
-    }
-}
-
 /// The rescaling called `name`, given as option `rescaling` of `function`; an error naming the
 /// option and the allowed names otherwise.
 fn rescaling_option(function: &str, name: &str) -> Out<Rescaling> {
@@ -116,79 +78,6 @@ fn rescaling_option(function: &str, name: &str) -> Out<Rescaling> {
         }
         other => other.into(),
     })
-}
-
-/// The `[low, high]` pair given as option `key` of `function`, or `default`.
-pub(super) fn pair_option(
-    function: &str,
-    key: &str,
-    value: Option<Dynamic>,
-    default: (f64, f64),
-) -> Out<(f64, f64)> {
-    match value {
-        Some(v) => Ok(number_pair(
-            &format!("option '{key}' of {function}"),
-            v,
-            "[low, high]",
-        )?),
-        None => Ok(default),
-    }
-}
-
-/// The window of `function` (options `mass`, `features`, `signal_region`, `range`, taken out
-/// of `opts`), `default`'s values where absent.
-pub(super) fn take_window(function: &str, opts: &mut Map, default: &Window) -> Out<Window> {
-    let features = match array_option(function, "features", opts.remove("features"))? {
-        Some(a) => strings("features", &a)?,
-        None => default.features.clone(),
-    };
-    let mass = match opts.remove("mass") {
-        Some(v) => v.into_string().map_err(|t| {
-            Error::invalid(
-                format!("option 'mass' of {function}"),
-                format!("must be a string, not {t}"),
-            )
-        })?,
-        None => default.mass.clone(),
-    };
-    Ok(Window {
-        mass,
-        features,
-        signal_region: pair_option(
-            function,
-            "signal_region",
-            opts.remove("signal_region"),
-            default.signal_region,
-        )?,
-        range: pair_option(function, "range", opts.remove("range"), default.range)?,
-    })
-}
-
-/// The `efficiencies` option of `function` taken out of `opts`, or `default`.
-pub(super) fn take_efficiencies(function: &str, opts: &mut Map, default: &[f64]) -> Out<Vec<f64>> {
-    match array_option(function, "efficiencies", opts.remove("efficiencies"))? {
-        Some(a) => Ok(floats("efficiencies", &a)?),
-        None => Ok(default.to_vec()),
-    }
-}
-
-/// The most significant test of a search as a Rhai map: `efficiency`, `local_p`, `local_z`,
-/// `trials`, `global_p`, `global_z`.
-fn significance_fields(g: &Significance) -> Map {
-    let mut m = Map::new();
-    m.insert("efficiency".into(), g.efficiency.into());
-    m.insert("local_p".into(), g.local_p.into());
-    m.insert("local_z".into(), g.local_z.into());
-    m.insert("trials".into(), (g.trials as INT).into());
-    m.insert("global_p".into(), g.global_p.into());
-    m.insert("global_z".into(), g.global_z.into());
-    m
-}
-
-/// [`significance_fields`] of a single-window search's most significant test; unit if there
-/// is none.
-pub(super) fn significance_map(g: Option<Significance>) -> Dynamic {
-    g.map_or(Dynamic::UNIT, |g| significance_fields(&g).into())
 }
 
 /// Hunt options of `function` from a Rhai map whose keys must be among `keys`; the checked

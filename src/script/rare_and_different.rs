@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::methods::rare_and_different::{RareAndDifferent, RareAndDifferentOptions};
 use crate::nn::flow::FlowConfig;
 use crate::nn::train::TrainOptions;
-use crate::script::methods::array_option;
+use crate::script::options::array_option;
 use crate::script::options::{Options, floats};
 use crate::script::state::session_state;
 use crate::script::values::Out;

@@ -7,9 +7,9 @@ use rhai::{Dynamic, Map};
 use crate::methods::estimate::Estimate;
 use crate::methods::salad::{Closure, SaladOptions, Systematic};
 use crate::nn::layers::Activation;
-use crate::script::methods::{feature_subset, take_efficiencies, take_window};
 use crate::script::nn::widths;
 use crate::script::options::Options;
+use crate::script::options::{feature_subset, take_efficiencies, take_window};
 use crate::script::state::session_state;
 use crate::script::values::Out;
 
@@ -168,8 +168,8 @@ mod salad_api {
     use crate::methods::salad_report::{
         plot_closure_estimate, plot_mass as draw_mass, plot_reweighting as draw_reweighting,
     };
-    use crate::script::methods::significance_map;
     use crate::script::state::session_state;
+    use crate::script::values::significance_map;
     use crate::script::values::{Out, save_json};
 
     /// SALAD (Andreassen et al. 2020): `salad(data, sim, #{ signal_region: [3300.0, 3700.0], ... })`.

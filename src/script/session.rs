@@ -10,14 +10,28 @@ use rhai::{AST, Dynamic, Engine, Scope, Shared};
 
 use super::catalog::{Catalog, canonical_type};
 use super::complete::CompletionContext;
-use super::domain::DOMAINS;
+use super::domain::Domain;
 use super::errors::ScriptError;
 use super::inline;
 use super::resolver::ScriptResolver;
 use super::stack;
 use super::state::{Display, Output, SessionState, StateTag, stdout_output};
+use super::{anomaly, core, events, methods, metrics, nn, plot, samples, stats};
 use crate::interrupt::Interrupt;
 use crate::seed::SeedSequence;
+
+/// Every domain, in the order `help()` lists them.
+pub const DOMAINS: &[Domain] = &[
+    core::DOMAIN,
+    events::DOMAIN,
+    samples::DOMAIN,
+    stats::DOMAIN,
+    metrics::DOMAIN,
+    nn::DOMAIN,
+    methods::DOMAIN,
+    anomaly::DOMAIN,
+    plot::DOMAIN,
+];
 
 /// A variable in the session scope, as `:vars` lists it.
 #[derive(Clone, Debug, PartialEq, Eq)]

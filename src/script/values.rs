@@ -1,6 +1,8 @@
 //! Conversions shared by the domain modules: results of built-ins, arrays, JSON files.
 
-use rhai::{Dynamic, EvalAltResult};
+use rhai::{Dynamic, EvalAltResult, INT, Map};
+
+use crate::methods::estimate::Significance;
 
 /// What a built-in returns: a value or a Rhai error.
 pub type Out<T> = Result<T, Box<EvalAltResult>>;
@@ -18,4 +20,23 @@ pub fn save_json(value: &impl serde::Serialize, path: &str) -> Out<()> {
         std::path::Path::new(path),
         text.as_bytes(),
     )?)
+}
+
+/// The most significant test of a search as a Rhai map: `efficiency`, `local_p`, `local_z`,
+/// `trials`, `global_p`, `global_z`.
+pub(crate) fn significance_fields(g: &Significance) -> Map {
+    let mut m = Map::new();
+    m.insert("efficiency".into(), g.efficiency.into());
+    m.insert("local_p".into(), g.local_p.into());
+    m.insert("local_z".into(), g.local_z.into());
+    m.insert("trials".into(), (g.trials as INT).into());
+    m.insert("global_p".into(), g.global_p.into());
+    m.insert("global_z".into(), g.global_z.into());
+    m
+}
+
+/// [`significance_fields`] of a single-window search's most significant test; unit if there
+/// is none.
+pub(crate) fn significance_map(g: Option<Significance>) -> Dynamic {
+    g.map_or(Dynamic::UNIT, |g| significance_fields(&g).into())
 }
