@@ -137,7 +137,7 @@ mod tests {
     fn k_folds_partition_the_events_reproducibly() {
         let folds = KFolds::new(23, 4, 9, "folds").unwrap();
         assert_eq!(folds.len(), 4);
-        let mut seen = vec![0; 23];
+        let mut seen = [0; 23];
         for i in 0..4 {
             let n = folds.fold(i).len();
             assert!(n == 5 || n == 6, "{n}");
