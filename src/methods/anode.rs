@@ -899,7 +899,10 @@ mod tests {
                 );
             }
         }
-        assert!(biased >= 2, "the distortion biased fewer than two cuts:\n{result}");
+        assert!(
+            biased >= 2,
+            "the distortion biased fewer than two cuts:\n{result}"
+        );
         // The quoted significance stays modest, as it should on background alone.
         let g = result.global().unwrap();
         assert!(g.local_z < 3.0, "{g:?}\n{result}");
