@@ -14,7 +14,7 @@ use crate::stats::hist::Hist1D;
 
 /// Events of one mass interval that a cut-and-count estimate scored: the data and the
 /// weighted reference sample, each event with its mass and score.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct ScoredPart {
     /// The data events' masses.
     pub data_mass: Vec<f64>,
@@ -129,23 +129,31 @@ fn spectra(figure: &EstimateFigure, parts: &[ScoredPart]) -> Result<Vec<Spectrum
     let cuts = std::iter::once(None).chain((0..figure.efficiencies.len()).map(Some));
     let mut spectra = Vec::new();
     for cut in cuts {
-        let mut data = Hist1D::new(figure.edges.clone())?;
-        let mut prediction = Hist1D::new(figure.edges.clone())?;
+        // Every part's events passing its own cut, the reference weighted to the part's data.
+        let (mut data, mut reference, mut weights) = (Vec::new(), Vec::new(), Vec::new());
         for part in parts {
             let threshold = cut.map_or(f64::NEG_INFINITY, |i| part.thresholds[i]);
-            let (m, _) = passing(&part.data_mass, &part.data_score, None, threshold);
-            data = data.add(&Hist1D::fill(figure.edges.clone(), &m, None)?)?;
+            let passes = |(&m, &s): (&f64, &f64)| (s >= threshold).then_some(m);
+            data.extend(
+                part.data_mass
+                    .iter()
+                    .zip(&part.data_score)
+                    .filter_map(passes),
+            );
             let total: f64 = part.reference_weight.iter().sum();
             if total > 0.0 {
                 let scale = part.data_mass.len() as f64 / total;
-                let (m, w) = passing(
-                    &part.reference_mass,
-                    &part.reference_score,
-                    Some(&part.reference_weight),
-                    threshold,
-                );
-                let w: Vec<f64> = w.iter().map(|w| w * scale).collect();
-                prediction = prediction.add(&Hist1D::fill(figure.edges.clone(), &m, Some(&w))?)?;
+                for ((&m, &s), &w) in part
+                    .reference_mass
+                    .iter()
+                    .zip(&part.reference_score)
+                    .zip(&part.reference_weight)
+                {
+                    if s >= threshold {
+                        reference.push(m);
+                        weights.push(w * scale);
+                    }
+                }
             }
         }
         let label = match cut {
@@ -155,29 +163,16 @@ fn spectra(figure: &EstimateFigure, parts: &[ScoredPart]) -> Result<Vec<Spectrum
         spectra.push(Spectrum {
             fit_label: String::new(),
             label,
-            data,
-            fit: Some(prediction),
+            data: Hist1D::fill(figure.edges.clone(), &data, None)?,
+            fit: Some(Hist1D::fill(
+                figure.edges.clone(),
+                &reference,
+                Some(&weights),
+            )?),
             poor_fit: false,
         });
     }
     Ok(spectra)
-}
-
-/// The masses (and weights) of the events whose score passes `threshold`.
-fn passing(
-    mass: &[f64],
-    score: &[f64],
-    weight: Option<&[f64]>,
-    threshold: f64,
-) -> (Vec<f64>, Vec<f64>) {
-    let mut kept = (Vec::new(), Vec::new());
-    for (i, (&m, &s)) in mass.iter().zip(score).enumerate() {
-        if s >= threshold {
-            kept.0.push(m);
-            kept.1.push(weight.map_or(1.0, |w| w[i]));
-        }
-    }
-    kept
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use std::path::Path;
 use super::cwola_report::efficiency_label;
 use super::estimate::{ROW_HEADER, untested_notes};
 use super::estimate_report::{EstimateFigure, ScoredPart, mass_edges, plot_estimate_mass};
-use super::salad::{Part, Salad};
+use super::salad::{Group, Part, Salad};
+use crate::data::eventset::EventSet;
 use crate::error::{Error, Result};
 use crate::plot::{Curve, CurveOptions, HistOptions, plot_curves, plot_hists};
 use crate::stats::hist::Hist1D;
@@ -164,9 +165,7 @@ pub fn plot_reweighting(salad: &Salad, what: &str, part: Part, path: &Path) -> R
         ),
         Part::SignalRegion => (&salad.groups[2], &salad.groups[3], "signal region"),
     };
-    let values = |events: &crate::data::eventset::EventSet,
-                  group: &super::salad::Group|
-     -> Result<Vec<f64>> {
+    let values = |events: &EventSet, group: &Group| -> Result<Vec<f64>> {
         if what == "dctr" {
             return Ok(group.dctr.clone());
         }
@@ -179,8 +178,7 @@ pub fn plot_reweighting(salad: &Salad, what: &str, part: Part, path: &Path) -> R
                 ),
             ));
         }
-        let column = events.column(what)?;
-        Ok(group.positions.iter().map(|&p| column[p]).collect())
+        group_column(events, group, what)
     };
     let data = values(&salad.data, data_group)?;
     let sim = values(&salad.sim, sim_group)?;
@@ -223,16 +221,7 @@ const MASS_SR_BINS: usize = 4;
 /// and in the sidebands the same cut on the closure hold-out (its simulation normalised to
 /// its data): the closure behind the systematic, bin by bin. Pulls below.
 pub fn plot_mass(salad: &Salad, path: &Path) -> Result<()> {
-    let mass = |events: &crate::data::eventset::EventSet, group: &super::salad::Group| {
-        let column = events.column(&salad.window.mass)?;
-        Ok::<_, Error>(
-            group
-                .positions
-                .iter()
-                .map(|&p| column[p])
-                .collect::<Vec<f64>>(),
-        )
-    };
+    let mass = |events: &EventSet, group: &Group| group_column(events, group, &salad.window.mass);
     let chain = &salad.reweighted;
     let thresholds: Vec<f64> = chain.estimates.iter().map(|e| e.threshold).collect();
     let holdout = ScoredPart {
@@ -264,6 +253,12 @@ pub fn plot_mass(salad: &Salad, path: &Path) -> Result<()> {
         ],
     };
     plot_estimate_mass(path, &figure, &[holdout, signal_region])
+}
+
+/// Column `name` of `events` at the positions of `group`.
+fn group_column(events: &EventSet, group: &Group, name: &str) -> Result<Vec<f64>> {
+    let column = events.column(name)?;
+    Ok(group.positions.iter().map(|&p| column[p]).collect())
 }
 
 /// Bin edges over the 0.5–99.5 % quantiles of `values` ([0, 1] for a probability).
