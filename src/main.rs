@@ -14,6 +14,12 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
+    /// Where the tensor work runs from the start: "cpu" (the default), "cuda" (the first GPU)
+    /// or "cuda:N", as if the script or the REPL began with `device(NAME)`. Without it, the
+    /// environment variable BUMPLAB_DEVICE, if set, names the device (REPL and `run`; a
+    /// notebook says `device("cuda")` in a cell).
+    #[arg(long, global = true, value_name = "NAME")]
+    device: Option<String>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -62,12 +68,31 @@ fn main() -> ExitCode {
         action,
     }) = cli.command
     {
+        if cli.device.is_some() {
+            eprintln!(
+                "error: the kernel does not take --device: a notebook chooses its device in a \
+                 cell, device(\"cuda\")"
+            );
+            return ExitCode::FAILURE;
+        }
         return kernel(connection_file, action);
     }
     let mut session = Session::new();
     let interrupt = session.interrupt();
     if let Err(err) = ctrlc::set_handler(move || interrupt.trigger()) {
         eprintln!("warning: Ctrl-C will not interrupt evaluations: {err}");
+    }
+    // After the Ctrl-C handler: opening a GPU takes a moment that Ctrl-C must not end.
+    if let Some(name) = cli.device.or_else(|| std::env::var("BUMPLAB_DEVICE").ok()) {
+        if let Err(err) = session.set_device(&name) {
+            eprintln!("error: {err}");
+            return ExitCode::FAILURE;
+        }
+        // The session clears its flag when an evaluation starts: a Ctrl-C meanwhile ends here.
+        if session.interrupt().is_triggered() {
+            eprintln!("interrupted");
+            return ExitCode::from(130);
+        }
     }
     match cli.command {
         None => match bumplab::repl::run(session) {

@@ -176,6 +176,69 @@ fn seed_and_args_reach_the_script() {
     assert_eq!(text(&out.stdout).trim(), "123 3 [\"a\", \"--b\", \"c d\"]");
 }
 
+/// `--device NAME` and BUMPLAB_DEVICE choose where a script's tensor work starts; the flag
+/// wins over the variable; a bad name is an error naming it, before anything runs. (Set
+/// explicitly here, so that this holds whatever BUMPLAB_DEVICE the tests run under.)
+#[test]
+fn the_device_comes_from_the_flag_or_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("where.rhai"), "print(device());\n").unwrap();
+    let run = |args: &[&str], env: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_bumplab"));
+        command.args(args).current_dir(dir.path());
+        match env {
+            Some(value) => command.env("BUMPLAB_DEVICE", value),
+            None => command.env_remove("BUMPLAB_DEVICE"),
+        };
+        command.output().unwrap()
+    };
+    let out = run(&["run", "where.rhai"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "cpu", "CPU by default");
+    for (args, env) in [
+        (&["--device", "cpu", "run", "where.rhai"][..], None),
+        (&["run", "--device", "cpu", "where.rhai"][..], Some("tpu")),
+        (&["run", "where.rhai"][..], Some("cpu")),
+    ] {
+        let out = run(args, env);
+        assert!(
+            out.status.success(),
+            "{args:?} {env:?}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stdout).trim(), "cpu", "{args:?} {env:?}");
+    }
+    for (args, env) in [
+        (&["--device", "tpu", "run", "where.rhai"][..], None),
+        (&["run", "where.rhai"][..], Some("tpu")),
+    ] {
+        let out = run(args, env);
+        assert_eq!(out.status.code(), Some(1), "{args:?} {env:?}");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("'tpu'") && stderr.contains("cuda:N"),
+            "{stderr}"
+        );
+        assert!(text(&out.stdout).is_empty(), "nothing ran");
+    }
+    if !cfg!(feature = "cuda") {
+        let out = run(&["run", "--device", "cuda", "where.rhai"], None);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out.stderr).contains("`cuda` feature"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+    let out = run(&["kernel", "--device", "cuda"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("device(\"cuda\")"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 #[test]
 fn a_runtime_error_exits_1_with_one_positioned_message() {
     let dir = tempfile::tempdir().unwrap();

@@ -88,6 +88,11 @@ pub struct CwolaOptions {
     pub regions: Option<Vec<usize>>,
     /// The window tests' background fit (the nested dijet family) and fit-quality threshold.
     pub window_significance: WindowSignificanceOptions,
+    /// How many (region, outer fold) ensembles train together as one larger ensemble. `None`
+    /// chooses: all of them on a GPU, whose small networks would otherwise leave it mostly
+    /// idle, and one at a time on the CPU, whose cores one ensemble already keeps busy. The
+    /// results do not depend on it (to float rounding): every network keeps its own seeds.
+    pub ensembles_at_once: Option<usize>,
     /// The members' shape (`inputs` is set from `features`): 3 × 32, ReLU (the paper: 4 × 128).
     pub network: MlpConfig,
     /// Training (the seed is derived from `seed`): 10 epochs, batch 2048, Adam 1e-3,
@@ -126,6 +131,7 @@ impl Default for CwolaOptions {
             efficiencies: vec![0.1, 0.01, 0.002],
             regions: None,
             window_significance: WindowSignificanceOptions::default(),
+            ensembles_at_once: None,
             network: MlpConfig {
                 hidden: vec![32, 32, 32],
                 ..MlpConfig::new(4)
@@ -361,16 +367,30 @@ fn hunt(
         edges: &opts.edges,
     };
     let inputs = Inputs::with_rescaling(events, &spec, opts.rescaling, None, &opts.device)?;
-    // One region's ensemble at a time: (folds - 1) x inits members, each with its event
-    // indices, weights, gradients and optimizer moments.
-    let members = opts.folds.saturating_sub(1) as f64 * opts.inits as f64;
+    let tasks: Vec<(usize, usize)> = (0..regions.len())
+        .flat_map(|r| (0..opts.folds).map(move |k| (r, k)))
+        .collect();
+    let at_once = match opts.ensembles_at_once {
+        Some(0) => {
+            return Err(Error::invalid(
+                "ensembles_at_once",
+                "train at least one ensemble at a time",
+            ));
+        }
+        Some(n) => n.min(tasks.len()),
+        None if inputs.device.is_cuda() => tasks.len(),
+        None => 1,
+    };
+    // `at_once` ensembles of (folds - 1) x inits members, each with its event indices,
+    // weights, gradients and optimizer moments.
+    let members = (at_once * opts.folds.saturating_sub(1) * opts.inits) as f64;
     let network = MlpConfig {
         inputs: opts.features.len(),
         ..opts.network.clone()
     }
     .parameter_count();
     crate::memory::check(
-        &format!("{members} networks per signal region"),
+        &format!("{members} networks trained at once"),
         members * (inputs.len() as f64 * 8.0 + network * 4.0 * 6.0),
     )?;
     let sim = sim
@@ -401,12 +421,9 @@ fn hunt(
         })
         .collect::<Result<Vec<_>>>()?;
 
-    // One ensemble per (region, outer fold). They are independent, but trained one after
-    // another: two at a time on this process's two threads took longer (98–102 s against 83 s
+    // One ensemble per (region, outer fold), trained `at_once` at a time. On the CPU one at a
+    // time: two at a time on this process's two threads took longer (98–102 s against 83 s
     // for a quick 1M-event hunt) although two processes side by side each keep full speed.
-    let tasks: Vec<(usize, usize)> = (0..prepared.len())
-        .flat_map(|r| (0..opts.folds).map(move |k| (r, k)))
-        .collect();
     let method = match &sim {
         None => "CWoLa hunt".to_string(),
         Some((_, lambda)) => format!("SA-CWoLa hunt (λ = {lambda})"),
@@ -416,16 +433,11 @@ fn hunt(
         tasks.len() as u64,
     );
     let mut scored = Vec::with_capacity(tasks.len());
-    for &(r, k) in &tasks {
-        scored.push(score_fold(
-            &inputs,
-            &folds,
-            &prepared[r],
-            k,
-            opts,
-            interrupt,
-        )?);
-        progress.advance(1);
+    for group in tasks.chunks(at_once) {
+        let group: Vec<(&RegionData, usize)> =
+            group.iter().map(|&(r, k)| (&prepared[r], k)).collect();
+        scored.extend(score_folds(&inputs, &folds, &group, opts, interrupt)?);
+        progress.advance(group.len() as u64);
     }
     drop(progress);
 
@@ -690,24 +702,101 @@ fn fold_members(
             members.push(MemberData {
                 train: train.clone(),
                 validation: Some(validation.clone()),
+                shuffle_seed: None,
             });
         }
     }
     members
 }
 
-/// Trains the ensemble of outer fold `k` for one region, keeps the best of the `inits`
-/// networks per inner fold and scores fold `k`'s events (the whole hunt range) with the kept
-/// members' mean.
-fn score_fold(
+/// Trains the ensembles of `tasks` (a region and an outer fold `k` each) together as one and
+/// scores each task's fold with [`score_fold`]. Every network keeps the seeds it has when its
+/// task trains alone (initial weights and shuffles from the task's seed), so that how many
+/// tasks train together changes nothing but the speed.
+fn score_folds(
     inputs: &Inputs,
     fold: &[usize],
-    region: &RegionData,
-    k: usize,
+    tasks: &[(&RegionData, usize)],
     opts: &CwolaOptions,
     interrupt: Option<&Interrupt>,
-) -> Result<FoldScores> {
-    let members = fold_members(
+) -> Result<Vec<FoldScores>> {
+    // The tasks' regions one after another in one data set (a lone region is used as it is).
+    let mut regions: Vec<&RegionData> = Vec::new();
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for &(region, _) in tasks {
+        if !regions.iter().any(|r| std::ptr::eq(*r, region)) {
+            regions.push(region);
+            starts.push(offset);
+            offset += region.data.len() as u32;
+        }
+    }
+    let joint;
+    let data = if let [region] = regions[..] {
+        &region.data
+    } else {
+        joint = joined(&regions)?;
+        &joint
+    };
+
+    let mut members = Vec::new();
+    let mut seeds = Vec::new();
+    let mut spans = Vec::new();
+    for &(region, k) in tasks {
+        let start = starts[regions
+            .iter()
+            .position(|r| std::ptr::eq(*r, region))
+            .unwrap_or(0)];
+        let seed = task_seed(opts, region, k);
+        let shuffles = stream_seed(seed, u64::MAX);
+        let first = members.len();
+        for (j, member) in task_members(region, fold, k, opts).into_iter().enumerate() {
+            let shift = |v: Vec<u32>| v.into_iter().map(|p| p + start).collect::<Vec<_>>();
+            members.push(MemberData {
+                train: shift(member.train),
+                validation: member.validation.map(shift),
+                shuffle_seed: Some(Ensemble::member_seed(shuffles, j)),
+            });
+            seeds.push(Ensemble::member_seed(seed, j));
+        }
+        spans.push(first..members.len());
+    }
+    let config = MlpConfig {
+        inputs: inputs.features,
+        ..opts.network.clone()
+    };
+    let ensemble = Ensemble::with_seeds(config, &seeds, &inputs.device)?;
+    let train_opts = TrainOptions {
+        validation: Validation::None,
+        monitor: "val_loss".into(),
+        seed: stream_seed(task_seed(opts, tasks[0].0, tasks[0].1), u64::MAX),
+        // Many ensembles at once take long enough to show their progress.
+        quiet: tasks.len() == 1,
+        ..opts.training.clone()
+    };
+    fit_ensemble(&ensemble, data, &members, &train_opts, interrupt)?;
+    tasks
+        .iter()
+        .zip(spans)
+        .map(|(&(region, k), span)| {
+            score_fold(inputs, fold, region, k, &ensemble.select(span)?, opts)
+        })
+        .collect()
+}
+
+/// The seed of the ensemble of `region` and outer fold `k`.
+fn task_seed(opts: &CwolaOptions, region: &RegionData, k: usize) -> u64 {
+    stream_seed(opts.seed, 1 + (region.region.index * opts.folds + k) as u64)
+}
+
+/// The members of the ensemble of `region` and outer fold `k` (see [`fold_members`]).
+fn task_members(
+    region: &RegionData,
+    fold: &[usize],
+    k: usize,
+    opts: &CwolaOptions,
+) -> Vec<MemberData> {
+    fold_members(
         &region.rows,
         region.simulated.clone(),
         &region.sim_fold,
@@ -715,22 +804,35 @@ fn score_fold(
         k,
         opts.folds,
         opts.inits,
-    );
-    let config = MlpConfig {
-        inputs: inputs.features,
-        ..opts.network.clone()
-    };
-    let seed = stream_seed(opts.seed, 1 + (region.region.index * opts.folds + k) as u64);
-    let ensemble = Ensemble::new(config, members.len(), &inputs.device, seed)?;
-    let train_opts = TrainOptions {
-        validation: Validation::None,
-        monitor: "val_loss".into(),
-        seed: stream_seed(seed, u64::MAX),
-        quiet: true,
-        ..opts.training.clone()
-    };
-    fit_ensemble(&ensemble, &region.data, &members, &train_opts, interrupt)?;
+    )
+}
 
+/// The data sets of `regions` one after another.
+fn joined(regions: &[&RegionData]) -> Result<Dataset> {
+    let cat = |pick: &dyn Fn(&Dataset) -> Option<&Tensor>| -> Result<Option<Tensor>> {
+        let parts: Option<Vec<&Tensor>> = regions.iter().map(|r| pick(&r.data)).collect();
+        parts.map(|p| Ok(Tensor::cat(&p, 0)?)).transpose()
+    };
+    Ok(Dataset {
+        x: cat(&|d| Some(&d.x))?.expect("every data set has inputs"),
+        y: cat(&|d| d.y.as_ref())?,
+        weights: cat(&|d| d.weights.as_ref())?,
+        context: None,
+    })
+}
+
+/// Keeps the best of the `inits` trained networks of each inner fold of `ensemble` (the
+/// ensemble of `region` and outer fold `k`) and scores fold `k`'s events (the whole hunt
+/// range) with the kept members' mean.
+fn score_fold(
+    inputs: &Inputs,
+    fold: &[usize],
+    region: &RegionData,
+    k: usize,
+    ensemble: &Ensemble,
+    opts: &CwolaOptions,
+) -> Result<FoldScores> {
+    let members = task_members(region, fold, k, opts);
     // Keep the best of the `inits` networks of each inner fold.
     let mut kept = Vec::new();
     let mut kept_efficiency = 0.0;
@@ -985,6 +1087,54 @@ mod tests {
         assert_eq!(scored.len(), hunt.events_in_range);
         let selected = hunt.selected(0.01, region).unwrap();
         assert_eq!(selected.len(), region.selected[1].len());
+    }
+
+    /// How many ensembles train together (all at once on a GPU) changes nothing but the
+    /// speed: every network keeps its seeds, so the scores agree to float rounding, with and
+    /// without simulation (whose events sit after the data's in each region's set).
+    #[test]
+    fn ensembles_trained_together_score_as_ensembles_trained_alone() {
+        let events = sample(30_000, 300, 5);
+        let sim = sample(30_000, 0, 6);
+        let alone = quick(vec![3, 4]);
+        assert_eq!(alone.ensembles_at_once, None, "one at a time on the CPU");
+        let hunts = |opts: &CwolaOptions| {
+            [
+                cwola_hunt(&events, opts, None).unwrap(),
+                sa_cwola(&events, &sim, 0.5, opts, None).unwrap(),
+            ]
+        };
+        let reference = hunts(&alone);
+        for at_once in [2, 6, 100] {
+            let together = CwolaOptions {
+                ensembles_at_once: Some(at_once),
+                ..alone.clone()
+            };
+            for (a, b) in reference.iter().zip(&hunts(&together)) {
+                for (ra, rb) in a.regions.iter().zip(&b.regions) {
+                    let worst = ra
+                        .scores
+                        .iter()
+                        .zip(&rb.scores)
+                        .map(|(x, y)| (x - y).abs())
+                        .fold(0.0f32, f32::max);
+                    assert!(worst < 1e-4, "{at_once} at once: scores differ by {worst}");
+                    for (x, y) in ra
+                        .validation_efficiency
+                        .iter()
+                        .zip(&rb.validation_efficiency)
+                    {
+                        assert!((x - y).abs() < 0.01, "{at_once} at once: {x} vs {y}");
+                    }
+                }
+            }
+        }
+        let none = CwolaOptions {
+            ensembles_at_once: Some(0),
+            ..alone
+        };
+        let err = cwola_hunt(&events, &none, None).unwrap_err().to_string();
+        assert!(err.contains("ensembles_at_once"), "{err}");
     }
 
     #[test]

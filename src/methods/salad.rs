@@ -692,6 +692,7 @@ impl Dctr {
             MemberData {
                 train: train_idx,
                 validation: Some(val_idx),
+                shuffle_seed: None,
             };
             opts.dctr_members
         ];
@@ -901,6 +902,7 @@ fn chain(
         .map(|m| MemberData {
             train: m.train.clone(),
             validation: None,
+            shuffle_seed: None,
         })
         .collect();
     fit_ensemble(

@@ -45,6 +45,15 @@ impl Ensemble {
     /// `members` freshly initialised networks on `device`; member `m` starts with the weights
     /// `Mlp::new(config, device, Ensemble::member_seed(seed, m))` would have.
     pub fn new(config: MlpConfig, members: usize, device: &Device, seed: u64) -> Result<Self> {
+        let seeds: Vec<u64> = (0..members).map(|m| Self::member_seed(seed, m)).collect();
+        Self::with_seeds(config, &seeds, device)
+    }
+
+    /// One freshly initialised network per seed on `device`: member `m` starts with the
+    /// weights `Mlp::new(config, device, seeds[m])` would have. Networks of several ensembles
+    /// made with `new` can so be trained together as one, each as it would be in its own.
+    pub fn with_seeds(config: MlpConfig, seeds: &[u64], device: &Device) -> Result<Self> {
+        let members = seeds.len();
         if members == 0 {
             return Err(Error::invalid(
                 "ensemble",
@@ -56,31 +65,76 @@ impl Ensemble {
             &format!("ensemble of {members} members"),
             members as f64 * config.parameter_count() * 4.0 * 3.0,
         )?;
-        let singles = (0..members)
-            .map(|m| Mlp::new(config.clone(), device, Self::member_seed(seed, m)))
+        let singles = seeds
+            .iter()
+            .map(|&seed| Mlp::new(config.clone(), device, seed))
             .collect::<Result<Vec<_>>>()?;
         let snapshots = singles
             .iter()
             .map(|s| s.params().snapshot())
             .collect::<Result<Vec<_>>>()?;
-        let mut params = Params::new(device, seed);
-        let mut layers = Vec::new();
-        for layer in 0..snapshots[0].len() / 2 {
-            let stack = |i: usize| -> Result<Tensor> {
-                let parts: Vec<&Tensor> = snapshots.iter().map(|s| &s[i]).collect();
-                Ok(Tensor::stack(&parts, 0)?)
-            };
-            layers.push((
-                params.add(&format!("layer{layer}.weight"), stack(2 * layer)?)?,
-                params.add(&format!("layer{layer}.bias"), stack(2 * layer + 1)?)?,
-            ));
-        }
+        let layers: Vec<(Tensor, Tensor)> = (0..snapshots[0].len() / 2)
+            .map(|layer| {
+                let stack = |i: usize| -> Result<Tensor> {
+                    let parts: Vec<&Tensor> = snapshots.iter().map(|s| &s[i]).collect();
+                    Ok(Tensor::stack(&parts, 0)?)
+                };
+                Ok((stack(2 * layer)?, stack(2 * layer + 1)?))
+            })
+            .collect::<Result<_>>()?;
+        Self::from_layers(config, layers, device)
+    }
+
+    /// An ensemble holding `layers` (per layer: weights [K, in, out] and biases [K, out]).
+    fn from_layers(
+        config: MlpConfig,
+        layers: Vec<(Tensor, Tensor)>,
+        device: &Device,
+    ) -> Result<Self> {
+        let members = layers[0].0.dims()[0];
+        // Nothing is drawn through it: the weights come initialised.
+        let mut params = Params::new(device, 0);
+        let layers = layers
+            .into_iter()
+            .enumerate()
+            .map(|(layer, (weight, bias))| {
+                Ok((
+                    params.add(&format!("layer{layer}.weight"), weight)?,
+                    params.add(&format!("layer{layer}.bias"), bias)?,
+                ))
+            })
+            .collect::<Result<_>>()?;
         Ok(Self {
             config,
             members,
             layers,
             params,
         })
+    }
+
+    /// Members `range` as an ensemble of their own (a copy of their current weights), e.g.
+    /// the networks of one of several ensembles trained together.
+    pub fn select(&self, range: std::ops::Range<usize>) -> Result<Self> {
+        if range.is_empty() || range.end > self.members {
+            return Err(Error::invalid(
+                "members",
+                format!(
+                    "members {range:?} are not a part of an ensemble of {}",
+                    self.members
+                ),
+            ));
+        }
+        let layers = self
+            .layers
+            .iter()
+            .map(|(w, b)| {
+                Ok((
+                    w.narrow(0, range.start, range.len())?.force_contiguous()?,
+                    b.narrow(0, range.start, range.len())?.force_contiguous()?,
+                ))
+            })
+            .collect::<Result<_>>()?;
+        Self::from_layers(self.config.clone(), layers, self.params.device())
     }
 
     /// The seed of member `m`'s initial weights in an ensemble made with `seed`; also the
@@ -270,6 +324,9 @@ pub struct MemberData {
     /// The events it is validated on (early stopping, best weights); `None`: the training
     /// options' `validation` decides (none, or a hold-out fraction of `train`).
     pub validation: Option<Vec<u32>>,
+    /// The seed of its shuffles; `None`: `Ensemble::member_seed(opts.seed, m)` for member `m`
+    /// (a member trained in a larger ensemble keeps its own batches by naming its seed).
+    pub shuffle_seed: Option<u64>,
 }
 
 impl MemberData {
@@ -280,6 +337,7 @@ impl MemberData {
             Self {
                 train: all,
                 validation: None,
+                shuffle_seed: None,
             };
             members
         ]
@@ -294,6 +352,7 @@ impl MemberData {
             .map(|i| Self {
                 train: folds.others(i),
                 validation: Some(folds.fold(i).to_vec()),
+                shuffle_seed: None,
             })
             .collect())
     }
@@ -327,8 +386,8 @@ struct Member {
 /// Trains the members of `ensemble` together, member `m` on the events `members[m]` of
 /// `data`, and returns each member's history.
 ///
-/// Every member shuffles its own events each epoch with its own generator (seeded with
-/// `Ensemble::member_seed(opts.seed, m)`), so member `m` sees the batches `fit` would show it
+/// Every member shuffles its own events each epoch with its own generator (seeded with its
+/// `MemberData::shuffle_seed`, by default `Ensemble::member_seed(opts.seed, m)`), so member `m` sees the batches `fit` would show it
 /// with that seed on its own events; a hold-out `Validation::Fraction` is drawn the same way.
 /// Each step stacks one batch per member (shorter ones padded with zero-weight events), sums
 /// the members' weighted mean losses and makes one optimizer step for all members, with
@@ -565,7 +624,10 @@ fn product_work(ensemble: &Ensemble, x: &Tensor) -> usize {
 /// The training state of member `m`: its generator, and its events split into training and
 /// validation as `fit` would split them.
 fn member_state(m: usize, md: &MemberData, opts: &TrainOptions) -> Result<Member> {
-    let mut rng = Xoshiro256PlusPlus::seed_from_u64(Ensemble::member_seed(opts.seed, m));
+    let seed = md
+        .shuffle_seed
+        .unwrap_or_else(|| Ensemble::member_seed(opts.seed, m));
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
     let (train, validation) = match (&md.validation, &opts.validation) {
         (Some(v), _) => (md.train.clone(), Some(v.clone())),
         (None, Validation::None) => (md.train.clone(), None),
@@ -891,6 +953,38 @@ mod tests {
     }
 
     #[test]
+    fn members_made_from_seeds_and_selected_keep_their_weights() {
+        let data = circle(200, 4, false);
+        let whole = Ensemble::new(config(), 5, &Device::Cpu, 21).unwrap();
+        let seeds: Vec<u64> = (0..5).map(|m| Ensemble::member_seed(21, m)).collect();
+        let from_seeds = Ensemble::with_seeds(config(), &seeds, &Device::Cpu).unwrap();
+        let part = from_seeds.select(1..4).unwrap();
+        assert_eq!(part.members(), 3);
+        let all = whole.member_predictions(&data.x).unwrap();
+        assert_eq!(from_seeds.member_predictions(&data.x).unwrap(), all);
+        assert_eq!(
+            part.member_predictions(&data.x).unwrap(),
+            all[1..4].to_vec()
+        );
+        // A copy: training the part leaves the whole as it was.
+        let opts = TrainOptions {
+            epochs: 1,
+            seed: 3,
+            ..Default::default()
+        };
+        fit_ensemble(&part, &data, &MemberData::all(200, 3), &opts, None).unwrap();
+        assert_eq!(from_seeds.member_predictions(&data.x).unwrap(), all);
+        assert_ne!(
+            part.member_predictions(&data.x).unwrap(),
+            all[1..4].to_vec()
+        );
+        for bad in [0..0, 4..6] {
+            assert!(from_seeds.select(bad).is_err());
+        }
+        assert!(Ensemble::with_seeds(config(), &[], &Device::Cpu).is_err());
+    }
+
+    #[test]
     fn predictions_average_the_members_and_bad_inputs_are_errors() {
         let data = circle(300, 9, false);
         let ensemble = Ensemble::new(config(), 4, &Device::Cpu, 10).unwrap();
@@ -943,6 +1037,7 @@ mod tests {
             MemberData {
                 train: vec![0, 300],
                 validation: None,
+                shuffle_seed: None,
             };
             4
         ];

@@ -25,9 +25,10 @@ impl Dense {
         })
     }
 
-    /// x W + b for x of shape [batch, inputs].
+    /// x W + b for x of shape [batch, inputs] (any strides: a GPU's matrix product takes
+    /// contiguous inputs only, so a column slice is copied first there).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        add_bias(&x.matmul(&self.weight)?, &self.bias)
+        add_bias(&x.contiguous()?.matmul(&self.weight)?, &self.bias)
     }
 
     /// One layer per consecutive pair of `widths` (`widths[i]` -> `widths[i + 1]`), named

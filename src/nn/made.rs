@@ -37,7 +37,9 @@ impl MaskedDense {
     }
 
     fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(x.matmul(&(&self.weight * &self.mask)?)?
+        // Contiguous: a GPU's matrix product takes no other layout.
+        Ok(x.contiguous()?
+            .matmul(&(&self.weight * &self.mask)?)?
             .broadcast_add(&self.bias)?)
     }
 }

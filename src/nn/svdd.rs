@@ -76,9 +76,10 @@ impl BiasFreeDense {
         })
     }
 
-    /// x W for x of shape [batch, inputs].
+    /// x W for x of shape [batch, inputs] (any strides: a GPU's matrix product takes
+    /// contiguous inputs only, so a column slice is copied first there).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(x.matmul(&self.weight)?)
+        Ok(x.contiguous()?.matmul(&self.weight)?)
     }
 }
 

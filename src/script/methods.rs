@@ -37,7 +37,7 @@ pub const DOMAIN: Domain = Domain {
 };
 
 /// The keys `cwola_hunt` accepts.
-const CWOLA_KEYS: [&str; 23] = [
+const CWOLA_KEYS: [&str; 24] = [
     "mass",
     "fit_functions",
     "min_fit_pvalue",
@@ -61,6 +61,7 @@ const CWOLA_KEYS: [&str; 23] = [
     "optimizer",
     "patience",
     "seed",
+    "ensembles_at_once",
 ];
 
 /// A whole number ≥ 0 from a Rhai integer, for `what`.
@@ -161,6 +162,11 @@ fn hunt_options<'a>(
         eps_cut: o.float("eps_cut", d.eps_cut)?,
         efficiencies,
         regions,
+        ensembles_at_once: if o.has("ensembles_at_once") {
+            Some(o.count("ensembles_at_once", 1)?)
+        } else {
+            None
+        },
         window_significance: WindowSignificanceOptions {
             family: FamilyOptions {
                 functions: fit_functions.unwrap_or(d.window_significance.family.functions.clone()),
@@ -247,7 +253,9 @@ mod methods_api {
     /// `folds`, `inits`, `eps_cut`, `efficiencies`, `regions` (indices to scan, default all),
     /// `hidden` ([32, 32, 32]), `activation` ("relu"), `dropout` (0), `epochs` (10),
     /// `batch_size` (2048), `lr` (1e-3), `optimizer` ("adam"), `patience` (3), `seed` (from the
-    /// session). For a quick look: `#{ folds: 3, inits: 1, epochs: 5 }`. Ctrl-C stops it.
+    /// session), `ensembles_at_once` (how many region × fold ensembles train together: by
+    /// default all of them on a GPU, one at a time on the CPU; the results do not depend on
+    /// it). For a quick look: `#{ folds: 3, inits: 1, epochs: 5 }`. Ctrl-C stops it.
     /// Features that depend on the mass (jet masses not rescaled) let the classifiers learn
     /// the background's own signal-region/sideband difference: the selection then sculpts the
     /// mass spectrum and the sideband fit's significance is not valid (a jet-mass slope of

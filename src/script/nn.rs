@@ -586,11 +586,7 @@ mod nn_api {
     /// GPU that runs out of memory is an error suggesting a smaller batch.
     #[rhai_fn(name = "device", return_raw)]
     pub fn set_device(ctx: NativeCallContext, name: &str) -> Out<()> {
-        let device = crate::nn::device::parse_device(name)?;
-        *session_state(&ctx)?
-            .device
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = device;
+        session_state(&ctx)?.set_device(crate::nn::device::parse_device(name)?);
         Ok(())
     }
 

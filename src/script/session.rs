@@ -142,6 +142,15 @@ impl Session {
             .reseed(seed);
     }
 
+    /// Moves the session's later tensor work to the device `name` ("cpu", "cuda", "cuda:N"),
+    /// as `device(name)` does; an unknown name, a build without the `cuda` feature or a GPU
+    /// that cannot be opened is an error and the device stays as it was.
+    pub fn set_device(&self, name: &str) -> crate::error::Result<()> {
+        self.state
+            .set_device(crate::nn::device::parse_device(name)?);
+        Ok(())
+    }
+
     /// The current session seed.
     pub fn seed(&self) -> u64 {
         self.state

@@ -54,6 +54,11 @@ impl SessionState {
             .clone()
     }
 
+    /// Moves the session's later tensor work to `device`.
+    pub fn set_device(&self, device: candle_core::Device) {
+        *self.device.lock().unwrap_or_else(|e| e.into_inner()) = device;
+    }
+
     /// The seed of a fresh random stream drawn from the session seed.
     pub fn next_stream(&self) -> u64 {
         self.seeds
