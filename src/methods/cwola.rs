@@ -89,9 +89,10 @@ pub struct CwolaOptions {
     /// The window tests' background fit (the nested dijet family) and fit-quality threshold.
     pub window_significance: WindowSignificanceOptions,
     /// How many (region, outer fold) ensembles train together as one larger ensemble. `None`
-    /// chooses: all of them on a GPU, whose small networks would otherwise leave it mostly
-    /// idle, and one at a time on the CPU, whose cores one ensemble already keeps busy. The
-    /// results do not depend on it (to float rounding): every network keeps its own seeds.
+    /// chooses: on a GPU, whose small networks would otherwise leave it mostly idle, all of
+    /// them (or as many as half the free memory holds), and on the CPU, whose cores one
+    /// ensemble already keeps busy, one at a time. The results do not depend on it (to float
+    /// rounding): every network keeps its own seeds.
     pub ensembles_at_once: Option<usize>,
     /// The members' shape (`inputs` is set from `features`): 3 × 32, ReLU (the paper: 4 × 128).
     pub network: MlpConfig,
@@ -370,6 +371,15 @@ fn hunt(
     let tasks: Vec<(usize, usize)> = (0..regions.len())
         .flat_map(|r| (0..opts.folds).map(move |k| (r, k)))
         .collect();
+    // One ensemble: (folds - 1) x inits members, each with its event indices, weights,
+    // gradients and optimizer moments.
+    let network = MlpConfig {
+        inputs: opts.features.len(),
+        ..opts.network.clone()
+    }
+    .parameter_count();
+    let per_ensemble = (opts.folds.saturating_sub(1) * opts.inits) as f64
+        * (inputs.len() as f64 * 8.0 + network * 4.0 * 6.0);
     let at_once = match opts.ensembles_at_once {
         Some(0) => {
             return Err(Error::invalid(
@@ -378,20 +388,16 @@ fn hunt(
             ));
         }
         Some(n) => n.min(tasks.len()),
-        None if inputs.device.is_cuda() => tasks.len(),
+        // On a GPU as many as half the free host memory holds (their indices live there).
+        None if inputs.device.is_cuda() => {
+            let fit = (crate::memory::available_bytes() / 2.0 / per_ensemble).floor();
+            (fit as usize).clamp(1, tasks.len())
+        }
         None => 1,
     };
-    // `at_once` ensembles of (folds - 1) x inits members, each with its event indices,
-    // weights, gradients and optimizer moments.
-    let members = (at_once * opts.folds.saturating_sub(1) * opts.inits) as f64;
-    let network = MlpConfig {
-        inputs: opts.features.len(),
-        ..opts.network.clone()
-    }
-    .parameter_count();
     crate::memory::check(
-        &format!("{members} networks trained at once"),
-        members * (inputs.len() as f64 * 8.0 + network * 4.0 * 6.0),
+        &format!("{at_once} region × fold ensembles trained at once"),
+        at_once as f64 * per_ensemble,
     )?;
     let sim = sim
         .map(|(s, lambda)| {
