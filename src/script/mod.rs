@@ -6,6 +6,7 @@
 
 mod anode;
 mod anomaly;
+mod bumphunter;
 pub mod catalog;
 pub mod complete;
 mod core;

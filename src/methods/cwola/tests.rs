@@ -1,0 +1,511 @@
+use super::training::{fold_members, sr_efficiency};
+use super::*;
+use crate::data::generate::lhco::{LhcoToyOptions, MJ_PROPORTIONAL_POWER, lhco_toy};
+
+/// A small LHCO-like sample with a strong signal at 3.8 TeV.
+fn sample(background: usize, signal: usize, seed: u64) -> EventSet {
+    let columns = lhco_toy(&LhcoToyOptions {
+        background,
+        signal,
+        mz: 3800.0,
+        seed,
+        ..LhcoToyOptions::default()
+    })
+    .unwrap();
+    EventSet::from_columns(columns).unwrap()
+}
+
+/// Options that train for a moment: 3 folds, one small network per member, 2 epochs.
+fn quick(regions: Vec<usize>) -> CwolaOptions {
+    let defaults = CwolaOptions::default();
+    CwolaOptions {
+        folds: 3,
+        inits: 2,
+        regions: Some(regions),
+        network: MlpConfig {
+            hidden: vec![16, 16],
+            ..defaults.network.clone()
+        },
+        training: TrainOptions {
+            epochs: 2,
+            batch_size: 1024,
+            ..defaults.training.clone()
+        },
+        seed: 11,
+        ..defaults
+    }
+}
+
+#[test]
+fn no_member_sees_the_fold_it_scores() {
+    let rows: Vec<usize> = (0..50).map(|i| 2 * i).collect();
+    let fold: Vec<usize> = (0..100).map(|i| (i * 7) % 5).collect();
+    for k in 0..5 {
+        let members = fold_members(&rows, 0..0, &[], &fold, k, 5, 3);
+        assert_eq!(members.len(), 12);
+        for (m, member) in members.iter().enumerate() {
+            let l = (0..5).filter(|&l| l != k).nth(m / 3).unwrap();
+            let validation = member.validation.as_ref().unwrap();
+            assert!(!validation.is_empty() && !member.train.is_empty());
+            for &p in &member.train {
+                let f = fold[rows[p as usize]];
+                assert!(
+                    f != k && f != l,
+                    "member {m} of fold {k} trains on fold {f}"
+                );
+            }
+            assert!(validation.iter().all(|&p| fold[rows[p as usize]] == l));
+            // Training and validation together cover every fold but k.
+            assert_eq!(
+                member.train.len() + validation.len(),
+                rows.iter().filter(|&&r| fold[r] != k).count()
+            );
+        }
+    }
+}
+
+#[test]
+fn every_event_is_scored_once_and_the_selection_keeps_its_share_per_fold() {
+    let events = sample(40_000, 400, 3);
+    let opts = quick(vec![4]);
+    let hunt = cwola_hunt(&events, &opts, None).unwrap();
+    let region = &hunt.regions[0];
+    assert_eq!(region.scores.len(), hunt.events_in_range);
+    assert!(
+        region
+            .scores
+            .iter()
+            .all(|s| s.is_finite() && (0.0..=1.0).contains(s))
+    );
+    assert_eq!(region.validation_efficiency.len(), 3);
+    let spec = InputSpec {
+        mass: &opts.mass,
+        features: &opts.features,
+        rescale: &opts.rescale,
+        logarithm: &[],
+        edges: &opts.edges,
+    };
+    let inputs =
+        Inputs::with_rescaling(&events, &spec, opts.rescaling, None, &opts.device).unwrap();
+    let folds = MemberData::fold_of_each(inputs.len(), 3, stream_seed(opts.seed, 0)).unwrap();
+    for (e, &eff) in opts.efficiencies.iter().enumerate() {
+        let selected = &region.selected[e];
+        assert_eq!(region.tests[e].selected, selected.len());
+        // Per fold, the kept share is the efficiency (up to ties and rounding).
+        for k in 0..3 {
+            let in_fold = folds.iter().filter(|&&f| f == k).count();
+            let kept = selected
+                .iter()
+                .filter(|&&p| folds[inputs.positions.binary_search(&p).unwrap()] == k)
+                .count();
+            let want = (eff * in_fold as f64).round().max(1.0);
+            assert!(
+                (kept as f64 - want).abs() <= 2.0,
+                "fold {k}: {kept} vs {want}"
+            );
+        }
+        // The observed count is the selected events in the signal region.
+        let masses = events.column("mjj").unwrap();
+        let inside = selected
+            .iter()
+            .filter(|&&p| masses[p] >= region.region.lo && masses[p] < region.region.hi)
+            .count();
+        assert_eq!(region.tests[e].observed, inside as f64);
+    }
+    let again = cwola_hunt(&events, &opts, None).unwrap();
+    assert_eq!(
+        again.regions[0].scores, region.scores,
+        "same seed, same scores"
+    );
+    let scored = hunt.scored(region).unwrap();
+    assert_eq!(scored.len(), hunt.events_in_range);
+    let selected = hunt.selected(0.01, region).unwrap();
+    assert_eq!(selected.len(), region.selected[1].len());
+}
+
+/// How many ensembles train together (all at once on a GPU) changes nothing but the
+/// speed: every network keeps its seeds, so the scores agree to float rounding, with and
+/// without simulation (whose events sit after the data's in each region's set).
+#[test]
+fn ensembles_trained_together_score_as_ensembles_trained_alone() {
+    let events = sample(30_000, 300, 5);
+    let sim = sample(30_000, 0, 6);
+    let alone = quick(vec![3, 4]);
+    assert_eq!(alone.ensembles_at_once, None, "one at a time on the CPU");
+    let hunts = |opts: &CwolaOptions| {
+        [
+            cwola_hunt(&events, opts, None).unwrap(),
+            sa_cwola(&events, &sim, 0.5, opts, None).unwrap(),
+        ]
+    };
+    let reference = hunts(&alone);
+    for at_once in [2, 6, 100] {
+        let together = CwolaOptions {
+            ensembles_at_once: Some(at_once),
+            ..alone.clone()
+        };
+        for (a, b) in reference.iter().zip(&hunts(&together)) {
+            for (ra, rb) in a.regions.iter().zip(&b.regions) {
+                let worst = ra
+                    .scores
+                    .iter()
+                    .zip(&rb.scores)
+                    .map(|(x, y)| (x - y).abs())
+                    .fold(0.0f32, f32::max);
+                assert!(worst < 1e-4, "{at_once} at once: scores differ by {worst}");
+                for (x, y) in ra
+                    .validation_efficiency
+                    .iter()
+                    .zip(&rb.validation_efficiency)
+                {
+                    assert!((x - y).abs() < 0.01, "{at_once} at once: {x} vs {y}");
+                }
+            }
+        }
+    }
+    let none = CwolaOptions {
+        ensembles_at_once: Some(0),
+        ..alone
+    };
+    let err = cwola_hunt(&events, &none, None).unwrap_err().to_string();
+    assert!(err.contains("ensembles_at_once"), "{err}");
+}
+
+#[test]
+fn a_strong_signal_is_found_in_its_region_and_not_beside_it() {
+    // 1500 signal events over 60k background: even two epochs of small networks learn
+    // the signal's jet masses, and the tight selections show the bump.
+    let events = sample(60_000, 1500, 5);
+    let mut opts = quick(vec![1, 4]);
+    opts.training.epochs = 6;
+    let hunt = cwola_hunt(&events, &opts, None).unwrap();
+    let global = hunt.global().unwrap();
+    let best = &hunt.regions[global.region].region;
+    assert!(best.lo <= 3800.0 && 3800.0 < best.hi, "{hunt}");
+    assert!(global.test.local_z > 5.0, "{hunt}");
+    assert!(global.test.global_p >= global.test.local_p);
+    assert_eq!(global.test.trials, 2 * 3);
+    // Far below the signal the selection shows nothing.
+    let low = &hunt.regions[0];
+    assert!(low.tests.iter().all(|t| !(t.significance > 3.0)), "{hunt}");
+    let text = hunt.to_string();
+    assert!(
+        text.contains("most significant") && text.contains("Šidák"),
+        "{text}"
+    );
+}
+
+/// Background only, with the jet masses shifted by `slope` × mjj.
+fn sloped(background: usize, slope: f64, seed: u64) -> EventSet {
+    let columns = lhco_toy(&LhcoToyOptions {
+        background,
+        signal: 0,
+        mj_mjj_slope: slope,
+        seed,
+        ..LhcoToyOptions::default()
+    })
+    .unwrap();
+    EventSet::from_columns(columns).unwrap()
+}
+
+/// Background only, with the jet masses proportional to mjj (the toy's
+/// `mj_mjj_power` = [`MJ_PROPORTIONAL_POWER`]).
+fn mass_scaling(background: usize, seed: u64) -> EventSet {
+    let columns = lhco_toy(&LhcoToyOptions {
+        background,
+        signal: 0,
+        mj_mjj_power: MJ_PROPORTIONAL_POWER,
+        seed,
+        ..LhcoToyOptions::default()
+    })
+    .unwrap();
+    EventSet::from_columns(columns).unwrap()
+}
+
+/// Per feature of the hunt's inputs (rescaled as `opts` says) and region `index`: a cut
+/// on the feature alone at the signal region's `q` quantile (keeping the SR events below
+/// it) keeps a fraction `f_sb` of the sideband events; the pull (f_sb - q) / σ with the
+/// binomial σ of both samples. Without signal and with features whose background
+/// distribution does not depend on the mass, the pulls are standard normal.
+pub(crate) fn tail_pulls(
+    events: &EventSet,
+    opts: &CwolaOptions,
+    index: usize,
+    q: f64,
+) -> Vec<(String, f64)> {
+    let spec = InputSpec {
+        mass: &opts.mass,
+        features: &opts.features,
+        rescale: &opts.rescale,
+        logarithm: &[],
+        edges: &opts.edges,
+    };
+    let inputs = Inputs::with_rescaling(events, &spec, opts.rescaling, None, &opts.device).unwrap();
+    let region = sliding_regions(&opts.edges, opts.sr_bins, opts.sb_bins)
+        .unwrap()
+        .swap_remove(index);
+    let rows: Vec<usize> = (0..inputs.len()).collect();
+    let x = inputs.tensor(&rows).unwrap().to_vec2::<f32>().unwrap();
+    let (mut sr, mut sb) = (Vec::new(), Vec::new());
+    for (r, &m) in inputs.mass.iter().enumerate() {
+        if region.lo <= m && m < region.hi {
+            sr.push(r);
+        } else if region.sb_lo <= m && m < region.sb_hi {
+            sb.push(r);
+        }
+    }
+    let (n_sr, n_sb) = (sr.len() as f64, sb.len() as f64);
+    let sigma = (q * (1.0 - q) * (1.0 / n_sr + 1.0 / n_sb)).sqrt();
+    opts.features
+        .iter()
+        .enumerate()
+        .map(|(j, name)| {
+            let mut in_sr: Vec<f32> = sr.iter().map(|&r| x[r][j]).collect();
+            in_sr.sort_unstable_by(f32::total_cmp);
+            let cut = in_sr[((q * n_sr) as usize).min(in_sr.len() - 1)];
+            let f_sr = in_sr.iter().filter(|&&v| v < cut).count() as f64 / n_sr;
+            let f_sb = sb.iter().filter(|&&r| x[r][j] < cut).count() as f64 / n_sb;
+            (name.clone(), (f_sb - f_sr) / sigma)
+        })
+        .collect()
+}
+
+#[test]
+fn the_default_features_do_not_depend_on_the_mass_where_jet_masses_scale_with_it() {
+    let events = mass_scaling(300_000, 31);
+    let ratio = CwolaOptions::default();
+    assert_eq!(ratio.rescaling, Rescaling::Ratio, "the default");
+    assert_eq!(
+        ratio.rescale,
+        ["mj1", "dmj"],
+        "the default features' jet masses"
+    );
+    let eq42 = CwolaOptions {
+        rescaling: Rescaling::Eq42,
+        ..CwolaOptions::default()
+    };
+    // The lowest signal region (most events) and one in the middle of the scan; both
+    // tails of every feature.
+    for index in [0, 4] {
+        for q in [0.1, 0.9] {
+            for (name, pull) in tail_pulls(&events, &ratio, index, q) {
+                assert!(
+                    pull.abs() < 4.0,
+                    "ratio: {name} in region {index} at q = {q}: pull {pull}"
+                );
+            }
+        }
+    }
+    // Eq. 4.2's dmj, cut at its lower end, keeps a different share of the sidebands.
+    let pulls = tail_pulls(&events, &eq42, 0, 0.1);
+    let dmj = pulls.iter().find(|(n, _)| n == "dmj").unwrap().1;
+    assert!(dmj.abs() > 8.0, "eq4.2 dmj pull {dmj}: {pulls:?}");
+    // mj2 (not among the default features) is rescaled when it is a feature.
+    let with_mj2 = CwolaOptions {
+        features: vec!["mj1".into(), "mj2".into(), "dmj".into()],
+        rescale: RESCALED_BY_DEFAULT.map(String::from).into(),
+        ..CwolaOptions::default()
+    };
+    for (name, pull) in tail_pulls(&events, &with_mj2, 0, 0.1) {
+        assert!(pull.abs() < 4.0, "ratio: {name}: pull {pull}");
+    }
+}
+
+/// The measurement of docs/cwola.md: on 1M background-only events of the toy with jet
+/// masses proportional to mjj (and, for comparison, today's toy), each rescaling's feature
+/// tail pulls and the global p-value of a background-only CWoLa hunt (3 folds, one
+/// initialisation, `CWOLA_EPOCHS` epochs, default 5: the layout of scripts/pythia_study.rhai).
+/// Slow (two hunts of 1M events): `nice cargo test --release --lib
+/// cwola_rescaling_measurement -- --ignored --nocapture`.
+#[test]
+#[ignore = "slow: two 1M-event CWoLa hunts"]
+fn cwola_rescaling_measurement() {
+    let epochs: usize = std::env::var("CWOLA_EPOCHS")
+        .ok()
+        .map_or(5, |e| e.parse().unwrap());
+    for (label, power) in [
+        ("today's toy", 0.0),
+        ("mass-scaling toy", MJ_PROPORTIONAL_POWER),
+    ] {
+        let events = EventSet::from_columns(
+            lhco_toy(&LhcoToyOptions {
+                background: 1_000_000,
+                signal: 0,
+                mj_mjj_power: power,
+                seed: 41,
+                ..LhcoToyOptions::default()
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        for rescaling in Rescaling::ALL {
+            let opts = CwolaOptions {
+                rescaling,
+                ..CwolaOptions::default()
+            };
+            let mut worst: Vec<(String, f64)> =
+                opts.features.iter().map(|f| (f.clone(), 0.0f64)).collect();
+            for index in 0..10 {
+                for q in [0.1, 0.9] {
+                    for (j, (_, pull)) in
+                        tail_pulls(&events, &opts, index, q).into_iter().enumerate()
+                    {
+                        if pull.abs() > worst[j].1.abs() {
+                            worst[j].1 = pull;
+                        }
+                    }
+                }
+            }
+            println!(
+                "{label} (mj_mjj_power {power}), {}: largest tail pulls over 10 regions x \
+                 (10 %, 90 %): {worst:?}",
+                rescaling.name()
+            );
+        }
+        if power == 0.0 {
+            continue;
+        }
+        for rescaling in Rescaling::ALL {
+            let mut opts = CwolaOptions {
+                rescaling,
+                folds: 3,
+                inits: 1,
+                ..CwolaOptions::default()
+            };
+            opts.training.epochs = epochs;
+            let hunt = cwola_hunt(&events, &opts, None).unwrap();
+            let g = hunt.global().unwrap();
+            println!(
+                "{label}, {}: {epochs} epochs, {:.0} s; global p {:.3e} (Z {:.2}), local Z \
+                 {:.2} in region {} at efficiency {}",
+                rescaling.name(),
+                hunt.seconds,
+                g.test.global_p,
+                g.test.global_z,
+                g.test.local_z,
+                g.region,
+                g.test.efficiency
+            );
+            println!("{hunt}");
+        }
+    }
+}
+
+#[test]
+fn simulation_with_reversed_labels_removes_what_the_background_alone_teaches() {
+    // With jet masses rising steeply with mjj (and not rescaled), the background's signal
+    // region differs from its sidebands: CWoLa learns that. Signal-free simulation with
+    // reversed labels and λ = 1 takes the gain away.
+    let data = sloped(40_000, 1.0, 21);
+    let sim = sloped(40_000, 1.0, 22);
+    let mut opts = CwolaOptions {
+        features: vec!["mj1".into(), "mj2".into()],
+        rescale: vec![],
+        eps_cut: 0.1,
+        ..quick(vec![4])
+    };
+    opts.training.epochs = 8;
+    opts.training.batch_size = 256;
+    // The signal-region efficiency of the out-of-sample scores at 10 % sideband
+    // efficiency: how much of the background's mass dependence the classifiers learned.
+    let validation = |h: &CwolaHunt| {
+        let region = &h.regions[0];
+        let masses = h.events.column("mjj").unwrap();
+        let (mut sr, mut sb) = (Vec::new(), Vec::new());
+        for (&p, &score) in h.in_range.iter().zip(&region.scores) {
+            let m = masses[p];
+            if region.region.lo <= m && m < region.region.hi {
+                sr.push(f64::from(score));
+            } else if region.region.sb_lo <= m && m < region.region.sb_hi {
+                sb.push(f64::from(score));
+            }
+        }
+        sr_efficiency(&sr, &sb, 0.1)
+    };
+    let plain = cwola_hunt(&data, &opts, None).unwrap();
+    let augmented = sa_cwola(&data, &sim, 1.0, &opts, None).unwrap();
+    let (p, a) = (validation(&plain), validation(&augmented));
+    assert!(p > 0.25, "CWoLa learns the mass dependence: {p}");
+    assert!(a < 0.15, "SA-CWoLa does not: {a} (CWoLa {p})");
+    assert!(augmented.method.contains("SA-CWoLa") && augmented.to_string().contains("λ = 1"));
+    // Only data events are scored.
+    assert_eq!(augmented.regions[0].scores.len(), augmented.events_in_range);
+    // With λ = 0 the simulation weighs nothing: CWoLa again.
+    let zero = validation(&sa_cwola(&data, &sim, 0.0, &opts, None).unwrap());
+    assert!(zero > 0.25, "λ = 0: {zero}");
+
+    let err = |sim: &EventSet, lambda: f64| {
+        sa_cwola(&data, sim, lambda, &opts, None)
+            .unwrap_err()
+            .to_string()
+    };
+    assert!(err(&sim, -1.0).contains("lambda"));
+    let no_mj2 = sim.select(&["mjj".into(), "mj1".into()]).unwrap();
+    let e = err(&no_mj2, 0.5);
+    assert!(e.contains("mj2") && e.contains("simulation"), "{e}");
+}
+
+#[test]
+fn bad_input_is_an_error_before_any_training() {
+    let events = sample(5_000, 0, 1);
+    let check = |opts: CwolaOptions, want: &str| {
+        let err = cwola_hunt(&events, &opts, None).unwrap_err().to_string();
+        assert!(err.contains(want), "{want:?} not in {err:?}");
+    };
+    check(
+        CwolaOptions {
+            features: vec!["nope".into()],
+            rescale: vec![],
+            ..quick(vec![0])
+        },
+        "nope",
+    );
+    check(
+        CwolaOptions {
+            folds: 2,
+            ..quick(vec![0])
+        },
+        "at least 3",
+    );
+    check(
+        CwolaOptions {
+            regions: Some(vec![10]),
+            ..quick(vec![0])
+        },
+        "no signal region 10",
+    );
+    check(
+        CwolaOptions {
+            efficiencies: vec![0.0],
+            ..quick(vec![0])
+        },
+        "not in (0, 1]",
+    );
+    check(
+        CwolaOptions {
+            eps_cut: 1.5,
+            ..quick(vec![0])
+        },
+        "eps_cut",
+    );
+    // Above 6.5 TeV 5000 events leave the upper bins empty.
+    check(
+        CwolaOptions {
+            edges: log_bins(5000.0, 9000.0, 16).unwrap(),
+            regions: None,
+            ..quick(vec![0])
+        },
+        "has no events",
+    );
+    let with_nan = events
+        .with_column("tau21_1", {
+            let mut v = events.column("tau21_1").unwrap();
+            v[7] = f64::NAN;
+            v
+        })
+        .unwrap();
+    let err = cwola_hunt(&with_nan, &quick(vec![0]), None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("tau21_1") && err.contains("NaN"), "{err}");
+}
