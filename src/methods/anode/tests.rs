@@ -83,32 +83,6 @@ fn a_signal_gets_a_high_density_ratio_and_every_event_is_scored_once() {
     assert_eq!(again.scores, result.scores);
 }
 
-/// Calibration on background-only toys: the p-values, which trust the sideband flow as the
-/// background density, must not be anti-conservative. Slow (minutes):
-/// `cargo test --release --lib anode_calibration -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn anode_calibration_on_background_only_toys() {
-    let toys = 20;
-    let mut p_values = Vec::new();
-    for t in 0..toys {
-        let events = sample(40_000, 0, 200 + t);
-        let opts = AnodeOptions {
-            seed: 300 + t,
-            efficiencies: vec![0.2, 0.05],
-            ..quick()
-        };
-        let result = anode(&events, &opts, None).unwrap();
-        p_values.extend(result.estimates.iter().map(|e| e.p_value));
-    }
-    let small = p_values.iter().filter(|&&p| p < 0.05).count();
-    eprintln!(
-        "{small} of {} p-values below 0.05: {p_values:?}",
-        p_values.len()
-    );
-    assert!(small as f64 <= 0.1 * p_values.len() as f64);
-}
-
 /// Background only, with both jet masses scaled by 1 + `amplitude` × a Gaussian in mjj
 /// centred on the signal region (σ 400 GeV): a feature whose distribution changes with the
 /// mass in a way the sideband flows cannot interpolate across the signal region.

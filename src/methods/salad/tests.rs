@@ -150,34 +150,6 @@ fn reweighting_closes_where_plain_simulation_does_not_and_every_event_is_scored(
     assert_eq!(again.reweighted.estimates, result.reweighted.estimates);
 }
 
-/// Calibration on background-only toys: with the sideband-closure systematic, SALAD's
-/// local p-values must not be anti-conservative (too many small ones). Slow (minutes):
-/// `cargo test --release --lib salad_calibration -- --ignored --nocapture`.
-#[test]
-#[ignore]
-fn salad_calibration_on_background_only_toys() {
-    let toys = 100;
-    let mut p_values = Vec::new();
-    for t in 0..toys {
-        let data = sample(100_000, 0, Variant::Data, 100 + 2 * t);
-        let sim = sample(100_000, 0, Variant::Sim, 101 + 2 * t);
-        let opts = SaladOptions {
-            seed: 1000 + t,
-            efficiencies: vec![0.2, 0.05],
-            ..quick()
-        };
-        let result = salad(&data, &sim, &opts, None).unwrap();
-        p_values.extend(result.reweighted.estimates.iter().map(|e| e.p_value));
-    }
-    let small = p_values.iter().filter(|&&p| p < 0.05).count();
-    eprintln!(
-        "{small} of {} p-values below 0.05: {p_values:?}",
-        p_values.len()
-    );
-    // 5 % expected (10 of 200); 20 would be anti-conservative beyond toy fluctuations.
-    assert!(small as f64 <= 0.1 * p_values.len() as f64);
-}
-
 #[test]
 fn the_sidebands_split_three_ways_disjointly_and_reproducibly() {
     let n = 1003;
