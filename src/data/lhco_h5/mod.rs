@@ -39,7 +39,6 @@ use std::path::Path;
 
 use self::reader::Reader;
 use crate::data::NamedColumns;
-use crate::error::Error;
 use crate::error::Result;
 
 /// Which LHCO table a file holds.
@@ -70,10 +69,11 @@ pub(crate) const RAW_COLUMNS: usize = 3 * RAW_PARTICLES + 1;
 /// [`LhcoLayout::Features`] with its own column names.
 ///
 /// # Errors
-/// [`Error::Io`] when the file cannot be opened; [`Error::Format`], naming the dataset or
-/// group, when it is not HDF5, is truncated or damaged, has no such key, holds a layout or
-/// dtype this reader does not support (text columns are named), has inconsistent shapes,
-/// holds a value that is not a finite number, or when `rows` is out of bounds.
+/// [`Error::Io`](crate::Error::Io) when the file cannot be opened;
+/// [`Error::Format`](crate::Error::Format), naming the dataset or group, when it is not HDF5,
+/// is truncated or damaged, has no such key, holds a layout or dtype this reader does not
+/// support (text columns are named), has inconsistent shapes, holds a value that is not a
+/// finite number, or when `rows` is out of bounds.
 pub fn read_lhco(
     path: &Path,
     key: Option<&str>,

@@ -4,6 +4,7 @@ use super::pickle::Py;
 use super::values::{Kind, Scalar};
 
 use super::*;
+use crate::error::Error;
 use std::path::PathBuf;
 
 /// The fixtures written by `scripts/make_lhco_fixtures.py`.

@@ -50,7 +50,6 @@ use self::params::{
     TURN_ON_MID, TURN_ON_WIDTH,
 };
 use super::in_chunks;
-use crate::Error;
 use crate::Result;
 use crate::data::NamedColumns;
 use crate::interrupt::Interrupt;
@@ -60,7 +59,8 @@ use crate::seed::rng_for;
 /// signal, 0 for background), events shuffled so that signal is spread through the sample.
 /// The output depends only on the options, not on the number of threads.
 ///
-/// Fails with [`Error::InvalidArgument`] when [`LhcoToyOptions::validate`] does.
+/// Fails with [`Error::InvalidArgument`](crate::Error::InvalidArgument) when
+/// [`LhcoToyOptions::validate`] does.
 pub fn lhco_toy(opts: &LhcoToyOptions) -> Result<NamedColumns> {
     lhco_toy_interruptible(opts, None)
 }

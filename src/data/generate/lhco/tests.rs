@@ -4,6 +4,7 @@ use super::params::{QCD_MASS_MAX_FRACTION, SIM_TAU21_SHIFT, SQRT_S, TAU_MAX};
 use crate::data::generate::CHUNK;
 
 use super::*;
+use crate::Error;
 
 fn options(background: usize, signal: usize, seed: u64) -> LhcoToyOptions {
     LhcoToyOptions {
