@@ -333,7 +333,7 @@ impl Parser {
         }
     }
 
-    /// A reference to column `name`, remembered in [`Condition::columns`].
+    /// A reference to column `name`, remembered in [`Condition::columns`](super::Condition::columns).
     pub(super) fn column(&mut self, name: String) -> Expr {
         if !self.columns.contains(&name) {
             self.columns.push(name.clone());

@@ -301,8 +301,6 @@ impl<'a> Reader<'a> {
         )
     }
 
-    // ---- shared ----
-
     /// Decodes the `window` records (rows) of `dataset`, each `record` bytes, into one
     /// column per value of `fields`, reading at most about [`READ_BYTES`] at a time.
     pub(super) fn read_records(

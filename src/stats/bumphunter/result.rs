@@ -47,16 +47,17 @@ pub struct BumpHunterResult {
     pub reference: Hist1D,
     /// The mode used.
     pub mode: Mode,
-    /// With [`bump_hunter_refit`]: how the refitted pseudo-experiments went (`n_extreme` and
-    /// `global_p` then count failed refits as extreme).
+    /// With [`bump_hunter_refit`](super::bump_hunter_refit): how the refitted
+    /// pseudo-experiments went (`n_extreme` and `global_p` then count failed refits as
+    /// extreme).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub refit: Option<RefitSummary>,
 }
 
-/// How the pseudo-experiments of [`super::bump_hunter_refit`] went.
+/// How the pseudo-experiments of [`bump_hunter_refit`](super::bump_hunter_refit) went.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct RefitSummary {
-    /// What every pseudo-experiment refitted ([`super::BackgroundModel::describe`]).
+    /// What every pseudo-experiment refitted ([`BackgroundModel::describe`](super::BackgroundModel::describe)).
     pub model: String,
     /// The function fitted to the data (for a family, its choice): the reference.
     pub function: Function,

@@ -62,7 +62,7 @@ impl fmt::Display for Improvement {
 
 /// The significance improvements of unweighted `scores` with truth `labels` at
 /// eps_B = 1e-2, 1e-3 and 1e-4 (Ostdiek 2021 and Caron et al. 2021), read off the ROC curve by linear
-/// interpolation ([`super::Roc::eps_s_at`]).
+/// interpolation ([`Roc::eps_s_at`](super::Roc::eps_s_at)).
 ///
 /// When the background sample has fewer than 1 / eps_B events, no cut has exactly that
 /// efficiency: the value is then interpolated between the cut that rejects every background

@@ -86,8 +86,8 @@ impl Variant {
     }
 }
 
-/// What [`super::lhco_toy`] generates. Start from [`LhcoToyOptions::preset`] (or `default()`, the
-/// R&D-like preset) and override fields.
+/// What [`lhco_toy`](super::lhco_toy) generates. Start from [`LhcoToyOptions::preset`] (or
+/// `default()`, the R&D-like preset) and override fields.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LhcoToyOptions {
     /// Number of QCD background events.

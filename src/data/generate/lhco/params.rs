@@ -37,8 +37,9 @@ pub(super) const MJJ_CELLS: usize = 8_192;
 pub(super) const QCD_MASS_MEDIAN: f64 = 165.0;
 /// Power of `mjj` with which the median QCD jet mass grows.
 pub(super) const QCD_MASS_MJJ_POWER: f64 = 0.07;
-/// The [`super::LhcoToyOptions::mj_mjj_power`] that makes the QCD jet masses proportional to `mjj`
-/// (the median's power becomes 1 and the truncation a fixed fraction of `mjj`).
+/// The [`LhcoToyOptions::mj_mjj_power`](super::LhcoToyOptions::mj_mjj_power) that makes the
+/// QCD jet masses proportional to `mjj` (the median's power becomes 1 and the truncation a
+/// fixed fraction of `mjj`).
 pub const MJ_PROPORTIONAL_POWER: f64 = 1.0 - QCD_MASS_MJJ_POWER;
 /// Standard deviation of the QCD `ln m_J` (before the truncation).
 pub(super) const QCD_MASS_LOG_SIGMA: f64 = 0.85;
