@@ -42,9 +42,7 @@ use polars::prelude::*;
 
 use self::lexer::tokenize;
 use self::parser::Parser;
-use crate::error::Error;
-use crate::error::Result;
-use crate::error::quoted;
+use crate::error::{Error, Result, quoted};
 
 /// The most characters a condition may have.
 pub const MAX_CHARS: usize = 4096;

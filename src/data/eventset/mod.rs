@@ -19,11 +19,8 @@ use polars::prelude::*;
 use rand::seq::SliceRandom;
 
 use super::NamedColumns;
-use crate::error::Error;
-use crate::error::Result;
-use crate::error::brief;
-use crate::seed::KFolds;
-use crate::seed::rng_for;
+use crate::error::{Error, Result, brief};
+use crate::seed::{KFolds, rng_for};
 
 /// A set of events.
 #[derive(Clone)]

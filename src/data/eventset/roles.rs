@@ -1,8 +1,7 @@
 //! The roles a column can play in an event set (truth label, weight, resonant mass), and
 //! which column plays each.
 
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The role a column plays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,11 +3,9 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::blosc_chunks::BloscChunks;
-use hdf5_pure::AttrValue;
-use hdf5_pure::Datatype;
-use hdf5_pure::Group;
+use hdf5_pure::{AttrValue, Datatype, Group};
 
+use super::blosc_chunks::BloscChunks;
 use super::reader::{Reader, attr_int, attr_text, is_empty_placeholder};
 use super::values::{Field, Scalar};
 use crate::data::NamedColumns;

@@ -6,21 +6,12 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
-use super::blosc_chunks::BLOSC_FILTER;
-use super::blosc_chunks::BloscChunks;
-use hdf5_pure::AttrValue;
-use hdf5_pure::Dataset;
-use hdf5_pure::Datatype;
-use hdf5_pure::File;
-use hdf5_pure::FormatError;
-use hdf5_pure::Group;
-use hdf5_pure::ReadSeekSource;
+use hdf5_pure::{AttrValue, Dataset, Datatype, File, FormatError, Group, ReadSeekSource};
 
+use super::blosc_chunks::{BLOSC_FILTER, BloscChunks};
 use super::values::{Field, decode_record};
 use crate::data::NamedColumns;
-use crate::error::Error;
-use crate::error::Result;
-use crate::error::quoted;
+use crate::error::{Error, Result, quoted};
 
 /// Bytes of raw storage decoded per read, so a large window never holds its whole raw
 /// copy next to the decoded columns.

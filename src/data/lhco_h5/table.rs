@@ -4,10 +4,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use hdf5_pure::AttrValue;
-use hdf5_pure::Dataset;
-use hdf5_pure::Datatype;
-use hdf5_pure::Group;
+use hdf5_pure::{AttrValue, Dataset, Datatype, Group};
 
 use super::pickle::{Py, parse};
 use super::reader::{Reader, attr_text};

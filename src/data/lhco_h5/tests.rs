@@ -1,11 +1,11 @@
 //! Tests of the LHC Olympics HDF5 reader.
 
+use std::path::PathBuf;
+
 use super::pickle::Py;
 use super::values::{Kind, Scalar};
-
 use super::*;
 use crate::error::Error;
-use std::path::PathBuf;
 
 /// The fixtures written by `scripts/make_lhco_fixtures.py`.
 pub(crate) fn fixture(name: &str) -> PathBuf {

@@ -1,9 +1,7 @@
 //! Decoding stored numbers: the compound record fields and the integer, float and bool types
 //! read as `f64`, and values as pandas column labels.
 
-use hdf5_pure::Datatype;
-use hdf5_pure::DatatypeByteOrder;
-use hdf5_pure::FloatingPointLayout;
+use hdf5_pure::{Datatype, DatatypeByteOrder, FloatingPointLayout};
 
 /// One value member of a record: `width` scalars from byte `offset`.
 #[derive(Debug, Clone, Copy)]

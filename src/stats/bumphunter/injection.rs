@@ -3,8 +3,7 @@
 use super::options::{BumpHunterOptions, Mode};
 use super::pseudo::{BLOCK, BinSampler, global_statistics, in_blocks};
 use super::windows::{Window, check_counts, check_npe, check_total, local_p, prefix, windows_1d};
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::seed::rng_for;
 use crate::stats::hist::Hist1D;

@@ -1,8 +1,7 @@
 //! The options of a BumpHunter scan: the kind of bump, the window widths and the
 //! pseudo-experiments.
 
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Which departures from the reference count as a bump.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]

@@ -6,8 +6,7 @@ use rayon::prelude::*;
 
 use super::options::{BumpHunterOptions, Mode};
 use super::windows::{Window, check_npe, prefix};
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::progress::Progress;
 use crate::seed::rng_for;

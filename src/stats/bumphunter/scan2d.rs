@@ -5,8 +5,7 @@ use super::pseudo::{BLOCK, BinSampler, global_statistics, in_blocks};
 use super::windows::{
     best_window, check_counts, check_npe, check_widths, check_window_count, local_p, threshold,
 };
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::seed::rng_for;
 use crate::stats::hist::Hist2D;

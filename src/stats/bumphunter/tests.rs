@@ -1,15 +1,15 @@
 //! Tests of BumpHunter in 1D and 2D and of the signal-injection test.
 
+use rand_distr::{Distribution, Poisson};
+
 use super::pseudo::{BinSampler, count_extreme_direct};
 use super::scan::Scan;
 use super::windows::{prefix, threshold, windows_1d};
-
 use super::*;
 use crate::error::Error;
 use crate::interrupt::Interrupt;
 use crate::seed::rng_for;
 use crate::stats::hist::{Hist1D, Hist2D};
-use rand_distr::{Distribution, Poisson};
 
 fn edges(n: usize) -> Vec<f64> {
     (0..=n).map(|i| i as f64).collect()

@@ -2,11 +2,8 @@
 //! the most significant window, per-window count thresholds, and the input checks.
 
 use super::options::{BumpHunterOptions, Mode, P_FLOOR, ScanStep};
-use crate::error::Error;
-use crate::error::Result;
-use crate::stats::special::poisson_lower_tail;
-use crate::stats::special::poisson_upper_tail;
-use crate::stats::special::z_from_p;
+use crate::error::{Error, Result};
+use crate::stats::special::{poisson_lower_tail, poisson_upper_tail, z_from_p};
 
 /// A window: first bin and width.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

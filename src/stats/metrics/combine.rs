@@ -4,8 +4,7 @@
 use std::fmt;
 
 use super::selection::check_no_nan;
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The Pearson correlation coefficient of `a` and `b`: their covariance over the product of
 /// their standard deviations, in [-1, 1]. Both must have the same length (at least 2), be

@@ -5,8 +5,7 @@ use std::fmt;
 
 use super::roc::{IMPROVEMENT_EPS_B, roc};
 use super::selection::check_no_nan;
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Significance improvements eps_S / sqrt(eps_B) of one signal at eps_B = 1e-2, 1e-3, 1e-4.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]

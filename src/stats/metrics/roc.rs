@@ -4,8 +4,7 @@
 use std::fmt;
 
 use super::selection::{check_efficiency, is_signal};
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The offset regulating the SIC at low background efficiency, eps_S / sqrt(eps_B + 1e-4)
 /// (the 0.01 % of the SALAD paper), so a curve ending on a handful of events stays finite.

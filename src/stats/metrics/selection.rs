@@ -1,7 +1,6 @@
 //! Selection thresholds at a fixed efficiency, and the input checks the metrics share.
 
-use crate::error::Error;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// The threshold t selecting a fraction `eff` in (0, 1] of `scores` with `score >= t`: the
 /// k-th highest score, k = round(eff · n) but at least 1. Without ties at t the selected

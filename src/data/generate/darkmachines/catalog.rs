@@ -1,10 +1,8 @@
 //! The Dark Machines channels (names, selections, background mixes, generator settings), the
 //! background processes and the signal models of the toy.
 
-use crate::Error;
-use crate::Result;
-use crate::data::objects::ObjectEvent;
-use crate::data::objects::ObjectType;
+use crate::data::objects::{ObjectEvent, ObjectType};
+use crate::{Error, Result};
 
 /// The four Dark Machines channels (Deep Set VAE paper, section 2).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -3,10 +3,7 @@
 
 use super::decays::{Kind, M_B, Particle};
 use super::kinematics::{P4, Rng, normal, uniform};
-use crate::data::objects::MAX_OBJECTS;
-use crate::data::objects::Object;
-use crate::data::objects::ObjectEvent;
-use crate::data::objects::ObjectType;
+use crate::data::objects::{MAX_OBJECTS, Object, ObjectEvent, ObjectType};
 use rand::RngExt;
 
 // Detector acceptance (GeV, pseudorapidity).

@@ -1,9 +1,9 @@
 //! Four-momenta and the random draws of the toy: spectra, Breit-Wigner masses, two-body
 //! decays and back-to-back pairs.
 
-use rand::RngExt;
 use std::f64::consts::PI;
 
+use rand::RngExt;
 use rand_distr::StandardNormal;
 use rand_xoshiro::Xoshiro256PlusPlus;
 

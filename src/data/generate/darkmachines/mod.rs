@@ -40,12 +40,10 @@ use self::detector::reconstruct;
 use self::kinematics::Rng;
 use self::processes::{background_truth, signal_truth};
 use super::in_chunks;
-use crate::Error;
-use crate::Result;
 use crate::data::NamedColumns;
-use crate::data::objects::ObjectEvent;
-use crate::data::objects::to_columns;
+use crate::data::objects::{ObjectEvent, to_columns};
 use crate::interrupt::Interrupt;
+use crate::{Error, Result};
 use rand::RngExt;
 
 /// The most events one call may generate (background plus signal), to keep memory bounded.

@@ -1,5 +1,7 @@
 //! Tests of the Dark-Machines-like generator.
 
+use std::f64::consts::PI;
+
 use super::catalog::{Setup, count_jets, is_jet};
 use super::decays::{M_B, M_TOP, M_W, Particle, ZDecay, parton};
 use super::detector::{
@@ -8,13 +10,11 @@ use super::detector::{
 };
 use super::kinematics::{KINEMATIC_POWER, P4, Rng, SQRT_S, decay2, falling};
 use super::processes::{background_truth, signal_truth, with_isr, z_jets};
-use crate::data::generate::CHUNK;
-
 use super::*;
 use crate::data::encode::object_events;
+use crate::data::generate::CHUNK;
 use crate::data::objects::{MAX_OBJECTS, Object, ObjectType};
 use crate::seed::rng_for;
-use std::f64::consts::PI;
 
 fn column<'a>(cols: &'a NamedColumns, name: &str) -> &'a [f64] {
     &cols.iter().find(|(n, _)| n == name).unwrap().1

@@ -35,9 +35,7 @@ pub use self::params::{COLUMNS, MAX_EVENTS, MIN_SIGNAL_MASS, MJ_PROPORTIONAL_POW
 
 use rand::seq::SliceRandom;
 use rand::{Rng, RngExt};
-use rand_distr::Gamma;
-use rand_distr::StandardNormal;
-use rand_distr::{Distribution, Exp1};
+use rand_distr::{Distribution, Exp1, Gamma, StandardNormal};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use self::params::{

@@ -2,8 +2,7 @@
 //! simulation variants, and their validation.
 
 use super::params::{MAX_EVENTS, MIN_SIGNAL_MASS, MJ_PROPORTIONAL_POWER, SQRT_S};
-use crate::Error;
-use crate::Result;
+use crate::{Error, Result};
 
 /// A named starting point for [`LhcoToyOptions`], after the LHC Olympics 2020 data sets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

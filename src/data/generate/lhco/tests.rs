@@ -1,10 +1,9 @@
 //! Tests of the LHC-Olympics-like dijet generator.
 
 use super::params::{QCD_MASS_MAX_FRACTION, SIM_TAU21_SHIFT, SQRT_S, TAU_MAX};
-use crate::data::generate::CHUNK;
-
 use super::*;
 use crate::Error;
+use crate::data::generate::CHUNK;
 
 fn options(background: usize, signal: usize, seed: u64) -> LhcoToyOptions {
     LhcoToyOptions {
