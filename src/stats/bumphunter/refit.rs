@@ -16,10 +16,11 @@
 //! Pseudo-experiment `k` draws from random stream `k` of the seed, and blocks of
 //! [`REFIT_BLOCK`] run in parallel, so the result does not depend on the thread count.
 
-use super::{
-    BinSampler, BumpHunterOptions, BumpHunterResult, Scan, check_counts, check_npe, in_blocks,
-    prefix,
-};
+use super::options::BumpHunterOptions;
+use super::pseudo::{BinSampler, in_blocks};
+use super::result::{BumpHunterResult, RefitSummary};
+use super::scan::Scan;
+use super::windows::{check_counts, check_npe, prefix};
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::seed::rng_for;
@@ -190,24 +191,6 @@ fn reference_counts(fit: &DijetFit) -> Result<Vec<f64>> {
 /// and 0 outside it (where no window is scanned).
 pub fn reference_of(fit: &DijetFit) -> Result<Hist1D> {
     Hist1D::from_counts(fit.edges.clone(), reference_counts(fit)?)
-}
-
-/// How the pseudo-experiments of [`bump_hunter_refit`] went.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct RefitSummary {
-    /// What every pseudo-experiment refitted ([`BackgroundModel::describe`]).
-    pub model: String,
-    /// The function fitted to the data (for a family, its choice): the reference.
-    pub function: Function,
-    /// Pseudo-experiments whose refit failed; each counts as at least as extreme as the data
-    /// in the result's `n_extreme` and `global_p`.
-    pub n_failed: usize,
-    /// The first failure (lowest pseudo-experiment index): "pseudo-experiment K: error".
-    pub first_failure: Option<String>,
-    /// The global p-value among the pseudo-experiments whose refit converged.
-    pub global_p_converged: f64,
-    /// How many converged refits ended with each function (a family's choices).
-    pub chosen: Vec<(Function, usize)>,
 }
 
 /// The tally of one block of pseudo-experiments.
