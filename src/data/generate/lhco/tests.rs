@@ -654,17 +654,3 @@ fn invalid_options_are_rejected_with_the_option_named() {
         );
     }
 }
-
-/// Generation time of the R&D-like preset: `cargo test --release --lib lhco -- --ignored
-/// --nocapture`.
-#[test]
-#[ignore]
-fn time_one_million_events() {
-    let start = std::time::Instant::now();
-    let cols = lhco_toy(&LhcoToyOptions::default()).unwrap();
-    println!(
-        "{} events in {:.3} s",
-        cols[0].1.len(),
-        start.elapsed().as_secs_f64()
-    );
-}
