@@ -7,7 +7,8 @@
 //! (`model.safetensors` + `model.json`); loading does not need it. Files saved by bumplab
 //! versions before the description moved into the metadata have none there: for them the
 //! description is read from the JSON beside them. When both exist and disagree, the
-//! metadata wins.
+//! metadata wins. A safetensors file with neither (e.g. a PyTorch `state_dict`) has no
+//! description ([`Checkpoint::find_description`]); `nn::torch` reads those.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -79,6 +80,16 @@ impl Checkpoint {
     /// The architecture description: from the file's metadata, or, for a file saved by an
     /// older version without it, from the JSON beside it.
     pub fn description<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        match self.find_description()? {
+            Some(description) => Ok(description),
+            None => read_json_description(&self.path),
+        }
+    }
+
+    /// The architecture description from the file's metadata or the JSON beside it, or
+    /// `None` when there is neither (a file bumplab did not write, e.g. a PyTorch
+    /// `state_dict`). A description that is there but unreadable is an error.
+    pub fn find_description<T: serde::de::DeserializeOwned>(&self) -> Result<Option<T>> {
         let (_, header) =
             safetensors::SafeTensors::read_metadata(&self.bytes).map_err(|e| self.unreadable(e))?;
         match header
@@ -86,22 +97,34 @@ impl Checkpoint {
             .as_ref()
             .and_then(|m| m.get(DESCRIPTION_KEY))
         {
-            Some(json) => serde_json::from_str(json).map_err(|e| {
+            Some(json) => serde_json::from_str(json).map(Some).map_err(|e| {
                 Error::format(
                     &self.path,
                     format!("metadata '{DESCRIPTION_KEY}'"),
                     format!("not a model description: {e}"),
                 )
             }),
-            None => read_json_description(&self.path),
+            None if description_path(&self.path).exists() => {
+                read_json_description(&self.path).map(Some)
+            }
+            None => Ok(None),
         }
     }
 
-    /// Loads the weights into `params` (names and shapes must match).
-    pub fn load_weights(&self, params: &Params, device: &Device) -> Result<()> {
-        let map = candle_core::safetensors::load_buffer(&self.bytes, device)
-            .map_err(|e| self.unreadable(e))?;
-        params.load_map(&map).map_err(|e| match e {
+    /// The file the checkpoint was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every tensor of the file by name, on `device`.
+    pub fn tensors(&self, device: &Device) -> Result<HashMap<String, Tensor>> {
+        candle_core::safetensors::load_buffer(&self.bytes, device).map_err(|e| self.unreadable(e))
+    }
+
+    /// Loads `tensors` (this file's, possibly renamed or converted) into `params`: names and
+    /// shapes must match, and a mismatch is an error naming the file.
+    pub fn load_tensors(&self, params: &Params, tensors: &HashMap<String, Tensor>) -> Result<()> {
+        params.load_map(tensors).map_err(|e| match e {
             Error::InvalidArgument { problem, .. } => Error::format(&self.path, "weights", problem),
             other => other,
         })
@@ -149,7 +172,8 @@ mod tests {
         let checkpoint = Checkpoint::read(path).unwrap();
         let description: Described = checkpoint.description().unwrap();
         let (_, params) = model("empty", 0.0);
-        checkpoint.load_weights(&params, &Device::Cpu).unwrap();
+        let tensors = checkpoint.tensors(&Device::Cpu).unwrap();
+        checkpoint.load_tensors(&params, &tensors).unwrap();
         let w = params.to_map()["w"].to_vec1::<f32>().unwrap();
         (description, w)
     }
