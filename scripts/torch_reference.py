@@ -25,7 +25,9 @@ trained by bumplab; this script then writes, in `tests/fixtures/torch/`:
   `nn.Linear` of a Sequential with the activation its description (the file's metadata)
   names between layers.
 
-Versions: torch 2.5.1 (CPU), safetensors 0.4.5, numpy 2.1.3 (scripts/torch-env).
+Versions: torch 2.5.1 (run on the CPU, one thread), safetensors 0.4.5, numpy 2.1.3
+(scripts/torch-env). The committed fixtures were made with PyPI's default torch 2.5.1 wheel
+(the CPU wheel index was not reachable).
 """
 
 import json
