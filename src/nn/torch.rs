@@ -201,7 +201,10 @@ mod tests {
         Tensor::zeros(shape, DType::F32, &Device::Cpu).unwrap()
     }
 
-    fn read(entries: &[(&str, &[usize])]) -> Result<(MlpConfig, HashMap<String, Tensor>)> {
+    /// Keys with the shapes of their tensors.
+    type Entries<'a> = &'a [(&'a str, &'a [usize])];
+
+    fn read(entries: Entries) -> Result<(MlpConfig, HashMap<String, Tensor>)> {
         let tensors = entries
             .iter()
             .map(|(k, s)| (k.to_string(), zeros(s)))
@@ -243,8 +246,8 @@ mod tests {
 
     #[test]
     fn what_is_not_a_plain_mlp_is_an_error_naming_the_file_and_key() {
-        let err = |entries: &[(&str, &[usize])]| read(entries).unwrap_err().to_string();
-        let cases: [(&[(&str, &[usize])], &str); 7] = [
+        let err = |entries: Entries| read(entries).unwrap_err().to_string();
+        let cases: [(Entries, &str); 7] = [
             (
                 &[
                     ("0.weight", &[4, 2]),
