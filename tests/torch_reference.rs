@@ -179,6 +179,16 @@ fn load_model_reads_state_dicts_with_options_and_names_bad_keys() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("act") && err.contains("activation"), "{err}");
+    // A bumplab checkpoint takes an empty map, but not options it would ignore.
+    let ours = fixture("bumplab_mlp.safetensors");
+    let code = format!("load_model(\"{}\", #{{}}).features.len()", ours.display());
+    assert_eq!(s.eval("<test>", &code).unwrap().as_int().unwrap(), 3);
+    let code = format!(
+        "load_model(\"{}\", #{{ output: \"linear\" }})",
+        ours.display()
+    );
+    let err = s.eval("<test>", &code).unwrap_err().to_string();
+    assert!(err.contains("bumplab checkpoint"), "{err}");
     // A state_dict with batch normalisation is not a plain MLP.
     let bad = dir.path().join("bn.safetensors");
     let tensors = [
@@ -208,7 +218,9 @@ fn load_model_reads_state_dicts_with_options_and_names_bad_keys() {
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("bn.safetensors") && err.contains("'1.running_mean'"),
+        err.contains("bn.safetensors")
+            && err.contains("'1.running_mean'")
+            && err.contains("bn.json"),
         "{err}"
     );
 }

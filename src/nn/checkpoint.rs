@@ -78,17 +78,9 @@ impl Checkpoint {
     }
 
     /// The architecture description: from the file's metadata, or, for a file saved by an
-    /// older version without it, from the JSON beside it.
-    pub fn description<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        match self.find_description()? {
-            Some(description) => Ok(description),
-            None => read_json_description(&self.path),
-        }
-    }
-
-    /// The architecture description from the file's metadata or the JSON beside it, or
-    /// `None` when there is neither (a file bumplab did not write, e.g. a PyTorch
-    /// `state_dict`). A description that is there but unreadable is an error.
+    /// older version without it, from the JSON beside it; `None` when there is neither (a
+    /// file bumplab did not write, e.g. a PyTorch `state_dict`). A description that is there
+    /// but unreadable is an error.
     pub fn find_description<T: serde::de::DeserializeOwned>(&self) -> Result<Option<T>> {
         let (_, header) =
             safetensors::SafeTensors::read_metadata(&self.bytes).map_err(|e| self.unreadable(e))?;
@@ -170,7 +162,7 @@ mod tests {
 
     fn load(path: &Path) -> (Described, Vec<f32>) {
         let checkpoint = Checkpoint::read(path).unwrap();
-        let description: Described = checkpoint.description().unwrap();
+        let description: Described = checkpoint.find_description().unwrap().unwrap();
         let (_, params) = model("empty", 0.0);
         let tensors = checkpoint.tensors(&Device::Cpu).unwrap();
         checkpoint.load_tensors(&params, &tensors).unwrap();
@@ -257,10 +249,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(load(&path), (old, vec![3.0, 3.0]));
+        // Without it, the file has no description (Network::load then reads it as a PyTorch
+        // state_dict, whose errors name the JSON that is missing).
         std::fs::remove_file(description_path(&path)).unwrap();
+        assert!(
+            Checkpoint::read(&path)
+                .unwrap()
+                .find_description::<Described>()
+                .unwrap()
+                .is_none()
+        );
+        // A JSON beside it that is not a description is an error naming it.
+        std::fs::write(description_path(&path), "{").unwrap();
         let err = Checkpoint::read(&path)
             .unwrap()
-            .description::<Described>()
+            .find_description::<Described>()
             .unwrap_err();
         assert!(err.to_string().contains("old.json"), "{err}");
     }
@@ -272,7 +275,7 @@ mod tests {
         std::fs::write(&path, b"not safetensors").unwrap();
         let err = Checkpoint::read(&path)
             .unwrap()
-            .description::<Described>()
+            .find_description::<Described>()
             .unwrap_err();
         assert!(matches!(err, Error::Format { .. }), "{err}");
         assert!(err.to_string().contains("bad.safetensors"), "{err}");
@@ -282,7 +285,7 @@ mod tests {
         std::fs::write(&path, bytes).unwrap();
         let err = Checkpoint::read(&path)
             .unwrap()
-            .description::<Described>()
+            .find_description::<Described>()
             .unwrap_err()
             .to_string();
         assert!(

@@ -93,9 +93,13 @@ pub fn mlp_from_state_dict(
         let Some((p, index, parameter)) = split_key(&key) else {
             return Err(error(
                 &key,
-                "not the weight or bias of a linear layer ('{prefix}{index}.weight' or \
-                 '.bias'): only plain MLPs (nn.Linear layers with activations between) load"
-                    .into(),
+                format!(
+                    "not the weight or bias of a linear layer ('{{prefix}}{{index}}.weight' or \
+                     '.bias'): the file is neither a bumplab checkpoint (no description in \
+                     its metadata, no '{}' beside it) nor a PyTorch state_dict of a plain MLP \
+                     (nn.Linear layers with activations between)",
+                    super::checkpoint::description_path(path).display()
+                ),
             ));
         };
         match &prefix {

@@ -1105,9 +1105,12 @@ mod nn_api {
     /// `activation` between layers ("relu"; "leaky_relu", "elu", "selu", "tanh"), `output`
     /// ("sigmoid": the last layer gives logits, predictions are probabilities; "linear"),
     /// `features` (the input columns, so that `predict(events)` works; none). A bumplab
-    /// checkpoint takes no options.
+    /// checkpoint takes no options (an empty map is fine).
     #[rhai_fn(name = "load_model", return_raw)]
     pub fn load_model_with(ctx: NativeCallContext, path: &str, opts: Map) -> Out<Network> {
+        if opts.is_empty() {
+            return load_model(ctx, path);
+        }
         let features = opts.get("features").cloned();
         let o = Options::new("load_model", opts, &["activation", "output", "features"])?;
         let features = match features {
