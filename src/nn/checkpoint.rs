@@ -7,7 +7,8 @@
 //! (`model.safetensors` + `model.json`); loading does not need it. Files saved by bumplab
 //! versions before the description moved into the metadata have none there: for them the
 //! description is read from the JSON beside them. When both exist and disagree, the
-//! metadata wins.
+//! metadata wins. A safetensors file with neither (e.g. a PyTorch `state_dict`) has no
+//! description ([`Checkpoint::find_description`]); `nn::torch` reads those.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -77,8 +78,10 @@ impl Checkpoint {
     }
 
     /// The architecture description: from the file's metadata, or, for a file saved by an
-    /// older version without it, from the JSON beside it.
-    pub fn description<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+    /// older version without it, from the JSON beside it; `None` when there is neither (a
+    /// file bumplab did not write, e.g. a PyTorch `state_dict`). A description that is there
+    /// but unreadable is an error.
+    pub fn find_description<T: serde::de::DeserializeOwned>(&self) -> Result<Option<T>> {
         let (_, header) =
             safetensors::SafeTensors::read_metadata(&self.bytes).map_err(|e| self.unreadable(e))?;
         match header
@@ -86,22 +89,34 @@ impl Checkpoint {
             .as_ref()
             .and_then(|m| m.get(DESCRIPTION_KEY))
         {
-            Some(json) => serde_json::from_str(json).map_err(|e| {
+            Some(json) => serde_json::from_str(json).map(Some).map_err(|e| {
                 Error::format(
                     &self.path,
                     format!("metadata '{DESCRIPTION_KEY}'"),
                     format!("not a model description: {e}"),
                 )
             }),
-            None => read_json_description(&self.path),
+            None if description_path(&self.path).exists() => {
+                read_json_description(&self.path).map(Some)
+            }
+            None => Ok(None),
         }
     }
 
-    /// Loads the weights into `params` (names and shapes must match).
-    pub fn load_weights(&self, params: &Params, device: &Device) -> Result<()> {
-        let map = candle_core::safetensors::load_buffer(&self.bytes, device)
-            .map_err(|e| self.unreadable(e))?;
-        params.load_map(&map).map_err(|e| match e {
+    /// The file the checkpoint was read from.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Every tensor of the file by name, on `device`.
+    pub fn tensors(&self, device: &Device) -> Result<HashMap<String, Tensor>> {
+        candle_core::safetensors::load_buffer(&self.bytes, device).map_err(|e| self.unreadable(e))
+    }
+
+    /// Loads `tensors` (this file's, possibly renamed or converted) into `params`: names and
+    /// shapes must match, and a mismatch is an error naming the file.
+    pub fn load_tensors(&self, params: &Params, tensors: &HashMap<String, Tensor>) -> Result<()> {
+        params.load_map(tensors).map_err(|e| match e {
             Error::InvalidArgument { problem, .. } => Error::format(&self.path, "weights", problem),
             other => other,
         })
@@ -147,9 +162,10 @@ mod tests {
 
     fn load(path: &Path) -> (Described, Vec<f32>) {
         let checkpoint = Checkpoint::read(path).unwrap();
-        let description: Described = checkpoint.description().unwrap();
+        let description: Described = checkpoint.find_description().unwrap().unwrap();
         let (_, params) = model("empty", 0.0);
-        checkpoint.load_weights(&params, &Device::Cpu).unwrap();
+        let tensors = checkpoint.tensors(&Device::Cpu).unwrap();
+        checkpoint.load_tensors(&params, &tensors).unwrap();
         let w = params.to_map()["w"].to_vec1::<f32>().unwrap();
         (description, w)
     }
@@ -233,10 +249,21 @@ mod tests {
         )
         .unwrap();
         assert_eq!(load(&path), (old, vec![3.0, 3.0]));
+        // Without it, the file has no description (Network::load then reads it as a PyTorch
+        // state_dict, whose errors name the JSON that is missing).
         std::fs::remove_file(description_path(&path)).unwrap();
+        assert!(
+            Checkpoint::read(&path)
+                .unwrap()
+                .find_description::<Described>()
+                .unwrap()
+                .is_none()
+        );
+        // A JSON beside it that is not a description is an error naming it.
+        std::fs::write(description_path(&path), "{").unwrap();
         let err = Checkpoint::read(&path)
             .unwrap()
-            .description::<Described>()
+            .find_description::<Described>()
             .unwrap_err();
         assert!(err.to_string().contains("old.json"), "{err}");
     }
@@ -248,7 +275,7 @@ mod tests {
         std::fs::write(&path, b"not safetensors").unwrap();
         let err = Checkpoint::read(&path)
             .unwrap()
-            .description::<Described>()
+            .find_description::<Described>()
             .unwrap_err();
         assert!(matches!(err, Error::Format { .. }), "{err}");
         assert!(err.to_string().contains("bad.safetensors"), "{err}");
@@ -258,7 +285,7 @@ mod tests {
         std::fs::write(&path, bytes).unwrap();
         let err = Checkpoint::read(&path)
             .unwrap()
-            .description::<Described>()
+            .find_description::<Described>()
             .unwrap_err()
             .to_string();
         assert!(

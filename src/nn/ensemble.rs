@@ -1,6 +1,8 @@
 //! [`Ensemble`]: K multilayer perceptrons of one shape trained together. Their weights are
 //! stacked ([K, in, out] and [K, out] per layer), so every layer is one batched matmul over
-//! [K, batch, in] instead of K small ones, and one optimizer step updates every member.
+//! [K, batch, in] instead of K small ones, and one optimizer step updates every member. The
+//! stack keeps [in, out] (the layout of the batched product, also in its checkpoints); an
+//! [`Mlp`] stores [out, in], so weights are transposed on the way in and out of the stack.
 //!
 //! [`fit_ensemble`] gives each member its own events (e.g. the folds of a cross-validation,
 //! [`MemberData::k_folds`]), its own seeded shuffle and its own early stopping: a stopped
@@ -73,13 +75,15 @@ impl Ensemble {
             .iter()
             .map(|s| s.params().snapshot())
             .collect::<Result<Vec<_>>>()?;
+        // An Mlp's weights are [out, in]; the stack holds them as [K, in, out].
         let layers: Vec<(Tensor, Tensor)> = (0..snapshots[0].len() / 2)
             .map(|layer| {
-                let stack = |i: usize| -> Result<Tensor> {
-                    let parts: Vec<&Tensor> = snapshots.iter().map(|s| &s[i]).collect();
-                    Ok(Tensor::stack(&parts, 0)?)
-                };
-                Ok((stack(2 * layer)?, stack(2 * layer + 1)?))
+                let weights = snapshots
+                    .iter()
+                    .map(|s| s[2 * layer].t()?.contiguous())
+                    .collect::<candle_core::Result<Vec<_>>>()?;
+                let biases: Vec<&Tensor> = snapshots.iter().map(|s| &s[2 * layer + 1]).collect();
+                Ok((Tensor::stack(&weights, 0)?, Tensor::stack(&biases, 0)?))
             })
             .collect::<Result<_>>()?;
         Self::from_layers(config, layers, device)
@@ -171,7 +175,15 @@ impl Ensemble {
             .params
             .to_map()
             .into_iter()
-            .map(|(name, t)| Ok((name, t.get(m)?)))
+            .map(|(name, t)| {
+                let value = t.get(m)?;
+                // The stack's [in, out] weights as the Mlp's [out, in].
+                if name.ends_with(".weight") {
+                    Ok((name, value.t()?.contiguous()?))
+                } else {
+                    Ok((name, value))
+                }
+            })
             .collect::<Result<_>>()?;
         mlp.params().load_map(&map)?;
         Ok(mlp)

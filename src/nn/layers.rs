@@ -7,11 +7,14 @@ use super::model::Step;
 use super::params::Params;
 use crate::error::{Error, Result};
 
-/// A fully connected layer y = x W + b, initialised as PyTorch's `nn.Linear`
-/// (uniform in ±1/sqrt(inputs)).
+/// A fully connected layer y = x Wᵀ + b, initialised as PyTorch's `nn.Linear`
+/// (uniform in ±1/sqrt(inputs)). Its weight W is stored [outputs, inputs], as in PyTorch and
+/// candle-nn, so a `Linear` layer's `weight` and `bias` load unchanged.
 #[derive(Clone, Debug)]
 pub struct Dense {
+    /// [outputs, inputs].
     weight: Tensor,
+    /// [outputs].
     bias: Tensor,
 }
 
@@ -20,15 +23,18 @@ impl Dense {
     pub fn new(params: &mut Params, name: &str, inputs: usize, outputs: usize) -> Result<Self> {
         let bound = 1.0 / (inputs.max(1) as f64).sqrt();
         Ok(Self {
-            weight: params.uniform(&format!("{name}.weight"), &[inputs, outputs], bound)?,
+            weight: params.uniform_transposed(&format!("{name}.weight"), inputs, outputs, bound)?,
             bias: params.uniform(&format!("{name}.bias"), &[outputs], bound)?,
         })
     }
 
-    /// x W + b for x of shape [batch, inputs] (any strides: a GPU's matrix product takes
+    /// x Wᵀ + b for x of shape [batch, inputs] (any strides: a GPU's matrix product takes
     /// contiguous inputs only, so a column slice is copied first there).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        add_bias(&x.contiguous()?.matmul(&self.weight)?, &self.bias)
+        add_bias(
+            &x.contiguous()?.matmul(&inputs_by_outputs(&self.weight)?)?,
+            &self.bias,
+        )
     }
 
     /// One layer per consecutive pair of `widths` (`widths[i]` -> `widths[i + 1]`), named
@@ -40,6 +46,15 @@ impl Dense {
             .map(|(i, w)| Self::new(params, &format!("{prefix}{i}"), w[0], w[1]))
             .collect()
     }
+}
+
+/// A weight [outputs, inputs] as a contiguous [inputs, outputs] copy, the right-hand side of
+/// x Wᵀ. The copy (as many numbers as the weight, small beside the product with a batch)
+/// keeps the product exactly what it was when weights were stored [inputs, outputs]: gemm
+/// reading a transposed view takes another kernel path that can round the last bit
+/// differently, and a seed must give the same network and the same numbers as before.
+pub(crate) fn inputs_by_outputs(weight: &Tensor) -> Result<Tensor> {
+    Ok(weight.t()?.contiguous()?)
 }
 
 /// Matrix products with at most this many multiply-adds per matrix run on one thread.
@@ -356,6 +371,32 @@ mod tests {
         let layer = Dense::new(&mut params, "l", 3, 2).unwrap();
         let x = Tensor::ones((4, 3), DType::F32, &Device::Cpu).unwrap();
         assert_eq!(layer.forward(&x).unwrap().dims(), [4, 2]);
+        // The weight is [outputs, inputs], drawn as the [inputs, outputs] of earlier versions
+        // (same seed, same network), and the layer gives the numbers of the former product
+        // with [inputs, outputs] weights to the bit (gemm through a transposed view did not,
+        // at 3 inputs).
+        for (inputs, outputs, rows) in [(3, 2, 2), (64, 48, 37)] {
+            let mut params = Params::new(&Device::Cpu, 1);
+            let layer = Dense::new(&mut params, "l", inputs, outputs).unwrap();
+            let mut old = Params::new(&Device::Cpu, 1);
+            let bound = 1.0 / (inputs as f64).sqrt();
+            let drawn = old.uniform("l.weight", &[inputs, outputs], bound).unwrap();
+            let weight = params.to_map()["l.weight"].clone();
+            assert_eq!(weight.dims(), [outputs, inputs]);
+            assert_eq!(
+                weight.t().unwrap().to_vec2::<f32>().unwrap(),
+                drawn.to_vec2::<f32>().unwrap()
+            );
+            let x = old.uniform("x", &[rows, inputs], 3.0).unwrap();
+            let bias = params.to_map()["l.bias"].clone();
+            assert_eq!(
+                layer.forward(&x).unwrap().to_vec2::<f32>().unwrap(),
+                add_bias(&x.matmul(&drawn).unwrap(), &bias)
+                    .unwrap()
+                    .to_vec2::<f32>()
+                    .unwrap()
+            );
+        }
         let mut rng = <rand_xoshiro::Xoshiro256PlusPlus as rand_xoshiro::rand_core::SeedableRng>::seed_from_u64(1);
         let big = Tensor::ones((1000, 10), DType::F32, &Device::Cpu).unwrap();
         let mut step = Step {

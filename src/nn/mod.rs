@@ -26,6 +26,7 @@ pub mod spline;
 pub mod svdd;
 #[cfg(test)]
 mod testdata;
+pub mod torch;
 pub mod train;
 pub mod vae;
 

@@ -1,6 +1,7 @@
 //! [`Network`]: any model the scripting layer holds — trained, predicted with, saved and
 //! loaded through one type.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
@@ -14,6 +15,7 @@ use super::flow::{Flow, FlowConfig};
 use super::mlp::{Mlp, MlpConfig};
 use super::model::{Step, Trainable};
 use super::svdd::{DeepSvdd, SvddConfig};
+use super::torch::{StateDictOptions, mlp_from_state_dict};
 use super::train::require_finite;
 use super::vae::{Vae, VaeConfig};
 use crate::error::{Error, Result};
@@ -51,9 +53,22 @@ pub enum Architecture {
     },
 }
 
+/// The checkpoint format [`Network::save`] writes: 2 since dense weights are stored
+/// [outputs, inputs] (PyTorch's layout). Files of earlier versions carry no version (read as
+/// 1): their dense weights are [inputs, outputs] and are transposed on load.
+pub const CHECKPOINT_VERSION: u32 = 2;
+
+/// The version of a checkpoint whose description has none.
+fn first_version() -> u32 {
+    1
+}
+
 /// What is saved beside the weights: the architecture and the input columns.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Description {
+    /// The checkpoint format ([`CHECKPOINT_VERSION`] when saved; 1 when absent).
+    #[serde(default = "first_version")]
+    pub version: u32,
     /// The architecture.
     pub architecture: Architecture,
     /// The event-set columns the network was trained on, in input order.
@@ -350,8 +365,11 @@ impl Network {
 
     /// Saves the weights and the architecture (with the input columns) to `path`
     /// (*.safetensors) as one file, plus a readable JSON copy of the architecture beside it.
+    /// Dense weights are stored [outputs, inputs], so an MLP's file loads in PyTorch (see
+    /// [`torch`](super::torch)); an ensemble's stacked weights are [members, inputs, outputs].
     pub fn save(&self, path: &Path) -> Result<()> {
         let description = Description {
+            version: CHECKPOINT_VERSION,
             architecture: self.architecture(),
             features: self.features.clone(),
             context: self.context.clone(),
@@ -359,14 +377,102 @@ impl Network {
         checkpoint::save(path, &description, self.trainable().params())
     }
 
-    /// Loads a network saved by [`Network::save`] onto `device`.
+    /// Loads a network saved by [`Network::save`] (of this or an earlier version) onto
+    /// `device`, or a PyTorch MLP's `state_dict` saved as safetensors, read with the default
+    /// [`StateDictOptions`].
     pub fn load(path: &Path, device: &Device) -> Result<Self> {
+        Self::load_with(path, device, None)
+    }
+
+    /// [`Network::load`], reading a PyTorch `state_dict` (a safetensors file without a
+    /// bumplab description, see [`torch`](super::torch)) with `state_dict` options (the
+    /// defaults when `None`). Options given for a bumplab checkpoint are an error: it
+    /// describes its own architecture.
+    pub fn load_with(
+        path: &Path,
+        device: &Device,
+        state_dict: Option<&StateDictOptions>,
+    ) -> Result<Self> {
         let checkpoint = checkpoint::Checkpoint::read(path)?;
-        let description: Description = checkpoint.description()?;
+        let Some(description) = checkpoint.find_description::<Description>()? else {
+            let options = state_dict.cloned().unwrap_or_default();
+            return Self::from_state_dict(&checkpoint, device, options);
+        };
+        if state_dict.is_some() {
+            return Err(Error::invalid(
+                "load options",
+                format!(
+                    "'{}' is a bumplab checkpoint, which describes its own architecture and \
+                     inputs; the options apply to PyTorch state_dicts only",
+                    path.display()
+                ),
+            ));
+        }
+        if description.version > CHECKPOINT_VERSION {
+            return Err(Error::format(
+                path,
+                format!("metadata '{}'", checkpoint::DESCRIPTION_KEY),
+                format!(
+                    "checkpoint version {} is newer than this bumplab reads (up to {}): \
+                     load it with a newer bumplab",
+                    description.version, CHECKPOINT_VERSION
+                ),
+            ));
+        }
         let mut network = Self::new(&description.architecture, device, 0)?;
         network.features = description.features;
         network.context = description.context;
-        checkpoint.load_weights(network.trainable().params(), device)?;
+        let mut tensors = checkpoint.tensors(device)?;
+        if description.version < 2 {
+            network.transpose_dense_weights(&mut tensors)?;
+        }
+        checkpoint.load_tensors(network.trainable().params(), &tensors)?;
+        Ok(network)
+    }
+
+    /// Turns the [inputs, outputs] dense weights of a version-1 checkpoint into the
+    /// [outputs, inputs] of version 2: every 2-D `*.weight` of an MLP, a VAE or a Deep SVDD
+    /// network (all their weights are dense layers'). Flows (MADE's masked layers) and
+    /// ensembles (stacked [members, inputs, outputs]) kept their layout.
+    fn transpose_dense_weights(&self, tensors: &mut HashMap<String, Tensor>) -> Result<()> {
+        if !matches!(
+            self.model,
+            Model::Mlp(_) | Model::Vae(_) | Model::DeepSvdd(_)
+        ) {
+            return Ok(());
+        }
+        for (name, tensor) in tensors.iter_mut() {
+            if name.ends_with(".weight") && tensor.rank() == 2 {
+                *tensor = tensor.t()?.contiguous()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The MLP of a PyTorch `state_dict` in `checkpoint` (see [`torch`](super::torch)).
+    fn from_state_dict(
+        checkpoint: &checkpoint::Checkpoint,
+        device: &Device,
+        options: StateDictOptions,
+    ) -> Result<Self> {
+        let tensors = checkpoint.tensors(device)?;
+        let (config, tensors) = mlp_from_state_dict(checkpoint.path(), tensors, &options)?;
+        if let Some(features) = &options.features
+            && features.len() != config.inputs
+        {
+            return Err(Error::invalid(
+                "features",
+                format!(
+                    "{} columns for the {} inputs of the state_dict in '{}'",
+                    features.len(),
+                    config.inputs,
+                    checkpoint.path().display()
+                ),
+            ));
+        }
+        let mut network = Self::new(&Architecture::Mlp { config }, device, 0)?;
+        network.features = options.features;
+        checkpoint.load_tensors(network.trainable().params(), &tensors)?;
         Ok(network)
     }
 
@@ -695,5 +801,138 @@ mod tests {
         )
         .unwrap();
         assert!(single.predict_members(&x).is_err());
+    }
+    /// The checkpoint `net` would have been saved as before version 2: dense weights
+    /// [inputs, outputs] (ensembles and flows unchanged) and no version in the description.
+    fn write_version_1(net: &Network, path: &Path) {
+        let dense = matches!(
+            net.architecture(),
+            Architecture::Mlp { .. } | Architecture::Vae { .. } | Architecture::DeepSvdd { .. }
+        );
+        let tensors: HashMap<String, Tensor> = net
+            .trainable()
+            .params()
+            .to_map()
+            .into_iter()
+            .map(|(name, t)| {
+                let t = if dense && name.ends_with(".weight") && t.rank() == 2 {
+                    t.t().unwrap().contiguous().unwrap()
+                } else {
+                    t
+                };
+                (name, t)
+            })
+            .collect();
+        let mut description = serde_json::to_value(Description {
+            version: CHECKPOINT_VERSION,
+            architecture: net.architecture(),
+            features: net.features.clone(),
+            context: None,
+        })
+        .unwrap();
+        description.as_object_mut().unwrap().remove("version");
+        let metadata = HashMap::from([(
+            checkpoint::DESCRIPTION_KEY.to_string(),
+            description.to_string(),
+        )]);
+        std::fs::write(
+            path,
+            safetensors::serialize(&tensors, Some(metadata)).unwrap(),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn checkpoints_with_inputs_by_outputs_weights_of_version_1_still_load() {
+        use crate::nn::svdd::SvddConfig;
+        use crate::nn::vae::VaeConfig;
+        let dir = tempfile::tempdir().unwrap();
+        let x = Tensor::new(&[[0.1f32, 0.2, 0.3], [1.0, -1.0, 0.5]], &Device::Cpu).unwrap();
+        let mlp = MlpConfig {
+            hidden: vec![5, 4],
+            ..MlpConfig::new(3)
+        };
+        let architectures = [
+            Architecture::Mlp {
+                config: mlp.clone(),
+            },
+            Architecture::Vae {
+                config: VaeConfig {
+                    hidden: vec![4],
+                    ..VaeConfig::new(3)
+                },
+            },
+            Architecture::DeepSvdd {
+                config: SvddConfig {
+                    hidden: vec![4],
+                    ..SvddConfig::new(3)
+                },
+            },
+            Architecture::Ensemble {
+                config: mlp,
+                members: 2,
+            },
+        ];
+        for (i, architecture) in architectures.iter().enumerate() {
+            let net = Network::new(architecture, &Device::Cpu, 3).unwrap();
+            if let Some(svdd) = net.as_svdd() {
+                svdd.set_target_from(&x).unwrap();
+            }
+            let path = dir.path().join(format!("old{i}.safetensors"));
+            write_version_1(&net, &path);
+            let back = Network::load(&path, &Device::Cpu).unwrap();
+            assert_eq!(back.architecture(), *architecture);
+            assert_eq!(
+                back.predict(&x).unwrap().to_vec1::<f32>().unwrap(),
+                net.predict(&x).unwrap().to_vec1::<f32>().unwrap(),
+                "{architecture:?}"
+            );
+            // Saved again, it is a version-2 file that loads the same.
+            let again = dir.path().join(format!("new{i}.safetensors"));
+            back.save(&again).unwrap();
+            let text = std::fs::read_to_string(checkpoint::description_path(&again)).unwrap();
+            assert!(text.contains("\"version\": 2"), "{text}");
+            assert_eq!(
+                Network::load(&again, &Device::Cpu)
+                    .unwrap()
+                    .predict(&x)
+                    .unwrap()
+                    .to_vec1::<f32>()
+                    .unwrap(),
+                net.predict(&x).unwrap().to_vec1::<f32>().unwrap()
+            );
+        }
+    }
+
+    #[test]
+    fn a_checkpoint_of_a_newer_version_is_refused_and_dense_weights_are_outputs_by_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let net = Network::new(
+            &Architecture::Mlp {
+                config: MlpConfig {
+                    hidden: vec![5],
+                    ..MlpConfig::new(3)
+                },
+            },
+            &Device::Cpu,
+            1,
+        )
+        .unwrap();
+        let map = net.trainable().params().to_map();
+        assert_eq!(map["layer0.weight"].dims(), [5, 3]);
+        assert_eq!(map["layer1.weight"].dims(), [1, 5]);
+        let path = dir.path().join("future.safetensors");
+        let description = format!(
+            "{{\"version\": {}, \"architecture\": {}, \"features\": null}}",
+            CHECKPOINT_VERSION + 1,
+            serde_json::to_string(&net.architecture()).unwrap()
+        );
+        let metadata = HashMap::from([(checkpoint::DESCRIPTION_KEY.to_string(), description)]);
+        std::fs::write(&path, safetensors::serialize(&map, Some(metadata)).unwrap()).unwrap();
+        let err = Network::load(&path, &Device::Cpu).unwrap_err().to_string();
+        assert!(
+            err.contains("future.safetensors") && err.contains("version 3"),
+            "{err}"
+        );
     }
 }

@@ -47,6 +47,25 @@ impl Params {
         self.add(name, Tensor::from_vec(values, shape, &self.device)?)
     }
 
+    /// A new linear-layer weight `name` of shape [outputs, inputs] (PyTorch's layout), holding
+    /// the values [`Params::uniform`] would draw for [inputs, outputs], transposed: the same
+    /// numbers in the same order from the generator, so a seed gives the same network as
+    /// before weights were stored [outputs, inputs].
+    pub fn uniform_transposed(
+        &mut self,
+        name: &str,
+        inputs: usize,
+        outputs: usize,
+        bound: f64,
+    ) -> Result<Tensor> {
+        check_size(name, &[inputs, outputs])?;
+        let values: Vec<f32> = (0..inputs * outputs)
+            .map(|_| ((2.0 * self.rng.random::<f64>() - 1.0) * bound) as f32)
+            .collect();
+        let drawn = Tensor::from_vec(values, (inputs, outputs), &self.device)?;
+        self.add(name, drawn.t()?.contiguous()?)
+    }
+
     /// Adds `init` as the parameter `name` and returns its tensor (tracked for gradients).
     pub fn add(&mut self, name: &str, init: Tensor) -> Result<Tensor> {
         Ok(self.insert(name, init, true)?.as_tensor().clone())

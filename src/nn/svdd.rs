@@ -59,10 +59,12 @@ impl SvddConfig {
     }
 }
 
-/// A dense layer without bias, y = x W (Deep SVDD needs no biases: with them the network could
-/// map everything onto c by ignoring its inputs).
+/// A dense layer without bias, y = x Wᵀ (Deep SVDD needs no biases: with them the network
+/// could map everything onto c by ignoring its inputs). W is stored [outputs, inputs], as a
+/// PyTorch `nn.Linear(inputs, outputs, bias=False)` stores it.
 #[derive(Clone, Debug)]
 pub struct BiasFreeDense {
+    /// [outputs, inputs].
     weight: Tensor,
 }
 
@@ -72,14 +74,15 @@ impl BiasFreeDense {
     pub fn new(params: &mut Params, name: &str, inputs: usize, outputs: usize) -> Result<Self> {
         let bound = 1.0 / (inputs.max(1) as f64).sqrt();
         Ok(Self {
-            weight: params.uniform(&format!("{name}.weight"), &[inputs, outputs], bound)?,
+            weight: params.uniform_transposed(&format!("{name}.weight"), inputs, outputs, bound)?,
         })
     }
 
-    /// x W for x of shape [batch, inputs] (any strides: a GPU's matrix product takes
+    /// x Wᵀ for x of shape [batch, inputs] (any strides: a GPU's matrix product takes
     /// contiguous inputs only, so a column slice is copied first there).
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(x.contiguous()?.matmul(&self.weight)?)
+        Ok(x.contiguous()?
+            .matmul(&super::layers::inputs_by_outputs(&self.weight)?)?)
     }
 }
 

@@ -571,9 +571,10 @@ mod nn_api {
     use crate::nn::mlp::{MlpConfig, Output};
     use crate::nn::network::{Architecture, Network};
     use crate::nn::svdd::SvddConfig;
+    use crate::nn::torch::StateDictOptions;
     use crate::nn::train::{Dataset, History, fit};
     use crate::nn::vae::VaeConfig;
-    use crate::script::options::{Options, floats};
+    use crate::script::options::{Options, floats, strings};
     use crate::script::state::session_state;
     use crate::script::values::{Out, array, save_json};
 
@@ -1080,12 +1081,59 @@ mod nn_api {
         Ok(net.save(std::path::Path::new(path))?)
     }
 
-    /// Loads a network saved with `save` onto the session's device.
+    /// Loads a network saved with `save` (by this or an earlier bumplab) onto the session's
+    /// device, or a PyTorch MLP's `state_dict` saved as safetensors
+    /// (`safetensors.torch.save_file(model.state_dict(), path)`), read as a ReLU network
+    /// with a sigmoid output (see `load_model(path, options)` for the key mapping and other
+    /// activations).
     #[rhai_fn(return_raw)]
     pub fn load_model(ctx: NativeCallContext, path: &str) -> Out<Network> {
         Ok(Network::load(
             std::path::Path::new(path),
             &session_state(&ctx)?.device(),
+        )?)
+    }
+
+    /// Loads a PyTorch MLP's `state_dict` saved as safetensors, e.g.
+    /// `load_model("torch.safetensors", #{ activation: "tanh", output: "linear" })`. Every
+    /// key must be `{prefix}{i}.weight` ([outputs, inputs]) or `{prefix}{i}.bias` of linear
+    /// layer `i`, one prefix for all: `0.weight`, `0.bias`, `2.weight`, … of an
+    /// `nn.Sequential(Linear, ReLU, Linear, …)`, or `net.0.weight`, `layers.0.weight`,
+    /// `fc1.weight`, bumplab's `layer0.weight`. Layers are taken in index order and their
+    /// shapes give the inputs, hidden widths and outputs; anything else (no bias, batch
+    /// norm) is an error naming the key. Options (what a state_dict does not say):
+    /// `activation` between layers ("relu"; "leaky_relu", "elu", "selu", "tanh"), `output`
+    /// ("sigmoid": the last layer gives logits, predictions are probabilities; "linear"),
+    /// `features` (the input columns, so that `predict(events)` works; none). A bumplab
+    /// checkpoint takes no options (an empty map is fine).
+    #[rhai_fn(name = "load_model", return_raw)]
+    pub fn load_model_with(ctx: NativeCallContext, path: &str, opts: Map) -> Out<Network> {
+        if opts.is_empty() {
+            return load_model(ctx, path);
+        }
+        let features = opts.get("features").cloned();
+        let o = Options::new("load_model", opts, &["activation", "output", "features"])?;
+        let features = match features {
+            None => None,
+            Some(f) => Some(strings(
+                "features",
+                &f.into_array().map_err(|t| {
+                    Error::invalid(
+                        "option 'features' of load_model",
+                        format!("must be an array of column names, not {t}"),
+                    )
+                })?,
+            )?),
+        };
+        let options = StateDictOptions {
+            activation: Activation::parse(&o.string("activation", "relu")?)?,
+            output: Output::parse(&o.string("output", "sigmoid")?)?,
+            features,
+        };
+        Ok(Network::load_with(
+            std::path::Path::new(path),
+            &session_state(&ctx)?.device(),
+            Some(&options),
         )?)
     }
 
