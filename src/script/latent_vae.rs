@@ -9,7 +9,7 @@ use crate::methods::latent_vae::{LatentScore, LatentVaeOptions};
 use crate::nn::layers::Activation;
 use crate::nn::optim::Kind;
 use crate::nn::train::{TrainOptions, Validation};
-use crate::script::nn::widths;
+use crate::script::options::widths;
 use crate::script::options::{Options, number_pair, strings};
 use crate::script::options::{array_option, pair_option};
 use crate::script::state::session_state;

@@ -11,7 +11,7 @@ use crate::methods::cwola::{CwolaHunt, CwolaOptions, RESCALED_BY_DEFAULT, Region
 use crate::methods::window_significance::{WindowSignificance, WindowSignificanceOptions};
 use crate::nn::layers::Activation;
 use crate::nn::optim::Kind;
-use crate::script::nn::widths;
+use crate::script::options::widths;
 use crate::script::options::{
     Options, array_option, feature_subset, floats, strings, take_efficiencies,
 };

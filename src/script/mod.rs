@@ -22,6 +22,7 @@ pub mod limits;
 mod methods;
 mod metrics;
 mod nn;
+mod nn_inputs;
 pub mod options;
 mod plot;
 mod rare_and_different;

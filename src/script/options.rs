@@ -250,6 +250,30 @@ pub(crate) fn take_efficiencies(function: &str, opts: &mut Map, default: &[f64])
     }
 }
 
+/// Hidden widths from the option `hidden` of `function`, or `default`.
+pub fn widths(function: &str, hidden: Option<Dynamic>, default: &[usize]) -> Out<Vec<usize>> {
+    match hidden {
+        None => Ok(default.to_vec()),
+        Some(v) => {
+            let a = v.into_array().map_err(|t| {
+                Error::invalid(
+                    format!("option 'hidden' of {function}"),
+                    format!("must be an array of widths, not {t}"),
+                )
+            })?;
+            let w = floats("hidden", &a)?;
+            if w.iter().any(|&x| !(x >= 1.0 && x.fract() == 0.0)) {
+                return Err(Error::invalid(
+                    format!("option 'hidden' of {function}"),
+                    "widths must be whole numbers of at least 1",
+                )
+                .into());
+            }
+            Ok(w.iter().map(|&x| x as usize).collect())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -431,6 +431,9 @@ fn spectra_follow_their_density_up_to_the_kinematic_limit() {
     assert!(mass_above(2500.0) / total < 0.2 * (1.0 + 2300.0 / 80.0f64).powf(-3.0));
 }
 
+/// A generator of one event's truth particles.
+type Truth = dyn Fn(&mut Rng, &Setup) -> Vec<Particle>;
+
 /// The selection efficiencies that `docs/darkmachines.md` tabulates (measured on 20 000 truth
 /// events of every process and channel, seed 5) hold: each cell of the table, recomputed on
 /// the first 4000 of those events, within 4 binomial standard deviations (plus the table's
@@ -439,7 +442,7 @@ fn spectra_follow_their_density_up_to_the_kinematic_limit() {
 #[test]
 fn the_documented_selection_efficiencies_hold() {
     let n = 4000;
-    let efficiency = |channel: Channel, truth: &dyn Fn(&mut Rng, &Setup) -> Vec<Particle>| {
+    let efficiency = |channel: Channel, truth: &Truth| {
         let setup = channel.setup();
         let mut rng = rng_for(5, 0);
         let passed = (0..n)
@@ -466,13 +469,12 @@ fn the_documented_selection_efficiencies_hold() {
     );
     let mut checked = 0;
     for row in &table {
-        let truth: Box<dyn Fn(&mut Rng, &Setup) -> Vec<Particle>> =
-            if let Some(&p) = Process::ALL.iter().find(|p| p.name() == row[0]) {
-                Box::new(move |r, s| background_truth(r, p, s))
-            } else {
-                let m = SignalModel::parse(row[0]).unwrap();
-                Box::new(move |r, s| signal_truth(r, m, s))
-            };
+        let truth: Box<Truth> = if let Some(&p) = Process::ALL.iter().find(|p| p.name() == row[0]) {
+            Box::new(move |r, s| background_truth(r, p, s))
+        } else {
+            let m = SignalModel::parse(row[0]).unwrap();
+            Box::new(move |r, s| signal_truth(r, m, s))
+        };
         for (&channel, cell) in Channel::ALL.iter().zip(&row[1..]) {
             let Some(percent) = cell.trim_matches(['(', ')', '%']).parse::<f64>().ok() else {
                 continue;
