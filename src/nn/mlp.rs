@@ -67,6 +67,21 @@ pub struct MlpConfig {
 }
 
 impl MlpConfig {
+    /// Fails unless `x` is [events, inputs] for this shape.
+    pub fn check_inputs(&self, x: &Tensor) -> Result<()> {
+        if x.rank() != 2 || x.dims()[1] != self.inputs {
+            return Err(Error::invalid(
+                "inputs",
+                format!(
+                    "the network takes [events, {}], got {:?}",
+                    self.inputs,
+                    x.dims()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// The defaults for `inputs` features: three hidden layers of 64, ReLU, no dropout, one
     /// sigmoid output.
     pub fn new(inputs: usize) -> Self {
@@ -139,16 +154,7 @@ impl Mlp {
 
     /// The raw outputs (logits for a sigmoid output) for inputs [batch, inputs].
     pub fn forward(&self, x: &Tensor, step: &mut Step) -> Result<Tensor> {
-        if x.rank() != 2 || x.dims()[1] != self.config.inputs {
-            return Err(Error::invalid(
-                "inputs",
-                format!(
-                    "the network takes [events, {}], got {:?}",
-                    self.config.inputs,
-                    x.dims()
-                ),
-            ));
-        }
+        self.config.check_inputs(x)?;
         // Small networks run the whole pass on one thread (see `layers::on_one_thread`).
         let c = &self.config;
         let widest = c

@@ -221,16 +221,7 @@ impl Ensemble {
     /// Every member's predictions for shared inputs [events, inputs] (probabilities for a
     /// sigmoid output): [K, events] for one output, else [K, events, outputs].
     pub fn predict_members(&self, x: &Tensor, step: &mut Step) -> Result<Tensor> {
-        if x.rank() != 2 || x.dims()[1] != self.config.inputs {
-            return Err(Error::invalid(
-                "inputs",
-                format!(
-                    "the network takes [events, {}], got {:?}",
-                    self.config.inputs,
-                    x.dims()
-                ),
-            ));
-        }
+        self.config.check_inputs(x)?;
         let out = self
             .config
             .output
