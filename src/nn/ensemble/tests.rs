@@ -1,6 +1,7 @@
 use super::*;
+use crate::interrupt::Interrupt;
 use crate::nn::testdata::circle;
-use crate::nn::train::fit;
+use crate::nn::train::{Dataset, TrainOptions, Validation, fit};
 
 fn subset(data: &Dataset, idx: &[u32]) -> Dataset {
     let index = Tensor::new(idx, &Device::Cpu).unwrap();
