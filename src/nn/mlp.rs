@@ -67,6 +67,17 @@ pub struct MlpConfig {
 }
 
 impl MlpConfig {
+    /// The widest layer (inputs, hidden or outputs): its square times the batch is the work
+    /// of the largest matrix product, which decides whether a pass runs on one thread.
+    pub fn widest(&self) -> usize {
+        self.hidden
+            .iter()
+            .copied()
+            .chain([self.inputs, self.outputs])
+            .max()
+            .unwrap_or(1)
+    }
+
     /// Fails unless `x` is [events, inputs] for this shape.
     pub fn check_inputs(&self, x: &Tensor) -> Result<()> {
         if x.rank() != 2 || x.dims()[1] != self.inputs {
@@ -157,13 +168,7 @@ impl Mlp {
         self.config.check_inputs(x)?;
         // Small networks run the whole pass on one thread (see `layers::on_one_thread`).
         let c = &self.config;
-        let widest = c
-            .hidden
-            .iter()
-            .copied()
-            .chain([c.inputs, c.outputs])
-            .max()
-            .unwrap_or(1);
+        let widest = c.widest();
         on_one_thread(x.device(), x.dims()[0] * widest * widest, || {
             let last = self.layers.len() - 1;
             let mut h = x.clone();

@@ -316,14 +316,7 @@ pub fn fit_ensemble(
 /// The multiply-adds of the ensemble's largest per-member matrix product on inputs `x`
 /// (decides whether a training step runs on one thread).
 fn product_work(ensemble: &Ensemble, x: &Tensor) -> usize {
-    let c = ensemble.config();
-    let widest = c
-        .hidden
-        .iter()
-        .copied()
-        .chain([c.inputs, c.outputs])
-        .max()
-        .unwrap_or(1);
+    let widest = ensemble.config().widest();
     x.dims()[1] * widest * widest
 }
 
