@@ -171,6 +171,17 @@ impl Activation {
         }
     }
 
+    /// The name `parse` accepts.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Relu => "relu",
+            Self::LeakyRelu => "leaky_relu",
+            Self::Elu => "elu",
+            Self::Selu => "selu",
+            Self::Tanh => "tanh",
+        }
+    }
+
     /// The activation applied elementwise.
     pub fn apply(self, x: &Tensor) -> Result<Tensor> {
         const SELU_ALPHA: f64 = 1.673_263_242_354_377_3;

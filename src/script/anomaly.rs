@@ -11,6 +11,7 @@ use super::domain::Domain;
 pub const DOMAIN: Domain = Domain {
     name: "anomaly",
     about: "unsupervised anomaly scores: latent-space VAE, rare and different, Deep Set VAE, Dark Machines evaluation",
+    options: Vec::new,
     module: || {
         let mut module = Module::new();
         module.combine_flatten(super::latent_vae::module());

@@ -101,10 +101,16 @@ impl Catalog {
             .map(|(domain, module)| {
                 let mut probe = Engine::new_raw();
                 probe.register_global_module(module.clone());
+                let mut functions = functions_of(&probe, false);
+                for table in (domain.options)() {
+                    for f in functions.iter_mut().filter(|f| f.name == table.function()) {
+                        f.doc = format!("{}\n\n{}", f.doc, table.table().trim_end());
+                    }
+                }
                 DomainDoc {
                     name: domain.name.to_string(),
                     about: domain.about.to_string(),
-                    functions: functions_of(&probe, false),
+                    functions,
                 }
             })
             .collect::<Vec<_>>();

@@ -8,6 +8,7 @@ use super::domain::Domain;
 pub const DOMAIN: Domain = Domain {
     name: "core",
     about: "session seed, help, checks and version",
+    options: Vec::new,
     module: || exported_module!(core_api),
 };
 

@@ -7,6 +7,8 @@
 
 use rhai::Module;
 
+use super::declared::OptionTable;
+
 /// A group of related built-ins.
 pub struct Domain {
     /// Short name shown as a heading by `help()`, e.g. `core`.
@@ -15,4 +17,7 @@ pub struct Domain {
     pub about: &'static str,
     /// Builds the Rhai module holding the domain's types and functions.
     pub module: fn() -> Module,
+    /// The declared options of its built-ins that take an options map; `help` shows each
+    /// table after the built-in's doc comment.
+    pub options: fn() -> Vec<Box<dyn OptionTable>>,
 }

@@ -9,6 +9,7 @@ use super::domain::Domain;
 pub const DOMAIN: Domain = Domain {
     name: "events",
     about: "event sets: selections, splits, folds, columns, files, scalers, bins",
+    options: Vec::new,
     module: || {
         let mut module = exported_module!(events_api);
         module.set_custom_type_with_comments::<crate::data::EventSet>(

@@ -2,23 +2,15 @@
 
 use rhai::plugin::*;
 
+use super::declared::{Declared, Opt};
 use super::domain::Domain;
-use rhai::{Array, INT, Map};
+use rhai::{Array, INT};
 
 use crate::error::Error;
-use crate::methods::cwola::Rescaling;
 use crate::methods::cwola::{CwolaHunt, CwolaOptions, RESCALED_BY_DEFAULT, RegionResult};
-use crate::methods::window_significance::{WindowSignificance, WindowSignificanceOptions};
-use crate::nn::layers::Activation;
-use crate::nn::optim::Kind;
-use crate::script::options::widths;
-use crate::script::options::{
-    Options, array_option, feature_subset, floats, strings, take_efficiencies,
-};
-use crate::script::state::session_state;
-use crate::script::stats::functions_option;
+use crate::methods::window_significance::WindowSignificance;
 use crate::script::values::{Out, array, significance_fields};
-use crate::stats::fit::{DijetFit, FamilyOptions};
+use crate::stats::fit::DijetFit;
 
 /// The `methods` domain.
 pub const DOMAIN: Domain = Domain {
@@ -34,152 +26,161 @@ pub const DOMAIN: Domain = Domain {
         module.combine_flatten(super::anode::module());
         module
     },
+    options: || {
+        vec![
+            Box::new(cwola_options("cwola_hunt")),
+            Box::new(sa_cwola_options()),
+        ]
+    },
 };
 
-/// The keys `cwola_hunt` accepts.
-const CWOLA_KEYS: [&str; 24] = [
-    "mass",
-    "fit_functions",
-    "min_fit_pvalue",
-    "features",
-    "rescale",
-    "rescaling",
-    "bins",
-    "sr_bins",
-    "sb_bins",
-    "folds",
-    "inits",
-    "eps_cut",
-    "efficiencies",
-    "regions",
-    "hidden",
-    "activation",
-    "dropout",
-    "epochs",
-    "batch_size",
-    "lr",
-    "optimizer",
-    "patience",
-    "seed",
-    "ensembles_at_once",
-];
+/// The declared options of a CWoLa hunt, for the built-in `function`.
+fn cwola_options(function: &'static str) -> Declared<CwolaOptions> {
+    Declared::new(
+        function,
+        CwolaOptions::default,
+        vec![
+            Opt::field(
+                "mass",
+                "the resonant mass column",
+                |o: &mut CwolaOptions| &mut o.mass,
+            ),
+            Opt::custom(
+                "features",
+                "strings",
+                "the classifiers' inputs",
+                |o: &CwolaOptions| o.features.clone().into(),
+                |o, opts| {
+                    o.features = opts.strings("features")?;
+                    o.network.inputs = o.features.len();
+                    o.rescale = RESCALED_BY_DEFAULT
+                        .iter()
+                        .map(|f| f.to_string())
+                        .filter(|f| o.features.contains(f))
+                        .collect();
+                    Ok(())
+                },
+            ),
+            Opt::field(
+                "rescale",
+                "features divided by the mass as `rescaling` says; when absent, mj1, mj2 and dmj among the features",
+                |o| &mut o.rescale,
+            ),
+            Opt::choice(
+                "rescaling",
+                "\"ratio\": m/mjj, whose background does not depend on mjj when jet masses scale with it; \"eq4.2\": LHC Olympics 2020's (m - 30)/mjj + 0.01, which leaves dmj dependent on mjj (docs/cwola.md)",
+                |o| &mut o.rescaling,
+            ),
+            Opt::field(
+                "bins",
+                "mass bin edges, e.g. log_bins(2632.0, 6000.0, 16)",
+                |o| &mut o.edges,
+            ),
+            Opt::field("sr_bins", "bins per signal region", |o| &mut o.sr_bins),
+            Opt::field("sb_bins", "bins per sideband, each side", |o| {
+                &mut o.sb_bins
+            }),
+            Opt::field(
+                "folds",
+                "outer folds; each ensemble has folds - 1 members",
+                |o| &mut o.folds,
+            ),
+            Opt::field("inits", "networks trained per member, the best kept", |o| {
+                &mut o.inits
+            }),
+            Opt::field(
+                "eps_cut",
+                "sideband efficiency at which a member's networks are compared",
+                |o| &mut o.eps_cut,
+            ),
+            Opt::field("efficiencies", "selection efficiencies tested", |o| {
+                &mut o.efficiencies
+            }),
+            Opt::field(
+                "regions",
+                "indices of the signal regions to scan; all when absent",
+                |o| &mut o.regions,
+            ),
+            Opt::choices(
+                "fit_functions",
+                "the nested dijet family fitted outside the signal region, chosen by Wilks' test",
+                |o| &mut o.window_significance.family.functions,
+            ),
+            Opt::field(
+                "min_fit_pvalue",
+                "a test whose fit's χ² p-value is below this is marked \"!\" and not ranked",
+                |o| &mut o.window_significance.min_fit_pvalue,
+            ),
+            Opt::widths("hidden", "hidden layer widths", |o| &mut o.network.hidden),
+            Opt::choice("activation", "hidden layers' activation", |o| {
+                &mut o.network.activation
+            }),
+            Opt::field(
+                "dropout",
+                "dropout probability after each hidden layer",
+                |o| &mut o.network.dropout,
+            ),
+            Opt::field("epochs", "passes over the training data", |o| {
+                &mut o.training.epochs
+            }),
+            Opt::field("batch_size", "events per gradient step", |o| {
+                &mut o.training.batch_size
+            }),
+            Opt::field("lr", "learning rate", |o| &mut o.training.lr),
+            Opt::choice("optimizer", "the optimizer", |o| &mut o.training.optimizer),
+            Opt::field(
+                "patience",
+                "epochs without a better validation loss before training stops",
+                |o| &mut o.training.patience,
+            ),
+            Opt::field(
+                "ensembles_at_once",
+                "region × fold ensembles trained together; when absent all on a GPU, one at a time on the CPU (results do not depend on it)",
+                |o| &mut o.ensembles_at_once,
+            ),
+            Opt::session_seed(|o| &mut o.seed),
+        ],
+    )
+}
+
+/// The options of `sa_cwola`: a hunt's and the simulation's weight.
+#[derive(Clone, Debug)]
+struct SaCwolaOptions {
+    hunt: CwolaOptions,
+    lambda: f64,
+}
+
+impl Default for SaCwolaOptions {
+    fn default() -> Self {
+        Self {
+            hunt: CwolaOptions::default(),
+            lambda: 0.5,
+        }
+    }
+}
+
+/// The declared options of `sa_cwola`.
+fn sa_cwola_options() -> Declared<SaCwolaOptions> {
+    let hunt = cwola_options("sa_cwola");
+    Declared::new(
+        "sa_cwola",
+        SaCwolaOptions::default,
+        hunt.into_opts()
+            .into_iter()
+            .map(|o| o.lift(|s: &mut SaCwolaOptions| &mut s.hunt))
+            .chain([Opt::field(
+                "lambda",
+                "weight of the simulation, times the data's total weight",
+                |s: &mut SaCwolaOptions| &mut s.lambda,
+            )])
+            .collect(),
+    )
+}
 
 /// A whole number ≥ 0 from a Rhai integer, for `what`.
 fn index(what: &str, i: INT) -> Out<usize> {
     usize::try_from(i)
         .map_err(|_| Error::invalid(what, format!("{i} is not a whole number >= 0")).into())
-}
-
-/// The rescaling called `name`, given as option `rescaling` of `function`; an error naming the
-/// option and the allowed names otherwise.
-fn rescaling_option(function: &str, name: &str) -> Out<Rescaling> {
-    Rescaling::parse(name).map_err(|e| match e {
-        Error::InvalidArgument { problem, .. } => {
-            Error::invalid(format!("option 'rescaling' of {function}"), problem).into()
-        }
-        other => other.into(),
-    })
-}
-
-/// Hunt options of `function` from a Rhai map whose keys must be among `keys`; the checked
-/// map is returned too, for options of `function`'s own.
-fn hunt_options<'a>(
-    ctx: &NativeCallContext,
-    function: &'a str,
-    mut opts: Map,
-    keys: &[&str],
-) -> Out<(CwolaOptions, Options<'a>)> {
-    let d = CwolaOptions::default();
-    let efficiencies = take_efficiencies(function, &mut opts, &d.efficiencies)?;
-    let given = |key: &str| opts.get(key).cloned();
-    let (features, rescale, bins, regions, hidden) = (
-        given("features"),
-        given("rescale"),
-        given("bins"),
-        given("regions"),
-        given("hidden"),
-    );
-    let what = format!("option 'fit_functions' of {function}");
-    let fit_functions = given("fit_functions")
-        .map(|v| functions_option(&what, v))
-        .transpose()?;
-    let o = Options::new(function, opts, keys)?;
-    let features = match array_option(function, "features", features)? {
-        Some(a) => strings("features", &a)?,
-        None => d.features.clone(),
-    };
-    let rescaled_by_default = RESCALED_BY_DEFAULT.map(String::from);
-    let rescale = feature_subset(
-        function,
-        "rescale",
-        rescale,
-        &rescaled_by_default,
-        &features,
-    )?;
-    let edges = match array_option(function, "bins", bins)? {
-        Some(a) => floats("bins", &a)?,
-        None => d.edges.clone(),
-    };
-    let regions = array_option(function, "regions", regions)?
-        .map(|a| {
-            a.iter()
-                .map(|v| match v.as_int() {
-                    Ok(i) => index("regions", i),
-                    Err(t) => {
-                        Err(Error::invalid("regions", format!("{t} is not a whole number")).into())
-                    }
-                })
-                .collect::<Out<Vec<_>>>()
-        })
-        .transpose()?;
-    let hidden = widths(function, hidden, &d.network.hidden)?;
-    let seed = o.seed_or_session(ctx)?;
-    let network = crate::nn::mlp::MlpConfig {
-        inputs: features.len(),
-        hidden,
-        activation: Activation::parse(&o.string("activation", "relu")?)?,
-        dropout: o.float("dropout", d.network.dropout)?,
-        ..d.network.clone()
-    };
-    let training = crate::nn::train::TrainOptions {
-        epochs: o.count("epochs", d.training.epochs)?,
-        batch_size: o.count("batch_size", d.training.batch_size)?,
-        lr: o.float("lr", d.training.lr)?,
-        optimizer: Kind::parse(&o.string("optimizer", d.training.optimizer.name())?)?,
-        patience: Some(o.count("patience", d.training.patience.unwrap_or(3))?),
-        ..d.training.clone()
-    };
-    let hunt = CwolaOptions {
-        mass: o.string("mass", &d.mass)?,
-        features,
-        rescale,
-        rescaling: rescaling_option(function, &o.string("rescaling", d.rescaling.name())?)?,
-        edges,
-        sr_bins: o.count("sr_bins", d.sr_bins)?,
-        sb_bins: o.count("sb_bins", d.sb_bins)?,
-        folds: o.count("folds", d.folds)?,
-        inits: o.count("inits", d.inits)?,
-        eps_cut: o.float("eps_cut", d.eps_cut)?,
-        efficiencies,
-        regions,
-        ensembles_at_once: if o.has("ensembles_at_once") {
-            Some(o.count("ensembles_at_once", 1)?)
-        } else {
-            None
-        },
-        window_significance: WindowSignificanceOptions {
-            family: FamilyOptions {
-                functions: fit_functions.unwrap_or(d.window_significance.family.functions.clone()),
-                ..d.window_significance.family.clone()
-            },
-            min_fit_pvalue: o.float("min_fit_pvalue", d.window_significance.min_fit_pvalue)?,
-        },
-        network,
-        training,
-        device: session_state(ctx)?.device(),
-        seed,
-    };
-    Ok((hunt, o))
 }
 
 fn per_region(h: &CwolaHunt, eff: f64, value: impl Fn(&WindowSignificance) -> f64) -> Out<Array> {
@@ -225,7 +226,8 @@ mod methods_api {
 
     use rhai::{Array, Dynamic, FLOAT, INT, Map};
 
-    use super::{CWOLA_KEYS, fit_of, hunt_options, index, per_region, significance_fields};
+    use super::significance_fields;
+    use super::{SaCwolaOptions, cwola_options, fit_of, index, per_region, sa_cwola_options};
     use crate::data::EventSet;
     use crate::methods::cwola::{CwolaHunt, cwola_hunt as run_hunt, sa_cwola as run_sa_cwola};
     use crate::methods::cwola_report::{plot_mass as draw_mass, plot_scan};
@@ -245,24 +247,16 @@ mod methods_api {
     /// p-value and Z per region. The fit is the nested dijet family (`fit_functions` ["dijet3",
     /// "dijet4", "dijet5"], chosen by Wilks' test) and the error includes the function choice;
     /// a test whose chosen fit has a χ² p-value below `min_fit_pvalue` (0.01) is marked "!" and
-    /// not ranked (`fit_p_values(eff)` lists them). Options: `mass` ("mjj"), `features` (["mj1", "dmj", "tau21_1",
-    /// "tau21_2"]), `rescale` (features divided by mjj: mj1, mj2, dmj among them), `rescaling`
-    /// ("ratio": m/mjj, whose background distribution does not depend on mjj when the jet
-    /// masses scale with it; "eq4.2": LHC Olympics 2020's (m - 30)/mjj + 0.01, which leaves dmj
-    /// dependent on mjj near its lower edge, see docs/cwola.md), `bins` (edges, e.g. `log_bins(2632.0, 6000.0, 16)`), `sr_bins` (3), `sb_bins` (2),
-    /// `folds`, `inits`, `eps_cut`, `efficiencies`, `regions` (indices to scan, default all),
-    /// `hidden` ([32, 32, 32]), `activation` ("relu"), `dropout` (0), `epochs` (10),
-    /// `batch_size` (2048), `lr` (1e-3), `optimizer` ("adam"), `patience` (3), `seed` (from the
-    /// session), `ensembles_at_once` (how many region × fold ensembles train together: by
-    /// default all of them on a GPU, one at a time on the CPU; the results do not depend on
-    /// it). For a quick look: `#{ folds: 3, inits: 1, epochs: 5 }`. Ctrl-C stops it.
+    /// not ranked (`fit_p_values(eff)` lists them). For a quick look: `#{ folds: 3, inits: 1,
+    /// epochs: 5 }`. Ctrl-C stops it.
     /// Features that depend on the mass (jet masses not rescaled) let the classifiers learn
     /// the background's own signal-region/sideband difference: the selection then sculpts the
     /// mass spectrum and the sideband fit's significance is not valid (a jet-mass slope of
     /// 0.1 × mjj gave 5σ from background alone). Keep `rescale`, or use `sa_cwola`.
     #[rhai_fn(return_raw)]
     pub fn cwola_hunt(ctx: NativeCallContext, events: EventSet, opts: Map) -> Out<CwolaHunt> {
-        let (options, _) = hunt_options(&ctx, "cwola_hunt", opts, &CWOLA_KEYS)?;
+        let mut options = cwola_options("cwola_hunt").parse_in(&ctx, opts)?;
+        options.device = session_state(&ctx)?.device();
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(run_hunt(&events, &options, Some(&interrupt))?)
     }
@@ -287,17 +281,10 @@ mod methods_api {
         sim: EventSet,
         opts: Map,
     ) -> Out<CwolaHunt> {
-        let keys: Vec<&str> = CWOLA_KEYS.iter().copied().chain(["lambda"]).collect();
-        let (options, o) = hunt_options(&ctx, "sa_cwola", opts, &keys)?;
-        let lambda = o.float("lambda", 0.5)?;
+        let SaCwolaOptions { mut hunt, lambda } = sa_cwola_options().parse_in(&ctx, opts)?;
+        hunt.device = session_state(&ctx)?.device();
         let interrupt = session_state(&ctx)?.interrupt.clone();
-        Ok(run_sa_cwola(
-            &data,
-            &sim,
-            lambda,
-            &options,
-            Some(&interrupt),
-        )?)
+        Ok(run_sa_cwola(&data, &sim, lambda, &hunt, Some(&interrupt))?)
     }
 
     /// The summary table: per region the observed / predicted ± error and Z at each efficiency,

@@ -10,6 +10,7 @@ use super::domain::Domain;
 pub const DOMAIN: Domain = Domain {
     name: "metrics",
     about: "ROC/SIC curves, efficiencies, significance improvement, score uniformisation and combination",
+    options: Vec::new,
     module: || {
         use crate::stats::metrics::{Improvement, Roc, SicCurve};
         let mut module = exported_module!(metrics_api);

@@ -10,6 +10,7 @@ mod bumphunter;
 pub mod catalog;
 pub mod complete;
 mod core;
+pub mod declared;
 mod deep_set_vae;
 mod dm_evaluate;
 pub mod domain;

@@ -14,6 +14,7 @@ use super::options::widths;
 pub const DOMAIN: Domain = Domain {
     name: "nn",
     about: "neural networks: MLP classifiers, spline flows (densities, sampling), VAEs and Deep SVDD anomaly detectors, training with validation and early stopping, prediction, checkpoints, devices",
+    options: Vec::new,
     module: || {
         use crate::nn::network::Network;
         use crate::nn::train::History;

@@ -105,6 +105,86 @@ impl<'a> Options<'a> {
         self.map.contains_key(key)
     }
 
+    /// An array-of-numbers option (integers accepted); empty when absent.
+    pub fn numbers(&self, key: &str) -> Result<Vec<f64>> {
+        match self.array(key)? {
+            None => Ok(Vec::new()),
+            Some(a) => floats(&self.name(key), &a),
+        }
+    }
+
+    /// An array-of-strings option; empty when absent.
+    pub fn strings(&self, key: &str) -> Result<Vec<String>> {
+        match self.array(key)? {
+            None => Ok(Vec::new()),
+            Some(a) => strings(&self.name(key), &a),
+        }
+    }
+
+    /// An array of whole numbers >= 0 (indices); empty when absent.
+    pub fn counts(&self, key: &str) -> Result<Vec<usize>> {
+        self.whole_numbers(key, 0, "whole numbers >= 0")
+    }
+
+    /// Layer widths: an array of whole numbers >= 1; empty when absent.
+    pub fn widths(&self, key: &str) -> Result<Vec<usize>> {
+        self.whole_numbers(key, 1, "whole numbers of at least 1")
+    }
+
+    /// A `[low, high]` option (two numbers); `(0, 0)` when absent.
+    pub fn pair(&self, key: &str) -> Result<(f64, f64)> {
+        match self.map.get(key) {
+            None => Ok((0.0, 0.0)),
+            Some(v) => number_pair(&self.name(key), v.clone(), "[low, high]"),
+        }
+    }
+
+    /// A string option read by `parse` (a name among a fixed list), whose errors are
+    /// reworded to name the option; `parse("")` is not called when absent: use with
+    /// [`Self::has`].
+    pub fn choice<C>(&self, key: &str, parse: fn(&str) -> Result<C>) -> Result<C> {
+        let name = self.string(key, "")?;
+        parse(&name).map_err(|e| match e {
+            Error::InvalidArgument { problem, .. } => self.invalid(key, problem),
+            other => other,
+        })
+    }
+
+    /// An error for option `key` saying `problem`.
+    pub fn invalid(&self, key: &str, problem: impl Into<String>) -> Error {
+        Error::invalid(self.name(key), problem.into())
+    }
+
+    /// "option 'key' of function", as errors name an option.
+    fn name(&self, key: &str) -> String {
+        format!("option '{key}' of {}", self.function)
+    }
+
+    fn array(&self, key: &str) -> Result<Option<Array>> {
+        self.map
+            .get(key)
+            .map(|v| {
+                v.clone()
+                    .into_array()
+                    .map_err(|t| self.wrong_type(key, "an array", t))
+            })
+            .transpose()
+    }
+
+    fn whole_numbers(&self, key: &str, min: usize, what: &str) -> Result<Vec<usize>> {
+        let values = self.numbers(key)?;
+        values
+            .iter()
+            .map(|&x| {
+                if x.fract() == 0.0 && x >= min as f64 && x < 2f64.powi(53) {
+                    Ok(x as usize)
+                } else {
+                    Err(self.invalid(key, format!("{x} is not among {what}")))
+                }
+            })
+            .collect()
+    }
+
     fn to_float(&self, key: &str, v: &Dynamic) -> Result<f64> {
         v.as_float()
             .or_else(|_| v.as_int().map(|i| i as f64))
@@ -113,10 +193,6 @@ impl<'a> Options<'a> {
 
     fn wrong_type(&self, key: &str, wanted: &str, got: &str) -> Error {
         self.invalid(key, format!("must be {wanted}, not {got}"))
-    }
-
-    fn invalid(&self, key: &str, problem: String) -> Error {
-        Error::invalid(format!("option '{key}' of {}", self.function), problem)
     }
 }
 

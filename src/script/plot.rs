@@ -16,6 +16,7 @@ use crate::stats::metrics::Roc;
 pub const DOMAIN: Domain = Domain {
     name: "plot",
     about: "figures (PNG/SVG): histograms, ratio panels, ROC/SIC curves, BumpHunter results, heat maps; without a path, shown inline in a notebook",
+    options: Vec::new,
     module: || exported_module!(plot_api),
 };
 

@@ -9,6 +9,7 @@ use super::domain::Domain;
 pub const DOMAIN: Domain = Domain {
     name: "samples",
     about: "generated samples with known truth, LHC Olympics and Dark Machines files, encodings",
+    options: Vec::new,
     module: || {
         let mut module = exported_module!(samples_api);
         module.set_custom_type_with_comments::<crate::data::encode::SetEncoding>(

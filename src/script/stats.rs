@@ -8,6 +8,7 @@ use super::domain::Domain;
 pub const DOMAIN: Domain = Domain {
     name: "stats",
     about: "histograms, the background fits (dijet family, UA2, nested selection), p-values and significances, BumpHunter with the look-elsewhere effect",
+    options: Vec::new,
     module: || {
         use crate::stats::bumphunter::{BumpHunter2DResult, BumpHunterResult, InjectionResult};
         use crate::stats::hist::{Hist1D, Hist2D};
