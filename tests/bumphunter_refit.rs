@@ -1,108 +1,16 @@
 //! BumpHunter with the background refitted in every pseudo-experiment
 //! (`bump_hunter_refit`): calibration on background-only toys whose reference was fitted to
 //! the same toy, beside the plain pseudo-experiments of a fixed reference; determinism
-//! across thread counts; failed refits reported.
-//!
-//! `refit_calibration_table` (ignored: minutes) prints the large calibration table of
-//! docs/fits.md:
-//!     cargo test --release --test bumphunter_refit -- --ignored --nocapture
-//! with `BUMPLAB_REFIT_TOYS` and `BUMPLAB_REFIT_NPE` to change its size.
+//! across thread counts; failed refits reported. The large calibration table of docs/fits.md
+//! is `cargo bench --bench refit_calibration`, on the same toys (tests/support/refit_null.rs).
 
-use bumplab::seed::rng_for;
-use bumplab::stats::bumphunter::{
-    BackgroundModel, BumpHunterOptions, bump_hunter, bump_hunter_refit, reference_of,
-};
+#[path = "support/refit_null.rs"]
+mod refit_null;
+
+use bumplab::stats::bumphunter::{BackgroundModel, BumpHunterOptions, bump_hunter_refit};
 use bumplab::stats::fit::{FamilyOptions, FitOptions, fit_dijet};
 use bumplab::stats::hist::Hist1D;
-use rand_distr::{Distribution, Poisson};
-use std::time::Instant;
-
-/// 30 bins from 2800 to 5800 GeV.
-fn edges() -> Vec<f64> {
-    (0..=30).map(|i| 2800.0 + 100.0 * i as f64).collect()
-}
-
-/// The expected counts of a dijet4 spectrum of about `total` events: the LHC Olympics shape
-/// (p1, p2, p3) = (10, 5, 0.1) at the bin centres, made exactly a dijet4 expectation by
-/// fitting it.
-fn truth(total: f64) -> Hist1D {
-    let e = edges();
-    let shape: Vec<f64> = e
-        .windows(2)
-        .map(|w| {
-            let y = 0.5 * (w[0] + w[1]) / 13000.0;
-            (1.0 - y).powf(10.0) / y.powf(5.0 + 0.1 * y.ln())
-        })
-        .collect();
-    let norm = total / shape.iter().sum::<f64>();
-    let counts: Vec<f64> = shape.iter().map(|s| s * norm).collect();
-    let fit = fit_dijet(&e, &counts, &FitOptions::default()).unwrap();
-    reference_of(&fit).unwrap()
-}
-
-/// A Poisson draw of `mean` on stream `stream` of seed 1234.
-fn toy(mean: &Hist1D, stream: u64) -> Hist1D {
-    let mut rng = rng_for(1234, stream);
-    let counts = mean
-        .counts()
-        .iter()
-        .map(|&m| Poisson::new(m).unwrap().sample(&mut rng))
-        .collect();
-    Hist1D::from_counts(mean.edges().to_vec(), counts).unwrap()
-}
-
-/// Global p-values of `toys` background-only toys, the reference of each fitted to the toy
-/// itself by `model`: refitted and plain, and the seconds each kind took (the plain ones
-/// including their fit to the toy).
-struct Null {
-    refit: Vec<f64>,
-    plain: Vec<f64>,
-    refit_seconds: f64,
-    plain_seconds: f64,
-}
-
-fn null_p_values(model: &BackgroundModel, toys: u64, npe: usize, total: f64) -> Null {
-    let mean = truth(total);
-    let mut null = Null {
-        refit: Vec::new(),
-        plain: Vec::new(),
-        refit_seconds: 0.0,
-        plain_seconds: 0.0,
-    };
-    for k in 0..toys {
-        let data = toy(&mean, k);
-        let opts = BumpHunterOptions {
-            width_max: Some(6),
-            npe,
-            seed: 50_000 + k,
-            ..Default::default()
-        };
-        let start = Instant::now();
-        let refit = bump_hunter_refit(&data, model, &opts, None).unwrap();
-        null.refit_seconds += start.elapsed().as_secs_f64();
-        assert_eq!(refit.refit.as_ref().unwrap().n_failed, 0);
-        let start = Instant::now();
-        let fit = model.fit(data.edges(), data.counts()).unwrap();
-        let plain = bump_hunter(&data, &reference_of(&fit).unwrap(), &opts, None).unwrap();
-        null.plain_seconds += start.elapsed().as_secs_f64();
-        assert_eq!((plain.start, plain.width), (refit.start, refit.width));
-        null.refit.push(refit.global_p);
-        null.plain.push(plain.global_p);
-    }
-    null
-}
-
-/// The fraction of `ps` at or below `cut`, and its binomial error if the p-values were
-/// uniform.
-fn fraction_below(ps: &[f64], cut: f64) -> (f64, f64) {
-    let n = ps.len() as f64;
-    let f = ps.iter().filter(|&&p| p <= cut).count() as f64 / n;
-    (f, (cut * (1.0 - cut) / n).sqrt())
-}
-
-fn dijet4() -> BackgroundModel {
-    BackgroundModel::Function(FitOptions::default())
-}
+use refit_null::{Null, dijet4, fraction_below, null_p_values, toy, truth};
 
 #[test]
 fn refitted_global_p_values_are_calibrated_and_plain_ones_too_large() {
@@ -124,39 +32,6 @@ fn refitted_global_p_values_are_calibrated_and_plain_ones_too_large() {
     let excess: f64 = plain.iter().zip(&refit).map(|(p, r)| p - r).sum::<f64>() / 60.0;
     assert!(excess > 0.07, "plain {plain:?}, refit {refit:?}");
     assert!(fraction_below(&plain, 0.5).0 < 0.45, "plain {plain:?}");
-}
-
-#[test]
-#[ignore = "minutes: prints the calibration table of docs/fits.md"]
-fn refit_calibration_table() {
-    let var = |name: &str, default: u64| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let (toys, npe) = (
-        var("BUMPLAB_REFIT_TOYS", 400),
-        var("BUMPLAB_REFIT_NPE", 400) as usize,
-    );
-    let family = BackgroundModel::Family(FamilyOptions::default());
-    for (name, model) in [("dijet4", dijet4()), ("family", family)] {
-        let null = null_p_values(&model, toys, npe, 20_000.0);
-        println!(
-            "{name}: {toys} toys x {npe} pseudo-experiments: refit {:.1} s, plain {:.1} s",
-            null.refit_seconds, null.plain_seconds
-        );
-        for (what, ps) in [("refit", &null.refit), ("plain", &null.plain)] {
-            let cells: Vec<String> = [0.01, 0.05, 0.2, 0.5]
-                .iter()
-                .map(|&cut| {
-                    let (f, e) = fraction_below(ps, cut);
-                    format!("p<={cut}: {f:.3} +- {e:.3}")
-                })
-                .collect();
-            println!("  {what:<6} {}", cells.join("   "));
-        }
-    }
 }
 
 #[test]

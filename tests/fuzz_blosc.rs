@@ -92,26 +92,3 @@ fn mutated_blosc_files_are_errors_naming_the_file() {
         }
     }
 }
-
-/// Decoding speed on a large file (not committed; e.g. written by `raw_frame` of
-/// `scripts/make_blosc_fixtures.py` with many events): prints MB/s of decoded data, asserts
-/// nothing about time. `BUMPLAB_BLOSC_BENCH=/path/big.h5 cargo test --release --test
-/// fuzz_blosc -- --ignored --nocapture`.
-#[test]
-#[ignore = "measurement on a large local file"]
-fn measure_read_speed() {
-    let Ok(path) = std::env::var("BUMPLAB_BLOSC_BENCH") else {
-        return;
-    };
-    for path in path.split(',') {
-        let start = std::time::Instant::now();
-        let (_, columns) = lhco_h5::read_lhco(Path::new(path), None, None).unwrap();
-        let seconds = start.elapsed().as_secs_f64();
-        let bytes = columns.iter().map(|(_, v)| v.len() * 8).sum::<usize>() as f64;
-        println!(
-            "{path}: {:.0} MB in {seconds:.2} s: {:.0} MB/s",
-            bytes / 1e6,
-            bytes / 1e6 / seconds
-        );
-    }
-}

@@ -632,8 +632,10 @@ fn test_region(
     })
 }
 
+mod diagnostics;
 mod training;
 
+pub use diagnostics::tail_pulls;
 use training::{RegionData, score_folds};
 
 #[cfg(test)]

@@ -222,54 +222,6 @@ fn mass_scaling(background: usize, seed: u64) -> EventSet {
     EventSet::from_columns(columns).unwrap()
 }
 
-/// Per feature of the hunt's inputs (rescaled as `opts` says) and region `index`: a cut
-/// on the feature alone at the signal region's `q` quantile (keeping the SR events below
-/// it) keeps a fraction `f_sb` of the sideband events; the pull (f_sb - q) / σ with the
-/// binomial σ of both samples. Without signal and with features whose background
-/// distribution does not depend on the mass, the pulls are standard normal.
-pub(crate) fn tail_pulls(
-    events: &EventSet,
-    opts: &CwolaOptions,
-    index: usize,
-    q: f64,
-) -> Vec<(String, f64)> {
-    let spec = InputSpec {
-        mass: &opts.mass,
-        features: &opts.features,
-        rescale: &opts.rescale,
-        logarithm: &[],
-        edges: &opts.edges,
-    };
-    let inputs = Inputs::with_rescaling(events, &spec, opts.rescaling, None, &opts.device).unwrap();
-    let region = sliding_regions(&opts.edges, opts.sr_bins, opts.sb_bins)
-        .unwrap()
-        .swap_remove(index);
-    let rows: Vec<usize> = (0..inputs.len()).collect();
-    let x = inputs.tensor(&rows).unwrap().to_vec2::<f32>().unwrap();
-    let (mut sr, mut sb) = (Vec::new(), Vec::new());
-    for (r, &m) in inputs.mass.iter().enumerate() {
-        if region.lo <= m && m < region.hi {
-            sr.push(r);
-        } else if region.sb_lo <= m && m < region.sb_hi {
-            sb.push(r);
-        }
-    }
-    let (n_sr, n_sb) = (sr.len() as f64, sb.len() as f64);
-    let sigma = (q * (1.0 - q) * (1.0 / n_sr + 1.0 / n_sb)).sqrt();
-    opts.features
-        .iter()
-        .enumerate()
-        .map(|(j, name)| {
-            let mut in_sr: Vec<f32> = sr.iter().map(|&r| x[r][j]).collect();
-            in_sr.sort_unstable_by(f32::total_cmp);
-            let cut = in_sr[((q * n_sr) as usize).min(in_sr.len() - 1)];
-            let f_sr = in_sr.iter().filter(|&&v| v < cut).count() as f64 / n_sr;
-            let f_sb = sb.iter().filter(|&&r| x[r][j] < cut).count() as f64 / n_sb;
-            (name.clone(), (f_sb - f_sr) / sigma)
-        })
-        .collect()
-}
-
 #[test]
 fn the_default_features_do_not_depend_on_the_mass_where_jet_masses_scale_with_it() {
     let events = mass_scaling(300_000, 31);
@@ -288,7 +240,7 @@ fn the_default_features_do_not_depend_on_the_mass_where_jet_masses_scale_with_it
     // tails of every feature.
     for index in [0, 4] {
         for q in [0.1, 0.9] {
-            for (name, pull) in tail_pulls(&events, &ratio, index, q) {
+            for (name, pull) in tail_pulls(&events, &ratio, index, q).unwrap() {
                 assert!(
                     pull.abs() < 4.0,
                     "ratio: {name} in region {index} at q = {q}: pull {pull}"
@@ -297,7 +249,7 @@ fn the_default_features_do_not_depend_on_the_mass_where_jet_masses_scale_with_it
         }
     }
     // Eq. 4.2's dmj, cut at its lower end, keeps a different share of the sidebands.
-    let pulls = tail_pulls(&events, &eq42, 0, 0.1);
+    let pulls = tail_pulls(&events, &eq42, 0, 0.1).unwrap();
     let dmj = pulls.iter().find(|(n, _)| n == "dmj").unwrap().1;
     assert!(dmj.abs() > 8.0, "eq4.2 dmj pull {dmj}: {pulls:?}");
     // mj2 (not among the default features) is rescaled when it is a feature.
@@ -306,88 +258,8 @@ fn the_default_features_do_not_depend_on_the_mass_where_jet_masses_scale_with_it
         rescale: RESCALED_BY_DEFAULT.map(String::from).into(),
         ..CwolaOptions::default()
     };
-    for (name, pull) in tail_pulls(&events, &with_mj2, 0, 0.1) {
+    for (name, pull) in tail_pulls(&events, &with_mj2, 0, 0.1).unwrap() {
         assert!(pull.abs() < 4.0, "ratio: {name}: pull {pull}");
-    }
-}
-
-/// The measurement of docs/cwola.md: on 1M background-only events of the toy with jet
-/// masses proportional to mjj (and, for comparison, today's toy), each rescaling's feature
-/// tail pulls and the global p-value of a background-only CWoLa hunt (3 folds, one
-/// initialisation, `CWOLA_EPOCHS` epochs, default 5: the layout of scripts/pythia_study.rhai).
-/// Slow (two hunts of 1M events): `nice cargo test --release --lib
-/// cwola_rescaling_measurement -- --ignored --nocapture`.
-#[test]
-#[ignore = "slow: two 1M-event CWoLa hunts"]
-fn cwola_rescaling_measurement() {
-    let epochs: usize = std::env::var("CWOLA_EPOCHS")
-        .ok()
-        .map_or(5, |e| e.parse().unwrap());
-    for (label, power) in [
-        ("today's toy", 0.0),
-        ("mass-scaling toy", MJ_PROPORTIONAL_POWER),
-    ] {
-        let events = EventSet::from_columns(
-            lhco_toy(&LhcoToyOptions {
-                background: 1_000_000,
-                signal: 0,
-                mj_mjj_power: power,
-                seed: 41,
-                ..LhcoToyOptions::default()
-            })
-            .unwrap(),
-        )
-        .unwrap();
-        for rescaling in Rescaling::ALL {
-            let opts = CwolaOptions {
-                rescaling,
-                ..CwolaOptions::default()
-            };
-            let mut worst: Vec<(String, f64)> =
-                opts.features.iter().map(|f| (f.clone(), 0.0f64)).collect();
-            for index in 0..10 {
-                for q in [0.1, 0.9] {
-                    for (j, (_, pull)) in
-                        tail_pulls(&events, &opts, index, q).into_iter().enumerate()
-                    {
-                        if pull.abs() > worst[j].1.abs() {
-                            worst[j].1 = pull;
-                        }
-                    }
-                }
-            }
-            println!(
-                "{label} (mj_mjj_power {power}), {}: largest tail pulls over 10 regions x \
-                 (10 %, 90 %): {worst:?}",
-                rescaling.name()
-            );
-        }
-        if power == 0.0 {
-            continue;
-        }
-        for rescaling in Rescaling::ALL {
-            let mut opts = CwolaOptions {
-                rescaling,
-                folds: 3,
-                inits: 1,
-                ..CwolaOptions::default()
-            };
-            opts.training.epochs = epochs;
-            let hunt = cwola_hunt(&events, &opts, None).unwrap();
-            let g = hunt.global().unwrap();
-            println!(
-                "{label}, {}: {epochs} epochs, {:.0} s; global p {:.3e} (Z {:.2}), local Z \
-                 {:.2} in region {} at efficiency {}",
-                rescaling.name(),
-                hunt.seconds,
-                g.test.global_p,
-                g.test.global_z,
-                g.test.local_z,
-                g.region,
-                g.test.efficiency
-            );
-            println!("{hunt}");
-        }
     }
 }
 
