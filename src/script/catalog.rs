@@ -73,6 +73,8 @@ pub struct DomainDoc {
 pub struct Catalog {
     domains: Vec<DomainDoc>,
     language: Vec<FnDoc>,
+    /// Per built-in taking an options map, its declared options table.
+    options: std::collections::BTreeMap<String, String>,
 }
 
 /// Conversions every type has (`print` uses them); `help("to_string")` lists them, the index
@@ -96,21 +98,20 @@ impl Catalog {
     /// Builds the catalog from the domain modules and from the Rhai standard library that
     /// `engine` carries.
     pub fn new(domains: &[(&Domain, Shared<Module>)], engine: &Engine) -> Self {
+        let options = domains
+            .iter()
+            .flat_map(|(domain, _)| (domain.options)())
+            .map(|table| (table.function().to_string(), table.table()))
+            .collect();
         let domains = domains
             .iter()
             .map(|(domain, module)| {
                 let mut probe = Engine::new_raw();
                 probe.register_global_module(module.clone());
-                let mut functions = functions_of(&probe, false);
-                for table in (domain.options)() {
-                    for f in functions.iter_mut().filter(|f| f.name == table.function()) {
-                        f.doc = format!("{}\n\n{}", f.doc, table.table().trim_end());
-                    }
-                }
                 DomainDoc {
                     name: domain.name.to_string(),
                     about: domain.about.to_string(),
-                    functions,
+                    functions: functions_of(&probe, false),
                 }
             })
             .collect::<Vec<_>>();
@@ -122,7 +123,11 @@ impl Catalog {
             .into_iter()
             .filter(|f| !ours.contains(f.name.as_str()))
             .collect();
-        Self { domains, language }
+        Self {
+            domains,
+            language,
+            options,
+        }
     }
 
     /// The bumplab domains in registration order.
@@ -210,8 +215,8 @@ impl Catalog {
         out
     }
 
-    /// The `help("name")` text: every overload's signature and doc comment, or `None` when
-    /// nothing is called `name`.
+    /// The `help("name")` text: every overload's signature and doc comment, then the declared
+    /// options table when `name` takes options; `None` when nothing is called `name`.
     pub fn help_text(&self, name: &str) -> Option<String> {
         let found = self.lookup(name);
         if found.is_empty() {
@@ -229,6 +234,14 @@ impl Catalog {
                     out.push('\n');
                 }
                 last_doc = Some(&f.doc);
+            }
+        }
+        if let Some(table) = self.options.get(name) {
+            out.push('\n');
+            for line in table.lines() {
+                out.push_str("    ");
+                out.push_str(line);
+                out.push('\n');
             }
         }
         Some(out)

@@ -705,4 +705,25 @@ mod tests {
             }
         }
     }
+
+    /// Every built-in that takes an options map declares its options, so `help` shows them.
+    #[test]
+    fn every_built_in_taking_options_declares_them() {
+        let session = crate::script::Session::new();
+        let declared: std::collections::BTreeSet<&str> = crate::script::session::DOMAINS
+            .iter()
+            .flat_map(|d| (d.options)())
+            .map(|t| t.function())
+            .collect();
+        let mut missing: Vec<String> = session
+            .catalog()
+            .domains()
+            .iter()
+            .flat_map(|d| &d.functions)
+            .filter(|f| f.signature.contains("opts: map") && !declared.contains(f.name.as_str()))
+            .map(|f| f.signature.clone())
+            .collect();
+        missing.dedup();
+        assert!(missing.is_empty(), "options not declared: {missing:#?}");
+    }
 }
