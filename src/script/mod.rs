@@ -24,6 +24,7 @@ mod methods;
 mod metrics;
 mod nn;
 mod nn_inputs;
+mod nn_options;
 pub mod options;
 mod plot;
 mod rare_and_different;

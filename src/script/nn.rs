@@ -6,15 +6,18 @@ use super::domain::Domain;
 use super::nn_inputs::{
     EventOptions, context_matrix, dataset, ensure_svdd_target, event_matrix, event_options,
     fit_ensemble_events, new_network, remember_columns, required_inputs, rows_matrix,
-    sample_context, to_array, train_options, trained_inputs, vector,
+    sample_context, to_array, trained_inputs, vector,
 };
-use super::options::widths;
+use super::nn_options::{
+    FitForm, SvddOptions, fit_options, flow_options, load_model_options, mlp_options,
+    sample_options, svdd_options, vae_options,
+};
 
 /// The `nn` domain.
 pub const DOMAIN: Domain = Domain {
     name: "nn",
     about: "neural networks: MLP classifiers, spline flows (densities, sampling), VAEs and Deep SVDD anomaly detectors, training with validation and early stopping, prediction, checkpoints, devices",
-    options: Vec::new,
+    options: super::nn_options::tables,
     module: || {
         use crate::nn::network::Network;
         use crate::nn::train::History;
@@ -36,21 +39,16 @@ mod nn_api {
     use rhai::{Array, FLOAT, INT, Map};
 
     use super::{
-        EventOptions, context_matrix, dataset, ensure_svdd_target, event_matrix, event_options,
-        fit_ensemble_events, new_network, required_inputs, rows_matrix, sample_context, to_array,
-        train_options, trained_inputs, vector, widths,
+        EventOptions, FitForm, SvddOptions, context_matrix, dataset, ensure_svdd_target,
+        event_matrix, event_options, fit_ensemble_events, fit_options, flow_options,
+        load_model_options, mlp_options, new_network, required_inputs, rows_matrix, sample_context,
+        sample_options, svdd_options, to_array, trained_inputs, vae_options, vector,
     };
     use crate::data::EventSet;
     use crate::error::Error;
-    use crate::nn::flow::FlowConfig;
-    use crate::nn::layers::Activation;
-    use crate::nn::mlp::{MlpConfig, Output};
     use crate::nn::network::{Architecture, Network};
-    use crate::nn::svdd::SvddConfig;
-    use crate::nn::torch::StateDictOptions;
-    use crate::nn::train::{Dataset, History, fit};
-    use crate::nn::vae::VaeConfig;
-    use crate::script::options::{Options, floats, strings};
+    use crate::nn::train::{Dataset, History, Validation, fit};
+    use crate::script::options::floats;
     use crate::script::state::session_state;
     use crate::script::values::{Out, array, save_json};
 
@@ -75,114 +73,40 @@ mod nn_api {
         ))
     }
 
-    /// A multilayer perceptron, e.g. the CWoLa classifier `mlp(#{ inputs: 4 })`. Options:
-    /// `inputs` (required), `hidden` ([64, 64, 64]), `activation` ("relu", "leaky_relu",
-    /// "elu", "selu", "tanh"), `dropout` (0), `outputs` (1), `output` ("sigmoid": a
-    /// probability trained with cross-entropy; "linear": trained with squared error),
-    /// `seed` (weights; default from the session).
+    /// A multilayer perceptron, e.g. the CWoLa classifier `mlp(#{ inputs: 4 })`.
     #[rhai_fn(return_raw)]
     pub fn mlp(ctx: NativeCallContext, opts: Map) -> Out<Network> {
-        let hidden = opts.get("hidden").cloned();
-        let o = Options::new(
-            "mlp",
-            opts,
-            &[
-                "inputs",
-                "hidden",
-                "activation",
-                "dropout",
-                "outputs",
-                "output",
-                "seed",
-            ],
-        )?;
-        let d = MlpConfig::new(required_inputs(&o, "mlp")?);
-        let hidden = widths("mlp", hidden, &d.hidden)?;
-        let config = MlpConfig {
-            hidden,
-            activation: Activation::parse(&o.string("activation", "relu")?)?,
-            dropout: o.float("dropout", 0.0)?,
-            outputs: o.count("outputs", 1)?,
-            output: Output::parse(&o.string("output", "sigmoid")?)?,
-            ..d
-        };
-        new_network(&ctx, Architecture::Mlp { config }, &o)
+        let o = mlp_options("mlp").parse_in(&ctx, opts)?;
+        let mut config = o.config;
+        config.inputs = required_inputs("mlp", o.inputs)?;
+        new_network(&ctx, Architecture::Mlp { config }, o.seed)
     }
 
     /// A variational autoencoder for anomaly detection in latent space (Bortolato et al. 2021), e.g.
-    /// `vae(#{ inputs: 4, latent: 1 })`. Options: `inputs` (required), `latent` (1), `hidden`
-    /// (encoder widths, [64, 64, 64]; the decoder mirrors them), `activation` ("selu"; or
-    /// "relu", "leaky_relu", "elu", "tanh"), `beta` (weight of the KL term, 1), `recon_weight`
-    /// (weight of the squared reconstruction error, 1; the paper uses 5000),
-    /// `conditional_decoder_inputs` (extra decoder inputs, 0; name their columns with fit's
-    /// `context` option), `seed`. Loss per event: recon_weight * recon + beta * KL. Train it
-    /// with `fit(events, #{ features: [...], monitor: "val_kl", mode: "max", patience: 5 })` to
-    /// stop at the peak of the validation KL; score events with `kl(events)` or `predict`.
+    /// `vae(#{ inputs: 4, latent: 1 })`. Loss per event: recon_weight * recon + beta * KL.
+    /// Train it with `fit(events, #{ features: [...], monitor: "val_kl", mode: "max", patience:
+    /// 5 })` to stop at the peak of the validation KL; score events with `kl(events)` or
+    /// `predict`.
     #[rhai_fn(return_raw)]
     pub fn vae(ctx: NativeCallContext, opts: Map) -> Out<Network> {
-        let hidden = opts.get("hidden").cloned();
-        let o = Options::new(
-            "vae",
-            opts,
-            &[
-                "inputs",
-                "latent",
-                "hidden",
-                "activation",
-                "beta",
-                "recon_weight",
-                "conditional_decoder_inputs",
-                "seed",
-            ],
-        )?;
-        let d = VaeConfig::new(required_inputs(&o, "vae")?);
-        let config = VaeConfig {
-            latent: o.count("latent", d.latent)?,
-            hidden: widths("vae", hidden, &d.hidden)?,
-            activation: Activation::parse(&o.string("activation", "selu")?)?,
-            beta: o.float("beta", d.beta)?,
-            recon_weight: o.float("recon_weight", d.recon_weight)?,
-            conditional_decoder_inputs: o.count("conditional_decoder_inputs", 0)?,
-            ..d
-        };
-        new_network(&ctx, Architecture::Vae { config }, &o)
+        let o = vae_options().parse_in(&ctx, opts)?;
+        let mut config = o.config;
+        config.inputs = required_inputs("vae", o.inputs)?;
+        new_network(&ctx, Architecture::Vae { config }, o.seed)
     }
 
     /// A Deep SVDD anomaly detector (Caron et al. 2021): a dense network without biases trained to map
     /// every event onto a fixed target point; the distance to it is the anomaly score
-    /// (`score(events)` or `predict`). Options: `inputs` (required), `hidden`
-    /// ([512, 256, 128]), `activation` ("elu"), `out_dim` (32), `target` (a number n: the
-    /// target is (n, ..., n); default: the mean output of the untrained network over the first
-    /// training data, set by `fit`), `seed`.
+    /// (`score(events)` or `predict`).
     #[rhai_fn(return_raw)]
     pub fn deep_svdd(ctx: NativeCallContext, opts: Map) -> Out<Network> {
-        let hidden = opts.get("hidden").cloned();
-        let o = Options::new(
-            "deep_svdd",
-            opts,
-            &[
-                "inputs",
-                "hidden",
-                "activation",
-                "out_dim",
-                "target",
-                "seed",
-            ],
-        )?;
-        let d = SvddConfig::new(required_inputs(&o, "deep_svdd")?);
-        let config = SvddConfig {
-            hidden: widths("deep_svdd", hidden, &d.hidden)?,
-            activation: Activation::parse(&o.string("activation", "elu")?)?,
-            out_dim: o.count("out_dim", d.out_dim)?,
-            ..d
-        };
+        let SvddOptions { net: o, target } = svdd_options().parse_in(&ctx, opts)?;
+        let mut config = o.config;
+        config.inputs = required_inputs("deep_svdd", o.inputs)?;
         let out_dim = config.out_dim;
-        let net = new_network(&ctx, Architecture::DeepSvdd { config }, &o)?;
-        if o.has("target") {
-            let n = o.float("target", 0.0)? as f32;
-            if let Some(svdd) = net.as_svdd() {
-                svdd.set_target(&vec![n; out_dim])?;
-            }
+        let net = new_network(&ctx, Architecture::DeepSvdd { config }, o.seed)?;
+        if let (Some(n), Some(svdd)) = (target, net.as_svdd()) {
+            svdd.set_target(&vec![n as f32; out_dim])?;
         }
         Ok(net)
     }
@@ -249,27 +173,17 @@ mod nn_api {
             context: None,
         };
         ensure_svdd_target(net, &data.x)?;
-        let options = train_options(&ctx, opts, None)?;
+        let options = fit_options(FitForm::Rows).parse_in(&ctx, opts)?.train;
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(fit(net.trainable(), &data, &options, Some(&interrupt))?)
     }
 
-    /// Trains the network on an event set. Data options: `features` (input columns; after a
-    /// first fit the network remembers them), `context` (the columns a conditional flow or a
-    /// conditional VAE decoder reads, e.g. ["mjj"]; remembered too), `target` (default: the
-    /// label role; flows, VAEs and Deep SVDD need none), `weights` (a column, or true for the
-    /// weight role; default the weight role if set), `validation` (a fraction held out, 0.2;
-    /// 0 or () for none; or an event set). A Deep SVDD network without a target gets the mean
-    /// output over these training events as its target. Training options: `epochs` (50),
-    /// `batch_size` (512), `lr` (1e-3), `optimizer` ("adam", "adamw", "sgd", "adagrad",
-    /// "adadelta"), `patience` (early stopping, off), `stop_at_peak` ([rise, fall]: stop once
-    /// the monitor improved `rise` epochs in a row and then worsened `fall` in a row, e.g.
-    /// [5, 5] with `monitor: "val_kl", mode: "max"` for Bortolato et al. 2021's KL peak; off), `monitor`
-    /// ("val_loss"), `mode` ("min"/"max"), `reduce_lr` ([factor, patience]), `restore_best`
-    /// (true), `seed`. Returns the history; Ctrl-C stops between batches and keeps the best
-    /// weights. For an ensemble: `folds: k` (k = members) trains member i on every fold but i and
-    /// validates it on fold i; without it every member trains on all events with its own
-    /// hold-out. Members stop early one by one; returns an array of their histories.
+    /// Trains the network on an event set: the data options (marked fit(events, opts) below)
+    /// say which columns are inputs, context, target and weights; after a first fit the
+    /// network remembers its input and context columns. A Deep SVDD network without a target
+    /// gets the mean output over these training events as its target. Returns the history;
+    /// Ctrl-C stops between batches and keeps the best weights. An ensemble's members stop
+    /// early one by one, and it returns an array of their histories.
     #[rhai_fn(name = "fit", return_raw)]
     pub fn fit_events(
         ctx: NativeCallContext,
@@ -280,16 +194,14 @@ mod nn_api {
         if net.ensemble().is_some() {
             return fit_ensemble_events(&ctx, net, events, opts);
         }
-        let mut opts = opts;
-        let eo: EventOptions = event_options(net, &events, &mut opts)?;
+        let o = fit_options(FitForm::Events).parse_in(&ctx, opts)?;
+        let eo: EventOptions = event_options(net, &events, &o)?;
         let device = net.device().clone();
         let data = dataset(&events, &eo, &device)?;
-        let validation = eo
-            .validation
-            .as_ref()
-            .map(|v| dataset(v, &eo, &device))
-            .transpose()?;
-        let options = train_options(&ctx, opts, validation)?;
+        let mut options = o.train;
+        if let Some(v) = &eo.validation {
+            options.validation = Validation::Data(dataset(v, &eo, &device)?);
+        }
         ensure_svdd_target(net, &data.x)?;
         let interrupt = session_state(&ctx)?.interrupt.clone();
         let outcome = fit(net.trainable(), &data, &options, Some(&interrupt));
@@ -314,7 +226,7 @@ mod nn_api {
             context: None,
         };
         ensure_svdd_target(net, &data.x)?;
-        let options = train_options(&ctx, opts, None)?;
+        let options = fit_options(FitForm::Rows).parse_in(&ctx, opts)?.train;
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(fit(net.trainable(), &data, &options, Some(&interrupt))?)
     }
@@ -322,37 +234,13 @@ mod nn_api {
     /// A density model: a masked autoregressive flow with rational-quadratic spline
     /// transforms (Neural Spline Flows), conditional on `context` inputs if > 0 (ANODE's
     /// p(x | mjj)). Train it with `fit(events, #{ features: [...], context: [...] })`, then
-    /// `log_prob(events)` and `sample(n, #{ context })`. Options: `inputs` (required),
-    /// `context` (0), `layers` (5), `hidden` (64 units in each MADE's two hidden layers),
-    /// `knots` (8 spline bins), `bound` (4.0: the splines act on [-bound, bound], the identity
-    /// outside, so standardise the inputs), `activation` ("relu"), `seed` (weights; default
-    /// from the session).
+    /// `log_prob(events)` and `sample(n, #{ context })`.
     #[rhai_fn(return_raw)]
     pub fn flow(ctx: NativeCallContext, opts: Map) -> Out<Network> {
-        let o = Options::new(
-            "flow",
-            opts,
-            &[
-                "inputs",
-                "context",
-                "layers",
-                "hidden",
-                "knots",
-                "bound",
-                "activation",
-                "seed",
-            ],
-        )?;
-        let d = FlowConfig::new(required_inputs(&o, "flow")?, o.count("context", 0)?);
-        let config = FlowConfig {
-            layers: o.count("layers", d.layers)?,
-            hidden: o.count("hidden", d.hidden)?,
-            knots: o.count("knots", d.knots)?,
-            bound: o.float("bound", d.bound)?,
-            activation: Activation::parse(&o.string("activation", "relu")?)?,
-            ..d
-        };
-        new_network(&ctx, Architecture::Flow { config }, &o)
+        let o = flow_options().parse_in(&ctx, opts)?;
+        let mut config = o.config;
+        config.inputs = required_inputs("flow", o.inputs)?;
+        new_network(&ctx, Architecture::Flow { config }, o.seed)
     }
 
     /// An ensemble of `members` MLPs of one shape, trained together with stacked weights
@@ -368,25 +256,23 @@ mod nn_api {
             )
             .into());
         }
-        let seed = opts.get("seed").cloned();
-        let state = session_state(&ctx)?;
-        let template = mlp(ctx, opts)?;
-        let Architecture::Mlp { config } = template.architecture() else {
-            unreachable!("mlp() makes an MLP");
+        let seeded = opts.contains_key("seed");
+        let o = mlp_options("ensemble").parse_in(&ctx, opts)?;
+        let mut config = o.config;
+        config.inputs = required_inputs("ensemble", o.inputs)?;
+        // Without a seed, the stream drawn by the parse once seeded a template MLP that was
+        // thrown away; the ensemble takes the next one, as it always has, so that a script's
+        // results under `seed(n)` stay the same.
+        let seed = if seeded {
+            o.seed
+        } else {
+            session_state(&ctx)?.next_stream()
         };
-        // mlp() has checked the seed option (an integer >= 0).
-        let seed = match seed.and_then(|v| v.as_int().ok()) {
-            Some(n) => n as u64,
-            None => state.next_stream(),
+        let architecture = Architecture::Ensemble {
+            config,
+            members: members as usize,
         };
-        Ok(Network::new(
-            &Architecture::Ensemble {
-                config,
-                members: members as usize,
-            },
-            &state.device(),
-            seed,
-        )?)
+        new_network(&ctx, architecture, seed)
     }
 
     /// The log density ln p(x | context) of every event under a trained flow, from the
@@ -405,9 +291,7 @@ mod nn_api {
         sample_with(ctx, net, n, Map::new())
     }
 
-    /// `n` events drawn from a flow. Options: `context` (for a conditional flow: a number,
-    /// an array with one value per context column, or an array of `n` such arrays; the
-    /// context columns are added to the result), `seed` (default from the session).
+    /// `n` events drawn from a flow, as an event set with the flow's feature columns.
     #[rhai_fn(name = "sample", pure, return_raw)]
     pub fn sample_with(
         ctx: NativeCallContext,
@@ -415,8 +299,7 @@ mod nn_api {
         n: INT,
         opts: Map,
     ) -> Out<EventSet> {
-        let context_value = opts.get("context").cloned();
-        let o = Options::new("sample", opts, &["context", "seed"])?;
+        let o = sample_options().parse_in(&ctx, opts)?;
         let n = usize::try_from(n).ok().filter(|&n| n > 0).ok_or_else(|| {
             Error::invalid("sample", format!("ask for at least one event, not {n}"))
         })?;
@@ -426,7 +309,7 @@ mod nn_api {
             &format!("{n} samples of {} columns", net.inputs() + c),
             n as f64 * (net.inputs() + c) as f64 * 32.0,
         )?;
-        let context = match (context_value, c) {
+        let context = match (o.context, c) {
             (None, 0) => None,
             (Some(_), 0) => {
                 return Err(Error::invalid(
@@ -444,9 +327,8 @@ mod nn_api {
             }
             (Some(v), _) => Some(sample_context(v, n, c, net.device())?),
         };
-        let seed = o.seed_or_session(&ctx)?;
         let interrupt = session_state(&ctx)?.interrupt.clone();
-        let x = net.sample(n, context.as_ref(), seed, Some(&interrupt))?;
+        let x = net.sample(n, context.as_ref(), o.seed, Some(&interrupt))?;
         let names = net
             .features
             .clone()
@@ -577,35 +459,14 @@ mod nn_api {
     /// `nn.Sequential(Linear, ReLU, Linear, …)`, or `net.0.weight`, `layers.0.weight`,
     /// `fc1.weight`, bumplab's `layer0.weight`. Layers are taken in index order and their
     /// shapes give the inputs, hidden widths and outputs; anything else (no bias, batch
-    /// norm) is an error naming the key. Options (what a state_dict does not say):
-    /// `activation` between layers ("relu"; "leaky_relu", "elu", "selu", "tanh"), `output`
-    /// ("sigmoid": the last layer gives logits, predictions are probabilities; "linear"),
-    /// `features` (the input columns, so that `predict(events)` works; none). A bumplab
-    /// checkpoint takes no options (an empty map is fine).
+    /// norm) is an error naming the key. The options say what a state_dict does not. A
+    /// bumplab checkpoint takes no options (an empty map is fine).
     #[rhai_fn(name = "load_model", return_raw)]
     pub fn load_model_with(ctx: NativeCallContext, path: &str, opts: Map) -> Out<Network> {
         if opts.is_empty() {
             return load_model(ctx, path);
         }
-        let features = opts.get("features").cloned();
-        let o = Options::new("load_model", opts, &["activation", "output", "features"])?;
-        let features = match features {
-            None => None,
-            Some(f) => Some(strings(
-                "features",
-                &f.into_array().map_err(|t| {
-                    Error::invalid(
-                        "option 'features' of load_model",
-                        format!("must be an array of column names, not {t}"),
-                    )
-                })?,
-            )?),
-        };
-        let options = StateDictOptions {
-            activation: Activation::parse(&o.string("activation", "relu")?)?,
-            output: Output::parse(&o.string("output", "sigmoid")?)?,
-            features,
-        };
+        let options = load_model_options().parse_in(&ctx, opts)?;
         Ok(Network::load_with(
             std::path::Path::new(path),
             &session_state(&ctx)?.device(),

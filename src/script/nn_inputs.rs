@@ -1,33 +1,19 @@
-//! How the `nn` built-ins read their inputs: event sets and arrays as tensors, the data and
-//! training options of `fit` (features, target, weights, validation, context) and their
-//! checks, and the networks they make.
+//! How the `nn` built-ins read their inputs: event sets and arrays as tensors, the data
+//! options of `fit` (features, target, weights, validation, context) resolved for a network
+//! and their checks, and the networks they make. The options themselves are declared in
+//! `nn_options.rs`.
 
 use candle_core::{Device, Tensor};
 use rhai::{Array, Dynamic, Map, NativeCallContext};
 
-use super::options::{Options, floats, number_pair, strings};
+use super::nn_options::{FitForm, FitOptions, Weights, fit_options};
+use super::options::floats;
 use super::values::Out;
 use crate::data::{EventSet, Role};
 use crate::error::Error;
 use crate::nn::layers::matrix;
 use crate::nn::network::{Architecture, Network};
-use crate::nn::train::{Dataset, Goal, TrainOptions, Validation};
-
-/// The training options every `fit` accepts besides the data options.
-pub(super) const TRAIN_KEYS: [&str; 12] = [
-    "epochs",
-    "batch_size",
-    "lr",
-    "optimizer",
-    "validation",
-    "patience",
-    "stop_at_peak",
-    "monitor",
-    "mode",
-    "reduce_lr",
-    "restore_best",
-    "seed",
-];
+use crate::nn::train::Dataset;
 
 /// The inputs [events, features] of `events` for the columns `features`.
 pub(super) fn event_matrix(events: &EventSet, features: &[String], device: &Device) -> Out<Tensor> {
@@ -89,19 +75,11 @@ pub(super) struct EventOptions {
 /// The context columns of `net` (a flow's conditioning inputs, a conditional VAE decoder's
 /// extra inputs): `given` if the caller named them, else those remembered from training;
 /// checked against the network.
-pub(super) fn context_columns(net: &Network, given: Option<Dynamic>) -> Out<Option<Vec<String>>> {
-    let columns = match given {
-        Some(v) => {
-            let a = v.into_array().map_err(|t| {
-                Error::invalid(
-                    "option 'context'",
-                    format!("must be an array of column names, not {t}"),
-                )
-            })?;
-            Some(strings("context", &a)?)
-        }
-        None => net.context.clone(),
-    };
+pub(super) fn context_columns(
+    net: &Network,
+    given: Option<Vec<String>>,
+) -> Out<Option<Vec<String>>> {
+    let columns = given.or_else(|| net.context.clone());
     let want = net.context_inputs();
     match &columns {
         Some(_) if want == 0 => Err(Error::invalid(
@@ -157,28 +135,21 @@ pub(super) fn ensure_svdd_target(net: &Network, x: &Tensor) -> Out<()> {
     Ok(())
 }
 
-/// Takes the event-set options out of `opts`.
-pub(super) fn event_options(net: &Network, events: &EventSet, opts: &mut Map) -> Out<EventOptions> {
-    let features = match opts.remove("features") {
-        Some(v) => {
-            let a = v.into_array().map_err(|t| {
-                Error::invalid(
-                    "option 'features'",
-                    format!("must be an array of column names, not {t}"),
-                )
-            })?;
-            strings("features", &a)?
-        }
+/// The event-set options of `fit` resolved for `net` and `events`: the columns remembered
+/// from an earlier fit, the label and weight roles, where `o` leaves them out.
+pub(super) fn event_options(net: &Network, events: &EventSet, o: &FitOptions) -> Out<EventOptions> {
+    let features = match &o.features {
+        Some(f) => f.clone(),
         None => net.features.clone().ok_or_else(|| {
             Error::invalid(
-                "option 'features'",
+                "option 'features' of fit",
                 "name the input columns, e.g. #{ features: [\"mj1\", \"dmj\"] }",
             )
         })?,
     };
     if features.len() != net.inputs() {
         return Err(Error::invalid(
-            "option 'features'",
+            "option 'features' of fit",
             format!(
                 "{} columns for a network with {} inputs",
                 features.len(),
@@ -187,52 +158,35 @@ pub(super) fn event_options(net: &Network, events: &EventSet, opts: &mut Map) ->
         )
         .into());
     }
-    let target = match opts.remove("target") {
-        Some(v) => Some(v.into_string().map_err(|t| {
-            Error::invalid("option 'target'", format!("must be a column name, not {t}"))
-        })?),
+    let target = match &o.target {
+        Some(t) => Some(t.clone()),
         // Density models (flows) train without targets: the label role is not read.
         None if !net.trainable().needs_targets() => None,
         None => events.role_column(Role::Label).map(str::to_string),
     };
-    let weights = match opts.remove("weights") {
-        None => events.role_column(Role::Weight).map(str::to_string),
-        Some(v) if v.is_bool() => {
-            if v.as_bool().unwrap_or(false) {
-                Some(
-                    events
-                        .role_column(Role::Weight)
-                        .ok_or_else(|| {
-                            Error::invalid("option 'weights'", "the event set has no weight role")
-                        })?
-                        .to_string(),
-                )
-            } else {
-                None
-            }
-        }
-        Some(v) => Some(v.into_string().map_err(|t| {
-            Error::invalid(
-                "option 'weights'",
-                format!("must be a column name or true/false, not {t}"),
-            )
-        })?),
+    let weights = match &o.weights {
+        Weights::RoleIfSet => events.role_column(Role::Weight).map(str::to_string),
+        Weights::Role => Some(
+            events
+                .role_column(Role::Weight)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "option 'weights' of fit",
+                        "the event set has no weight role",
+                    )
+                })?
+                .to_string(),
+        ),
+        Weights::Unweighted => None,
+        Weights::Column(c) => Some(c.clone()),
     };
-    let validation = match opts.get("validation") {
-        Some(v) if v.is::<EventSet>() => {
-            let set = v.clone().cast::<EventSet>();
-            opts.remove("validation");
-            Some(set)
-        }
-        _ => None,
-    };
-    let context = context_columns(net, opts.remove("context"))?;
+    let context = context_columns(net, o.context.clone())?;
     Ok(EventOptions {
         features,
         target,
         weights,
         context,
-        validation,
+        validation: o.validation_events.clone().map(|v| v.0),
     })
 }
 
@@ -308,91 +262,6 @@ pub(super) fn sample_context(value: Dynamic, n: usize, c: usize, device: &Device
     Ok(matrix(v.iter().map(|&x| x as f32).collect(), c, device)?)
 }
 
-/// The training options in `opts` (the data options already taken out).
-pub(super) fn train_options(
-    ctx: &NativeCallContext,
-    opts: Map,
-    validation: Option<Dataset>,
-) -> Out<TrainOptions> {
-    let val = opts.get("validation").cloned();
-    let reduce = opts.get("reduce_lr").cloned();
-    let peak = opts.get("stop_at_peak").cloned();
-    let o = Options::new("fit", opts, &TRAIN_KEYS)?;
-    let d = TrainOptions::default();
-    let validation = match (validation, val) {
-        (Some(data), _) => Validation::Data(data),
-        (None, None) => d.validation,
-        (None, Some(v)) if v.is_unit() => Validation::None,
-        (None, Some(_)) => {
-            let f = o.float("validation", 0.2)?;
-            if f == 0.0 {
-                Validation::None
-            } else {
-                Validation::Fraction(f)
-            }
-        }
-    };
-    let reduce_lr = match reduce {
-        None => None,
-        Some(v) => match number_pair("option 'reduce_lr'", v, "[factor, patience]")? {
-            (factor, patience) if factor > 0.0 && factor < 1.0 && patience >= 1.0 => {
-                Some((factor, patience as usize))
-            }
-            _ => {
-                return Err(Error::invalid(
-                    "option 'reduce_lr'",
-                    "give [factor in (0, 1), patience >= 1 epochs]",
-                )
-                .into());
-            }
-        },
-    };
-    let peak = match peak {
-        None => None,
-        Some(v) => match number_pair("option 'stop_at_peak'", v, "[rise, fall]")? {
-            (rise, fall) if rise >= 1.0 && fall >= 1.0 => Some((rise as usize, fall as usize)),
-            _ => {
-                return Err(Error::invalid(
-                    "option 'stop_at_peak'",
-                    "give [rise, fall], both at least 1 epoch",
-                )
-                .into());
-            }
-        },
-    };
-    let goal = match o.string("mode", "min")?.as_str() {
-        "min" => Goal::Minimise,
-        "max" => Goal::Maximise,
-        other => {
-            return Err(Error::invalid(
-                "option 'mode' of fit",
-                format!("'{other}': use \"min\" or \"max\""),
-            )
-            .into());
-        }
-    };
-    let seed = o.seed_or_session(ctx)?;
-    Ok(TrainOptions {
-        epochs: o.count("epochs", d.epochs)?,
-        batch_size: o.count("batch_size", d.batch_size)?,
-        lr: o.float("lr", d.lr)?,
-        optimizer: crate::nn::optim::Kind::parse(&o.string("optimizer", d.optimizer.name())?)?,
-        validation,
-        patience: if o.has("patience") {
-            Some(o.count("patience", 0)?)
-        } else {
-            None
-        },
-        stop_at_peak: peak,
-        monitor: o.string("monitor", &d.monitor)?,
-        goal,
-        reduce_lr,
-        restore_best: o.flag("restore_best", d.restore_best)?,
-        seed,
-        quiet: false,
-    })
-}
-
 /// A prediction tensor as a Rhai array (one number per event, or one array per event).
 pub(super) fn to_array(t: &candle_core::Tensor) -> Out<Array> {
     let t = t
@@ -425,34 +294,31 @@ pub(super) fn fit_ensemble_events(
     ctx: &NativeCallContext,
     net: &mut Network,
     events: EventSet,
-    mut opts: Map,
+    opts: Map,
 ) -> Out<Dynamic> {
     use crate::nn::ensemble::{MemberData, fit_ensemble};
-    let folds = opts.remove("folds");
-    let eo = event_options(net, &events, &mut opts)?;
+    let o = fit_options(FitForm::Ensemble).parse_in(ctx, opts)?;
+    let eo = event_options(net, &events, &o)?;
     if eo.validation.is_some() {
         return Err(Error::invalid(
-            "option 'validation'",
+            "option 'validation' of fit",
             "an ensemble validates each member on its own events: use `folds: k` or a hold-out fraction",
         )
         .into());
     }
     let device = net.device().clone();
     let data = dataset(&events, &eo, &device)?;
-    let options = train_options(ctx, opts, None)?;
+    let options = o.train;
     let Some(ensemble) = net.ensemble() else {
         return Err(Error::invalid("fit", "this network is not an ensemble").into());
     };
     let k = ensemble.members();
-    let members = match folds {
+    let members = match o.folds {
         None => MemberData::all(data.len(), k),
         Some(f) => {
-            let f = f.as_int().map_err(|t| {
-                Error::invalid("option 'folds'", format!("must be an integer, not {t}"))
-            })?;
-            if f != k as rhai::INT {
+            if f != k {
                 return Err(Error::invalid(
-                    "option 'folds'",
+                    "option 'folds' of fit",
                     format!(
                         "{f} folds for an ensemble of {k} members: give folds equal to the members"
                     ),
@@ -489,29 +355,23 @@ pub(super) fn remember_columns<T>(
     Ok(outcome?)
 }
 
-/// The required `inputs` option of the constructor `function`.
-pub(super) fn required_inputs(o: &Options, function: &str) -> Out<usize> {
-    if !o.has("inputs") {
-        return Err(Error::invalid(
+/// The required `inputs` option of the constructor `function`, given as `inputs`.
+pub(super) fn required_inputs(function: &str, inputs: Option<usize>) -> Out<usize> {
+    inputs.ok_or_else(|| {
+        Error::invalid(
             format!("option 'inputs' of {function}"),
             "give the number of input features, e.g. #{ inputs: 4 }",
         )
-        .into());
-    }
-    Ok(o.count("inputs", 0)?)
+        .into()
+    })
 }
 
-/// A new network of `architecture` on the session's device, its weights drawn from the
-/// `seed` option or a fresh session stream.
+/// A new network of `architecture` on the session's device, its weights drawn from `seed`.
 pub(super) fn new_network(
     ctx: &NativeCallContext,
     architecture: Architecture,
-    o: &Options,
+    seed: u64,
 ) -> Out<Network> {
     let state = super::state::session_state(ctx)?;
-    let seed = match o.seed("seed")? {
-        Some(s) => s,
-        None => state.next_stream(),
-    };
     Ok(Network::new(&architecture, &state.device(), seed)?)
 }

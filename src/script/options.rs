@@ -194,6 +194,13 @@ impl<'a> Options<'a> {
     fn wrong_type(&self, key: &str, wanted: &str, got: &str) -> Error {
         self.invalid(key, format!("must be {wanted}, not {got}"))
     }
+
+    /// The value of option `key` as the script gave it, for an option of several shapes (a
+    /// fraction or an event set, a column name or a flag); `None` when absent. Its errors
+    /// name the option through [`Self::invalid`].
+    pub fn value(&self, key: &str) -> Option<&Dynamic> {
+        self.map.get(key)
+    }
 }
 
 /// The value of the option `name` (e.g. "option 'size'") as the two numbers written `shape`
