@@ -194,6 +194,12 @@ impl<'a> Options<'a> {
     fn wrong_type(&self, key: &str, wanted: &str, got: &str) -> Error {
         self.invalid(key, format!("must be {wanted}, not {got}"))
     }
+
+    /// The value given as option `key`, as it is, for an option of a shape of its own (e.g.
+    /// `()` meaning "none").
+    pub fn value(&self, key: &str) -> Option<&Dynamic> {
+        self.map.get(key)
+    }
 }
 
 /// The value of the option `name` (e.g. "option 'size'") as the two numbers written `shape`
