@@ -130,10 +130,15 @@ fn built_ins_never_pin_work_to_the_cpu() {
             if line.contains("Device::Cpu") && !copy_back && !initial {
                 offending.push(format!("{file}:{}: {}", i + 1, line.trim()));
             }
-            // A search's options struct: its device must be the session's.
-            if line.trim_start().starts_with("device: ") && !initial {
+            // A search's options struct: its device must be the session's, in the struct
+            // literal or set once its declared options are parsed (`options.device = ...`).
+            let sets_device =
+                line.trim_start().starts_with("device: ") || line.contains(".device = ");
+            if sets_device && !initial {
                 device_options += 1;
-                if !line.contains("session_state(ctx)?.device()") {
+                if !line.contains("session_state(ctx)?.device()")
+                    && !line.contains("session_state(&ctx)?.device()")
+                {
                     offending.push(format!("{file}:{}: {}", i + 1, line.trim()));
                 }
             }

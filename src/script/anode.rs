@@ -1,37 +1,10 @@
 //! ANODE's built-ins (part of the `methods` domain): `anode(events, #{...})` and the methods
 //! of its result.
 
-use rhai::Map;
 use rhai::plugin::*;
 
 use crate::methods::anode::AnodeOptions;
-use crate::nn::flow::FlowConfig;
-use crate::script::options::Options;
-use crate::script::options::{take_efficiencies, take_window};
-use crate::script::state::session_state;
-use crate::script::values::Out;
-
-/// The keys `anode` accepts.
-const ANODE_KEYS: [&str; 18] = [
-    "mass",
-    "features",
-    "signal_region",
-    "range",
-    "layers",
-    "hidden",
-    "knots",
-    "bound",
-    "epochs",
-    "batch_size",
-    "lr",
-    "average",
-    "folds",
-    "samples",
-    "efficiencies",
-    "validation_width",
-    "sideband_flows",
-    "seed",
-];
+use crate::script::declared::{Declared, Opt, OptionTable};
 
 /// The module of ANODE's functions and its result type.
 pub fn module() -> Module {
@@ -43,38 +16,95 @@ pub fn module() -> Module {
     module
 }
 
-/// ANODE options from a Rhai map.
-fn anode_options(ctx: &NativeCallContext, mut opts: Map) -> Out<AnodeOptions> {
-    let d = AnodeOptions::default();
-    let window = take_window("anode", &mut opts, &d.window)?;
-    let efficiencies = take_efficiencies("anode", &mut opts, &d.efficiencies)?;
-    let o = Options::new("anode", opts, &ANODE_KEYS)?;
-    let seed = o.seed_or_session(ctx)?;
-    Ok(AnodeOptions {
-        flow: FlowConfig {
-            inputs: window.features.len(),
-            layers: o.count("layers", d.flow.layers)?,
-            hidden: o.count("hidden", d.flow.hidden)?,
-            knots: o.count("knots", d.flow.knots)?,
-            bound: o.float("bound", d.flow.bound)?,
-            ..d.flow.clone()
-        },
-        training: crate::nn::train::TrainOptions {
-            epochs: o.count("epochs", d.training.epochs)?,
-            batch_size: o.count("batch_size", d.training.batch_size)?,
-            lr: o.float("lr", d.training.lr)?,
-            ..d.training.clone()
-        },
-        average: o.count("average", d.average)?,
-        folds: o.count("folds", d.folds)?,
-        samples: o.count("samples", d.samples)?,
-        validation_width: o.float("validation_width", d.validation_width)?,
-        sideband_flows: o.count("sideband_flows", d.sideband_flows)?,
-        efficiencies,
-        window,
-        device: session_state(ctx)?.device(),
-        seed,
-    })
+/// The declared options of this module's built-ins, for the `methods` domain.
+pub(super) fn tables() -> Vec<Box<dyn OptionTable>> {
+    vec![Box::new(anode_options())]
+}
+
+/// The declared options of `anode`.
+fn anode_options() -> Declared<AnodeOptions> {
+    Declared::new(
+        "anode",
+        AnodeOptions::default,
+        vec![
+            Opt::field(
+                "mass",
+                "the resonant mass column",
+                |o: &mut AnodeOptions| &mut o.window.mass,
+            ),
+            Opt::custom(
+                "features",
+                "strings",
+                "the dimensions the flows model",
+                |o: &AnodeOptions| o.window.features.clone().into(),
+                |o, opts| {
+                    o.window.features = opts.strings("features")?;
+                    o.flow.inputs = o.window.features.len();
+                    Ok(())
+                },
+            ),
+            Opt::field("signal_region", "the signal region in the mass", |o| {
+                &mut o.window.signal_region
+            }),
+            Opt::field(
+                "range",
+                "the mass range whose events outside the signal region are the sidebands",
+                |o| &mut o.window.range,
+            ),
+            Opt::field("layers", "autoregressive transforms of each flow", |o| {
+                &mut o.flow.layers
+            }),
+            Opt::field(
+                "hidden",
+                "units in each of the two masked hidden layers of every transform",
+                |o| &mut o.flow.hidden,
+            ),
+            Opt::field("knots", "spline bins per dimension", |o| &mut o.flow.knots),
+            Opt::field(
+                "bound",
+                "the splines act on [-bound, bound] and are the identity outside",
+                |o| &mut o.flow.bound,
+            ),
+            Opt::field("epochs", "passes over the training data", |o| {
+                &mut o.training.epochs
+            }),
+            Opt::field("batch_size", "events per gradient step", |o| {
+                &mut o.training.batch_size
+            }),
+            Opt::field("lr", "learning rate", |o| &mut o.training.lr),
+            Opt::field(
+                "average",
+                "last epochs of the sideband flow whose densities are averaged",
+                |o| &mut o.average,
+            ),
+            Opt::field(
+                "folds",
+                "signal-region folds; each event is scored by the flow of the other folds",
+                |o| &mut o.folds,
+            ),
+            Opt::field(
+                "samples",
+                "background events drawn from the sideband flow per signal-region event",
+                |o| &mut o.samples,
+            ),
+            Opt::field(
+                "efficiencies",
+                "data efficiencies at which the highest-R events are counted",
+                |o| &mut o.efficiencies,
+            ),
+            Opt::field(
+                "validation_width",
+                "width of each validation window beside the signal region, in signal-region widths",
+                |o| &mut o.validation_width,
+            ),
+            Opt::field(
+                "sideband_flows",
+                "independently seeded sideband flows whose spread enters the systematic",
+                |o| &mut o.sideband_flows,
+            ),
+            Opt::session_seed(|o| &mut o.seed),
+        ],
+    )
 }
 
 #[export_module]
@@ -96,25 +126,21 @@ mod anode_api {
 
     /// ANODE (LHC Olympics 2020 §3.2): `anode(events, #{ signal_region: [3300.0, 3700.0], ... })`.
     /// Conditional normalising flows (masked autoregressive, rational-quadratic splines)
-    /// learn p_data(x | m) on the signal-region events (`folds` 2: each event scored by the
-    /// flow of the other folds) and p_bkg(x | m) on the sidebands (the rest of `range`,
-    /// 2632–6000 GeV), interpolated into the signal region through m; the sideband density is
-    /// averaged over its last `average` (10) epochs. Score: R = p_data/p_bkg. For each data
-    /// efficiency of `efficiencies` ([0.5, 0.2, 0.1, 0.05, 0.02, 0.01]) the events with the
-    /// highest R are counted against background drawn from the sideband flow (`samples` 10 per
-    /// event). The prediction carries a systematic measured on the data, per cut: the
-    /// non-closure (⊕ its statistical precision) of a flow trained outside two validation
-    /// windows (`validation_width` 0.5 signal-region widths each side of it) and
-    /// interpolated into them, in quadrature with the spread of `sideband_flows` (3)
+    /// learn p_data(x | m) on the signal-region events (`folds`: each event scored by the
+    /// flow of the other folds) and p_bkg(x | m) on the sidebands (the rest of `range`),
+    /// interpolated into the signal region through m; the sideband density is averaged over
+    /// its last `average` epochs. Score: R = p_data/p_bkg. For each data efficiency of
+    /// `efficiencies` the events with the highest R are counted against background drawn from
+    /// the sideband flow (`samples` per event). The prediction carries a systematic measured
+    /// on the data, per cut: the non-closure (⊕ its statistical precision) of a flow trained
+    /// outside two validation windows (`validation_width` signal-region widths each side of
+    /// it) and interpolated into them, in quadrature with the spread of `sideband_flows`
     /// independently seeded sideband flows' predictions. Without both (windows that do not
-    /// fit, `sideband_flows` 1) no p-value is given. Options: `mass` ("mjj"), `features`
-    /// (["mj1", "dmj", "tau21_1", "tau21_2"]), `signal_region`, `range`, `layers` (5),
-    /// `hidden` (64), `knots` (8), `bound` (4.0), `epochs` (20), `batch_size` (512), `lr`
-    /// (1e-3), `average`, `folds`, `samples`, `efficiencies`, `validation_width`,
-    /// `sideband_flows`, `seed` (from the session). Ctrl-C stops it.
+    /// fit, `sideband_flows` 1) no p-value is given. Ctrl-C stops it.
     #[rhai_fn(return_raw)]
     pub fn anode(ctx: NativeCallContext, events: EventSet, opts: Map) -> Out<Anode> {
-        let options = anode_options(&ctx, opts)?;
+        let mut options = anode_options().parse_in(&ctx, opts)?;
+        options.device = session_state(&ctx)?.device();
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(run_anode(&events, &options, Some(&interrupt))?)
     }

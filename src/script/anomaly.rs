@@ -11,7 +11,14 @@ use super::domain::Domain;
 pub const DOMAIN: Domain = Domain {
     name: "anomaly",
     about: "unsupervised anomaly scores: latent-space VAE, rare and different, Deep Set VAE, Dark Machines evaluation",
-    options: Vec::new,
+    options: || {
+        super::latent_vae::tables()
+            .into_iter()
+            .chain(super::deep_set_vae::tables())
+            .chain(super::dm_evaluate::tables())
+            .chain(super::rare_and_different::tables())
+            .collect()
+    },
     module: || {
         let mut module = Module::new();
         module.combine_flatten(super::latent_vae::module());

@@ -1,34 +1,12 @@
 //! The Deep Set VAE's built-ins (part of the `anomaly` domain): `deep_set_vae(events, #{...})`
 //! and the methods of its result.
 
-use rhai::Map;
 use rhai::plugin::*;
 
-use crate::error::Error;
 use crate::methods::deep_set_vae::DeepSetVaeOptions;
-use crate::nn::set_vae::SetVaeConfig;
 use crate::nn::sets::PoolPadding;
-use crate::nn::train::{TrainOptions, Validation};
-use crate::script::options::{Options, floats};
-use crate::script::state::session_state;
-use crate::script::values::Out;
-
-/// The keys `deep_set_vae` accepts.
-const KEYS: [&str; 13] = [
-    "beta",
-    "w",
-    "latent",
-    "hidden",
-    "decoder",
-    "pieces",
-    "padding",
-    "epochs",
-    "batch_size",
-    "lr",
-    "validation",
-    "patience",
-    "seed",
-];
+use crate::nn::train::Validation;
+use crate::script::declared::{Choice, Declared, Opt, OptionTable};
 
 /// The module of the Deep Set VAE's functions and its result type.
 pub fn module() -> Module {
@@ -40,62 +18,99 @@ pub fn module() -> Module {
     module
 }
 
-/// Layer widths from the array option `key` of deep_set_vae, or `default`.
-fn take_widths(opts: &mut Map, key: &str, default: &[usize]) -> Out<Vec<usize>> {
-    let Some(value) = opts.remove(key) else {
-        return Ok(default.to_vec());
-    };
-    let name = format!("option '{key}' of deep_set_vae");
-    let array = value
-        .into_array()
-        .map_err(|t| Error::invalid(&name, format!("must be an array of widths, not {t}")))?;
-    let w = floats(&name, &array)?;
-    if w.iter().any(|&x| !(x >= 1.0 && x.fract() == 0.0)) {
-        return Err(Error::invalid(&name, "widths must be whole numbers of at least 1").into());
-    }
-    Ok(w.iter().map(|&x| x as usize).collect())
+/// The declared options of this module's built-ins, for the `anomaly` domain.
+pub(super) fn tables() -> Vec<Box<dyn OptionTable>> {
+    vec![Box::new(options())]
 }
 
-/// Deep Set VAE options from a Rhai map.
-fn options(ctx: &NativeCallContext, mut opts: Map) -> Out<DeepSetVaeOptions> {
-    let d = DeepSetVaeOptions::default();
-    let hidden = take_widths(&mut opts, "hidden", &d.model.hidden)?;
-    let decoder = take_widths(&mut opts, "decoder", &d.model.decoder)?;
-    let o = Options::new("deep_set_vae", opts, &KEYS)?;
-    let seed = o.seed_or_session(ctx)?;
-    let validation = o.float("validation", 0.2)?;
-    let patience = o.count("patience", d.training.patience.unwrap_or(4))?;
-    Ok(DeepSetVaeOptions {
-        model: SetVaeConfig {
-            beta: o.float("beta", d.model.beta)?,
-            w: o.float("w", d.model.w)?,
-            latent: o.count("latent", d.model.latent)?,
-            pieces: o.count("pieces", d.model.pieces)?,
-            padding: PoolPadding::parse(&o.string("padding", d.model.padding.name())?)?,
-            hidden,
-            decoder,
-            ..d.model.clone()
-        },
-        training: TrainOptions {
-            epochs: o.count("epochs", d.training.epochs)?,
-            batch_size: o.count("batch_size", d.training.batch_size)?,
-            lr: o.float("lr", d.training.lr)?,
-            validation: if validation == 0.0 {
-                Validation::None
-            } else {
-                Validation::Fraction(validation)
-            },
-            monitor: if validation == 0.0 {
-                "loss".into()
-            } else {
-                "val_loss".into()
-            },
-            patience: (patience > 0).then_some(patience),
-            ..d.training.clone()
-        },
-        device: session_state(ctx)?.device(),
-        seed,
-    })
+impl Choice for PoolPadding {
+    fn names() -> Vec<&'static str> {
+        vec![Self::Zeros.name(), Self::Excluded.name()]
+    }
+    fn name(&self) -> &'static str {
+        Self::name(*self)
+    }
+    fn parse(name: &str) -> crate::Result<Self> {
+        Self::parse(name)
+    }
+}
+
+/// The declared options of `deep_set_vae`.
+fn options() -> Declared<DeepSetVaeOptions> {
+    Declared::new(
+        "deep_set_vae",
+        DeepSetVaeOptions::default,
+        vec![
+            Opt::field(
+                "beta",
+                "the KL term's weight in the loss and score, the Chamfer term's 1 - beta; 1: no decoder",
+                |o: &mut DeepSetVaeOptions| &mut o.model.beta,
+            ),
+            Opt::field("w", "weight of the Chamfer loss's class term", |o| {
+                &mut o.model.w
+            }),
+            Opt::field("latent", "latent dimensions", |o| &mut o.model.latent),
+            Opt::widths(
+                "hidden",
+                "hidden layer widths of the per-object network",
+                |o| &mut o.model.hidden,
+            ),
+            Opt::widths(
+                "decoder",
+                "hidden layer widths of the dense decoder (beta < 1)",
+                |o| &mut o.model.decoder,
+            ),
+            Opt::field(
+                "pieces",
+                "pieces of the sort pooling's weight functions",
+                |o| &mut o.model.pieces,
+            ),
+            Opt::choice(
+                "padding",
+                "\"zeros\": the pooling sees all 20 slots, empty ones as zeros (the paper's networks); \"excluded\": the present objects only",
+                |o| &mut o.model.padding,
+            ),
+            Opt::field("epochs", "most passes over the training data", |o| {
+                &mut o.training.epochs
+            }),
+            Opt::field("batch_size", "events per gradient step", |o| {
+                &mut o.training.batch_size
+            }),
+            Opt::field("lr", "Adam's initial learning rate", |o| &mut o.training.lr),
+            Opt::custom(
+                "validation",
+                "number",
+                "fraction of the events held out to validate on; 0 for none",
+                |o: &DeepSetVaeOptions| match o.training.validation {
+                    Validation::Fraction(f) => Dynamic::from_float(f),
+                    _ => Dynamic::from_float(0.0),
+                },
+                |o, opts| {
+                    let validation = opts.float("validation", 0.0)?;
+                    (o.training.validation, o.training.monitor) = if validation == 0.0 {
+                        (Validation::None, "loss".into())
+                    } else {
+                        (Validation::Fraction(validation), "val_loss".into())
+                    };
+                    Ok(())
+                },
+            ),
+            Opt::custom(
+                "patience",
+                "count",
+                "epochs without improvement before training stops; 0: never",
+                |o: &DeepSetVaeOptions| {
+                    Dynamic::from_int(o.training.patience.unwrap_or(0) as rhai::INT)
+                },
+                |o, opts| {
+                    let patience = opts.count("patience", 0)?;
+                    o.training.patience = (patience > 0).then_some(patience);
+                    Ok(())
+                },
+            ),
+            Opt::session_seed(|o| &mut o.seed),
+        ],
+    )
 }
 
 #[export_module]
@@ -116,23 +131,23 @@ mod deep_set_vae_api {
     /// `darkmachines_toy` or `read_darkmachines`; labels are ignored) and returns a
     /// `DeepSetVae` whose `score(events)` is the anomaly score. Each event is a set: MET and
     /// up to 19 objects as (log10 E, log10 pT, eta, phi, type), standardised with the training
-    /// events' statistics. A per-object network (`hidden` [264, 264, 264], ReLU) and
-    /// featurewise sort pooling (`pieces` 20) give the event's Gaussian latent posterior
-    /// (`latent` 8 dimensions); the pooling sees all 20 slots with empty ones as zeros, as the
-    /// paper's networks do (`padding` "zeros"), or the present objects only ("excluded").
-    /// With `beta` < 1 a dense decoder (`decoder` [256, 256]) outputs 20 objects
+    /// events' statistics. A per-object network (`hidden`, ReLU) and featurewise sort pooling
+    /// (`pieces`) give the event's Gaussian latent posterior (`latent` dimensions); the
+    /// pooling sees all 20 slots with empty ones as zeros, as the paper's networks do
+    /// (`padding` "zeros"), or the present objects only ("excluded").
+    /// With `beta` < 1 a dense decoder (`decoder`) outputs 20 objects
     /// (four-vector and class, including "absent"), compared with the input by the
-    /// modified Chamfer loss whose class term is weighted by `w` (1.0). Loss and score per
+    /// modified Chamfer loss whose class term is weighted by `w`. Loss and score per
     /// event: beta KL + (1 - beta) Chamfer. `beta` = 1.0 (the default) has no decoder and the
     /// score is the KL alone: the paper's best detector, a "fixed target" method that maps
     /// background events onto a unit Gaussian so that events unlike the background land far
-    /// from it. Training: Adam (`lr` 1e-3, `batch_size` 500), a `validation` hold-out (0.2; 0
-    /// for none), the learning rate ÷ 10 after 2 epochs without improvement, stop after
-    /// `patience` (4; 0: never) such epochs, at most `epochs` (50); `seed` (from the session). Ctrl-C
-    /// stops it.
+    /// from it. Training: Adam, a `validation` hold-out, the learning rate ÷ 10 after 2
+    /// epochs without improvement, stop after `patience` such epochs, at most `epochs`.
+    /// Ctrl-C stops it.
     #[rhai_fn(return_raw)]
     pub fn deep_set_vae(ctx: NativeCallContext, events: EventSet, opts: Map) -> Out<DeepSetVae> {
-        let options = options(&ctx, opts)?;
+        let mut options = options().parse_in(&ctx, opts)?;
+        options.device = session_state(&ctx)?.device();
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(run(&events, &options, Some(&interrupt))?)
     }

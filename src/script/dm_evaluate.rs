@@ -6,13 +6,10 @@ use rhai::Map;
 use rhai::plugin::*;
 
 use crate::error::Error;
-use crate::script::options::array_option;
-use crate::script::options::{Options, floats};
+use crate::script::declared::{Declared, Opt, OptionTable};
+use crate::script::options::floats;
 use crate::script::values::Out;
 use crate::stats::dark_machines::{ChannelScores, DmEvaluation, DmOptions};
-
-/// The keys `dm_evaluate` accepts.
-const DM_KEYS: [&str; 2] = ["background", "eps_b"];
 
 /// The channel name given to a one-channel map `#{ sample: scores }`.
 const SINGLE_CHANNEL: &str = "channel";
@@ -27,18 +24,27 @@ pub fn module() -> Module {
     module
 }
 
-/// `dm_evaluate`'s options from a Rhai map.
-fn dm_options(mut opts: Map) -> Out<DmOptions> {
-    let d = DmOptions::default();
-    let eps_b = match array_option("dm_evaluate", "eps_b", opts.remove("eps_b"))? {
-        Some(a) => floats("option 'eps_b' of dm_evaluate", &a)?,
-        None => d.eps_b,
-    };
-    let o = Options::new("dm_evaluate", opts, &DM_KEYS)?;
-    Ok(DmOptions {
-        background: o.string("background", &d.background)?,
-        eps_b,
-    })
+/// The declared options of this module's built-ins, for the `anomaly` domain.
+pub(super) fn tables() -> Vec<Box<dyn OptionTable>> {
+    vec![Box::new(dm_options())]
+}
+
+/// The declared options of `dm_evaluate`.
+fn dm_options() -> Declared<DmOptions> {
+    Declared::new(
+        "dm_evaluate",
+        DmOptions::default,
+        vec![
+            Opt::field(
+                "background",
+                "the background sample's name in every channel",
+                |o: &mut DmOptions| &mut o.background,
+            ),
+            Opt::field("eps_b", "the background efficiencies of the cuts", |o| {
+                &mut o.eps_b
+            }),
+        ],
+    )
 }
 
 /// The scores of one channel's samples.
@@ -100,11 +106,10 @@ mod dm_api {
     /// anomalous. Per signal and channel: the AUC, eps_S at each background efficiency and
     /// the significance improvement SI = max eps_S/sqrt(eps_B); per signal its best
     /// channel's SI; the total improvement: min, median, max of those over the signals.
-    /// Options: `background` ("background", the background sample's name in every channel),
-    /// `eps_b` ([1e-2, 1e-3, 1e-4]).
     #[rhai_fn(return_raw)]
-    pub fn dm_evaluate(scores: Map, opts: Map) -> Out<DmEvaluation> {
-        Ok(evaluate(&channels(&scores)?, &dm_options(opts)?)?)
+    pub fn dm_evaluate(ctx: NativeCallContext, scores: Map, opts: Map) -> Out<DmEvaluation> {
+        let options = dm_options().parse_in(&ctx, opts)?;
+        Ok(evaluate(&channels(&scores)?, &options)?)
     }
 
     /// [`dm_evaluate`] with the default options.

@@ -1,55 +1,13 @@
 //! The latent-space VAE's built-ins (part of the `anomaly` domain): `latent_vae(events, #{...})`,
 //! `latent_map(vae, #{...})` and the methods of their results.
 
-use rhai::Map;
 use rhai::plugin::*;
 
 use crate::methods::latent_map::LatentMapOptions;
 use crate::methods::latent_vae::{LatentScore, LatentVaeOptions};
-use crate::nn::layers::Activation;
-use crate::nn::optim::Kind;
-use crate::nn::train::{TrainOptions, Validation};
-use crate::script::options::widths;
-use crate::script::options::{Options, number_pair, strings};
-use crate::script::options::{array_option, pair_option};
-use crate::script::state::session_state;
-use crate::script::values::Out;
-
-/// The keys `latent_vae` accepts.
-const LATENT_VAE_KEYS: [&str; 16] = [
-    "features",
-    "mass",
-    "latent",
-    "hidden",
-    "activation",
-    "recon_weight",
-    "beta",
-    "runs",
-    "score",
-    "epochs",
-    "batch_size",
-    "lr",
-    "optimizer",
-    "validation",
-    "stop_at_peak",
-    "seed",
-];
-
-/// The keys `latent_map` accepts.
-const LATENT_MAP_KEYS: [&str; 12] = [
-    "run",
-    "mass_resolution",
-    "hidden",
-    "draws",
-    "epochs",
-    "batch_size",
-    "lr",
-    "patience",
-    "grid",
-    "z_range",
-    "mass_range",
-    "seed",
-];
+use crate::nn::train::Validation;
+use crate::script::declared::{Choice, Declared, Opt, OptionTable};
+use crate::script::options::number_pair;
 
 /// The module of the latent VAE's functions and its result types.
 pub fn module() -> Module {
@@ -65,107 +23,210 @@ pub fn module() -> Module {
     module
 }
 
-/// Latent VAE options from a Rhai map.
-fn latent_vae_options(ctx: &NativeCallContext, mut opts: Map) -> Out<LatentVaeOptions> {
-    let d = LatentVaeOptions::default();
-    let features = match array_option("latent_vae", "features", opts.remove("features"))? {
-        Some(a) => strings("features", &a)?,
-        None => d.features.clone(),
-    };
-    let hidden = widths("latent_vae", opts.remove("hidden"), &d.vae.hidden)?;
-    let peak = opts.remove("stop_at_peak");
-    let o = Options::new("latent_vae", opts, &LATENT_VAE_KEYS)?;
-    let stop_at_peak = match peak {
-        None => d.training.stop_at_peak,
-        Some(v) if v.is_unit() => None,
-        Some(v) => match number_pair("option 'stop_at_peak' of latent_vae", v, "[rise, fall]")? {
-            (rise, fall) if rise >= 1.0 && fall >= 1.0 => Some((rise as usize, fall as usize)),
-            _ => {
-                return Err(crate::Error::invalid(
-                    "option 'stop_at_peak' of latent_vae",
-                    "give [rise, fall], both at least 1 epoch, or () for no peak rule",
-                )
-                .into());
-            }
-        },
-    };
-    let validation = o.float("validation", 0.2)?;
-    let seed = o.seed_or_session(ctx)?;
-    Ok(LatentVaeOptions {
-        vae: crate::nn::vae::VaeConfig {
-            inputs: features.len(),
-            latent: o.count("latent", d.vae.latent)?,
-            hidden,
-            activation: Activation::parse(&o.string("activation", "selu")?)?,
-            beta: o.float("beta", d.vae.beta)?,
-            recon_weight: o.float("recon_weight", d.vae.recon_weight)?,
-            ..d.vae.clone()
-        },
-        features,
-        mass: o.string("mass", &d.mass)?,
-        training: TrainOptions {
-            epochs: o.count("epochs", d.training.epochs)?,
-            batch_size: o.count("batch_size", d.training.batch_size)?,
-            lr: o.float("lr", d.training.lr)?,
-            optimizer: Kind::parse(&o.string("optimizer", d.training.optimizer.name())?)?,
-            validation: Validation::Fraction(validation),
-            stop_at_peak,
-            ..d.training.clone()
-        },
-        runs: o.count("runs", d.runs)?,
-        score: LatentScore::parse(&o.string("score", d.score.name())?)?,
-        device: session_state(ctx)?.device(),
-        seed,
-    })
+/// The declared options of this module's built-ins, for the `anomaly` domain.
+pub(super) fn tables() -> Vec<Box<dyn OptionTable>> {
+    vec![
+        Box::new(latent_vae_options()),
+        Box::new(latent_map_options()),
+    ]
 }
 
-/// Latent map options from a Rhai map.
-fn latent_map_options(ctx: &NativeCallContext, mut opts: Map) -> Out<LatentMapOptions> {
-    let d = LatentMapOptions::default();
-    let hidden = widths("latent_map", opts.remove("hidden"), &d.hidden)?;
-    let range = |opts: &mut Map, key: &str| -> Out<Option<(f64, f64)>> {
-        opts.remove(key)
-            .map(|v| pair_option("latent_map", key, Some(v), (0.0, 0.0)))
-            .transpose()
-    };
-    let z_range = range(&mut opts, "z_range")?;
-    let mass_range = range(&mut opts, "mass_range")?;
-    let grid = opts
-        .remove("grid")
-        .map(|v| pair_option("latent_map", "grid", Some(v), (0.0, 0.0)))
-        .transpose()?;
-    let o = Options::new("latent_map", opts, &LATENT_MAP_KEYS)?;
-    let grid = match grid {
-        None => d.grid,
-        Some((nz, nm)) if nz >= 2.0 && nm >= 2.0 && nz.fract() == 0.0 && nm.fract() == 0.0 => {
-            (nz as usize, nm as usize)
-        }
-        Some(_) => {
-            return Err(crate::Error::invalid(
-                "option 'grid' of latent_map",
-                "give [points along z, points along the mass], whole numbers of at least 2",
-            )
-            .into());
-        }
-    };
-    let seed = o.seed_or_session(ctx)?;
-    Ok(LatentMapOptions {
-        run: o.count("run", d.run)?,
-        mass_resolution: o.float("mass_resolution", d.mass_resolution)?,
-        hidden,
-        draws: o.count("draws", d.draws)?,
-        training: TrainOptions {
-            epochs: o.count("epochs", d.training.epochs)?,
-            batch_size: o.count("batch_size", d.training.batch_size)?,
-            lr: o.float("lr", d.training.lr)?,
-            patience: Some(o.count("patience", d.training.patience.unwrap_or(5))?),
-            ..d.training.clone()
-        },
-        grid,
-        z_range,
-        mass_range,
-        seed,
-    })
+impl Choice for LatentScore {
+    fn names() -> Vec<&'static str> {
+        Self::ALL.iter().map(|s| s.name()).collect()
+    }
+    fn name(&self) -> &'static str {
+        Self::name(*self)
+    }
+    fn parse(name: &str) -> crate::Result<Self> {
+        Self::parse(name)
+    }
+}
+
+/// The declared options of `latent_vae`.
+fn latent_vae_options() -> Declared<LatentVaeOptions> {
+    Declared::new(
+        "latent_vae",
+        LatentVaeOptions::default,
+        vec![
+            Opt::custom(
+                "features",
+                "strings",
+                "the VAE's inputs, MaxAbs-scaled",
+                |o: &LatentVaeOptions| o.features.clone().into(),
+                |o, opts| {
+                    o.features = opts.strings("features")?;
+                    o.vae.inputs = o.features.len();
+                    Ok(())
+                },
+            ),
+            Opt::field(
+                "mass",
+                "the resonant mass column, never an input",
+                |o: &mut LatentVaeOptions| &mut o.mass,
+            ),
+            Opt::field("latent", "latent dimensions", |o| &mut o.vae.latent),
+            Opt::widths("hidden", "hidden layer widths", |o| &mut o.vae.hidden),
+            Opt::choice("activation", "hidden layers' activation", |o| {
+                &mut o.vae.activation
+            }),
+            Opt::field(
+                "recon_weight",
+                "α, the reconstruction error's weight in the loss",
+                |o| &mut o.vae.recon_weight,
+            ),
+            Opt::field("beta", "the KL divergence's weight in the loss", |o| {
+                &mut o.vae.beta
+            }),
+            Opt::field("runs", "VAEs trained and averaged (the paper: 20)", |o| {
+                &mut o.runs
+            }),
+            Opt::choice(
+                "score",
+                "what `selected` cuts on: \"kl\", \"latent\" for |z̄|, \"recon\" for the reconstruction error",
+                |o| &mut o.score,
+            ),
+            Opt::field("epochs", "most passes over the training data", |o| {
+                &mut o.training.epochs
+            }),
+            Opt::field("batch_size", "events per gradient step", |o| {
+                &mut o.training.batch_size
+            }),
+            Opt::field("lr", "learning rate", |o| &mut o.training.lr),
+            Opt::choice(
+                "optimizer",
+                "the optimizer (Adadelta was found more stable than Adam)",
+                |o| &mut o.training.optimizer,
+            ),
+            Opt::custom(
+                "validation",
+                "number",
+                "fraction of the events held out to validate on",
+                |o: &LatentVaeOptions| match o.training.validation {
+                    Validation::Fraction(f) => Dynamic::from_float(f),
+                    _ => Dynamic::UNIT,
+                },
+                |o, opts| {
+                    o.training.validation = Validation::Fraction(opts.float("validation", 0.0)?);
+                    Ok(())
+                },
+            ),
+            Opt::custom(
+                "stop_at_peak",
+                "[rise, fall] or ()",
+                "stop once the validation KL rose `rise` epochs in a row and then fell `fall`, keeping the peak epoch; () to train all epochs and keep the largest KL",
+                |o: &LatentVaeOptions| {
+                    o.training
+                        .stop_at_peak
+                        .map_or(Dynamic::UNIT, |(rise, fall)| {
+                            vec![
+                                Dynamic::from_int(rise as rhai::INT),
+                                Dynamic::from_int(fall as rhai::INT),
+                            ]
+                            .into()
+                        })
+                },
+                |o, opts| {
+                    let name = "option 'stop_at_peak' of latent_vae";
+                    let v = opts.value("stop_at_peak").cloned().unwrap_or_default();
+                    o.training.stop_at_peak = if v.is_unit() {
+                        None
+                    } else {
+                        match number_pair(name, v, "[rise, fall]")? {
+                            (rise, fall) if rise >= 1.0 && fall >= 1.0 => {
+                                Some((rise as usize, fall as usize))
+                            }
+                            _ => {
+                                return Err(opts.invalid(
+                                    "stop_at_peak",
+                                    "give [rise, fall], both at least 1 epoch, or () for no peak rule",
+                                ));
+                            }
+                        }
+                    };
+                    Ok(())
+                },
+            ),
+            Opt::session_seed(|o| &mut o.seed),
+        ],
+    )
+}
+
+/// The declared options of `latent_map`.
+fn latent_map_options() -> Declared<LatentMapOptions> {
+    Declared::new(
+        "latent_map",
+        LatentMapOptions::default,
+        vec![
+            Opt::field(
+                "run",
+                "the run whose encoder is used (0-based)",
+                |o: &mut LatentMapOptions| &mut o.run,
+            ),
+            Opt::field(
+                "mass_resolution",
+                "relative smearing of the mass, σ_m / m_jj",
+                |o| &mut o.mass_resolution,
+            ),
+            Opt::widths("hidden", "hidden layer widths of the new decoder", |o| {
+                &mut o.hidden
+            }),
+            Opt::field("draws", "latent and mass draws per training event", |o| {
+                &mut o.draws
+            }),
+            Opt::field("epochs", "most passes over the training data", |o| {
+                &mut o.training.epochs
+            }),
+            Opt::field("batch_size", "events per gradient step", |o| {
+                &mut o.training.batch_size
+            }),
+            Opt::field("lr", "learning rate (Adam)", |o| &mut o.training.lr),
+            Opt::field(
+                "patience",
+                "epochs without a better validation loss before training stops",
+                |o| &mut o.training.patience,
+            ),
+            Opt::custom(
+                "grid",
+                "[points along z, points along the mass]",
+                "grid points of the decoded plane",
+                |o: &LatentMapOptions| {
+                    vec![
+                        Dynamic::from_int(o.grid.0 as rhai::INT),
+                        Dynamic::from_int(o.grid.1 as rhai::INT),
+                    ]
+                    .into()
+                },
+                |o, opts| {
+                    o.grid = match opts.pair("grid")? {
+                        (nz, nm)
+                            if nz >= 2.0 && nm >= 2.0 && nz.fract() == 0.0 && nm.fract() == 0.0 =>
+                        {
+                            (nz as usize, nm as usize)
+                        }
+                        _ => {
+                            return Err(opts.invalid(
+                                "grid",
+                                "give [points along z, points along the mass], whole numbers of at least 2",
+                            ));
+                        }
+                    };
+                    Ok(())
+                },
+            ),
+            Opt::field(
+                "z_range",
+                "the z range of the grid; when absent, the 0.5 % to 99.5 % quantiles of the events' z̄",
+                |o| &mut o.z_range,
+            ),
+            Opt::field(
+                "mass_range",
+                "the mass range of the grid; when absent, the 1 % to 99 % quantiles of the events' masses",
+                |o| &mut o.mass_range,
+            ),
+            Opt::session_seed(|o| &mut o.seed),
+        ],
+    )
 }
 
 #[export_module]
@@ -186,19 +247,12 @@ mod latent_vae_api {
     /// Bump hunting in latent space (Bortolato et al. 2021): `latent_vae(events, #{ ... })` trains `runs`
     /// VAEs on the jet observables and scores every event by the KL divergence of its latent
     /// posterior to the prior, averaged over the runs. The mass is never an input (a score
-    /// that knows m_jj would sculpt the spectrum the bump hunt reads). Options and defaults
-    /// (the paper's recipe): `features` (["mj1", "mj2", "tau21_1", "tau21_2", "tau32_1",
-    /// "tau32_2"], MaxAbs-scaled), `mass` ("mjj"), `latent` (1), `hidden` ([64, 64, 64]),
-    /// `activation` ("selu"), `recon_weight` (α = 5000), `beta` (1, the KL weight), `runs`
-    /// (5; the paper 20), `score` ("kl", or "latent" for |z̄|, "recon" for the
-    /// reconstruction error: what `selected` cuts on), `epochs` (at most 100), `batch_size`
-    /// (1000), `optimizer` ("adadelta", found more stable than Adam), `lr` (1.0),
-    /// `validation` (0.2), `stop_at_peak` ([5, 5]: stop once the validation KL rose 5 epochs
-    /// in a row and then fell 5, keeping the peak epoch; () to train all epochs and keep the
-    /// largest KL), `seed` (from the session). Ctrl-C stops it.
+    /// that knows m_jj would sculpt the spectrum the bump hunt reads). The defaults are the
+    /// paper's recipe, but for `runs`. Ctrl-C stops it.
     #[rhai_fn(return_raw)]
     pub fn latent_vae(ctx: NativeCallContext, events: EventSet, opts: Map) -> Out<LatentVae> {
-        let options = latent_vae_options(&ctx, opts)?;
+        let mut options = latent_vae_options().parse_in(&ctx, opts)?;
+        options.device = session_state(&ctx)?.device();
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(run_latent_vae(&events, &options, Some(&interrupt))?)
     }
@@ -317,15 +371,12 @@ mod latent_vae_api {
     }
 
     /// The latent-space characterisation of Bortolato et al. 2021 §V: `latent_map(vae, #{ ... })` freezes
-    /// the encoder of one run, trains a second decoder on (z ~ N(z̄, σ_z), m ~ N(m_jj,
-    /// 0.025 m_jj)) to reconstruct the observables, and decodes a grid over the (z, m) plane.
-    /// Options: `run` (0), `mass_resolution` (0.025), `hidden` ([64, 64, 64]), `draws` (2 per
-    /// event), `epochs` (30), `batch_size` (1000), `lr` (1e-3, Adam), `patience` (5), `grid`
-    /// ([40, 40] points along z and m), `z_range` (0.5–99.5 % of z̄), `mass_range` (1–99 % of
-    /// the masses), `seed`. Needs a one-dimensional latent space.
+    /// the encoder of run `run`, trains a second decoder on (z ~ N(z̄, σ_z), m ~ N(m_jj,
+    /// `mass_resolution` × m_jj)), `draws` per event, to reconstruct the observables, and
+    /// decodes a grid over the (z, m) plane. Needs a one-dimensional latent space.
     #[rhai_fn(return_raw)]
     pub fn latent_map(ctx: NativeCallContext, vae: LatentVae, opts: Map) -> Out<LatentMap> {
-        let options = latent_map_options(&ctx, opts)?;
+        let options = latent_map_options().parse_in(&ctx, opts)?;
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(run_latent_map(&vae, &options, Some(&interrupt))?)
     }

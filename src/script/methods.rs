@@ -2,7 +2,7 @@
 
 use rhai::plugin::*;
 
-use super::declared::{Declared, Opt};
+use super::declared::{Declared, Opt, OptionTable};
 use super::domain::Domain;
 use rhai::{Array, INT};
 
@@ -27,10 +27,15 @@ pub const DOMAIN: Domain = Domain {
         module
     },
     options: || {
-        vec![
+        let tables: Vec<Box<dyn OptionTable>> = vec![
             Box::new(cwola_options("cwola_hunt")),
             Box::new(sa_cwola_options()),
-        ]
+        ];
+        tables
+            .into_iter()
+            .chain(super::salad::tables())
+            .chain(super::anode::tables())
+            .collect()
     },
 };
 

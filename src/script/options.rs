@@ -196,8 +196,8 @@ impl<'a> Options<'a> {
     }
 
     /// The value of option `key` as the script gave it, for an option of several shapes (a
-    /// fraction or an event set, a column name or a flag); `None` when absent. Its errors
-    /// name the option through [`Self::invalid`].
+    /// fraction or an event set, a column name or a flag, `()` meaning "none"); `None` when
+    /// absent. Its errors name the option through [`Self::invalid`].
     pub fn value(&self, key: &str) -> Option<&Dynamic> {
         self.map.get(key)
     }

@@ -1,35 +1,12 @@
 //! *Rare and Different*'s built-ins (part of the `anomaly` domain):
 //! `rare_and_different(train, test, #{...})` and the methods of its result.
 
-use rhai::Map;
 use rhai::plugin::*;
 
-use crate::error::Error;
 use crate::methods::rare_and_different::{RareAndDifferent, RareAndDifferentOptions};
-use crate::nn::flow::FlowConfig;
-use crate::nn::train::TrainOptions;
-use crate::script::options::array_option;
-use crate::script::options::{Options, floats};
-use crate::script::state::session_state;
-use crate::script::values::Out;
+use crate::script::declared::{Declared, Opt, OptionTable};
+use crate::script::options::Options;
 use crate::stats::metrics::Combination;
-
-/// The keys `rare_and_different` accepts.
-const KEYS: [&str; 13] = [
-    "dims",
-    "targets",
-    "grid",
-    "hidden",
-    "epochs",
-    "flow_epochs",
-    "batch_size",
-    "lr",
-    "svdd_combination",
-    "flow_layers",
-    "flow_hidden",
-    "knots",
-    "seed",
-];
 
 /// The module of the workflow's functions and its result type.
 pub fn module() -> Module {
@@ -41,72 +18,161 @@ pub fn module() -> Module {
     module
 }
 
+/// The declared options of this module's built-ins, for the `anomaly` domain.
+pub(super) fn tables() -> Vec<Box<dyn OptionTable>> {
+    vec![Box::new(options())]
+}
+
 /// Whole numbers >= 1 from the array option `key`.
-fn counts(key: &str, opts: &mut Map) -> Out<Option<Vec<usize>>> {
-    let Some(a) = array_option("rare_and_different", key, opts.remove(key))? else {
-        return Ok(None);
-    };
-    let what = format!("option '{key}' of rare_and_different");
-    floats(&what, &a)?
+fn whole_numbers(o: &Options, key: &str) -> crate::Result<Vec<usize>> {
+    o.numbers(key)?
         .into_iter()
         .map(|v| {
             if v >= 1.0 && v.fract() == 0.0 {
                 Ok(v as usize)
             } else {
-                Err(Error::invalid(&what, format!("{v} is not a whole number >= 1")).into())
+                Err(o.invalid(key, format!("{v} is not a whole number >= 1")))
             }
         })
-        .collect::<Out<Vec<usize>>>()
-        .map(Some)
+        .collect()
 }
 
-/// `rare_and_different`'s options from a Rhai map.
-fn options(ctx: &NativeCallContext, mut opts: Map) -> Out<RareAndDifferentOptions> {
-    let d = RareAndDifferentOptions::default();
-    let dims = counts("dims", &mut opts)?;
-    let hidden = counts("hidden", &mut opts)?;
-    let targets = match array_option("rare_and_different", "targets", opts.remove("targets"))? {
-        Some(a) => Some(floats("option 'targets' of rare_and_different", &a)?),
-        None => None,
-    };
-    let o = Options::new("rare_and_different", opts, &KEYS)?;
-    let d = match o.string("grid", "default")?.as_str() {
-        "default" => d,
-        "full" => d.full_grid(),
-        other => {
-            return Err(Error::invalid(
-                "option 'grid' of rare_and_different",
-                format!("'{other}' is not a grid; allowed: \"default\" (3 x 3), \"full\" (the paper's 9 x 7)"),
-            )
-            .into());
-        }
-    };
-    let seed = o.seed_or_session(ctx)?;
-    let epochs = o.count("epochs", d.svdd_training.epochs)?;
-    let batch_size = o.count("batch_size", d.svdd_training.batch_size)?;
-    let lr = o.float("lr", d.svdd_training.lr)?;
-    let training = |t: &TrainOptions, epochs: usize| TrainOptions {
-        epochs,
-        batch_size,
-        lr,
-        ..t.clone()
-    };
-    Ok(RareAndDifferentOptions {
-        dims: dims.unwrap_or(d.dims),
-        targets: targets.unwrap_or(d.targets),
-        hidden: hidden.unwrap_or(d.hidden),
-        svdd_training: training(&d.svdd_training, epochs),
-        flow_training: training(&d.flow_training, o.count("flow_epochs", epochs)?),
-        svdd_combination: Combination::parse(&o.string("svdd_combination", "avg")?)?,
-        flow: FlowConfig {
-            layers: o.count("flow_layers", d.flow.layers)?,
-            hidden: o.count("flow_hidden", d.flow.hidden)?,
-            knots: o.count("knots", d.flow.knots)?,
-            ..d.flow
+/// The option `key`, whole numbers >= 1, held where `access` reaches.
+fn whole_numbers_opt(
+    key: &'static str,
+    doc: &'static str,
+    access: fn(&mut RareAndDifferentOptions) -> &mut Vec<usize>,
+) -> Opt<RareAndDifferentOptions> {
+    Opt::custom(
+        key,
+        "whole numbers >= 1",
+        doc,
+        move |o: &RareAndDifferentOptions| {
+            access(&mut o.clone())
+                .iter()
+                .map(|&n| Dynamic::from_int(n as rhai::INT))
+                .collect::<rhai::Array>()
+                .into()
         },
-        device: session_state(ctx)?.device(),
-        seed,
-    })
+        move |o, opts| {
+            *access(o) = whole_numbers(opts, key)?;
+            Ok(())
+        },
+    )
+}
+
+/// The declared options of `rare_and_different`.
+fn options() -> Declared<RareAndDifferentOptions> {
+    Declared::new(
+        "rare_and_different",
+        RareAndDifferentOptions::default,
+        vec![
+            Opt::custom(
+                "grid",
+                "\"default\" or \"full\"",
+                "the Deep SVDD members' (d, n) grid: \"default\" 3 x 3, \"full\" the paper's 9 x 7 = 63 networks, d in 5..233, n in 0..25; `dims` and `targets` replace it",
+                |_: &RareAndDifferentOptions| "default".into(),
+                |o, opts| {
+                    match opts.string("grid", "")?.as_str() {
+                        "default" => {}
+                        "full" => *o = o.clone().full_grid(),
+                        other => {
+                            return Err(opts.invalid(
+                                "grid",
+                                format!("'{other}' is not a grid; allowed: \"default\" (3 x 3), \"full\" (the paper's 9 x 7)"),
+                            ));
+                        }
+                    }
+                    Ok(())
+                },
+            ),
+            whole_numbers_opt(
+                "dims",
+                "output dimensions d of the Deep SVDD members",
+                |o| &mut o.dims,
+            ),
+            Opt::field(
+                "targets",
+                "target values n: a member per (d, n), its score the distance to (n, ..., n)",
+                |o: &mut RareAndDifferentOptions| &mut o.targets,
+            ),
+            whole_numbers_opt("hidden", "hidden widths of every member", |o| &mut o.hidden),
+            Opt::custom(
+                "epochs",
+                "count",
+                "most passes of every member (early stopping, the learning rate halved after 5 flat epochs) and of the flow",
+                |o: &RareAndDifferentOptions| {
+                    Dynamic::from_int(o.svdd_training.epochs as rhai::INT)
+                },
+                |o, opts| {
+                    let epochs = opts.count("epochs", 0)?;
+                    o.svdd_training.epochs = epochs;
+                    o.flow_training.epochs = epochs;
+                    Ok(())
+                },
+            ),
+            Opt::custom(
+                "flow_epochs",
+                "count",
+                "most passes of the flow; `epochs` when absent",
+                |_: &RareAndDifferentOptions| Dynamic::UNIT,
+                |o, opts| {
+                    o.flow_training.epochs = opts.count("flow_epochs", 0)?;
+                    Ok(())
+                },
+            ),
+            Opt::custom(
+                "batch_size",
+                "count",
+                "events per gradient step, of the members and the flow",
+                |o: &RareAndDifferentOptions| {
+                    Dynamic::from_int(o.svdd_training.batch_size as rhai::INT)
+                },
+                |o, opts| {
+                    let batch_size = opts.count("batch_size", 0)?;
+                    o.svdd_training.batch_size = batch_size;
+                    o.flow_training.batch_size = batch_size;
+                    Ok(())
+                },
+            ),
+            Opt::custom(
+                "lr",
+                "number",
+                "learning rate, of the members and the flow",
+                |o: &RareAndDifferentOptions| Dynamic::from_float(o.svdd_training.lr),
+                |o, opts| {
+                    let lr = opts.float("lr", 0.0)?;
+                    o.svdd_training.lr = lr;
+                    o.flow_training.lr = lr;
+                    Ok(())
+                },
+            ),
+            Opt::custom(
+                "svdd_combination",
+                &format!("one of {}", Combination::ALL.map(|c| c.name()).join(", ")),
+                "how the members' scores make the ensemble score \"svdd\"",
+                |o: &RareAndDifferentOptions| o.svdd_combination.name().into(),
+                |o, opts| {
+                    o.svdd_combination = opts.choice("svdd_combination", Combination::parse)?;
+                    Ok(())
+                },
+            ),
+            Opt::field(
+                "flow_layers",
+                "autoregressive transforms of the flow",
+                |o| &mut o.flow.layers,
+            ),
+            Opt::field(
+                "flow_hidden",
+                "units in each masked hidden layer of the flow's transforms",
+                |o| &mut o.flow.hidden,
+            ),
+            Opt::field("knots", "spline bins per dimension of the flow", |o| {
+                &mut o.flow.knots
+            }),
+            Opt::session_seed(|o| &mut o.seed),
+        ],
+    )
 }
 
 #[export_module]
@@ -128,12 +194,7 @@ mod rnd_api {
     /// (n, ..., n) = "different"), and a rational-quadratic-spline autoregressive flow on the
     /// dequantised event encoding (anomaly score 1 - s, s of eq. 7 = "rare"); scores `test`;
     /// uniformises every score on the training set; combines the members into "svdd" and that
-    /// with "flow" by AND/OR/PROD/AVG. Options: `dims` ([5, 34, 233]), `targets` ([0, 1, 10]),
-    /// `grid` ("default"; "full" = the paper's 9 x 7 = 63 networks, d in 5..233, n in 0..25),
-    /// `hidden` ([512, 256, 128]), `epochs` (20, early stopping, lr halved after 5 flat
-    /// epochs), `flow_epochs` (= epochs), `batch_size` (512), `lr` (1e-3), `svdd_combination`
-    /// ("avg"), `flow_layers` (4), `flow_hidden` (64), `knots` (8), `seed` (from the
-    /// session). Ctrl-C stops it.
+    /// with "flow" by AND/OR/PROD/AVG. Ctrl-C stops it.
     #[rhai_fn(return_raw)]
     pub fn rare_and_different(
         ctx: NativeCallContext,
@@ -141,7 +202,8 @@ mod rnd_api {
         test: EventSet,
         opts: Map,
     ) -> Out<RareAndDifferent> {
-        let o = options(&ctx, opts)?;
+        let mut o = options().parse_in(&ctx, opts)?;
+        o.device = session_state(&ctx)?.device();
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(run(&train, &test, &o, Some(&interrupt))?)
     }

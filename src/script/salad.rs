@@ -7,35 +7,7 @@ use rhai::{Dynamic, Map};
 use crate::methods::estimate::Estimate;
 use crate::methods::salad::{Closure, SaladOptions, Systematic};
 use crate::nn::layers::Activation;
-use crate::script::options::Options;
-use crate::script::options::widths;
-use crate::script::options::{feature_subset, take_efficiencies, take_window};
-use crate::script::state::session_state;
-use crate::script::values::Out;
-
-/// The keys `salad` accepts.
-const SALAD_KEYS: [&str; 20] = [
-    "mass",
-    "features",
-    "logarithm",
-    "signal_region",
-    "range",
-    "folds",
-    "dctr_members",
-    "dctr_holdout",
-    "closure_share",
-    "validation_width",
-    "dctr_hidden",
-    "dctr_epochs",
-    "hidden",
-    "activation",
-    "epochs",
-    "batch_size",
-    "lr",
-    "patience",
-    "efficiencies",
-    "seed",
-];
+use crate::script::declared::{Declared, Opt, OptionTable};
 
 /// The module of SALAD's functions and its result type.
 pub fn module() -> Module {
@@ -47,64 +19,145 @@ pub fn module() -> Module {
     module
 }
 
-/// SALAD options from a Rhai map.
-fn salad_options(ctx: &NativeCallContext, mut opts: Map) -> Out<SaladOptions> {
-    let d = SaladOptions::default();
-    let window = take_window("salad", &mut opts, &d.window)?;
-    let efficiencies = take_efficiencies("salad", &mut opts, &d.efficiencies)?;
-    let (logarithm, hidden, dctr_hidden) = (
-        opts.remove("logarithm"),
-        opts.remove("hidden"),
-        opts.remove("dctr_hidden"),
-    );
-    let o = Options::new("salad", opts, &SALAD_KEYS)?;
-    let features = &window.features;
-    let logarithm = feature_subset("salad", "logarithm", logarithm, &d.logarithm, features)?;
-    let activation = Activation::parse(&o.string("activation", "relu")?)?;
-    let network = crate::nn::mlp::MlpConfig {
-        inputs: features.len(),
-        hidden: widths("salad", hidden, &d.network.hidden)?,
-        activation,
-        ..d.network.clone()
-    };
-    let dctr_network = crate::nn::mlp::MlpConfig {
-        inputs: features.len() + 1,
-        hidden: widths("salad", dctr_hidden, &d.dctr_network.hidden)?,
-        activation,
-        ..d.dctr_network.clone()
-    };
-    let (batch_size, lr) = (
-        o.count("batch_size", d.training.batch_size)?,
-        o.float("lr", d.training.lr)?,
-    );
-    let seed = o.seed_or_session(ctx)?;
-    Ok(SaladOptions {
-        logarithm,
-        folds: o.count("folds", d.folds)?,
-        dctr_members: o.count("dctr_members", d.dctr_members)?,
-        dctr_holdout: o.float("dctr_holdout", d.dctr_holdout)?,
-        closure_share: o.float("closure_share", d.closure_share)?,
-        validation_width: o.float("validation_width", d.validation_width)?,
-        dctr_network,
-        dctr_training: crate::nn::train::TrainOptions {
-            epochs: o.count("dctr_epochs", d.dctr_training.epochs)?,
-            batch_size,
-            lr,
-            patience: Some(o.count("patience", d.dctr_training.patience.unwrap_or(3))?),
-            ..d.dctr_training.clone()
-        },
-        network,
-        training: crate::nn::train::TrainOptions {
-            epochs: o.count("epochs", d.training.epochs)?,
-            batch_size,
-            lr,
-            ..d.training.clone()
-        },
-        efficiencies,
-        window,
-        device: session_state(ctx)?.device(),
-        seed,
-    })
+/// The declared options of this module's built-ins, for the `methods` domain.
+pub(super) fn tables() -> Vec<Box<dyn OptionTable>> {
+    vec![Box::new(salad_options())]
+}
+
+/// The declared options of `salad`.
+fn salad_options() -> Declared<SaladOptions> {
+    Declared::new(
+        "salad",
+        SaladOptions::default,
+        vec![
+            Opt::field(
+                "mass",
+                "the resonant mass column",
+                |o: &mut SaladOptions| &mut o.window.mass,
+            ),
+            Opt::custom(
+                "features",
+                "strings",
+                "the networks' inputs (the DCTR networks also see the mass)",
+                |o: &SaladOptions| o.window.features.clone().into(),
+                |o, opts| {
+                    let features = opts.strings("features")?;
+                    o.network.inputs = features.len();
+                    o.dctr_network.inputs = features.len() + 1;
+                    o.logarithm = SaladOptions::default()
+                        .logarithm
+                        .into_iter()
+                        .filter(|f| features.contains(f))
+                        .collect();
+                    o.window.features = features;
+                    Ok(())
+                },
+            ),
+            Opt::field(
+                "logarithm",
+                "features the networks see as ln(1 + value); when absent, mj1 and mj2 among the features",
+                |o| &mut o.logarithm,
+            ),
+            Opt::field("signal_region", "the signal region in the mass", |o| {
+                &mut o.window.signal_region
+            }),
+            Opt::field(
+                "range",
+                "the mass range whose events outside the signal region are the sidebands",
+                |o| &mut o.window.range,
+            ),
+            Opt::field(
+                "folds",
+                "folds of the signal-region classifier's cross-validation",
+                |o| &mut o.folds,
+            ),
+            Opt::field("dctr_members", "DCTR networks averaged", |o| {
+                &mut o.dctr_members
+            }),
+            Opt::field(
+                "dctr_holdout",
+                "share of the sideband events DCTR early-stops on and does not train on",
+                |o| &mut o.dctr_holdout,
+            ),
+            Opt::field(
+                "closure_share",
+                "share of the sideband events held out of DCTR for the closure systematic",
+                |o| &mut o.closure_share,
+            ),
+            Opt::field(
+                "validation_width",
+                "width of each validation window of the interpolation test, in signal-region widths",
+                |o| &mut o.validation_width,
+            ),
+            Opt::widths(
+                "dctr_hidden",
+                "the DCTR networks' hidden layer widths",
+                |o| &mut o.dctr_network.hidden,
+            ),
+            Opt::field(
+                "dctr_epochs",
+                "the DCTR networks' passes over the sidebands",
+                |o| &mut o.dctr_training.epochs,
+            ),
+            Opt::widths(
+                "hidden",
+                "the signal-region classifiers' hidden layer widths",
+                |o| &mut o.network.hidden,
+            ),
+            Opt::custom(
+                "activation",
+                &format!("one of {}", Activation::NAMES.join(", ")),
+                "hidden layers' activation, of both the DCTR networks and the classifiers",
+                |o: &SaladOptions| o.network.activation.name().into(),
+                |o, opts| {
+                    let activation = opts.choice("activation", Activation::parse)?;
+                    o.network.activation = activation;
+                    o.dctr_network.activation = activation;
+                    Ok(())
+                },
+            ),
+            Opt::field(
+                "epochs",
+                "the signal-region classifiers' passes over the training data",
+                |o| &mut o.training.epochs,
+            ),
+            Opt::custom(
+                "batch_size",
+                "count",
+                "events per gradient step, of both the DCTR networks and the classifiers",
+                |o: &SaladOptions| Dynamic::from_int(o.training.batch_size as rhai::INT),
+                |o, opts| {
+                    let batch_size = opts.count("batch_size", 0)?;
+                    o.training.batch_size = batch_size;
+                    o.dctr_training.batch_size = batch_size;
+                    Ok(())
+                },
+            ),
+            Opt::custom(
+                "lr",
+                "number",
+                "learning rate, of both the DCTR networks and the classifiers",
+                |o: &SaladOptions| Dynamic::from_float(o.training.lr),
+                |o, opts| {
+                    let lr = opts.float("lr", 0.0)?;
+                    o.training.lr = lr;
+                    o.dctr_training.lr = lr;
+                    Ok(())
+                },
+            ),
+            Opt::field(
+                "patience",
+                "the DCTR networks' epochs without a better hold-out loss before training stops",
+                |o| &mut o.dctr_training.patience,
+            ),
+            Opt::field(
+                "efficiencies",
+                "signal-region data efficiencies at which the background estimate is tested",
+                |o| &mut o.efficiencies,
+            ),
+            Opt::session_seed(|o| &mut o.seed),
+        ],
+    )
 }
 
 /// One estimate as a Rhai map.
@@ -174,31 +227,25 @@ mod salad_api {
 
     /// SALAD (Andreassen et al. 2020): `salad(data, sim, #{ signal_region: [3300.0, 3700.0], ... })`.
     /// 1) DCTR: classifiers f(x, m) parameterised in the mass learn data (1) against background
-    /// simulation `sim` (0) in the sidebands (the rest of `range`, 2632–6000 GeV), trained on
-    /// `1 - dctr_holdout - closure_share` (0.6) of them, early-stopped on `dctr_holdout` (0.2),
-    /// `closure_share` (0.2) held out of both; w = f/(1-f) reweights the simulation to the data
-    /// and, evaluated at signal-region masses, interpolates into the signal region. 2) A
-    /// classifier g(x) learns signal-region data against the reweighted simulation (eq. 2.2),
-    /// every event scored out of sample (`folds` 5). 3) For each data efficiency of
-    /// `efficiencies` ([0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005]) the reweighted simulation
+    /// simulation `sim` (0) in the sidebands (the rest of `range`), trained on
+    /// `1 - dctr_holdout - closure_share` (0.6 by default) of them, early-stopped on
+    /// `dctr_holdout`, `closure_share` held out of both; `dctr_members` networks are averaged;
+    /// w = f/(1-f) reweights the simulation to the data and, evaluated at signal-region
+    /// masses, interpolates into the signal region. 2) A classifier g(x) learns signal-region
+    /// data against the reweighted simulation (eq. 2.2), every event scored out of sample
+    /// (`folds`). 3) For each data efficiency of `efficiencies` the reweighted simulation
     /// predicts the data passing the cut (eq. 2.4, normalised to the signal-region data):
     /// observed vs predicted ± stat. ± syst., local p-value, and predicted/observed efficiency
     /// (Andreassen et al. 2020 Fig. 9), also without reweighting. The systematic (`systematics`) is, in
     /// quadrature, the same cut's non-closure on the `closure_share` hold-out and in two
-    /// validation windows `validation_width` (0.5) signal-region widths wide beside the signal
+    /// validation windows `validation_width` signal-region widths wide beside the signal
     /// region, where a second DCTR trained only outside them reweights the simulation (the
     /// interpolation test); each non-closure ⊕ its statistical error, the larger window's.
-    /// Where the windows do not fit in `range`, no estimate gets a p-value.
-    /// Options: `mass` ("mjj"), `features` (["mj1", "mj2", "tau21_1", "tau21_2"]),
-    /// `logarithm` (features the networks see as ln(1 + value): mj1, mj2 among them),
-    /// `signal_region`, `range`, `folds`, `dctr_members` (3 networks averaged), `dctr_holdout`,
-    /// `closure_share`, `validation_width`,
-    /// `dctr_hidden` ([128, 128, 128]), `dctr_epochs` (30), `hidden` ([64, 64, 64]),
-    /// `activation` ("relu"), `epochs` (10), `batch_size` (512), `lr` (1e-3), `patience` (6,
-    /// DCTR's early stopping), `efficiencies`, `seed` (from the session). Ctrl-C stops it.
+    /// Where the windows do not fit in `range`, no estimate gets a p-value. Ctrl-C stops it.
     #[rhai_fn(return_raw)]
     pub fn salad(ctx: NativeCallContext, data: EventSet, sim: EventSet, opts: Map) -> Out<Salad> {
-        let options = salad_options(&ctx, opts)?;
+        let mut options = salad_options().parse_in(&ctx, opts)?;
+        options.device = session_state(&ctx)?.device();
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(run_salad(&data, &sim, &options, Some(&interrupt))?)
     }
