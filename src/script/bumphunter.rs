@@ -613,3 +613,61 @@ mod bumphunter_api {
         r.to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rhai::{Dynamic, Map};
+
+    fn map(pairs: &[(&str, Dynamic)]) -> Map {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn scan_steps_and_2d_widths_take_their_forms() {
+        let step = |v: Dynamic| {
+            bump_hunter_options()
+                .parse(map(&[("scan_step", v)]), &mut || 1)
+                .map(|o| o.scan.scan_step)
+        };
+        assert_eq!(step("half".into()).unwrap(), ScanStep::Half);
+        assert_eq!(step(Dynamic::from_int(3)).unwrap(), ScanStep::Bins(3));
+        assert!(
+            step("halve".into())
+                .unwrap_err()
+                .to_string()
+                .contains("\"full\"")
+        );
+        let widths = |v: Dynamic| {
+            bump_hunter_2d_options()
+                .parse(map(&[("width_min", v)]), &mut || 1)
+                .map(|o| o.width_min)
+        };
+        assert_eq!(widths(Dynamic::from_int(3)).unwrap(), (3, 3));
+        let pair: rhai::Array = vec![Dynamic::from_int(2), Dynamic::from_float(4.0)];
+        assert_eq!(widths(pair.into()).unwrap(), (2, 4));
+        let err = widths("x".into()).unwrap_err().to_string();
+        assert!(
+            err.contains("option 'width_min' of bump_hunter_2d") && err.contains("[x, y]"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn injection_options_split_into_the_scan_and_the_injection() {
+        let o = signal_injection_options()
+            .parse(
+                map(&[
+                    ("npe", Dynamic::from_int(7)),
+                    ("sigma_limit", Dynamic::from_float(3.0)),
+                ]),
+                &mut || 5,
+            )
+            .unwrap();
+        assert_eq!((o.scan.npe, o.scan.seed, o.inject.sigma_limit), (7, 5, 3.0));
+        assert_eq!(o.inject.npe_inject, InjectionOptions::default().npe_inject);
+    }
+}

@@ -689,7 +689,7 @@ mod plot_api {
             .find(|k| opts.contains_key(*k))
         {
             return Err(Error::invalid(
-                format!("option '{old}'"),
+                format!("option '{old}' of plot"),
                 "a fit's figure draws the data with Poisson error bars over the fit and a \
                  pull panel below; it no longer takes 'ratio', 'data', 'stacked', 'filled' or \
                  'density' (leave the pulls out with `pulls: false`; `plot_hists` draws a ratio \

@@ -590,3 +590,53 @@ mod samples_api {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rhai::{Dynamic, Map};
+
+    fn map(pairs: &[(&str, Dynamic)]) -> Map {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_preset_sets_the_defaults_the_other_options_override() {
+        let a = lhco_toy_options()
+            .parse(
+                map(&[("signal", Dynamic::from_int(5)), ("preset", "bb2".into())]),
+                &mut || 9,
+            )
+            .unwrap();
+        let bb2 = LhcoToyOptions::preset(Preset::Bb2);
+        assert_eq!(
+            (a.toy.signal, a.toy.variant, a.toy.seed),
+            (5, bb2.variant, 9)
+        );
+        assert_eq!(a.toy.background, bb2.background);
+    }
+
+    #[test]
+    fn jet_features_normalisation_and_the_file_only_options() {
+        let a = jet_features_options(false)
+            .parse(map(&[("normalise", false.into())]), &mut || 0)
+            .unwrap();
+        assert_eq!(a.options().nsub.r0, None);
+        assert_eq!(
+            JetFeatureArgs::default().options(),
+            JetFeatureOptions::default()
+        );
+        let err = jet_features_options(false)
+            .parse(map(&[("window", Dynamic::from_int(10))]), &mut || 0)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unknown option"), "{err}");
+        let a = jet_features_options(true)
+            .parse(map(&[("window", Dynamic::from_int(10))]), &mut || 0)
+            .unwrap();
+        assert_eq!(a.options().window, 10);
+    }
+}
