@@ -4,76 +4,290 @@
 
 use rhai::plugin::*;
 
+use super::declared::{Choice, Declared, Opt, OptionTable};
+use super::options::Options;
 use super::values::Out;
+use crate::stats::bumphunter::{
+    BumpHunter2DOptions, BumpHunterOptions, InjectionOptions, Mode, ScanStep,
+};
 
 /// The BumpHunter built-ins, for the `stats` domain's module.
 pub fn module() -> rhai::Module {
     exported_module!(bumphunter_api)
 }
 
+impl Choice for Mode {
+    fn names() -> Vec<&'static str> {
+        vec!["excess", "deficit"]
+    }
+    fn name(&self) -> &'static str {
+        match self {
+            Mode::Excess => "excess",
+            Mode::Deficit => "deficit",
+        }
+    }
+    fn parse(name: &str) -> crate::Result<Self> {
+        Mode::parse(name)
+    }
+}
+
+/// The options of a 1D BumpHunter scan.
+fn scan_opts() -> Vec<Opt<BumpHunterOptions>> {
+    vec![
+        Opt::choice(
+            "mode",
+            "the bump sought: more data than reference, or less",
+            |o: &mut BumpHunterOptions| &mut o.mode,
+        ),
+        Opt::field("width_min", "smallest window width, in bins", |o| {
+            &mut o.width_min
+        }),
+        Opt::field(
+            "width_max",
+            "largest window width, in bins; half the number of bins when absent",
+            |o| &mut o.width_max,
+        ),
+        Opt::field("width_step", "step between window widths, in bins", |o| {
+            &mut o.width_step
+        }),
+        Opt::custom(
+            "scan_step",
+            "count, \"full\" or \"half\"",
+            "step between window positions: bins, the window's width or half of it",
+            |o: &BumpHunterOptions| match o.scan_step {
+                ScanStep::Bins(n) => Dynamic::from_int(n as rhai::INT),
+                ScanStep::Full => "full".into(),
+                ScanStep::Half => "half".into(),
+            },
+            |o, opts| {
+                o.scan_step = match opts.string("scan_step", "") {
+                    Ok(name) => match name.as_str() {
+                        "full" => ScanStep::Full,
+                        "half" => ScanStep::Half,
+                        other => {
+                            return Err(opts.invalid(
+                                "scan_step",
+                                format!("'{other}': use a number of bins, \"full\" or \"half\""),
+                            ));
+                        }
+                    },
+                    Err(_) => ScanStep::Bins(opts.count("scan_step", 0)?),
+                };
+                Ok(())
+            },
+        ),
+        Opt::field("npe", "pseudo-experiments giving the global p-value", |o| {
+            &mut o.npe
+        }),
+        Opt::session_seed(|o| &mut o.seed),
+        Opt::field(
+            "use_sideband",
+            "normalise the reference in each window to the data outside it (pyBumpHunter's use_sideband)",
+            |o| &mut o.use_sideband,
+        ),
+        Opt::field(
+            "sideband_width",
+            "bins left out at each end of the scan range with use_sideband",
+            |o| &mut o.sideband_width,
+        ),
+    ]
+}
+
+/// The options of `bump_hunter`: a scan's, and whether a fitted reference is refitted.
+#[derive(Clone, Debug)]
+struct BumpOptions {
+    scan: BumpHunterOptions,
+    refit: bool,
+}
+
+impl Default for BumpOptions {
+    fn default() -> Self {
+        Self {
+            scan: BumpHunterOptions::default(),
+            refit: true,
+        }
+    }
+}
+
+/// The declared options of `bump_hunter`.
+fn bump_hunter_options() -> Declared<BumpOptions> {
+    Declared::new(
+        "bump_hunter",
+        BumpOptions::default,
+        scan_opts()
+            .into_iter()
+            .map(|o| o.lift(|b: &mut BumpOptions| &mut b.scan))
+            .chain([Opt::field(
+                "refit",
+                "with a fit or family as the reference: refit it in every pseudo-experiment; false uses its fixed prediction",
+                |b: &mut BumpOptions| &mut b.refit,
+            )])
+            .collect(),
+    )
+}
+
+/// The options of `signal_injection`: a scan's and the injection's.
+#[derive(Clone, Debug, Default)]
+struct InjectOptions {
+    scan: BumpHunterOptions,
+    inject: InjectionOptions,
+}
+
+/// The declared options of `signal_injection`.
+fn signal_injection_options() -> Declared<InjectOptions> {
+    Declared::new(
+        "signal_injection",
+        InjectOptions::default,
+        scan_opts()
+            .into_iter()
+            .map(|o| o.lift(|i: &mut InjectOptions| &mut i.scan))
+            .chain(
+                [
+                    Opt::field(
+                        "signal_exp",
+                        "expected signal events at strength 1; the template's total when absent",
+                        |i: &mut InjectionOptions| &mut i.signal_exp,
+                    ),
+                    Opt::field(
+                        "strengths",
+                        "signal strengths tried in order; 0.1, 0.2, ..., 1, 2, ..., 10, 20, ..., 100 when absent",
+                        |i| &mut i.strengths,
+                    ),
+                    Opt::field(
+                        "sigma_limit",
+                        "stop at the first strength whose median global significance reaches this",
+                        |i| &mut i.sigma_limit,
+                    ),
+                    Opt::field(
+                        "npe_background",
+                        "background-only pseudo-experiments for the test statistic's distribution",
+                        |i| &mut i.npe_background,
+                    ),
+                    Opt::field("npe_inject", "pseudo-experiments per strength", |i| {
+                        &mut i.npe_inject
+                    }),
+                ]
+                .into_iter()
+                .map(|o| o.lift(|i: &mut InjectOptions| &mut i.inject)),
+            )
+            .collect(),
+    )
+}
+
+/// The widths `(x, y)` of option `key`: a number for both axes, or `[x, y]`.
+fn width_pair(o: &Options, key: &str) -> crate::Result<(usize, usize)> {
+    let array_error = match o.numbers(key) {
+        Ok(a) => {
+            return match a.as_slice() {
+                [x, y] if *x >= 1.0 && *y >= 1.0 => Ok((*x as usize, *y as usize)),
+                _ => Err(o.invalid(key, "give [x, y] with two positive widths")),
+            };
+        }
+        Err(e) => e,
+    };
+    match o.count(key, 0) {
+        Ok(n) => Ok((n, n)),
+        Err(crate::Error::InvalidArgument { problem, .. }) if problem.ends_with("not array") => {
+            Err(array_error)
+        }
+        Err(crate::Error::InvalidArgument { problem, .. }) if problem.starts_with("must be") => {
+            Err(o.invalid(key, problem.replacen("an integer", "a number or [x, y]", 1)))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// The 2D option `key` holding widths per axis where `access` reaches.
+fn widths_2d(
+    key: &'static str,
+    doc: &'static str,
+    access: fn(&mut BumpHunter2DOptions) -> &mut (usize, usize),
+) -> Opt<BumpHunter2DOptions> {
+    Opt::custom(
+        key,
+        "count or [x, y]",
+        doc,
+        move |o: &BumpHunter2DOptions| {
+            let (x, y) = *access(&mut o.clone());
+            vec![
+                Dynamic::from_int(x as rhai::INT),
+                Dynamic::from_int(y as rhai::INT),
+            ]
+            .into()
+        },
+        move |o, opts| {
+            *access(o) = width_pair(opts, key)?;
+            Ok(())
+        },
+    )
+}
+
+/// The declared options of `bump_hunter_2d`.
+fn bump_hunter_2d_options() -> Declared<BumpHunter2DOptions> {
+    Declared::new(
+        "bump_hunter_2d",
+        BumpHunter2DOptions::default,
+        vec![
+            Opt::choice(
+                "mode",
+                "the bump sought: more data than reference, or less",
+                |o: &mut BumpHunter2DOptions| &mut o.mode,
+            ),
+            widths_2d("width_min", "smallest window widths, in bins", |o| {
+                &mut o.width_min
+            }),
+            Opt::custom(
+                "width_max",
+                "count or [x, y]",
+                "largest window widths, in bins; half the bins on each axis when absent",
+                |_| Dynamic::UNIT,
+                |o: &mut BumpHunter2DOptions, opts| {
+                    o.width_max = Some(width_pair(opts, "width_max")?);
+                    Ok(())
+                },
+            ),
+            widths_2d("width_step", "steps between window widths, in bins", |o| {
+                &mut o.width_step
+            }),
+            widths_2d(
+                "scan_step",
+                "steps between window positions, in bins",
+                |o| &mut o.scan_step,
+            ),
+            Opt::field("npe", "pseudo-experiments giving the global p-value", |o| {
+                &mut o.npe
+            }),
+            Opt::session_seed(|o| &mut o.seed),
+        ],
+    )
+}
+
+/// The declared options of the BumpHunter built-ins, for the `stats` domain.
+pub(super) fn tables() -> Vec<Box<dyn OptionTable>> {
+    vec![
+        Box::new(bump_hunter_options()),
+        Box::new(bump_hunter_2d_options()),
+        Box::new(signal_injection_options()),
+    ]
+}
+
 /// BumpHunter options from a Rhai map; the seed defaults to a fresh session stream. With
-/// `fitted` (the reference is a fit) the map may also hold `refit` (default true), returned
-/// beside the options.
+/// `fitted` (the reference is a fit) the map may also hold `refit`, returned beside the
+/// options.
 fn bump_options(
     ctx: &NativeCallContext,
     opts: rhai::Map,
     fitted: bool,
-) -> Out<(crate::stats::bumphunter::BumpHunterOptions, bool)> {
-    use crate::stats::bumphunter::{BumpHunterOptions, Mode, ScanStep};
-    let mut allowed = vec![
-        "mode",
-        "width_min",
-        "width_max",
-        "width_step",
-        "scan_step",
-        "npe",
-        "seed",
-        "use_sideband",
-        "sideband_width",
-    ];
-    if fitted {
-        allowed.push("refit");
-    } else if opts.contains_key("refit") {
+) -> Out<(BumpHunterOptions, bool)> {
+    if !fitted && opts.contains_key("refit") {
         return Err(crate::Error::invalid(
             "option 'refit' of bump_hunter",
             "refitting needs the fit itself, not a histogram: pass the DijetFit or FitFamily as the reference, e.g. bump_hunter(data, fit_dijet(data), #{ refit: true })",
         )
         .into());
     }
-    let step = opts.get("scan_step").cloned();
-    let o = super::options::Options::new("bump_hunter", opts, &allowed)?;
-    let defaults = BumpHunterOptions::default();
-    let scan_step = match step {
-        None => defaults.scan_step,
-        Some(v) if v.is_string() => match v.into_string().unwrap_or_default().as_str() {
-            "full" => ScanStep::Full,
-            "half" => ScanStep::Half,
-            other => {
-                return Err(crate::Error::invalid(
-                    "option 'scan_step' of bump_hunter",
-                    format!("'{other}': use a number of bins, \"full\" or \"half\""),
-                )
-                .into());
-            }
-        },
-        Some(_) => ScanStep::Bins(o.count("scan_step", 1)?),
-    };
-    let options = BumpHunterOptions {
-        mode: Mode::parse(&o.string("mode", "excess")?)?,
-        width_min: o.count("width_min", defaults.width_min)?,
-        width_max: if o.has("width_max") {
-            Some(o.count("width_max", 0)?)
-        } else {
-            None
-        },
-        width_step: o.count("width_step", defaults.width_step)?,
-        scan_step,
-        npe: o.count("npe", defaults.npe)?,
-        seed: o.seed_or_session(ctx)?,
-        use_sideband: o.flag("use_sideband", false)?,
-        sideband_width: o.count("sideband_width", 0)?,
-    };
-    Ok((options, o.flag("refit", true)?))
+    let BumpOptions { scan, refit } = bump_hunter_options().parse_in(ctx, opts)?;
+    Ok((scan, refit))
 }
 
 /// BumpHunter against `fit`, the background fitted to `data` with the settings `model` (a
@@ -107,20 +321,19 @@ fn bump_hunter_fitted(
 mod bumphunter_api {
     use rhai::{Array, FLOAT, INT, Map};
 
-    use super::{bump_hunter_fitted, bump_options};
-    use crate::error::Error;
-    use crate::script::options::{Options, floats};
+    use super::{
+        bump_hunter_2d_options, bump_hunter_fitted, bump_options, signal_injection_options,
+    };
     use crate::script::state::session_state;
     use crate::script::values::{Out, array, save_json};
     use crate::stats::bumphunter::{
-        self, BackgroundModel, BumpHunter2DOptions, BumpHunter2DResult, BumpHunterResult,
-        InjectionOptions, InjectionResult, Mode,
+        self, BackgroundModel, BumpHunter2DResult, BumpHunterResult, InjectionResult,
     };
     use crate::stats::fit::{DijetFit, FitFamily};
     use crate::stats::hist::{Hist1D, Hist2D};
 
-    /// BumpHunter with pyBumpHunter's defaults (excess, widths 2 to half the bins, 10 000
-    /// pseudo-experiments, seed from the session). See `bump_hunter(data, reference, opts)`.
+    /// BumpHunter with the default options (pyBumpHunter's but `npe`; the seed from the
+    /// session). See `bump_hunter(data, reference, opts)`.
     #[rhai_fn(name = "bump_hunter", return_raw)]
     pub fn bump_hunter_default(
         ctx: NativeCallContext,
@@ -133,8 +346,7 @@ mod bumphunter_api {
     /// BumpHunter as pyBumpHunter 0.5 defines it: windows of `width_min`..`width_max` bins
     /// (step `width_step`) slide by `scan_step` (bins, "full" or "half") over `data`; the
     /// most significant window against `reference` (same binning, used as given) is the bump;
-    /// `npe` pseudo-experiments (10 000) give its global p-value. Options also: `mode`
-    /// ("excess"/"deficit"), `seed`, `use_sideband`, `sideband_width`. Ctrl-C stops it. For a
+    /// `npe` pseudo-experiments give its global p-value. Ctrl-C stops it. For a
     /// reference fitted to the same data, pass the fit (`fit_dijet`, `fit_family`) instead of
     /// its prediction to refit it in every pseudo-experiment: `bump_hunter(data, fit, opts)`.
     #[rhai_fn(return_raw)]
@@ -167,7 +379,7 @@ mod bumphunter_api {
 
     /// BumpHunter against `fit`, a background fitted to `data` (`fit_dijet(data, ...)`): the
     /// reference is the fit's prediction in the bins of its range (no window is scanned
-    /// outside it). `refit` (default true): every pseudo-experiment is drawn from the
+    /// outside it). With `refit`, every pseudo-experiment is drawn from the
     /// prediction, the same fit (function, range, exclude, sqrt_s; max_iterations 200) is
     /// redone on it and its scan is taken against its own refit, so the global p-value
     /// accounts for the fit following the data (plain pseudo-experiments of a fitted
@@ -199,7 +411,7 @@ mod bumphunter_api {
 
     /// BumpHunter against `family`, the nested selection fitted to `data`
     /// (`fit_family(data, ...)`): the reference is the chosen fit's prediction in its range.
-    /// `refit` (default true): every pseudo-experiment redoes the whole selection (the same
+    /// With `refit`, every pseudo-experiment redoes the whole selection (the same
     /// functions, threshold, range, exclude, sqrt_s) and is scanned against the function it
     /// chooses; `.refit.chosen` counts the choices. Otherwise as for
     /// `bump_hunter(data, fit, opts)`.
@@ -214,8 +426,8 @@ mod bumphunter_api {
         bump_hunter_fitted(&ctx, &data, family.chosen_fit(), model, opts)
     }
 
-    /// BumpHunter on 2D histograms: rectangular windows of all width pairs. Options: `mode`,
-    /// `width_min`, `width_max` (numbers or `[x, y]`), `npe`, `seed`.
+    /// BumpHunter on 2D histograms: rectangular windows of all width pairs; each width
+    /// option is a number (both axes) or `[x, y]`. Ctrl-C stops it.
     #[rhai_fn(return_raw)]
     pub fn bump_hunter_2d(
         ctx: NativeCallContext,
@@ -223,61 +435,7 @@ mod bumphunter_api {
         reference: Hist2D,
         opts: Map,
     ) -> Out<BumpHunter2DResult> {
-        let pair = |key: &str, default: (usize, usize)| -> Out<(usize, usize)> {
-            match opts.get(key) {
-                None => Ok(default),
-                Some(v) if v.is_array() => {
-                    let a = floats(key, &v.clone().into_array().unwrap_or_default())?;
-                    match a.as_slice() {
-                        [x, y] if *x >= 1.0 && *y >= 1.0 => Ok((*x as usize, *y as usize)),
-                        _ => {
-                            Err(Error::invalid(key, "give [x, y] with two positive widths").into())
-                        }
-                    }
-                }
-                Some(v) => {
-                    let n = v.as_int().map_err(|t| {
-                        Error::invalid(key, format!("must be a number or [x, y], not {t}"))
-                    })?;
-                    let n =
-                        usize::try_from(n).map_err(|_| Error::invalid(key, "must be positive"))?;
-                    Ok((n, n))
-                }
-            }
-        };
-        let defaults = BumpHunter2DOptions::default();
-        let (width_min, width_step) = (
-            pair("width_min", defaults.width_min)?,
-            pair("width_step", defaults.width_step)?,
-        );
-        let width_max = if opts.contains_key("width_max") {
-            Some(pair("width_max", (1, 1))?)
-        } else {
-            None
-        };
-        let scan_step = pair("scan_step", defaults.scan_step)?;
-        let o = Options::new(
-            "bump_hunter_2d",
-            opts.clone(),
-            &[
-                "mode",
-                "width_min",
-                "width_max",
-                "width_step",
-                "scan_step",
-                "npe",
-                "seed",
-            ],
-        )?;
-        let options = BumpHunter2DOptions {
-            mode: Mode::parse(&o.string("mode", "excess")?)?,
-            width_min,
-            width_max,
-            width_step,
-            scan_step,
-            npe: o.count("npe", defaults.npe)?,
-            seed: o.seed_or_session(&ctx)?,
-        };
+        let options = bump_hunter_2d_options().parse_in(&ctx, opts)?;
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(bumphunter::bump_hunter_2d(
             &data,
@@ -289,9 +447,8 @@ mod bumphunter_api {
 
     /// The signal strength BumpHunter needs for a global significance: pseudo-experiments of
     /// `reference` + strength x `signal` (a template histogram) for strengths 0.1, 0.2, ...,
-    /// 1, 2, ... until the median reaches `sigma_limit`. Options: the bump_hunter scan options
-    /// plus `signal_exp` (events at strength 1; default the template total), `strengths`,
-    /// `sigma_limit` (5), `npe_background` (10 000), `npe_inject` (1 000).
+    /// 1, 2, ... until the median global significance reaches `sigma_limit`. Takes the scan
+    /// options of `bump_hunter(data, reference, opts)` and the injection's.
     #[rhai_fn(return_raw)]
     pub fn signal_injection(
         ctx: NativeCallContext,
@@ -299,34 +456,10 @@ mod bumphunter_api {
         signal: Hist1D,
         opts: Map,
     ) -> Out<InjectionResult> {
-        let injection_keys = [
-            "signal_exp",
-            "strengths",
-            "sigma_limit",
-            "npe_background",
-            "npe_inject",
-        ];
-        let (inject_map, scan_map): (Map, Map) = opts
-            .into_iter()
-            .partition(|(k, _)| injection_keys.contains(&k.as_str()));
-        let (options, _) = bump_options(&ctx, scan_map, false)?;
-        let strengths = inject_map
-            .get("strengths")
-            .map(|v| floats("strengths", &v.clone().into_array().unwrap_or_default()))
-            .transpose()?;
-        let o = Options::new("signal_injection", inject_map, &injection_keys)?;
-        let defaults = InjectionOptions::default();
-        let inject = InjectionOptions {
-            signal_exp: if o.has("signal_exp") {
-                Some(o.float("signal_exp", 0.0)?)
-            } else {
-                None
-            },
-            strengths,
-            sigma_limit: o.float("sigma_limit", defaults.sigma_limit)?,
-            npe_background: o.count("npe_background", defaults.npe_background)?,
-            npe_inject: o.count("npe_inject", defaults.npe_inject)?,
-        };
+        let super::InjectOptions {
+            scan: options,
+            inject,
+        } = signal_injection_options().parse_in(&ctx, opts)?;
         let interrupt = session_state(&ctx)?.interrupt.clone();
         Ok(bumphunter::signal_injection(
             &reference,
@@ -478,5 +611,63 @@ mod bumphunter_api {
     #[rhai_fn(global, name = "to_string", pure)]
     pub fn injection_to_string(r: &mut InjectionResult) -> String {
         r.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rhai::{Dynamic, Map};
+
+    fn map(pairs: &[(&str, Dynamic)]) -> Map {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).into(), v.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn scan_steps_and_2d_widths_take_their_forms() {
+        let step = |v: Dynamic| {
+            bump_hunter_options()
+                .parse(map(&[("scan_step", v)]), &mut || 1)
+                .map(|o| o.scan.scan_step)
+        };
+        assert_eq!(step("half".into()).unwrap(), ScanStep::Half);
+        assert_eq!(step(Dynamic::from_int(3)).unwrap(), ScanStep::Bins(3));
+        assert!(
+            step("halve".into())
+                .unwrap_err()
+                .to_string()
+                .contains("\"full\"")
+        );
+        let widths = |v: Dynamic| {
+            bump_hunter_2d_options()
+                .parse(map(&[("width_min", v)]), &mut || 1)
+                .map(|o| o.width_min)
+        };
+        assert_eq!(widths(Dynamic::from_int(3)).unwrap(), (3, 3));
+        let pair: rhai::Array = vec![Dynamic::from_int(2), Dynamic::from_float(4.0)];
+        assert_eq!(widths(pair.into()).unwrap(), (2, 4));
+        let err = widths("x".into()).unwrap_err().to_string();
+        assert!(
+            err.contains("option 'width_min' of bump_hunter_2d") && err.contains("[x, y]"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn injection_options_split_into_the_scan_and_the_injection() {
+        let o = signal_injection_options()
+            .parse(
+                map(&[
+                    ("npe", Dynamic::from_int(7)),
+                    ("sigma_limit", Dynamic::from_float(3.0)),
+                ]),
+                &mut || 5,
+            )
+            .unwrap();
+        assert_eq!((o.scan.npe, o.scan.seed, o.inject.sigma_limit), (7, 5, 3.0));
+        assert_eq!(o.inject.npe_inject, InjectionOptions::default().npe_inject);
     }
 }

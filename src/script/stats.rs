@@ -2,13 +2,16 @@
 
 use rhai::plugin::*;
 
+use super::declared::{Declared, Opt, OptionTable};
 use super::domain::Domain;
+use crate::error::Error;
+use crate::stats::fit::{FamilyOptions, FitOptions, Function};
 
 /// The `stats` domain.
 pub const DOMAIN: Domain = Domain {
     name: "stats",
     about: "histograms, the background fits (dijet family, UA2, nested selection), p-values and significances, BumpHunter with the look-elsewhere effect",
-    options: Vec::new,
+    options: tables,
     module: || {
         use crate::stats::bumphunter::{BumpHunter2DResult, BumpHunterResult, InjectionResult};
         use crate::stats::hist::{Hist1D, Hist2D};
@@ -50,67 +53,118 @@ pub const DOMAIN: Domain = Domain {
     },
 };
 
-use super::values::Out;
-
-/// The fit options of the built-in `builtin` from a Rhai map: `range` and `exclude`
-/// ([lo, hi]), `sqrt_s`, `max_iterations` and `function` (a name), each where `allowed`
-/// lists it; returns them with the map's other options, checked against `allowed`.
-fn fit_options<'a>(
-    builtin: &'a str,
-    opts: rhai::Map,
-    allowed: &[&str],
-) -> Out<(crate::stats::fit::FitOptions, super::options::Options<'a>)> {
-    use crate::stats::fit::{FitOptions, Function};
-    let mut opts = opts;
-    let mut window = |key: &str| {
-        opts.remove(key)
-            .map(|v| {
-                super::options::number_pair(&format!("option '{key}' of {builtin}"), v, "[lo, hi]")
-            })
-            .transpose()
-    };
-    let (range, exclude) = (window("range")?, window("exclude")?);
-    let o = super::options::Options::new(builtin, opts, allowed)?;
-    let d = FitOptions::default();
-    let function = match o.optional_string("function")? {
-        None => d.function,
-        Some(name) => Function::parse(&name, &format!("option 'function' of {builtin}"))?,
-    };
-    let options = FitOptions {
-        function,
-        sqrt_s: o.float("sqrt_s", d.sqrt_s)?,
-        range,
-        exclude,
-        max_iterations: o.count("max_iterations", d.max_iterations)?,
-    };
-    Ok((options, o))
+/// The options of a fit but its function: `range`, `exclude`, `sqrt_s`, `max_iterations`.
+fn fit_window_opts() -> Vec<Opt<FitOptions>> {
+    vec![
+        Opt::field(
+            "range",
+            "only bins whose centre lies inside are fitted; every bin when absent",
+            |o: &mut FitOptions| &mut o.range,
+        ),
+        Opt::field(
+            "exclude",
+            "bins whose centre lies inside are left out (e.g. the signal region); none when absent",
+            |o| &mut o.exclude,
+        ),
+        Opt::field(
+            "sqrt_s",
+            "the collision energy, in the histogram's units: the fit is in y = m/sqrt_s",
+            |o| &mut o.sqrt_s,
+        ),
+        Opt::field(
+            "max_iterations",
+            "the most Newton iterations before the fit reports non-convergence",
+            |o| &mut o.max_iterations,
+        ),
+    ]
 }
 
-/// A list of fit-function names (an option named `what`) as functions.
-pub(super) fn functions_option(
-    what: &str,
-    value: rhai::Dynamic,
-) -> crate::Result<Vec<crate::stats::fit::Function>> {
-    let names = value.into_array().map_err(|t| {
-        crate::error::Error::invalid(what, format!("must be an array of names, not {t}"))
-    })?;
-    super::options::strings(what, &names)?
-        .iter()
-        .map(|name| crate::stats::fit::Function::parse(name, what))
-        .collect()
+/// The declared options of `fit_dijet`.
+fn fit_dijet_options() -> Declared<FitOptions> {
+    Declared::new(
+        "fit_dijet",
+        FitOptions::default,
+        vec![Opt::choice(
+            "function",
+            "the function fitted (see the doc above)",
+            |o: &mut FitOptions| &mut o.function,
+        )],
+    )
+    .with(fit_window_opts())
+}
+
+/// The declared options of `fit_family`.
+fn fit_family_options() -> Declared<FamilyOptions> {
+    Declared::new(
+        "fit_family",
+        FamilyOptions::default,
+        vec![
+            Opt::custom(
+                "functions",
+                &format!(
+                    "strings among {}",
+                    Function::ALL.map(Function::name).join(", ")
+                ),
+                "the functions fitted; \"ua2\" is fitted beside the nested chain and never chosen",
+                |o: &FamilyOptions| {
+                    o.functions
+                        .iter()
+                        .map(|f| rhai::Dynamic::from(f.name().to_string()))
+                        .collect::<rhai::Array>()
+                        .into()
+                },
+                |o, opts| {
+                    let what = "option 'functions' of fit_family";
+                    let names = opts.strings("functions").map_err(|e| match e {
+                        Error::InvalidArgument { problem, .. } => opts.invalid(
+                            "functions",
+                            problem.replacen("an array", "an array of names", 1),
+                        ),
+                        other => other,
+                    })?;
+                    o.functions = names
+                        .iter()
+                        .map(|name| Function::parse(name, what))
+                        .collect::<crate::Result<_>>()?;
+                    Ok(())
+                },
+            ),
+            Opt::field(
+                "threshold",
+                "the Wilks p-value below which the next larger function is taken",
+                |o| &mut o.threshold,
+            ),
+        ],
+    )
+    .with(
+        fit_window_opts()
+            .into_iter()
+            .map(|o| o.lift(|f: &mut FamilyOptions| &mut f.fit))
+            .collect(),
+    )
+}
+
+/// The declared options of the `stats` domain's built-ins, BumpHunter's included.
+fn tables() -> Vec<Box<dyn OptionTable>> {
+    let mut tables: Vec<Box<dyn OptionTable>> = vec![
+        Box::new(fit_dijet_options()),
+        Box::new(fit_family_options()),
+    ];
+    tables.extend(super::bumphunter::tables());
+    tables
 }
 
 #[export_module]
 mod stats_api {
     use rhai::{Array, FLOAT, INT, Map};
 
-    use super::{fit_options, functions_option};
+    use super::{fit_dijet_options, fit_family_options};
     use crate::data::EventSet;
     use crate::error::Error;
     use crate::script::options::floats;
     use crate::script::values::{Out, array, save_json};
     use crate::stats::calibration::{self, NullCalibration};
-    use crate::stats::fit::{DijetFit, FamilyOptions, FitFamily, Function, WilksStep};
+    use crate::stats::fit::{DijetFit, FitFamily, Function, WilksStep};
     use crate::stats::hist::{Hist1D, Hist2D};
     use crate::stats::special;
 
@@ -440,30 +494,25 @@ mod stats_api {
         c.to_string()
     }
 
-    /// The dijet function (4 parameters, LHC Olympics 2020 eq. 4.3) fitted to `h` with defaults
-    /// (sqrt_s 13000). See `fit_dijet(h, opts)`.
+    /// The dijet function (4 parameters, LHC Olympics 2020 eq. 4.3) fitted to `h` with the
+    /// default options. See `fit_dijet(h, opts)`.
     #[rhai_fn(name = "fit_dijet", return_raw)]
     pub fn fit_dijet_default(h: Hist1D) -> Out<DijetFit> {
         fit_dijet(h, Map::new())
     }
 
     /// Fits a background function of y = m/sqrt_s to the histogram by a binned Poisson
-    /// likelihood. `function`: "dijet4" (default, LHC Olympics 2020 eq. 4.3: p0 (1-y)^p1 /
+    /// likelihood. `function`: "dijet4" (LHC Olympics 2020 eq. 4.3: p0 (1-y)^p1 /
     /// y^(p2 + p3 ln y)), "dijet3" (p3 = 0), "dijet5" (adds p4 ln^2 y to the exponent) or
-    /// "ua2" (p0 y^-p1 exp(-p2 y - p3 y^2)). Other options: `range` ([lo, hi]: only bins whose
-    /// centre lies inside are fitted), `exclude` ([lo, hi]: bins whose centre lies inside are
-    /// left out, e.g. the signal region), `sqrt_s` (13000), `max_iterations` (200). Start the
-    /// binning or the range above the trigger turn-on. A fit that does not converge is an
-    /// error. See docs/fits.md.
+    /// "ua2" (p0 y^-p1 exp(-p2 y - p3 y^2)). Start the binning or the `range` above the
+    /// trigger turn-on. A fit that does not converge is an error. See docs/fits.md.
     #[rhai_fn(return_raw)]
     pub fn fit_dijet(h: Hist1D, opts: Map) -> Out<DijetFit> {
-        let keys = ["function", "range", "exclude", "sqrt_s", "max_iterations"];
-        let (options, _) = fit_options("fit_dijet", opts, &keys)?;
+        let options = fit_dijet_options().parse(opts, &mut || 0)?;
         Ok(crate::stats::fit::fit_dijet_hist(&h, &options)?)
     }
 
-    /// The nested selection with defaults: dijet3, dijet4, dijet5 by Wilks' test at 0.05.
-    /// See `fit_family(h, opts)`.
+    /// The nested selection with the default options. See `fit_family(h, opts)`.
     #[rhai_fn(name = "fit_family", return_raw)]
     pub fn fit_family_default(h: Hist1D) -> Out<FitFamily> {
         fit_family(h, Map::new())
@@ -472,32 +521,12 @@ mod stats_api {
     /// Fits the nested dijet functions to `h` and chooses among them as the ATLAS dijet
     /// searches do: from the smallest, take the next larger function while Wilks' test
     /// (2 dlnL, chi2 with 1 dof per added parameter) gives a p-value below `threshold`.
-    /// Options: `functions` (["dijet3", "dijet4", "dijet5"]; "ua2" is fitted beside the chain
-    /// and never chosen), `threshold` (0.05), and `range`, `exclude`, `sqrt_s`,
-    /// `max_iterations` as for `fit_dijet`. A function that fails is reported, not raised.
+    /// `range`, `exclude`, `sqrt_s` and `max_iterations` are as for `fit_dijet`. A function
+    /// that fails is reported, not raised.
     /// `.chosen` is the chosen fit; `.predict(lo, hi)` adds the function-choice uncertainty.
     #[rhai_fn(return_raw)]
     pub fn fit_family(h: Hist1D, opts: Map) -> Out<FitFamily> {
-        let mut opts = opts;
-        let functions = opts
-            .remove("functions")
-            .map(|v| functions_option("option 'functions' of fit_family", v))
-            .transpose()?;
-        let keys = [
-            "functions",
-            "threshold",
-            "range",
-            "exclude",
-            "sqrt_s",
-            "max_iterations",
-        ];
-        let (fit, o) = fit_options("fit_family", opts, &keys)?;
-        let d = FamilyOptions::default();
-        let options = FamilyOptions {
-            functions: functions.unwrap_or(d.functions),
-            threshold: o.float("threshold", d.threshold)?,
-            fit,
-        };
+        let options = fit_family_options().parse(opts, &mut || 0)?;
         Ok(crate::stats::fit::fit_family_hist(&h, &options)?)
     }
 
