@@ -4,7 +4,7 @@
 //! domain module is documented (`help`) and completable with no extra step: its Rust doc
 //! comment is its help text.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use rhai::{Engine, Module, Shared};
 use serde::Deserialize;
@@ -73,9 +73,13 @@ pub struct DomainDoc {
 pub struct Catalog {
     domains: Vec<DomainDoc>,
     language: Vec<FnDoc>,
-    /// Per built-in taking an options map, its declared options table.
-    options: std::collections::BTreeMap<String, String>,
+    /// Per built-in taking an options map, its declared options tables.
+    options: OptionTables,
 }
+
+/// Per built-in name, its options tables, each with the receiver type it belongs to where
+/// the name's methods on different types take different options.
+type OptionTables = BTreeMap<String, Vec<(Option<String>, String)>>;
 
 /// Conversions every type has (`print` uses them); `help("to_string")` lists them, the index
 /// does not.
@@ -101,8 +105,13 @@ impl Catalog {
         let options = domains
             .iter()
             .flat_map(|(domain, _)| (domain.options)())
-            .map(|table| (table.function().to_string(), table.table()))
-            .collect();
+            .fold(BTreeMap::new(), |mut tables: OptionTables, table| {
+                tables
+                    .entry(table.function().to_string())
+                    .or_default()
+                    .push((table.receiver().map(String::from), table.table()));
+                tables
+            });
         let domains = domains
             .iter()
             .map(|(domain, module)| {
@@ -236,8 +245,11 @@ impl Catalog {
                 last_doc = Some(&f.doc);
             }
         }
-        if let Some(table) = self.options.get(name) {
-            out.push('\n');
+        for (receiver, table) in self.options.get(name).into_iter().flatten() {
+            match receiver {
+                None => out.push_str("\n    Options:\n"),
+                Some(r) => out.push_str(&format!("\n    Options on {r}:\n")),
+            }
             for line in table.lines() {
                 out.push_str("    ");
                 out.push_str(line);

@@ -375,6 +375,7 @@ impl<T: Clone + 'static> Opt<T> {
 /// order they are applied (an option may depend on one declared before it).
 pub struct Declared<T> {
     function: &'static str,
+    receiver: Option<&'static str>,
     defaults: fn() -> T,
     opts: Vec<Opt<T>>,
 }
@@ -384,8 +385,18 @@ impl<T: Clone + Debug + 'static> Declared<T> {
     pub fn new(function: &'static str, defaults: fn() -> T, opts: Vec<Opt<T>>) -> Self {
         Self {
             function,
+            receiver: None,
             defaults,
             opts,
+        }
+    }
+
+    /// The same options, as those of the method `function` called on a `receiver` (a type
+    /// name, e.g. "Hist1D"), where one name has several receivers with options of their own.
+    pub fn on(self, receiver: &'static str) -> Self {
+        Self {
+            receiver: Some(receiver),
+            ..self
         }
     }
 
@@ -432,8 +443,11 @@ impl<T: Clone + Debug + 'static> Declared<T> {
 pub trait OptionTable {
     /// The built-in's name.
     fn function(&self) -> &'static str;
-    /// The table `help` appends to the built-in's doc: a line per option with its kind,
-    /// default and doc.
+    /// The type of the value the built-in is called on, where its options depend on it
+    /// (see [`Declared::on`]).
+    fn receiver(&self) -> Option<&'static str>;
+    /// The table `help` appends to the built-in's doc (after a heading): a line per option
+    /// with its kind, default and doc.
     fn table(&self) -> String;
     /// Checks that each option's shown default, given back as the option, parses to what no
     /// option at all parses to: that the default shown is the one the built-in starts from.
@@ -445,9 +459,13 @@ impl<T: Clone + Debug + 'static> OptionTable for Declared<T> {
         self.function
     }
 
+    fn receiver(&self) -> Option<&'static str> {
+        self.receiver
+    }
+
     fn table(&self) -> String {
         let defaults = (self.defaults)();
-        let mut out = String::from("Options:\n");
+        let mut out = String::new();
         for opt in &self.opts {
             let default = (opt.default)(&defaults);
             let shown = if default.is_unit() {
@@ -709,18 +727,24 @@ mod tests {
     /// Every built-in that takes an options map declares its options, so `help` shows them.
     #[test]
     fn every_built_in_taking_options_declares_them() {
+        use crate::script::catalog::canonical_type;
         let session = crate::script::Session::new();
-        let declared: std::collections::BTreeSet<&str> = crate::script::session::DOMAINS
+        let declared: Vec<(&str, Option<String>)> = crate::script::session::DOMAINS
             .iter()
             .flat_map(|d| (d.options)())
-            .map(|t| t.function())
+            .map(|t| (t.function(), t.receiver().map(canonical_type)))
             .collect();
         let mut missing: Vec<String> = session
             .catalog()
             .domains()
             .iter()
             .flat_map(|d| &d.functions)
-            .filter(|f| f.signature.contains("opts: map") && !declared.contains(f.name.as_str()))
+            .filter(|f| f.signature.contains("opts: map"))
+            .filter(|f| {
+                !declared
+                    .iter()
+                    .any(|(name, on)| *name == f.name && (on.is_none() || *on == f.receiver))
+            })
             .map(|f| f.signature.clone())
             .collect();
         missing.dedup();

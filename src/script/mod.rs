@@ -27,6 +27,7 @@ mod nn_inputs;
 mod nn_options;
 pub mod options;
 mod plot;
+mod plot_options;
 mod rare_and_different;
 mod resolver;
 mod salad;

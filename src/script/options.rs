@@ -1,11 +1,10 @@
 //! Option maps (`#{ epochs: 50, lr: 1e-3 }`) read with a clear error for an unknown key or a
-//! wrong type, naming the key and the allowed ones.
+//! wrong type, naming the key and the allowed ones. Each built-in declares its options once
+//! (`declared.rs`); this is the reader those declarations use.
 
 use rhai::{Array, Dynamic, Map};
 
 use crate::error::{Error, Result};
-use crate::methods::window::Window;
-use crate::script::values::Out;
 
 /// The options passed to the built-in `function`, checked against its allowed keys.
 pub struct Options<'a> {
@@ -64,18 +63,6 @@ impl<'a> Options<'a> {
         })
     }
 
-    /// A string option, or `None` when absent.
-    pub fn optional_string(&self, key: &str) -> Result<Option<String>> {
-        self.map
-            .get(key)
-            .map(|v| {
-                v.clone()
-                    .into_string()
-                    .map_err(|t| self.wrong_type(key, "a string", t))
-            })
-            .transpose()
-    }
-
     /// A seed option (integer >= 0), or `None` when absent.
     pub fn seed(&self, key: &str) -> Result<Option<u64>> {
         match self.map.get(key) {
@@ -88,15 +75,6 @@ impl<'a> Options<'a> {
                     .map(Some)
                     .map_err(|_| self.invalid(key, format!("{n} is negative")))
             }
-        }
-    }
-
-    /// The option `seed`, or else the session's next random stream, so that an analysis is
-    /// reproducible from `seed(n)` without passing seeds around.
-    pub fn seed_or_session(&self, ctx: &rhai::NativeCallContext) -> super::values::Out<u64> {
-        match self.seed("seed")? {
-            Some(s) => Ok(s),
-            None => Ok(super::state::session_state(ctx)?.next_stream()),
         }
     }
 
@@ -239,122 +217,6 @@ pub fn strings(what: &str, array: &rhai::Array) -> Result<Vec<String>> {
                 .map_err(|t| Error::invalid(what, format!("element {i} is a {t}, not a string")))
         })
         .collect()
-}
-
-/// The array given as option `key` of `function`, if any.
-pub(crate) fn array_option(
-    function: &str,
-    key: &str,
-    value: Option<Dynamic>,
-) -> Out<Option<Array>> {
-    value
-        .map(|v| {
-            v.into_array().map_err(|t| {
-                Error::invalid(
-                    format!("option '{key}' of {function}"),
-                    format!("must be an array, not {t}"),
-                )
-                .into()
-            })
-        })
-        .transpose()
-}
-
-/// The feature names given as option `key` of `function` (e.g. those to rescale), or those
-/// of `default` that are among `features`.
-pub(crate) fn feature_subset(
-    function: &str,
-    key: &str,
-    value: Option<Dynamic>,
-    default: &[String],
-    features: &[String],
-) -> Out<Vec<String>> {
-    match array_option(function, key, value)? {
-        Some(a) => Ok(strings(key, &a)?),
-        None => Ok(default
-            .iter()
-            .filter(|f| features.contains(f))
-            .cloned()
-            .collect()),
-    }
-}
-
-/// The `[low, high]` pair given as option `key` of `function`, or `default`.
-pub(crate) fn pair_option(
-    function: &str,
-    key: &str,
-    value: Option<Dynamic>,
-    default: (f64, f64),
-) -> Out<(f64, f64)> {
-    match value {
-        Some(v) => Ok(number_pair(
-            &format!("option '{key}' of {function}"),
-            v,
-            "[low, high]",
-        )?),
-        None => Ok(default),
-    }
-}
-
-/// The window of `function` (options `mass`, `features`, `signal_region`, `range`, taken out
-/// of `opts`), `default`'s values where absent.
-pub(crate) fn take_window(function: &str, opts: &mut Map, default: &Window) -> Out<Window> {
-    let features = match array_option(function, "features", opts.remove("features"))? {
-        Some(a) => strings("features", &a)?,
-        None => default.features.clone(),
-    };
-    let mass = match opts.remove("mass") {
-        Some(v) => v.into_string().map_err(|t| {
-            Error::invalid(
-                format!("option 'mass' of {function}"),
-                format!("must be a string, not {t}"),
-            )
-        })?,
-        None => default.mass.clone(),
-    };
-    Ok(Window {
-        mass,
-        features,
-        signal_region: pair_option(
-            function,
-            "signal_region",
-            opts.remove("signal_region"),
-            default.signal_region,
-        )?,
-        range: pair_option(function, "range", opts.remove("range"), default.range)?,
-    })
-}
-
-/// The `efficiencies` option of `function` taken out of `opts`, or `default`.
-pub(crate) fn take_efficiencies(function: &str, opts: &mut Map, default: &[f64]) -> Out<Vec<f64>> {
-    match array_option(function, "efficiencies", opts.remove("efficiencies"))? {
-        Some(a) => Ok(floats("efficiencies", &a)?),
-        None => Ok(default.to_vec()),
-    }
-}
-
-/// Hidden widths from the option `hidden` of `function`, or `default`.
-pub fn widths(function: &str, hidden: Option<Dynamic>, default: &[usize]) -> Out<Vec<usize>> {
-    match hidden {
-        None => Ok(default.to_vec()),
-        Some(v) => {
-            let a = v.into_array().map_err(|t| {
-                Error::invalid(
-                    format!("option 'hidden' of {function}"),
-                    format!("must be an array of widths, not {t}"),
-                )
-            })?;
-            let w = floats("hidden", &a)?;
-            if w.iter().any(|&x| !(x >= 1.0 && x.fract() == 0.0)) {
-                return Err(Error::invalid(
-                    format!("option 'hidden' of {function}"),
-                    "widths must be whole numbers of at least 1",
-                )
-                .into());
-            }
-            Ok(w.iter().map(|&x| x as usize).collect())
-        }
-    }
 }
 
 #[cfg(test)]
