@@ -241,19 +241,18 @@ mod methods_api {
     use crate::stats::fit::DijetFit;
 
     /// CWoLa hunting (LHC Olympics 2020 §4.1) with the paper's layout: `cwola_hunt(events, #{ ... })`.
-    /// For each signal region (3 bins) of a sliding scan over 16 log bins of `mass` in
-    /// 2632–6000 GeV, classifiers learn signal region (1) against sidebands (2 bins each side,
+    /// For each signal region (`sr_bins` bins) of a sliding scan over the `bins` of `mass`,
+    /// classifiers learn signal region (1) against sidebands (`sb_bins` bins each side,
     /// weighted to equal halves of the SR's weight) on `features` with nested cross-validation
-    /// (`folds` 5 outer folds; per fold an ensemble of `folds - 1` members, each the best of
-    /// `inits` 3 networks judged by the SR efficiency at `eps_cut` 0.01 SB efficiency). Every
-    /// event is scored by the ensemble that did not see it; for each of `efficiencies` [0.1,
-    /// 0.01, 0.002] the highest-scoring fraction of each fold is kept and the dijet function
-    /// fitted outside the SR predicts the background inside: observed, predicted ± error, local
-    /// p-value and Z per region. The fit is the nested dijet family (`fit_functions` ["dijet3",
-    /// "dijet4", "dijet5"], chosen by Wilks' test) and the error includes the function choice;
-    /// a test whose chosen fit has a χ² p-value below `min_fit_pvalue` (0.01) is marked "!" and
-    /// not ranked (`fit_p_values(eff)` lists them). For a quick look: `#{ folds: 3, inits: 1,
-    /// epochs: 5 }`. Ctrl-C stops it.
+    /// (`folds` outer folds; per fold an ensemble of `folds - 1` members, each the best of
+    /// `inits` networks judged by the SR efficiency at `eps_cut` SB efficiency). Every event
+    /// is scored by the ensemble that did not see it; for each of `efficiencies` the
+    /// highest-scoring fraction of each fold is kept and the dijet function fitted outside the
+    /// SR predicts the background inside: observed, predicted ± error, local p-value and Z per
+    /// region. The fit is the nested dijet family (`fit_functions`, chosen by Wilks' test) and
+    /// the error includes the function choice; a test whose chosen fit has a χ² p-value below
+    /// `min_fit_pvalue` is marked "!" and not ranked (`fit_p_values(eff)` lists them). For a
+    /// quick look: `#{ folds: 3, inits: 1, epochs: 5 }`. Ctrl-C stops it.
     /// Features that depend on the mass (jet masses not rescaled) let the classifiers learn
     /// the background's own signal-region/sideband difference: the selection then sculpts the
     /// mass spectrum and the sideband fit's significance is not valid (a jet-mass slope of
@@ -268,7 +267,7 @@ mod methods_api {
 
     /// SA-CWoLa hunting (LHC Olympics 2020 §4.5): `sa_cwola(data, sim, #{ lambda: 0.5, ... })` is
     /// `cwola_hunt(data, ...)` whose classifiers also train on the background simulation `sim`
-    /// with reversed labels (signal region 0, sidebands 1), weighted to `lambda` (0.5) times
+    /// with reversed labels (signal region 0, sidebands 1), weighted to `lambda` times
     /// the data's total weight: a classifier that tells signal region from sidebands in
     /// signal-free simulation — the background's own dependence on the mass — is penalised.
     /// Use it when the features depend on the mass too strongly for CWoLa (e.g. jet masses

@@ -94,9 +94,8 @@ mod plot_api {
         plot_hist_with(h, path, Map::new())
     }
 
-    /// Draws the histogram to `path` (.png or .svg). Options: `title`, `x_label`, `y_label`,
-    /// `label` (legend), `log_x`, `log_y`, `filled`, `density` (unit area), `data` (true:
-    /// points with error bars), `size` ([width, height] pixels, default [800, 600]).
+    /// Draws the histogram to `path` (.png or .svg) as the options say (`help("plot")`
+    /// lists them under Hist1D).
     #[rhai_fn(name = "plot", pure, return_raw)]
     pub fn plot_hist_with(h: &mut Hist1D, path: &str, opts: Map) -> Out<()> {
         let HistPlot {
@@ -134,8 +133,7 @@ mod plot_api {
         plot_hist2d_with(h, path, Map::new())
     }
 
-    /// Draws the 2D histogram as a colour map to `path`. Options: `title`, `x_label`,
-    /// `y_label`, `z_label` (colour bar, "Events"), `log_z`, `size`.
+    /// Draws the 2D histogram as a colour map to `path`, as the options say.
     #[rhai_fn(name = "plot", pure, return_raw)]
     pub fn plot_hist2d_with(h: &mut Hist2D, path: &str, opts: Map) -> Out<()> {
         let options = heatmap_options().parse(opts, &mut || 0)?;
@@ -149,8 +147,7 @@ mod plot_api {
         plot_bump_with(r, path, Map::new())
     }
 
-    /// Draws the BumpHunter figure to `path`. Options: `title`, `x_label`, `y_label`,
-    /// `log_y`, `size`.
+    /// Draws the BumpHunter figure to `path`, as the options say.
     #[rhai_fn(name = "plot", pure, return_raw)]
     pub fn plot_bump_with(r: &mut BumpHunterResult, path: &str, opts: Map) -> Out<()> {
         let options = bump_plot_options().parse(opts, &mut || 0)?;
@@ -168,11 +165,7 @@ mod plot_api {
     /// with Garwood (68 % central Poisson) error bars, the fit's expected counts per bin as a
     /// line, the signal region shaded, and below the pulls (data - fit) / σ. The legend gives
     /// the fit's function, χ²/ndf and p-value; a fit whose p-value is below `min_fit_pvalue`
-    /// (0.01) is dashed and marked "!". Options: `labels` ([data, fit] legend labels),
-    /// `signal_region` ([lo, hi]; default the window the fit left out, if any), `pulls`
-    /// (true), `pull_error` ("expected": σ = √fit, or "data": the data's error bar facing
-    /// the fit), `min_fit_pvalue`, `log_x` (false), `log_y` (true), `title`, `x_label`,
-    /// `y_label`, `size`. The options of the earlier ratio figure (`ratio`, `data`,
+    /// is dashed and marked "!". The options of the earlier ratio figure (`ratio`, `data`,
     /// `stacked`, `filled`, `density`) are refused with an explanation.
     #[rhai_fn(name = "plot", pure, return_raw)]
     pub fn plot_fit(f: &mut DijetFit, path: &str, data: Hist1D, opts: Map) -> Out<()> {
@@ -232,8 +225,7 @@ mod plot_api {
         plot_history_with(h, path, Map::new())
     }
 
-    /// Draws the losses of each epoch to `path`. Options: `log_y`, `title`, `x_label`,
-    /// `y_label`, `size`.
+    /// Draws the losses of each epoch to `path`, as the options say.
     #[rhai_fn(name = "plot", pure, return_raw)]
     pub fn plot_history_with(h: &mut History, path: &str, opts: Map) -> Out<()> {
         let options = history_options().parse(opts, &mut || 0)?;
@@ -264,10 +256,8 @@ mod plot_api {
         plot_roc_with(r, path, Map::new())
     }
 
-    /// Draws the curve to `path`. Options: `kind` ("roc": eps_S against eps_B;
-    /// "rejection": 1/eps_B against eps_S on a log axis; "sic": the SIC), `label`, `random`
-    /// (draw the random classifier, true), `log_x`, `log_y`, `title`, `x_label`, `y_label`,
-    /// `size`.
+    /// Draws the curve to `path` as the options' `kind` says: the ROC curve, the background
+    /// rejection or the SIC.
     #[rhai_fn(name = "plot", pure, return_raw)]
     pub fn plot_roc_with(r: &mut Roc, path: &str, opts: Map) -> Out<()> {
         let plot = curves_options("plot", true).parse(opts, &mut || 0)?;
@@ -291,8 +281,7 @@ mod plot_api {
         write_curves(path, curves, plot)
     }
 
-    /// Draws the SIC curve to `path`. Options: `label`, `random`, `log_x`, `log_y`,
-    /// `title`, `x_label`, `y_label`, `size`.
+    /// Draws the SIC curve to `path`, as the options say.
     #[rhai_fn(name = "plot", pure, return_raw)]
     pub fn plot_sic(c: &mut SicCurve, path: &str, opts: Map) -> Out<()> {
         let plot = curves_options("plot", false).parse(opts, &mut || 0)?;
