@@ -132,6 +132,7 @@ script_tests!(
     script_nn_ensemble,
     script_plot,
     script_rare_and_different,
+    script_references,
     script_salad,
     script_stats,
     script_stdlib_arrays,

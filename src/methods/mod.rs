@@ -8,11 +8,13 @@
 //! - [`estimate`]: cut-and-count against a weighted reference sample (SALAD, ANODE).
 //! - [`estimate_report`]: the mass figure of such an estimate, data against the reference.
 //! - [`inputs`]: the events in a mass range as standardised feature rows.
+//! - [`kfold_classifier`]: one k-fold classifier of events against events, each scored out of sample.
 //! - [`latent_vae`]: bump hunting in latent space, a VAE's KL as anomaly score (Bortolato et al. 2021).
 //! - [`latent_vae_report`]: the latent VAE's table and figures.
 //! - [`latent_map`]: the latent space characterised by a mass-aware decoder (Bortolato et al. 2021 §V).
 //! - [`rare_and_different`]: Deep SVDD ensemble + autoregressive flow (Caron et al. 2021).
 //! - [`rare_and_different_report`]: its summary and correlation heat map.
+//! - [`references`]: the benchmark frame's supervised and idealized reference classifiers.
 //! - [`salad`]: SALAD, DCTR-reweighted simulation against data (Andreassen et al. 2020).
 //! - [`salad_report`]: SALAD's table and closure figures (Andreassen et al. 2020 Figs. 4–7, 9).
 //! - [`regions`]: sliding signal regions and sidebands, CWoLa's sideband weights.
@@ -28,11 +30,13 @@ pub mod deep_set_vae;
 pub mod estimate;
 pub mod estimate_report;
 pub(crate) mod inputs;
+pub mod kfold_classifier;
 pub mod latent_map;
 pub mod latent_vae;
 pub mod latent_vae_report;
 pub mod rare_and_different;
 pub mod rare_and_different_report;
+pub mod references;
 pub mod regions;
 pub mod salad;
 pub mod salad_report;

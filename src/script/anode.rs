@@ -5,6 +5,7 @@ use rhai::plugin::*;
 
 use crate::methods::anode::AnodeOptions;
 use crate::script::declared::{Declared, Opt, OptionTable};
+use crate::script::window_options::window_opts;
 
 /// The module of ANODE's functions and its result type.
 pub fn module() -> Module {
@@ -23,15 +24,11 @@ pub(super) fn tables() -> Vec<Box<dyn OptionTable>> {
 
 /// The declared options of `anode`.
 fn anode_options() -> Declared<AnodeOptions> {
+    let window = window_opts(|o: &mut AnodeOptions| &mut o.window);
     Declared::new(
         "anode",
         AnodeOptions::default,
-        vec![
-            Opt::field(
-                "mass",
-                "the resonant mass column",
-                |o: &mut AnodeOptions| &mut o.window.mass,
-            ),
+        window.into_iter().chain(vec![
             Opt::custom(
                 "features",
                 "strings",
@@ -42,14 +39,6 @@ fn anode_options() -> Declared<AnodeOptions> {
                     o.flow.inputs = o.window.features.len();
                     Ok(())
                 },
-            ),
-            Opt::field("signal_region", "the signal region in the mass", |o| {
-                &mut o.window.signal_region
-            }),
-            Opt::field(
-                "range",
-                "the mass range whose events outside the signal region are the sidebands",
-                |o| &mut o.window.range,
             ),
             Opt::field("layers", "autoregressive transforms of each flow", |o| {
                 &mut o.flow.layers
@@ -103,7 +92,7 @@ fn anode_options() -> Declared<AnodeOptions> {
                 |o| &mut o.sideband_flows,
             ),
             Opt::session_seed(|o| &mut o.seed),
-        ],
+        ]).collect(),
     )
 }
 

@@ -29,6 +29,7 @@ pub mod options;
 mod plot;
 mod plot_options;
 mod rare_and_different;
+mod references;
 mod resolver;
 mod salad;
 mod samples;
@@ -38,6 +39,7 @@ pub mod state;
 mod stats;
 pub mod stdlib;
 mod values;
+mod window_options;
 
 pub use errors::{ErrorKind, ScriptError};
 pub use session::{Session, Variable};

@@ -8,6 +8,7 @@ use crate::methods::estimate::Estimate;
 use crate::methods::salad::{Closure, SaladOptions, Systematic};
 use crate::nn::layers::Activation;
 use crate::script::declared::{Declared, Opt, OptionTable};
+use crate::script::window_options::window_opts;
 
 /// The module of SALAD's functions and its result type.
 pub fn module() -> Module {
@@ -26,15 +27,11 @@ pub(super) fn tables() -> Vec<Box<dyn OptionTable>> {
 
 /// The declared options of `salad`.
 fn salad_options() -> Declared<SaladOptions> {
+    let window = window_opts(|o: &mut SaladOptions| &mut o.window);
     Declared::new(
         "salad",
         SaladOptions::default,
-        vec![
-            Opt::field(
-                "mass",
-                "the resonant mass column",
-                |o: &mut SaladOptions| &mut o.window.mass,
-            ),
+        window.into_iter().chain(vec![
             Opt::custom(
                 "features",
                 "strings",
@@ -57,14 +54,6 @@ fn salad_options() -> Declared<SaladOptions> {
                 "logarithm",
                 "features the networks see as ln(1 + value); when absent, mj1 and mj2 among the features",
                 |o| &mut o.logarithm,
-            ),
-            Opt::field("signal_region", "the signal region in the mass", |o| {
-                &mut o.window.signal_region
-            }),
-            Opt::field(
-                "range",
-                "the mass range whose events outside the signal region are the sidebands",
-                |o| &mut o.window.range,
             ),
             Opt::field(
                 "folds",
@@ -156,7 +145,7 @@ fn salad_options() -> Declared<SaladOptions> {
                 |o| &mut o.efficiencies,
             ),
             Opt::session_seed(|o| &mut o.seed),
-        ],
+        ]).collect(),
     )
 }
 

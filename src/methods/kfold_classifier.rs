@@ -1,0 +1,235 @@
+//! One classifier code for every "these events against those" step of the benchmark frame:
+//! k-fold cross-validation in which every event is scored exactly once, by the member that
+//! did not train on it. The supervised and idealized references use it; so can any search
+//! whose classifier separates data from a background model.
+
+use candle_core::{Device, Tensor};
+
+use crate::error::{Error, Result};
+use crate::interrupt::Interrupt;
+use crate::nn::ensemble::{Ensemble, MemberData, fit_ensemble};
+use crate::nn::mlp::MlpConfig;
+use crate::nn::train::{Dataset, TrainOptions, Validation};
+use crate::seed::stream_seed;
+
+/// How the k-fold classifier is built and trained.
+#[derive(Clone, Debug)]
+pub struct KfoldClassifier {
+    /// Folds k (5): member i trains on the other k − 1 folds and scores fold i.
+    pub folds: usize,
+    /// Each member's network (`inputs` is set from the rows): 3 × 64, ReLU, a sigmoid output.
+    pub network: MlpConfig,
+    /// Training of each member: 20 epochs, batch 256, Adam 1e-3, no early stopping (the
+    /// held-out fold is the score, not a validation set).
+    pub training: TrainOptions,
+    /// Where the networks live (CPU).
+    pub device: Device,
+    /// Seed of the folds, the initial weights and the shuffles.
+    pub seed: u64,
+}
+
+impl Default for KfoldClassifier {
+    fn default() -> Self {
+        Self {
+            folds: 5,
+            network: MlpConfig::new(1),
+            training: TrainOptions {
+                epochs: 20,
+                batch_size: 256,
+                validation: Validation::None,
+                monitor: "loss".into(),
+                patience: None,
+                restore_best: false,
+                ..TrainOptions::default()
+            },
+            device: Device::Cpu,
+            seed: crate::seed::DEFAULT_SEED,
+        }
+    }
+}
+
+/// The out-of-sample scores of a k-fold classification.
+#[derive(Clone, Debug)]
+pub struct KfoldScores {
+    /// Each row's score, by the member that did not train on it.
+    pub scores: Vec<f64>,
+    /// Each row's fold: the member that scored it.
+    pub fold: Vec<usize>,
+}
+
+/// Trains `opts.folds` classifiers of the rows of `x` labelled 1 against those labelled 0,
+/// the rows weighted by `weights` (ones if `None`) and then each class scaled to the same
+/// total, so that the classifier's odds are the likelihood ratio up to a constant that no
+/// threshold sees. Every row is scored by the member whose fold it is in.
+pub fn kfold_scores(
+    x: &Tensor,
+    labels: &[f32],
+    weights: Option<&[f64]>,
+    opts: &KfoldClassifier,
+    interrupt: Option<&Interrupt>,
+) -> Result<KfoldScores> {
+    let (n, features) = x.dims2()?;
+    if labels.len() != n || weights.is_some_and(|w| w.len() != n) {
+        return Err(Error::invalid(
+            "classifier inputs",
+            format!(
+                "{n} rows, {} labels and {} weights",
+                labels.len(),
+                weights.map_or(n, <[f64]>::len)
+            ),
+        ));
+    }
+    let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
+    let total = |class: f32| -> f64 {
+        (0..n)
+            .filter(|&i| labels[i] == class)
+            .map(weight)
+            .sum::<f64>()
+    };
+    let (ones, zeros) = (total(1.0), total(0.0));
+    if !(ones > 0.0 && zeros > 0.0) || labels.iter().any(|&l| l != 0.0 && l != 1.0) {
+        return Err(Error::invalid(
+            "classifier inputs",
+            format!(
+                "labels must be 0 or 1 with both classes weighing something (total weights {ones} and {zeros})"
+            ),
+        ));
+    }
+    if n < 2 * opts.folds {
+        return Err(Error::invalid(
+            "folds",
+            format!(
+                "{n} events cannot fill {} folds of at least two",
+                opts.folds
+            ),
+        ));
+    }
+    let scaled: Vec<f32> = (0..n)
+        .map(|i| {
+            let class_total = if labels[i] == 1.0 { ones } else { zeros };
+            (weight(i) * n as f64 / (2.0 * class_total)) as f32
+        })
+        .collect();
+    let data = Dataset {
+        x: x.clone(),
+        y: Some(Tensor::from_vec(labels.to_vec(), n, &opts.device)?),
+        weights: Some(Tensor::from_vec(scaled, n, &opts.device)?),
+        context: None,
+    };
+    let members = MemberData::k_folds(n, opts.folds, stream_seed(opts.seed, 0))?;
+    let ensemble = Ensemble::new(
+        MlpConfig {
+            inputs: features,
+            ..opts.network.clone()
+        },
+        opts.folds,
+        &opts.device,
+        stream_seed(opts.seed, 1),
+    )?;
+    let training: Vec<MemberData> = members
+        .iter()
+        .map(|m| MemberData {
+            train: m.train.clone(),
+            validation: None,
+            shuffle_seed: None,
+        })
+        .collect();
+    fit_ensemble(
+        &ensemble,
+        &data,
+        &training,
+        &TrainOptions {
+            validation: Validation::None,
+            patience: None,
+            monitor: "loss".into(),
+            seed: stream_seed(opts.seed, 2),
+            quiet: true,
+            ..opts.training.clone()
+        },
+        interrupt,
+    )?;
+    let mut scores = vec![f64::NAN; n];
+    let mut fold = vec![usize::MAX; n];
+    for (k, member) in members.iter().enumerate() {
+        let held: Vec<u32> = member.validation.clone().unwrap_or_default();
+        let index = Tensor::from_vec(held.clone(), held.len(), &opts.device)?;
+        let p = ensemble.member_predictions(&x.index_select(&index, 0)?)?;
+        for (&row, &score) in held.iter().zip(&p[k]) {
+            scores[row as usize] = f64::from(score);
+            fold[row as usize] = k;
+        }
+    }
+    Ok(KfoldScores { scores, fold })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::rng_for;
+    use rand_distr::{Distribution, Normal};
+
+    /// `n` rows of two features: class 1 shifted by `shift` in the first.
+    fn rows(n: usize, shift: f32, seed: u64) -> (Tensor, Vec<f32>) {
+        let mut rng = rng_for(seed, 0);
+        let normal = Normal::new(0.0f32, 1.0).unwrap();
+        let labels: Vec<f32> = (0..n).map(|i| (i % 2) as f32).collect();
+        let x: Vec<f32> = labels
+            .iter()
+            .flat_map(|&l| [normal.sample(&mut rng) + shift * l, normal.sample(&mut rng)])
+            .collect();
+        (Tensor::from_vec(x, (n, 2), &Device::Cpu).unwrap(), labels)
+    }
+
+    fn quick() -> KfoldClassifier {
+        let mut opts = KfoldClassifier {
+            folds: 4,
+            seed: 3,
+            ..KfoldClassifier::default()
+        };
+        opts.network.hidden = vec![8];
+        opts.training.epochs = 20;
+        opts.training.batch_size = 32;
+        opts
+    }
+
+    #[test]
+    fn every_row_is_scored_once_by_the_member_that_did_not_train_on_it() {
+        let (x, labels) = rows(400, 2.0, 1);
+        let opts = quick();
+        let out = kfold_scores(&x, &labels, None, &opts, None).unwrap();
+        assert!(out.scores.iter().all(|s| s.is_finite()));
+        // The folds are those of MemberData::k_folds with the same seed: member k never
+        // trained on a row of fold k.
+        let members = MemberData::k_folds(400, opts.folds, stream_seed(opts.seed, 0)).unwrap();
+        for (row, &k) in out.fold.iter().enumerate() {
+            assert!(k < opts.folds);
+            assert!(!members[k].train.contains(&(row as u32)), "row {row}");
+        }
+        let mut per_fold = vec![0; opts.folds];
+        out.fold.iter().for_each(|&k| per_fold[k] += 1);
+        assert!(per_fold.iter().all(|&c| c == 100), "{per_fold:?}");
+        // A separable shift is learned out of sample.
+        let roc = crate::stats::metrics::roc(
+            &out.scores,
+            &labels.iter().map(|&l| f64::from(l)).collect::<Vec<_>>(),
+            None,
+        )
+        .unwrap();
+        assert!(roc.auc() > 0.8, "AUC {}", roc.auc());
+        // Same seed, same scores.
+        let again = kfold_scores(&x, &labels, None, &opts, None).unwrap();
+        assert_eq!(out.scores, again.scores);
+    }
+
+    #[test]
+    fn bad_inputs_are_errors() {
+        let (x, labels) = rows(40, 1.0, 2);
+        let opts = quick();
+        assert!(kfold_scores(&x, &labels[..10], None, &opts, None).is_err());
+        let ones = vec![1.0f32; 40];
+        let err = kfold_scores(&x, &ones, None, &opts, None).unwrap_err();
+        assert!(err.to_string().contains("both classes"), "{err}");
+        let (small, small_labels) = rows(6, 1.0, 2);
+        assert!(kfold_scores(&small, &small_labels, None, &opts, None).is_err());
+    }
+}
