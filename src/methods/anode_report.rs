@@ -8,13 +8,11 @@ use std::path::Path;
 use super::anode::Anode;
 use super::cwola_report::efficiency_label;
 use super::estimate::{ROW_HEADER, untested_notes};
-use super::estimate_report::{EstimateFigure, ScoredPart, mass_edges, plot_estimate_mass};
-use crate::error::{Error, Result};
-use crate::plot::{Curve, CurveOptions, HistOptions, plot_curves, plot_hists};
-use crate::stats::hist::Hist1D;
-
-/// Bins of the ln R histogram.
-const SCORE_BINS: usize = 50;
+use super::estimate_report::{
+    EstimateFigure, ScoredPart, mass_edges, plot_estimate_mass, plot_score_distributions,
+};
+use crate::error::Result;
+use crate::plot::{Curve, CurveOptions, plot_curves};
 
 impl fmt::Display for Anode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -45,46 +43,7 @@ impl fmt::Display for Anode {
         for e in &self.estimates {
             writeln!(f, "  {}", e.row())?;
         }
-        let sys = &self.systematics;
-        match &sys.windows {
-            Some(w) => {
-                writeln!(
-                    f,
-                    "  background-model systematic = validation-window closure ⊕ spread of {} sideband flows; windows {:.0}–{:.0} and {:.0}–{:.0} GeV ({} events), validation flow trained on the {} sideband events outside them",
-                    self.systematics
-                        .flow_predictions
-                        .first()
-                        .map_or(0, Vec::len),
-                    w.lower.0,
-                    w.lower.1,
-                    w.upper.0,
-                    w.upper.1,
-                    sys.validation_counts[0],
-                    sys.validation_counts[1]
-                )?;
-                writeln!(
-                    f,
-                    "  data eff   window obs   window pred ± stat   closure   flow spread   syst (rel.)"
-                )?;
-                for (i, v) in sys.validation.iter().enumerate() {
-                    writeln!(
-                        f,
-                        "  {:>8}  {:>11.0}  {:>11.1} ± {:<6.1}  {:>8.3}  {:>12.3}  {:>12.3}",
-                        format!("{}%", v.efficiency * 100.0),
-                        v.observed,
-                        v.predicted,
-                        v.predicted_error,
-                        sys.closure[i],
-                        sys.spread[i],
-                        sys.relative[i]
-                    )?;
-                }
-            }
-            None => writeln!(f, "  no validation windows")?,
-        }
-        if let Some(why) = &sys.missing {
-            writeln!(f, "  no background-model systematic, so no Z: {why}")?;
-        }
+        self.systematics.write_table(f)?;
         for note in untested_notes(&self.estimates) {
             writeln!(f, "  {note}")?;
         }
@@ -107,47 +66,16 @@ impl fmt::Display for Anode {
 /// sideband flow (scaled to the data count), with their ratio: a signal is an excess at
 /// large ln R.
 pub fn plot_scores(anode: &Anode, path: &Path) -> Result<()> {
-    let finite: Vec<f64> = anode
-        .scores
-        .iter()
-        .chain(&anode.background_scores)
-        .copied()
-        .filter(|s| s.is_finite())
-        .collect();
-    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if !(lo < hi) {
-        return Err(Error::invalid(
-            "scores",
-            "no spread of finite ln R to histogram",
-        ));
-    }
-    let edges: Vec<f64> = (0..=SCORE_BINS)
-        .map(|i| lo + (hi - lo) * i as f64 / SCORE_BINS as f64)
-        .collect();
-    let data = Hist1D::fill(edges.clone(), &anode.scores, None)?;
-    let scale = anode.scores.len() as f64 / anode.background_scores.len() as f64;
-    let weights = vec![scale; anode.background_scores.len()];
-    let background = Hist1D::fill(edges, &anode.background_scores, Some(&weights))?;
-    let opts = HistOptions {
-        title: format!(
+    plot_score_distributions(
+        path,
+        &anode.scores,
+        &anode.background_scores,
+        "background (sideband flow)",
+        &format!(
             "ANODE: signal region {:.0}–{:.0} GeV",
             anode.window.signal_region.0, anode.window.signal_region.1
         ),
-        x_label: "ln R = ln p_data(x|m) − ln p_bkg(x|m)".into(),
-        y_label: "events".into(),
-        log_y: true,
-        data: Some(0),
-        ratio: true,
-        ..HistOptions::default()
-    };
-    plot_hists(
-        path,
-        &[
-            ("signal-region data", &data),
-            ("background (sideband flow)", &background),
-        ],
-        &opts,
+        "ln R = ln p_data(x|m) − ln p_bkg(x|m)",
     )
 }
 

@@ -48,13 +48,16 @@ impl Default for KfoldClassifier {
     }
 }
 
-/// The out-of-sample scores of a k-fold classification.
+/// The out-of-sample scores of a k-fold classification, and its members.
 #[derive(Clone, Debug)]
 pub struct KfoldScores {
     /// Each row's score, by the member that did not train on it.
     pub scores: Vec<f64>,
     /// Each row's fold: the member that scored it.
     pub fold: Vec<usize>,
+    /// The trained members: their mean scores rows that none of them trained on
+    /// ([`Ensemble::mean_predictions`]).
+    pub members: Ensemble,
 }
 
 /// Trains `opts.folds` classifiers of the rows of `x` labelled 1 against those labelled 0,
@@ -159,7 +162,11 @@ pub fn kfold_scores(
             fold[row as usize] = k;
         }
     }
-    Ok(KfoldScores { scores, fold })
+    Ok(KfoldScores {
+        scores,
+        fold,
+        members: ensemble,
+    })
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //!
 //! - [`anode`]: ANODE, conditional flows for data and sideband densities (LHC Olympics 2020 §3.2).
 //! - [`anode_report`]: ANODE's table and figures.
+//! - [`cathode`]: CATHODE, a classifier of data against a sideband flow's samples (Hallin et al. 2022).
 //! - [`cwola`]: CWoLa hunting and SA-CWoLa (LHC Olympics 2020 §4.1, §4.5).
 //! - [`deep_set_vae`]: the Deep Set VAE anomaly score on object-level events (Ostdiek 2021).
 //! - [`estimate`]: cut-and-count against a weighted reference sample (SALAD, ANODE).
@@ -16,6 +17,7 @@
 //! - [`rare_and_different_report`]: its summary and correlation heat map.
 //! - [`references`]: the benchmark frame's supervised and idealized reference classifiers.
 //! - [`salad`]: SALAD, DCTR-reweighted simulation against data (Andreassen et al. 2020).
+//! - [`sideband_flow`]: the sideband density of ANODE and CATHODE and its background-model systematic.
 //! - [`salad_report`]: SALAD's table and closure figures (Andreassen et al. 2020 Figs. 4–7, 9).
 //! - [`regions`]: sliding signal regions and sidebands, CWoLa's sideband weights.
 //! - [`window`]: the signal region, range and features of SALAD and ANODE.
@@ -24,6 +26,7 @@
 
 pub mod anode;
 pub mod anode_report;
+pub mod cathode;
 pub mod cwola;
 pub mod cwola_report;
 pub mod deep_set_vae;
@@ -40,5 +43,6 @@ pub mod references;
 pub mod regions;
 pub mod salad;
 pub mod salad_report;
+pub mod sideband_flow;
 pub mod window;
 pub mod window_significance;

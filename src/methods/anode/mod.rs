@@ -44,7 +44,9 @@ use super::estimate::{
     Estimate, Significance, checked_window, estimate_with_systematic, most_significant,
 };
 use super::inputs::{InputSpec, Inputs};
-use super::window::{ValidationWindows, Window};
+pub use super::sideband_flow::Systematics;
+use super::sideband_flow::{SidebandFlow, closure_systematic, relative_spread, validation_rows};
+use super::window::Window;
 use crate::data::eventset::EventSet;
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
@@ -52,7 +54,7 @@ use crate::nn::Trainable;
 use crate::nn::batching::batched_along;
 use crate::nn::ensemble::MemberData;
 use crate::nn::flow::{Flow, FlowConfig};
-use crate::nn::train::{Dataset, TrainOptions, Validation, fit, fit_observed};
+use crate::nn::train::{Dataset, TrainOptions, Validation, fit};
 use crate::progress::Progress;
 use crate::seed::stream_seed;
 use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
@@ -169,32 +171,6 @@ pub struct WindowScores {
     /// ln R of the drawn events, `samples` rounds over the windows' events: draw i was made
     /// at the mass of event i mod `positions.len()`.
     pub drawn: Vec<f64>,
-}
-
-/// How ANODE's background-model systematic was measured, one entry per efficiency in each
-/// list (see the module documentation).
-#[derive(Clone, Debug, Serialize)]
-pub struct Systematics {
-    /// The validation windows, `None` where they do not fit in the range.
-    pub windows: Option<ValidationWindows>,
-    /// Events in the windows and in the sidebands outside them (the validation flow's
-    /// training events).
-    pub validation_counts: [usize; 2],
-    /// The closure tests in the windows: observed vs predicted by the validation flow at the
-    /// same data efficiency (no systematic of their own). Empty without windows.
-    pub validation: Vec<Estimate>,
-    /// The relative closure systematic, |pred − obs| / pred ⊕ its statistical precision
-    /// (NaN where unmeasured).
-    pub closure: Vec<f64>,
-    /// Each sideband flow's prediction of the signal-region count passing the cut (the main
-    /// flow first): per efficiency, one per flow.
-    pub flow_predictions: Vec<Vec<f64>>,
-    /// Their standard deviation over the main prediction (NaN with one flow).
-    pub spread: Vec<f64>,
-    /// closure ⊕ spread: the estimates' relative systematic (NaN where unmeasured).
-    pub relative: Vec<f64>,
-    /// Why there is no systematic, if there is none.
-    pub missing: Option<String>,
 }
 
 impl Anode {
@@ -316,7 +292,7 @@ pub fn anode(
         ..opts.training.clone()
     };
     // The validation windows and the events in and outside them, or why there are none.
-    let validation_rows = validation_rows(&inputs, opts);
+    let validation_rows = validation_rows(&inputs, &opts.window, opts.validation_width);
     let progress = Progress::new(
         "ANODE (sideband flows, validation flow, signal-region flows, background estimate)",
         (opts.folds + opts.sideband_flows + 2) as u64,
@@ -324,31 +300,23 @@ pub fn anode(
     let first_kept = opts.training.epochs.saturating_sub(opts.average);
     // A sideband density trained on `rows`, its last epochs kept for averaging.
     let train_sideband = |rows: &[usize], init: u64, shuffle: u64| -> Result<SidebandFlow> {
-        let flow = Flow::new(config.clone(), &opts.device, init)?;
-        let mut snapshots = Vec::new();
-        let history = fit_observed(
-            &flow,
-            &Dataset {
-                x: inputs.tensor(rows)?,
-                y: None,
-                weights: None,
-                context: Some(context(rows)?),
-            },
+        let data = Dataset {
+            x: inputs.tensor(rows)?,
+            y: None,
+            weights: None,
+            context: Some(context(rows)?),
+        };
+        let sideband = SidebandFlow::train(
+            &config,
+            &data,
             &train_opts(shuffle),
+            first_kept,
+            &opts.device,
+            init,
             interrupt,
-            &mut |epoch| {
-                if epoch >= first_kept {
-                    snapshots.push(flow.params().snapshot()?);
-                }
-                Ok(())
-            },
         )?;
         progress.advance(1);
-        Ok(SidebandFlow {
-            flow,
-            snapshots,
-            loss: history.epochs.iter().map(|e| e.loss).collect(),
-        })
+        Ok(sideband)
     };
 
     // The sideband density, and the independently seeded ones for the spread.
@@ -562,92 +530,6 @@ pub fn anode(
         positions: sr.iter().map(|&r| inputs.positions[r]).collect(),
         events: events.clone(),
     })
-}
-
-/// A trained sideband density and its kept epochs.
-struct SidebandFlow {
-    flow: Flow,
-    snapshots: Vec<Vec<Tensor>>,
-    loss: Vec<f64>,
-}
-
-impl SidebandFlow {
-    /// `n` events at the masses `c`, from kept epoch `s` (cyclically).
-    fn draw(
-        &self,
-        s: usize,
-        n: usize,
-        c: &Tensor,
-        seed: u64,
-        interrupt: Option<&Interrupt>,
-    ) -> Result<Tensor> {
-        self.flow
-            .params()
-            .restore(&self.snapshots[s % self.snapshots.len()])?;
-        self.flow.sample(n, Some(c), seed, interrupt)
-    }
-}
-
-/// The validation windows, the rows outside them (the validation flow's training events) and
-/// the rows inside them; or why the closure test cannot be made.
-#[allow(clippy::type_complexity)]
-fn validation_rows(
-    inputs: &Inputs,
-    opts: &AnodeOptions,
-) -> std::result::Result<(ValidationWindows, Vec<usize>, Vec<usize>), String> {
-    let windows = opts
-        .window
-        .validation_windows(opts.validation_width)
-        .map_err(|e| format!("no validation windows: {e}"))?;
-    let (lo, hi) = windows.masked();
-    let inside = |m: f64| {
-        (windows.lower.0 <= m && m < windows.lower.1)
-            || (windows.upper.0 <= m && m < windows.upper.1)
-    };
-    let (mut outside_rows, mut inside_rows) = (Vec::new(), Vec::new());
-    for r in 0..inputs.len() {
-        let m = inputs.mass[r];
-        if inputs.bin[r] == 1 {
-            continue;
-        }
-        if inside(m) {
-            inside_rows.push(r);
-        } else if m < lo || m >= hi {
-            outside_rows.push(r);
-        }
-    }
-    if outside_rows.len() < 2 || inside_rows.len() < 2 {
-        return Err(format!(
-            "{} events in the validation windows and {} outside them: too few for the closure test",
-            inside_rows.len(),
-            outside_rows.len()
-        ));
-    }
-    Ok((windows, outside_rows, inside_rows))
-}
-
-/// The relative closure systematic of one validation-window test: the non-closure
-/// |pred − obs| / pred in quadrature with the test's statistical precision
-/// sqrt(obs + σ_pred²) / pred. NaN where the test is untested or predicts nothing.
-fn closure_systematic(v: &Estimate) -> f64 {
-    if v.untested.is_some() || !(v.predicted > 0.0) {
-        return f64::NAN;
-    }
-    let non_closure = (v.predicted - v.observed).abs() / v.predicted;
-    let precision = (v.observed + v.predicted_error.powi(2)).sqrt() / v.predicted;
-    non_closure.hypot(precision)
-}
-
-/// The standard deviation (n − 1) of `predictions` over the first one; NaN with fewer than
-/// two or a first of zero.
-fn relative_spread(predictions: &[f64]) -> f64 {
-    let n = predictions.len();
-    if n < 2 || !(predictions[0] > 0.0) {
-        return f64::NAN;
-    }
-    let mean = predictions.iter().sum::<f64>() / n as f64;
-    let var = predictions.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
-    var.sqrt() / predictions[0]
 }
 
 /// ln of the point-wise mean density of `flows` (each with its own current weights), or, with

@@ -1,0 +1,212 @@
+//! The background density both ANODE and CATHODE learn on the sidebands: a conditional flow
+//! p(x | m) whose last epochs are kept (and averaged or sampled from), and how its
+//! background model's systematic is measured on the data:
+//! - **validation-window closure**: a flow trained on the sidebands outside two
+//!   [validation windows](Window::validation_windows) next to the signal region is
+//!   interpolated across the gap into them, where the search's procedure is repeated and its
+//!   prediction compared with the windows' (signal-free) count: the relative non-closure in
+//!   quadrature with that check's own statistical precision;
+//! - **flow spread**: independently seeded sideband flows predict the count passing the same
+//!   cut; their standard deviation over the main prediction.
+//!
+//! Their quadrature sum is the relative systematic of each estimate.
+
+use std::fmt;
+
+use candle_core::{Device, Tensor};
+use serde::Serialize;
+
+use super::estimate::Estimate;
+use super::inputs::Inputs;
+use super::window::{ValidationWindows, Window};
+use crate::error::Result;
+use crate::interrupt::Interrupt;
+use crate::nn::Trainable;
+use crate::nn::flow::{Flow, FlowConfig};
+use crate::nn::train::{Dataset, TrainOptions, fit_observed};
+
+/// How a sideband flow's background-model systematic was measured (ANODE, CATHODE), one
+/// entry per efficiency in each list (see the module documentation).
+#[derive(Clone, Debug, Serialize)]
+pub struct Systematics {
+    /// The validation windows, `None` where they do not fit in the range.
+    pub windows: Option<ValidationWindows>,
+    /// Events in the windows and in the sidebands outside them (the validation flow's
+    /// training events).
+    pub validation_counts: [usize; 2],
+    /// The closure tests in the windows: observed vs predicted by the validation flow at the
+    /// same data efficiency (no systematic of their own). Empty without windows.
+    pub validation: Vec<Estimate>,
+    /// The relative closure systematic, |pred − obs| / pred ⊕ its statistical precision
+    /// (NaN where unmeasured).
+    pub closure: Vec<f64>,
+    /// Each sideband flow's prediction of the signal-region count passing the cut (the main
+    /// flow first): per efficiency, one per flow.
+    pub flow_predictions: Vec<Vec<f64>>,
+    /// Their standard deviation over the main prediction (NaN with one flow).
+    pub spread: Vec<f64>,
+    /// closure ⊕ spread: the estimates' relative systematic (NaN where unmeasured).
+    pub relative: Vec<f64>,
+    /// Why there is no systematic, if there is none.
+    pub missing: Option<String>,
+}
+
+/// A trained sideband density p(x | m) and the weights of its kept epochs.
+pub(crate) struct SidebandFlow {
+    /// The flow (its weights are those of the last kept epoch restored).
+    pub(crate) flow: Flow,
+    /// The weights of each kept epoch.
+    pub(crate) snapshots: Vec<Vec<Tensor>>,
+    /// Mean negative log-likelihood per epoch.
+    pub(crate) loss: Vec<f64>,
+}
+
+impl SidebandFlow {
+    /// A flow of `config` (initial weights from `init`) trained on `data` (features and mass
+    /// context) with `training`, the weights of every epoch from `first_kept` on kept.
+    pub(crate) fn train(
+        config: &FlowConfig,
+        data: &Dataset,
+        training: &TrainOptions,
+        first_kept: usize,
+        device: &Device,
+        init: u64,
+        interrupt: Option<&Interrupt>,
+    ) -> Result<Self> {
+        let flow = Flow::new(config.clone(), device, init)?;
+        let mut snapshots = Vec::new();
+        let history = fit_observed(&flow, data, training, interrupt, &mut |epoch| {
+            if epoch >= first_kept {
+                snapshots.push(flow.params().snapshot()?);
+            }
+            Ok(())
+        })?;
+        Ok(Self {
+            flow,
+            snapshots,
+            loss: history.epochs.iter().map(|e| e.loss).collect(),
+        })
+    }
+
+    /// `n` events at the masses `c`, from kept epoch `s` (cyclically).
+    pub(crate) fn draw(
+        &self,
+        s: usize,
+        n: usize,
+        c: &Tensor,
+        seed: u64,
+        interrupt: Option<&Interrupt>,
+    ) -> Result<Tensor> {
+        self.flow
+            .params()
+            .restore(&self.snapshots[s % self.snapshots.len()])?;
+        self.flow.sample(n, Some(c), seed, interrupt)
+    }
+}
+
+/// The validation windows, the rows outside them (the validation flow's training events) and
+/// the rows inside them; or why the closure test cannot be made.
+#[allow(clippy::type_complexity)]
+pub(crate) fn validation_rows(
+    inputs: &Inputs,
+    window: &Window,
+    width: f64,
+) -> std::result::Result<(ValidationWindows, Vec<usize>, Vec<usize>), String> {
+    let windows = window
+        .validation_windows(width)
+        .map_err(|e| format!("no validation windows: {e}"))?;
+    let (lo, hi) = windows.masked();
+    let inside = |m: f64| {
+        (windows.lower.0 <= m && m < windows.lower.1)
+            || (windows.upper.0 <= m && m < windows.upper.1)
+    };
+    let (mut outside_rows, mut inside_rows) = (Vec::new(), Vec::new());
+    for r in 0..inputs.len() {
+        let m = inputs.mass[r];
+        if inputs.bin[r] == 1 {
+            continue;
+        }
+        if inside(m) {
+            inside_rows.push(r);
+        } else if m < lo || m >= hi {
+            outside_rows.push(r);
+        }
+    }
+    if outside_rows.len() < 2 || inside_rows.len() < 2 {
+        return Err(format!(
+            "{} events in the validation windows and {} outside them: too few for the closure test",
+            inside_rows.len(),
+            outside_rows.len()
+        ));
+    }
+    Ok((windows, outside_rows, inside_rows))
+}
+
+/// The relative closure systematic of one validation-window test: the non-closure
+/// |pred − obs| / pred in quadrature with the test's statistical precision
+/// sqrt(obs + σ_pred²) / pred. NaN where the test is untested or predicts nothing.
+pub(crate) fn closure_systematic(v: &Estimate) -> f64 {
+    if v.untested.is_some() || !(v.predicted > 0.0) {
+        return f64::NAN;
+    }
+    let non_closure = (v.predicted - v.observed).abs() / v.predicted;
+    let precision = (v.observed + v.predicted_error.powi(2)).sqrt() / v.predicted;
+    non_closure.hypot(precision)
+}
+
+/// The standard deviation (n − 1) of `predictions` over the first one; NaN with fewer than
+/// two or a first of zero.
+pub(crate) fn relative_spread(predictions: &[f64]) -> f64 {
+    let n = predictions.len();
+    if n < 2 || !(predictions[0] > 0.0) {
+        return f64::NAN;
+    }
+    let mean = predictions.iter().sum::<f64>() / n as f64;
+    let var = predictions.iter().map(|p| (p - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    var.sqrt() / predictions[0]
+}
+
+impl Systematics {
+    /// The systematic's table for a result's summary: the validation windows and, per
+    /// efficiency, their closure test, the flows' spread and the relative systematic; and why
+    /// there is none, if there is none.
+    pub fn write_table(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.windows {
+            Some(w) => {
+                writeln!(
+                    f,
+                    "  background-model systematic = validation-window closure ⊕ spread of {} sideband flows; windows {:.0}–{:.0} and {:.0}–{:.0} GeV ({} events), validation flow trained on the {} sideband events outside them",
+                    self.flow_predictions.first().map_or(0, Vec::len),
+                    w.lower.0,
+                    w.lower.1,
+                    w.upper.0,
+                    w.upper.1,
+                    self.validation_counts[0],
+                    self.validation_counts[1]
+                )?;
+                writeln!(
+                    f,
+                    "  data eff   window obs   window pred ± stat   closure   flow spread   syst (rel.)"
+                )?;
+                for (i, v) in self.validation.iter().enumerate() {
+                    writeln!(
+                        f,
+                        "  {:>8}  {:>11.0}  {:>11.1} ± {:<6.1}  {:>8.3}  {:>12.3}  {:>12.3}",
+                        format!("{}%", v.efficiency * 100.0),
+                        v.observed,
+                        v.predicted,
+                        v.predicted_error,
+                        self.closure[i],
+                        self.spread[i],
+                        self.relative[i]
+                    )?;
+                }
+            }
+            None => writeln!(f, "  no validation windows")?,
+        }
+        if let Some(why) = &self.missing {
+            writeln!(f, "  no background-model systematic, so no Z: {why}")?;
+        }
+        Ok(())
+    }
+}
