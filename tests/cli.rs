@@ -117,6 +117,7 @@ macro_rules! script_tests {
 
 script_tests!(
     script_bumphunter_refit,
+    script_cathode,
     script_core,
     script_deep_set_vae,
     script_dm_evaluate,

@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::estimate::Estimate;
 use super::inputs::Inputs;
 use super::window::{ValidationWindows, Window};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::nn::Trainable;
 use crate::nn::flow::{Flow, FlowConfig};
@@ -167,6 +167,30 @@ pub(crate) fn relative_spread(predictions: &[f64]) -> f64 {
 }
 
 impl Systematics {
+    /// The systematic at data efficiency `eff` (one of those of `estimates`, the tests it
+    /// was measured for): `(closure, spread, relative, events)`, the first three relative
+    /// to the prediction.
+    pub fn at(&self, estimates: &[Estimate], eff: f64) -> Result<(f64, f64, f64, f64)> {
+        let i = estimates
+            .iter()
+            .position(|e| e.efficiency == eff)
+            .ok_or_else(|| {
+                Error::invalid(
+                    "efficiency",
+                    format!(
+                        "{eff} was not tested; the efficiencies are {:?}",
+                        estimates.iter().map(|e| e.efficiency).collect::<Vec<_>>()
+                    ),
+                )
+            })?;
+        Ok((
+            self.closure[i],
+            self.spread[i],
+            self.relative[i],
+            estimates[i].systematic_error,
+        ))
+    }
+
     /// The systematic's table for a result's summary: the validation windows and, per
     /// efficiency, their closure test, the flows' spread and the relative systematic; and why
     /// there is none, if there is none.

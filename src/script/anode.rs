@@ -100,7 +100,7 @@ fn anode_options() -> Declared<AnodeOptions> {
 mod anode_api {
     use std::path::Path;
 
-    use rhai::{Array, Dynamic, FLOAT, INT, Map};
+    use rhai::{Array, Dynamic, FLOAT, Map};
 
     use super::anode_options;
     use crate::data::EventSet;
@@ -108,6 +108,7 @@ mod anode_api {
     use crate::methods::anode_report::{
         plot_losses as draw_losses, plot_mass as draw_mass, plot_scores,
     };
+    use crate::script::flow_systematics;
     use crate::script::salad::estimate_map;
     use crate::script::state::session_state;
     use crate::script::values::significance_map;
@@ -159,23 +160,7 @@ mod anode_api {
     /// error in events. NaN where unmeasured.
     #[rhai_fn(pure, return_raw)]
     pub fn systematic_errors(a: &mut Anode, eff: FLOAT) -> Out<Map> {
-        let (closure, spread, relative, events) = a.systematic_at(eff)?;
-        let statistical = a
-            .estimates
-            .iter()
-            .find(|e| e.efficiency == eff)
-            .map_or(FLOAT::NAN, |e| e.predicted_error);
-        let mut m = Map::new();
-        for (k, v) in [
-            ("closure", closure),
-            ("spread", spread),
-            ("relative", relative),
-            ("events", events),
-            ("statistical", statistical),
-        ] {
-            m.insert(k.into(), v.into());
-        }
-        Ok(m)
+        flow_systematics::systematic_errors(&a.systematics, &a.estimates, eff)
     }
 
     /// The closure tests in the validation windows, one estimate map per data efficiency
@@ -190,33 +175,19 @@ mod anode_api {
     /// not fit in the range.
     #[rhai_fn(get = "validation_windows", pure)]
     pub fn validation_windows(a: &mut Anode) -> Dynamic {
-        a.systematics.windows.map_or(Dynamic::UNIT, |w| {
-            let pair = |(lo, hi): (f64, f64)| -> Dynamic {
-                vec![Dynamic::from(lo), Dynamic::from(hi)].into()
-            };
-            let mut m = Map::new();
-            m.insert("lower".into(), pair(w.lower));
-            m.insert("upper".into(), pair(w.upper));
-            m.into()
-        })
+        flow_systematics::validation_windows(&a.systematics)
     }
 
     /// Why the estimates carry no systematic (and so no p-value), or ().
     #[rhai_fn(get = "systematic_missing", pure)]
     pub fn systematic_missing(a: &mut Anode) -> Dynamic {
-        a.systematics
-            .missing
-            .clone()
-            .map_or(Dynamic::UNIT, Dynamic::from)
+        flow_systematics::systematic_missing(&a.systematics)
     }
 
     /// The events per part: `#{ sidebands, signal_region }`.
     #[rhai_fn(get = "counts", pure)]
     pub fn counts(a: &mut Anode) -> Map {
-        let mut m = Map::new();
-        m.insert("sidebands".into(), (a.counts[0] as INT).into());
-        m.insert("signal_region".into(), (a.counts[1] as INT).into());
-        m
+        flow_systematics::counts(a.counts)
     }
 
     /// The most significant test and Šidák's correction over the efficiencies, as a map:

@@ -15,7 +15,7 @@ use crate::stats::fit::DijetFit;
 /// The `methods` domain.
 pub const DOMAIN: Domain = Domain {
     name: "methods",
-    about: "resonant anomaly searches end to end: CWoLa hunting, SA-CWoLa, SALAD, ANODE, and the supervised and idealized references",
+    about: "resonant anomaly searches end to end: CWoLa hunting, SA-CWoLa, SALAD, ANODE, CATHODE, and the supervised and idealized references",
     module: || {
         let mut module = exported_module!(methods_api);
         module.set_custom_type_with_comments::<crate::methods::cwola::CwolaHunt>(
@@ -24,6 +24,7 @@ pub const DOMAIN: Domain = Domain {
         );
         module.combine_flatten(super::salad::module());
         module.combine_flatten(super::anode::module());
+        module.combine_flatten(super::cathode::module());
         module.combine_flatten(super::references::module());
         module
     },
@@ -36,6 +37,7 @@ pub const DOMAIN: Domain = Domain {
             .into_iter()
             .chain(super::salad::tables())
             .chain(super::anode::tables())
+            .chain(super::cathode::tables())
             .chain(super::references::tables())
             .collect()
     },

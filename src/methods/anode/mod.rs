@@ -177,29 +177,7 @@ impl Anode {
     /// The background-model systematic at data efficiency `eff` (one of the efficiencies):
     /// `(closure, spread, relative, events)`, the first three relative to the prediction.
     pub fn systematic_at(&self, eff: f64) -> Result<(f64, f64, f64, f64)> {
-        let i = self
-            .estimates
-            .iter()
-            .position(|e| e.efficiency == eff)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "efficiency",
-                    format!(
-                        "{eff} was not tested; the efficiencies are {:?}",
-                        self.estimates
-                            .iter()
-                            .map(|e| e.efficiency)
-                            .collect::<Vec<_>>()
-                    ),
-                )
-            })?;
-        let s = &self.systematics;
-        Ok((
-            s.closure[i],
-            s.spread[i],
-            s.relative[i],
-            self.estimates[i].systematic_error,
-        ))
+        self.systematics.at(&self.estimates, eff)
     }
 
     /// The most significant test with Šidák's correction; `None` if no p-value is finite.

@@ -145,6 +145,12 @@ pub struct Cathode {
 }
 
 impl Cathode {
+    /// The background-model systematic at data efficiency `eff` (one of the efficiencies):
+    /// `(closure, spread, relative, events)`, the first three relative to the prediction.
+    pub fn systematic_at(&self, eff: f64) -> Result<(f64, f64, f64, f64)> {
+        self.systematics.at(&self.estimates, eff)
+    }
+
     /// The most significant test with Šidák's correction; `None` if no p-value is finite.
     pub fn global(&self) -> Option<Significance> {
         most_significant(&self.estimates)
