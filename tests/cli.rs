@@ -795,3 +795,35 @@ fn the_hepdata_example_selects_and_matches_atlas_on_the_excerpts() {
             .exists()
     );
 }
+
+#[test]
+fn the_cathode_example_draws_the_benchmark_frame_in_quick_mode() {
+    let (scratch, stdout) = run_example_quick("examples/cathode.rhai");
+    assert!(
+        stdout.contains("CATHODE in mjj: signal region 3300–3700 GeV"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("supervised reference (mjj"), "{stdout}");
+    assert!(stdout.contains("idealized reference (mjj"), "{stdout}");
+    let sic = |name: &str| -> f64 {
+        let line = stdout.lines().find(|l| l.starts_with("max SIC:")).unwrap();
+        let at = line.find(name).unwrap() + name.len() + 1;
+        line[at..]
+            .split([',', ' '])
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    // The signal is learned, and no method beats the idealized detector by much.
+    assert!(sic("CATHODE") > 2.0, "{stdout}");
+    assert!(sic("CATHODE") < 1.5 * sic("idealized"), "{stdout}");
+    let result: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(scratch.path().join("cathode.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(result["cathode"]["estimates"].as_array().unwrap().len(), 6);
+    for figure in ["cathode_scores.png", "cathode_sic.png"] {
+        assert!(scratch.path().join(figure).exists(), "{figure}");
+    }
+}

@@ -175,6 +175,60 @@ fn spectra(figure: &EstimateFigure, parts: &[ScoredPart]) -> Result<Vec<Spectrum
     Ok(spectra)
 }
 
+/// Bins of a score histogram.
+const SCORE_BINS: usize = 50;
+
+/// The distribution of a search's `scores` for the signal-region data and for the background
+/// model's `reference` events (`reference_label`, scaled to the data count) with their ratio,
+/// on a log scale: a signal is an excess at high scores.
+pub fn plot_score_distributions(
+    path: &Path,
+    scores: &[f64],
+    reference: &[f64],
+    reference_label: &str,
+    title: &str,
+    x_label: &str,
+) -> Result<()> {
+    let finite: Vec<f64> = scores
+        .iter()
+        .chain(reference)
+        .copied()
+        .filter(|s| s.is_finite())
+        .collect();
+    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !(lo < hi) {
+        return Err(Error::invalid(
+            "scores",
+            "no spread of finite scores to histogram",
+        ));
+    }
+    let edges: Vec<f64> = (0..=SCORE_BINS)
+        .map(|i| lo + (hi - lo) * i as f64 / SCORE_BINS as f64)
+        .collect();
+    let data = Hist1D::fill(edges.clone(), scores, None)?;
+    let scale = scores.len() as f64 / reference.len() as f64;
+    let weights = vec![scale; reference.len()];
+    let background = Hist1D::fill(edges, reference, Some(&weights))?;
+    let opts = HistOptions {
+        title: title.into(),
+        x_label: x_label.into(),
+        y_label: "events".into(),
+        log_y: true,
+        data: Some(0),
+        ratio: true,
+        ..HistOptions::default()
+    };
+    plot_hists(
+        path,
+        &[
+            ("signal-region data", &data),
+            (reference_label, &background),
+        ],
+        &opts,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,58 +306,4 @@ mod tests {
         };
         assert!(plot_estimate_mass(&path, &figure, &[bad]).is_err());
     }
-}
-
-/// Bins of a score histogram.
-const SCORE_BINS: usize = 50;
-
-/// The distribution of a search's `scores` for the signal-region data and for the background
-/// model's `reference` events (`reference_label`, scaled to the data count) with their ratio,
-/// on a log scale: a signal is an excess at high scores.
-pub fn plot_score_distributions(
-    path: &Path,
-    scores: &[f64],
-    reference: &[f64],
-    reference_label: &str,
-    title: &str,
-    x_label: &str,
-) -> Result<()> {
-    let finite: Vec<f64> = scores
-        .iter()
-        .chain(reference)
-        .copied()
-        .filter(|s| s.is_finite())
-        .collect();
-    let lo = finite.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = finite.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if !(lo < hi) {
-        return Err(Error::invalid(
-            "scores",
-            "no spread of finite scores to histogram",
-        ));
-    }
-    let edges: Vec<f64> = (0..=SCORE_BINS)
-        .map(|i| lo + (hi - lo) * i as f64 / SCORE_BINS as f64)
-        .collect();
-    let data = Hist1D::fill(edges.clone(), scores, None)?;
-    let scale = scores.len() as f64 / reference.len() as f64;
-    let weights = vec![scale; reference.len()];
-    let background = Hist1D::fill(edges, reference, Some(&weights))?;
-    let opts = HistOptions {
-        title: title.into(),
-        x_label: x_label.into(),
-        y_label: "events".into(),
-        log_y: true,
-        data: Some(0),
-        ratio: true,
-        ..HistOptions::default()
-    };
-    plot_hists(
-        path,
-        &[
-            ("signal-region data", &data),
-            (reference_label, &background),
-        ],
-        &opts,
-    )
 }
