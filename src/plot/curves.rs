@@ -72,6 +72,10 @@ pub struct CurveOptions {
     pub marked: Vec<(f64, f64)>,
     /// The legend label of the marks (empty: no entry).
     pub marked_label: String,
+    /// Per curve (by index; missing or `None`: none), the low and high ends of a vertical bar
+    /// at each of its points, e.g. the spread over repetitions; drawn in the curve's colour
+    /// with a dot at the point.
+    pub bars: Vec<Option<(Vec<f64>, Vec<f64>)>>,
     /// Figure size in pixels (width, height); 800×600.
     pub size: (u32, u32),
 }
@@ -89,6 +93,7 @@ impl Default for CurveOptions {
             diagonal: None,
             marked: Vec::new(),
             marked_label: String::new(),
+            bars: Vec::new(),
             size: DEFAULT_SIZE,
         }
     }
@@ -259,6 +264,21 @@ impl Figure for CurveFigure<'_> {
             for piece in panel.clip(&Self::pixels(&panel, &c.x, &c.y)) {
                 canvas.line(&piece, color, t.line_width())?;
                 drawn.extend(piece);
+            }
+            if let Some(Some((lo, hi))) = opts.bars.get(i) {
+                for (j, (&x, &y)) in c.x.iter().zip(&c.y).enumerate() {
+                    let (Some(&l), Some(&h)) = (lo.get(j), hi.get(j)) else {
+                        continue;
+                    };
+                    let bar = [panel.point(x, l), panel.point(x, h)];
+                    for piece in panel.clip(&bar) {
+                        canvas.line(&piece, color, t.line_width())?;
+                        drawn.extend(piece);
+                    }
+                    if let Some(p) = panel.point(x, y).filter(|&p| rect.contains(p)) {
+                        canvas.dot(p, t.marker(), color)?;
+                    }
+                }
             }
             if !c.label.is_empty() {
                 entries.push(Entry {

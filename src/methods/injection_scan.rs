@@ -1,0 +1,564 @@
+//! The signal-injection scan of the weakly supervised benchmark frame: methods run on
+//! background with decreasing amounts of injected signal (several random signal subsets per
+//! amount), each judged by the ROC of its signal-region scores against the truth labels (max
+//! SIC, SIC at eps_S = 0.3, AUC) and by its own significance; a background-only point (0
+//! injected) checks that no signal is claimed.
+
+use std::fmt;
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::anode::{AnodeOptions, anode};
+use super::cathode::{CathodeOptions, cathode};
+use super::estimate::Significance;
+use super::references::{ReferenceOptions, idealized_reference, sic_at, supervised_reference};
+use crate::data::eventset::EventSet;
+use crate::error::{Error, Result};
+use crate::interrupt::Interrupt;
+use crate::progress::Progress;
+use crate::seed::stream_seed;
+use crate::stats::metrics::roc;
+
+/// A method the scan runs, with its options (their seeds are replaced per run).
+#[derive(Clone, Debug)]
+pub enum ScanMethod {
+    /// [`cathode`].
+    Cathode(Box<CathodeOptions>),
+    /// [`anode`].
+    Anode(Box<AnodeOptions>),
+    /// [`supervised_reference`].
+    Supervised(ReferenceOptions),
+    /// [`idealized_reference`], against the scan's independent background sample.
+    Idealized(ReferenceOptions),
+}
+
+impl ScanMethod {
+    /// The method's name in tables and legends.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Cathode(_) => "CATHODE",
+            Self::Anode(_) => "ANODE",
+            Self::Supervised(_) => "supervised",
+            Self::Idealized(_) => "idealized",
+        }
+    }
+
+    /// The signal region's mass column and bounds.
+    fn signal_region(&self) -> (&str, (f64, f64)) {
+        let window = match self {
+            Self::Cathode(o) => &o.window,
+            Self::Anode(o) => &o.window,
+            Self::Supervised(o) | Self::Idealized(o) => &o.window,
+        };
+        (&window.mass, window.signal_region)
+    }
+
+    /// Runs the method on `data` with `seed`: the signal-region events' scores and truth
+    /// labels, and the method's own most significant test, if it makes one.
+    fn run(
+        &self,
+        data: &EventSet,
+        independent: Option<&EventSet>,
+        seed: u64,
+        interrupt: Option<&Interrupt>,
+    ) -> Result<(Vec<f64>, Vec<f64>, Option<Significance>)> {
+        let labelled = |scored: EventSet| -> Result<(Vec<f64>, Vec<f64>)> {
+            Ok((
+                scored.column("score")?,
+                scored.role_values(crate::data::eventset::Role::Label)?,
+            ))
+        };
+        match self {
+            Self::Cathode(o) => {
+                let r = cathode(
+                    data,
+                    &CathodeOptions {
+                        seed,
+                        ..(**o).clone()
+                    },
+                    interrupt,
+                )?;
+                let (s, l) = labelled(r.scored()?)?;
+                Ok((s, l, r.global()))
+            }
+            Self::Anode(o) => {
+                let r = anode(
+                    data,
+                    &AnodeOptions {
+                        seed,
+                        ..(**o).clone()
+                    },
+                    interrupt,
+                )?;
+                let (s, l) = labelled(r.scored()?)?;
+                Ok((s, l, r.global()))
+            }
+            Self::Supervised(o) | Self::Idealized(o) => {
+                let mut o = o.clone();
+                o.classifier.seed = seed;
+                let r = match (self, independent) {
+                    (Self::Supervised(_), _) => supervised_reference(data, &o, interrupt)?,
+                    (_, Some(background)) => idealized_reference(data, background, &o, interrupt)?,
+                    (_, None) => {
+                        return Err(Error::invalid(
+                            "idealized",
+                            "the idealized detector needs an independent background sample",
+                        ));
+                    }
+                };
+                Ok((r.scores, r.labels, None))
+            }
+        }
+    }
+}
+
+/// Options of [`injection_scan`].
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    /// The methods, in the order of the table.
+    pub methods: Vec<ScanMethod>,
+    /// Signal events injected at each point (0: background only).
+    pub signal_counts: Vec<usize>,
+    /// Random signal subsets (and method seeds) per point.
+    pub repetitions: usize,
+    /// Seed of the subsets and of every run.
+    pub seed: u64,
+}
+
+/// One method on one injected sample.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScanRun {
+    /// The method's name.
+    pub method: String,
+    /// Signal events injected.
+    pub injected: usize,
+    /// Which repetition.
+    pub repetition: usize,
+    /// Signal and background events in the signal region.
+    pub signal_region: [usize; 2],
+    /// S/B in the signal region.
+    pub s_over_b: f64,
+    /// The largest regulated SIC of the signal-region scores (NaN without signal).
+    pub max_sic: f64,
+    /// The regulated SIC at eps_S = 0.3 (NaN without signal).
+    pub sic_03: f64,
+    /// The ROC area (NaN without signal).
+    pub auc: f64,
+    /// The method's most significant test, local and global Z (NaN for the references).
+    pub local_z: f64,
+    /// See `local_z`.
+    pub global_z: f64,
+}
+
+/// The result of [`injection_scan`]: every run, and per method and point the mean and
+/// spread over the repetitions.
+#[derive(Clone, Debug, Serialize)]
+pub struct InjectionScan {
+    /// Every run, by point, repetition and method.
+    pub runs: Vec<ScanRun>,
+    /// Wall-clock seconds (shown, not saved).
+    #[serde(skip)]
+    pub seconds: f64,
+}
+
+/// Per method and point: the mean, minimum and maximum over the repetitions of a quantity.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScanPoint {
+    /// The method's name.
+    pub method: String,
+    /// Signal events injected.
+    pub injected: usize,
+    /// The mean S/B in the signal region.
+    pub s_over_b: f64,
+    /// The mean, minimum and maximum over the repetitions (NaN values left out).
+    pub mean: f64,
+    /// See `mean`.
+    pub min: f64,
+    /// See `mean`.
+    pub max: f64,
+}
+
+impl InjectionScan {
+    /// The methods' names, in run order.
+    pub fn methods(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for r in &self.runs {
+            if !names.contains(&r.method) {
+                names.push(r.method.clone());
+            }
+        }
+        names
+    }
+
+    /// Per method and point, `quantity` of the runs ("max_sic", "sic_03", "auc", "local_z",
+    /// "global_z") over the repetitions.
+    pub fn points(&self, quantity: &str) -> Result<Vec<ScanPoint>> {
+        let value = |r: &ScanRun| -> Result<f64> {
+            Ok(match quantity {
+                "max_sic" => r.max_sic,
+                "sic_03" => r.sic_03,
+                "auc" => r.auc,
+                "local_z" => r.local_z,
+                "global_z" => r.global_z,
+                other => {
+                    return Err(Error::invalid(
+                        "quantity",
+                        format!(
+                            "'{other}': use \"max_sic\", \"sic_03\", \"auc\", \"local_z\" or \"global_z\""
+                        ),
+                    ));
+                }
+            })
+        };
+        let mut points: Vec<ScanPoint> = Vec::new();
+        for method in self.methods() {
+            let mut injected: Vec<usize> = self
+                .runs
+                .iter()
+                .filter(|r| r.method == method)
+                .map(|r| r.injected)
+                .collect();
+            injected.dedup();
+            for n in injected {
+                let runs: Vec<&ScanRun> = self
+                    .runs
+                    .iter()
+                    .filter(|r| r.method == method && r.injected == n)
+                    .collect();
+                let values: Vec<f64> = runs
+                    .iter()
+                    .map(|r| value(r))
+                    .collect::<Result<Vec<_>>>()?
+                    .into_iter()
+                    .filter(|v| v.is_finite())
+                    .collect();
+                let mean = values.iter().sum::<f64>() / values.len() as f64;
+                points.push(ScanPoint {
+                    method: method.clone(),
+                    injected: n,
+                    s_over_b: runs.iter().map(|r| r.s_over_b).sum::<f64>() / runs.len() as f64,
+                    mean,
+                    min: values.iter().copied().fold(f64::NAN, f64::min),
+                    max: values.iter().copied().fold(f64::NAN, f64::max),
+                });
+            }
+        }
+        Ok(points)
+    }
+
+    /// Everything `save` writes.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({ "injection_scan": self })
+    }
+}
+
+impl fmt::Display for InjectionScan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Signal-injection scan: {} runs, {:.0} s (mean [min, max] over the repetitions)",
+            self.runs.len(),
+            self.seconds
+        )?;
+        writeln!(
+            f,
+            "  {:<11} {:>8} {:>9}  {:>22}  {:>8}  {:>8}  {:>8}",
+            "method", "injected", "S/B (SR)", "max SIC", "SIC@0.3", "AUC", "local Z"
+        )?;
+        let (Ok(sic), Ok(sic3), Ok(auc), Ok(z)) = (
+            self.points("max_sic"),
+            self.points("sic_03"),
+            self.points("auc"),
+            self.points("local_z"),
+        ) else {
+            return Ok(());
+        };
+        for (((p, s3), a), z) in sic.iter().zip(&sic3).zip(&auc).zip(&z) {
+            writeln!(
+                f,
+                "  {:<11} {:>8} {:>9.4}  {:>6.2} [{:>6.2}, {:>6.2}]  {:>8.2}  {:>8.3}  {:>8.2}",
+                p.method, p.injected, p.s_over_b, p.mean, p.min, p.max, s3.mean, a.mean, z.mean
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs every method of `opts` on `background` with `signal_counts` signal events drawn at
+/// random (without replacement) from `signal`, `repetitions` times per count, each run with
+/// its own seed; the idealized detector compares with `independent`, a background-only
+/// sample independent of `background`. Ctrl-C (`interrupt`) stops between and inside runs.
+pub fn injection_scan(
+    background: &EventSet,
+    signal: &EventSet,
+    independent: Option<&EventSet>,
+    opts: &ScanOptions,
+    interrupt: Option<&Interrupt>,
+) -> Result<InjectionScan> {
+    let started = Instant::now();
+    check(signal, independent, opts)?;
+    let progress = Progress::new(
+        "signal-injection scan",
+        (opts.signal_counts.len() * opts.repetitions * opts.methods.len()) as u64,
+    );
+    let mut runs = Vec::new();
+    for (p, &n) in opts.signal_counts.iter().enumerate() {
+        for repetition in 0..opts.repetitions {
+            let stream = ((p as u64) << 20) + repetition as u64;
+            let injected = signal.sample(n, stream_seed(opts.seed, stream))?;
+            let data = background.concat(&injected)?;
+            for (m, method) in opts.methods.iter().enumerate() {
+                if let Some(interrupt) = interrupt {
+                    interrupt.check()?;
+                }
+                let seed = stream_seed(opts.seed, (1 << 40) + (stream << 8) + m as u64);
+                let [s, b] = signal_region_counts(&data, method)?;
+                // Without signal the references have nothing to learn or to be judged by.
+                let reference =
+                    matches!(method, ScanMethod::Supervised(_) | ScanMethod::Idealized(_));
+                let outcome = if s == 0 && reference {
+                    None
+                } else {
+                    Some(method.run(&data, independent, seed, interrupt)?)
+                };
+                let (max_sic, sic_03, auc) = match outcome
+                    .as_ref()
+                    .and_then(|(scores, labels, _)| roc(scores, labels, None).ok())
+                {
+                    Some(curve) => (
+                        curve.max_sic(),
+                        sic_at(&curve, 0.3).unwrap_or(f64::NAN),
+                        curve.auc(),
+                    ),
+                    None => (f64::NAN, f64::NAN, f64::NAN),
+                };
+                let significance = outcome.and_then(|(_, _, g)| g);
+                runs.push(ScanRun {
+                    method: method.name().into(),
+                    injected: n,
+                    repetition,
+                    signal_region: [s, b],
+                    s_over_b: s as f64 / b.max(1) as f64,
+                    max_sic,
+                    sic_03,
+                    auc,
+                    local_z: significance.as_ref().map_or(f64::NAN, |g| g.local_z),
+                    global_z: significance.map_or(f64::NAN, |g| g.global_z),
+                });
+                progress.advance(1);
+            }
+        }
+    }
+    drop(progress);
+    Ok(InjectionScan {
+        runs,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Signal and background events (by the label role) in `method`'s signal region of `data`.
+fn signal_region_counts(data: &EventSet, method: &ScanMethod) -> Result<[usize; 2]> {
+    let (mass, (lo, hi)) = method.signal_region();
+    let masses = data.column(mass)?;
+    let labels = data.role_values(crate::data::eventset::Role::Label)?;
+    let mut counts = [0, 0];
+    for (m, l) in masses.iter().zip(&labels) {
+        if lo <= *m && *m < hi {
+            counts[usize::from(*l != 1.0)] += 1;
+        }
+    }
+    Ok(counts)
+}
+
+fn check(signal: &EventSet, independent: Option<&EventSet>, opts: &ScanOptions) -> Result<()> {
+    if opts.methods.is_empty() || opts.signal_counts.is_empty() || opts.repetitions == 0 {
+        return Err(Error::invalid(
+            "injection scan",
+            "name at least one method, one signal count and one repetition",
+        ));
+    }
+    if let Some(&n) = opts.signal_counts.iter().find(|&&n| n > signal.len()) {
+        return Err(Error::invalid(
+            "signal_counts",
+            format!("{n} signal events asked for, {} given", signal.len()),
+        ));
+    }
+    let idealized = opts
+        .methods
+        .iter()
+        .any(|m| matches!(m, ScanMethod::Idealized(_)));
+    if idealized && independent.is_none() {
+        return Err(Error::invalid(
+            "methods",
+            "the idealized detector needs an independent background-only sample",
+        ));
+    }
+    for m in &opts.methods {
+        let (mass, _) = m.signal_region();
+        signal.column(mass)?;
+    }
+    Ok(())
+}
+
+/// The standard figure of the frame: per method, `quantity` ("max_sic", "local_z", ... as
+/// [`InjectionScan::points`]) against the signal region's S/B on a log axis, the mean over
+/// the repetitions joined by a line with a bar from their minimum to their maximum. Points
+/// without signal (S/B 0) cannot be shown on the log axis and are left out.
+pub fn plot_scan(scan: &InjectionScan, quantity: &str, path: &std::path::Path) -> Result<()> {
+    use crate::plot::{Curve, CurveOptions, plot_curves};
+    let points = scan.points(quantity)?;
+    let mut curves = Vec::new();
+    let mut bars = Vec::new();
+    for method in scan.methods() {
+        let mut mine: Vec<&ScanPoint> = points
+            .iter()
+            .filter(|p| p.method == method && p.s_over_b > 0.0 && p.mean.is_finite())
+            .collect();
+        mine.sort_by(|a, b| a.s_over_b.total_cmp(&b.s_over_b));
+        if mine.is_empty() {
+            continue;
+        }
+        curves.push(Curve {
+            label: method.clone(),
+            x: mine.iter().map(|p| p.s_over_b).collect(),
+            y: mine.iter().map(|p| p.mean).collect(),
+        });
+        bars.push(Some((
+            mine.iter().map(|p| p.min).collect(),
+            mine.iter().map(|p| p.max).collect(),
+        )));
+    }
+    if curves.is_empty() {
+        return Err(Error::invalid(
+            "injection scan",
+            format!("no point with signal has a finite {quantity} to draw"),
+        ));
+    }
+    let y_label = match quantity {
+        "max_sic" => "max SIC ε_S / √(ε_B + 10⁻⁴)",
+        "sic_03" => "SIC at ε_S = 0.3",
+        "auc" => "AUC",
+        "local_z" => "local significance Z",
+        _ => "global significance Z",
+    };
+    plot_curves(
+        path,
+        &curves,
+        &CurveOptions {
+            title: "Signal-injection scan".into(),
+            x_label: "S/B in the signal region".into(),
+            y_label: y_label.into(),
+            log_x: true,
+            bars,
+            ..CurveOptions::default()
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::generate::lhco::{LhcoToyOptions, lhco_toy};
+
+    fn toy(background: usize, signal: usize, seed: u64) -> EventSet {
+        EventSet::from_columns(
+            lhco_toy(&LhcoToyOptions {
+                background,
+                signal,
+                seed,
+                ..LhcoToyOptions::default()
+            })
+            .unwrap(),
+        )
+        .unwrap()
+    }
+
+    fn reference() -> ReferenceOptions {
+        let mut o = ReferenceOptions::default();
+        o.classifier.folds = 3;
+        o.classifier.network.hidden = vec![16];
+        o.classifier.training.epochs = 4;
+        o.classifier.training.batch_size = 128;
+        o
+    }
+
+    #[test]
+    fn the_table_has_a_row_per_method_point_and_repetition() {
+        let background = toy(15_000, 0, 1);
+        let signal = toy(0, 2_000, 2);
+        let independent = toy(15_000, 0, 3);
+        let opts = ScanOptions {
+            methods: vec![
+                ScanMethod::Supervised(reference()),
+                ScanMethod::Idealized(reference()),
+            ],
+            signal_counts: vec![0, 300, 1000],
+            repetitions: 2,
+            seed: 4,
+        };
+        let scan = injection_scan(&background, &signal, Some(&independent), &opts, None).unwrap();
+        assert_eq!(scan.runs.len(), 3 * 2 * 2);
+        for r in &scan.runs {
+            let [s, _] = r.signal_region;
+            if r.injected == 0 {
+                // Background only: no signal to find, so no SIC.
+                assert_eq!(s, 0);
+                assert!(r.max_sic.is_nan() && r.s_over_b == 0.0, "{r:?}");
+            } else {
+                assert!(s > 0 && s <= r.injected && r.max_sic.is_finite(), "{r:?}");
+            }
+        }
+        // Different repetitions draw different signal subsets.
+        let at = |rep: usize| {
+            scan.runs
+                .iter()
+                .find(|r| r.injected == 300 && r.repetition == rep && r.method == "supervised")
+                .unwrap()
+                .auc
+        };
+        assert_ne!(at(0), at(1));
+        let sic = scan.points("max_sic").unwrap();
+        assert_eq!(sic.len(), 2 * 3);
+        let more = sic
+            .iter()
+            .find(|p| p.method == "supervised" && p.injected == 1000)
+            .unwrap();
+        assert!(more.min <= more.mean && more.mean <= more.max, "{more:?}");
+        assert!(scan.points("sic").is_err());
+        let text = scan.to_string();
+        assert!(
+            text.contains("supervised") && text.contains("idealized"),
+            "{text}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        plot_scan(&scan, "max_sic", &dir.path().join("sic.png")).unwrap();
+        // Same seed, same table.
+        let again = injection_scan(&background, &signal, Some(&independent), &opts, None).unwrap();
+        assert_eq!(
+            serde_json::to_string(&scan.runs).unwrap(),
+            serde_json::to_string(&again.runs).unwrap()
+        );
+    }
+
+    #[test]
+    fn bad_scans_are_errors() {
+        let background = toy(2_000, 0, 1);
+        let signal = toy(0, 100, 2);
+        let opts = ScanOptions {
+            methods: vec![ScanMethod::Idealized(reference())],
+            signal_counts: vec![50],
+            repetitions: 1,
+            seed: 1,
+        };
+        let err = injection_scan(&background, &signal, None, &opts, None).unwrap_err();
+        assert!(err.to_string().contains("independent"), "{err}");
+        let too_many = ScanOptions {
+            signal_counts: vec![500],
+            methods: vec![ScanMethod::Supervised(reference())],
+            ..opts
+        };
+        let err = injection_scan(&background, &signal, None, &too_many, None).unwrap_err();
+        assert!(err.to_string().contains("500 signal events"), "{err}");
+    }
+}
