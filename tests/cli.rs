@@ -125,6 +125,7 @@ script_tests!(
     script_fits,
     script_flow,
     script_hepdata,
+    script_injection_scan,
     script_jet_features,
     script_latent_vae,
     script_methods,

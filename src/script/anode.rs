@@ -23,7 +23,7 @@ pub(super) fn tables() -> Vec<Box<dyn OptionTable>> {
 }
 
 /// The declared options of `anode`.
-fn anode_options() -> Declared<AnodeOptions> {
+pub(super) fn anode_options() -> Declared<AnodeOptions> {
     let window = window_opts(|o: &mut AnodeOptions| &mut o.window);
     Declared::new(
         "anode",

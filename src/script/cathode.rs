@@ -23,7 +23,7 @@ pub(super) fn tables() -> Vec<Box<dyn OptionTable>> {
 }
 
 /// The declared options of `cathode`.
-fn cathode_options() -> Declared<CathodeOptions> {
+pub(super) fn cathode_options() -> Declared<CathodeOptions> {
     let window = window_opts(|o: &mut CathodeOptions| &mut o.window);
     let rest = vec![
         Opt::custom(

@@ -15,7 +15,7 @@ use crate::stats::fit::DijetFit;
 /// The `methods` domain.
 pub const DOMAIN: Domain = Domain {
     name: "methods",
-    about: "resonant anomaly searches end to end: CWoLa hunting, SA-CWoLa, SALAD, ANODE, CATHODE, and the supervised and idealized references",
+    about: "resonant anomaly searches end to end: CWoLa hunting, SA-CWoLa, SALAD, ANODE, CATHODE, the supervised and idealized references and the signal-injection scan",
     module: || {
         let mut module = exported_module!(methods_api);
         module.set_custom_type_with_comments::<crate::methods::cwola::CwolaHunt>(
@@ -26,6 +26,7 @@ pub const DOMAIN: Domain = Domain {
         module.combine_flatten(super::anode::module());
         module.combine_flatten(super::cathode::module());
         module.combine_flatten(super::references::module());
+        module.combine_flatten(super::injection_scan::module());
         module
     },
     options: || {
@@ -39,6 +40,7 @@ pub const DOMAIN: Domain = Domain {
             .chain(super::anode::tables())
             .chain(super::cathode::tables())
             .chain(super::references::tables())
+            .chain(super::injection_scan::tables())
             .collect()
     },
 };

@@ -18,6 +18,7 @@ pub mod domain;
 pub mod errors;
 mod events;
 mod flow_systematics;
+mod injection_scan;
 mod inline;
 pub mod input;
 mod latent_vae;

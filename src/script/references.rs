@@ -27,7 +27,7 @@ pub(super) fn tables() -> Vec<Box<dyn OptionTable>> {
 }
 
 /// The declared options of the reference built-in `function`.
-fn reference_options(function: &'static str) -> Declared<ReferenceOptions> {
+pub(super) fn reference_options(function: &'static str) -> Declared<ReferenceOptions> {
     let window = window_opts(|o: &mut ReferenceOptions| &mut o.window);
     let rest = vec![
         Opt::field(
