@@ -828,3 +828,29 @@ fn the_cathode_example_draws_the_benchmark_frame_in_quick_mode() {
         assert!(scratch.path().join(figure).exists(), "{figure}");
     }
 }
+
+#[test]
+fn the_benchmark_frame_example_scans_injected_signal_in_quick_mode() {
+    let (scratch, stdout) = run_example_quick("examples/benchmark_frame.rhai");
+    assert!(
+        stdout.contains("lhco_toy: 30000 background events"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Signal-injection scan: 6 runs"), "{stdout}");
+    assert!(
+        stdout.contains("background only, CATHODE repetition 0: local Z"),
+        "{stdout}"
+    );
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(scratch.path().join("frame.json")).unwrap())
+            .unwrap();
+    let runs = result["injection_scan"]["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 6);
+    // With signal, every method separates it from the background.
+    for run in runs.iter().filter(|r| r["injected"] == 800) {
+        assert!(run["max_sic"].as_f64().unwrap() > 1.5, "{run}");
+    }
+    for figure in ["frame_max_sic.png", "frame_significance.png"] {
+        assert!(scratch.path().join(figure).exists(), "{figure}");
+    }
+}

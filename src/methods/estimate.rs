@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use super::window::Window;
+use crate::data::eventset::EventSet;
 use crate::error::{Error, Result};
 use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
 use crate::stats::pvalue::{poisson_pvalue, sidak};
@@ -205,6 +206,25 @@ impl Significance {
             self.local_p, self.local_z, self.global_p, self.global_z, self.trials
         )
     }
+}
+
+/// The events of `events` at `positions` whose `scores` (one per position) are among the
+/// highest, a fraction `efficiency` of them: a search's selection at a data efficiency.
+pub fn highest_scoring(
+    events: &EventSet,
+    positions: &[usize],
+    scores: &[f64],
+    efficiency: f64,
+) -> Result<EventSet> {
+    check_efficiency("efficiency", efficiency)?;
+    let t = threshold_for_efficiency(scores, efficiency)?;
+    let kept: Vec<usize> = positions
+        .iter()
+        .zip(scores)
+        .filter(|&(_, &s)| s >= t)
+        .map(|(&p, _)| p)
+        .collect();
+    events.take(&kept)
 }
 
 /// The most significant of `estimates` with Šidák's correction over all of them; `None` if no

@@ -459,20 +459,7 @@ pub fn plot_scan(scan: &InjectionScan, quantity: &str, path: &std::path::Path) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::generate::lhco::{LhcoToyOptions, lhco_toy};
-
-    fn toy(background: usize, signal: usize, seed: u64) -> EventSet {
-        EventSet::from_columns(
-            lhco_toy(&LhcoToyOptions {
-                background,
-                signal,
-                seed,
-                ..LhcoToyOptions::default()
-            })
-            .unwrap(),
-        )
-        .unwrap()
-    }
+    use crate::data::generate::lhco::toy_events as toy;
 
     fn reference() -> ReferenceOptions {
         let mut o = ReferenceOptions::default();

@@ -312,20 +312,7 @@ pub fn idealized_reference(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::generate::lhco::{LhcoToyOptions, lhco_toy};
-
-    fn sample(background: usize, signal: usize, seed: u64) -> EventSet {
-        EventSet::from_columns(
-            lhco_toy(&LhcoToyOptions {
-                background,
-                signal,
-                seed,
-                ..LhcoToyOptions::default()
-            })
-            .unwrap(),
-        )
-        .unwrap()
-    }
+    use crate::data::generate::lhco::toy_events as sample;
 
     fn quick() -> ReferenceOptions {
         let mut opts = ReferenceOptions::default();

@@ -106,12 +106,7 @@ impl SidebandFlow {
 
 /// The validation windows, the rows outside them (the validation flow's training events) and
 /// the rows inside them; or why the closure test cannot be made.
-#[allow(clippy::type_complexity)]
-pub(crate) fn validation_rows(
-    inputs: &Inputs,
-    window: &Window,
-    width: f64,
-) -> std::result::Result<(ValidationWindows, Vec<usize>, Vec<usize>), String> {
+pub(crate) fn validation_rows(inputs: &Inputs, window: &Window, width: f64) -> ValidationRows {
     let windows = window
         .validation_windows(width)
         .map_err(|e| format!("no validation windows: {e}"))?;
@@ -166,7 +161,63 @@ pub(crate) fn relative_spread(predictions: &[f64]) -> f64 {
     var.sqrt() / predictions[0]
 }
 
+/// The validation windows, the rows outside them and the rows inside them, or why there are
+/// none (see [`validation_rows`]).
+pub(crate) type ValidationRows =
+    std::result::Result<(ValidationWindows, Vec<usize>, Vec<usize>), String>;
+
 impl Systematics {
+    /// A systematic to be filled cut by cut ([`Systematics::add_cut`]): the windows of
+    /// `rows`, their closure tests `validation` (one per efficiency), measured with
+    /// `sideband_flows` flows; or why it cannot be measured.
+    pub(crate) fn new(
+        rows: &ValidationRows,
+        validation: Vec<Estimate>,
+        sideband_flows: usize,
+    ) -> Self {
+        Self {
+            windows: rows.as_ref().ok().map(|(w, _, _)| *w),
+            validation_counts: rows
+                .as_ref()
+                .map_or([0, 0], |(_, outside, inside)| [inside.len(), outside.len()]),
+            validation,
+            closure: Vec::new(),
+            flow_predictions: Vec::new(),
+            spread: Vec::new(),
+            relative: Vec::new(),
+            missing: match (rows, sideband_flows) {
+                (Err(why), _) => Some(why.clone()),
+                (_, 1) => Some(
+                    "one sideband flow (sideband_flows 1) has no spread to measure; use at least 2"
+                        .into(),
+                ),
+                _ => None,
+            },
+        }
+    }
+
+    /// Records the next cut (the `validation` test of the same index): each sideband flow's
+    /// prediction of the count passing it, the main flow's first. Returns the estimate's
+    /// relative systematic (closure ⊕ spread), or why there is none.
+    pub(crate) fn add_cut(&mut self, predictions: Vec<f64>) -> std::result::Result<f64, String> {
+        let i = self.closure.len();
+        let spread = relative_spread(&predictions);
+        let closure = self.validation.get(i).map_or(f64::NAN, closure_systematic);
+        let relative = closure.hypot(spread);
+        self.closure.push(closure);
+        self.spread.push(spread);
+        self.relative.push(relative);
+        self.flow_predictions.push(predictions);
+        match &self.missing {
+            Some(why) => Err(why.clone()),
+            None if !relative.is_finite() => Err(format!(
+                "the background model's systematic is undefined at this cut (validation-window \
+                 closure {closure:.3}, flow spread {spread:.3}): too few events pass it"
+            )),
+            None => Ok(relative),
+        }
+    }
+
     /// The systematic at data efficiency `eff` (one of those of `estimates`, the tests it
     /// was measured for): `(closure, spread, relative, events)`, the first three relative
     /// to the prediction.

@@ -4,8 +4,9 @@
 use rhai::plugin::*;
 
 use crate::methods::anode::AnodeOptions;
-use crate::script::declared::{Declared, Opt, OptionTable};
-use crate::script::window_options::window_opts;
+use crate::script::declared::{Declared, Opt};
+use crate::script::domain::OptionTable;
+use crate::script::search_options::{flow_opts, window_opts};
 
 /// The module of ANODE's functions and its result type.
 pub fn module() -> Module {
@@ -25,10 +26,11 @@ pub(super) fn tables() -> Vec<Box<dyn OptionTable>> {
 /// The declared options of `anode`.
 pub(super) fn anode_options() -> Declared<AnodeOptions> {
     let window = window_opts(|o: &mut AnodeOptions| &mut o.window);
+    let flow = flow_opts(|o: &mut AnodeOptions| &mut o.flow, "hidden");
     Declared::new(
         "anode",
         AnodeOptions::default,
-        window.into_iter().chain(vec![
+        window.into_iter().chain(flow).chain(vec![
             Opt::custom(
                 "features",
                 "strings",
@@ -39,20 +41,6 @@ pub(super) fn anode_options() -> Declared<AnodeOptions> {
                     o.flow.inputs = o.window.features.len();
                     Ok(())
                 },
-            ),
-            Opt::field("layers", "autoregressive transforms of each flow", |o| {
-                &mut o.flow.layers
-            }),
-            Opt::field(
-                "hidden",
-                "units in each of the two masked hidden layers of every transform",
-                |o| &mut o.flow.hidden,
-            ),
-            Opt::field("knots", "spline bins per dimension", |o| &mut o.flow.knots),
-            Opt::field(
-                "bound",
-                "the splines act on [-bound, bound] and are the identity outside",
-                |o| &mut o.flow.bound,
             ),
             Opt::field("epochs", "passes over the training data", |o| {
                 &mut o.training.epochs

@@ -4,7 +4,8 @@
 
 use rhai::plugin::*;
 
-use super::declared::{Choice, Declared, Opt, OptionTable};
+use super::declared::{Choice, Declared, Opt};
+use super::domain::OptionTable;
 use super::options::Options;
 use super::values::Out;
 use crate::stats::bumphunter::{

@@ -3,8 +3,9 @@
 
 use rhai::plugin::*;
 
-use super::declared::{Declared, Opt, OptionTable};
-use super::window_options::window_opts;
+use super::declared::{Declared, Opt};
+use super::domain::OptionTable;
+use super::search_options::{flow_opts, window_opts};
 use crate::methods::cathode::CathodeOptions;
 
 /// The module of CATHODE's functions and its result type.
@@ -25,6 +26,7 @@ pub(super) fn tables() -> Vec<Box<dyn OptionTable>> {
 /// The declared options of `cathode`.
 pub(super) fn cathode_options() -> Declared<CathodeOptions> {
     let window = window_opts(|o: &mut CathodeOptions| &mut o.window);
+    let flow = flow_opts(|o: &mut CathodeOptions| &mut o.flow, "flow_hidden");
     let rest = vec![
         Opt::custom(
             "features",
@@ -36,20 +38,6 @@ pub(super) fn cathode_options() -> Declared<CathodeOptions> {
                 o.flow.inputs = o.window.features.len();
                 Ok(())
             },
-        ),
-        Opt::field("layers", "autoregressive transforms of each flow", |o| {
-            &mut o.flow.layers
-        }),
-        Opt::field(
-            "flow_hidden",
-            "units in each of the two masked hidden layers of every transform",
-            |o| &mut o.flow.hidden,
-        ),
-        Opt::field("knots", "spline bins per dimension", |o| &mut o.flow.knots),
-        Opt::field(
-            "bound",
-            "the splines act on [-bound, bound] and are the identity outside",
-            |o| &mut o.flow.bound,
         ),
         Opt::field(
             "flow_epochs",
@@ -114,7 +102,7 @@ pub(super) fn cathode_options() -> Declared<CathodeOptions> {
     Declared::new(
         "cathode",
         CathodeOptions::default,
-        window.into_iter().chain(rest).collect(),
+        window.into_iter().chain(flow).chain(rest).collect(),
     )
 }
 

@@ -11,6 +11,7 @@ use std::fmt::Debug;
 
 use rhai::{Dynamic, Map, NativeCallContext};
 
+use super::domain::OptionTable;
 use super::options::Options;
 use crate::error::{Error, Result};
 use crate::script::values::Out;
@@ -437,21 +438,6 @@ impl<T: Clone + Debug + 'static> Declared<T> {
         let state = super::state::session_state(ctx)?;
         Ok(self.parse(map, &mut || state.next_stream())?)
     }
-}
-
-/// What `help` and the tests need of a built-in's declared options, whatever its struct.
-pub trait OptionTable {
-    /// The built-in's name.
-    fn function(&self) -> &'static str;
-    /// The type of the value the built-in is called on, where its options depend on it
-    /// (see [`Declared::on`]).
-    fn receiver(&self) -> Option<&'static str>;
-    /// The table `help` appends to the built-in's doc (after a heading): a line per option
-    /// with its kind, default and doc.
-    fn table(&self) -> String;
-    /// Checks that each option's shown default, given back as the option, parses to what no
-    /// option at all parses to: that the default shown is the one the built-in starts from.
-    fn check_defaults(&self) -> std::result::Result<(), String>;
 }
 
 impl<T: Clone + Debug + 'static> OptionTable for Declared<T> {

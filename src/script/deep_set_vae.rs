@@ -6,7 +6,8 @@ use rhai::plugin::*;
 use crate::methods::deep_set_vae::DeepSetVaeOptions;
 use crate::nn::sets::PoolPadding;
 use crate::nn::train::Validation;
-use crate::script::declared::{Choice, Declared, Opt, OptionTable};
+use crate::script::declared::{Choice, Declared, Opt};
+use crate::script::domain::OptionTable;
 
 /// The module of the Deep Set VAE's functions and its result type.
 pub fn module() -> Module {

@@ -6,7 +6,8 @@ use rhai::Map;
 use rhai::plugin::*;
 
 use crate::error::Error;
-use crate::script::declared::{Declared, Opt, OptionTable};
+use crate::script::declared::{Declared, Opt};
+use crate::script::domain::OptionTable;
 use crate::script::options::floats;
 use crate::script::values::Out;
 use crate::stats::dark_machines::{ChannelScores, DmEvaluation, DmOptions};

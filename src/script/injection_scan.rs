@@ -5,8 +5,10 @@
 use rhai::plugin::*;
 use rhai::{Dynamic, Map};
 
-use super::declared::{Declared, Opt, OptionTable};
+use super::declared::{Declared, Opt};
+use super::domain::OptionTable;
 use crate::methods::injection_scan::{ScanMethod, ScanOptions};
+use crate::script::state::session_state;
 use crate::script::values::Out;
 
 /// The module of the scan's functions and its result type.
@@ -112,7 +114,6 @@ fn scan_options() -> Declared<ScanArgs> {
 /// declaration, on the session's device.
 fn scan(ctx: &NativeCallContext, opts: Map) -> Out<ScanOptions> {
     let args = scan_options().parse_in(ctx, opts)?;
-    let device = super::state::session_state(ctx)?.device();
     let methods = args
         .methods
         .iter()
@@ -120,18 +121,18 @@ fn scan(ctx: &NativeCallContext, opts: Map) -> Out<ScanOptions> {
             Ok(match name.as_str() {
                 "cathode" => {
                     let mut o = super::cathode::cathode_options().parse_in(ctx, args.cathode.clone())?;
-                    o.device = device.clone();
+                    o.device = session_state(ctx)?.device();
                     ScanMethod::Cathode(Box::new(o))
                 }
                 "anode" => {
                     let mut o = super::anode::anode_options().parse_in(ctx, args.anode.clone())?;
-                    o.device = device.clone();
+                    o.device = session_state(ctx)?.device();
                     ScanMethod::Anode(Box::new(o))
                 }
                 "supervised" | "idealized" => {
                     let mut o = super::references::reference_options("supervised_reference")
                         .parse_in(ctx, args.reference.clone())?;
-                    o.classifier.device = device.clone();
+                    o.classifier.device = session_state(ctx)?.device();
                     if name == "supervised" {
                         ScanMethod::Supervised(o)
                     } else {

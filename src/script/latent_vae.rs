@@ -6,7 +6,8 @@ use rhai::plugin::*;
 use crate::methods::latent_map::LatentMapOptions;
 use crate::methods::latent_vae::{LatentScore, LatentVaeOptions};
 use crate::nn::train::Validation;
-use crate::script::declared::{Choice, Declared, Opt, OptionTable};
+use crate::script::declared::{Choice, Declared, Opt};
+use crate::script::domain::OptionTable;
 use crate::script::options::number_pair;
 
 /// The module of the latent VAE's functions and its result types.

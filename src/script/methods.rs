@@ -2,8 +2,9 @@
 
 use rhai::plugin::*;
 
-use super::declared::{Declared, Opt, OptionTable};
+use super::declared::{Declared, Opt};
 use super::domain::Domain;
+use super::domain::OptionTable;
 use rhai::{Array, INT};
 
 use crate::error::Error;

@@ -36,13 +36,13 @@ mod references;
 mod resolver;
 mod salad;
 mod samples;
+mod search_options;
 mod session;
 mod stack;
 pub mod state;
 mod stats;
 pub mod stdlib;
 mod values;
-mod window_options;
 
 pub use errors::{ErrorKind, ScriptError};
 pub use session::{Session, Variable};

@@ -6,7 +6,8 @@ use std::fmt::Debug;
 
 use rhai::Dynamic;
 
-use super::declared::{Choice, Declared, Opt, OptionTable};
+use super::declared::{Choice, Declared, Opt};
+use super::domain::OptionTable;
 use super::options::{Options, number_pair};
 use crate::data::EventSet;
 use crate::error::Error;

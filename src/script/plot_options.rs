@@ -4,7 +4,8 @@
 
 use rhai::Dynamic;
 
-use super::declared::{Choice, Declared, Opt, OptionTable};
+use super::declared::{Choice, Declared, Opt};
+use super::domain::OptionTable;
 use super::values::Out;
 use crate::error::Error;
 use crate::methods::window_significance::WindowSignificanceOptions;

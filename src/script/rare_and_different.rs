@@ -4,7 +4,8 @@
 use rhai::plugin::*;
 
 use crate::methods::rare_and_different::{RareAndDifferent, RareAndDifferentOptions};
-use crate::script::declared::{Declared, Opt, OptionTable};
+use crate::script::declared::{Declared, Opt};
+use crate::script::domain::OptionTable;
 use crate::script::options::Options;
 use crate::stats::metrics::Combination;
 

@@ -4,8 +4,9 @@
 
 use rhai::plugin::*;
 
-use super::declared::{Declared, Opt, OptionTable};
-use super::window_options::window_opts;
+use super::declared::{Declared, Opt};
+use super::domain::OptionTable;
+use super::search_options::window_opts;
 use crate::methods::references::ReferenceOptions;
 
 /// The module of the references' functions and their result type.

@@ -7,8 +7,9 @@ use rhai::{Dynamic, Map};
 use crate::methods::estimate::Estimate;
 use crate::methods::salad::{Closure, SaladOptions, Systematic};
 use crate::nn::layers::Activation;
-use crate::script::declared::{Declared, Opt, OptionTable};
-use crate::script::window_options::window_opts;
+use crate::script::declared::{Declared, Opt};
+use crate::script::domain::OptionTable;
+use crate::script::search_options::window_opts;
 
 /// The module of SALAD's functions and its result type.
 pub fn module() -> Module {

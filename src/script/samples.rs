@@ -3,8 +3,9 @@
 
 use rhai::plugin::*;
 
-use super::declared::{Choice, Declared, Opt, OptionTable};
+use super::declared::{Choice, Declared, Opt};
 use super::domain::Domain;
+use super::domain::OptionTable;
 use crate::data::generate::darkmachines::{Channel, DarkMachinesToyOptions, SignalModel};
 use crate::data::generate::lhco::{LhcoToyOptions, Preset, Variant};
 use crate::data::jets::{Algorithm, Axes};

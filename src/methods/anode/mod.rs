@@ -41,11 +41,12 @@ use candle_core::{DType, Device, Tensor};
 use serde::Serialize;
 
 use super::estimate::{
-    Estimate, Significance, checked_window, estimate_with_systematic, most_significant,
+    Estimate, Significance, checked_window, estimate_with_systematic, highest_scoring,
+    most_significant,
 };
 use super::inputs::{InputSpec, Inputs};
 pub use super::sideband_flow::Systematics;
-use super::sideband_flow::{SidebandFlow, closure_systematic, relative_spread, validation_rows};
+use super::sideband_flow::{SidebandFlow, validation_rows};
 use super::window::Window;
 use crate::data::eventset::EventSet;
 use crate::error::{Error, Result};
@@ -57,7 +58,7 @@ use crate::nn::flow::{Flow, FlowConfig};
 use crate::nn::train::{Dataset, TrainOptions, Validation, fit};
 use crate::progress::Progress;
 use crate::seed::stream_seed;
-use crate::stats::metrics::{check_efficiency, threshold_for_efficiency};
+use crate::stats::metrics::threshold_for_efficiency;
 
 /// Options of [`anode`]. The paper trains 15 MADE blocks of 128 units for 50 epochs at
 /// learning rate 1e-4; the defaults are smaller, for minutes on a laptop CPU.
@@ -192,16 +193,7 @@ impl Anode {
 
     /// The signal-region events with the highest R, a fraction `efficiency` of them.
     pub fn selected(&self, efficiency: f64) -> Result<EventSet> {
-        check_efficiency("efficiency", efficiency)?;
-        let t = threshold_for_efficiency(&self.scores, efficiency)?;
-        let kept: Vec<usize> = self
-            .positions
-            .iter()
-            .zip(&self.scores)
-            .filter(|&(_, &s)| s >= t)
-            .map(|(&p, _)| p)
-            .collect();
-        self.events.take(&kept)
+        highest_scoring(&self.events, &self.positions, &self.scores, efficiency)
     }
 
     /// The signal-region events with ln R as a `score` column.
@@ -438,27 +430,9 @@ pub fn anode(
         _ => Vec::new(),
     };
 
-    let mut systematics = Systematics {
-        windows: validation_rows.as_ref().ok().map(|(w, _, _)| *w),
-        validation_counts: validation_rows
-            .as_ref()
-            .map_or([0, 0], |(_, outside, inside)| [inside.len(), outside.len()]),
-        validation: validation.clone(),
-        closure: Vec::new(),
-        flow_predictions: Vec::new(),
-        spread: Vec::new(),
-        relative: Vec::new(),
-        missing: match (&validation_rows, opts.sideband_flows) {
-            (Err(why), _) => Some(why.clone()),
-            (_, 1) => Some(
-                "one sideband flow (sideband_flows 1) has no spread to measure; use at least 2"
-                    .into(),
-            ),
-            _ => None,
-        },
-    };
+    let mut systematics = Systematics::new(&validation_rows, validation, opts.sideband_flows);
     let mut estimates = Vec::new();
-    for (i, &eff) in opts.efficiencies.iter().enumerate() {
+    for &eff in &opts.efficiencies {
         let threshold = threshold_for_efficiency(&scores, eff)?;
         let passing = |r: &[f64]| {
             r.iter().filter(|&&s| s >= threshold).count() as f64 / r.len() as f64 * n_sr
@@ -467,17 +441,7 @@ pub fn anode(
             .chain(&other_scores)
             .map(|r| passing(r))
             .collect();
-        let spread = relative_spread(&predictions);
-        let closure = validation.get(i).map_or(f64::NAN, closure_systematic);
-        let relative = closure.hypot(spread);
-        let systematic = match &systematics.missing {
-            Some(why) => Err(why.clone()),
-            None if !relative.is_finite() => Err(format!(
-                "the background model's systematic is undefined at this cut (validation-window \
-                 closure {closure:.3}, flow spread {spread:.3}): too few events pass it"
-            )),
-            None => Ok(relative),
-        };
+        let systematic = systematics.add_cut(predictions);
         estimates.push(estimate_with_systematic(
             eff,
             &scores,
@@ -485,10 +449,6 @@ pub fn anode(
             &weights,
             systematic,
         )?);
-        systematics.closure.push(closure);
-        systematics.spread.push(spread);
-        systematics.relative.push(relative);
-        systematics.flow_predictions.push(predictions);
     }
     progress.advance(1);
     drop(progress);

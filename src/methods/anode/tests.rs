@@ -1,18 +1,6 @@
 use super::*;
-use crate::data::generate::lhco::{LhcoToyOptions, lhco_toy};
-
-fn sample(background: usize, signal: usize, seed: u64) -> EventSet {
-    EventSet::from_columns(
-        lhco_toy(&LhcoToyOptions {
-            background,
-            signal,
-            seed,
-            ..LhcoToyOptions::default()
-        })
-        .unwrap(),
-    )
-    .unwrap()
-}
+use crate::data::generate::lhco::toy_events as sample;
+use crate::methods::sideband_flow::{closure_systematic, relative_spread};
 
 fn quick() -> AnodeOptions {
     let d = AnodeOptions::default();

@@ -1,19 +1,6 @@
 use super::*;
-use crate::data::generate::lhco::{LhcoToyOptions, lhco_toy};
+use crate::data::generate::lhco::toy_events as sample;
 use crate::nn::Trainable;
-
-fn sample(background: usize, signal: usize, seed: u64) -> EventSet {
-    EventSet::from_columns(
-        lhco_toy(&LhcoToyOptions {
-            background,
-            signal,
-            seed,
-            ..LhcoToyOptions::default()
-        })
-        .unwrap(),
-    )
-    .unwrap()
-}
 
 fn quick() -> CathodeOptions {
     let d = CathodeOptions::default();

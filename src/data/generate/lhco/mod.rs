@@ -33,6 +33,24 @@ mod tests;
 pub use self::options::{LhcoToyOptions, Preset, Variant};
 pub use self::params::{COLUMNS, MAX_EVENTS, MIN_SIGNAL_MASS, MJ_PROPORTIONAL_POWER};
 
+/// The default toy's `background` and `signal` events from `seed` as an event set: the small
+/// samples the searches' unit tests run on.
+#[cfg(test)]
+pub(crate) fn toy_events(
+    background: usize,
+    signal: usize,
+    seed: u64,
+) -> crate::data::eventset::EventSet {
+    let columns = lhco_toy(&LhcoToyOptions {
+        background,
+        signal,
+        seed,
+        ..LhcoToyOptions::default()
+    })
+    .unwrap();
+    crate::data::eventset::EventSet::from_columns(columns).unwrap()
+}
+
 use rand::seq::SliceRandom;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp1, Gamma, StandardNormal};
