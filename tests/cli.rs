@@ -853,4 +853,17 @@ fn the_benchmark_frame_example_scans_injected_signal_in_quick_mode() {
     for figure in ["frame_max_sic.png", "frame_significance.png"] {
         assert!(scratch.path().join(figure).exists(), "{figure}");
     }
+    // The same runs as a Parquet table, undefined figures as nulls.
+    use polars::prelude::{ParquetReader, SerReader};
+    let table =
+        ParquetReader::new(std::fs::File::open(scratch.path().join("frame.parquet")).unwrap())
+            .finish()
+            .unwrap();
+    assert_eq!(table.height(), runs.len());
+    let max_sic = table.column("max_sic").unwrap().f64().unwrap().clone();
+    let injected = table.column("injected").unwrap().u64().unwrap().clone();
+    for (sic, n) in max_sic.iter().zip(injected.iter()) {
+        // Without signal there is no SIC; with it, every method has one.
+        assert_eq!(sic.is_some(), n == Some(800), "{sic:?} at {n:?}");
+    }
 }

@@ -16,6 +16,7 @@ pub mod lhco_features;
 pub mod lhco_h5;
 pub mod lhco_jets;
 pub mod objects;
+pub mod result_table;
 pub mod scaler;
 
 pub use eventset::{EventSet, Fold, Role, Roles};

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::anode::{AnodeOptions, anode};
 use super::cathode::{CathodeOptions, cathode};
+use super::cwola::{CwolaOptions, cwola_hunt};
 use super::estimate::Significance;
 use super::references::{ReferenceOptions, idealized_reference, sic_at, supervised_reference};
 use crate::data::eventset::EventSet;
@@ -27,6 +28,14 @@ pub enum ScanMethod {
     Cathode(Box<CathodeOptions>),
     /// [`anode`].
     Anode(Box<AnodeOptions>),
+    /// [`cwola_hunt`] in one fixed signal region ([`CwolaOptions::at_window`]): classifiers
+    /// of signal-region against sideband data, every event scored out of sample.
+    Cwola {
+        /// The hunt's options, already narrowed to the window.
+        hunt: Box<CwolaOptions>,
+        /// The window, `[low, high)` in the hunt's mass.
+        signal_region: (f64, f64),
+    },
     /// [`supervised_reference`].
     Supervised(ReferenceOptions),
     /// [`idealized_reference`], against the scan's independent background sample.
@@ -39,6 +48,7 @@ impl ScanMethod {
         match self {
             Self::Cathode(_) => "CATHODE",
             Self::Anode(_) => "ANODE",
+            Self::Cwola { .. } => "CWoLa",
             Self::Supervised(_) => "supervised",
             Self::Idealized(_) => "idealized",
         }
@@ -49,6 +59,10 @@ impl ScanMethod {
         let window = match self {
             Self::Cathode(o) => &o.window,
             Self::Anode(o) => &o.window,
+            Self::Cwola {
+                hunt,
+                signal_region,
+            } => return (&hunt.mass, *signal_region),
             Self::Supervised(o) | Self::Idealized(o) => &o.window,
         };
         (&window.mass, window.signal_region)
@@ -93,6 +107,30 @@ impl ScanMethod {
                 )?;
                 let (s, l) = labelled(r.scored()?)?;
                 Ok((s, l, r.global()))
+            }
+            Self::Cwola {
+                hunt,
+                signal_region: (lo, hi),
+            } => {
+                let h = cwola_hunt(
+                    data,
+                    &CwolaOptions {
+                        seed,
+                        ..(**hunt).clone()
+                    },
+                    interrupt,
+                )?;
+                let region = h.most_significant();
+                let scored = h.scored(region)?;
+                let in_window: Vec<usize> = scored
+                    .column(&hunt.mass)?
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| *lo <= **m && **m < *hi)
+                    .map(|(i, _)| i)
+                    .collect();
+                let (s, l) = labelled(scored.take(&in_window)?)?;
+                Ok((s, l, h.global().map(|g| g.test)))
             }
             Self::Supervised(o) | Self::Idealized(o) => {
                 let mut o = o.clone();
@@ -250,6 +288,36 @@ impl InjectionScan {
     /// Everything `save` writes.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({ "injection_scan": self })
+    }
+
+    /// Writes every run as a row of a Parquet table to `path`, atomically: the fields of
+    /// [`ScanRun`], the signal region's counts as `signal` and `background`, and undefined
+    /// numbers (NaN) as nulls.
+    pub fn write_parquet(&self, path: &std::path::Path) -> Result<()> {
+        use crate::data::result_table::{ResultColumn, write_result_table};
+        let text =
+            |f: fn(&ScanRun) -> String| ResultColumn::Text(self.runs.iter().map(f).collect());
+        let count = |f: fn(&ScanRun) -> usize| {
+            ResultColumn::Counts(self.runs.iter().map(|r| f(r) as u64).collect())
+        };
+        let number =
+            |f: fn(&ScanRun) -> f64| ResultColumn::Numbers(self.runs.iter().map(f).collect());
+        write_result_table(
+            path,
+            vec![
+                ("method", text(|r| r.method.clone())),
+                ("injected", count(|r| r.injected)),
+                ("repetition", count(|r| r.repetition)),
+                ("signal", count(|r| r.signal_region[0])),
+                ("background", count(|r| r.signal_region[1])),
+                ("s_over_b", number(|r| r.s_over_b)),
+                ("max_sic", number(|r| r.max_sic)),
+                ("sic_03", number(|r| r.sic_03)),
+                ("auc", number(|r| r.auc)),
+                ("local_z", number(|r| r.local_z)),
+                ("global_z", number(|r| r.global_z)),
+            ],
+        )
     }
 }
 
@@ -520,6 +588,9 @@ mod tests {
         );
         let dir = tempfile::tempdir().unwrap();
         plot_scan(&scan, "max_sic", &dir.path().join("sic.png")).unwrap();
+        let table = dir.path().join("scan.parquet");
+        scan.write_parquet(&table).unwrap();
+        assert!(std::fs::metadata(&table).unwrap().len() > 0);
         // Same seed, same table.
         let again = injection_scan(&background, &signal, Some(&independent), &opts, None).unwrap();
         assert_eq!(

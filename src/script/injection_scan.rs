@@ -7,6 +7,7 @@ use rhai::{Dynamic, Map};
 
 use super::declared::{Declared, Opt};
 use super::domain::OptionTable;
+use crate::methods::cwola::CwolaOptions;
 use crate::methods::injection_scan::{ScanMethod, ScanOptions};
 use crate::script::state::session_state;
 use crate::script::values::Out;
@@ -35,7 +36,43 @@ struct ScanArgs {
     seed: u64,
     cathode: Map,
     anode: Map,
+    cwola: Map,
     reference: Map,
+}
+
+/// The scan's CWoLa: a hunt's options and its one signal region.
+#[derive(Clone, Debug)]
+struct CwolaWindow {
+    hunt: CwolaOptions,
+    signal_region: (f64, f64),
+}
+
+impl Default for CwolaWindow {
+    fn default() -> Self {
+        Self {
+            hunt: CwolaOptions::default(),
+            signal_region: (3300.0, 3700.0),
+        }
+    }
+}
+
+/// The declared options of the scan's CWoLa (its `cwola` map): `cwola_hunt`'s and the
+/// signal region.
+fn cwola_window_options() -> Declared<CwolaWindow> {
+    Declared::new(
+        "injection_scan's cwola",
+        CwolaWindow::default,
+        super::methods::cwola_options("injection_scan's cwola")
+            .into_opts()
+            .into_iter()
+            .map(|o| o.lift(|w: &mut CwolaWindow| &mut w.hunt))
+            .chain([Opt::field(
+                "signal_region",
+                "the one signal region, made of the hunt's `sr_bins` bins",
+                |w: &mut CwolaWindow| &mut w.signal_region,
+            )])
+            .collect(),
+    )
 }
 
 impl Default for ScanArgs {
@@ -47,6 +84,7 @@ impl Default for ScanArgs {
             seed: crate::seed::DEFAULT_SEED,
             cathode: Map::new(),
             anode: Map::new(),
+            cwola: Map::new(),
             reference: Map::new(),
         }
     }
@@ -81,7 +119,7 @@ fn scan_options() -> Declared<ScanArgs> {
         vec![
             Opt::field(
                 "methods",
-                "among \"cathode\", \"anode\", \"supervised\" and \"idealized\" (which needs the independent background sample)",
+                "among \"cathode\", \"anode\", \"cwola\", \"supervised\" and \"idealized\" (which needs the independent background sample)",
                 |a: &mut ScanArgs| &mut a.methods,
             ),
             Opt::field(
@@ -100,6 +138,11 @@ fn scan_options() -> Declared<ScanArgs> {
             map_opt("anode", "options of anode (help(\"anode\"))", |a| {
                 &mut a.anode
             }),
+            map_opt(
+                "cwola",
+                "options of cwola_hunt (help(\"cwola_hunt\")) and `signal_region` (3300–3700 GeV): CWoLa in that one region, its bins repeated outwards for the sideband fit",
+                |a| &mut a.cwola,
+            ),
             map_opt(
                 "reference",
                 "options of both references (help(\"supervised_reference\"))",
@@ -129,6 +172,17 @@ fn scan(ctx: &NativeCallContext, opts: Map) -> Out<ScanOptions> {
                     o.device = session_state(ctx)?.device();
                     ScanMethod::Anode(Box::new(o))
                 }
+                "cwola" => {
+                    let CwolaWindow {
+                        mut hunt,
+                        signal_region,
+                    } = cwola_window_options().parse_in(ctx, args.cwola.clone())?;
+                    hunt.device = session_state(ctx)?.device();
+                    ScanMethod::Cwola {
+                        hunt: Box::new(hunt.at_window(signal_region)?),
+                        signal_region,
+                    }
+                }
                 "supervised" | "idealized" => {
                     let mut o = super::references::reference_options("supervised_reference")
                         .parse_in(ctx, args.reference.clone())?;
@@ -142,7 +196,7 @@ fn scan(ctx: &NativeCallContext, opts: Map) -> Out<ScanOptions> {
                 other => {
                     return Err(crate::error::Error::invalid(
                         "option 'methods' of injection_scan",
-                        format!("unknown method '{other}'; the methods are cathode, anode, supervised, idealized"),
+                        format!("unknown method '{other}'; the methods are cathode, anode, cwola, supervised, idealized"),
                     )
                     .into());
                 }
@@ -174,7 +228,7 @@ mod injection_scan_api {
     /// each count, `repetitions` random subsets of `signal` are added to `background` and
     /// every method runs on the result; each is judged by the ROC of its signal-region scores
     /// against the truth labels (max SIC, SIC at eps_S = 0.3, AUC) and by its own most
-    /// significant test (CATHODE, ANODE). The 0 point is background only: its significances
+    /// significant test (CATHODE, ANODE, CWoLa). The 0 point is background only: its significances
     /// must be consistent with no signal. Progress is shown; Ctrl-C stops it.
     #[rhai_fn(name = "injection_scan", return_raw)]
     pub fn injection_scan(
@@ -285,9 +339,16 @@ mod injection_scan_api {
         Ok(plot_scan(s, quantity, Path::new(path))?)
     }
 
-    /// Writes every run as JSON, atomically.
+    /// Writes every run, atomically: as a Parquet table (a row per run; undefined figures
+    /// as nulls) when `path` ends in `.parquet`, as JSON otherwise.
     #[rhai_fn(name = "save", pure, return_raw)]
     pub fn save(s: &mut InjectionScan, path: &str) -> Out<()> {
+        if Path::new(path)
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+        {
+            return Ok(s.write_parquet(Path::new(path))?);
+        }
         save_json(&s.to_json(), path)
     }
 

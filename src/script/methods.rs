@@ -47,7 +47,7 @@ pub const DOMAIN: Domain = Domain {
 };
 
 /// The declared options of a CWoLa hunt, for the built-in `function`.
-fn cwola_options(function: &'static str) -> Declared<CwolaOptions> {
+pub(super) fn cwola_options(function: &'static str) -> Declared<CwolaOptions> {
     Declared::new(
         function,
         CwolaOptions::default,

@@ -151,6 +151,50 @@ impl Default for CwolaOptions {
     }
 }
 
+impl CwolaOptions {
+    /// These options narrowed to the one signal region `[lo, hi)` (a fixed-window CWoLa, as
+    /// in the weakly supervised benchmark frame): `sr_bins` log-spaced bins make the region
+    /// exactly, bins of the same width are repeated outwards as far as the hunt's range
+    /// (the first and last of `edges`) holds whole ones, and only that region is trained and
+    /// tested, with its `sb_bins`-bin sidebands; the bins beyond them serve the background
+    /// fit. An error if the range cannot hold the sidebands on both sides.
+    pub fn at_window(&self, (lo, hi): (f64, f64)) -> Result<Self> {
+        let (Some(&first), Some(&last)) = (self.edges.first(), self.edges.last()) else {
+            return Err(Error::invalid("bins", "give the hunt's bin edges"));
+        };
+        if !(lo.is_finite() && hi.is_finite() && 0.0 < lo && lo < hi) || self.sr_bins == 0 {
+            return Err(Error::invalid(
+                "signal_region",
+                format!("[{lo}, {hi}] is not a range 0 < low < high of at least one bin"),
+            ));
+        }
+        let width = (hi / lo).ln() / self.sr_bins as f64;
+        let whole = |span: f64| (span.ln() / width + 1e-9).floor().max(0.0) as usize;
+        let (below, above) = (whole(lo / first), whole(last / hi));
+        if below < self.sb_bins || above < self.sb_bins || lo < first || hi > last {
+            return Err(Error::invalid(
+                "signal_region",
+                format!(
+                    "[{lo}, {hi}] with {}-bin sidebands of its bins' width does not fit in the range {first}–{last}",
+                    self.sb_bins
+                ),
+            ));
+        }
+        let edges = (0..=below + self.sr_bins + above)
+            .map(|j| match j {
+                j if j == below => lo,
+                j if j == below + self.sr_bins => hi,
+                j => lo * ((j as f64 - below as f64) * width).exp(),
+            })
+            .collect();
+        Ok(Self {
+            edges,
+            regions: Some(vec![below - self.sb_bins]),
+            ..self.clone()
+        })
+    }
+}
+
 /// The result of one signal region.
 #[derive(Clone, Debug, Serialize)]
 pub struct RegionResult {

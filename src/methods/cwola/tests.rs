@@ -381,3 +381,27 @@ fn bad_input_is_an_error_before_any_training() {
         .to_string();
     assert!(err.contains("tau21_1") && err.contains("NaN"), "{err}");
 }
+
+#[test]
+fn a_window_becomes_the_one_region_of_a_hunt() {
+    let opts = CwolaOptions::default().at_window((3300.0, 3700.0)).unwrap();
+    let regions = sliding_regions(&opts.edges, opts.sr_bins, opts.sb_bins).unwrap();
+    let chosen = chosen_regions(&regions, opts.regions.as_deref()).unwrap();
+    assert_eq!(chosen.len(), 1);
+    assert_eq!((chosen[0].lo, chosen[0].hi), (3300.0, 3700.0));
+    // Bins of one log width, all inside the default range 2632–6000 GeV, as many as fit.
+    let ratio = (3700.0f64 / 3300.0).powf(1.0 / 3.0);
+    for pair in opts.edges.windows(2) {
+        assert!((pair[1] / pair[0] - ratio).abs() < 1e-9, "{:?}", opts.edges);
+    }
+    assert!(opts.edges[0] >= 2632.0 && opts.edges[0] / ratio < 2632.0);
+    let last = *opts.edges.last().unwrap();
+    assert!(last <= 6000.0 && last * ratio > 6000.0);
+    // A window too close to the range's edge for its sidebands is an error.
+    let err = CwolaOptions::default()
+        .at_window((2700.0, 3000.0))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("does not fit"), "{err}");
+    assert!(CwolaOptions::default().at_window((3700.0, 3300.0)).is_err());
+}
