@@ -169,10 +169,15 @@ pub fn write_csv(events: &EventSet, path: &Path) -> Result<()> {
 pub fn write_parquet(events: &EventSet, path: &Path) -> Result<()> {
     let mut frame = events.frame()?;
     require_readable_values(&frame, path)?;
+    write_frame_parquet(&mut frame, path)
+}
+
+/// Writes `frame` as Parquet to `path`, atomically, streaming to disk, whatever its values.
+pub(super) fn write_frame_parquet(frame: &mut DataFrame, path: &Path) -> Result<()> {
     write_atomic_with(path, |file| {
         let mut out = std::io::BufWriter::new(file);
         ParquetWriter::new(&mut out)
-            .finish(&mut frame)
+            .finish(frame)
             .map_err(std::io::Error::other)?;
         out.flush()
     })

@@ -3,13 +3,11 @@
 //! Unlike an event set's file, a result table may hold undefined numbers: NaN is written as
 //! a missing value (null).
 
-use std::io::Write;
 use std::path::Path;
 
 use polars::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::fsutil::write_atomic_with;
 
 /// One column of a result table.
 #[derive(Clone, Debug, PartialEq)]
@@ -62,13 +60,7 @@ pub fn write_result_table(path: &Path, columns: Vec<(&str, ResultColumn)>) -> Re
             .collect(),
     )
     .map_err(|e| Error::invalid("result table", e.to_string()))?;
-    write_atomic_with(path, |file| {
-        let mut out = std::io::BufWriter::new(file);
-        ParquetWriter::new(&mut out)
-            .finish(&mut frame)
-            .map_err(std::io::Error::other)?;
-        out.flush()
-    })
+    super::io::write_frame_parquet(&mut frame, path)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use candle_core::{Device, Tensor};
 use serde::Serialize;
 
 use super::estimate::Estimate;
-use super::inputs::Inputs;
+use super::inputs::{InputSpec, Inputs};
 use super::window::{ValidationWindows, Window};
 use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
@@ -102,6 +102,46 @@ impl SidebandFlow {
             .restore(&self.snapshots[s % self.snapshots.len()])?;
         self.flow.sample(n, Some(c), seed, interrupt)
     }
+}
+
+/// The events of `window`'s range as a flow's inputs (features and mass, on `device`), with
+/// the rows of its sidebands and of its signal region. An error naming the window when
+/// fewer than 2 sideband or `min_signal_region` signal-region events are there (`to` says
+/// what they are too few for).
+pub(crate) fn split_window(
+    events: &crate::data::eventset::EventSet,
+    window: &Window,
+    edges: &[f64],
+    device: &Device,
+    min_signal_region: usize,
+    to: &str,
+) -> Result<(Inputs, Vec<usize>, Vec<usize>)> {
+    let inputs = Inputs::new(
+        events,
+        &InputSpec {
+            mass: &window.mass,
+            features: &window.features,
+            rescale: &[],
+            logarithm: &[],
+            edges,
+        },
+        None,
+        device,
+    )?;
+    let sb: Vec<usize> = (0..inputs.len()).filter(|&r| inputs.bin[r] != 1).collect();
+    let sr: Vec<usize> = (0..inputs.len()).filter(|&r| inputs.bin[r] == 1).collect();
+    if sb.len() < 2 || sr.len() < min_signal_region {
+        return Err(Error::invalid(
+            "signal_region",
+            format!(
+                "{} sideband and {} signal-region events ({}): too few to {to}",
+                sb.len(),
+                sr.len(),
+                window.describe()
+            ),
+        ));
+    }
+    Ok((inputs, sb, sr))
 }
 
 /// The validation windows, the rows outside them (the validation flow's training events) and

@@ -44,9 +44,8 @@ use super::estimate::{
     Estimate, Significance, checked_window, estimate_with_systematic, highest_scoring,
     most_significant,
 };
-use super::inputs::{InputSpec, Inputs};
 pub use super::sideband_flow::Systematics;
-use super::sideband_flow::{SidebandFlow, validation_rows};
+use super::sideband_flow::{SidebandFlow, split_window, validation_rows};
 use super::window::Window;
 use crate::data::eventset::EventSet;
 use crate::error::{Error, Result};
@@ -214,31 +213,14 @@ pub fn anode(
 ) -> Result<Anode> {
     let started = Instant::now();
     let edges = check_options(opts)?;
-    let inputs = Inputs::new(
+    let (inputs, sb, sr) = split_window(
         events,
-        &InputSpec {
-            mass: &opts.window.mass,
-            features: &opts.window.features,
-            rescale: &[],
-            logarithm: &[],
-            edges: &edges,
-        },
-        None,
+        &opts.window,
+        &edges,
         &opts.device,
+        2 * opts.folds,
+        "train the flows",
     )?;
-    let sb: Vec<usize> = (0..inputs.len()).filter(|&r| inputs.bin[r] != 1).collect();
-    let sr: Vec<usize> = (0..inputs.len()).filter(|&r| inputs.bin[r] == 1).collect();
-    if sb.len() < 2 || sr.len() < 2 * opts.folds {
-        return Err(Error::invalid(
-            "signal_region",
-            format!(
-                "{} sideband and {} signal-region events ({}): too few to train the flows",
-                sb.len(),
-                sr.len(),
-                opts.window.describe()
-            ),
-        ));
-    }
     // Every drawn background event keeps its score and weight (and a sorted copy), for each
     // sideband flow.
     crate::memory::check(

@@ -35,9 +35,8 @@ use super::estimate::{
     Estimate, Significance, checked_window, estimate_with_systematic, highest_scoring,
     most_significant,
 };
-use super::inputs::{InputSpec, Inputs};
 use super::kfold_classifier::{KfoldClassifier, kfold_scores};
-use super::sideband_flow::{SidebandFlow, Systematics, validation_rows};
+use super::sideband_flow::{SidebandFlow, Systematics, split_window, validation_rows};
 use super::window::Window;
 use crate::data::eventset::EventSet;
 use crate::error::{Error, Result};
@@ -190,31 +189,14 @@ pub fn cathode(
 ) -> Result<Cathode> {
     let started = Instant::now();
     let edges = check_options(opts)?;
-    let inputs = Inputs::new(
+    let (inputs, sb, sr) = split_window(
         events,
-        &InputSpec {
-            mass: &opts.window.mass,
-            features: &opts.window.features,
-            rescale: &[],
-            logarithm: &[],
-            edges: &edges,
-        },
-        None,
+        &opts.window,
+        &edges,
         &opts.device,
+        2 * opts.classifier.folds,
+        "train the flow and the classifiers",
     )?;
-    let sb: Vec<usize> = (0..inputs.len()).filter(|&r| inputs.bin[r] != 1).collect();
-    let sr: Vec<usize> = (0..inputs.len()).filter(|&r| inputs.bin[r] == 1).collect();
-    if sb.len() < 2 || sr.len() < 2 * opts.classifier.folds {
-        return Err(Error::invalid(
-            "signal_region",
-            format!(
-                "{} sideband and {} signal-region events ({}): too few to train the flow and the classifiers",
-                sb.len(),
-                sr.len(),
-                opts.window.describe()
-            ),
-        ));
-    }
     // The samples of every flow, as f32 features, and their scores.
     crate::memory::check(
         &format!("{} samples per signal-region event", opts.oversampling),
