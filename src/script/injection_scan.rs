@@ -62,7 +62,7 @@ fn cwola_window_options() -> Declared<CwolaWindow> {
     Declared::new(
         "injection_scan's cwola",
         CwolaWindow::default,
-        super::methods::cwola_options("injection_scan's cwola")
+        super::cwola_options::cwola_options("injection_scan's cwola")
             .into_opts()
             .into_iter()
             .map(|o| o.lift(|w: &mut CwolaWindow| &mut w.hunt))

@@ -11,6 +11,7 @@ pub mod catalog;
 mod cathode;
 pub mod complete;
 mod core;
+mod cwola_options;
 pub mod declared;
 mod deep_set_vae;
 mod dm_evaluate;
