@@ -211,16 +211,34 @@ fn scan(ctx: &NativeCallContext, opts: Map) -> Out<ScanOptions> {
     })
 }
 
+/// Runs the scan of `opts` in the session of `ctx` (its device, seed stream and Ctrl-C).
+fn scan_with(
+    ctx: &NativeCallContext,
+    background: &crate::data::EventSet,
+    signal: &crate::data::EventSet,
+    independent: Option<&crate::data::EventSet>,
+    opts: Map,
+) -> Out<crate::methods::injection_scan::InjectionScan> {
+    let options = scan(ctx, opts)?;
+    let interrupt = session_state(ctx)?.interrupt.clone();
+    Ok(crate::methods::injection_scan::injection_scan(
+        background,
+        signal,
+        independent,
+        &options,
+        Some(&interrupt),
+    )?)
+}
+
 #[export_module]
 mod injection_scan_api {
     use std::path::Path;
 
     use rhai::{Array, Dynamic, INT, Map};
 
-    use super::scan;
+    use super::scan_with;
     use crate::data::EventSet;
-    use crate::methods::injection_scan::{InjectionScan, injection_scan as run_scan, plot_scan};
-    use crate::script::state::session_state;
+    use crate::methods::injection_scan::{InjectionScan, plot_scan};
     use crate::script::values::{Out, save_json};
 
     /// The signal-injection scan of the weakly supervised benchmark frame:
@@ -237,15 +255,7 @@ mod injection_scan_api {
         signal: EventSet,
         opts: Map,
     ) -> Out<InjectionScan> {
-        let options = scan(&ctx, opts)?;
-        let interrupt = session_state(&ctx)?.interrupt.clone();
-        Ok(run_scan(
-            &background,
-            &signal,
-            None,
-            &options,
-            Some(&interrupt),
-        )?)
+        scan_with(&ctx, &background, &signal, None, opts)
     }
 
     /// The scan with `independent`, a background-only sample independent of `background`,
@@ -258,15 +268,7 @@ mod injection_scan_api {
         independent: EventSet,
         opts: Map,
     ) -> Out<InjectionScan> {
-        let options = scan(&ctx, opts)?;
-        let interrupt = session_state(&ctx)?.interrupt.clone();
-        Ok(run_scan(
-            &background,
-            &signal,
-            Some(&independent),
-            &options,
-            Some(&interrupt),
-        )?)
+        scan_with(&ctx, &background, &signal, Some(&independent), opts)
     }
 
     /// The table: per method and injected amount, the signal region's S/B and the mean
