@@ -118,9 +118,10 @@ pub fn plot_mass(anode: &Anode, path: &Path) -> Result<()> {
                 reference_weight: vec![1.0; w.drawn.len()],
                 thresholds: anode
                     .systematics
-                    .validation
+                    .closure_tests
                     .iter()
-                    .map(|e| e.threshold)
+                    .take(1)
+                    .flat_map(|t| t.estimates.iter().map(|e| e.threshold))
                     .collect(),
             });
             (

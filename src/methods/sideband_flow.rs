@@ -5,7 +5,9 @@
 //!   [validation windows](Window::validation_windows) next to the signal region is
 //!   interpolated across the gap into them, where the search's procedure is repeated and its
 //!   prediction compared with the windows' (signal-free) count: the relative non-closure in
-//!   quadrature with that check's own statistical precision;
+//!   quadrature with that check's own statistical precision. A search may make several such
+//!   [closure tests](ClosureTest) (CATHODE also cuts the windows with the signal region's own
+//!   classifier); the largest non-closure counts;
 //! - **flow spread**: independently seeded sideband flows predict the count passing the same
 //!   cut; their standard deviation over the main prediction.
 //!
@@ -16,7 +18,7 @@ use std::fmt;
 use candle_core::{Device, Tensor};
 use serde::Serialize;
 
-use super::estimate::Estimate;
+use super::estimate::{Estimate, estimate_with_systematic};
 use super::inputs::{InputSpec, Inputs};
 use super::window::{ValidationWindows, Window};
 use crate::error::{Error, Result};
@@ -34,11 +36,11 @@ pub struct Systematics {
     /// Events in the windows and in the sidebands outside them (the validation flow's
     /// training events).
     pub validation_counts: [usize; 2],
-    /// The closure tests in the windows: observed vs predicted by the validation flow at the
-    /// same data efficiency (no systematic of their own). Empty without windows.
-    pub validation: Vec<Estimate>,
-    /// The relative closure systematic, |pred − obs| / pred ⊕ its statistical precision
-    /// (NaN where unmeasured).
+    /// The closure tests in the windows, the search's own procedure first. Empty without
+    /// windows.
+    pub closure_tests: Vec<ClosureTest>,
+    /// The relative closure systematic per efficiency: the largest over the tests of
+    /// |pred − obs| / pred ⊕ its statistical precision (NaN where none is measured).
     pub closure: Vec<f64>,
     /// Each sideband flow's prediction of the signal-region count passing the cut (the main
     /// flow first): per efficiency, one per flow.
@@ -49,6 +51,38 @@ pub struct Systematics {
     pub relative: Vec<f64>,
     /// Why there is no systematic, if there is none.
     pub missing: Option<String>,
+}
+
+/// One closure test in the validation windows: a background model's prediction of the
+/// windows' (signal-free) events passing a cut, at each data efficiency.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClosureTest {
+    /// Which model predicts and which score cuts, as the summary's legend says it.
+    pub name: String,
+    /// One per efficiency: observed vs predicted at the same data efficiency in the windows
+    /// (no systematic of their own).
+    pub estimates: Vec<Estimate>,
+}
+
+impl ClosureTest {
+    /// The test `name` of a cut on the windows' data `scores` at each of `efficiencies`,
+    /// the background predicted by `reference` scores each weighing `weight`.
+    pub(crate) fn new(
+        name: &str,
+        efficiencies: &[f64],
+        scores: &[f64],
+        reference: &[f64],
+        weight: f64,
+    ) -> Result<Self> {
+        let weights = vec![weight; reference.len()];
+        Ok(Self {
+            name: name.into(),
+            estimates: efficiencies
+                .iter()
+                .map(|&eff| estimate_with_systematic(eff, scores, reference, &weights, Ok(0.0)))
+                .collect::<Result<Vec<_>>>()?,
+        })
+    }
 }
 
 /// A trained sideband density p(x | m) and the weights of its kept epochs.
@@ -208,11 +242,11 @@ pub(crate) type ValidationRows =
 
 impl Systematics {
     /// A systematic to be filled cut by cut ([`Systematics::add_cut`]): the windows of
-    /// `rows`, their closure tests `validation` (one per efficiency), measured with
+    /// `rows`, their closure tests (each one estimate per efficiency), measured with
     /// `sideband_flows` flows; or why it cannot be measured.
     pub(crate) fn new(
         rows: &ValidationRows,
-        validation: Vec<Estimate>,
+        closure_tests: Vec<ClosureTest>,
         sideband_flows: usize,
     ) -> Self {
         Self {
@@ -220,7 +254,7 @@ impl Systematics {
             validation_counts: rows
                 .as_ref()
                 .map_or([0, 0], |(_, outside, inside)| [inside.len(), outside.len()]),
-            validation,
+            closure_tests,
             closure: Vec::new(),
             flow_predictions: Vec::new(),
             spread: Vec::new(),
@@ -236,13 +270,18 @@ impl Systematics {
         }
     }
 
-    /// Records the next cut (the `validation` test of the same index): each sideband flow's
+    /// Records the next cut (the closure tests' estimates of the same index): each sideband flow's
     /// prediction of the count passing it, the main flow's first. Returns the estimate's
     /// relative systematic (closure ⊕ spread), or why there is none.
     pub(crate) fn add_cut(&mut self, predictions: Vec<f64>) -> std::result::Result<f64, String> {
         let i = self.closure.len();
         let spread = relative_spread(&predictions);
-        let closure = self.validation.get(i).map_or(f64::NAN, closure_systematic);
+        let closure = self
+            .closure_tests
+            .iter()
+            .filter_map(|t| t.estimates.get(i).map(closure_systematic))
+            .filter(|c| c.is_finite())
+            .fold(f64::NAN, f64::max);
         let relative = closure.hypot(spread);
         self.closure.push(closure);
         self.spread.push(spread);
@@ -283,14 +322,15 @@ impl Systematics {
     }
 
     /// The systematic's table for a result's summary: the validation windows and, per
-    /// efficiency, their closure test, the flows' spread and the relative systematic; and why
-    /// there is none, if there is none.
+    /// efficiency, their closure tests (lettered, with a legend), the flows' spread and the
+    /// relative systematic; and why there is none, if there is none.
     pub fn write_table(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.windows {
             Some(w) => {
+                let letter = |t: usize| char::from(b'a' + (t % 26) as u8);
                 writeln!(
                     f,
-                    "  background-model systematic = validation-window closure ⊕ spread of {} sideband flows; windows {:.0}–{:.0} and {:.0}–{:.0} GeV ({} events), validation flow trained on the {} sideband events outside them",
+                    "  background-model systematic = largest validation-window closure ⊕ spread of {} sideband flows; windows {:.0}–{:.0} and {:.0}–{:.0} GeV ({} events), validation flow trained on the {} sideband events outside them",
                     self.flow_predictions.first().map_or(0, Vec::len),
                     w.lower.0,
                     w.lower.1,
@@ -299,21 +339,37 @@ impl Systematics {
                     self.validation_counts[0],
                     self.validation_counts[1]
                 )?;
-                writeln!(
-                    f,
-                    "  data eff   window obs   window pred ± stat   closure   flow spread   syst (rel.)"
-                )?;
-                for (i, v) in self.validation.iter().enumerate() {
+                let legend: Vec<String> = self
+                    .closure_tests
+                    .iter()
+                    .enumerate()
+                    .map(|(t, test)| format!("({}) {}", letter(t), test.name))
+                    .collect();
+                writeln!(f, "  closure tests: {}", legend.join("; "))?;
+                write!(f, "  data eff   window obs")?;
+                for t in 0..self.closure_tests.len() {
+                    write!(f, "   ({}) pred ± stat", letter(t))?;
+                }
+                writeln!(f, "   closure   flow spread   syst (rel.)")?;
+                for i in 0..self.closure.len() {
+                    let Some(first) = self.closure_tests.first().and_then(|t| t.estimates.get(i))
+                    else {
+                        break;
+                    };
+                    write!(
+                        f,
+                        "  {:>8}  {:>11.0}",
+                        format!("{}%", first.efficiency * 100.0),
+                        first.observed
+                    )?;
+                    for test in &self.closure_tests {
+                        let v = &test.estimates[i];
+                        write!(f, "  {:>9.1} ± {:<6.1}", v.predicted, v.predicted_error)?;
+                    }
                     writeln!(
                         f,
-                        "  {:>8}  {:>11.0}  {:>11.1} ± {:<6.1}  {:>8.3}  {:>12.3}  {:>12.3}",
-                        format!("{}%", v.efficiency * 100.0),
-                        v.observed,
-                        v.predicted,
-                        v.predicted_error,
-                        self.closure[i],
-                        self.spread[i],
-                        self.relative[i]
+                        "  {:>8.3}  {:>12.3}  {:>12.3}",
+                        self.closure[i], self.spread[i], self.relative[i]
                     )?;
                 }
             }

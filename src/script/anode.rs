@@ -151,12 +151,20 @@ mod anode_api {
         flow_systematics::systematic_errors(&a.systematics, &a.estimates, eff)
     }
 
-    /// The closure tests in the validation windows, one estimate map per data efficiency
+    /// The closure test in the validation windows, one estimate map per data efficiency
     /// (as `estimates`: observed and predicted there; no systematic of their own). Empty
     /// without windows.
     #[rhai_fn(get = "validation", pure)]
     pub fn validation(a: &mut Anode) -> Array {
-        a.systematics.validation.iter().map(estimate_map).collect()
+        flow_systematics::validation(&a.systematics)
+    }
+
+    /// Every closure test in the validation windows, lettered as the summary shows them:
+    /// `#{ name, estimates }`, the estimates one map per data efficiency. The systematic's
+    /// closure is the largest non-closure among them. Empty without windows.
+    #[rhai_fn(get = "closure_tests", pure)]
+    pub fn closure_tests(a: &mut Anode) -> Array {
+        flow_systematics::closure_tests(&a.systematics)
     }
 
     /// The validation windows, `#{ lower: [lo, hi], upper: [lo, hi] }`, or () where they do

@@ -166,11 +166,19 @@ mod cathode_api {
         flow_systematics::systematic_errors(&c.systematics, &c.estimates, eff)
     }
 
-    /// The closure tests in the validation windows, one estimate map per data efficiency.
-    /// Empty without windows.
+    /// The whole procedure's closure test in the validation windows (test (a) of
+    /// `closure_tests`), one estimate map per data efficiency. Empty without windows.
     #[rhai_fn(get = "validation", pure)]
     pub fn validation(c: &mut Cathode) -> Array {
-        c.systematics.validation.iter().map(estimate_map).collect()
+        flow_systematics::validation(&c.systematics)
+    }
+
+    /// Every closure test in the validation windows, lettered as the summary shows them:
+    /// `#{ name, estimates }`, the estimates one map per data efficiency. The systematic's
+    /// closure is the largest non-closure among them. Empty without windows.
+    #[rhai_fn(get = "closure_tests", pure)]
+    pub fn closure_tests(c: &mut Cathode) -> Array {
+        flow_systematics::closure_tests(&c.systematics)
     }
 
     /// The validation windows, `#{ lower: [lo, hi], upper: [lo, hi] }`, or ().

@@ -1,8 +1,9 @@
 //! Rhai views of a sideband flow's background-model systematic, shared by the results of
 //! ANODE and CATHODE (see `methods::sideband_flow`).
 
-use rhai::{Dynamic, FLOAT, INT, Map};
+use rhai::{Array, Dynamic, FLOAT, INT, Map};
 
+use super::salad::estimate_map;
 use super::values::Out;
 use crate::methods::estimate::Estimate;
 use crate::methods::sideband_flow::Systematics;
@@ -31,6 +32,36 @@ pub(super) fn systematic_errors(
     .into_iter()
     .map(|(k, v)| (k.into(), v.into()))
     .collect())
+}
+
+/// The closure tests in the validation windows, one map per test in the order the summary
+/// letters them: `#{ name, estimates }`, the estimates one map per data efficiency (observed
+/// and predicted in the windows; no systematic of their own). Empty without windows.
+pub(super) fn closure_tests(systematics: &Systematics) -> Array {
+    systematics
+        .closure_tests
+        .iter()
+        .map(|t| {
+            let mut m = Map::new();
+            m.insert("name".into(), t.name.clone().into());
+            m.insert(
+                "estimates".into(),
+                Dynamic::from_array(t.estimates.iter().map(estimate_map).collect()),
+            );
+            Dynamic::from_map(m)
+        })
+        .collect()
+}
+
+/// The first closure test's estimates (the search's own procedure repeated in the windows),
+/// one map per data efficiency; empty without windows.
+pub(super) fn validation(systematics: &Systematics) -> Array {
+    systematics
+        .closure_tests
+        .first()
+        .map_or_else(Array::new, |t| {
+            t.estimates.iter().map(estimate_map).collect()
+        })
 }
 
 /// The validation windows, `#{ lower: [lo, hi], upper: [lo, hi] }`, or () where they do not

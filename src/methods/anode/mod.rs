@@ -45,7 +45,7 @@ use super::estimate::{
     most_significant,
 };
 pub use super::sideband_flow::Systematics;
-use super::sideband_flow::{SidebandFlow, split_window, validation_rows};
+use super::sideband_flow::{ClosureTest, SidebandFlow, split_window, validation_rows};
 use super::window::Window;
 use crate::data::eventset::EventSet;
 use crate::error::{Error, Result};
@@ -396,18 +396,19 @@ pub fn anode(
                 )?;
                 drawn_scores.extend(score(&drawn)?);
             }
-            let w = vec![weight; drawn_scores.len()];
-            let tests = opts
-                .efficiencies
-                .iter()
-                .map(|&eff| estimate_with_systematic(eff, &data, &drawn_scores, &w, Ok(0.0)))
-                .collect::<Result<Vec<_>>>()?;
+            let test = ClosureTest::new(
+                "validation flow, under the signal-region flows' likelihood ratio",
+                &opts.efficiencies,
+                &data,
+                &drawn_scores,
+                weight,
+            )?;
             window_scores = Some(WindowScores {
                 positions: inside.iter().map(|&r| inputs.positions[r]).collect(),
                 scores: data,
                 drawn: drawn_scores,
             });
-            tests
+            vec![test]
         }
         _ => Vec::new(),
     };

@@ -194,7 +194,7 @@ fn without_windows_or_a_second_flow_no_z_is_given() {
         },
         "no validation windows",
     );
-    assert!(wide.systematics.windows.is_none() && wide.systematics.validation.is_empty());
+    assert!(wide.systematics.windows.is_none() && wide.systematics.closure_tests.is_empty());
     let single = check(
         AnodeOptions {
             sideband_flows: 1,
@@ -203,7 +203,8 @@ fn without_windows_or_a_second_flow_no_z_is_given() {
         "no spread",
     );
     // The closure is still measured and shown.
-    assert_eq!(single.systematics.validation.len(), 2);
+    assert_eq!(single.systematics.closure_tests.len(), 1);
+    assert_eq!(single.systematics.closure_tests[0].estimates.len(), 2);
     assert!(single.systematics.closure.iter().all(|c| c.is_finite()));
     // With both, the cuts are tested.
     let both = anode(&events, &tiny, None).unwrap();

@@ -16,11 +16,17 @@
 //! 4. A cut keeps a fraction of the signal-region data; the samples passing the same cut
 //!    (each weighing 1/`oversampling`) predict the background that passes
 //!    ([`estimate_with_systematic`]), with the background-model systematic ANODE's work
-//!    defines ([`Systematics`]): the closure of the whole procedure in two validation windows
-//!    beside the signal region (a flow trained outside them is sampled in them and a second
-//!    k-fold classifier of the windows' data against those samples is cut at the same data
-//!    efficiency), in quadrature with the spread of `sideband_flows` independently seeded
-//!    flows' predictions (fresh samples of each, scored by the mean of the members).
+//!    defines ([`Systematics`]): the largest non-closure of three tests in two validation
+//!    windows beside the signal region, each cut at the same data efficiency there — the
+//!    whole procedure repeated (a flow trained outside the windows is sampled in them and a
+//!    second k-fold classifier learns the windows' data against those samples), and the
+//!    signal region's own classifier cutting the windows' data against that flow's samples
+//!    and against the main flow's — in quadrature with the spread of `sideband_flows`
+//!    independently seeded flows' predictions (fresh samples of each, scored by the mean of
+//!    the members). The last two tests look where the signal region's classifier looks: it
+//!    is trained to find the main flow's deficits, and a tail the flows cannot follow (jet
+//!    masses that grow with mjj, briefly trained flows) fools a test whose classifier looks
+//!    elsewhere.
 
 mod report;
 
@@ -36,7 +42,7 @@ use super::estimate::{
     most_significant,
 };
 use super::kfold_classifier::{KfoldClassifier, kfold_scores};
-use super::sideband_flow::{SidebandFlow, Systematics, split_window, validation_rows};
+use super::sideband_flow::{ClosureTest, SidebandFlow, Systematics, split_window, validation_rows};
 use super::window::Window;
 use crate::data::eventset::EventSet;
 use crate::error::{Error, Result};
@@ -197,13 +203,14 @@ pub fn cathode(
         2 * opts.classifier.folds,
         "train the flow and the classifiers",
     )?;
-    // The samples of every flow, as f32 features, and their scores.
+    // The samples of every flow, as f32 features, and their scores; and the validation
+    // windows' two sets (about a signal region's worth of events each).
     crate::memory::check(
         &format!("{} samples per signal-region event", opts.oversampling),
         opts.oversampling as f64
             * sr.len() as f64
             * (4.0 * opts.window.features.len() as f64 + 16.0)
-            * (opts.sideband_flows + 1) as f64,
+            * (opts.sideband_flows + 3) as f64,
     )?;
     let mass_scaling = inputs.log_mass_scaling();
     let context = |rows: &[usize]| inputs.log_mass(rows, mass_scaling);
@@ -315,28 +322,53 @@ pub fn cathode(
         })
         .collect::<Result<Vec<_>>>()?;
 
-    // The closure in the validation windows: their data against the validation flow's
-    // samples, by a classifier of their own, cut at the same data efficiencies.
-    let validation = match (&validation_rows, &validation_flow) {
+    // The closure in the validation windows, three ways, the largest counting: (a) the whole
+    // procedure repeated there (their data against the validation flow's samples, by a
+    // classifier of their own); the signal region's own classifier cutting the windows' data
+    // against (b) the validation flow's samples (interpolated across its gap) and (c) the
+    // main flow's samples (where it was trained): the signal region's classifier seeks out
+    // the main flow's deficits, and (b) and (c) ask whether the flows model the region it
+    // chose, which (a)'s classifier, seeded apart, may never look at.
+    let closure_tests = match (&validation_rows, &validation_flow) {
         (Ok((_, _, inside)), Some(v)) => {
-            let drawn = draw_rounds(v, &context(inside)?, 1 << 41)?;
-            let (x, labels) = against_samples(inputs.tensor(inside)?, &drawn)?;
+            let (x_inside, c_inside) = (inputs.tensor(inside)?, context(inside)?);
+            let drawn = draw_rounds(v, &c_inside, 1 << 41)?;
+            let (x, labels) = against_samples(x_inside.clone(), &drawn)?;
             let mut window_scores =
                 kfold_scores(&x, &labels, None, &classifier(7), interrupt)?.scores;
             let drawn_scores = window_scores.split_off(inside.len());
-            let w = vec![weight; drawn_scores.len()];
-            opts.efficiencies
-                .iter()
-                .map(|&eff| {
-                    estimate_with_systematic(eff, &window_scores, &drawn_scores, &w, Ok(0.0))
-                })
-                .collect::<Result<Vec<_>>>()?
+            let by_signal_region = kfold.members.mean_predictions(&x_inside)?;
+            let main_drawn = draw_rounds(&main, &c_inside, 1 << 42)?;
+            let effs = &opts.efficiencies;
+            vec![
+                ClosureTest::new(
+                    "validation flow, the windows' own classifier",
+                    effs,
+                    &window_scores,
+                    &drawn_scores,
+                    weight,
+                )?,
+                ClosureTest::new(
+                    "validation flow, the signal region's classifier",
+                    effs,
+                    &by_signal_region,
+                    &kfold.members.mean_predictions(&drawn)?,
+                    weight,
+                )?,
+                ClosureTest::new(
+                    "sideband flow, the signal region's classifier",
+                    effs,
+                    &by_signal_region,
+                    &kfold.members.mean_predictions(&main_drawn)?,
+                    weight,
+                )?,
+            ]
         }
         _ => Vec::new(),
     };
     progress.advance(1);
 
-    let mut systematics = Systematics::new(&validation_rows, validation, opts.sideband_flows);
+    let mut systematics = Systematics::new(&validation_rows, closure_tests, opts.sideband_flows);
     let mut estimates = Vec::new();
     for &eff in &opts.efficiencies {
         let threshold = threshold_for_efficiency(&scores, eff)?;

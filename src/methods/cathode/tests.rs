@@ -1,5 +1,6 @@
 use super::*;
 use crate::data::generate::lhco::toy_events as sample;
+use crate::methods::sideband_flow::closure_systematic;
 use crate::nn::Trainable;
 
 fn quick() -> CathodeOptions {
@@ -68,7 +69,24 @@ fn a_signal_is_enriched_and_every_event_and_sample_is_scored_once() {
     // The systematic was measured: the windows' closure and three flows' predictions.
     let s = &result.systematics;
     assert!(s.missing.is_none(), "{:?}", s.missing);
-    assert_eq!(s.validation.len(), 2);
+    // Three closure tests, one estimate per efficiency each; the largest non-closure counts.
+    assert_eq!(s.closure_tests.len(), 3);
+    for (i, closure) in s.closure.iter().enumerate() {
+        let each: Vec<f64> = s
+            .closure_tests
+            .iter()
+            .map(|t| closure_systematic(&t.estimates[i]))
+            .collect();
+        assert!(each.iter().all(|c| c.is_finite()), "{each:?}");
+        assert_eq!(*closure, each.iter().copied().fold(f64::MIN, f64::max));
+    }
+    // The signal region's classifier cuts the same window events in tests (b) and (c).
+    let [_, b, c] = &s.closure_tests[..] else {
+        unreachable!()
+    };
+    for (b, c) in b.estimates.iter().zip(&c.estimates) {
+        assert_eq!((b.observed, b.threshold), (c.observed, c.threshold));
+    }
     assert!(s.flow_predictions.iter().all(|p| p.len() == 3));
     assert!(
         s.relative.iter().all(|r| r.is_finite() && *r > 0.0),
@@ -79,7 +97,10 @@ fn a_signal_is_enriched_and_every_event_and_sample_is_scored_once() {
         text.contains("CATHODE in mjj: signal region 3300–3700 GeV"),
         "{text}"
     );
-    assert!(text.contains("validation-window closure"), "{text}");
+    assert!(
+        text.contains("largest validation-window closure") && text.contains("(c) sideband flow"),
+        "{text}"
+    );
     let dir = tempfile::tempdir().unwrap();
     plot_scores(&result, &dir.path().join("scores.png")).unwrap();
 }
