@@ -69,10 +69,13 @@ impl ScanMethod {
     }
 
     /// Runs the method on `data` with `seed`: the signal-region events' scores and truth
-    /// labels, and the method's own most significant test, if it makes one.
+    /// labels, and the method's own most significant test, if it makes one. The supervised
+    /// reference also trains on `unused_signal` (the signal pool's events not injected), the
+    /// idealized detector compares with `independent`.
     fn run(
         &self,
         data: &EventSet,
+        unused_signal: &EventSet,
         independent: Option<&EventSet>,
         seed: u64,
         interrupt: Option<&Interrupt>,
@@ -136,7 +139,9 @@ impl ScanMethod {
                 let mut o = o.clone();
                 o.classifier.seed = seed;
                 let r = match (self, independent) {
-                    (Self::Supervised(_), _) => supervised_reference(data, &o, interrupt)?,
+                    (Self::Supervised(_), _) => {
+                        supervised_reference(data, Some(unused_signal), &o, interrupt)?
+                    }
                     (_, Some(background)) => idealized_reference(data, background, &o, interrupt)?,
                     (_, None) => {
                         return Err(Error::invalid(
@@ -374,8 +379,13 @@ pub fn injection_scan(
     for (p, &n) in opts.signal_counts.iter().enumerate() {
         for repetition in 0..opts.repetitions {
             let stream = ((p as u64) << 20) + repetition as u64;
-            let injected = signal.sample(n, stream_seed(opts.seed, stream))?;
-            let data = background.concat(&injected)?;
+            // The first `n` of a permutation are injected (as `EventSet::sample` draws them);
+            // the rest train the supervised reference.
+            let shuffled = signal.shuffle(stream_seed(opts.seed, stream));
+            let order: Vec<usize> = (0..shuffled.len()).collect();
+            let (injected, unused) = order.split_at(n);
+            let data = background.concat(&shuffled.take(injected)?)?;
+            let unused_signal = shuffled.take(unused)?;
             for (m, method) in opts.methods.iter().enumerate() {
                 if let Some(interrupt) = interrupt {
                     interrupt.check()?;
@@ -388,7 +398,7 @@ pub fn injection_scan(
                 let outcome = if s == 0 && reference {
                     None
                 } else {
-                    Some(method.run(&data, independent, seed, interrupt)?)
+                    Some(method.run(&data, &unused_signal, independent, seed, interrupt)?)
                 };
                 let (max_sic, sic_03, auc) = match outcome
                     .as_ref()

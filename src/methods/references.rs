@@ -219,10 +219,16 @@ fn judged(
 
 /// The supervised reference: in the signal region of `events`, a k-fold classifier of the
 /// signal events against the background events by their truth labels (the label role),
-/// every event scored out of sample. Errors: no label role, a class missing in the signal
-/// region, too few events for the folds, a missing column or NaN.
+/// every event scored out of sample. `extra_signal`, a further sample of signal alone (every
+/// event of it counts as signal; standardised as `events`), adds its signal-region events to
+/// the training, spread over the folds, so that the ceiling does not depend on how little
+/// signal `events` hold (Hallin et al. train the supervised classifier on a large signal
+/// sample); only the events of `events` are scored and judged. Errors: no label role, a class
+/// missing in the signal region, an extra sample with background labels, too few events for
+/// the folds, a missing column or NaN.
 pub fn supervised_reference(
     events: &EventSet,
+    extra_signal: Option<&EventSet>,
     opts: &ReferenceOptions,
     interrupt: Option<&Interrupt>,
 ) -> Result<Reference> {
@@ -241,14 +247,34 @@ pub fn supervised_reference(
             ),
         ));
     }
-    let y: Vec<f32> = labels.iter().map(|&l| l as f32).collect();
-    let out = kfold_scores(&inputs.tensor(&sr)?, &y, None, &opts.classifier, interrupt)?;
+    let mut x = inputs.tensor(&sr)?;
+    let mut y: Vec<f32> = labels.iter().map(|&l| l as f32).collect();
+    if let Some(extra) = extra_signal {
+        if let Ok(extra_labels) = extra.role_values(Role::Label)
+            && let Some(i) = extra_labels.iter().position(|&l| l != 1.0)
+        {
+            return Err(Error::invalid(
+                "signal",
+                format!(
+                    "event {i} of the extra signal sample is labelled {}: give signal events only",
+                    extra_labels[i]
+                ),
+            ));
+        }
+        let extra_inputs = window_inputs(extra, opts, Some(&inputs.scaling))?;
+        let extra_sr = signal_region(&extra_inputs);
+        x = candle_core::Tensor::cat(&[&x, &extra_inputs.tensor(&extra_sr)?], 0)?;
+        y.extend(std::iter::repeat_n(1.0, extra_sr.len()));
+    }
+    let trained_signal = y.iter().filter(|&&l| l == 1.0).count();
+    let mut scores = kfold_scores(&x, &y, None, &opts.classifier, interrupt)?.scores;
+    scores.truncate(sr.len());
     let positions = sr.iter().map(|&r| inputs.positions[r]).collect();
     judged(
         ReferenceKind::Supervised,
         opts,
-        [signal, labels.len() - signal],
-        out.scores,
+        [trained_signal, labels.len() - signal],
+        scores,
         labels,
         positions,
         started,
@@ -327,7 +353,7 @@ mod tests {
     #[test]
     fn the_supervised_reference_separates_the_toy_signal() {
         let events = sample(20_000, 600, 1);
-        let r = supervised_reference(&events, &quick(), None).unwrap();
+        let r = supervised_reference(&events, None, &quick(), None).unwrap();
         assert_eq!(r.kind, ReferenceKind::Supervised);
         assert!(r.truth[0] > 100 && r.truth[1] > 1000, "{r}");
         assert_eq!(r.counts, r.truth);
@@ -350,7 +376,7 @@ mod tests {
         let background = sample(20_000, 0, 3);
         let opts = quick();
         let ideal = idealized_reference(&data, &background, &opts, None).unwrap();
-        let supervised = supervised_reference(&data, &opts, None).unwrap();
+        let supervised = supervised_reference(&data, None, &opts, None).unwrap();
         assert_eq!(ideal.kind, ReferenceKind::Idealized);
         assert!(ideal.auc > 0.6, "{ideal}");
         assert!(
@@ -362,13 +388,37 @@ mod tests {
     #[test]
     fn missing_truth_or_classes_are_errors_naming_the_sample() {
         let events = sample(3_000, 0, 4);
-        let err = supervised_reference(&events, &quick(), None).unwrap_err();
+        let err = supervised_reference(&events, None, &quick(), None).unwrap_err();
         assert!(err.to_string().contains("needs both"), "{err}");
         let unlabelled = events
             .select(&["mjj", "mj1", "dmj", "tau21_1", "tau21_2"].map(String::from))
             .unwrap();
-        let err = supervised_reference(&unlabelled, &quick(), None).unwrap_err();
+        let err = supervised_reference(&unlabelled, None, &quick(), None).unwrap_err();
         assert!(err.to_string().contains("truth labels"), "{err}");
+    }
+
+    #[test]
+    fn an_extra_signal_sample_trains_the_supervised_reference_but_is_not_judged() {
+        // 60 signal events in 20 000: too few to learn from on their own.
+        let events = sample(20_000, 60, 8);
+        let extra = sample(0, 3_000, 9);
+        let opts = quick();
+        let alone = supervised_reference(&events, None, &opts, None).unwrap();
+        let helped = supervised_reference(&events, Some(&extra), &opts, None).unwrap();
+        assert_eq!(helped.truth, alone.truth);
+        assert_eq!(helped.positions, alone.positions);
+        assert_eq!(helped.scores.len(), alone.truth[0] + alone.truth[1]);
+        let mjj = extra.column("mjj").unwrap();
+        let extra_sr = mjj.iter().filter(|m| (3300.0..3700.0).contains(*m)).count();
+        assert_eq!(helped.counts[0], alone.counts[0] + extra_sr);
+        // The toy's 55 signal-region events teach a little; 2 500 more teach more.
+        assert!(
+            helped.auc > alone.auc + 0.02 && helped.max_sic > 1.2 * alone.max_sic,
+            "{alone}\n{helped}"
+        );
+        // Background in the extra sample is refused, naming the event.
+        let err = supervised_reference(&events, Some(&events), &opts, None).unwrap_err();
+        assert!(err.to_string().contains("labelled 0"), "{err}");
     }
 
     #[test]

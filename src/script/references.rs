@@ -2,12 +2,16 @@
 //! `supervised_reference(events, #{...})`, `idealized_reference(data, background, #{...})`
 //! and the methods of their result.
 
+use rhai::Map;
 use rhai::plugin::*;
 
 use super::declared::{Declared, Opt};
 use super::domain::OptionTable;
 use super::search_options::window_opts;
-use crate::methods::references::ReferenceOptions;
+use super::state::session_state;
+use super::values::Out;
+use crate::data::EventSet;
+use crate::methods::references::{self, Reference, ReferenceOptions};
 
 /// The module of the references' functions and their result type.
 pub fn module() -> Module {
@@ -63,11 +67,29 @@ pub(super) fn reference_options(function: &'static str) -> Declared<ReferenceOpt
     )
 }
 
+/// `supervised_reference` with the session's device and Ctrl-C.
+fn supervised_with(
+    ctx: &NativeCallContext,
+    events: &EventSet,
+    signal: Option<&EventSet>,
+    opts: Map,
+) -> Out<Reference> {
+    let mut options = reference_options("supervised_reference").parse_in(ctx, opts)?;
+    let state = session_state(ctx)?;
+    options.classifier.device = state.device();
+    Ok(references::supervised_reference(
+        events,
+        signal,
+        &options,
+        Some(&state.interrupt),
+    )?)
+}
+
 #[export_module]
 mod references_api {
     use rhai::{Array, FLOAT, Map};
 
-    use super::reference_options;
+    use super::{reference_options, supervised_with};
     use crate::data::EventSet;
     use crate::methods::references::{self, Reference};
     use crate::script::state::session_state;
@@ -78,20 +100,27 @@ mod references_api {
     /// region of `events`, classifiers of signal against background by the events' truth
     /// labels (the label role), k-folded so that every event is scored by one that did not
     /// see it; the upper limit of any search's SIC. Ctrl-C stops it.
-    #[rhai_fn(return_raw)]
+    #[rhai_fn(name = "supervised_reference", return_raw)]
     pub fn supervised_reference(
         ctx: NativeCallContext,
         events: EventSet,
         opts: Map,
     ) -> Out<Reference> {
-        let mut options = reference_options("supervised_reference").parse_in(&ctx, opts)?;
-        options.classifier.device = session_state(&ctx)?.device();
-        let state = session_state(&ctx)?;
-        Ok(references::supervised_reference(
-            &events,
-            &options,
-            Some(&state.interrupt),
-        )?)
+        supervised_with(&ctx, &events, None, opts)
+    }
+
+    /// The supervised reference trained also on `signal`, a further sample of signal alone
+    /// (not in `events`): its signal-region events join the training, spread over the folds,
+    /// so that the ceiling does not hang on how few signal events `events` hold; only
+    /// `events` are scored and judged.
+    #[rhai_fn(name = "supervised_reference", return_raw)]
+    pub fn supervised_reference_with_signal(
+        ctx: NativeCallContext,
+        events: EventSet,
+        signal: EventSet,
+        opts: Map,
+    ) -> Out<Reference> {
+        supervised_with(&ctx, &events, Some(&signal), opts)
     }
 
     /// The idealized anomaly detector of the benchmark frame: in the signal region,
