@@ -37,6 +37,25 @@ enum Command {
         #[arg(last = true, value_name = "ARGS")]
         args: Vec<String>,
     },
+    /// Run one unit of a plan (written by `scan_plan` in a script) and write its result
+    /// into the plan's directory; a unit already done is skipped.
+    RunUnit {
+        /// The plan: its directory or its plan.json.
+        plan: PathBuf,
+        /// The unit (0 to units - 1); without it, the Slurm array task's own index
+        /// (SLURM_ARRAY_TASK_ID).
+        index: Option<u64>,
+    },
+    /// Merge the results of a plan's units: print the result and save it to OUT (JSON, or
+    /// a Parquet table when OUT ends in .parquet; default: merged.json in the plan's
+    /// directory).
+    Merge {
+        /// The plan: its directory or its plan.json.
+        plan: PathBuf,
+        /// Where to save the merged result.
+        #[arg(long, value_name = "OUT")]
+        out: Option<PathBuf>,
+    },
     /// The Jupyter kernel for Rhai cells: `kernel install` writes its kernelspec; Jupyter
     /// then starts it as `kernel --connection-file F`.
     Kernel {
@@ -108,15 +127,64 @@ fn main() -> ExitCode {
                 session.set_seed(seed);
             }
             session.set_args(args);
-            match session.run_file(&file) {
-                Ok(_) => ExitCode::SUCCESS,
-                Err(err) => {
-                    eprintln!("{err}");
-                    ExitCode::from(if err.is_interrupted() { 130 } else { 1 })
+            exit_code(session.run_file(&file))
+        }
+        Some(Command::RunUnit { plan, index }) => {
+            let index = match index.map(Ok).unwrap_or_else(slurm_task) {
+                Ok(index) => index,
+                Err(why) => {
+                    eprintln!("error: {why}");
+                    return ExitCode::FAILURE;
                 }
-            }
+            };
+            session.set_args(vec![plan.display().to_string(), index.to_string()]);
+            exit_code(session.eval(
+                "run-unit",
+                "let i = parse_int(ARGS[1]);\n\
+                 let ran = run_unit(plan(ARGS[0]), i);\n\
+                 print(if ran { `unit ${i} done` } else { `unit ${i} was already done` });",
+            ))
+        }
+        Some(Command::Merge { plan, out }) => {
+            let out = out.unwrap_or_else(|| {
+                let dir = if plan.is_dir() {
+                    plan.clone()
+                } else {
+                    plan.parent().map(Into::into).unwrap_or_default()
+                };
+                dir.join("merged.json")
+            });
+            session.set_args(vec![plan.display().to_string(), out.display().to_string()]);
+            exit_code(session.eval(
+                "merge",
+                "let merged = merge_plan(plan(ARGS[0]));\n\
+                 print(merged);\n\
+                 merged.save(ARGS[1]);\n\
+                 print(`saved ${ARGS[1]}`);",
+            ))
         }
     }
+}
+
+/// The process's exit code after an evaluation: 0, 130 when interrupted, else 1 with the
+/// error printed.
+fn exit_code<T>(outcome: Result<T, bumplab::script::errors::ScriptError>) -> ExitCode {
+    match outcome {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{err}");
+            ExitCode::from(if err.is_interrupted() { 130 } else { 1 })
+        }
+    }
+}
+
+/// The unit of a Slurm job array's task: its SLURM_ARRAY_TASK_ID.
+fn slurm_task() -> Result<u64, String> {
+    let id = std::env::var("SLURM_ARRAY_TASK_ID").map_err(|_| {
+        "give the unit's index, or run inside a Slurm job array (SLURM_ARRAY_TASK_ID)".to_string()
+    })?;
+    id.parse()
+        .map_err(|_| format!("SLURM_ARRAY_TASK_ID '{id}' is not a unit index"))
 }
 
 /// `bumplab kernel`: installs the kernelspec or runs the kernel.

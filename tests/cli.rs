@@ -116,6 +116,7 @@ macro_rules! script_tests {
 }
 
 script_tests!(
+    script_batch,
     script_bumphunter_refit,
     script_cathode,
     script_core,
@@ -866,4 +867,59 @@ fn the_benchmark_frame_example_scans_injected_signal_in_quick_mode() {
         // Without signal there is no SIC; with it, every method has one.
         assert_eq!(sic.is_some(), n == Some(800), "{sic:?} at {n:?}");
     }
+}
+
+/// A plan's units run as separate processes (`bumplab run-unit`, one as a Slurm array task
+/// would, by SLURM_ARRAY_TASK_ID), then `bumplab merge` saves the result.
+#[test]
+fn a_plan_runs_unit_by_unit_and_merges_from_the_command_line() {
+    let scratch = tempfile::tempdir().unwrap();
+    let script = scratch.path().join("plan.rhai");
+    std::fs::write(
+        &script,
+        "let b = lhco_toy(#{ background: 8000, signal: 0 });\n\
+         let s = lhco_toy(#{ background: 0, signal: 800 });\n\
+         let p = scan_plan(b, s, #{ methods: [\"supervised\"], signal_counts: [300], repetitions: 2, seed: 3,\n\
+                                   reference: #{ folds: 3, hidden: [8], epochs: 3 } }, ARGS[0]);\n\
+         print(p);",
+    )
+    .unwrap();
+    let dir = scratch.path().join("plan");
+    let (dir_arg, script_arg) = (dir.to_str().unwrap(), script.to_str().unwrap());
+    let out = bumplab(&["run", script_arg, "--", dir_arg], scratch.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("2 units, 0 done"),
+        "{}",
+        text(&out.stdout)
+    );
+    let plan_file = dir.join("plan.json");
+    let plan_arg = plan_file.to_str().unwrap();
+    let unit = bumplab(&["run-unit", plan_arg, "0"], scratch.path());
+    assert!(unit.status.success(), "{}", text(&unit.stderr));
+    let task = Command::new(env!("CARGO_BIN_EXE_bumplab"))
+        .args(["run-unit", dir_arg])
+        .env("SLURM_ARRAY_TASK_ID", "1")
+        .current_dir(scratch.path())
+        .output()
+        .unwrap();
+    assert!(task.status.success(), "{}", text(&task.stderr));
+    assert!(
+        text(&task.stdout).contains("unit 1 done"),
+        "{}",
+        text(&task.stdout)
+    );
+    let again = bumplab(&["run-unit", dir_arg, "1"], scratch.path());
+    assert!(text(&again.stdout).contains("unit 1 was already done"));
+    let bad = bumplab(&["run-unit", dir_arg, "2"], scratch.path());
+    assert!(!bad.status.success() && text(&bad.stderr).contains("0 to 1"));
+    let merged = bumplab(&["merge", dir_arg], scratch.path());
+    assert!(merged.status.success(), "{}", text(&merged.stderr));
+    assert!(
+        text(&merged.stdout).contains("supervised"),
+        "{}",
+        text(&merged.stdout)
+    );
+    let saved = std::fs::read_to_string(dir.join("merged.json")).unwrap();
+    assert!(saved.contains("\"injection_scan\""), "{saved}");
 }

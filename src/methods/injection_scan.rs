@@ -7,7 +7,7 @@
 use std::fmt;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use super::anode::{AnodeOptions, anode};
 use super::cathode::{CathodeOptions, cathode};
@@ -169,8 +169,8 @@ pub struct ScanOptions {
     pub seed: u64,
 }
 
-/// One method on one injected sample.
-#[derive(Clone, Debug, Serialize)]
+/// One method on one injected sample (undefined numbers are NaN, saved as null).
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ScanRun {
     /// The method's name.
     pub method: String,
@@ -181,17 +181,28 @@ pub struct ScanRun {
     /// Signal and background events in the signal region.
     pub signal_region: [usize; 2],
     /// S/B in the signal region.
+    #[serde(deserialize_with = "nan_from_null")]
     pub s_over_b: f64,
     /// The largest regulated SIC of the signal-region scores (NaN without signal).
+    #[serde(deserialize_with = "nan_from_null")]
     pub max_sic: f64,
     /// The regulated SIC at eps_S = 0.3 (NaN without signal).
+    #[serde(deserialize_with = "nan_from_null")]
     pub sic_03: f64,
     /// The ROC area (NaN without signal).
+    #[serde(deserialize_with = "nan_from_null")]
     pub auc: f64,
     /// The method's most significant test, local and global Z (NaN for the references).
+    #[serde(deserialize_with = "nan_from_null")]
     pub local_z: f64,
     /// See `local_z`.
+    #[serde(deserialize_with = "nan_from_null")]
     pub global_z: f64,
+}
+
+/// A number saved by serde_json, where NaN becomes null: null reads back as NaN.
+fn nan_from_null<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// The result of [`injection_scan`]: every run, and per method and point the mean and
@@ -358,10 +369,43 @@ impl fmt::Display for InjectionScan {
     }
 }
 
+/// One run of a scan, runnable alone ([`scan_unit`]): method `method` (an index into the
+/// options' methods) on repetition `repetition` of point `point` (an index into the signal
+/// counts).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanUnit {
+    /// Index into `signal_counts`.
+    pub point: usize,
+    /// Which repetition.
+    pub repetition: usize,
+    /// Index into `methods`.
+    pub method: usize,
+}
+
+impl ScanOptions {
+    /// Every run as a unit, in the order of the scan's table: by point, repetition, method.
+    pub fn units(&self) -> Vec<ScanUnit> {
+        let mut units = Vec::new();
+        for point in 0..self.signal_counts.len() {
+            for repetition in 0..self.repetitions {
+                for method in 0..self.methods.len() {
+                    units.push(ScanUnit {
+                        point,
+                        repetition,
+                        method,
+                    });
+                }
+            }
+        }
+        units
+    }
+}
+
 /// Runs every method of `opts` on `background` with `signal_counts` signal events drawn at
 /// random (without replacement) from `signal`, `repetitions` times per count, each run with
 /// its own seed; the idealized detector compares with `independent`, a background-only
 /// sample independent of `background`. Ctrl-C (`interrupt`) stops between and inside runs.
+/// Each run is a [`ScanUnit`] whose numbers [`scan_unit`] reproduces alone.
 pub fn injection_scan(
     background: &EventSet,
     signal: &EventSet,
@@ -371,68 +415,141 @@ pub fn injection_scan(
 ) -> Result<InjectionScan> {
     let started = Instant::now();
     check(signal, independent, opts)?;
-    let progress = Progress::new(
-        "signal-injection scan",
-        (opts.signal_counts.len() * opts.repetitions * opts.methods.len()) as u64,
-    );
+    let units = opts.units();
+    let progress = Progress::new("signal-injection scan", units.len() as u64);
     let mut runs = Vec::new();
-    for (p, &n) in opts.signal_counts.iter().enumerate() {
-        for repetition in 0..opts.repetitions {
-            let stream = ((p as u64) << 20) + repetition as u64;
-            // The first `n` of a permutation are injected (as `EventSet::sample` draws them);
-            // the rest train the supervised reference.
-            let shuffled = signal.shuffle(stream_seed(opts.seed, stream));
-            let order: Vec<usize> = (0..shuffled.len()).collect();
-            let (injected, unused) = order.split_at(n);
-            let data = background.concat(&shuffled.take(injected)?)?;
-            let unused_signal = shuffled.take(unused)?;
-            for (m, method) in opts.methods.iter().enumerate() {
-                if let Some(interrupt) = interrupt {
-                    interrupt.check()?;
-                }
-                let seed = stream_seed(opts.seed, (1 << 40) + (stream << 8) + m as u64);
-                let [s, b] = signal_region_counts(&data, method)?;
-                // Without signal the references have nothing to learn or to be judged by.
-                let reference =
-                    matches!(method, ScanMethod::Supervised(_) | ScanMethod::Idealized(_));
-                let outcome = if s == 0 && reference {
-                    None
-                } else {
-                    Some(method.run(&data, &unused_signal, independent, seed, interrupt)?)
-                };
-                let (max_sic, sic_03, auc) = match outcome
-                    .as_ref()
-                    .and_then(|(scores, labels, _)| roc(scores, labels, None).ok())
-                {
-                    Some(curve) => (
-                        curve.max_sic(),
-                        sic_at(&curve, 0.3).unwrap_or(f64::NAN),
-                        curve.auc(),
-                    ),
-                    None => (f64::NAN, f64::NAN, f64::NAN),
-                };
-                let significance = outcome.and_then(|(_, _, g)| g);
-                runs.push(ScanRun {
-                    method: method.name().into(),
-                    injected: n,
-                    repetition,
-                    signal_region: [s, b],
-                    s_over_b: s as f64 / b.max(1) as f64,
-                    max_sic,
-                    sic_03,
-                    auc,
-                    local_z: significance.as_ref().map_or(f64::NAN, |g| g.local_z),
-                    global_z: significance.map_or(f64::NAN, |g| g.global_z),
-                });
-                progress.advance(1);
-            }
+    let mut sample: Option<(ScanUnit, InjectedSample)> = None;
+    for unit in units {
+        let fresh = !matches!(&sample, Some((u, _)) if (u.point, u.repetition) == (unit.point, unit.repetition));
+        if fresh {
+            sample = Some((unit, InjectedSample::new(background, signal, opts, unit)?));
         }
+        let (_, injected) = sample.as_ref().expect("drawn above");
+        runs.push(injected.run(independent, opts, unit, interrupt)?);
+        progress.advance(1);
     }
     drop(progress);
     Ok(InjectionScan {
         runs,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// One run of the scan alone: the same numbers as the run `unit` of [`injection_scan`] with
+/// the same options and samples, whatever runs before or beside it.
+pub fn scan_unit(
+    background: &EventSet,
+    signal: &EventSet,
+    independent: Option<&EventSet>,
+    opts: &ScanOptions,
+    unit: ScanUnit,
+    interrupt: Option<&Interrupt>,
+) -> Result<ScanRun> {
+    check(signal, independent, opts)?;
+    if unit.point >= opts.signal_counts.len()
+        || unit.repetition >= opts.repetitions
+        || unit.method >= opts.methods.len()
+    {
+        return Err(Error::invalid(
+            "unit",
+            format!(
+                "{unit:?} is not a run of a scan of {} points × {} repetitions × {} methods",
+                opts.signal_counts.len(),
+                opts.repetitions,
+                opts.methods.len()
+            ),
+        ));
+    }
+    InjectedSample::new(background, signal, opts, unit)?.run(independent, opts, unit, interrupt)
+}
+
+/// The data of one point and repetition: the background with the injected signal, and the
+/// signal pool's events not injected.
+struct InjectedSample {
+    data: EventSet,
+    unused_signal: EventSet,
+    stream: u64,
+    injected: usize,
+}
+
+impl InjectedSample {
+    /// The sample of `unit`'s point and repetition.
+    fn new(
+        background: &EventSet,
+        signal: &EventSet,
+        opts: &ScanOptions,
+        unit: ScanUnit,
+    ) -> Result<Self> {
+        let n = opts.signal_counts[unit.point];
+        let stream = ((unit.point as u64) << 20) + unit.repetition as u64;
+        // The first `n` of a permutation are injected (as `EventSet::sample` draws them); the
+        // rest train the supervised reference.
+        let shuffled = signal.shuffle(stream_seed(opts.seed, stream));
+        let order: Vec<usize> = (0..shuffled.len()).collect();
+        let (injected, unused) = order.split_at(n);
+        Ok(Self {
+            data: background.concat(&shuffled.take(injected)?)?,
+            unused_signal: shuffled.take(unused)?,
+            stream,
+            injected: n,
+        })
+    }
+
+    /// `unit`'s method on this sample, judged.
+    fn run(
+        &self,
+        independent: Option<&EventSet>,
+        opts: &ScanOptions,
+        unit: ScanUnit,
+        interrupt: Option<&Interrupt>,
+    ) -> Result<ScanRun> {
+        if let Some(interrupt) = interrupt {
+            interrupt.check()?;
+        }
+        let method = &opts.methods[unit.method];
+        let seed = stream_seed(
+            opts.seed,
+            (1 << 40) + (self.stream << 8) + unit.method as u64,
+        );
+        let [s, b] = signal_region_counts(&self.data, method)?;
+        // Without signal the references have nothing to learn or to be judged by.
+        let reference = matches!(method, ScanMethod::Supervised(_) | ScanMethod::Idealized(_));
+        let outcome = if s == 0 && reference {
+            None
+        } else {
+            Some(method.run(
+                &self.data,
+                &self.unused_signal,
+                independent,
+                seed,
+                interrupt,
+            )?)
+        };
+        let (max_sic, sic_03, auc) = match outcome
+            .as_ref()
+            .and_then(|(scores, labels, _)| roc(scores, labels, None).ok())
+        {
+            Some(curve) => (
+                curve.max_sic(),
+                sic_at(&curve, 0.3).unwrap_or(f64::NAN),
+                curve.auc(),
+            ),
+            None => (f64::NAN, f64::NAN, f64::NAN),
+        };
+        let significance = outcome.and_then(|(_, _, g)| g);
+        Ok(ScanRun {
+            method: method.name().into(),
+            injected: self.injected,
+            repetition: unit.repetition,
+            signal_region: [s, b],
+            s_over_b: s as f64 / b.max(1) as f64,
+            max_sic,
+            sic_03,
+            auc,
+            local_z: significance.as_ref().map_or(f64::NAN, |g| g.local_z),
+            global_z: significance.map_or(f64::NAN, |g| g.global_z),
+        })
+    }
 }
 
 /// Signal and background events (by the label role) in `method`'s signal region of `data`.
@@ -449,7 +566,12 @@ fn signal_region_counts(data: &EventSet, method: &ScanMethod) -> Result<[usize; 
     Ok(counts)
 }
 
-fn check(signal: &EventSet, independent: Option<&EventSet>, opts: &ScanOptions) -> Result<()> {
+/// The errors of a scan's options against its samples, found before any run.
+pub(crate) fn check(
+    signal: &EventSet,
+    independent: Option<&EventSet>,
+    opts: &ScanOptions,
+) -> Result<()> {
     if opts.methods.is_empty() || opts.signal_counts.is_empty() || opts.repetitions == 0 {
         return Err(Error::invalid(
             "injection scan",

@@ -29,11 +29,11 @@ pub(super) fn tables() -> Vec<Box<dyn OptionTable>> {
 
 /// The scan's options as a script gives them: the methods' own options still as maps.
 #[derive(Clone, Debug)]
-struct ScanArgs {
+pub(super) struct ScanArgs {
     methods: Vec<String>,
     signal_counts: Vec<usize>,
     repetitions: usize,
-    seed: u64,
+    pub(super) seed: u64,
     cathode: Map,
     anode: Map,
     cwola: Map,
@@ -112,7 +112,7 @@ fn map_opt(
 }
 
 /// The declared options of `injection_scan`.
-fn scan_options() -> Declared<ScanArgs> {
+pub(super) fn scan_options() -> Declared<ScanArgs> {
     Declared::new(
         "injection_scan",
         ScanArgs::default,
@@ -155,7 +155,7 @@ fn scan_options() -> Declared<ScanArgs> {
 
 /// The scan's options in the session of `ctx`: each method's map parsed by its own
 /// declaration, on the session's device.
-fn scan(ctx: &NativeCallContext, opts: Map) -> Out<ScanOptions> {
+pub(super) fn scan(ctx: &NativeCallContext, opts: Map) -> Out<ScanOptions> {
     let args = scan_options().parse_in(ctx, opts)?;
     let methods = args
         .methods

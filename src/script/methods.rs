@@ -29,6 +29,7 @@ pub const DOMAIN: Domain = Domain {
         module.combine_flatten(super::cathode::module());
         module.combine_flatten(super::references::module());
         module.combine_flatten(super::injection_scan::module());
+        module.combine_flatten(super::batch::module());
         module
     },
     options: || {

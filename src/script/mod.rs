@@ -6,6 +6,7 @@
 
 mod anode;
 mod anomaly;
+mod batch;
 mod bumphunter;
 pub mod catalog;
 mod cathode;

@@ -1,0 +1,291 @@
+//! Plans of independent units from Rhai (part of the `methods` domain; the files are
+//! `crate::batch`'s): `scan_plan(...)` writes a signal-injection scan as a plan,
+//! `run_unit(plan, i)` runs one unit (as `bumplab run-unit` and a batch job's task do),
+//! `run_plan(plan)` runs every unit not yet done, `merge_plan(plan)` assembles the result.
+
+use std::path::Path;
+use std::time::Instant;
+
+use rhai::plugin::*;
+use rhai::{Dynamic, Map};
+use serde_json::{Value, json};
+
+use crate::batch::Plan;
+use crate::data::EventSet;
+use crate::data::eventset::Role;
+use crate::error::Error;
+use crate::methods::injection_scan::{check, scan_unit};
+use crate::script::state::session_state;
+use crate::script::values::Out;
+
+/// The module of the plan functions and the plan type.
+pub fn module() -> Module {
+    let mut module = exported_module!(batch_api);
+    module.set_custom_type_with_comments::<Plan>(
+        "Plan",
+        &["/// Work split into independent units in a directory: each unit runs alone (`run_unit`, `bumplab run-unit`, a batch job's task) and `merge_plan` assembles the result."],
+    );
+    module
+}
+
+/// The kind of plan a signal-injection scan writes.
+const SCAN: &str = "injection_scan";
+
+/// The roles of `events` as a JSON map, so that a unit reading them from Parquet gets the
+/// same label, weight and mass columns.
+fn roles_json(events: &EventSet) -> Value {
+    let roles = events.roles();
+    json!({ "label": roles.label, "weight": roles.weight, "mass": roles.mass })
+}
+
+/// Writes `events` to `name`.parquet under the plan's `inputs/` unless there already (a
+/// resumed plan's), and returns its entry in the plan: the file relative to the plan and
+/// the roles.
+fn write_input(dir: &Path, name: &str, events: &EventSet) -> Out<Value> {
+    let file = format!("inputs/{name}.parquet");
+    let path = dir.join(&file);
+    if !path.is_file() {
+        std::fs::create_dir_all(dir.join("inputs"))
+            .map_err(|e| Error::io("create", dir.join("inputs"), e))?;
+        crate::data::io::write_parquet(events, &path)?;
+    }
+    Ok(json!({ "file": file, "roles": roles_json(events) }))
+}
+
+/// The input `name` of a plan's specification, read back with its roles; `None` where the
+/// plan has none.
+fn read_input(plan: &Plan, name: &str) -> Out<Option<EventSet>> {
+    let entry = &plan.spec["inputs"][name];
+    if entry.is_null() {
+        return Ok(None);
+    }
+    let bad = || {
+        Error::format(
+            plan.dir.join(crate::batch::PLAN_FILE),
+            format!("spec.inputs.{name}"),
+            "needs a \"file\" and \"roles\"",
+        )
+    };
+    let file = entry["file"].as_str().ok_or_else(bad)?;
+    let mut events = crate::data::io::read_parquet(&plan.dir.join(file))?;
+    for role in [Role::Label, Role::Weight, Role::Mass] {
+        let column = entry["roles"][role.name()].as_str();
+        events.set_role(role, column)?;
+    }
+    Ok(Some(events))
+}
+
+/// The scan's options map of a plan (with its seed), parsed in the session of `ctx`.
+fn scan_options_of(
+    ctx: &NativeCallContext,
+    plan: &Plan,
+) -> Out<crate::methods::injection_scan::ScanOptions> {
+    let map: Map = serde_json::from_value::<Dynamic>(plan.spec["options"].clone())
+        .ok()
+        .and_then(|d| d.try_cast::<Map>())
+        .ok_or_else(|| {
+            Error::format(
+                plan.dir.join(crate::batch::PLAN_FILE),
+                "spec.options",
+                "not an options map",
+            )
+        })?;
+    super::injection_scan::scan(ctx, map)
+}
+
+/// Writes the scan of `opts` on these samples as a plan in `dir` (see `scan_plan`).
+fn write_scan_plan(
+    ctx: &NativeCallContext,
+    background: &EventSet,
+    signal: &EventSet,
+    independent: Option<&EventSet>,
+    mut opts: Map,
+    dir: &str,
+) -> Out<Plan> {
+    // The seed is drawn from the session once and written down, so that every unit and a
+    // single-process run with that seed agree.
+    let args = super::injection_scan::scan_options().parse_in(ctx, opts.clone())?;
+    opts.insert("seed".into(), Dynamic::from_int(args.seed as rhai::INT));
+    let options = super::injection_scan::scan(ctx, opts.clone())?;
+    check(signal, independent, &options)?;
+    let options_json = serde_json::to_value(Dynamic::from_map(opts))
+        .map_err(|e| Error::invalid("options", e.to_string()))?;
+    let dir = Path::new(dir);
+    let mut inputs = serde_json::Map::new();
+    for (name, events) in [
+        ("background", Some(background)),
+        ("signal", Some(signal)),
+        ("independent", independent),
+    ] {
+        if let Some(events) = events {
+            inputs.insert(name.into(), write_input(dir, name, events)?);
+        }
+    }
+    let spec = json!({ "options": options_json, "inputs": inputs });
+    Ok(Plan::create(dir, SCAN, spec, options.units().len())?)
+}
+
+/// Runs unit `unit` of `plan` in the session of `ctx` unless it is done; whether it ran.
+fn run_plan_unit(ctx: &NativeCallContext, plan: &Plan, unit: usize) -> Out<bool> {
+    plan.check_unit(unit)?;
+    if plan.is_done(unit) {
+        return Ok(false);
+    }
+    let started = Instant::now();
+    match plan.kind.as_str() {
+        SCAN => {
+            let options = scan_options_of(ctx, plan)?;
+            let scan_unit_of = options.units()[unit];
+            let missing = |name: &str| {
+                Error::format(
+                    plan.dir.join(crate::batch::PLAN_FILE),
+                    format!("spec.inputs.{name}"),
+                    "missing",
+                )
+            };
+            let background =
+                read_input(plan, "background")?.ok_or_else(|| missing("background"))?;
+            let signal = read_input(plan, "signal")?.ok_or_else(|| missing("signal"))?;
+            let independent = read_input(plan, "independent")?;
+            let interrupt = session_state(ctx)?.interrupt.clone();
+            let run = scan_unit(
+                &background,
+                &signal,
+                independent.as_ref(),
+                &options,
+                scan_unit_of,
+                Some(&interrupt),
+            )?;
+            plan.save_unit(unit, started.elapsed().as_secs_f64(), &run)?;
+        }
+        other => return Err(unknown_kind(plan, other).into()),
+    }
+    Ok(true)
+}
+
+/// The error for a plan of a kind this bumplab does not run.
+fn unknown_kind(plan: &Plan, kind: &str) -> Error {
+    Error::format(
+        plan.dir.join(crate::batch::PLAN_FILE),
+        "kind",
+        format!("'{kind}' is not a kind of plan this bumplab runs (it runs \"{SCAN}\")"),
+    )
+}
+
+#[export_module]
+mod batch_api {
+    use rhai::INT;
+
+    use super::{SCAN, run_plan_unit, unknown_kind, write_scan_plan};
+    use crate::batch::Plan;
+    use crate::data::EventSet;
+    use crate::error::Error;
+    use crate::methods::injection_scan::{InjectionScan, ScanRun};
+    use crate::script::values::Out;
+
+    /// The signal-injection scan `injection_scan(background, signal, opts)` as a plan of
+    /// independent units in directory `dir` (created if absent): one unit per method, point and
+    /// repetition. The samples are written under `dir/inputs` as Parquet and the options with
+    /// the seed drawn now to `dir/plan.json`. Run the units with `run_unit(plan, i)`,
+    /// `run_plan(plan)`, `bumplab run-unit DIR/plan.json I` or a batch job array, then
+    /// `merge_plan(plan)`: the same numbers as `injection_scan` with that seed, whatever order
+    /// or machine the units ran on. The same plan written again into `dir` keeps the units
+    /// done; a different one is refused.
+    #[rhai_fn(name = "scan_plan", return_raw)]
+    pub fn scan_plan(
+        ctx: NativeCallContext,
+        background: EventSet,
+        signal: EventSet,
+        opts: Map,
+        dir: &str,
+    ) -> Out<Plan> {
+        write_scan_plan(&ctx, &background, &signal, None, opts, dir)
+    }
+
+    /// The scan plan with `independent`, a background-only sample for the idealized detector.
+    #[rhai_fn(name = "scan_plan", return_raw)]
+    pub fn scan_plan_idealized(
+        ctx: NativeCallContext,
+        background: EventSet,
+        signal: EventSet,
+        independent: EventSet,
+        opts: Map,
+        dir: &str,
+    ) -> Out<Plan> {
+        write_scan_plan(&ctx, &background, &signal, Some(&independent), opts, dir)
+    }
+
+    /// The plan in `path` (its directory or its plan.json), to run or merge.
+    #[rhai_fn(name = "plan", return_raw)]
+    pub fn open_plan(path: &str) -> Out<Plan> {
+        Ok(Plan::open(std::path::Path::new(path))?)
+    }
+
+    /// Runs unit `unit` (0 to `plan.units - 1`) of `plan` in this session (its device) and
+    /// writes its result into the plan's directory; a unit already done is skipped. Returns
+    /// whether it ran.
+    #[rhai_fn(name = "run_unit", return_raw)]
+    pub fn run_unit(ctx: NativeCallContext, plan: Plan, unit: INT) -> Out<bool> {
+        let unit = usize::try_from(unit)
+            .map_err(|_| Error::invalid("unit", format!("{unit} is not a unit index")))?;
+        run_plan_unit(&ctx, &plan, unit)
+    }
+
+    /// Runs every unit of `plan` without a result, in order, in this session, with a progress
+    /// bar; Ctrl-C stops between or inside units and what is done stays done. Returns how many
+    /// units ran.
+    #[rhai_fn(name = "run_plan", return_raw)]
+    pub fn run_plan(ctx: NativeCallContext, plan: Plan) -> Out<INT> {
+        let pending = plan.pending();
+        let progress = crate::progress::Progress::new(
+            &format!("plan units ({} of {} to run)", pending.len(), plan.units),
+            pending.len() as u64,
+        );
+        for &unit in &pending {
+            run_plan_unit(&ctx, &plan, unit)?;
+            progress.advance(1);
+        }
+        Ok(pending.len() as INT)
+    }
+
+    /// The result of `plan` assembled from its units' (an `InjectionScan` for a scan plan); an
+    /// error naming the units still without a result.
+    #[rhai_fn(name = "merge_plan", return_raw)]
+    pub fn merge_plan(plan: Plan) -> Out<InjectionScan> {
+        if plan.kind != SCAN {
+            return Err(unknown_kind(&plan, &plan.kind).into());
+        }
+        let results = plan.results::<ScanRun>()?;
+        Ok(InjectionScan {
+            seconds: results.iter().map(|r| r.seconds).sum(),
+            runs: results.into_iter().map(|r| r.result).collect(),
+        })
+    }
+
+    /// How many units the plan has.
+    #[rhai_fn(get = "units", pure)]
+    pub fn units(plan: &mut Plan) -> INT {
+        plan.units as INT
+    }
+
+    /// The units without a result yet, in order.
+    #[rhai_fn(get = "pending", pure)]
+    pub fn pending(plan: &mut Plan) -> rhai::Array {
+        plan.pending()
+            .into_iter()
+            .map(|u| Dynamic::from_int(u as INT))
+            .collect()
+    }
+
+    /// The plan's directory.
+    #[rhai_fn(get = "dir", pure)]
+    pub fn dir(plan: &mut Plan) -> String {
+        plan.dir.display().to_string()
+    }
+
+    /// The plan's kind and progress, and how to run its units.
+    #[rhai_fn(global, name = "to_string", pure)]
+    pub fn plan_to_string(plan: &mut Plan) -> String {
+        plan.to_string()
+    }
+}
