@@ -157,9 +157,7 @@ fn main() -> ExitCode {
             session.set_args(vec![plan.display().to_string(), out.display().to_string()]);
             exit_code(session.eval(
                 "merge",
-                "let merged = merge_plan(plan(ARGS[0]));\n\
-                 print(merged);\n\
-                 merged.save(ARGS[1]);\n\
+                "print(merge_plan(plan(ARGS[0]), ARGS[1]));\n\
                  print(`saved ${ARGS[1]}`);",
             ))
         }

@@ -1,7 +1,9 @@
 //! Plans of independent units from Rhai (part of the `methods` domain; the files are
 //! `crate::batch`'s): `scan_plan(...)` writes a signal-injection scan as a plan,
-//! `run_unit(plan, i)` runs one unit (as `bumplab run-unit` and a batch job's task do),
-//! `run_plan(plan)` runs every unit not yet done, `merge_plan(plan)` assembles the result.
+//! `function_plan(...)` one call per unit of a function in a script file (null toys, any
+//! loop of independent runs), `run_unit(plan, i)` runs one unit (as `bumplab run-unit` and a
+//! batch job's task do), `run_plan(plan)` runs every unit not yet done, `merge_plan(plan)`
+//! assembles the result.
 
 use std::path::Path;
 use std::time::Instant;
@@ -14,7 +16,7 @@ use crate::batch::Plan;
 use crate::data::EventSet;
 use crate::data::eventset::Role;
 use crate::error::Error;
-use crate::methods::injection_scan::{check, scan_unit};
+use crate::methods::injection_scan::{InjectionScan, ScanRun, check, scan_unit};
 use crate::script::state::session_state;
 use crate::script::values::Out;
 
@@ -30,6 +32,9 @@ pub fn module() -> Module {
 
 /// The kind of plan a signal-injection scan writes.
 const SCAN: &str = "injection_scan";
+
+/// The kind of plan `function_plan` writes.
+const FUNCTION: &str = "function";
 
 /// The roles of `events` as a JSON map, so that a unit reading them from Parquet gets the
 /// same label, weight and mass columns.
@@ -158,9 +163,142 @@ fn run_plan_unit(ctx: &NativeCallContext, plan: &Plan, unit: usize) -> Out<bool>
             )?;
             plan.save_unit(unit, started.elapsed().as_secs_f64(), &run)?;
         }
+        FUNCTION => {
+            let result = call_unit_function(ctx, plan, unit)?;
+            let value = serde_json::to_value(&result)
+                .map_err(|e| Error::invalid("unit result", e.to_string()))?;
+            plan.save_unit(unit, started.elapsed().as_secs_f64(), &value)?;
+        }
         other => return Err(unknown_kind(plan, other).into()),
     }
     Ok(true)
+}
+
+/// Writes the plan of `units` calls `function(args..., unit)` of the script file `script`
+/// into `dir` (see `function_plan`).
+fn write_function_plan(
+    ctx: &NativeCallContext,
+    script: &str,
+    function: &str,
+    args: rhai::Array,
+    units: rhai::INT,
+    dir: &str,
+) -> Out<Plan> {
+    let path = std::fs::canonicalize(script).map_err(|e| Error::io("find", script, e))?;
+    let text = crate::data::input::read_text(&path)?;
+    let ast = ctx.engine().compile(text)?;
+    let arity = args.len() + 1;
+    if !ast
+        .iter_functions()
+        .any(|f| f.name == function && f.params.len() == arity)
+    {
+        return Err(Error::invalid(
+            "function",
+            format!(
+                "{} defines no `fn {function}(...)` of {arity} parameters (the {} arguments and the unit's index)",
+                path.display(),
+                args.len()
+            ),
+        )
+        .into());
+    }
+    let units = usize::try_from(units)
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| Error::invalid("units", format!("{units}: give at least one unit")))?;
+    let args = serde_json::to_value(Dynamic::from_array(args))
+        .map_err(|e| Error::invalid("args", e.to_string()))?;
+    // The units' seeds derive from one drawn now, so the plan is reproducible from the
+    // session seed and independent of where and in which order its units run.
+    let seed = session_state(ctx)?.next_stream();
+    let spec = json!({ "script": path, "function": function, "args": args, "seed": seed });
+    Ok(Plan::create(Path::new(dir), FUNCTION, spec, units)?)
+}
+
+/// Calls unit `unit` of a function plan: the script imported as a module, its function
+/// called with the plan's arguments and the unit's index, the session reseeded for the call
+/// from the plan's seed and the unit (and restored after).
+fn call_unit_function(ctx: &NativeCallContext, plan: &Plan, unit: usize) -> Out<Dynamic> {
+    let bad = |what: &str| {
+        Error::format(
+            plan.dir.join(crate::batch::PLAN_FILE),
+            format!("spec.{what}"),
+            "missing or of the wrong type",
+        )
+    };
+    let spec = &plan.spec;
+    let script = spec["script"].as_str().ok_or_else(|| bad("script"))?;
+    let function = spec["function"].as_str().ok_or_else(|| bad("function"))?;
+    let seed = spec["seed"].as_u64().ok_or_else(|| bad("seed"))?;
+    let args = serde_json::from_value::<Dynamic>(spec["args"].clone())
+        .ok()
+        .and_then(|d| d.try_cast::<rhai::Array>())
+        .ok_or_else(|| bad("args"))?;
+    let is_name = !function.is_empty()
+        && function
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !is_name {
+        return Err(bad("function").into());
+    }
+    let call_args: Vec<String> = (0..args.len())
+        .map(|i| format!("plan_args[{i}]"))
+        .chain(["plan_unit".to_string()])
+        .collect();
+    let code = format!(
+        "import {} as plan_module;\nplan_module::{function}({})",
+        rhai_string(script),
+        call_args.join(", ")
+    );
+    let mut scope = rhai::Scope::new();
+    scope.push("plan_args", args);
+    scope.push("plan_unit", unit as rhai::INT);
+    let state = session_state(ctx)?;
+    let lock = || state.seeds.lock().unwrap_or_else(|e| e.into_inner());
+    let saved = lock().clone();
+    lock().reseed(crate::seed::stream_seed(seed, unit as u64));
+    let mut ast = ctx.engine().compile(&code)?;
+    ast.set_source(format!("unit {unit} of the plan in {}", plan.dir.display()));
+    let result = ctx
+        .engine()
+        .eval_ast_with_scope::<Dynamic>(&mut scope, &ast);
+    *lock() = saved;
+    result
+}
+
+/// `text` as a Rhai string literal.
+fn rhai_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The merged result of `plan`: an `InjectionScan` for a scan, the units' results in order
+/// (an array) for a function plan.
+fn merged(plan: &Plan) -> Out<Dynamic> {
+    match plan.kind.as_str() {
+        SCAN => {
+            let results = plan.results::<ScanRun>()?;
+            Ok(Dynamic::from(InjectionScan {
+                seconds: results.iter().map(|r| r.seconds).sum(),
+                runs: results.into_iter().map(|r| r.result).collect(),
+            }))
+        }
+        FUNCTION => Ok(Dynamic::from_array(
+            plan.results::<Value>()?
+                .into_iter()
+                .map(|r| serde_json::from_value::<Dynamic>(r.result).unwrap_or(Dynamic::UNIT))
+                .collect(),
+        )),
+        other => Err(unknown_kind(plan, other).into()),
+    }
 }
 
 /// The error for a plan of a kind this bumplab does not run.
@@ -168,7 +306,9 @@ fn unknown_kind(plan: &Plan, kind: &str) -> Error {
     Error::format(
         plan.dir.join(crate::batch::PLAN_FILE),
         "kind",
-        format!("'{kind}' is not a kind of plan this bumplab runs (it runs \"{SCAN}\")"),
+        format!(
+            "'{kind}' is not a kind of plan this bumplab runs (it runs \"{SCAN}\" and \"{FUNCTION}\")"
+        ),
     )
 }
 
@@ -176,11 +316,11 @@ fn unknown_kind(plan: &Plan, kind: &str) -> Error {
 mod batch_api {
     use rhai::INT;
 
-    use super::{SCAN, run_plan_unit, unknown_kind, write_scan_plan};
+    use super::{merged, run_plan_unit, write_function_plan, write_scan_plan};
     use crate::batch::Plan;
     use crate::data::EventSet;
     use crate::error::Error;
-    use crate::methods::injection_scan::{InjectionScan, ScanRun};
+    use crate::methods::injection_scan::InjectionScan;
     use crate::script::values::Out;
 
     /// The signal-injection scan `injection_scan(background, signal, opts)` as a plan of
@@ -248,18 +388,43 @@ mod batch_api {
         Ok(pending.len() as INT)
     }
 
-    /// The result of `plan` assembled from its units' (an `InjectionScan` for a scan plan); an
-    /// error naming the units still without a result.
+    /// The result of `plan` assembled from its units': an `InjectionScan` for a scan plan,
+    /// the units' results in order (an array) for a function plan. An error names the units
+    /// still without a result.
     #[rhai_fn(name = "merge_plan", return_raw)]
-    pub fn merge_plan(plan: Plan) -> Out<InjectionScan> {
-        if plan.kind != SCAN {
-            return Err(unknown_kind(&plan, &plan.kind).into());
+    pub fn merge_plan(plan: Plan) -> Out<Dynamic> {
+        merged(&plan)
+    }
+
+    /// `merge_plan(plan)`, saved to `path` atomically: a scan as its `save` writes it (JSON,
+    /// or Parquet when `path` ends in `.parquet`), a function plan's results as a JSON array.
+    #[rhai_fn(name = "merge_plan", return_raw)]
+    pub fn merge_plan_to(plan: Plan, path: &str) -> Out<Dynamic> {
+        let result = merged(&plan)?;
+        match result.clone().try_cast::<InjectionScan>() {
+            Some(scan) => super::super::injection_scan::save_scan(&scan, path)?,
+            None => crate::script::values::save_json(&result, path)?,
         }
-        let results = plan.results::<ScanRun>()?;
-        Ok(InjectionScan {
-            seconds: results.iter().map(|r| r.seconds).sum(),
-            runs: results.into_iter().map(|r| r.result).collect(),
-        })
+        Ok(result)
+    }
+
+    /// `units` calls of `function` in the Rhai file `script` as a plan in `dir`: unit i calls
+    /// `function(args[0], ..., i)` with the script imported as a module and the session
+    /// reseeded from a seed drawn now and i (so each unit is reproducible wherever it runs
+    /// and the units' random streams are independent). The results must be plain values
+    /// (numbers, strings, arrays, maps; NaN reads back as ()); `merge_plan` gives them in
+    /// order. For null toys and any loop of independent runs: e.g. the background-only
+    /// runs of examples/null_calibration.rhai, one per unit.
+    #[rhai_fn(name = "function_plan", return_raw)]
+    pub fn function_plan(
+        ctx: NativeCallContext,
+        script: &str,
+        function: &str,
+        args: rhai::Array,
+        units: INT,
+        dir: &str,
+    ) -> Out<Plan> {
+        write_function_plan(&ctx, script, function, args, units, dir)
     }
 
     /// How many units the plan has.

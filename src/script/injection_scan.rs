@@ -211,6 +211,22 @@ pub(super) fn scan(ctx: &NativeCallContext, opts: Map) -> Out<ScanOptions> {
     })
 }
 
+/// Writes every run of `scan` to `path`, atomically: as a Parquet table (a row per run;
+/// undefined figures as nulls) when `path` ends in `.parquet`, as JSON otherwise.
+pub(super) fn save_scan(
+    scan: &crate::methods::injection_scan::InjectionScan,
+    path: &str,
+) -> Out<()> {
+    let file = std::path::Path::new(path);
+    if file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
+    {
+        return Ok(scan.write_parquet(file)?);
+    }
+    crate::script::values::save_json(&scan.to_json(), path)
+}
+
 /// Runs the scan of `opts` in the session of `ctx` (its device, seed stream and Ctrl-C).
 fn scan_with(
     ctx: &NativeCallContext,
@@ -236,10 +252,10 @@ mod injection_scan_api {
 
     use rhai::{Array, Dynamic, INT, Map};
 
-    use super::scan_with;
+    use super::{save_scan, scan_with};
     use crate::data::EventSet;
     use crate::methods::injection_scan::{InjectionScan, plot_scan};
-    use crate::script::values::{Out, save_json};
+    use crate::script::values::Out;
 
     /// The signal-injection scan of the weakly supervised benchmark frame:
     /// `injection_scan(background, signal, #{ methods: [...], signal_counts: [...] })`. For
@@ -345,13 +361,7 @@ mod injection_scan_api {
     /// as nulls) when `path` ends in `.parquet`, as JSON otherwise.
     #[rhai_fn(name = "save", pure, return_raw)]
     pub fn save(s: &mut InjectionScan, path: &str) -> Out<()> {
-        if Path::new(path)
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("parquet"))
-        {
-            return Ok(s.write_parquet(Path::new(path))?);
-        }
-        save_json(&s.to_json(), path)
+        save_scan(s, path)
     }
 
     /// The number of runs.
