@@ -41,7 +41,7 @@ impl fmt::Display for Cathode {
         match self.global() {
             Some(g) => write!(
                 f,
-                "  most significant: {} data efficiency: {}; with the background model's systematic (docs/cathode.md)\n  caution: on background-only toys with mass-dependent jet masses this global p-value was too small in 4 of 60 runs at p <= 0.01 (docs/calibration.md): the systematic does not yet cover a poorly trained flow's mis-modelling",
+                "  most significant: {} data efficiency: {}; with the background model's systematic (docs/cathode.md; calibration: docs/calibration.md)",
                 efficiency_label(g.efficiency),
                 g.summary()
             ),
