@@ -378,7 +378,7 @@ mod batch_api {
     pub fn run_plan(ctx: NativeCallContext, plan: Plan) -> Out<INT> {
         let pending = plan.pending();
         let progress = crate::progress::Progress::new(
-            &format!("plan units ({} of {} to run)", pending.len(), plan.units),
+            format!("plan units ({} of {} to run)", pending.len(), plan.units),
             pending.len() as u64,
         );
         for &unit in &pending {
