@@ -95,7 +95,7 @@ fn scan_options_of(
                 "not an options map",
             )
         })?;
-    super::injection_scan::scan(ctx, map)
+    super::injection_scan::scan(ctx, "scan_plan", map)
 }
 
 /// Writes the scan of `opts` on these samples as a plan in `dir` (see `scan_plan`).
@@ -109,9 +109,9 @@ fn write_scan_plan(
 ) -> Out<Plan> {
     // The seed is drawn from the session once and written down, so that every unit and a
     // single-process run with that seed agree.
-    let args = super::injection_scan::scan_options().parse_in(ctx, opts.clone())?;
+    let args = super::injection_scan::scan_options("scan_plan").parse_in(ctx, opts.clone())?;
     opts.insert("seed".into(), Dynamic::from_int(args.seed as rhai::INT));
-    let options = super::injection_scan::scan(ctx, opts.clone())?;
+    let options = super::injection_scan::scan(ctx, "scan_plan", opts.clone())?;
     check(signal, independent, &options)?;
     let options_json = serde_json::to_value(Dynamic::from_map(opts))
         .map_err(|e| Error::invalid("options", e.to_string()))?;

@@ -24,7 +24,10 @@ pub fn module() -> Module {
 
 /// The declared options of this module's built-ins, for the `methods` domain.
 pub(super) fn tables() -> Vec<Box<dyn OptionTable>> {
-    vec![Box::new(scan_options())]
+    vec![
+        Box::new(scan_options("injection_scan")),
+        Box::new(scan_options("scan_plan")),
+    ]
 }
 
 /// The scan's options as a script gives them: the methods' own options still as maps.
@@ -111,10 +114,11 @@ fn map_opt(
     )
 }
 
-/// The declared options of `injection_scan`.
-pub(super) fn scan_options() -> Declared<ScanArgs> {
+/// The declared options of `injection_scan`, and of `scan_plan` (which takes the same),
+/// named for `function`.
+pub(super) fn scan_options(function: &'static str) -> Declared<ScanArgs> {
     Declared::new(
-        "injection_scan",
+        function,
         ScanArgs::default,
         vec![
             Opt::field(
@@ -155,8 +159,8 @@ pub(super) fn scan_options() -> Declared<ScanArgs> {
 
 /// The scan's options in the session of `ctx`: each method's map parsed by its own
 /// declaration, on the session's device.
-pub(super) fn scan(ctx: &NativeCallContext, opts: Map) -> Out<ScanOptions> {
-    let args = scan_options().parse_in(ctx, opts)?;
+pub(super) fn scan(ctx: &NativeCallContext, function: &'static str, opts: Map) -> Out<ScanOptions> {
+    let args = scan_options(function).parse_in(ctx, opts)?;
     let methods = args
         .methods
         .iter()
@@ -235,7 +239,7 @@ fn scan_with(
     independent: Option<&crate::data::EventSet>,
     opts: Map,
 ) -> Out<crate::methods::injection_scan::InjectionScan> {
-    let options = scan(ctx, opts)?;
+    let options = scan(ctx, "injection_scan", opts)?;
     let interrupt = session_state(ctx)?.interrupt.clone();
     Ok(crate::methods::injection_scan::injection_scan(
         background,
