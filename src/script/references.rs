@@ -75,8 +75,8 @@ fn supervised_with(
     opts: Map,
 ) -> Out<Reference> {
     let mut options = reference_options("supervised_reference").parse_in(ctx, opts)?;
+    options.classifier.device = session_state(ctx)?.device();
     let state = session_state(ctx)?;
-    options.classifier.device = state.device();
     Ok(references::supervised_reference(
         events,
         signal,
