@@ -271,6 +271,19 @@ mod tests {
     }
 
     #[test]
+    fn numbers_read_back_bit_for_bit() {
+        // serde_json's default float parser may be one ulp off; merged results must equal
+        // the single-process ones exactly (its `float_roundtrip` feature).
+        let dir = tempfile::tempdir().unwrap();
+        let plan = Plan::create(dir.path(), "test", json!({}), 1).unwrap();
+        let values = vec![1.6750200380146545, 0.985824239286772, 1e-300, 0.1 + 0.2];
+        plan.save_unit(0, 0.0, &values).unwrap();
+        let back = plan.results::<Vec<f64>>().unwrap().remove(0).result;
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&back), bits(&values));
+    }
+
+    #[test]
     fn a_file_that_is_not_a_plan_is_an_error_naming_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(PLAN_FILE);
