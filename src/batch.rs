@@ -97,7 +97,11 @@ impl Plan {
         let (dir, file) = if path.is_dir() {
             (path.to_path_buf(), path.join(PLAN_FILE))
         } else {
-            let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+            let dir = path
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .unwrap_or(Path::new("."))
+                .to_path_buf();
             (dir, path.to_path_buf())
         };
         let text = std::fs::read_to_string(&file).map_err(|e| Error::io("read", &file, e))?;
@@ -127,6 +131,11 @@ impl Plan {
             spec: value.get("spec").cloned().unwrap_or(Value::Null),
             units: units as usize,
         })
+    }
+
+    /// An error in the plan file's `field` (e.g. "spec.options"): `problem`, naming the file.
+    pub fn spec_error(&self, field: impl Into<String>, problem: impl Into<String>) -> Error {
+        Error::format(self.dir.join(PLAN_FILE), field, problem)
     }
 
     /// `Ok` if `unit` is one of the plan's units, else an error naming the range.

@@ -146,19 +146,15 @@ fn main() -> ExitCode {
             ))
         }
         Some(Command::Merge { plan, out }) => {
-            let out = out.unwrap_or_else(|| {
-                let dir = if plan.is_dir() {
-                    plan.clone()
-                } else {
-                    plan.parent().map(Into::into).unwrap_or_default()
-                };
-                dir.join("merged.json")
-            });
-            session.set_args(vec![plan.display().to_string(), out.display().to_string()]);
+            let mut args = vec![plan.display().to_string()];
+            args.extend(out.map(|o| o.display().to_string()));
+            session.set_args(args);
             exit_code(session.eval(
                 "merge",
-                "print(merge_plan(plan(ARGS[0]), ARGS[1]));\n\
-                 print(`saved ${ARGS[1]}`);",
+                "let p = plan(ARGS[0]);\n\
+                 let out = if ARGS.len() > 1 { ARGS[1] } else { p.dir + \"/merged.json\" };\n\
+                 print(merge_plan(p, out));\n\
+                 print(`saved ${out}`);",
             ))
         }
     }

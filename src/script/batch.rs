@@ -65,8 +65,7 @@ fn read_input(plan: &Plan, name: &str) -> Out<Option<EventSet>> {
         return Ok(None);
     }
     let bad = || {
-        Error::format(
-            plan.dir.join(crate::batch::PLAN_FILE),
+        plan.spec_error(
             format!("spec.inputs.{name}"),
             "needs a \"file\" and \"roles\"",
         )
@@ -88,13 +87,7 @@ fn scan_options_of(
     let map: Map = serde_json::from_value::<Dynamic>(plan.spec["options"].clone())
         .ok()
         .and_then(|d| d.try_cast::<Map>())
-        .ok_or_else(|| {
-            Error::format(
-                plan.dir.join(crate::batch::PLAN_FILE),
-                "spec.options",
-                "not an options map",
-            )
-        })?;
+        .ok_or_else(|| plan.spec_error("spec.options", "not an options map"))?;
     super::injection_scan::scan(ctx, "scan_plan", map)
 }
 
@@ -141,13 +134,7 @@ fn run_plan_unit(ctx: &NativeCallContext, plan: &Plan, unit: usize) -> Out<bool>
         SCAN => {
             let options = scan_options_of(ctx, plan)?;
             let scan_unit_of = options.units()[unit];
-            let missing = |name: &str| {
-                Error::format(
-                    plan.dir.join(crate::batch::PLAN_FILE),
-                    format!("spec.inputs.{name}"),
-                    "missing",
-                )
-            };
+            let missing = |name: &str| plan.spec_error(format!("spec.inputs.{name}"), "missing");
             let background =
                 read_input(plan, "background")?.ok_or_else(|| missing("background"))?;
             let signal = read_input(plan, "signal")?.ok_or_else(|| missing("signal"))?;
@@ -219,13 +206,7 @@ fn write_function_plan(
 /// called with the plan's arguments and the unit's index, the session reseeded for the call
 /// from the plan's seed and the unit (and restored after).
 fn call_unit_function(ctx: &NativeCallContext, plan: &Plan, unit: usize) -> Out<Dynamic> {
-    let bad = |what: &str| {
-        Error::format(
-            plan.dir.join(crate::batch::PLAN_FILE),
-            format!("spec.{what}"),
-            "missing or of the wrong type",
-        )
-    };
+    let bad = |what: &str| plan.spec_error(format!("spec.{what}"), "missing or of the wrong type");
     let spec = &plan.spec;
     let script = spec["script"].as_str().ok_or_else(|| bad("script"))?;
     let function = spec["function"].as_str().ok_or_else(|| bad("function"))?;
@@ -303,8 +284,7 @@ fn merged(plan: &Plan) -> Out<Dynamic> {
 
 /// The error for a plan of a kind this bumplab does not run.
 fn unknown_kind(plan: &Plan, kind: &str) -> Error {
-    Error::format(
-        plan.dir.join(crate::batch::PLAN_FILE),
+    plan.spec_error(
         "kind",
         format!(
             "'{kind}' is not a kind of plan this bumplab runs (it runs \"{SCAN}\" and \"{FUNCTION}\")"
