@@ -79,16 +79,23 @@ fn read_input(plan: &Plan, name: &str) -> Out<Option<EventSet>> {
     Ok(Some(events))
 }
 
-/// The scan's options map of a plan (with its seed), parsed in the session of `ctx`.
+/// The scan's options of a plan, parsed in the session of `ctx`, with the plan's seed.
 fn scan_options_of(
     ctx: &NativeCallContext,
     plan: &Plan,
 ) -> Out<crate::methods::injection_scan::ScanOptions> {
-    let map: Map = serde_json::from_value::<Dynamic>(plan.spec["options"].clone())
+    let mut map: Map = serde_json::from_value::<Dynamic>(plan.spec["options"].clone())
         .ok()
         .and_then(|d| d.try_cast::<Map>())
         .ok_or_else(|| plan.spec_error("spec.options", "not an options map"))?;
-    super::injection_scan::scan(ctx, "scan_plan", map)
+    let seed = plan.spec["seed"]
+        .as_u64()
+        .ok_or_else(|| plan.spec_error("spec.seed", "needs a seed (a whole number >= 0)"))?;
+    // A placeholder keeps the parse from drawing on the session's stream.
+    map.insert("seed".into(), Dynamic::from_int(0));
+    let mut options = super::injection_scan::scan(ctx, "scan_plan", map)?;
+    options.seed = seed;
+    Ok(options)
 }
 
 /// Writes the scan of `opts` on these samples as a plan in `dir` (see `scan_plan`).
@@ -100,11 +107,11 @@ fn write_scan_plan(
     mut opts: Map,
     dir: &str,
 ) -> Out<Plan> {
-    // The seed is drawn from the session once and written down, so that every unit and a
-    // single-process run with that seed agree.
-    let args = super::injection_scan::scan_options("scan_plan").parse_in(ctx, opts.clone())?;
-    opts.insert("seed".into(), Dynamic::from_int(args.seed as rhai::INT));
+    // The seed is drawn from the session once and written down (beside the options: a drawn
+    // seed may exceed Rhai's integers), so that every unit and a single-process run with that
+    // seed agree.
     let options = super::injection_scan::scan(ctx, "scan_plan", opts.clone())?;
+    opts.remove("seed");
     check(signal, independent, &options)?;
     let options_json = serde_json::to_value(Dynamic::from_map(opts))
         .map_err(|e| Error::invalid("options", e.to_string()))?;
@@ -119,7 +126,7 @@ fn write_scan_plan(
             inputs.insert(name.into(), write_input(dir, name, events)?);
         }
     }
-    let spec = json!({ "options": options_json, "inputs": inputs });
+    let spec = json!({ "options": options_json, "seed": options.seed, "inputs": inputs });
     Ok(Plan::create(dir, SCAN, spec, options.units().len())?)
 }
 
