@@ -7,7 +7,7 @@
 use std::fmt;
 use std::time::Instant;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 
 use super::anode::{AnodeOptions, anode};
 use super::cathode::{CathodeOptions, cathode};
@@ -181,28 +181,23 @@ pub struct ScanRun {
     /// Signal and background events in the signal region.
     pub signal_region: [usize; 2],
     /// S/B in the signal region.
-    #[serde(deserialize_with = "nan_from_null")]
+    #[serde(deserialize_with = "super::nan_from_null")]
     pub s_over_b: f64,
     /// The largest regulated SIC of the signal-region scores (NaN without signal).
-    #[serde(deserialize_with = "nan_from_null")]
+    #[serde(deserialize_with = "super::nan_from_null")]
     pub max_sic: f64,
     /// The regulated SIC at eps_S = 0.3 (NaN without signal).
-    #[serde(deserialize_with = "nan_from_null")]
+    #[serde(deserialize_with = "super::nan_from_null")]
     pub sic_03: f64,
     /// The ROC area (NaN without signal).
-    #[serde(deserialize_with = "nan_from_null")]
+    #[serde(deserialize_with = "super::nan_from_null")]
     pub auc: f64,
     /// The method's most significant test, local and global Z (NaN for the references).
-    #[serde(deserialize_with = "nan_from_null")]
+    #[serde(deserialize_with = "super::nan_from_null")]
     pub local_z: f64,
     /// See `local_z`.
-    #[serde(deserialize_with = "nan_from_null")]
+    #[serde(deserialize_with = "super::nan_from_null")]
     pub global_z: f64,
-}
-
-/// A number saved by serde_json, where NaN becomes null: null reads back as NaN.
-fn nan_from_null<'de, D: Deserializer<'de>>(d: D) -> std::result::Result<f64, D::Error> {
-    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// The result of [`injection_scan`]: every run, and per method and point the mean and

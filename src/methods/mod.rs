@@ -48,3 +48,12 @@ pub mod salad_report;
 pub mod sideband_flow;
 pub mod window;
 pub mod window_significance;
+
+/// A number saved by serde_json, where NaN becomes null: null reads back as NaN (for the
+/// results of plan units, src/batch.rs).
+pub(crate) fn nan_from_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<f64, D::Error> {
+    use serde::Deserialize;
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+}

@@ -1,5 +1,6 @@
 //! Plans of independent units from Rhai (part of the `methods` domain; the files are
 //! `crate::batch`'s): `scan_plan(...)` writes a signal-injection scan as a plan,
+//! `hunt_plan(...)` a CWoLa hunt (src/script/hunt_plan.rs),
 //! `function_plan(...)` one call per unit of a function in a script file (null toys, any
 //! loop of independent runs), `run_unit(plan, i)` runs one unit (as `bumplab run-unit` and a
 //! batch job's task do), `run_plan(plan)` runs every unit not yet done, `merge_plan(plan)`
@@ -33,6 +34,9 @@ pub fn module() -> Module {
 /// The kind of plan a signal-injection scan writes.
 const SCAN: &str = "injection_scan";
 
+/// The kind of plan a CWoLa hunt writes.
+pub(super) const HUNT: &str = "cwola_hunt";
+
 /// The kind of plan `function_plan` writes.
 const FUNCTION: &str = "function";
 
@@ -46,7 +50,7 @@ fn roles_json(events: &EventSet) -> Value {
 /// Writes `events` to `name`.parquet under the plan's `inputs/` unless there already (a
 /// resumed plan's), and returns its entry in the plan: the file relative to the plan and
 /// the roles.
-fn write_input(dir: &Path, name: &str, events: &EventSet) -> Out<Value> {
+pub(super) fn write_input(dir: &Path, name: &str, events: &EventSet) -> Out<Value> {
     let file = format!("inputs/{name}.parquet");
     let path = dir.join(&file);
     if !path.is_file() {
@@ -59,7 +63,7 @@ fn write_input(dir: &Path, name: &str, events: &EventSet) -> Out<Value> {
 
 /// The input `name` of a plan's specification, read back with its roles; `None` where the
 /// plan has none.
-fn read_input(plan: &Plan, name: &str) -> Out<Option<EventSet>> {
+pub(super) fn read_input(plan: &Plan, name: &str) -> Out<Option<EventSet>> {
     let entry = &plan.spec["inputs"][name];
     if entry.is_null() {
         return Ok(None);
@@ -79,11 +83,10 @@ fn read_input(plan: &Plan, name: &str) -> Out<Option<EventSet>> {
     Ok(Some(events))
 }
 
-/// The scan's options of a plan, parsed in the session of `ctx`, with the plan's seed.
-fn scan_options_of(
-    ctx: &NativeCallContext,
-    plan: &Plan,
-) -> Out<crate::methods::injection_scan::ScanOptions> {
+/// The options map of a plan's specification and its seed (kept beside the map: a seed
+/// drawn from the session may exceed Rhai's integers). The map's `seed` is a placeholder, so
+/// that parsing it does not draw on the session's stream; set the options' seed after.
+pub(super) fn options_and_seed(plan: &Plan) -> Out<(Map, u64)> {
     let mut map: Map = serde_json::from_value::<Dynamic>(plan.spec["options"].clone())
         .ok()
         .and_then(|d| d.try_cast::<Map>())
@@ -91,8 +94,23 @@ fn scan_options_of(
     let seed = plan.spec["seed"]
         .as_u64()
         .ok_or_else(|| plan.spec_error("spec.seed", "needs a seed (a whole number >= 0)"))?;
-    // A placeholder keeps the parse from drawing on the session's stream.
     map.insert("seed".into(), Dynamic::from_int(0));
+    Ok((map, seed))
+}
+
+/// `opts` as a plan stores it: without its seed (which the plan keeps beside it).
+pub(super) fn options_json(mut opts: Map) -> Out<Value> {
+    opts.remove("seed");
+    Ok(serde_json::to_value(Dynamic::from_map(opts))
+        .map_err(|e| Error::invalid("options", e.to_string()))?)
+}
+
+/// The scan's options of a plan, parsed in the session of `ctx`, with the plan's seed.
+fn scan_options_of(
+    ctx: &NativeCallContext,
+    plan: &Plan,
+) -> Out<crate::methods::injection_scan::ScanOptions> {
+    let (map, seed) = options_and_seed(plan)?;
     let mut options = super::injection_scan::scan(ctx, "scan_plan", map)?;
     options.seed = seed;
     Ok(options)
@@ -104,17 +122,13 @@ fn write_scan_plan(
     background: &EventSet,
     signal: &EventSet,
     independent: Option<&EventSet>,
-    mut opts: Map,
+    opts: Map,
     dir: &str,
 ) -> Out<Plan> {
-    // The seed is drawn from the session once and written down (beside the options: a drawn
-    // seed may exceed Rhai's integers), so that every unit and a single-process run with that
-    // seed agree.
+    // The seed is drawn from the session once and written down, so that every unit and a
+    // single-process run with that seed agree.
     let options = super::injection_scan::scan(ctx, "scan_plan", opts.clone())?;
-    opts.remove("seed");
     check(signal, independent, &options)?;
-    let options_json = serde_json::to_value(Dynamic::from_map(opts))
-        .map_err(|e| Error::invalid("options", e.to_string()))?;
     let dir = Path::new(dir);
     let mut inputs = serde_json::Map::new();
     for (name, events) in [
@@ -126,7 +140,7 @@ fn write_scan_plan(
             inputs.insert(name.into(), write_input(dir, name, events)?);
         }
     }
-    let spec = json!({ "options": options_json, "seed": options.seed, "inputs": inputs });
+    let spec = json!({ "options": options_json(opts)?, "seed": options.seed, "inputs": inputs });
     Ok(Plan::create(dir, SCAN, spec, options.units().len())?)
 }
 
@@ -156,6 +170,10 @@ fn run_plan_unit(ctx: &NativeCallContext, plan: &Plan, unit: usize) -> Out<bool>
                 Some(&interrupt),
             )?;
             plan.save_unit(unit, started.elapsed().as_secs_f64(), &run)?;
+        }
+        HUNT => {
+            let result = super::hunt_plan::run_unit(ctx, plan, unit)?;
+            plan.save_unit(unit, started.elapsed().as_secs_f64(), &result)?;
         }
         FUNCTION => {
             let result = call_unit_function(ctx, plan, unit)?;
@@ -268,10 +286,11 @@ fn rhai_string(text: &str) -> String {
     out
 }
 
-/// The merged result of `plan`: an `InjectionScan` for a scan, the units' results in order
-/// (an array) for a function plan.
-fn merged(plan: &Plan) -> Out<Dynamic> {
+/// The merged result of `plan`: an `InjectionScan` for a scan, a `CwolaHunt` for a hunt,
+/// the units' results in order (an array) for a function plan.
+fn merged(ctx: &NativeCallContext, plan: &Plan) -> Out<Dynamic> {
     match plan.kind.as_str() {
+        HUNT => Ok(Dynamic::from(super::hunt_plan::merge(ctx, plan)?)),
         SCAN => {
             let results = plan.results::<ScanRun>()?;
             Ok(Dynamic::from(InjectionScan {
@@ -294,7 +313,7 @@ fn unknown_kind(plan: &Plan, kind: &str) -> Error {
     plan.spec_error(
         "kind",
         format!(
-            "'{kind}' is not a kind of plan this bumplab runs (it runs \"{SCAN}\" and \"{FUNCTION}\")"
+            "'{kind}' is not a kind of plan this bumplab runs (it runs \"{SCAN}\", \"{HUNT}\" and \"{FUNCTION}\")"
         ),
     )
 }
@@ -307,6 +326,7 @@ mod batch_api {
     use crate::batch::Plan;
     use crate::data::EventSet;
     use crate::error::Error;
+    use crate::methods::cwola::CwolaHunt;
     use crate::methods::injection_scan::InjectionScan;
     use crate::script::values::Out;
 
@@ -342,6 +362,19 @@ mod batch_api {
         write_scan_plan(&ctx, &background, &signal, Some(&independent), opts, dir)
     }
 
+    /// The CWoLa hunt `cwola_hunt(events, opts)` as a plan of independent units in directory
+    /// `dir` (created if absent): one unit per signal region and outer fold (the ensemble
+    /// that scores that fold's events), region by region. The events are written under
+    /// `dir/inputs` as Parquet, the options and the seed (drawn now when `opts` has none) to
+    /// `dir/plan.json`. Each unit's result is its fold's scores; `merge_plan(plan)` selects,
+    /// fits and tests as the hunt does and returns the same `CwolaHunt` as `cwola_hunt` with
+    /// that seed, whatever order or machine the units ran on. The same plan written again
+    /// into `dir` keeps the units done; a different one is refused.
+    #[rhai_fn(name = "hunt_plan", return_raw)]
+    pub fn hunt_plan(ctx: NativeCallContext, events: EventSet, opts: Map, dir: &str) -> Out<Plan> {
+        super::super::hunt_plan::write(&ctx, &events, opts, dir)
+    }
+
     /// The plan in `path` (its directory or its plan.json), to run or merge.
     #[rhai_fn(name = "plan", return_raw)]
     pub fn open_plan(path: &str) -> Out<Plan> {
@@ -375,22 +408,26 @@ mod batch_api {
         Ok(pending.len() as INT)
     }
 
-    /// The result of `plan` assembled from its units': an `InjectionScan` for a scan plan,
-    /// the units' results in order (an array) for a function plan. An error names the units
-    /// still without a result.
+    /// The result of `plan` assembled from its units': an `InjectionScan` for a scan plan, a
+    /// `CwolaHunt` for a hunt plan, the units' results in order (an array) for a function
+    /// plan. An error names the units still without a result.
     #[rhai_fn(name = "merge_plan", return_raw)]
-    pub fn merge_plan(plan: Plan) -> Out<Dynamic> {
-        merged(&plan)
+    pub fn merge_plan(ctx: NativeCallContext, plan: Plan) -> Out<Dynamic> {
+        merged(&ctx, &plan)
     }
 
-    /// `merge_plan(plan)`, saved to `path` atomically: a scan as its `save` writes it (JSON,
-    /// or Parquet when `path` ends in `.parquet`), a function plan's results as a JSON array.
+    /// `merge_plan(plan)`, saved to `path` atomically: a scan or a hunt as its `save` writes it
+    /// (a scan as JSON, or Parquet when `path` ends in `.parquet`), a function plan's results
+    /// as a JSON array.
     #[rhai_fn(name = "merge_plan", return_raw)]
-    pub fn merge_plan_to(plan: Plan, path: &str) -> Out<Dynamic> {
-        let result = merged(&plan)?;
-        match result.clone().try_cast::<InjectionScan>() {
-            Some(scan) => super::super::injection_scan::save_scan(&scan, path)?,
-            None => crate::script::values::save_json(&result, path)?,
+    pub fn merge_plan_to(ctx: NativeCallContext, plan: Plan, path: &str) -> Out<Dynamic> {
+        let result = merged(&ctx, &plan)?;
+        if let Some(scan) = result.clone().try_cast::<InjectionScan>() {
+            super::super::injection_scan::save_scan(&scan, path)?;
+        } else if let Some(hunt) = result.clone().try_cast::<CwolaHunt>() {
+            crate::script::values::save_json(&hunt.to_json(), path)?;
+        } else {
+            crate::script::values::save_json(&result, path)?;
         }
         Ok(result)
     }

@@ -35,6 +35,7 @@ pub const DOMAIN: Domain = Domain {
     options: || {
         let tables: Vec<Box<dyn OptionTable>> = vec![
             Box::new(cwola_options("cwola_hunt")),
+            Box::new(cwola_options(super::hunt_plan::FUNCTION)),
             Box::new(sa_cwola_options()),
         ];
         tables

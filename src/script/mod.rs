@@ -20,6 +20,7 @@ pub mod domain;
 pub mod errors;
 mod events;
 mod flow_systematics;
+mod hunt_plan;
 mod injection_scan;
 mod inline;
 pub mod input;

@@ -394,6 +394,188 @@ pub fn sa_cwola(
     hunt(data, Some((sim, lambda)), opts, interrupt)
 }
 
+/// The number of units of a hunt with `opts` split into independent work: one per signal
+/// region and outer fold, region by region (what [`hunt_unit`] takes).
+pub fn hunt_units(opts: &CwolaOptions) -> Result<usize> {
+    check_options(opts)?;
+    let all_regions = sliding_regions(&opts.edges, opts.sr_bins, opts.sb_bins)?;
+    Ok(chosen_regions(&all_regions, opts.regions.as_deref())?.len() * opts.folds)
+}
+
+/// Trains and scores unit `unit` of the hunt of `events` (region `unit / folds` of the
+/// chosen regions, outer fold `unit % folds`; SA-CWoLa with `sim` and its λ) alone: the
+/// same numbers as inside the whole hunt with the same options and seed, which
+/// [`merge_hunt`] assembles from every unit's result.
+pub fn hunt_unit(
+    events: &EventSet,
+    sim: Option<(&EventSet, f64)>,
+    opts: &CwolaOptions,
+    unit: usize,
+    interrupt: Option<&Interrupt>,
+) -> Result<FoldScores> {
+    let setup = Setup::new(events, sim, opts)?;
+    let count = setup.regions.len() * opts.folds;
+    if unit >= count {
+        return Err(Error::invalid(
+            "unit",
+            format!("{unit} is not a unit of this hunt (0 to {})", count - 1),
+        ));
+    }
+    let region = setup.region_data(unit / opts.folds, opts)?;
+    let mut scored = score_folds(
+        &setup.inputs,
+        &setup.folds,
+        &[(&region, unit % opts.folds)],
+        opts,
+        interrupt,
+    )?;
+    Ok(scored.remove(0))
+}
+
+/// The hunt of `events` assembled from the results of its units ([`hunt_unit`], in unit
+/// order): the same result as [`cwola_hunt`] (or [`sa_cwola`] with `sim`) gives in one
+/// process. A unit whose events are not its fold's (another hunt's unit) is an error.
+pub fn merge_hunt(
+    events: &EventSet,
+    sim: Option<(&EventSet, f64)>,
+    opts: &CwolaOptions,
+    scored: Vec<FoldScores>,
+) -> Result<CwolaHunt> {
+    let setup = Setup::new(events, sim, opts)?;
+    let count = setup.regions.len() * opts.folds;
+    if scored.len() != count {
+        return Err(Error::invalid(
+            "units",
+            format!("{} unit results for a hunt of {count} units", scored.len()),
+        ));
+    }
+    for (unit, s) in scored.iter().enumerate() {
+        let k = unit % opts.folds;
+        let expected = setup.folds.iter().filter(|&&f| f == k).count();
+        if s.rows.len() != expected
+            || s.scores.len() != expected
+            || s.rows.iter().any(|&r| setup.folds.get(r) != Some(&k))
+        {
+            return Err(Error::invalid(
+                format!("unit {unit}"),
+                format!(
+                    "its {} scored events are not outer fold {k} of these events and options",
+                    s.rows.len()
+                ),
+            ));
+        }
+    }
+    setup.assemble(events, opts, scored, 0.0)
+}
+
+/// A hunt's events, regions and folds: everything but its classifiers, built alike for the
+/// whole hunt, one unit and the merge of units.
+struct Setup {
+    inputs: Inputs,
+    sim: Option<(Inputs, f64)>,
+    regions: Vec<Region>,
+    /// The outer fold of each row of `inputs`.
+    folds: Vec<usize>,
+    method: String,
+}
+
+impl Setup {
+    fn new(events: &EventSet, sim: Option<(&EventSet, f64)>, opts: &CwolaOptions) -> Result<Self> {
+        check_options(opts)?;
+        let all_regions = sliding_regions(&opts.edges, opts.sr_bins, opts.sb_bins)?;
+        let regions = chosen_regions(&all_regions, opts.regions.as_deref())?;
+        let spec = InputSpec {
+            mass: &opts.mass,
+            features: &opts.features,
+            rescale: &opts.rescale,
+            logarithm: &[],
+            edges: &opts.edges,
+        };
+        let inputs = Inputs::with_rescaling(events, &spec, opts.rescaling, None, &opts.device)?;
+        let sim = sim
+            .map(|(s, lambda)| {
+                Inputs::with_rescaling(
+                    s,
+                    &spec,
+                    opts.rescaling,
+                    Some(&inputs.scaling),
+                    &opts.device,
+                )
+                .map(|i| (i, lambda))
+                .map_err(|e| e.in_sample("simulation"))
+            })
+            .transpose()?;
+        let folds = MemberData::fold_of_each(inputs.len(), opts.folds, stream_seed(opts.seed, 0))?;
+        let method = match &sim {
+            None => "CWoLa hunt".to_string(),
+            Some((_, lambda)) => format!("SA-CWoLa hunt (λ = {lambda})"),
+        };
+        Ok(Self {
+            inputs,
+            sim,
+            regions,
+            folds,
+            method,
+        })
+    }
+
+    /// The training data of region `r` (an index into `regions`).
+    fn region_data(&self, r: usize, opts: &CwolaOptions) -> Result<RegionData> {
+        let region = self.regions[r].clone();
+        let seed = stream_seed(opts.seed, u64::MAX - region.index as u64);
+        RegionData::new(
+            &self.inputs,
+            region,
+            self.sim.as_ref().map(|(s, l)| (s, *l)),
+            opts.folds,
+            seed,
+        )
+    }
+
+    /// The hunt from the scores of every (region, outer fold), region by region.
+    fn assemble(
+        self,
+        events: &EventSet,
+        opts: &CwolaOptions,
+        scored: Vec<FoldScores>,
+        seconds: f64,
+    ) -> Result<CwolaHunt> {
+        let mut results = Vec::new();
+        for (region, per_fold) in self.regions.iter().zip(scored.chunks(opts.folds)) {
+            let mut scores = vec![f32::NAN; self.inputs.len()];
+            let mut validation_efficiency = Vec::new();
+            for fold_scores in per_fold {
+                for (&row, &score) in fold_scores.rows.iter().zip(&fold_scores.scores) {
+                    scores[row] = score;
+                }
+                validation_efficiency.push(fold_scores.validation_efficiency);
+            }
+            results.push(test_region(
+                &self.inputs,
+                &self.folds,
+                region.clone(),
+                region_counts(&self.inputs, region),
+                scores,
+                validation_efficiency,
+                opts,
+            )?);
+        }
+        Ok(CwolaHunt {
+            method: self.method,
+            mass: opts.mass.clone(),
+            edges: opts.edges.clone(),
+            efficiencies: opts.efficiencies.clone(),
+            inputs: inputs_in_words(opts),
+            regions: results,
+            min_fit_pvalue: opts.window_significance.min_fit_pvalue,
+            events_in_range: self.inputs.len(),
+            seconds,
+            in_range: self.inputs.positions,
+            events: events.clone(),
+        })
+    }
+}
+
 /// CWoLa hunting, with simulation and its weight λ for SA-CWoLa.
 fn hunt(
     events: &EventSet,
@@ -402,18 +584,8 @@ fn hunt(
     interrupt: Option<&Interrupt>,
 ) -> Result<CwolaHunt> {
     let started = Instant::now();
-    check_options(opts)?;
-    let all_regions = sliding_regions(&opts.edges, opts.sr_bins, opts.sb_bins)?;
-    let regions = chosen_regions(&all_regions, opts.regions.as_deref())?;
-    let spec = InputSpec {
-        mass: &opts.mass,
-        features: &opts.features,
-        rescale: &opts.rescale,
-        logarithm: &[],
-        edges: &opts.edges,
-    };
-    let inputs = Inputs::with_rescaling(events, &spec, opts.rescaling, None, &opts.device)?;
-    let tasks: Vec<(usize, usize)> = (0..regions.len())
+    let setup = Setup::new(events, sim, opts)?;
+    let tasks: Vec<(usize, usize)> = (0..setup.regions.len())
         .flat_map(|r| (0..opts.folds).map(move |k| (r, k)))
         .collect();
     // One ensemble: (folds - 1) x inits members, each with its event indices, weights,
@@ -424,7 +596,7 @@ fn hunt(
     }
     .parameter_count();
     let per_ensemble = (opts.folds.saturating_sub(1) * opts.inits) as f64
-        * (inputs.len() as f64 * 8.0 + network * 4.0 * 6.0);
+        * (setup.inputs.len() as f64 * 8.0 + network * 4.0 * 6.0);
     let at_once = match opts.ensembles_at_once {
         Some(0) => {
             return Err(Error::invalid(
@@ -434,7 +606,7 @@ fn hunt(
         }
         Some(n) => n.min(tasks.len()),
         // On a GPU as many as half the free host memory holds (their indices live there).
-        None if inputs.device.is_cuda() => {
+        None if setup.inputs.device.is_cuda() => {
             let fit = (crate::memory::available_bytes() / 2.0 / per_ensemble).floor();
             (fit as usize).clamp(1, tasks.len())
         }
@@ -444,87 +616,33 @@ fn hunt(
         &format!("{at_once} region × fold ensembles trained at once"),
         at_once as f64 * per_ensemble,
     )?;
-    let sim = sim
-        .map(|(s, lambda)| {
-            Inputs::with_rescaling(
-                s,
-                &spec,
-                opts.rescaling,
-                Some(&inputs.scaling),
-                &opts.device,
-            )
-            .map(|i| (i, lambda))
-            .map_err(|e| e.in_sample("simulation"))
-        })
-        .transpose()?;
-    let folds = MemberData::fold_of_each(inputs.len(), opts.folds, stream_seed(opts.seed, 0))?;
-    let prepared = regions
-        .into_iter()
-        .map(|region| {
-            let seed = stream_seed(opts.seed, u64::MAX - region.index as u64);
-            RegionData::new(
-                &inputs,
-                region,
-                sim.as_ref().map(|(s, l)| (s, *l)),
-                opts.folds,
-                seed,
-            )
-        })
+    let prepared = (0..setup.regions.len())
+        .map(|r| setup.region_data(r, opts))
         .collect::<Result<Vec<_>>>()?;
 
     // One ensemble per (region, outer fold), trained `at_once` at a time. On the CPU one at a
     // time: two at a time on this process's two threads took longer (98–102 s against 83 s
     // for a quick 1M-event hunt) although two processes side by side each keep full speed.
-    let method = match &sim {
-        None => "CWoLa hunt".to_string(),
-        Some((_, lambda)) => format!("SA-CWoLa hunt (λ = {lambda})"),
-    };
     let progress = Progress::new(
-        format!("{method} (region × fold ensembles)"),
+        format!("{} (region × fold ensembles)", setup.method),
         tasks.len() as u64,
     );
     let mut scored = Vec::with_capacity(tasks.len());
     for group in tasks.chunks(at_once) {
         let group: Vec<(&RegionData, usize)> =
             group.iter().map(|&(r, k)| (&prepared[r], k)).collect();
-        scored.extend(score_folds(&inputs, &folds, &group, opts, interrupt)?);
+        scored.extend(score_folds(
+            &setup.inputs,
+            &setup.folds,
+            &group,
+            opts,
+            interrupt,
+        )?);
         progress.advance(group.len() as u64);
     }
     drop(progress);
-
-    let mut results = Vec::new();
-    for (r, region) in prepared.into_iter().enumerate() {
-        let mut scores = vec![f32::NAN; inputs.len()];
-        let mut validation_efficiency = Vec::new();
-        for fold_scores in &scored[r * opts.folds..(r + 1) * opts.folds] {
-            for (&row, &score) in fold_scores.rows.iter().zip(&fold_scores.scores) {
-                scores[row] = score;
-            }
-            validation_efficiency.push(fold_scores.validation_efficiency);
-        }
-        results.push(test_region(
-            &inputs,
-            &folds,
-            region.region,
-            region.counts,
-            scores,
-            validation_efficiency,
-            opts,
-        )?);
-    }
-    Ok(CwolaHunt {
-        method,
-        mass: opts.mass.clone(),
-        edges: opts.edges.clone(),
-        efficiencies: opts.efficiencies.clone(),
-        inputs: inputs_in_words(opts),
-        regions: results,
-        min_fit_pvalue: opts.window_significance.min_fit_pvalue,
-        events_in_range: inputs.len(),
-        seconds: started.elapsed().as_secs_f64(),
-        in_range: inputs.positions,
-        events: events.clone(),
-    })
+    drop(prepared);
+    setup.assemble(events, opts, scored, started.elapsed().as_secs_f64())
 }
 
 /// The features of `opts` and their rescaling, e.g. "features mj1, dmj, tau21_1, tau21_2; mj1,
@@ -680,7 +798,8 @@ mod diagnostics;
 mod training;
 
 pub use diagnostics::tail_pulls;
-use training::{RegionData, score_folds};
+pub use training::FoldScores;
+use training::{RegionData, region_counts, score_folds};
 
 #[cfg(test)]
 mod tests;

@@ -405,3 +405,49 @@ fn a_window_becomes_the_one_region_of_a_hunt() {
     assert!(err.contains("does not fit"), "{err}");
     assert!(CwolaOptions::default().at_window((3700.0, 3300.0)).is_err());
 }
+
+#[test]
+fn a_hunt_split_into_units_merges_to_the_whole_hunt() {
+    let events = sample(20_000, 300, 5);
+    let opts = quick(vec![3, 5]);
+    let whole = cwola_hunt(&events, &opts, None).unwrap();
+    assert_eq!(hunt_units(&opts).unwrap(), 6);
+    // Units in reverse order, each alone; the merge takes them in unit order.
+    let mut scored: Vec<FoldScores> = (0..6)
+        .rev()
+        .map(|u| hunt_unit(&events, None, &opts, u, None).unwrap())
+        .collect();
+    scored.reverse();
+    // Through JSON, as a plan's unit files hold them.
+    let scored: Vec<FoldScores> = scored
+        .iter()
+        .map(|s| serde_json::from_str(&serde_json::to_string(s).unwrap()).unwrap())
+        .collect();
+    let merged = merge_hunt(&events, None, &opts, scored.clone()).unwrap();
+    assert_eq!(merged.to_json(), whole.to_json());
+    for (m, w) in merged.regions.iter().zip(&whole.regions) {
+        assert_eq!(m.scores, w.scores);
+        assert_eq!(m.selected, w.selected);
+    }
+    // Another seed's units, or units out of place, are refused by name.
+    let mut swapped = scored.clone();
+    swapped.swap(0, 1);
+    let err = merge_hunt(&events, None, &opts, swapped)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("unit 0") && err.contains("outer fold 0"),
+        "{err}"
+    );
+    let err = merge_hunt(&events, None, &opts, scored[..5].to_vec())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("5 unit results for a hunt of 6 units"),
+        "{err}"
+    );
+    let err = hunt_unit(&events, None, &opts, 6, None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("0 to 5"), "{err}");
+}

@@ -3,6 +3,7 @@
 //! initialisation per inner fold and the out-of-fold scores.
 
 use candle_core::Tensor;
+use serde::{Deserialize, Serialize};
 
 use super::CwolaOptions;
 use crate::error::Result;
@@ -19,7 +20,6 @@ use crate::stats::metrics::threshold_for_efficiency;
 /// CWoLa's weights, then for SA-CWoLa the simulated events with reversed labels.
 pub(super) struct RegionData {
     pub(super) region: Region,
-    pub(super) counts: [usize; 3],
     /// The data events, as rows of [`Inputs`]; they are the first positions of `data`.
     pub(super) rows: Vec<usize>,
     /// The labels of every position of `data`.
@@ -52,6 +52,11 @@ fn region_rows(inputs: &Inputs, region: &Region) -> (Vec<usize>, Vec<usize>, [us
         counts[side] += 1;
     }
     (rows, sides, counts)
+}
+
+/// The events in the lower sideband, signal region and upper sideband of `region`.
+pub(super) fn region_counts(inputs: &Inputs, region: &Region) -> [usize; 3] {
+    region_rows(inputs, region).2
 }
 
 impl RegionData {
@@ -97,7 +102,6 @@ impl RegionData {
         };
         Ok(Self {
             region,
-            counts,
             rows,
             labels,
             simulated,
@@ -107,13 +111,18 @@ impl RegionData {
     }
 }
 
-/// What the ensemble of one outer fold gives: the scores of that fold's events and the kept
-/// members' mean validation efficiency.
-pub(super) struct FoldScores {
-    /// Rows of [`Inputs`] in the fold, and their scores.
-    pub(super) rows: Vec<usize>,
-    pub(super) scores: Vec<f32>,
-    pub(super) validation_efficiency: f64,
+/// What the ensemble of one region and outer fold gives: the scores of that fold's events and
+/// the kept members' mean validation efficiency. It is what a unit of a hunt's plan saves
+/// ([`hunt_unit`](super::hunt_unit)).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FoldScores {
+    /// Rows of the hunt range (positions in `CwolaHunt::in_range`) in the fold, in order.
+    pub rows: Vec<usize>,
+    /// Their scores.
+    pub scores: Vec<f32>,
+    /// The kept members' mean validation efficiency (see `RegionResult::validation_efficiency`).
+    #[serde(deserialize_with = "crate::methods::nan_from_null")]
+    pub validation_efficiency: f64,
 }
 
 /// The members of outer fold `k`'s ensemble, `inits` per inner fold l ≠ k: validated on
