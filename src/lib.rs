@@ -23,6 +23,7 @@ pub mod progress;
 pub mod repl;
 pub mod script;
 pub mod seed;
+pub mod slurm;
 pub mod stats;
 
 pub use error::{Error, Result};

@@ -30,6 +30,7 @@ pub const DOMAIN: Domain = Domain {
         module.combine_flatten(super::references::module());
         module.combine_flatten(super::injection_scan::module());
         module.combine_flatten(super::batch::module());
+        module.combine_flatten(super::slurm::module());
         module
     },
     options: || {
@@ -45,6 +46,7 @@ pub const DOMAIN: Domain = Domain {
             .chain(super::cathode::tables())
             .chain(super::references::tables())
             .chain(super::injection_scan::tables())
+            .chain(super::slurm::tables())
             .collect()
     },
 };

@@ -41,6 +41,7 @@ mod salad;
 mod samples;
 mod search_options;
 mod session;
+mod slurm;
 mod stack;
 pub mod state;
 mod stats;
