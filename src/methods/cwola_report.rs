@@ -116,13 +116,19 @@ impl fmt::Display for CwolaHunt {
             writeln!(f)?;
         }
         match self.global() {
-            Some(g) => write!(
-                f,
-                "  most significant: SR {} at {}: {}, conservative",
-                self.regions[g.region].region.label(),
-                efficiency_label(g.test.efficiency),
-                g.test.summary()
-            ),
+            Some(g) => {
+                write!(
+                    f,
+                    "  most significant: SR {} at {}: {}, conservative",
+                    self.regions[g.region].region.label(),
+                    efficiency_label(g.test.efficiency),
+                    g.test.summary()
+                )?;
+                match &g.toys {
+                    Some(t) => write!(f, "\n  look-elsewhere from toys: {}", t.summary()),
+                    None => Ok(()),
+                }
+            }
             None => write!(
                 f,
                 "  no test: no selected test has a good sideband fit with at least \
@@ -298,6 +304,7 @@ mod tests {
             }],
             min_fit_pvalue: opts.min_fit_pvalue,
             events_in_range: 60_000,
+            toys: Vec::new(),
             seconds: 0.0,
             in_range: vec![],
             events: EventSet::from_columns(vec![("mjj".into(), vec![3000.0])]).unwrap(),

@@ -70,6 +70,16 @@ impl Rescaling {
             Rescaling::Eq42 => (value - 30.0) / mass + 30.0 / 3000.0,
         }
     }
+
+    /// The jet mass that has, in an event of mass `to`, the rescaled value `value` has in an
+    /// event of mass `from` (the inverse of [`apply`](Self::apply) at `to` after it at `from`).
+    pub fn transfer(self, value: f64, from: f64, to: f64) -> f64 {
+        let rescaled = self.apply(value, from);
+        match self {
+            Rescaling::Ratio => rescaled * to,
+            Rescaling::Eq42 => (rescaled - 30.0 / 3000.0) * to + 30.0,
+        }
+    }
 }
 
 /// Which columns make the inputs, and the mass range.

@@ -37,6 +37,9 @@ const SCAN: &str = "injection_scan";
 /// The kind of plan a CWoLa hunt writes.
 pub(super) const HUNT: &str = "cwola_hunt";
 
+/// The kind of plan a CWoLa hunt's retrained toys write.
+pub(super) const HUNT_TOYS: &str = "cwola_toys";
+
 /// The kind of plan `function_plan` writes.
 const FUNCTION: &str = "function";
 
@@ -175,6 +178,10 @@ fn run_plan_unit(ctx: &NativeCallContext, plan: &Plan, unit: usize) -> Out<bool>
             let result = super::hunt_plan::run_unit(ctx, plan, unit)?;
             plan.save_unit(unit, started.elapsed().as_secs_f64(), &result)?;
         }
+        HUNT_TOYS => {
+            let result = super::hunt_plan::run_toy(ctx, plan, unit)?;
+            plan.save_unit(unit, started.elapsed().as_secs_f64(), &result)?;
+        }
         FUNCTION => {
             let result = call_unit_function(ctx, plan, unit)?;
             let value = serde_json::to_value(&result)
@@ -291,6 +298,12 @@ fn rhai_string(text: &str) -> String {
 fn merged(ctx: &NativeCallContext, plan: &Plan) -> Out<Dynamic> {
     match plan.kind.as_str() {
         HUNT => Ok(Dynamic::from(super::hunt_plan::merge(ctx, plan)?)),
+        HUNT_TOYS => Ok(Dynamic::from_array(
+            plan.results::<crate::methods::cwola::HuntToy>()?
+                .iter()
+                .map(|r| super::hunt_plan::toy_map(&r.result).into())
+                .collect(),
+        )),
         SCAN => {
             let results = plan.results::<ScanRun>()?;
             Ok(Dynamic::from(InjectionScan {
@@ -313,7 +326,7 @@ fn unknown_kind(plan: &Plan, kind: &str) -> Error {
     plan.spec_error(
         "kind",
         format!(
-            "'{kind}' is not a kind of plan this bumplab runs (it runs \"{SCAN}\", \"{HUNT}\" and \"{FUNCTION}\")"
+            "'{kind}' is not a kind of plan this bumplab runs (it runs \"{SCAN}\", \"{HUNT}\", \"{HUNT_TOYS}\" and \"{FUNCTION}\")"
         ),
     )
 }
@@ -375,6 +388,24 @@ mod batch_api {
         super::super::hunt_plan::write(&ctx, &events, opts, dir)
     }
 
+    /// `toys` background-only pseudo-datasets of the hunt `cwola_hunt(events, opts)`, each
+    /// hunted with every network retrained, as a plan in `dir`: unit i draws pseudo-dataset
+    /// i (per mass bin a Poisson count around the dijet fit to the data's spectrum; features
+    /// of data events from just outside the event's own signal window, so a localised signal
+    /// lends none) and hunts it with the same options and a seed of its own. `merge_plan`
+    /// gives each toy's most significant test `#{ local_p, local_z }`; `hunt.with_toys(...)`
+    /// turns them into the hunt's global p-value (docs/cwola.md).
+    #[rhai_fn(name = "hunt_toys_plan", return_raw)]
+    pub fn hunt_toys_plan(
+        ctx: NativeCallContext,
+        events: EventSet,
+        opts: Map,
+        toys: INT,
+        dir: &str,
+    ) -> Out<Plan> {
+        super::super::hunt_plan::write_toys(&ctx, &events, opts, toys, dir)
+    }
+
     /// The plan in `path` (its directory or its plan.json), to run or merge.
     #[rhai_fn(name = "plan", return_raw)]
     pub fn open_plan(path: &str) -> Out<Plan> {
@@ -409,8 +440,9 @@ mod batch_api {
     }
 
     /// The result of `plan` assembled from its units': an `InjectionScan` for a scan plan, a
-    /// `CwolaHunt` for a hunt plan, the units' results in order (an array) for a function
-    /// plan. An error names the units still without a result.
+    /// `CwolaHunt` for a hunt plan, the toys' most significant tests (an array of
+    /// `#{ local_p, local_z }`) for a hunt's toys plan, the units' results in order (an array)
+    /// for a function plan. An error names the units still without a result.
     #[rhai_fn(name = "merge_plan", return_raw)]
     pub fn merge_plan(ctx: NativeCallContext, plan: Plan) -> Out<Dynamic> {
         merged(&ctx, &plan)

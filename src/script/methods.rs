@@ -37,6 +37,7 @@ pub const DOMAIN: Domain = Domain {
         let tables: Vec<Box<dyn OptionTable>> = vec![
             Box::new(cwola_options("cwola_hunt")),
             Box::new(cwola_options(super::hunt_plan::FUNCTION)),
+            Box::new(cwola_options(super::hunt_plan::TOYS_FUNCTION)),
             Box::new(sa_cwola_options()),
         ];
         tables
@@ -260,9 +261,11 @@ mod methods_api {
     }
 
     /// The most significant test and its look-elsewhere correction, as a map: `region` (scan
-    /// index), `centre`, `efficiency`, `local_p`, `local_z`, `trials`, `global_p`, `global_z`
-    /// (Šidák over regions × efficiencies: conservative for overlapping regions). Unit if no
-    /// fit succeeded.
+    /// index), `centre`, `efficiency`, `local_p`, `local_z`, `trials`, `sidak_p`, `sidak_z`
+    /// (Šidák over regions × efficiencies: conservative for overlapping regions), and
+    /// `global_p`, `global_z`: with retrained toys (`with_toys`) the fraction of toys at least
+    /// as significant (and `toys`, `global_p_error`, `global_z_lower_limit`), else Šidák's.
+    /// Unit if no fit succeeded.
     #[rhai_fn(get = "global", pure)]
     pub fn global(h: &mut CwolaHunt) -> Dynamic {
         let Some(g) = h.global() else {
@@ -272,7 +275,25 @@ mod methods_api {
         let mut m = significance_fields(&g.test);
         m.insert("region".into(), (region.index as INT).into());
         m.insert("centre".into(), region.centre().into());
+        m.insert("sidak_p".into(), g.test.global_p.into());
+        m.insert("sidak_z".into(), g.test.global_z.into());
+        if let Some(t) = &g.toys {
+            m.insert("global_p".into(), t.global_p.into());
+            m.insert("global_z".into(), t.global_z.into());
+            m.insert("global_p_error".into(), t.global_p_error.into());
+            m.insert("global_z_lower_limit".into(), t.lower_limit.into());
+            m.insert("toys".into(), (t.toys as INT).into());
+        }
         m.into()
+    }
+
+    /// The hunt with the most significant tests of its retrained toys (`merge_plan` of a
+    /// `hunt_toys_plan` of the same events and options: an array of `#{ local_p, local_z }`):
+    /// its global p-value becomes the fraction of toys at least as significant as its most
+    /// significant test, shown beside the Šidák bound.
+    #[rhai_fn(name = "with_toys", pure, return_raw)]
+    pub fn with_toys(h: &mut CwolaHunt, toys: Array) -> Out<CwolaHunt> {
+        Ok(h.with_toys(super::super::hunt_plan::toys_of(toys)?))
     }
 
     /// The mass variable the hunt scanned.

@@ -238,6 +238,10 @@ pub struct CwolaHunt {
     pub min_fit_pvalue: f64,
     /// Events in the hunt range.
     pub events_in_range: usize,
+    /// The most significant tests of hunts of background-only pseudo-datasets with every
+    /// network retrained ([`CwolaHunt::with_toys`], [`hunt_toy`]); empty without.
+    #[serde(skip)]
+    pub toys: Vec<HuntToy>,
     /// Wall-clock seconds the hunt took (shown, not saved: result files are reproducible).
     #[serde(skip)]
     pub seconds: f64,
@@ -257,6 +261,10 @@ pub struct GlobalSignificance {
     /// That test with Šidák's correction over regions × efficiencies.
     #[serde(flatten)]
     pub test: Significance,
+    /// Its global p-value from retrained toys, when the hunt has them: the proper
+    /// look-elsewhere correction, which the conservative Šidák bound stands in for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub toys: Option<ToyGlobal>,
 }
 
 impl CwolaHunt {
@@ -279,7 +287,20 @@ impl CwolaHunt {
         Some(GlobalSignificance {
             region,
             test: Significance::sidak(t.efficiency, t.p_value, t.significance, trials),
+            toys: (!self.toys.is_empty())
+                .then(|| ToyGlobal::new(t.p_value, &self.toys).ok())
+                .flatten(),
         })
+    }
+
+    /// This hunt with the most significant tests of `toys`, hunts of its background-only
+    /// pseudo-datasets ([`hunt_toy`]): its global p-value becomes the fraction of them at
+    /// least as significant (the Šidák bound stays beside it).
+    pub fn with_toys(&self, toys: Vec<HuntToy>) -> CwolaHunt {
+        CwolaHunt {
+            toys,
+            ..self.clone()
+        }
     }
 
     /// Everything `save` writes: the hunt (regions, counts, tests with their fits) and the
@@ -569,6 +590,7 @@ impl Setup {
             regions: results,
             min_fit_pvalue: opts.window_significance.min_fit_pvalue,
             events_in_range: self.inputs.len(),
+            toys: Vec::new(),
             seconds,
             in_range: self.inputs.positions,
             events: events.clone(),
@@ -795,9 +817,11 @@ fn test_region(
 }
 
 mod diagnostics;
+mod toys;
 mod training;
 
 pub use diagnostics::tail_pulls;
+pub use toys::{HuntToy, ToyGlobal, hunt_toy, null_pseudo_data};
 pub use training::FoldScores;
 use training::{RegionData, region_counts, score_folds};
 

@@ -1,5 +1,6 @@
 use super::training::{fold_members, sr_efficiency};
 use super::*;
+use crate::data::binning::find_bin;
 use crate::data::generate::lhco::{LhcoToyOptions, MJ_PROPORTIONAL_POWER, lhco_toy};
 
 /// A small LHCO-like sample with a strong signal at 3.8 TeV.
@@ -450,4 +451,100 @@ fn a_hunt_split_into_units_merges_to_the_whole_hunt() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("0 to 5"), "{err}");
+}
+
+#[test]
+fn pseudo_data_follow_the_fit_and_borrow_features_from_outside_the_window() {
+    let events = sample(30_000, 0, 8);
+    let opts = CwolaOptions {
+        features: vec!["tag".into(), "mj1".into()],
+        rescale: vec!["mj1".into()],
+        ..quick(vec![4])
+    };
+    let mass = events.column("mjj").unwrap();
+    // A feature that names its own mass bin, and a jet mass exactly 0.1 mjj.
+    let tag: Vec<f64> = mass
+        .iter()
+        .map(|&m| find_bin(&opts.edges, m).map_or(-100.0, |b| b as f64))
+        .collect();
+    let events = events
+        .with_column("tag", tag)
+        .unwrap()
+        .with_column("mj1", mass.iter().map(|m| 0.1 * m).collect())
+        .unwrap();
+    let in_range = mass
+        .iter()
+        .filter(|&&m| find_bin(&opts.edges, m).is_some())
+        .count() as f64;
+    let toy = null_pseudo_data(&events, &opts, 21).unwrap();
+    assert!(
+        (toy.len() as f64 - in_range).abs() < 5.0 * in_range.sqrt(),
+        "{} vs {in_range}",
+        toy.len()
+    );
+    let (toy_mass, toy_tag, toy_mj1) = (
+        toy.column("mjj").unwrap(),
+        toy.column("tag").unwrap(),
+        toy.column("mj1").unwrap(),
+    );
+    let (sr, sb) = (opts.sr_bins as f64, opts.sb_bins as f64);
+    for ((&m, &t), &j) in toy_mass.iter().zip(&toy_tag).zip(&toy_mj1) {
+        let b = find_bin(&opts.edges, m).expect("a toy mass in the hunt range") as f64;
+        let distance = (t - b).abs();
+        assert!(
+            distance > sr && distance <= sr + sb,
+            "bin {b} borrowed from bin {t}"
+        );
+        assert!(
+            (j / m - 0.1).abs() < 1e-12,
+            "the ratio is carried over: {}",
+            j / m
+        );
+    }
+    // The same seed, the same pseudo-data; another seed, others.
+    let again = null_pseudo_data(&events, &opts, 21).unwrap();
+    assert_eq!(again.column("tag").unwrap(), toy_tag);
+    let other = null_pseudo_data(&events, &opts, 22).unwrap();
+    assert_ne!(other.column("mjj").unwrap(), toy_mass);
+}
+
+#[test]
+fn the_toy_global_p_counts_toys_at_least_as_significant() {
+    let toy = |p: f64| HuntToy {
+        local_p: p,
+        local_z: crate::stats::special::z_from_p(p).unwrap_or(f64::NAN),
+    };
+    let toys: Vec<HuntToy> = [0.5, 0.01, 0.001, f64::NAN, 0.2].map(toy).to_vec();
+    let g = ToyGlobal::new(0.01, &toys).unwrap();
+    assert_eq!((g.toys, g.at_least_as_extreme), (5, 2));
+    assert!((g.global_p - 0.4).abs() < 1e-15 && !g.lower_limit);
+    assert!((g.global_p_error - (0.4f64 * 0.6 / 5.0).sqrt()).abs() < 1e-15);
+    let none = ToyGlobal::new(1e-5, &toys).unwrap();
+    assert_eq!(none.global_p, 0.0);
+    assert!(none.lower_limit);
+    assert!((none.global_z - crate::stats::special::z_from_p(0.2).unwrap()).abs() < 1e-12);
+    assert!(ToyGlobal::new(0.01, &[]).is_err());
+    // A hunt with toys states both; its global p is the toys'.
+    let events = sample(20_000, 300, 5);
+    let hunt = cwola_hunt(&events, &quick(vec![4]), None).unwrap();
+    let observed = hunt.global().unwrap();
+    assert!(observed.toys.is_none());
+    let with = hunt.with_toys(toys.clone());
+    let g = with.global().unwrap();
+    assert_eq!(g.test, observed.test);
+    assert_eq!(
+        g.toys,
+        Some(ToyGlobal::new(observed.test.local_p, &toys).unwrap())
+    );
+    assert!(with.to_string().contains("from 5 retrained toys"), "{with}");
+}
+
+#[test]
+fn a_retrained_toy_is_reproducible_from_its_seed_and_index() {
+    let events = sample(20_000, 0, 6);
+    let opts = quick(vec![4]);
+    let a = hunt_toy(&events, &opts, 3, 1, None).unwrap();
+    assert_eq!(a, hunt_toy(&events, &opts, 3, 1, None).unwrap());
+    assert_ne!(a, hunt_toy(&events, &opts, 3, 2, None).unwrap());
+    assert!(a.local_p > 0.0 && a.local_p <= 1.0, "{a:?}");
 }

@@ -29,6 +29,7 @@ mod windows;
 
 pub use self::injection::{InjectionOptions, InjectionPoint, InjectionResult, signal_injection};
 pub use self::options::{BumpHunterOptions, Mode, P_FLOOR, ScanStep};
+pub use self::pseudo::global_statistics;
 pub use self::refit::{BackgroundModel, bump_hunter_refit, reference_of};
 pub use self::result::{BumpHunterResult, RefitSummary};
 pub use self::scan::bump_hunter;

@@ -175,8 +175,10 @@ pub(super) fn count_extreme_direct(
     Ok(counts.into_iter().sum())
 }
 
-/// Global p, Z, whether Z is a lower limit, and the binomial error of p.
-pub(super) fn global_statistics(n_extreme: usize, npe: usize) -> Result<(f64, f64, bool, f64)> {
+/// Global p, Z, whether Z is a lower limit, and the binomial error of p, when `n_extreme` of
+/// `npe` pseudo-experiments are at least as extreme as the data (none: Z of 1/npe, a lower
+/// limit).
+pub fn global_statistics(n_extreme: usize, npe: usize) -> Result<(f64, f64, bool, f64)> {
     check_npe(npe, "npe")?;
     let p = n_extreme as f64 / npe as f64;
     let error = (p * (1.0 - p) / npe as f64).sqrt();
