@@ -129,6 +129,7 @@ script_tests!(
     script_injection_scan,
     script_jet_features,
     script_latent_vae,
+    script_lazy_events,
     script_methods,
     script_metrics,
     script_nn,
@@ -592,6 +593,26 @@ fn the_cwola_hunt_example_finds_the_black_box_1_signal_in_quick_mode() {
     for figure in ["cwola_pvalues.png", "cwola_mjj.png"] {
         assert!(scratch.path().join(figure).exists(), "{figure}");
     }
+}
+
+#[test]
+fn the_cwola_toys_example_states_the_toy_global_p_beside_the_sidak_bound_in_quick_mode() {
+    let (scratch, stdout) = run_example_quick("examples/cwola_toys.rhai");
+    assert!(stdout.contains("from 5 retrained toys"), "{stdout}");
+    assert!(stdout.contains("global p, Šidák bound"), "{stdout}");
+    let result: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(scratch.path().join("cwola_toys.json")).unwrap(),
+    )
+    .unwrap();
+    let toys = &result["global"]["toys"];
+    assert_eq!(toys["toys"], 5, "{result}");
+    let extreme = toys["at_least_as_extreme"].as_f64().unwrap();
+    assert_eq!(toys["global_p"].as_f64().unwrap(), extreme / 5.0, "{toys}");
+    // Five unit files, one per toy, in the plan's directory.
+    let units = std::fs::read_dir(scratch.path().join("toys/units"))
+        .unwrap()
+        .count();
+    assert_eq!(units, 5);
 }
 
 #[test]

@@ -221,7 +221,7 @@ fn require_readable_values(frame: &DataFrame, path: &Path) -> Result<()> {
 
 /// Runs a polars reader, turning a panic inside polars (a damaged file it does not check)
 /// into an error naming the file.
-fn guarded<T>(path: &Path, what: &str, read: impl FnOnce() -> T) -> Result<T> {
+pub(crate) fn guarded<T>(path: &Path, what: &str, read: impl FnOnce() -> T) -> Result<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).map_err(|panic| {
         let detail = panic
             .downcast_ref::<&str>()
@@ -243,7 +243,7 @@ fn guarded<T>(path: &Path, what: &str, read: impl FnOnce() -> T) -> Result<T> {
 /// file's structure finds it, else polars' own explanation (its first line, without the
 /// advice about options of the Python library).
 /// The first line of a polars error message, cut to [`MESSAGE_CHARS`] characters.
-fn polars_message(error: &PolarsError) -> String {
+pub(crate) fn polars_message(error: &PolarsError) -> String {
     let text = error.to_string();
     cut(text.lines().find(|l| !l.trim().is_empty()).unwrap_or(""))
 }
@@ -264,7 +264,7 @@ fn non_finite(value: f64) -> Option<String> {
 /// Casts numeric columns to f64 and checks them; text columns in which some value is a
 /// number are read as numbers (every value must then be one). `place(row, column)` says
 /// where a value is, for errors.
-fn numeric_columns(
+pub(crate) fn numeric_columns(
     path: &Path,
     frame: DataFrame,
     place: &dyn Fn(usize, &str) -> String,

@@ -12,6 +12,7 @@ pub mod generate;
 pub mod input;
 pub mod io;
 pub mod jets;
+pub mod lazy;
 pub mod lhco_features;
 pub mod lhco_h5;
 pub mod lhco_jets;

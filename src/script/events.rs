@@ -8,7 +8,7 @@ use super::domain::Domain;
 /// The `events` domain.
 pub const DOMAIN: Domain = Domain {
     name: "events",
-    about: "event sets: selections, splits, folds, columns, files, scalers, bins",
+    about: "event sets: selections, splits, folds, columns, files, scalers, bins; lazy event sets of Parquet files larger than memory",
     options: Vec::new,
     module: || {
         let mut module = exported_module!(events_api);
@@ -24,6 +24,7 @@ pub const DOMAIN: Domain = Domain {
             "Scaler",
             &["/// A scaler fitted on one event set, applicable to others."],
         );
+        module.combine_flatten(super::lazy_events::module());
         module
     },
 };

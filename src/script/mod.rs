@@ -25,6 +25,7 @@ mod injection_scan;
 mod inline;
 pub mod input;
 mod latent_vae;
+mod lazy_events;
 pub mod limits;
 mod methods;
 mod metrics;
