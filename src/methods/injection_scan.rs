@@ -367,7 +367,7 @@ impl fmt::Display for InjectionScan {
 /// One run of a scan, runnable alone ([`scan_unit`]): method `method` (an index into the
 /// options' methods) on repetition `repetition` of point `point` (an index into the signal
 /// counts).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScanUnit {
     /// Index into `signal_counts`.
     pub point: usize,
