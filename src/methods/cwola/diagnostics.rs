@@ -4,7 +4,7 @@
 use super::CwolaOptions;
 use crate::data::eventset::EventSet;
 use crate::error::{Error, Result};
-use crate::methods::inputs::{InputSpec, Inputs};
+use crate::methods::inputs::Inputs;
 use crate::methods::regions::sliding_regions;
 
 /// Per feature of the hunt's inputs (rescaled as `opts` says), in signal region `index` of
@@ -23,14 +23,13 @@ pub fn tail_pulls(
     if !(q > 0.0 && q < 1.0) {
         return Err(Error::invalid("quantile", format!("{q} is not in (0, 1)")));
     }
-    let spec = InputSpec {
-        mass: &opts.mass,
-        features: &opts.features,
-        rescale: &opts.rescale,
-        logarithm: &[],
-        edges: &opts.edges,
-    };
-    let inputs = Inputs::with_rescaling(events, &spec, opts.rescaling, None, &opts.device)?;
+    let inputs = Inputs::with_rescaling(
+        events,
+        &opts.input_spec(),
+        opts.rescaling,
+        None,
+        &opts.device,
+    )?;
     let mut regions = sliding_regions(&opts.edges, opts.sr_bins, opts.sb_bins)?;
     if index >= regions.len() {
         return Err(Error::invalid(

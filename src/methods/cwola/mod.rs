@@ -152,6 +152,24 @@ impl Default for CwolaOptions {
 }
 
 impl CwolaOptions {
+    /// The classifiers' inputs: the mass, the features and which of them are rescaled, over
+    /// the hunt's bins.
+    pub(crate) fn input_spec(&self) -> InputSpec<'_> {
+        InputSpec {
+            mass: &self.mass,
+            features: &self.features,
+            rescale: &self.rescale,
+            logarithm: &[],
+            edges: &self.edges,
+        }
+    }
+
+    /// The signal regions hunted: the sliding regions of the bins, or the chosen ones.
+    fn hunted_regions(&self) -> Result<Vec<Region>> {
+        let all_regions = sliding_regions(&self.edges, self.sr_bins, self.sb_bins)?;
+        chosen_regions(&all_regions, self.regions.as_deref())
+    }
+
     /// These options narrowed to the one signal region `[lo, hi)` (a fixed-window CWoLa, as
     /// in the weakly supervised benchmark frame): `sr_bins` log-spaced bins make the region
     /// exactly, bins of the same width are repeated outwards as far as the hunt's range
@@ -419,8 +437,7 @@ pub fn sa_cwola(
 /// region and outer fold, region by region (what [`hunt_unit`] takes).
 pub fn hunt_units(opts: &CwolaOptions) -> Result<usize> {
     check_options(opts)?;
-    let all_regions = sliding_regions(&opts.edges, opts.sr_bins, opts.sb_bins)?;
-    Ok(chosen_regions(&all_regions, opts.regions.as_deref())?.len() * opts.folds)
+    Ok(opts.hunted_regions()?.len() * opts.folds)
 }
 
 /// Trains and scores unit `unit` of the hunt of `events` (region `unit / folds` of the
@@ -503,15 +520,8 @@ struct Setup {
 impl Setup {
     fn new(events: &EventSet, sim: Option<(&EventSet, f64)>, opts: &CwolaOptions) -> Result<Self> {
         check_options(opts)?;
-        let all_regions = sliding_regions(&opts.edges, opts.sr_bins, opts.sb_bins)?;
-        let regions = chosen_regions(&all_regions, opts.regions.as_deref())?;
-        let spec = InputSpec {
-            mass: &opts.mass,
-            features: &opts.features,
-            rescale: &opts.rescale,
-            logarithm: &[],
-            edges: &opts.edges,
-        };
+        let regions = opts.hunted_regions()?;
+        let spec = opts.input_spec();
         let inputs = Inputs::with_rescaling(events, &spec, opts.rescaling, None, &opts.device)?;
         let sim = sim
             .map(|(s, lambda)| {

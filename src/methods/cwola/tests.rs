@@ -79,15 +79,14 @@ fn every_event_is_scored_once_and_the_selection_keeps_its_share_per_fold() {
             .all(|s| s.is_finite() && (0.0..=1.0).contains(s))
     );
     assert_eq!(region.validation_efficiency.len(), 3);
-    let spec = InputSpec {
-        mass: &opts.mass,
-        features: &opts.features,
-        rescale: &opts.rescale,
-        logarithm: &[],
-        edges: &opts.edges,
-    };
-    let inputs =
-        Inputs::with_rescaling(&events, &spec, opts.rescaling, None, &opts.device).unwrap();
+    let inputs = Inputs::with_rescaling(
+        &events,
+        &opts.input_spec(),
+        opts.rescaling,
+        None,
+        &opts.device,
+    )
+    .unwrap();
     let folds = MemberData::fold_of_each(inputs.len(), 3, stream_seed(opts.seed, 0)).unwrap();
     for (e, &eff) in opts.efficiencies.iter().enumerate() {
         let selected = &region.selected[e];
