@@ -8,8 +8,8 @@ use std::path::Path;
 use rhai::{Map, NativeCallContext};
 use serde_json::json;
 
-use super::batch::{HUNT, HUNT_TOYS, options_and_seed, options_json, read_input, write_input};
 use super::cwola_options::cwola_options;
+use super::plan_spec::{HUNT, HUNT_TOYS, options_and_seed, options_json, read_input, write_input};
 use crate::batch::Plan;
 use crate::data::EventSet;
 use crate::methods::cwola::{

@@ -33,6 +33,7 @@ mod nn;
 mod nn_inputs;
 mod nn_options;
 pub mod options;
+mod plan_spec;
 mod plot;
 mod plot_options;
 mod rare_and_different;
