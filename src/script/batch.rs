@@ -316,8 +316,8 @@ mod batch_api {
     /// `toys` background-only pseudo-datasets of the hunt `cwola_hunt(events, opts)`, each
     /// hunted with every network retrained, as a plan in `dir`: unit i draws pseudo-dataset
     /// i (per mass bin a Poisson count around the dijet fit to the data's spectrum; features
-    /// of data events from just outside the event's own signal window, so a localised signal
-    /// lends none) and hunts it with the same options and a seed of its own. `merge_plan`
+    /// of data events drawn from the whole hunt range, so a localised signal is spread over
+    /// every mass) and hunts it with the same options and a seed of its own. `merge_plan`
     /// gives each toy's most significant test `#{ local_p, local_z }`; `hunt.with_toys(...)`
     /// turns them into the hunt's global p-value (docs/cwola.md).
     #[rhai_fn(name = "hunt_toys_plan", return_raw)]

@@ -453,7 +453,7 @@ fn a_hunt_split_into_units_merges_to_the_whole_hunt() {
 }
 
 #[test]
-fn pseudo_data_follow_the_fit_and_borrow_features_from_outside_the_window() {
+fn pseudo_data_follow_the_fit_and_borrow_features_from_any_mass() {
     let events = sample(30_000, 0, 8);
     let opts = CwolaOptions {
         features: vec!["tag".into(), "mj1".into()],
@@ -467,18 +467,16 @@ fn pseudo_data_follow_the_fit_and_borrow_features_from_outside_the_window() {
         .map(|&m| find_bin(&opts.edges, m).map_or(-100.0, |b| b as f64))
         .collect();
     let events = events
-        .with_column("tag", tag)
+        .with_column("tag", tag.clone())
         .unwrap()
         .with_column("mj1", mass.iter().map(|m| 0.1 * m).collect())
         .unwrap();
-    let in_range = mass
-        .iter()
-        .filter(|&&m| find_bin(&opts.edges, m).is_some())
-        .count() as f64;
+    let in_range: Vec<f64> = tag.iter().copied().filter(|&t| t >= 0.0).collect();
+    let n = in_range.len() as f64;
     let toy = null_pseudo_data(&events, &opts, 21).unwrap();
     assert!(
-        (toy.len() as f64 - in_range).abs() < 5.0 * in_range.sqrt(),
-        "{} vs {in_range}",
+        (toy.len() as f64 - n).abs() < 5.0 * n.sqrt(),
+        "{} vs {n}",
         toy.len()
     );
     let (toy_mass, toy_tag, toy_mj1) = (
@@ -486,18 +484,40 @@ fn pseudo_data_follow_the_fit_and_borrow_features_from_outside_the_window() {
         toy.column("tag").unwrap(),
         toy.column("mj1").unwrap(),
     );
-    let (sr, sb) = (opts.sr_bins as f64, opts.sb_bins as f64);
+    // Every toy mass in the range, every borrowed tag an in-range event's, the ratio kept.
+    let mut low_tags = Vec::new();
+    let mut high_tags = Vec::new();
     for ((&m, &t), &j) in toy_mass.iter().zip(&toy_tag).zip(&toy_mj1) {
-        let b = find_bin(&opts.edges, m).expect("a toy mass in the hunt range") as f64;
-        let distance = (t - b).abs();
-        assert!(
-            distance > sr && distance <= sr + sb,
-            "bin {b} borrowed from bin {t}"
-        );
+        let b = find_bin(&opts.edges, m).expect("a toy mass in the hunt range");
+        assert!(t >= 0.0, "borrowed from outside the range");
         assert!(
             (j / m - 0.1).abs() < 1e-12,
             "the ratio is carried over: {}",
             j / m
+        );
+        if b < 3 {
+            low_tags.push(t);
+        } else if b >= 6 {
+            high_tags.push(t);
+        }
+    }
+    // The borrowed features do not depend on the toy event's mass: the mean tag of low-mass
+    // and high-mass toy events agree with the data's over the range.
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let data_mean = mean(&in_range);
+    let spread = (in_range
+        .iter()
+        .map(|t| (t - data_mean).powi(2))
+        .sum::<f64>()
+        / n)
+        .sqrt();
+    for part in [&low_tags, &high_tags] {
+        let error = spread / (part.len() as f64).sqrt();
+        assert!(
+            (mean(part) - data_mean).abs() < 5.0 * error,
+            "mean tag {} of {} toy events against the data's {data_mean} ± {error}",
+            mean(part),
+            part.len()
         );
     }
     // The same seed, the same pseudo-data; another seed, others.
