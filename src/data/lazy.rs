@@ -161,6 +161,39 @@ impl LazyEvents {
         ))
     }
 
+    /// The events for which `condition` holds, in the condition language of
+    /// [`EventSet::filter`] (e.g. `"tau21_1 < 0.4 and mj1 > 300"`).
+    pub fn filter(&self, condition: &str) -> Result<Self> {
+        let parsed = super::condition::parse(condition)?;
+        for c in &parsed.columns {
+            self.check_column(c)?;
+        }
+        let mut test = self
+            .frame
+            .clone()
+            .select([parsed.expr.clone().alias("__keep")]);
+        let schema = test
+            .collect_schema()
+            .map_err(|e| super::condition::invalid(condition, polars_message(&e)))?;
+        match schema.get("__keep") {
+            Some(DataType::Boolean | DataType::Null) => {}
+            other => {
+                return Err(super::condition::invalid(
+                    condition,
+                    format!(
+                        "it is not a true/false condition: it gives values of type {}",
+                        other.map_or("unknown".to_string(), |t| t.to_string())
+                    ),
+                ));
+            }
+        }
+        Ok(self.then(
+            self.frame.clone().filter(parsed.expr),
+            self.columns.clone(),
+            format!("where {condition}"),
+        ))
+    }
+
     /// Only `columns`, in that order.
     pub fn select(&self, columns: &[String]) -> Result<Self> {
         if columns.is_empty() {
@@ -383,6 +416,14 @@ mod tests {
                 .contains("3300 <= mjj < 3700; tau21 = tau2/tau1"),
             "{window}"
         );
+        // A condition, as EventSet::filter reads it.
+        let cut = lazy.filter("tau1 < 0.4 and mjj >= 3000").unwrap();
+        let in_memory = all.filter("tau1 < 0.4 and mjj >= 3000").unwrap();
+        assert_eq!(cut.count().unwrap(), in_memory.len());
+        assert!(
+            cut.to_string().contains("where tau1 < 0.4 and mjj >= 3000"),
+            "{cut}"
+        );
     }
 
     #[test]
@@ -399,6 +440,12 @@ mod tests {
             err.contains("'pt' is not a column") && err.contains("mjj, tau1, tau2"),
             "{err}"
         );
+        let err = lazy.filter("pt > 3").unwrap_err().to_string();
+        assert!(err.contains("'pt' is not a column"), "{err}");
+        let err = lazy.filter("tau1 + 1").unwrap_err().to_string();
+        assert!(err.contains("not a true/false condition"), "{err}");
+        let err = lazy.filter("tau1 <").unwrap_err().to_string();
+        assert!(err.contains("filter condition"), "{err}");
         let err = lazy.window("mjj", 3.0, 3.0).unwrap_err().to_string();
         assert!(err.contains("lo < hi"), "{err}");
         let err = lazy

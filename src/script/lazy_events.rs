@@ -29,7 +29,7 @@ mod lazy_api {
 
     /// The events of the Parquet file `pattern`, or of every file a glob matches
     /// (`"dir/*.parquet"`), as a lazy event set: nothing but the schema is read now. Its
-    /// `window`, `select` and `with_ratio` add steps; `len`, `hist` and `collect`
+    /// `window`, `filter`, `select` and `with_ratio` add steps; `len`, `hist` and `collect`
     /// run them on polars' streaming engine a batch of rows at a time, so memory stays
     /// bounded whatever the number of events (10^8 events histogrammed in under 2 GiB:
     /// benches/lazy_parquet.rs).
@@ -54,6 +54,13 @@ mod lazy_api {
     #[rhai_fn(name = "window", pure, return_raw)]
     pub fn window(events: &mut LazyEvents, col: &str, lo: FLOAT, hi: FLOAT) -> Out<LazyEvents> {
         Ok(events.window(col, lo, hi)?)
+    }
+
+    /// The events for which `condition` holds, as `EventSet`'s `filter` reads it, e.g.
+    /// `"tau21_1 < 0.4 and mj1 > 300"` (checked now, run when the query runs).
+    #[rhai_fn(name = "filter", pure, return_raw)]
+    pub fn filter(events: &mut LazyEvents, condition: &str) -> Out<LazyEvents> {
+        Ok(events.filter(condition)?)
     }
 
     /// Only the columns `names`, in that order.
