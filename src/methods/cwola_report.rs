@@ -119,14 +119,17 @@ impl fmt::Display for CwolaHunt {
             Some(g) => {
                 write!(
                     f,
-                    "  most significant: SR {} at {}: {}, conservative",
+                    "  most significant: SR {} at {}: {}",
                     self.regions[g.region].region.label(),
                     efficiency_label(g.test.efficiency),
                     g.test.summary()
                 )?;
                 match &g.toys {
                     Some(t) => write!(f, "\n  look-elsewhere from toys: {}", t.summary()),
-                    None => Ok(()),
+                    None => write!(
+                        f,
+                        "\n  (Šidák's bound is not conservative in the tail: state a claim with retrained toys, hunt_toys_plan)"
+                    ),
                 }
             }
             None => write!(

@@ -262,7 +262,8 @@ mod methods_api {
 
     /// The most significant test and its look-elsewhere correction, as a map: `region` (scan
     /// index), `centre`, `efficiency`, `local_p`, `local_z`, `trials`, `sidak_p`, `sidak_z`
-    /// (Šidák over regions × efficiencies: conservative for overlapping regions), and
+    /// (Šidák over regions × efficiencies: it counts overlapping regions as independent, yet
+    /// retrained toys had a heavier tail, docs/cwola.md), and
     /// `global_p`, `global_z`: with retrained toys (`with_toys`) the fraction of toys at least
     /// as significant (and `toys`, `global_p_error`, `global_z_lower_limit`), else Šidák's.
     /// Unit if no fit succeeded.

@@ -280,7 +280,8 @@ pub struct GlobalSignificance {
     #[serde(flatten)]
     pub test: Significance,
     /// Its global p-value from retrained toys, when the hunt has them: the proper
-    /// look-elsewhere correction, which the conservative Šidák bound stands in for.
+    /// look-elsewhere correction, which the Šidák bound only approximates (not conservatively
+    /// in the tail: docs/cwola.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub toys: Option<ToyGlobal>,
 }
