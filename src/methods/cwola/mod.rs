@@ -488,9 +488,13 @@ pub fn merge_hunt(
             format!("{} unit results for a hunt of {count} units", scored.len()),
         ));
     }
+    let mut fold_sizes = vec![0; opts.folds];
+    for &f in &setup.folds {
+        fold_sizes[f] += 1;
+    }
     for (unit, s) in scored.iter().enumerate() {
         let k = unit % opts.folds;
-        let expected = setup.folds.iter().filter(|&&f| f == k).count();
+        let expected = fold_sizes[k];
         if s.rows.len() != expected
             || s.scores.len() != expected
             || s.rows.iter().any(|&r| setup.folds.get(r) != Some(&k))
