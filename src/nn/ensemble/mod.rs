@@ -14,7 +14,7 @@ use candle_core::{D, DType, Device, Tensor};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use rand_xoshiro::rand_core::SeedableRng;
 
-use super::batching::batched_along;
+use super::batching::batched_for_copies;
 use super::layers::{add_bias, dropout};
 use super::loss::{bce_with_logits, mse};
 use super::mlp::{Mlp, MlpConfig, Output};
@@ -237,7 +237,7 @@ impl Ensemble {
         if x.dims().first() == Some(&0) {
             return Ok(vec![Vec::new(); self.members]);
         }
-        let p = batched_along(1, x, None, |chunk, _| {
+        let p = batched_for_copies(self.members, 1, x, |chunk| {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(0);
             let mut step = Step {
                 training: false,
