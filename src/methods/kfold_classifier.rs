@@ -15,8 +15,13 @@ use crate::seed::stream_seed;
 /// How the k-fold classifier is built and trained.
 #[derive(Clone, Debug)]
 pub struct KfoldClassifier {
-    /// Folds k (5): member i trains on the other k − 1 folds and scores fold i.
+    /// Folds k (5): the members of fold i train on the other k − 1 folds and score fold i.
     pub folds: usize,
+    /// Networks per fold (1), each with its own initial weights and shuffles; a fold's rows
+    /// are scored by their mean. Averaging several networks tames the noise of a classifier
+    /// that learns a signal of a few hundred events among 10^5 (the weakly supervised
+    /// regime), at that many times the training.
+    pub members_per_fold: usize,
     /// Each member's network (`inputs` is set from the rows): 3 × 64, ReLU, a sigmoid output.
     pub network: MlpConfig,
     /// Training of each member: 20 epochs, batch 256, Adam 1e-3, no early stopping (the
@@ -32,6 +37,7 @@ impl Default for KfoldClassifier {
     fn default() -> Self {
         Self {
             folds: 5,
+            members_per_fold: 1,
             network: MlpConfig::new(1),
             training: TrainOptions {
                 epochs: 20,
@@ -48,12 +54,15 @@ impl Default for KfoldClassifier {
     }
 }
 
+/// The most networks per fold [`KfoldClassifier::members_per_fold`] may ask for.
+pub const MAX_MEMBERS_PER_FOLD: usize = 50;
+
 /// The out-of-sample scores of a k-fold classification, and its members.
 #[derive(Clone, Debug)]
 pub struct KfoldScores {
-    /// Each row's score, by the member that did not train on it.
+    /// Each row's score, by the members that did not train on it (their mean).
     pub scores: Vec<f64>,
-    /// Each row's fold: the member that scored it.
+    /// Each row's fold: the one whose members scored it.
     pub fold: Vec<usize>,
     /// The trained members: their mean scores rows that none of them trained on
     /// ([`Ensemble::mean_predictions`]).
@@ -63,7 +72,8 @@ pub struct KfoldScores {
 /// Trains `opts.folds` classifiers of the rows of `x` labelled 1 against those labelled 0,
 /// the rows weighted by `weights` (ones if `None`) and then each class scaled to the same
 /// total, so that the classifier's odds are the likelihood ratio up to a constant that no
-/// threshold sees. Every row is scored by the member whose fold it is in.
+/// threshold sees. Every row is scored by the mean of the members of its fold (member
+/// `k * members_per_fold + j` is network j of fold k).
 pub fn kfold_scores(
     x: &Tensor,
     labels: &[f32],
@@ -119,20 +129,31 @@ pub fn kfold_scores(
         weights: Some(Tensor::from_vec(scaled, n, &opts.device)?),
         context: None,
     };
-    let members = MemberData::k_folds(n, opts.folds, stream_seed(opts.seed, 0))?;
+    if opts.members_per_fold == 0 || opts.members_per_fold > MAX_MEMBERS_PER_FOLD {
+        return Err(Error::invalid(
+            "members_per_fold",
+            format!(
+                "{}: train 1 to {MAX_MEMBERS_PER_FOLD} networks per fold",
+                opts.members_per_fold
+            ),
+        ));
+    }
+    let per_fold = opts.members_per_fold;
+    let folds = MemberData::k_folds(n, opts.folds, stream_seed(opts.seed, 0))?;
     let ensemble = Ensemble::new(
         MlpConfig {
             inputs: features,
             ..opts.network.clone()
         },
-        opts.folds,
+        opts.folds * per_fold,
         &opts.device,
         stream_seed(opts.seed, 1),
     )?;
-    let training: Vec<MemberData> = members
+    let training: Vec<MemberData> = folds
         .iter()
-        .map(|m| MemberData {
-            train: m.train.clone(),
+        .flat_map(|f| std::iter::repeat_n(f, per_fold))
+        .map(|f| MemberData {
+            train: f.train.clone(),
             validation: None,
             shuffle_seed: None,
         })
@@ -153,12 +174,14 @@ pub fn kfold_scores(
     )?;
     let mut scores = vec![f64::NAN; n];
     let mut fold = vec![usize::MAX; n];
-    for (k, member) in members.iter().enumerate() {
-        let held: Vec<u32> = member.validation.clone().unwrap_or_default();
+    for (k, f) in folds.iter().enumerate() {
+        let held: Vec<u32> = f.validation.clone().unwrap_or_default();
         let index = Tensor::from_vec(held.clone(), held.len(), &opts.device)?;
         let p = ensemble.member_predictions(&x.index_select(&index, 0)?)?;
-        for (&row, &score) in held.iter().zip(&p[k]) {
-            scores[row as usize] = f64::from(score);
+        let own = &p[k * per_fold..(k + 1) * per_fold];
+        for (i, &row) in held.iter().enumerate() {
+            let mean = own.iter().map(|m| f64::from(m[i])).sum::<f64>() / per_fold as f64;
+            scores[row as usize] = mean;
             fold[row as usize] = k;
         }
     }
@@ -226,6 +249,34 @@ mod tests {
         // Same seed, same scores.
         let again = kfold_scores(&x, &labels, None, &opts, None).unwrap();
         assert_eq!(out.scores, again.scores);
+    }
+
+    #[test]
+    fn a_folds_members_score_its_rows_by_their_mean() {
+        let (x, labels) = rows(300, 1.0, 4);
+        let opts = KfoldClassifier {
+            members_per_fold: 3,
+            ..quick()
+        };
+        let out = kfold_scores(&x, &labels, None, &opts, None).unwrap();
+        let p = out.members.member_predictions(&x).unwrap();
+        assert_eq!(p.len(), opts.folds * 3);
+        for (row, &k) in out.fold.iter().enumerate() {
+            let mean = (0..3).map(|j| f64::from(p[k * 3 + j][row])).sum::<f64>() / 3.0;
+            assert!((out.scores[row] - mean).abs() < 1e-6, "row {row}");
+            // Its members differ: they are three networks, not one three times.
+            assert_ne!(p[k * 3][row], p[k * 3 + 1][row], "row {row}");
+        }
+        // The same folds as one network per fold, other scores.
+        let single = kfold_scores(&x, &labels, None, &quick(), None).unwrap();
+        assert_eq!(single.fold, out.fold);
+        assert_ne!(single.scores, out.scores);
+        let zero = KfoldClassifier {
+            members_per_fold: 0,
+            ..quick()
+        };
+        let err = kfold_scores(&x, &labels, None, &zero, None).unwrap_err();
+        assert!(err.to_string().contains("members_per_fold"), "{err}");
     }
 
     #[test]

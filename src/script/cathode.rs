@@ -65,6 +65,11 @@ pub(super) fn cathode_options() -> Declared<CathodeOptions> {
             "folds of the classifier: each event and sample is scored by the one trained on the others",
             |o| &mut o.classifier.folds,
         ),
+        Opt::field(
+            "members_per_fold",
+            "classifier networks per fold, differently initialised; a fold's events and samples get their mean score",
+            |o| &mut o.classifier.members_per_fold,
+        ),
         Opt::widths("hidden", "the classifier's hidden layer widths", |o| {
             &mut o.classifier.network.hidden
         }),

@@ -45,6 +45,11 @@ pub(super) fn reference_options(function: &'static str) -> Declared<ReferenceOpt
             "folds: each event is scored by the classifier trained on the others",
             |o| &mut o.classifier.folds,
         ),
+        Opt::field(
+            "members_per_fold",
+            "networks per fold, differently initialised; a fold's events get their mean score",
+            |o| &mut o.classifier.members_per_fold,
+        ),
         Opt::widths("hidden", "hidden layer widths", |o| {
             &mut o.classifier.network.hidden
         }),
