@@ -8,6 +8,7 @@
 //! - [`deep_set_vae`]: the Deep Set VAE anomaly score on object-level events (Ostdiek 2021).
 //! - [`estimate`]: cut-and-count against a weighted reference sample (SALAD, ANODE).
 //! - [`estimate_report`]: the mass figure of such an estimate, data against the reference.
+//! - [`flow_preprocessing`]: the space a sideband flow models its features in (CATHODE's logit map).
 //! - [`injection_scan`]: the signal-injection scan of the benchmark frame.
 //! - [`inputs`]: the events in a mass range as standardised feature rows.
 //! - [`kfold_classifier`]: one k-fold classifier of events against events, each scored out of sample.
@@ -33,6 +34,7 @@ pub mod cwola_report;
 pub mod deep_set_vae;
 pub mod estimate;
 pub mod estimate_report;
+pub mod flow_preprocessing;
 pub mod injection_scan;
 pub(crate) mod inputs;
 pub mod kfold_classifier;

@@ -19,6 +19,7 @@ use candle_core::{Device, Tensor};
 use serde::Serialize;
 
 use super::estimate::{Estimate, estimate_with_systematic};
+use super::flow_preprocessing::{FlowPreprocessing, LogitMap};
 use super::inputs::{InputSpec, Inputs};
 use super::window::{ValidationWindows, Window};
 use crate::error::{Error, Result};
@@ -87,8 +88,13 @@ impl ClosureTest {
 
 /// A trained sideband density p(x | m) and the weights of its kept epochs.
 pub(crate) struct SidebandFlow {
-    /// The flow (its weights are those of the last kept epoch restored).
+    /// The flow (its weights are those of the last kept epoch restored). It models the
+    /// features through `map` where there is one, so only without a map are its densities
+    /// those of the features (ANODE, which divides them, trains without).
     pub(crate) flow: Flow,
+    /// The map from features to the flow's inputs ([`FlowPreprocessing::Logit`]); `None`
+    /// where the flow models the standardised features themselves.
+    map: Option<LogitMap>,
     /// The weights of each kept epoch.
     pub(crate) snapshots: Vec<Vec<Tensor>>,
     /// Mean negative log-likelihood per epoch.
@@ -97,10 +103,13 @@ pub(crate) struct SidebandFlow {
 
 impl SidebandFlow {
     /// A flow of `config` (initial weights from `init`) trained on `data` (features and mass
-    /// context) with `training`, the weights of every epoch from `first_kept` on kept.
+    /// context) in the space `preprocessing` fits on them, with `training`, the weights of
+    /// every epoch from `first_kept` on kept.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn train(
         config: &FlowConfig,
         data: &Dataset,
+        preprocessing: FlowPreprocessing,
         training: &TrainOptions,
         first_kept: usize,
         device: &Device,
@@ -108,6 +117,18 @@ impl SidebandFlow {
         interrupt: Option<&Interrupt>,
     ) -> Result<Self> {
         let flow = Flow::new(config.clone(), device, init)?;
+        let map = preprocessing.fit(&data.x)?;
+        let mapped;
+        let data = match &map {
+            Some(map) => {
+                mapped = Dataset {
+                    x: map.forward(&data.x)?,
+                    ..data.clone()
+                };
+                &mapped
+            }
+            None => data,
+        };
         let mut snapshots = Vec::new();
         let history = fit_observed(&flow, data, training, interrupt, &mut |epoch| {
             if epoch >= first_kept {
@@ -117,12 +138,13 @@ impl SidebandFlow {
         })?;
         Ok(Self {
             flow,
+            map,
             snapshots,
             loss: history.epochs.iter().map(|e| e.loss).collect(),
         })
     }
 
-    /// `n` events at the masses `c`, from kept epoch `s` (cyclically).
+    /// `n` events' features at the masses `c`, from kept epoch `s` (cyclically).
     pub(crate) fn draw(
         &self,
         s: usize,
@@ -134,7 +156,11 @@ impl SidebandFlow {
         self.flow
             .params()
             .restore(&self.snapshots[s % self.snapshots.len()])?;
-        self.flow.sample(n, Some(c), seed, interrupt)
+        let drawn = self.flow.sample(n, Some(c), seed, interrupt)?;
+        match &self.map {
+            Some(map) => map.inverse(&drawn),
+            None => Ok(drawn),
+        }
     }
 }
 

@@ -39,6 +39,11 @@ pub(super) fn cathode_options() -> Declared<CathodeOptions> {
                 Ok(())
             },
         ),
+        Opt::choice(
+            "flow_preprocessing",
+            "the space the flows model the features in: \"standard\" (the standardised features) or \"logit\" (each feature's sideband range mapped onto (0, 1), through the logit and standardised: hard edges and long tails become smooth tails)",
+            |o| &mut o.flow_preprocessing,
+        ),
         Opt::field(
             "flow_epochs",
             "passes of each flow over the sidebands",

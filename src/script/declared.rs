@@ -165,6 +165,18 @@ pub trait Choice: Sized + 'static {
     fn parse(name: &str) -> Result<Self>;
 }
 
+impl Choice for crate::methods::flow_preprocessing::FlowPreprocessing {
+    fn names() -> Vec<&'static str> {
+        Self::ALL.iter().map(|p| p.name()).collect()
+    }
+    fn name(&self) -> &'static str {
+        Self::name(*self)
+    }
+    fn parse(name: &str) -> Result<Self> {
+        Self::parse(name)
+    }
+}
+
 impl Choice for crate::nn::layers::Activation {
     fn names() -> Vec<&'static str> {
         Self::NAMES.to_vec()

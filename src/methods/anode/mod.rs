@@ -44,7 +44,8 @@ use super::estimate::{
     Estimate, Significance, checked_window, estimate_with_systematic, highest_scoring,
     most_significant,
 };
-pub use super::sideband_flow::Systematics;
+pub use super::flow_preprocessing::FlowPreprocessing;
+use super::sideband_flow::Systematics;
 use super::sideband_flow::{ClosureTest, SidebandFlow, split_window, validation_rows};
 use super::window::Window;
 use crate::data::eventset::EventSet;
@@ -261,6 +262,7 @@ pub fn anode(
         let sideband = SidebandFlow::train(
             &config,
             &data,
+            FlowPreprocessing::Standard,
             &train_opts(shuffle),
             first_kept,
             &opts.device,

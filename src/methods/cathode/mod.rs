@@ -41,6 +41,7 @@ use super::estimate::{
     Estimate, Significance, checked_window, estimate_with_systematic, highest_scoring,
     most_significant,
 };
+use super::flow_preprocessing::FlowPreprocessing;
 use super::kfold_classifier::{KfoldClassifier, kfold_scores};
 use super::sideband_flow::{ClosureTest, SidebandFlow, Systematics, split_window, validation_rows};
 use super::window::Window;
@@ -63,6 +64,8 @@ pub struct CathodeOptions {
     /// The sideband flows' shape (`inputs` and `context` are set from the features): 5
     /// layers of 64 units, 8 knots on [-4, 4].
     pub flow: FlowConfig,
+    /// The space the flows model the features in (standardised as they are).
+    pub flow_preprocessing: FlowPreprocessing,
     /// Training of every flow: 20 epochs, batch 512, Adam 1e-3, the last epoch kept.
     pub flow_training: TrainOptions,
     /// Sideband epochs the samples are drawn from (the last 10).
@@ -91,6 +94,7 @@ impl Default for CathodeOptions {
         Self {
             flow: FlowConfig::new(window.features.len(), 1),
             window,
+            flow_preprocessing: FlowPreprocessing::Standard,
             flow_training: TrainOptions {
                 epochs: 20,
                 batch_size: 512,
@@ -249,6 +253,7 @@ pub fn cathode(
         let sideband = SidebandFlow::train(
             &config,
             &data,
+            opts.flow_preprocessing,
             &flow_training(shuffle),
             first_kept,
             &opts.device,

@@ -137,7 +137,17 @@ fn samples_follow_the_flows_conditional_density() {
         quiet: true,
         ..quick().flow_training
     };
-    let flow = SidebandFlow::train(&config, &data, &training, 9, &device, 3, None).unwrap();
+    let flow = SidebandFlow::train(
+        &config,
+        &data,
+        FlowPreprocessing::Standard,
+        &training,
+        9,
+        &device,
+        3,
+        None,
+    )
+    .unwrap();
     assert_eq!(flow.snapshots.len(), 3);
     assert!(flow.flow.params().snapshot().is_ok());
     for at in [-0.5f32, 0.6] {
@@ -161,6 +171,78 @@ fn samples_follow_the_flows_conditional_density() {
             assert!((sd - 0.3).abs() < 0.12, "at {at}: sd {sd}");
         }
     }
+}
+
+#[test]
+fn logit_preprocessed_samples_stay_within_the_training_range() {
+    // x ~ Exp(1) conditioned on nothing but a flat mass: a hard edge at 0 with the density's
+    // maximum on it. A briefly trained flow of the standardised feature spreads samples
+    // across the edge; through the logit map every sample lies within the training range
+    // (widened by the map's margin), and the bulk still follows the data.
+    let n = 4000;
+    let mut rng = crate::seed::rng_for(8, 0);
+    use rand_distr::Distribution;
+    let exp = rand_distr::Exp::new(1.0f32).unwrap();
+    let uniform = rand_distr::Uniform::new(-1.0f32, 1.0).unwrap();
+    let raw: Vec<f32> = (0..n).map(|_| exp.sample(&mut rng)).collect();
+    let (mean, sd) = (1.0f32, 1.0f32);
+    let x: Vec<f32> = raw.iter().map(|v| (v - mean) / sd).collect();
+    let device = Device::Cpu;
+    let data = Dataset {
+        x: Tensor::from_vec(x.clone(), (n, 1), &device).unwrap(),
+        y: None,
+        weights: None,
+        context: Some(
+            Tensor::from_vec(
+                (0..n).map(|_| uniform.sample(&mut rng)).collect::<Vec<_>>(),
+                (n, 1),
+                &device,
+            )
+            .unwrap(),
+        ),
+    };
+    let config = FlowConfig {
+        layers: 2,
+        hidden: 16,
+        ..FlowConfig::new(1, 1)
+    };
+    let training = TrainOptions {
+        epochs: 4,
+        batch_size: 128,
+        quiet: true,
+        ..quick().flow_training
+    };
+    let lowest = x.iter().copied().fold(f32::INFINITY, f32::min);
+    let highest = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let margin = (highest - lowest) * 1.1e-4;
+    let c = Tensor::zeros((n, 1), candle_core::DType::F32, &device).unwrap();
+    let below_edge = |p: FlowPreprocessing| {
+        let flow = SidebandFlow::train(&config, &data, p, &training, 3, &device, 2, None).unwrap();
+        let drawn: Vec<f32> = flow
+            .draw(0, n, &c, 5, None)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let median = {
+            let mut d = drawn.clone();
+            d.sort_by(f32::total_cmp);
+            d[n / 2]
+        };
+        let outside = drawn
+            .iter()
+            .filter(|&&v| v < lowest - margin || v > highest + margin)
+            .count();
+        let below = drawn.iter().filter(|&&v| v < lowest).count();
+        (outside, below, median)
+    };
+    let (outside, _, median) = below_edge(FlowPreprocessing::Logit);
+    assert_eq!(outside, 0);
+    // Exp(1)'s median ln 2, standardised.
+    assert!((median - (2f32.ln() - 1.0)).abs() < 0.15, "{median}");
+    let (_, below, _) = below_edge(FlowPreprocessing::Standard);
+    assert!(below > n / 100, "{below} standard samples below the edge");
 }
 
 #[test]
