@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::interrupt::Interrupt;
 use crate::nn::Trainable;
 use crate::nn::flow::{Flow, FlowConfig};
-use crate::nn::train::{Dataset, TrainOptions, fit_observed};
+use crate::nn::train::{Dataset, TrainOptions, Validation, fit_observed};
 
 /// How a sideband flow's background-model systematic was measured (ANODE, CATHODE), one
 /// entry per efficiency in each list (see the module documentation).
@@ -95,23 +95,42 @@ pub(crate) struct SidebandFlow {
     /// The map from features to the flow's inputs ([`FlowPreprocessing::Logit`]); `None`
     /// where the flow models the standardised features themselves.
     map: Option<LogitMap>,
-    /// The weights of each kept epoch.
+    /// The weights of each kept epoch, in epoch order.
     pub(crate) snapshots: Vec<Vec<Tensor>>,
+    /// The epochs (0-based) whose weights `snapshots` holds, in order.
+    pub(crate) kept_epochs: Vec<usize>,
     /// Mean negative log-likelihood per epoch.
     pub(crate) loss: Vec<f64>,
+    /// Mean negative log-likelihood per epoch of the held-out events (empty without them).
+    pub(crate) validation_loss: Vec<f64>,
+}
+
+/// Which epochs' weights a [`SidebandFlow`] keeps.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum KeptEpochs {
+    /// The last `n`.
+    Last(usize),
+    /// The `count` of lowest loss on a held-out `fraction` of the training events, which the
+    /// flow does not train on (the CATHODE paper keeps the 10 best of 100).
+    LowestValidationLoss {
+        /// Epochs kept.
+        count: usize,
+        /// The fraction held out.
+        fraction: f64,
+    },
 }
 
 impl SidebandFlow {
     /// A flow of `config` (initial weights from `init`) trained on `data` (features and mass
-    /// context) in the space `preprocessing` fits on them, with `training`, the weights of
-    /// every epoch from `first_kept` on kept.
+    /// context) in the space `preprocessing` fits on them, with `training` (its validation
+    /// replaced as `kept` needs), the weights of the `kept` epochs kept.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn train(
         config: &FlowConfig,
         data: &Dataset,
         preprocessing: FlowPreprocessing,
         training: &TrainOptions,
-        first_kept: usize,
+        kept: KeptEpochs,
         device: &Device,
         init: u64,
         interrupt: Option<&Interrupt>,
@@ -129,18 +148,55 @@ impl SidebandFlow {
             }
             None => data,
         };
+        let (first_kept, validation) = match kept {
+            KeptEpochs::Last(n) => (training.epochs.saturating_sub(n), Validation::None),
+            KeptEpochs::LowestValidationLoss { fraction, .. } => {
+                (0, Validation::Fraction(fraction))
+            }
+        };
+        let training = TrainOptions {
+            validation,
+            monitor: "loss".into(),
+            patience: None,
+            restore_best: false,
+            ..training.clone()
+        };
         let mut snapshots = Vec::new();
-        let history = fit_observed(&flow, data, training, interrupt, &mut |epoch| {
+        let history = fit_observed(&flow, data, &training, interrupt, &mut |epoch| {
             if epoch >= first_kept {
                 snapshots.push(flow.params().snapshot()?);
             }
             Ok(())
         })?;
+        let validation_loss: Vec<f64> = history.epochs.iter().filter_map(|e| e.val_loss).collect();
+        let kept_epochs = match kept {
+            KeptEpochs::Last(_) => (first_kept..history.epochs.len()).collect(),
+            KeptEpochs::LowestValidationLoss { count, .. } => {
+                let mut order: Vec<usize> = (0..validation_loss.len()).collect();
+                order.sort_by(|&a, &b| validation_loss[a].total_cmp(&validation_loss[b]));
+                order.truncate(count);
+                order.sort_unstable();
+                let mut all = std::mem::take(&mut snapshots)
+                    .into_iter()
+                    .map(Some)
+                    .collect::<Vec<_>>();
+                snapshots = order
+                    .iter()
+                    .map(|&e| all[e].take().expect("one snapshot per epoch"))
+                    .collect();
+                order
+            }
+        };
+        if let Some(last) = snapshots.last() {
+            flow.params().restore(last)?;
+        }
         Ok(Self {
             flow,
             map,
             snapshots,
+            kept_epochs,
             loss: history.epochs.iter().map(|e| e.loss).collect(),
+            validation_loss,
         })
     }
 

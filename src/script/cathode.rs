@@ -61,6 +61,11 @@ pub(super) fn cathode_options() -> Declared<CathodeOptions> {
             |o| &mut o.average,
         ),
         Opt::field(
+            "flow_validation",
+            "fraction of the sideband events held out of each flow's training to keep its `average` epochs of lowest loss on them (0: the last epochs)",
+            |o| &mut o.flow_validation,
+        ),
+        Opt::field(
             "oversampling",
             "samples drawn per signal-region event, at its mass",
             |o| &mut o.oversampling,

@@ -46,7 +46,7 @@ use super::estimate::{
 };
 pub use super::flow_preprocessing::FlowPreprocessing;
 use super::sideband_flow::Systematics;
-use super::sideband_flow::{ClosureTest, SidebandFlow, split_window, validation_rows};
+use super::sideband_flow::{ClosureTest, KeptEpochs, SidebandFlow, split_window, validation_rows};
 use super::window::Window;
 use crate::data::eventset::EventSet;
 use crate::error::{Error, Result};
@@ -250,7 +250,6 @@ pub fn anode(
         "ANODE (sideband flows, validation flow, signal-region flows, background estimate)",
         (opts.folds + opts.sideband_flows + 2) as u64,
     );
-    let first_kept = opts.training.epochs.saturating_sub(opts.average);
     // A sideband density trained on `rows`, its last epochs kept for averaging.
     let train_sideband = |rows: &[usize], init: u64, shuffle: u64| -> Result<SidebandFlow> {
         let data = Dataset {
@@ -264,7 +263,7 @@ pub fn anode(
             &data,
             FlowPreprocessing::Standard,
             &train_opts(shuffle),
-            first_kept,
+            KeptEpochs::Last(opts.average),
             &opts.device,
             init,
             interrupt,

@@ -43,7 +43,9 @@ use super::estimate::{
 };
 use super::flow_preprocessing::FlowPreprocessing;
 use super::kfold_classifier::{KfoldClassifier, kfold_scores};
-use super::sideband_flow::{ClosureTest, SidebandFlow, Systematics, split_window, validation_rows};
+use super::sideband_flow::{
+    ClosureTest, KeptEpochs, SidebandFlow, Systematics, split_window, validation_rows,
+};
 use super::window::Window;
 use crate::data::eventset::EventSet;
 use crate::error::{Error, Result};
@@ -68,8 +70,12 @@ pub struct CathodeOptions {
     pub flow_preprocessing: FlowPreprocessing,
     /// Training of every flow: 20 epochs, batch 512, Adam 1e-3, the last epoch kept.
     pub flow_training: TrainOptions,
-    /// Sideband epochs the samples are drawn from (the last 10).
+    /// Sideband epochs the samples are drawn from (10): the last ones, or with
+    /// `flow_validation` those of lowest held-out loss.
     pub average: usize,
+    /// The fraction of the sideband events held out of each flow's training to choose its
+    /// `average` epochs of lowest loss on them (0: none held out, the last epochs kept).
+    pub flow_validation: f64,
     /// Samples per signal-region event (4).
     pub oversampling: usize,
     /// The classifier of data against samples and its k-folding (5 folds, 3 × 64 ReLU, 20
@@ -105,6 +111,7 @@ impl Default for CathodeOptions {
                 ..TrainOptions::default()
             },
             average: 10,
+            flow_validation: 0.0,
             oversampling: 4,
             classifier: KfoldClassifier::default(),
             efficiencies: vec![0.5, 0.2, 0.1, 0.05, 0.02, 0.01],
@@ -125,10 +132,13 @@ pub struct Cathode {
     pub counts: [usize; 2],
     /// Samples drawn per signal-region event.
     pub oversampling: usize,
-    /// Mean negative log-likelihood per epoch of the sideband flow.
+    /// Mean negative log-likelihood per epoch of the sideband flow, in the space it models
+    /// (`flow_preprocessing`).
     pub sideband_loss: Vec<f64>,
-    /// Kept sideband epochs the samples were drawn from.
-    pub sampled_epochs: usize,
+    /// The same on the sideband events held out (`flow_validation`; empty without).
+    pub sideband_validation_loss: Vec<f64>,
+    /// The sideband flow's epochs (0-based) the samples were drawn from.
+    pub sampled_epochs: Vec<usize>,
     /// The tests, one per efficiency, with the background model's systematic.
     pub estimates: Vec<Estimate>,
     /// The background model's uncertainty behind the estimates' systematic errors.
@@ -224,10 +234,6 @@ pub fn cathode(
         ..opts.flow.clone()
     };
     let flow_training = |seed: u64| TrainOptions {
-        validation: Validation::None,
-        monitor: "loss".into(),
-        patience: None,
-        restore_best: false,
         quiet: true,
         seed,
         ..opts.flow_training.clone()
@@ -242,7 +248,14 @@ pub fn cathode(
         "CATHODE (sideband flows, validation flow, classifiers, background estimate)",
         (opts.sideband_flows + 4) as u64,
     );
-    let first_kept = opts.flow_training.epochs.saturating_sub(opts.average);
+    let kept = if opts.flow_validation > 0.0 {
+        KeptEpochs::LowestValidationLoss {
+            count: opts.average,
+            fraction: opts.flow_validation,
+        }
+    } else {
+        KeptEpochs::Last(opts.average)
+    };
     let train_sideband = |rows: &[usize], init: u64, shuffle: u64| -> Result<SidebandFlow> {
         let data = Dataset {
             x: inputs.tensor(rows)?,
@@ -255,7 +268,7 @@ pub fn cathode(
             &data,
             opts.flow_preprocessing,
             &flow_training(shuffle),
-            first_kept,
+            kept,
             &opts.device,
             init,
             interrupt,
@@ -397,7 +410,8 @@ pub fn cathode(
         counts: [sb.len(), sr.len()],
         oversampling: opts.oversampling,
         sideband_loss: main.loss.clone(),
-        sampled_epochs: main.snapshots.len(),
+        sideband_validation_loss: main.validation_loss.clone(),
+        sampled_epochs: main.kept_epochs.clone(),
         estimates,
         systematics,
         seconds: started.elapsed().as_secs_f64(),
@@ -419,6 +433,15 @@ fn check_options(opts: &CathodeOptions) -> Result<[f64; 4]> {
             format!(
                 "{} epochs cannot be sampled from out of {} trained; use 1 to epochs",
                 opts.average, opts.flow_training.epochs
+            ),
+        ));
+    }
+    if !(0.0..1.0).contains(&opts.flow_validation) {
+        return Err(Error::invalid(
+            "flow_validation",
+            format!(
+                "{}: hold out a fraction in [0, 1) of the sideband events (0: keep the last epochs)",
+                opts.flow_validation
             ),
         ));
     }

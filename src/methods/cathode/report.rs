@@ -21,10 +21,15 @@ impl fmt::Display for Cathode {
         )?;
         writeln!(
             f,
-            "  events: {sr} in the SR, {sb} in the sidebands; final sideband NLL {:.3}; {} samples per SR event from {} kept epochs",
+            "  events: {sr} in the SR, {sb} in the sidebands; final sideband NLL {:.3}{}; {} samples per SR event from {} kept epochs ({})",
             self.sideband_loss.last().copied().unwrap_or(f64::NAN),
+            match self.sideband_validation_loss.last() {
+                Some(v) => format!(" (held out {v:.3})"),
+                None => String::new(),
+            },
             self.oversampling,
-            self.sampled_epochs
+            self.sampled_epochs.len(),
+            epoch_list(&self.sampled_epochs)
         )?;
         writeln!(
             f,
@@ -67,5 +72,31 @@ pub fn plot_scores(cathode: &Cathode, path: &Path) -> Result<()> {
             cathode.window.signal_region.0, cathode.window.signal_region.1
         ),
         "classifier score (data against samples)",
+    )
+}
+
+/// Epochs (0-based) as 1-based numbers, runs of consecutive ones as ranges: "31–40", "3, 7–9".
+fn epoch_list(epochs: &[usize]) -> String {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &e in epochs {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == e => *end = e,
+            _ => runs.push((e, e)),
+        }
+    }
+    let runs: Vec<String> = runs
+        .iter()
+        .map(|&(a, b)| {
+            if a == b {
+                format!("{}", a + 1)
+            } else {
+                format!("{}–{}", a + 1, b + 1)
+            }
+        })
+        .collect();
+    format!(
+        "epoch{} {}",
+        if epochs.len() == 1 { "" } else { "s" },
+        runs.join(", ")
     )
 }

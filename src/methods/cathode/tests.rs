@@ -47,7 +47,8 @@ fn a_signal_is_enriched_and_every_event_and_sample_is_scored_once() {
             .chain(&result.sample_scores)
             .all(|s| s.is_finite())
     );
-    assert_eq!(result.sampled_epochs, 3);
+    assert_eq!(result.sampled_epochs, [3, 4, 5]);
+    assert!(result.sideband_validation_loss.is_empty());
     assert_eq!(result.sideband_loss.len(), 6);
     // The scored events are the signal region's.
     let mjj = events.column("mjj").unwrap();
@@ -142,14 +143,55 @@ fn samples_follow_the_flows_conditional_density() {
         &data,
         FlowPreprocessing::Standard,
         &training,
-        9,
+        KeptEpochs::Last(3),
         &device,
         3,
         None,
     )
     .unwrap();
     assert_eq!(flow.snapshots.len(), 3);
+    assert_eq!(flow.kept_epochs, [9, 10, 11]);
+    assert!(flow.validation_loss.is_empty());
     assert!(flow.flow.params().snapshot().is_ok());
+    // Kept by held-out loss: the epochs of the lowest losses on the held-out quarter, in
+    // order, the flow left with the last of them. A large learning rate makes the held-out
+    // loss go up and down, so that they are not simply the last epochs.
+    let best = SidebandFlow::train(
+        &config,
+        &data,
+        FlowPreprocessing::Standard,
+        &TrainOptions {
+            lr: 0.03,
+            ..training.clone()
+        },
+        KeptEpochs::LowestValidationLoss {
+            count: 4,
+            fraction: 0.25,
+        },
+        &device,
+        3,
+        None,
+    )
+    .unwrap();
+    assert_eq!(best.validation_loss.len(), 12);
+    let mut order: Vec<usize> = (0..12).collect();
+    order.sort_by(|&a, &b| best.validation_loss[a].total_cmp(&best.validation_loss[b]));
+    let mut lowest = order[..4].to_vec();
+    lowest.sort_unstable();
+    assert_eq!(best.kept_epochs, lowest);
+    assert_ne!(
+        best.kept_epochs,
+        [8, 9, 10, 11],
+        "{:?}",
+        best.validation_loss
+    );
+    assert_eq!(best.snapshots.len(), 4);
+    let now = best.flow.params().snapshot().unwrap();
+    let last = best.snapshots.last().unwrap();
+    for (a, b) in now.iter().zip(last) {
+        let d = (a - b).unwrap().abs().unwrap().max_all().unwrap();
+        assert_eq!(d.to_scalar::<f32>().unwrap(), 0.0);
+    }
     for at in [-0.5f32, 0.6] {
         let c = Tensor::from_vec(vec![at; 2000], (2000, 1), &device).unwrap();
         for epoch in 0..3 {
@@ -217,7 +259,17 @@ fn logit_preprocessed_samples_stay_within_the_training_range() {
     let margin = (highest - lowest) * 1.1e-4;
     let c = Tensor::zeros((n, 1), candle_core::DType::F32, &device).unwrap();
     let below_edge = |p: FlowPreprocessing| {
-        let flow = SidebandFlow::train(&config, &data, p, &training, 3, &device, 2, None).unwrap();
+        let flow = SidebandFlow::train(
+            &config,
+            &data,
+            p,
+            &training,
+            KeptEpochs::Last(1),
+            &device,
+            2,
+            None,
+        )
+        .unwrap();
         let drawn: Vec<f32> = flow
             .draw(0, n, &c, 5, None)
             .unwrap()
