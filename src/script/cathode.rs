@@ -214,6 +214,14 @@ mod cathode_api {
         flow_systematics::counts(c.counts)
     }
 
+    /// The out-of-sample AUC of the classifier separating the signal-region data from the
+    /// flow's samples: 0.5 where the samples model the background and there is no signal;
+    /// on a background-only sample, how far the flow mis-models it.
+    #[rhai_fn(get = "data_vs_samples_auc", pure)]
+    pub fn data_vs_samples_auc(c: &mut Cathode) -> FLOAT {
+        c.data_vs_samples_auc
+    }
+
     /// The most significant test and Šidák's correction over the efficiencies, as a map:
     /// `efficiency`, `local_p`, `local_z`, `trials`, `global_p`, `global_z`. Unit if none.
     #[rhai_fn(get = "global", pure)]

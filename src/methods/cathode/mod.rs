@@ -54,7 +54,7 @@ use crate::nn::flow::FlowConfig;
 use crate::nn::train::{Dataset, TrainOptions, Validation};
 use crate::progress::Progress;
 use crate::seed::stream_seed;
-use crate::stats::metrics::threshold_for_efficiency;
+use crate::stats::metrics::{roc, threshold_for_efficiency};
 
 /// Options of [`cathode`]. The paper trains 15 MADE blocks of 128 units and a 3 × 64
 /// classifier for 100 epochs, oversampling 4×; the defaults are smaller, for minutes on a
@@ -139,6 +139,11 @@ pub struct Cathode {
     pub sideband_validation_loss: Vec<f64>,
     /// The sideband flow's epochs (0-based) the samples were drawn from.
     pub sampled_epochs: Vec<usize>,
+    /// The area under the ROC curve of the classifier's out-of-sample scores separating the
+    /// signal-region data from the samples: 0.5 where the samples are the data's background
+    /// and there is no signal; above that, signal or the flow's mis-modelling (on a
+    /// background-only sample, the mis-modelling alone).
+    pub data_vs_samples_auc: f64,
     /// The tests, one per efficiency, with the background model's systematic.
     pub estimates: Vec<Estimate>,
     /// The background model's uncertainty behind the estimates' systematic errors.
@@ -197,6 +202,15 @@ fn against_samples(rows: Tensor, samples: &Tensor) -> Result<(Tensor, Vec<f32>)>
     let (n, m) = (rows.dims()[0], samples.dims()[0]);
     let labels = (0..n + m).map(|i| if i < n { 1.0 } else { 0.0 }).collect();
     Ok((Tensor::cat(&[&rows, samples], 0)?, labels))
+}
+
+/// The AUC of `scores` (data, label 1) against `sample_scores` (label 0).
+fn separation(scores: &[f64], sample_scores: &[f64]) -> Result<f64> {
+    let all: Vec<f64> = scores.iter().chain(sample_scores).copied().collect();
+    let labels: Vec<f64> = (0..all.len())
+        .map(|i| if i < scores.len() { 1.0 } else { 0.0 })
+        .collect();
+    Ok(roc(&all, &labels, None)?.auc())
 }
 
 /// Runs CATHODE on `events` (see the module documentation). Errors before any training: a
@@ -412,6 +426,7 @@ pub fn cathode(
         sideband_loss: main.loss.clone(),
         sideband_validation_loss: main.validation_loss.clone(),
         sampled_epochs: main.kept_epochs.clone(),
+        data_vs_samples_auc: separation(&scores, &sample_scores)?,
         estimates,
         systematics,
         seconds: started.elapsed().as_secs_f64(),

@@ -33,7 +33,8 @@ impl fmt::Display for Cathode {
         )?;
         writeln!(
             f,
-            "  cut on a k-fold classifier of SR data against samples of the sideband flow at their masses; background: the samples passing it"
+            "  cut on a k-fold classifier of SR data against samples of the sideband flow at their masses (out-of-sample AUC {:.3}; 0.5: indistinguishable); background: the samples passing it",
+            self.data_vs_samples_auc
         )?;
         writeln!(f, "  {ROW_HEADER}")?;
         for e in &self.estimates {

@@ -49,6 +49,12 @@ fn a_signal_is_enriched_and_every_event_and_sample_is_scored_once() {
     );
     assert_eq!(result.sampled_epochs, [3, 4, 5]);
     assert!(result.sideband_validation_loss.is_empty());
+    // The classifier tells the data (with its signal) from the samples, out of sample.
+    assert!(
+        result.data_vs_samples_auc > 0.52 && result.data_vs_samples_auc < 0.9,
+        "{}",
+        result.data_vs_samples_auc
+    );
     assert_eq!(result.sideband_loss.len(), 6);
     // The scored events are the signal region's.
     let mjj = events.column("mjj").unwrap();
