@@ -176,13 +176,11 @@ impl SidebandFlow {
                 order.sort_by(|&a, &b| validation_loss[a].total_cmp(&validation_loss[b]));
                 order.truncate(count);
                 order.sort_unstable();
-                let mut all = std::mem::take(&mut snapshots)
+                snapshots = std::mem::take(&mut snapshots)
                     .into_iter()
-                    .map(Some)
-                    .collect::<Vec<_>>();
-                snapshots = order
-                    .iter()
-                    .map(|&e| all[e].take().expect("one snapshot per epoch"))
+                    .enumerate()
+                    .filter(|(e, _)| order.binary_search(e).is_ok())
+                    .map(|(_, snapshot)| snapshot)
                     .collect();
                 order
             }
