@@ -115,6 +115,32 @@ impl Error {
         }
     }
 
+    /// The value among `all` whose name (by `name_of`) is `name`; otherwise an
+    /// [`Error::InvalidArgument`] for `argument` saying "unknown `kind` 'name'" and listing
+    /// the names in quotes.
+    pub fn choose<T: Copy>(
+        argument: &str,
+        kind: &str,
+        name: &str,
+        all: &[T],
+        name_of: fn(T) -> &'static str,
+    ) -> Result<T> {
+        all.iter()
+            .copied()
+            .find(|&t| name_of(t) == name)
+            .ok_or_else(|| {
+                let names: Vec<String> =
+                    all.iter().map(|&t| format!("\"{}\"", name_of(t))).collect();
+                Error::invalid(
+                    argument,
+                    format!(
+                        "unknown {kind} '{name}'; the {kind}s are {}",
+                        names.join(", ")
+                    ),
+                )
+            })
+    }
+
     /// The error with the invalid argument's name saying which of several inputs it came
     /// from ("mj1 in the simulation"); other errors are returned unchanged.
     pub fn in_sample(self, sample: &str) -> Self {

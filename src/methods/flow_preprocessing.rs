@@ -38,18 +38,13 @@ impl FlowPreprocessing {
     /// The preprocessing called `name`; an [`Error::InvalidArgument`] naming
     /// `flow_preprocessing` and the allowed names otherwise.
     pub fn parse(name: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|p| p.name() == name)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "flow_preprocessing",
-                    format!(
-                        "unknown preprocessing '{name}'; the preprocessings are {}",
-                        Self::ALL.map(|p| format!("\"{}\"", p.name())).join(", ")
-                    ),
-                )
-            })
+        Error::choose(
+            "flow_preprocessing",
+            "preprocessing",
+            name,
+            &Self::ALL,
+            Self::name,
+        )
     }
 
     /// The map fitted on the training features `x` [rows, features]; `None` for

@@ -41,18 +41,7 @@ impl Rescaling {
     /// The rescaling called `name`; an [`Error::InvalidArgument`] naming `rescaling` and the
     /// allowed names otherwise.
     pub fn parse(name: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|r| r.name() == name)
-            .ok_or_else(|| {
-                Error::invalid(
-                    "rescaling",
-                    format!(
-                        "unknown rescaling '{name}'; the rescalings are {}",
-                        Self::ALL.map(|r| format!("\"{}\"", r.name())).join(", ")
-                    ),
-                )
-            })
+        Error::choose("rescaling", "rescaling", name, &Self::ALL, Self::name)
     }
 
     /// The rescaled value as a formula of the jet mass m and the event's mass mjj.
