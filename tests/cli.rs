@@ -872,7 +872,11 @@ fn the_benchmark_frame_example_scans_injected_signal_in_quick_mode() {
     for run in runs.iter().filter(|r| r["injected"] == 800) {
         assert!(run["max_sic"].as_f64().unwrap() > 1.5, "{run}");
     }
-    for figure in ["frame_max_sic.png", "frame_significance.png"] {
+    for figure in [
+        "frame_max_sic.png",
+        "frame_significance.png",
+        "frame_sic_800.png",
+    ] {
         assert!(scratch.path().join(figure).exists(), "{figure}");
     }
     // The same runs as a Parquet table, undefined figures as nulls.

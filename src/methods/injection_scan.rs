@@ -198,7 +198,24 @@ pub struct ScanRun {
     /// See `local_z`.
     #[serde(deserialize_with = "super::nan_from_null")]
     pub global_z: f64,
+    /// The regulated SIC at the signal efficiencies of [`SIC_GRID`] (NaN where the curve
+    /// is undefined: without signal, or beyond the curve's reach); empty in results saved
+    /// before it was kept.
+    #[serde(default, deserialize_with = "super::nans_from_nulls")]
+    pub sic_curve: Vec<f64>,
 }
+
+/// The signal efficiencies at which a run's SIC curve is kept: 0.02 to 1 in steps of 0.02,
+/// fine enough to draw the curves of several methods together and to average repetitions.
+pub const SIC_GRID: [f64; 50] = {
+    let mut grid = [0.0; 50];
+    let mut i = 0;
+    while i < 50 {
+        grid[i] = (i + 1) as f64 * 0.02;
+        i += 1;
+    }
+    grid
+};
 
 /// The result of [`injection_scan`]: every run, and per method and point the mean and
 /// spread over the repetitions.
@@ -226,6 +243,25 @@ pub struct ScanPoint {
     pub min: f64,
     /// See `mean`.
     pub max: f64,
+}
+
+/// Per method at one point: the SIC curve at [`SIC_GRID`] over the repetitions.
+#[derive(Clone, Debug, Serialize)]
+pub struct ScanSicCurve {
+    /// The method's name.
+    pub method: String,
+    /// Signal events injected.
+    pub injected: usize,
+    /// The mean S/B in the signal region.
+    pub s_over_b: f64,
+    /// How many repetitions the curve averages.
+    pub repetitions: usize,
+    /// The mean SIC at each efficiency of [`SIC_GRID`] (NaN values left out).
+    pub mean: Vec<f64>,
+    /// The smallest SIC of the repetitions at each efficiency.
+    pub min: Vec<f64>,
+    /// The largest SIC of the repetitions at each efficiency.
+    pub max: Vec<f64>,
 }
 
 impl InjectionScan {
@@ -294,6 +330,82 @@ impl InjectionScan {
             }
         }
         Ok(points)
+    }
+
+    /// Per method, the SIC curves of the runs with `injected` signal events: at the signal
+    /// efficiencies of [`SIC_GRID`], the mean over the repetitions and their minimum and
+    /// maximum (NaN where no repetition's curve is defined). Errors: no point with that
+    /// count, or no curve kept there (a background-only point, or results saved before
+    /// curves were kept).
+    pub fn sic_curves(&self, injected: usize) -> Result<Vec<ScanSicCurve>> {
+        let here: Vec<&ScanRun> = self
+            .runs
+            .iter()
+            .filter(|r| r.injected == injected)
+            .collect();
+        if here.is_empty() {
+            let mut counts: Vec<usize> = self.runs.iter().map(|r| r.injected).collect();
+            counts.dedup();
+            return Err(Error::invalid(
+                "injected",
+                format!(
+                    "no point with {injected} injected signal events (the scan has {counts:?})"
+                ),
+            ));
+        }
+        let mut curves = Vec::new();
+        for method in self.methods() {
+            let runs: Vec<&ScanRun> = here
+                .iter()
+                .copied()
+                .filter(|r| r.method == method && r.sic_curve.len() == SIC_GRID.len())
+                .collect();
+            if runs.is_empty() {
+                continue;
+            }
+            let column = |i: usize| {
+                runs.iter()
+                    .map(move |r| r.sic_curve[i])
+                    .filter(|v| v.is_finite())
+            };
+            let spread = |i: usize| {
+                let n = column(i).count();
+                let mean = column(i).sum::<f64>() / n as f64;
+                (
+                    mean,
+                    column(i).fold(f64::NAN, f64::min),
+                    column(i).fold(f64::NAN, f64::max),
+                )
+            };
+            let (mean, (min, max)): (Vec<f64>, (Vec<f64>, Vec<f64>)) = (0..SIC_GRID.len())
+                .map(|i| {
+                    let (m, lo, hi) = spread(i);
+                    (m, (lo, hi))
+                })
+                .unzip();
+            if mean.iter().all(|v| v.is_nan()) {
+                continue;
+            }
+            curves.push(ScanSicCurve {
+                method,
+                injected,
+                s_over_b: runs.iter().map(|r| r.s_over_b).sum::<f64>() / runs.len() as f64,
+                repetitions: runs.len(),
+                mean,
+                min,
+                max,
+            });
+        }
+        if curves.is_empty() {
+            return Err(Error::invalid(
+                "injected",
+                format!(
+                    "no SIC curve at {injected} injected signal events (a background-only \
+                     point has none, nor do results saved before the curves were kept)"
+                ),
+            ));
+        }
+        Ok(curves)
     }
 
     /// Everything `save` writes.
@@ -520,17 +632,18 @@ impl InjectedSample {
                 interrupt,
             )?)
         };
-        let (max_sic, sic_03, auc) = match outcome
+        let curve = outcome
             .as_ref()
-            .and_then(|(scores, labels, _)| roc(scores, labels, None).ok())
-        {
-            Some(curve) => (
-                curve.max_sic(),
-                sic_at(&curve, 0.3).unwrap_or(f64::NAN),
-                curve.auc(),
-            ),
-            None => (f64::NAN, f64::NAN, f64::NAN),
+            .and_then(|(scores, labels, _)| roc(scores, labels, None).ok());
+        let sic = |eps_s: f64| {
+            curve
+                .as_ref()
+                .and_then(|c| sic_at(c, eps_s).ok())
+                .unwrap_or(f64::NAN)
         };
+        let (max_sic, auc) = curve
+            .as_ref()
+            .map_or((f64::NAN, f64::NAN), |c| (c.max_sic(), c.auc()));
         let significance = outcome.and_then(|(_, _, g)| g);
         Ok(ScanRun {
             method: method.name().into(),
@@ -539,10 +652,11 @@ impl InjectedSample {
             signal_region: [s, b],
             s_over_b: s as f64 / b.max(1) as f64,
             max_sic,
-            sic_03,
+            sic_03: sic(0.3),
             auc,
             local_z: significance.as_ref().map_or(f64::NAN, |g| g.local_z),
             global_z: significance.map_or(f64::NAN, |g| g.global_z),
+            sic_curve: SIC_GRID.iter().map(|&e| sic(e)).collect(),
         })
     }
 }
@@ -651,6 +765,51 @@ pub fn plot_scan(scan: &InjectionScan, quantity: &str, path: &std::path::Path) -
     )
 }
 
+/// The methods' SIC curves together at the point with `injected` signal events (the
+/// acceptance figure of the frame): per method the mean over the repetitions against the
+/// signal efficiency, with min–max bars at every 0.1 when there are several repetitions, and
+/// the random classifier's sqrt(eps_S).
+pub fn plot_scan_sic(scan: &InjectionScan, injected: usize, path: &std::path::Path) -> Result<()> {
+    use crate::plot::{Curve, CurveOptions, RandomClassifier, plot_curves};
+    let sic = scan.sic_curves(injected)?;
+    let mut curves = Vec::new();
+    let mut bars = Vec::new();
+    for c in &sic {
+        curves.push(Curve {
+            label: c.method.clone(),
+            x: SIC_GRID.to_vec(),
+            y: c.mean.clone(),
+        });
+        // A bar at every fifth efficiency (0.1, 0.2, ...), so the lines stay readable.
+        let every_fifth = |v: &[f64]| -> Vec<f64> {
+            v.iter()
+                .enumerate()
+                .map(|(i, &x)| if i % 5 == 4 { x } else { f64::NAN })
+                .collect()
+        };
+        bars.push((c.repetitions > 1).then(|| (every_fifth(&c.min), every_fifth(&c.max))));
+    }
+    let repetitions = sic.iter().map(|c| c.repetitions).max().unwrap_or(0);
+    let s_over_b = sic[0].s_over_b;
+    plot_curves(
+        path,
+        &curves,
+        &CurveOptions {
+            title: format!(
+                "SIC at S/B = {:.2} % ({injected} injected, {repetitions} repetition{})",
+                100.0 * s_over_b,
+                if repetitions == 1 { "" } else { "s" }
+            ),
+            x_label: "signal efficiency ε_S".into(),
+            y_label: "SIC ε_S / √(ε_B + 10⁻⁴)".into(),
+            x_range: Some((0.0, 1.0)),
+            diagonal: Some(RandomClassifier::Sic),
+            bars,
+            ..CurveOptions::default()
+        },
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -713,8 +872,54 @@ mod tests {
             text.contains("supervised") && text.contains("idealized"),
             "{text}"
         );
+        // Each run keeps its SIC curve on the grid; the scan's SIC at 0.3 is the curve's.
+        for r in &scan.runs {
+            assert_eq!(r.sic_curve.len(), SIC_GRID.len());
+            let at_03 = r.sic_curve[14];
+            assert!((SIC_GRID[14] - 0.3).abs() < 1e-12);
+            if r.injected == 0 {
+                assert!(r.sic_curve.iter().all(|v| v.is_nan()), "{r:?}");
+            } else {
+                assert!((at_03 - r.sic_03).abs() < 1e-12, "{r:?}");
+                assert!(r.sic_curve.iter().all(|v| v.is_finite()), "{r:?}");
+            }
+        }
+        let curves = scan.sic_curves(1000).unwrap();
+        assert_eq!(curves.len(), 2);
+        for c in &curves {
+            assert_eq!(c.repetitions, 2);
+            let runs: Vec<&ScanRun> = scan
+                .runs
+                .iter()
+                .filter(|r| r.method == c.method && r.injected == 1000)
+                .collect();
+            for (i, m) in c.mean.iter().enumerate() {
+                let values: Vec<f64> = runs.iter().map(|r| r.sic_curve[i]).collect();
+                let mean = values.iter().sum::<f64>() / 2.0;
+                assert!((m - mean).abs() < 1e-12);
+                assert!(c.min[i] <= *m && *m <= c.max[i]);
+                assert_eq!(c.min[i], values[0].min(values[1]));
+            }
+        }
+        // The background-only point has no curve; an absent point is named in the error.
+        let err = scan.sic_curves(0).unwrap_err().to_string();
+        assert!(err.contains("background-only"), "{err}");
+        let err = scan.sic_curves(7).unwrap_err().to_string();
+        assert!(err.contains("[0, 300, 1000]"), "{err}");
         let dir = tempfile::tempdir().unwrap();
         plot_scan(&scan, "max_sic", &dir.path().join("sic.png")).unwrap();
+        let figure = dir.path().join("sic_curves.png");
+        plot_scan_sic(&scan, 300, &figure).unwrap();
+        assert!(std::fs::metadata(&figure).unwrap().len() > 0);
+        // The curves survive a round trip through the saved JSON (NaN as null), and results
+        // saved before the curves were kept still read, without curves.
+        let saved = serde_json::to_string(&scan.runs).unwrap();
+        let read: Vec<ScanRun> = serde_json::from_str(&saved).unwrap();
+        assert_eq!(serde_json::to_string(&read).unwrap(), saved);
+        let mut old = serde_json::to_value(&scan.runs[0]).unwrap();
+        old.as_object_mut().unwrap().remove("sic_curve");
+        let old: ScanRun = serde_json::from_value(old).unwrap();
+        assert!(old.sic_curve.is_empty());
         let table = dir.path().join("scan.parquet");
         scan.write_parquet(&table).unwrap();
         assert!(std::fs::metadata(&table).unwrap().len() > 0);

@@ -59,3 +59,14 @@ pub(crate) fn nan_from_null<'de, D: serde::Deserializer<'de>>(
     use serde::Deserialize;
     Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
+
+/// Reads a list of numbers saved with NaN as null (serde_json writes NaN as null).
+pub(crate) fn nans_from_nulls<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<f64>, D::Error> {
+    use serde::Deserialize;
+    Ok(Vec::<Option<f64>>::deserialize(d)?
+        .into_iter()
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect())
+}

@@ -74,7 +74,7 @@ pub struct CurveOptions {
     pub marked_label: String,
     /// Per curve (by index; missing or `None`: none), the low and high ends of a vertical bar
     /// at each of its points, e.g. the spread over repetitions; drawn in the curve's colour
-    /// with a dot at the point.
+    /// with a dot at the point. A point whose ends are missing or not finite has no bar.
     pub bars: Vec<Option<(Vec<f64>, Vec<f64>)>>,
     /// Figure size in pixels (width, height); 800×600.
     pub size: (u32, u32),
@@ -270,6 +270,9 @@ impl Figure for CurveFigure<'_> {
                     let (Some(&l), Some(&h)) = (lo.get(j), hi.get(j)) else {
                         continue;
                     };
+                    if !(l.is_finite() && h.is_finite()) {
+                        continue;
+                    }
                     let bar = [panel.point(x, l), panel.point(x, h)];
                     for piece in panel.clip(&bar) {
                         canvas.line(&piece, color, t.line_width())?;

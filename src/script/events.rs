@@ -4,6 +4,7 @@
 use rhai::plugin::*;
 
 use super::domain::Domain;
+use super::values::count;
 
 /// The `events` domain.
 pub const DOMAIN: Domain = Domain {
@@ -31,11 +32,6 @@ pub const DOMAIN: Domain = Domain {
 
 /// What a built-in returns: a value or a Rhai error.
 type Out<T> = Result<T, Box<EvalAltResult>>;
-
-/// `n` as a count, or an error naming `what` when it is negative.
-fn count(what: &str, n: rhai::INT) -> Out<usize> {
-    usize::try_from(n).map_err(|_| crate::Error::invalid(what, format!("{n} is negative")).into())
-}
 
 /// A number of bins whose edges fit in a script array.
 fn bins_for_a_script(n: rhai::INT) -> Out<usize> {

@@ -258,8 +258,8 @@ mod injection_scan_api {
 
     use super::{save_scan, scan_with};
     use crate::data::EventSet;
-    use crate::methods::injection_scan::{InjectionScan, plot_scan};
-    use crate::script::values::Out;
+    use crate::methods::injection_scan::{InjectionScan, SIC_GRID, plot_scan, plot_scan_sic};
+    use crate::script::values::{Out, array, count};
 
     /// The signal-injection scan of the weakly supervised benchmark frame:
     /// `injection_scan(background, signal, #{ methods: [...], signal_counts: [...] })`. For
@@ -299,7 +299,8 @@ mod injection_scan_api {
     }
 
     /// Every run, one map each: `method`, `injected`, `repetition`, `signal_region` ([S, B]),
-    /// `s_over_b`, `max_sic`, `sic_03`, `auc`, `local_z`, `global_z` (NaN where undefined).
+    /// `s_over_b`, `max_sic`, `sic_03`, `auc`, `local_z`, `global_z` (NaN where undefined)
+    /// and `sic_curve`, the SIC at signal efficiencies 0.02, 0.04, ..., 1.
     #[rhai_fn(get = "runs", pure)]
     pub fn runs(s: &mut InjectionScan) -> Array {
         s.runs
@@ -324,9 +325,45 @@ mod injection_scan_api {
                 ] {
                     m.insert(k.into(), v.into());
                 }
+                m.insert("sic_curve".into(), array(&r.sic_curve).into());
                 m.into()
             })
             .collect()
+    }
+
+    /// Per method, the SIC curves of the point with `injected` signal events over its
+    /// repetitions: maps of `method`, `injected`, `s_over_b`, `repetitions`, `eps_s` (0.02,
+    /// 0.04, ..., 1) and the `mean`, `min` and `max` SIC at each. Errors name the scan's
+    /// points when there is none with that count; a background-only point has no curves.
+    #[rhai_fn(pure, return_raw)]
+    pub fn sic_curves(s: &mut InjectionScan, injected: INT) -> Out<Array> {
+        Ok(s.sic_curves(count("injected", injected)?)?
+            .iter()
+            .map(|c| {
+                let mut m = Map::new();
+                m.insert("method".into(), c.method.clone().into());
+                m.insert("injected".into(), (c.injected as INT).into());
+                m.insert("s_over_b".into(), c.s_over_b.into());
+                m.insert("repetitions".into(), (c.repetitions as INT).into());
+                m.insert("eps_s".into(), array(&SIC_GRID).into());
+                m.insert("mean".into(), array(&c.mean).into());
+                m.insert("min".into(), array(&c.min).into());
+                m.insert("max".into(), array(&c.max).into());
+                Dynamic::from_map(m)
+            })
+            .collect())
+    }
+
+    /// Draws the methods' SIC curves together at the point with `injected` signal events to
+    /// `path`: per method the mean over the repetitions against the signal efficiency, with
+    /// min–max bars when there are several, beside the random classifier's sqrt(eps_S).
+    #[rhai_fn(name = "plot_sic", pure, return_raw)]
+    pub fn plot_sic(s: &mut InjectionScan, path: &str, injected: INT) -> Out<()> {
+        Ok(plot_scan_sic(
+            s,
+            count("injected", injected)?,
+            Path::new(path),
+        )?)
     }
 
     /// Per method and point, `quantity` ("max_sic", "sic_03", "auc", "local_z" or

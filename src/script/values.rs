@@ -40,3 +40,8 @@ pub(crate) fn significance_fields(g: &Significance) -> Map {
 pub(crate) fn significance_map(g: Option<Significance>) -> Dynamic {
     g.map_or(Dynamic::UNIT, |g| significance_fields(&g).into())
 }
+
+/// `n` as a count, or an error naming `what` when it is negative.
+pub(crate) fn count(what: &str, n: rhai::INT) -> Out<usize> {
+    usize::try_from(n).map_err(|_| crate::Error::invalid(what, format!("{n} is negative")).into())
+}
