@@ -90,7 +90,8 @@ impl ClosureTest {
 pub(crate) struct SidebandFlow {
     /// The flow (its weights are those of the last kept epoch restored). It models the
     /// features through `map` where there is one, so only without a map are its densities
-    /// those of the features (ANODE, which divides them, trains without).
+    /// those of the features (ANODE, which divides them, maps the features itself, one map
+    /// for all its flows, and trains without).
     pub(crate) flow: Flow,
     /// The map from features to the flow's inputs ([`FlowPreprocessing::Logit`]); `None`
     /// where the flow models the standardised features themselves.

@@ -42,6 +42,11 @@ pub(super) fn anode_options() -> Declared<AnodeOptions> {
                     Ok(())
                 },
             ),
+            Opt::choice(
+                "flow_preprocessing",
+                "the space the flows model the features in: \"standard\" (the standardised features) or \"logit\" (each feature's range in the window mapped onto (0, 1), through the logit and standardised; one map for all flows, so the density ratio is unchanged by it)",
+                |o| &mut o.flow_preprocessing,
+            ),
             Opt::field("epochs", "passes over the training data", |o| {
                 &mut o.training.epochs
             }),

@@ -69,6 +69,10 @@ pub struct AnodeOptions {
     /// The flows' shape (`inputs` and `context` are set from the features): 5 layers of 64
     /// units, 8 knots on [-4, 4].
     pub flow: FlowConfig,
+    /// The space every flow models the features in ([`FlowPreprocessing`]; standard): with
+    /// the logit map, one map fitted on the whole window's events serves all flows, so the
+    /// map's Jacobian cancels in their ratio and R is unchanged by it.
+    pub flow_preprocessing: FlowPreprocessing,
     /// Training of every flow: 20 epochs, batch 512, Adam 1e-3, no early stopping (the last
     /// epoch is kept, as in the paper).
     pub training: TrainOptions,
@@ -97,6 +101,7 @@ impl Default for AnodeOptions {
         let window = Window::new(&["mj1", "dmj", "tau21_1", "tau21_2"]);
         Self {
             flow: FlowConfig::new(window.features.len(), 1),
+            flow_preprocessing: FlowPreprocessing::Standard,
             window,
             training: TrainOptions {
                 epochs: 20,
@@ -228,6 +233,18 @@ pub fn anode(
         &format!("{} samples per signal-region event", opts.samples),
         opts.samples as f64 * sr.len() as f64 * 24.0 * opts.sideband_flows as f64,
     )?;
+    // One map for every flow, fitted on the whole window's events (their ranges hold the
+    // signal region's): densities in the mapped space carry the map's Jacobian, the same in
+    // numerator and denominator, so their ratio is that of the features' densities.
+    let all_rows: Vec<usize> = (0..inputs.len()).collect();
+    let map = opts.flow_preprocessing.fit(&inputs.tensor(&all_rows)?)?;
+    let features = |rows: &[usize]| -> Result<Tensor> {
+        let x = inputs.tensor(rows)?;
+        match &map {
+            Some(map) => map.forward(&x),
+            None => Ok(x),
+        }
+    };
     let mass_scaling = inputs.log_mass_scaling();
     let context = |rows: &[usize]| inputs.log_mass(rows, mass_scaling);
     let config = FlowConfig {
@@ -253,7 +270,7 @@ pub fn anode(
     // A sideband density trained on `rows`, its last epochs kept for averaging.
     let train_sideband = |rows: &[usize], init: u64, shuffle: u64| -> Result<SidebandFlow> {
         let data = Dataset {
-            x: inputs.tensor(rows)?,
+            x: features(rows)?,
             y: None,
             weights: None,
             context: Some(context(rows)?),
@@ -317,7 +334,7 @@ pub fn anode(
         let history = fit(
             &flow,
             &Dataset {
-                x: inputs.tensor(&train)?,
+                x: features(&train)?,
                 y: None,
                 weights: None,
                 context: Some(context(&train)?),
@@ -326,7 +343,7 @@ pub fn anode(
             interrupt,
         )?;
         signal_region_loss.push(history.epochs.iter().map(|e| e.loss).collect());
-        let (x, c) = (inputs.tensor(&scored)?, context(&scored)?);
+        let (x, c) = (features(&scored)?, context(&scored)?);
         let numerator = |x: &Tensor| log_density(&[&flow], &[], x, &c);
         let score = |x: &Tensor| -> Result<Vec<f64>> {
             let top = numerator(x)?;
@@ -378,7 +395,7 @@ pub fn anode(
     let mut window_scores = None;
     let validation = match (&validation_rows, &validation_flow) {
         (Ok((_, _, inside)), Some(v)) => {
-            let (x, c) = (inputs.tensor(inside)?, context(inside)?);
+            let (x, c) = (features(inside)?, context(inside)?);
             let flows: Vec<&Flow> = signal_region_flows.iter().collect();
             let score = |x: &Tensor| -> Result<Vec<f64>> {
                 let top = log_density(&flows, &[], x, &c)?;

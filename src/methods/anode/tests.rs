@@ -71,6 +71,32 @@ fn a_signal_gets_a_high_density_ratio_and_every_event_is_scored_once() {
     assert_eq!(again.scores, result.scores);
 }
 
+#[test]
+fn through_one_logit_map_every_flow_models_the_same_space_and_the_signal_is_found() {
+    let events = sample(40_000, 1500, 3);
+    let logit = AnodeOptions {
+        flow_preprocessing: FlowPreprocessing::Logit,
+        ..quick()
+    };
+    let result = anode(&events, &logit, None).unwrap();
+    // The map is fitted on the whole window, so no signal-region event, drawn event or
+    // validation-window event falls outside it (that would give a NaN density).
+    assert!(result.scores.iter().all(|s| s.is_finite()));
+    assert!(result.background_scores.iter().all(|s| s.is_finite()));
+    let w = result.window_scores.as_ref().unwrap();
+    assert!(w.scores.iter().chain(&w.drawn).all(|s| s.is_finite()));
+    let scored = result.scored().unwrap();
+    let label = scored.column("label").unwrap();
+    let share = label.iter().sum::<f64>() / label.len() as f64;
+    let kept = result.selected(0.1).unwrap();
+    let kept_share = kept.column("label").unwrap().iter().sum::<f64>() / kept.len() as f64;
+    assert!(kept_share > 3.0 * share, "{kept_share} vs {share}");
+    // The flows learned another space than the standardised features'.
+    let standard = anode(&events, &quick(), None).unwrap();
+    assert_ne!(standard.scores, result.scores);
+    assert_ne!(standard.sideband_loss, result.sideband_loss);
+}
+
 /// Background only, with both jet masses scaled by 1 + `amplitude` × a Gaussian in mjj
 /// centred on the signal region (σ 400 GeV): a feature whose distribution changes with the
 /// mass in a way the sideband flows cannot interpolate across the signal region.
