@@ -25,6 +25,17 @@ fn quick() -> AnodeOptions {
     }
 }
 
+/// The top 10 % of the signal region by R holds more than three times the signal's share of
+/// the region.
+fn assert_top_tenth_is_enriched_in_signal(result: &Anode) {
+    let scored = result.scored().unwrap();
+    let label = scored.column("label").unwrap();
+    let share = label.iter().sum::<f64>() / label.len() as f64;
+    let kept = result.selected(0.1).unwrap();
+    let kept_share = kept.column("label").unwrap().iter().sum::<f64>() / kept.len() as f64;
+    assert!(kept_share > 3.0 * share, "{kept_share} vs {share}");
+}
+
 #[test]
 fn a_signal_gets_a_high_density_ratio_and_every_event_is_scored_once() {
     // 1500 W' events over 40k: the signal is dense in (mj1, dmj, tau21) inside the signal
@@ -57,13 +68,7 @@ fn a_signal_gets_a_high_density_ratio_and_every_event_is_scored_once() {
     assert_eq!(result.averaged_epochs, 3);
     assert_eq!(result.sideband_loss.len(), 8);
     assert_eq!(result.signal_region_loss.len(), 2);
-    // The top 10 % by R is enriched in signal well beyond its share of the region.
-    let scored = result.scored().unwrap();
-    let label = scored.column("label").unwrap();
-    let share = label.iter().sum::<f64>() / label.len() as f64;
-    let kept = result.selected(0.1).unwrap();
-    let kept_share = kept.column("label").unwrap().iter().sum::<f64>() / kept.len() as f64;
-    assert!(kept_share > 3.0 * share, "{kept_share} vs {share}");
+    assert_top_tenth_is_enriched_in_signal(&result);
     let at_10 = &result.estimates[1];
     assert!(at_10.observed > at_10.predicted, "{at_10:?}");
     // Same seed, same scores.
@@ -85,12 +90,7 @@ fn through_one_logit_map_every_flow_models_the_same_space_and_the_signal_is_foun
     assert!(result.background_scores.iter().all(|s| s.is_finite()));
     let w = result.window_scores.as_ref().unwrap();
     assert!(w.scores.iter().chain(&w.drawn).all(|s| s.is_finite()));
-    let scored = result.scored().unwrap();
-    let label = scored.column("label").unwrap();
-    let share = label.iter().sum::<f64>() / label.len() as f64;
-    let kept = result.selected(0.1).unwrap();
-    let kept_share = kept.column("label").unwrap().iter().sum::<f64>() / kept.len() as f64;
-    assert!(kept_share > 3.0 * share, "{kept_share} vs {share}");
+    assert_top_tenth_is_enriched_in_signal(&result);
     // The flows learned another space than the standardised features'.
     let standard = anode(&events, &quick(), None).unwrap();
     assert_ne!(standard.scores, result.scores);
