@@ -734,8 +734,8 @@ pub fn plot_scan(scan: &InjectionScan, quantity: &str, path: &std::path::Path) -
             y: mine.iter().map(|p| p.mean).collect(),
         });
         bars.push(Some((
-            mine.iter().map(|p| p.min).collect(),
-            mine.iter().map(|p| p.max).collect(),
+            mine.iter().map(|p| p.min).collect::<Vec<f64>>(),
+            mine.iter().map(|p| p.max).collect::<Vec<f64>>(),
         )));
     }
     if curves.is_empty() {
@@ -744,6 +744,18 @@ pub fn plot_scan(scan: &InjectionScan, quantity: &str, path: &std::path::Path) -
             format!("no point with signal has a finite {quantity} to draw"),
         ));
     }
+    // A quarter of each point's S/B as room at both ends of the log axis, so that a scan of
+    // a few points spans a labelled tick or two beyond them.
+    let s_over_b = curves.iter().flat_map(|c| c.x.iter().copied());
+    let x_range = (
+        s_over_b.clone().fold(f64::INFINITY, f64::min) / 1.25,
+        s_over_b.fold(0.0, f64::max) * 1.25,
+    );
+    let y_range = shown_range(
+        bars.iter()
+            .flatten()
+            .flat_map(|(lo, hi)| lo.iter().chain(hi)),
+    );
     let y_label = match quantity {
         "max_sic" => "max SIC ε_S / √(ε_B + 10⁻⁴)",
         "sic_03" => "SIC at ε_S = 0.3",
@@ -759,10 +771,25 @@ pub fn plot_scan(scan: &InjectionScan, quantity: &str, path: &std::path::Path) -
             x_label: "S/B in the signal region".into(),
             y_label: y_label.into(),
             log_x: true,
+            x_range: Some(x_range),
+            y_range,
             bars,
             ..CurveOptions::default()
         },
     )
+}
+
+/// The range of the finite `values` (the ends of a figure's min–max bars, which hold its
+/// means) with a twentieth of it as room at each end, so no bar is cut at the frame; `None`
+/// without any.
+fn shown_range<'a>(values: impl Iterator<Item = &'a f64>) -> Option<(f64, f64)> {
+    let (lo, hi) = values
+        .filter(|v| v.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
+            (lo.min(v), hi.max(v))
+        });
+    let room = 0.05 * (hi - lo);
+    (hi > lo).then_some((lo - room, hi + room))
 }
 
 /// The methods' SIC curves together at the point with `injected` signal events (the
@@ -789,6 +816,7 @@ pub fn plot_scan_sic(scan: &InjectionScan, injected: usize, path: &std::path::Pa
         };
         bars.push((c.repetitions > 1).then(|| (every_fifth(&c.min), every_fifth(&c.max))));
     }
+    let y_range = shown_range(sic.iter().flat_map(|c| c.min.iter().chain(&c.max)));
     let repetitions = sic.iter().map(|c| c.repetitions).max().unwrap_or(0);
     let s_over_b = sic[0].s_over_b;
     plot_curves(
@@ -803,6 +831,7 @@ pub fn plot_scan_sic(scan: &InjectionScan, injected: usize, path: &std::path::Pa
             x_label: "signal efficiency ε_S".into(),
             y_label: "SIC ε_S / √(ε_B + 10⁻⁴)".into(),
             x_range: Some((0.0, 1.0)),
+            y_range,
             diagonal: Some(RandomClassifier::Sic),
             bars,
             ..CurveOptions::default()
