@@ -311,21 +311,15 @@ impl InjectionScan {
                     .iter()
                     .filter(|r| r.method == method && r.injected == n)
                     .collect();
-                let values: Vec<f64> = runs
-                    .iter()
-                    .map(|r| value(r))
-                    .collect::<Result<Vec<_>>>()?
-                    .into_iter()
-                    .filter(|v| v.is_finite())
-                    .collect();
-                let mean = values.iter().sum::<f64>() / values.len() as f64;
+                let values = runs.iter().map(|r| value(r)).collect::<Result<Vec<_>>>()?;
+                let (mean, min, max) = spread(values);
                 points.push(ScanPoint {
                     method: method.clone(),
                     injected: n,
                     s_over_b: runs.iter().map(|r| r.s_over_b).sum::<f64>() / runs.len() as f64,
                     mean,
-                    min: values.iter().copied().fold(f64::NAN, f64::min),
-                    max: values.iter().copied().fold(f64::NAN, f64::max),
+                    min,
+                    max,
                 });
             }
         }
@@ -363,23 +357,9 @@ impl InjectionScan {
             if runs.is_empty() {
                 continue;
             }
-            let column = |i: usize| {
-                runs.iter()
-                    .map(move |r| r.sic_curve[i])
-                    .filter(|v| v.is_finite())
-            };
-            let spread = |i: usize| {
-                let n = column(i).count();
-                let mean = column(i).sum::<f64>() / n as f64;
-                (
-                    mean,
-                    column(i).fold(f64::NAN, f64::min),
-                    column(i).fold(f64::NAN, f64::max),
-                )
-            };
             let (mean, (min, max)): (Vec<f64>, (Vec<f64>, Vec<f64>)) = (0..SIC_GRID.len())
                 .map(|i| {
-                    let (m, lo, hi) = spread(i);
+                    let (m, lo, hi) = spread(runs.iter().map(|r| r.sic_curve[i]));
                     (m, (lo, hi))
                 })
                 .unzip();
@@ -474,6 +454,18 @@ impl fmt::Display for InjectionScan {
         }
         Ok(())
     }
+}
+
+/// The mean, minimum and maximum of the finite `values` over repetitions (NaN values are
+/// left out; all three NaN when none is finite).
+fn spread(values: impl IntoIterator<Item = f64>) -> (f64, f64, f64) {
+    let finite: Vec<f64> = values.into_iter().filter(|v| v.is_finite()).collect();
+    let mean = finite.iter().sum::<f64>() / finite.len() as f64;
+    (
+        mean,
+        finite.iter().copied().fold(f64::NAN, f64::min),
+        finite.iter().copied().fold(f64::NAN, f64::max),
+    )
 }
 
 /// One run of a scan, runnable alone ([`scan_unit`]): method `method` (an index into the
@@ -751,11 +743,6 @@ pub fn plot_scan(scan: &InjectionScan, quantity: &str, path: &std::path::Path) -
         s_over_b.clone().fold(f64::INFINITY, f64::min) / 1.25,
         s_over_b.fold(0.0, f64::max) * 1.25,
     );
-    let y_range = shown_range(
-        bars.iter()
-            .flatten()
-            .flat_map(|(lo, hi)| lo.iter().chain(hi)),
-    );
     let y_label = match quantity {
         "max_sic" => "max SIC ε_S / √(ε_B + 10⁻⁴)",
         "sic_03" => "SIC at ε_S = 0.3",
@@ -772,24 +759,10 @@ pub fn plot_scan(scan: &InjectionScan, quantity: &str, path: &std::path::Path) -
             y_label: y_label.into(),
             log_x: true,
             x_range: Some(x_range),
-            y_range,
             bars,
             ..CurveOptions::default()
         },
     )
-}
-
-/// The range of the finite `values` (the ends of a figure's min–max bars, which hold its
-/// means) with a twentieth of it as room at each end, so no bar is cut at the frame; `None`
-/// without any.
-fn shown_range<'a>(values: impl Iterator<Item = &'a f64>) -> Option<(f64, f64)> {
-    let (lo, hi) = values
-        .filter(|v| v.is_finite())
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| {
-            (lo.min(v), hi.max(v))
-        });
-    let room = 0.05 * (hi - lo);
-    (hi > lo).then_some((lo - room, hi + room))
 }
 
 /// The methods' SIC curves together at the point with `injected` signal events (the
@@ -816,7 +789,6 @@ pub fn plot_scan_sic(scan: &InjectionScan, injected: usize, path: &std::path::Pa
         };
         bars.push((c.repetitions > 1).then(|| (every_fifth(&c.min), every_fifth(&c.max))));
     }
-    let y_range = shown_range(sic.iter().flat_map(|c| c.min.iter().chain(&c.max)));
     let repetitions = sic.iter().map(|c| c.repetitions).max().unwrap_or(0);
     let s_over_b = sic[0].s_over_b;
     plot_curves(
@@ -831,7 +803,6 @@ pub fn plot_scan_sic(scan: &InjectionScan, injected: usize, path: &std::path::Pa
             x_label: "signal efficiency ε_S".into(),
             y_label: "SIC ε_S / √(ε_B + 10⁻⁴)".into(),
             x_range: Some((0.0, 1.0)),
-            y_range,
             diagonal: Some(RandomClassifier::Sic),
             bars,
             ..CurveOptions::default()

@@ -74,7 +74,8 @@ pub struct CurveOptions {
     pub marked_label: String,
     /// Per curve (by index; missing or `None`: none), the low and high ends of a vertical bar
     /// at each of its points, e.g. the spread over repetitions; drawn in the curve's colour
-    /// with a dot at the point. A point whose ends are missing or not finite has no bar.
+    /// with a dot at the point. A point whose ends are missing or not finite has no bar. The
+    /// automatic y range holds every bar.
     pub bars: Vec<Option<(Vec<f64>, Vec<f64>)>>,
     /// Figure size in pixels (width, height); 800×600.
     pub size: (u32, u32),
@@ -141,21 +142,36 @@ pub fn plot_curves(path: &Path, curves: &[Curve], opts: &CurveOptions) -> Result
     };
     let y = match opts.y_range {
         Some(r) => checked_range("y_range", r, y_scale)?,
-        None => {
-            // Only points whose x is shown count for the y range.
-            let ys = curves.iter().flat_map(|c| {
-                c.x.iter()
-                    .zip(&c.y)
-                    .filter(|(x0, _)| {
-                        x.fraction(**x0)
-                            .is_some_and(|f| (-1e-9..=1.0 + 1e-9).contains(&f))
-                    })
-                    .map(|(_, y)| *y)
-            });
-            auto_range(ys, y_scale, 0.04)
-        }
+        None => auto_y_range(curves, &opts.bars, &x, y_scale),
     };
     save(path, opts.size, &CurveFigure { curves, opts, x, y })
+}
+
+/// The y range of the points of `curves` whose x the axis `x` shows, with the ends of their
+/// `bars` (so that no bar is cut at the frame) and a little room.
+fn auto_y_range(
+    curves: &[Curve],
+    bars: &[Option<(Vec<f64>, Vec<f64>)>],
+    x: &Axis,
+    scale: Scale,
+) -> Axis {
+    let shown = |x0: f64| {
+        x.fraction(x0)
+            .is_some_and(|f| (-1e-9..=1.0 + 1e-9).contains(&f))
+    };
+    let ys = curves.iter().enumerate().flat_map(|(i, c)| {
+        let bar = bars.get(i).and_then(Option::as_ref);
+        c.x.iter()
+            .zip(&c.y)
+            .enumerate()
+            .flat_map(move |(j, (&x0, &y))| {
+                let ends = bar.into_iter().flat_map(move |(lo, hi)| {
+                    [lo.get(j), hi.get(j)].into_iter().flatten().copied()
+                });
+                std::iter::once(y).chain(ends).filter(move |_| shown(x0))
+            })
+    });
+    auto_range(ys, scale, 0.04)
 }
 
 fn checked_range(name: &str, (lo, hi): (f64, f64), scale: Scale) -> Result<Axis> {
@@ -353,6 +369,27 @@ fn hidden_points(line: &[Pt], rect: &Rect) -> usize {
 mod tests {
     use super::*;
     use crate::plot::test_util::{check_png, check_svg};
+
+    #[test]
+    fn the_automatic_y_range_holds_the_bars_of_shown_points() {
+        let curve = Curve {
+            label: "scan".into(),
+            x: vec![1.0, 2.0, 3.0],
+            y: vec![5.0, 6.0, 7.0],
+        };
+        let x = Axis::new(Scale::Linear, 0.5, 2.5);
+        let points_only = auto_y_range(std::slice::from_ref(&curve), &[], &x, Scale::Linear);
+        assert!(
+            points_only.lo > 4.0 && points_only.hi < 7.0,
+            "{points_only:?}"
+        );
+        // The bar of x = 2 reaches 9 and that of x = 1 down to 2 (a NaN end is ignored);
+        // x = 3 is not shown, so its bar does not count.
+        let bars = vec![Some((vec![2.0, f64::NAN, 0.0], vec![5.0, 9.0, 50.0]))];
+        let with_bars = auto_y_range(&[curve], &bars, &x, Scale::Linear);
+        assert!(with_bars.lo < 2.0 && with_bars.lo > 1.0, "{with_bars:?}");
+        assert!(with_bars.hi > 9.0 && with_bars.hi < 10.0, "{with_bars:?}");
+    }
 
     fn roc(power: f64) -> Curve {
         let x: Vec<f64> = (0..=100).map(|i| i as f64 / 100.0).collect();
