@@ -702,6 +702,13 @@ pub(crate) fn check(
     Ok(())
 }
 
+/// Whether the scan's method `method` is one of the truth-known references (drawn dashed
+/// beside the methods, so a method's line on top of a reference's still shows).
+fn is_reference(method: &str) -> bool {
+    method == ScanMethod::Supervised(ReferenceOptions::default()).name()
+        || method == ScanMethod::Idealized(ReferenceOptions::default()).name()
+}
+
 /// The standard figure of the frame: per method, `quantity` ("max_sic", "local_z", ... as
 /// [`InjectionScan::points`]) against the signal region's S/B on a log axis, the mean over
 /// the repetitions joined by a line with a bar from their minimum to their maximum. Points
@@ -711,6 +718,7 @@ pub fn plot_scan(scan: &InjectionScan, quantity: &str, path: &std::path::Path) -
     let points = scan.points(quantity)?;
     let mut curves = Vec::new();
     let mut bars = Vec::new();
+    let mut dashed = Vec::new();
     for method in scan.methods() {
         let mut mine: Vec<&ScanPoint> = points
             .iter()
@@ -720,6 +728,7 @@ pub fn plot_scan(scan: &InjectionScan, quantity: &str, path: &std::path::Path) -
         if mine.is_empty() {
             continue;
         }
+        dashed.push(is_reference(&method));
         curves.push(Curve {
             label: method.clone(),
             x: mine.iter().map(|p| p.s_over_b).collect(),
@@ -760,6 +769,7 @@ pub fn plot_scan(scan: &InjectionScan, quantity: &str, path: &std::path::Path) -
             log_x: true,
             x_range: Some(x_range),
             bars,
+            dashed,
             ..CurveOptions::default()
         },
     )
@@ -774,7 +784,9 @@ pub fn plot_scan_sic(scan: &InjectionScan, injected: usize, path: &std::path::Pa
     let sic = scan.sic_curves(injected)?;
     let mut curves = Vec::new();
     let mut bars = Vec::new();
+    let mut dashed = Vec::new();
     for c in &sic {
+        dashed.push(is_reference(&c.method));
         curves.push(Curve {
             label: c.method.clone(),
             x: SIC_GRID.to_vec(),
@@ -805,6 +817,7 @@ pub fn plot_scan_sic(scan: &InjectionScan, injected: usize, path: &std::path::Pa
             x_range: Some((0.0, 1.0)),
             diagonal: Some(RandomClassifier::Sic),
             bars,
+            dashed,
             ..CurveOptions::default()
         },
     )

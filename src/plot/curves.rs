@@ -77,6 +77,10 @@ pub struct CurveOptions {
     /// with a dot at the point. A point whose ends are missing or not finite has no bar. The
     /// automatic y range holds every bar.
     pub bars: Vec<Option<(Vec<f64>, Vec<f64>)>>,
+    /// Per curve (by index; missing: solid), whether its line is dashed (and its legend
+    /// entry), e.g. reference curves beside the methods, so a line that another one covers
+    /// still shows.
+    pub dashed: Vec<bool>,
     /// Figure size in pixels (width, height); 800×600.
     pub size: (u32, u32),
 }
@@ -95,6 +99,7 @@ impl Default for CurveOptions {
             marked: Vec::new(),
             marked_label: String::new(),
             bars: Vec::new(),
+            dashed: Vec::new(),
             size: DEFAULT_SIZE,
         }
     }
@@ -277,8 +282,13 @@ impl Figure for CurveFigure<'_> {
         }
         for (i, c) in self.curves.iter().enumerate() {
             let color = series_color(i).to_rgba();
+            let dashed = opts.dashed.get(i).copied().unwrap_or(false);
             for piece in panel.clip(&Self::pixels(&panel, &c.x, &c.y)) {
-                canvas.line(&piece, color, t.line_width())?;
+                if dashed {
+                    canvas.dashed(&piece, color, t.line_width())?;
+                } else {
+                    canvas.line(&piece, color, t.line_width())?;
+                }
                 drawn.extend(piece);
             }
             if let Some(Some((lo, hi))) = opts.bars.get(i) {
@@ -301,7 +311,11 @@ impl Figure for CurveFigure<'_> {
             }
             if !c.label.is_empty() {
                 entries.push(Entry {
-                    handle: Handle::Line(color),
+                    handle: if dashed {
+                        Handle::Dashed(color)
+                    } else {
+                        Handle::Line(color)
+                    },
                     label: c.label.clone(),
                 });
             }
@@ -455,6 +469,33 @@ mod tests {
         let path = dir.path().join("sic.svg");
         plot_curves(&path, &sic, &opts).unwrap();
         check_svg(&path, &["SIC"]);
+    }
+
+    #[test]
+    fn a_dashed_curve_is_drawn_in_dashes_and_the_others_solid() {
+        let dir = tempfile::tempdir().unwrap();
+        let curves = [roc(3.0), roc(8.0)];
+        let lines_in = |dashed: Vec<bool>| {
+            let path = dir.path().join("dashed.svg");
+            let opts = CurveOptions {
+                dashed,
+                ..Default::default()
+            };
+            plot_curves(&path, &curves, &opts).unwrap();
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .matches("<polyline")
+                .count()
+        };
+        let solid = lines_in(Vec::new());
+        let second_dashed = lines_in(vec![false, true]);
+        // Every dash of the second curve (and of its legend entry) is a line of its own.
+        assert!(
+            second_dashed > solid + 20,
+            "{solid} lines solid, {second_dashed} with a dashed curve"
+        );
+        assert_eq!(lines_in(vec![false, false]), solid);
+        assert!(lines_in(vec![true, true]) > second_dashed + 20);
     }
 
     #[test]

@@ -356,7 +356,8 @@ mod injection_scan_api {
 
     /// Draws the methods' SIC curves together at the point with `injected` signal events to
     /// `path`: per method the mean over the repetitions against the signal efficiency, with
-    /// min–max bars when there are several, beside the random classifier's sqrt(eps_S).
+    /// min–max bars when there are several, beside the random classifier's sqrt(eps_S); the
+    /// supervised and idealized references are dashed.
     #[rhai_fn(name = "plot_sic", pure, return_raw)]
     pub fn plot_sic(s: &mut InjectionScan, path: &str, injected: INT) -> Out<()> {
         Ok(plot_scan_sic(
@@ -391,8 +392,8 @@ mod injection_scan_api {
     }
 
     /// Draws `quantity` (as `points`) against the signal region's S/B to `path`, a line per
-    /// method through the means with min–max bars: the frame's standard figures are
-    /// "max_sic" and "local_z".
+    /// method through the means with min–max bars (the references dashed): the frame's
+    /// standard figures are "max_sic" and "local_z".
     #[rhai_fn(name = "plot", pure, return_raw)]
     pub fn plot(s: &mut InjectionScan, path: &str, quantity: &str) -> Out<()> {
         Ok(plot_scan(s, quantity, Path::new(path))?)
