@@ -42,6 +42,11 @@ pub enum ScanMethod {
     Idealized(ReferenceOptions),
 }
 
+/// The supervised reference's name in tables and legends.
+const SUPERVISED: &str = "supervised";
+/// The idealized detector's name in tables and legends.
+const IDEALIZED: &str = "idealized";
+
 impl ScanMethod {
     /// The method's name in tables and legends.
     pub fn name(&self) -> &'static str {
@@ -49,8 +54,8 @@ impl ScanMethod {
             Self::Cathode(_) => "CATHODE",
             Self::Anode(_) => "ANODE",
             Self::Cwola { .. } => "CWoLa",
-            Self::Supervised(_) => "supervised",
-            Self::Idealized(_) => "idealized",
+            Self::Supervised(_) => SUPERVISED,
+            Self::Idealized(_) => IDEALIZED,
         }
     }
 
@@ -705,8 +710,7 @@ pub(crate) fn check(
 /// Whether the scan's method `method` is one of the truth-known references (drawn dashed
 /// beside the methods, so a method's line on top of a reference's still shows).
 fn is_reference(method: &str) -> bool {
-    method == ScanMethod::Supervised(ReferenceOptions::default()).name()
-        || method == ScanMethod::Idealized(ReferenceOptions::default()).name()
+    matches!(method, SUPERVISED | IDEALIZED)
 }
 
 /// The standard figure of the frame: per method, `quantity` ("max_sic", "local_z", ... as
@@ -735,8 +739,8 @@ pub fn plot_scan(scan: &InjectionScan, quantity: &str, path: &std::path::Path) -
             y: mine.iter().map(|p| p.mean).collect(),
         });
         bars.push(Some((
-            mine.iter().map(|p| p.min).collect::<Vec<f64>>(),
-            mine.iter().map(|p| p.max).collect::<Vec<f64>>(),
+            mine.iter().map(|p| p.min).collect(),
+            mine.iter().map(|p| p.max).collect(),
         )));
     }
     if curves.is_empty() {

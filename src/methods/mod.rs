@@ -70,3 +70,23 @@ pub(crate) fn nans_from_nulls<'de, D: serde::Deserializer<'de>>(
         .map(|v| v.unwrap_or(f64::NAN))
         .collect())
 }
+
+/// Asserts that the events `kept`, a selection of `scored`, hold more than `factor` times
+/// the signal share (the mean `label`) of `scored`: the check that a search's top-scored
+/// events are enriched in signal.
+#[cfg(test)]
+pub(crate) fn assert_enriched_in_signal(
+    scored: &crate::data::EventSet,
+    kept: &crate::data::EventSet,
+    factor: f64,
+) {
+    let share = |events: &crate::data::EventSet| {
+        let label = events.column("label").unwrap();
+        label.iter().sum::<f64>() / label.len() as f64
+    };
+    let (kept_share, all_share) = (share(kept), share(scored));
+    assert!(
+        kept_share > factor * all_share,
+        "{kept_share} vs {all_share}"
+    );
+}

@@ -1,5 +1,6 @@
 use super::*;
 use crate::data::generate::lhco::toy_events as sample;
+use crate::methods::assert_enriched_in_signal;
 use crate::methods::sideband_flow::{closure_systematic, relative_spread};
 
 fn quick() -> AnodeOptions {
@@ -28,12 +29,11 @@ fn quick() -> AnodeOptions {
 /// The top 10 % of the signal region by R holds more than three times the signal's share of
 /// the region.
 fn assert_top_tenth_is_enriched_in_signal(result: &Anode) {
-    let scored = result.scored().unwrap();
-    let label = scored.column("label").unwrap();
-    let share = label.iter().sum::<f64>() / label.len() as f64;
-    let kept = result.selected(0.1).unwrap();
-    let kept_share = kept.column("label").unwrap().iter().sum::<f64>() / kept.len() as f64;
-    assert!(kept_share > 3.0 * share, "{kept_share} vs {share}");
+    assert_enriched_in_signal(
+        &result.scored().unwrap(),
+        &result.selected(0.1).unwrap(),
+        3.0,
+    );
 }
 
 #[test]

@@ -1,5 +1,6 @@
 use super::*;
 use crate::data::generate::lhco::toy_events as sample;
+use crate::methods::assert_enriched_in_signal;
 use crate::methods::sideband_flow::closure_systematic;
 use crate::nn::Trainable;
 
@@ -65,12 +66,11 @@ fn a_signal_is_enriched_and_every_event_and_sample_is_scored_once() {
             .all(|&p| (3300.0..3700.0).contains(&mjj[p]))
     );
     // The top 10 % by score is enriched in signal well beyond its share of the region.
-    let scored = result.scored().unwrap();
-    let label = scored.column("label").unwrap();
-    let share = label.iter().sum::<f64>() / label.len() as f64;
-    let kept = result.selected(0.1).unwrap();
-    let kept_share = kept.column("label").unwrap().iter().sum::<f64>() / kept.len() as f64;
-    assert!(kept_share > 2.0 * share, "{kept_share} vs {share}");
+    assert_enriched_in_signal(
+        &result.scored().unwrap(),
+        &result.selected(0.1).unwrap(),
+        2.0,
+    );
     let at_10 = &result.estimates[1];
     assert!(at_10.observed > at_10.predicted, "{at_10:?}");
     // The systematic was measured: the windows' closure and three flows' predictions.
